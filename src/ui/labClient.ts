@@ -1,0 +1,31 @@
+// The page's side of the worker protocol: one worker, typed commands out, typed events in.
+import type { Command, WorkerEvent } from '../worker/protocol';
+
+export type Listener = (event: WorkerEvent) => void;
+
+export class LabClient {
+  private readonly worker: Worker;
+  private readonly listeners = new Set<Listener>();
+
+  constructor() {
+    this.worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module' });
+    this.worker.addEventListener('message', (e: MessageEvent<WorkerEvent>) => this.emit(e.data));
+    // A worker that fails to load or crashes must not fail silently.
+    this.worker.addEventListener('error', (e) =>
+      this.emit({ type: 'error', during: 'worker', message: e.message || 'the training worker failed to start' }),
+    );
+  }
+
+  send(cmd: Command): void {
+    this.worker.postMessage(cmd);
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: WorkerEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
