@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { learningRate, stepSchedule } from './schedule';
+import type { ScheduleConfig } from './schedule';
+
+/** Compare learning rates to 12 significant digits (0.1 · 0.1 is 0.010000000000000002). */
+const round = (xs: number[]) => xs.map((x) => Number(x.toPrecision(12)));
+
+const paper: ScheduleConfig = { lr: 0.1, iterations: 64_000, warmup: 'off', iterationsPerEpoch: 391 };
+
+describe('the step schedule', () => {
+  it('divides lr by 10 at 32k and 48k of 64k iterations', () => {
+    expect(round([0, 31_999, 32_000, 47_999, 48_000, 63_999].map((t) => stepSchedule(t, 0.1, 64_000)))).toEqual([
+      0.1, 0.1, 0.01, 0.01, 0.001, 0.001,
+    ]);
+  });
+
+  it('scales to a run’s length: a 1,000-iteration run drops at 500 and 750', () => {
+    expect(round([499, 500, 749, 750].map((t) => stepSchedule(t, 0.1, 1000)))).toEqual([0.1, 0.01, 0.01, 0.001]);
+  });
+});
+
+describe('warmup modes', () => {
+  it('off: the step schedule from the first iteration', () => {
+    expect(learningRate(0, paper)).toBe(0.1);
+  });
+
+  it('paper: 0.01 until the running error is below 80%, then back to 0.1', () => {
+    const cfg = { ...paper, warmup: 'paper' as const };
+    expect(round([learningRate(0, cfg, null)])).toEqual([0.01]);
+    expect(round([learningRate(5_000, cfg, null)])).toEqual([0.01]); // still above 80% error: still warming up
+    expect(round([learningRate(400, cfg, 400)])).toEqual([0.01]); // the iteration that crossed 80% trained at 0.01
+    expect(learningRate(401, cfg, 400)).toBe(0.1);
+    expect(learningRate(40_000, cfg, 400)).toBeCloseTo(0.01); // and the step schedule applies after
+  });
+
+  it('constant: 0.01 for the first epoch', () => {
+    const cfg = { ...paper, warmup: 'constant' as const };
+    expect(round([0, 390, 391].map((t) => learningRate(t, cfg)))).toEqual([0.01, 0.01, 0.1]);
+  });
+
+  it('linear: a ramp from 0 to the base rate over the first epoch', () => {
+    const cfg = { ...paper, warmup: 'linear' as const, iterationsPerEpoch: 100 };
+    expect(learningRate(0, cfg)).toBeCloseTo(0.001);
+    expect(learningRate(49, cfg)).toBeCloseTo(0.05);
+    expect(learningRate(99, cfg)).toBeCloseTo(0.1);
+    expect(learningRate(100, cfg)).toBe(0.1);
+  });
+});

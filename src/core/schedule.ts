@@ -1,0 +1,56 @@
+// The learning-rate schedule of §4.2, scaled to a run's length, with the warmup modes the lab offers.
+// Every learning rate the lab uses comes from `learningRate`: the trainer calls it each step and the
+// UI calls it to draw the schedule, so what is plotted is what is trained.
+//
+// Paper: lr 0.1, divided by 10 at 32k and 48k of 64k iterations, i.e. at 50% and 75% of the run.
+// Warmup (ResNet-110): "we use 0.01 to warm up the training until the training error is below 80%
+// (about 400 iterations), and then go back to 0.1".
+
+export type WarmupMode = 'off' | 'paper' | 'constant' | 'linear';
+
+export const WARMUP_MODES: readonly WarmupMode[] = ['off', 'paper', 'constant', 'linear'];
+
+export interface ScheduleConfig {
+  /** Base learning rate (0.1 in the paper). */
+  lr: number;
+  /** Total iterations of the run (64k in the paper). */
+  iterations: number;
+  warmup: WarmupMode;
+  /** Iterations in one epoch (training subset ÷ batch size): the length of constant/linear warmup. */
+  iterationsPerEpoch: number;
+}
+
+/** The paper's warmup ends when the running training error falls below this. */
+export const PAPER_WARMUP_ERROR = 0.8;
+/** The running error needs this many mini-batches before it can end the paper's warmup. */
+export const PAPER_WARMUP_MIN_SAMPLES = 10;
+/** Warmup learning rate as a fraction of the base rate: 0.01 / 0.1 in the paper. */
+export const WARMUP_FRACTION = 0.1;
+
+/** The step schedule alone: lr, lr/10 from 50% of the run, lr/100 from 75%. */
+export function stepSchedule(iteration: number, lr: number, iterations: number): number {
+  if (iteration >= Math.floor(0.75 * iterations)) return lr / 100;
+  if (iteration >= Math.floor(0.5 * iterations)) return lr / 10;
+  return lr;
+}
+
+/**
+ * The learning rate at an iteration (0-based).
+ * @param paperWarmupEnd for warmup 'paper': the first iteration whose running training error was
+ *   below 80%, or null while it has not happened yet (NetTrainer in train.ts tracks it).
+ */
+export function learningRate(iteration: number, cfg: ScheduleConfig, paperWarmupEnd: number | null = null): number {
+  const base = stepSchedule(iteration, cfg.lr, cfg.iterations);
+  const epoch = Math.max(1, cfg.iterationsPerEpoch);
+  switch (cfg.warmup) {
+    case 'off':
+      return base;
+    case 'paper':
+      return paperWarmupEnd === null || iteration <= paperWarmupEnd ? cfg.lr * WARMUP_FRACTION : base;
+    case 'constant':
+      return iteration < epoch ? cfg.lr * WARMUP_FRACTION : base;
+    case 'linear':
+      // A ramp from 0 to the base rate over the first epoch; (t+1) so the first step moves.
+      return iteration < epoch ? (cfg.lr * (iteration + 1)) / epoch : base;
+  }
+}

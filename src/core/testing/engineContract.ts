@@ -1,0 +1,188 @@
+// The contract every engine meets, run by each engine's test file: gradients that agree with
+// finite differences, reproducible losses, BN modes, no leaks, divergence without exceptions.
+import { describe, expect, it } from 'vitest';
+import { cifarNet, initBnStats, initParams, sizeOf } from '../nets';
+import type { NetOptions, Shortcut, Tensors } from '../nets';
+import { Rng } from '../rng';
+import type { Engine, EngineNet, NetState } from '../train';
+import { NetTrainer, zerosLike } from '../train';
+import { randomBatch } from './fixtures';
+
+export const TINY = { width: 0.25, inputSize: 8 } as const;
+
+export function freshState(options: NetOptions, seed = 1): NetState {
+  const spec = cifarNet(options);
+  const params = initParams(spec, seed);
+  return { params, momentum: zerosLike(params), bnStats: initBnStats(spec) };
+}
+
+export function cloneTensors(t: Tensors): Tensors {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, new Float32Array(v)]));
+}
+
+/** Perturb the state's BN γ/β away from 1/0 so every gradient path is exercised. */
+export function jitter(state: NetState, seed: number): NetState {
+  const rng = new Rng(seed, 'jitter');
+  const params = cloneTensors(state.params);
+  for (const [k, v] of Object.entries(params)) {
+    if (k.endsWith('.gamma') || k.endsWith('.beta') || k === 'fc.bias') for (let i = 0; i < v.length; i++) v[i] += 0.3 * rng.normal();
+  }
+  return { ...state, params };
+}
+
+/**
+ * Check every parameter tensor's gradient against a central finite difference along a random
+ * direction d within that tensor: (L(w+εd) − L(w−εd)) / 2ε ≈ ⟨∂L/∂w, d⟩.
+ */
+export async function directionalGradientCheck(
+  net: EngineNet,
+  state: NetState,
+  eps = 1e-3,
+): Promise<{ name: string; analytic: number; numeric: number }[]> {
+  net.setState(state);
+  const { grads } = await net.gradients();
+  const rows: { name: string; analytic: number; numeric: number }[] = [];
+  for (const p of net.spec.params) {
+    const rng = new Rng(7, `dir:${p.name}`);
+    const d = new Float32Array(sizeOf(p.shape));
+    let norm = 0;
+    for (let i = 0; i < d.length; i++) {
+      d[i] = rng.normal();
+      norm += d[i] * d[i];
+    }
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < d.length; i++) d[i] /= norm;
+    let analytic = 0;
+    for (let i = 0; i < d.length; i++) analytic += grads[p.name][i] * d[i];
+    const lossAt = async (sign: number) => {
+      const params = cloneTensors(state.params);
+      const w = params[p.name];
+      for (let i = 0; i < w.length; i++) w[i] += sign * eps * d[i];
+      net.setState({ ...state, params });
+      return (await net.gradients()).loss;
+    };
+    const numeric = ((await lossAt(1)) - (await lossAt(-1))) / (2 * eps);
+    rows.push({ name: p.name, analytic, numeric });
+  }
+  net.setState(state);
+  return rows;
+}
+
+export function expectGradientsMatch(rows: { name: string; analytic: number; numeric: number }[]): void {
+  const scale = Math.max(...rows.map((r) => Math.abs(r.analytic)));
+  expect(scale).toBeGreaterThan(1e-3); // the check is not vacuous
+  for (const r of rows) {
+    // Float32 finite differences across ReLU kinks: at ε = 1e-3 they agree with the analytic
+    // gradient to a few percent (measured: the gap shrinks as ε does, to the float32 noise floor).
+    // A real bug (a missing BN term, a flipped kernel) is off by tens of percent or in sign.
+    const tol = 0.05 * Math.abs(r.analytic) + 0.015 * scale;
+    expect(Math.abs(r.analytic - r.numeric), `${r.name}: analytic ${r.analytic} vs numeric ${r.numeric}`).toBeLessThanOrEqual(tol);
+  }
+}
+
+/** The engine-independent contract, for engines made by `makeEngine`. */
+export function engineContract(label: string, makeEngine: () => Promise<Engine> | Engine): void {
+  describe(`${label}: engine contract`, () => {
+    const shortcuts: [string, boolean, Shortcut][] = [
+      ['plain', false, 'A'],
+      ['residual A', true, 'A'],
+      ['residual B', true, 'B'],
+      ['residual C', true, 'C'],
+    ];
+    it.each(shortcuts)('gradients of the 8-layer %s net agree with finite differences', async (_name, residual, shortcut) => {
+      const engine = await makeEngine();
+      const options = { n: 1, residual, shortcut, ...TINY };
+      engine.setBatch(randomBatch(8, TINY.inputSize, 3));
+      const state = jitter(freshState(options, 5), 11);
+      const net = engine.createNet(cifarNet(options), state);
+      expectGradientsMatch(await directionalGradientCheck(net, state));
+      engine.dispose();
+    });
+
+    it('gives the same first 5 losses for the same seed, and different ones for another seed', async () => {
+      const run = async (seed: number) => {
+        const engine = await makeEngine();
+        const options = { n: 1, residual: true, shortcut: 'A' as const, ...TINY };
+        const trainer = new NetTrainer(engine.createNet(cifarNet(options), freshState(options, seed)), {
+          lr: 0.1,
+          iterations: 100,
+          warmup: 'off',
+          iterationsPerEpoch: 10,
+        });
+        const losses: number[] = [];
+        for (let t = 0; t < 5; t++) {
+          engine.setBatch(randomBatch(8, TINY.inputSize, 100 + t));
+          losses.push((await trainer.step())!.loss);
+        }
+        engine.dispose();
+        return losses;
+      };
+      const a = await run(1);
+      expect(await run(1)).toEqual(a);
+      expect(await run(2)).not.toEqual(a);
+      expect(new Set(a).size).toBe(5); // the net is actually training
+    });
+
+    it('uses batch statistics in training and running averages in evaluation, and updates the averages', async () => {
+      const engine = await makeEngine();
+      const options = { n: 1, residual: true, shortcut: 'A' as const, ...TINY };
+      const batch = randomBatch(8, TINY.inputSize, 9);
+      // Shift the images so batch statistics are far from the initial running mean 0 / variance 1.
+      const shifted = { ...batch, x: batch.x.map((v) => 3 * v + 2) };
+      engine.setBatch(shifted);
+      const net = engine.createNet(cifarNet(options), freshState(options, 1));
+      const before = await net.getState();
+      const trainLoss = (await net.gradients()).loss;
+      const evalLoss = (await net.evaluate(shifted)).loss;
+      expect(Math.abs(trainLoss - evalLoss)).toBeGreaterThan(1e-3);
+      await net.step(0); // lr 0: weights stay, running averages move
+      const after = await net.getState();
+      const m0 = before.bnStats['stem.conv.bn.mean'];
+      const m1 = after.bnStats['stem.conv.bn.mean'];
+      expect(Array.from(m0)).toEqual(new Array(m0.length).fill(0));
+      expect(m1.some((v) => Math.abs(v) > 1e-3)).toBe(true);
+      expect(after.params['stem.conv']).toEqual(before.params['stem.conv']);
+      engine.dispose();
+    });
+
+    it('holds the same number of live tensors after step 5 and after step 50', async () => {
+      const engine = await makeEngine();
+      const options = { n: 1, residual: true, shortcut: 'B' as const, ...TINY };
+      const trainer = new NetTrainer(engine.createNet(cifarNet(options), freshState(options)), {
+        lr: 0.1,
+        iterations: 50,
+        warmup: 'paper',
+        iterationsPerEpoch: 5,
+      });
+      let at5 = -1;
+      for (let t = 1; t <= 50; t++) {
+        engine.setBatch(randomBatch(8, TINY.inputSize, t));
+        await trainer.step(t % 10 === 0);
+        if (t % 10 === 0) await trainer.net.evaluate(randomBatch(16, TINY.inputSize, 99));
+        if (t === 5) at5 = engine.memory().tensors;
+      }
+      expect(at5).toBeGreaterThan(0);
+      expect(engine.memory().tensors).toBe(at5);
+      engine.dispose();
+    });
+
+    it('marks a net diverged at an absurd learning rate instead of throwing', async () => {
+      const engine = await makeEngine();
+      const options = { n: 1, residual: false, shortcut: 'A' as const, ...TINY };
+      const trainer = new NetTrainer(engine.createNet(cifarNet(options), freshState(options)), {
+        lr: 1e4,
+        iterations: 100,
+        warmup: 'off',
+        iterationsPerEpoch: 10,
+      });
+      for (let t = 0; t < 30 && trainer.status === 'training'; t++) {
+        engine.setBatch(randomBatch(8, TINY.inputSize, t));
+        await trainer.step();
+      }
+      expect(trainer.status).toBe('diverged');
+      expect(trainer.divergedAt).not.toBeNull();
+      expect(await trainer.step()).toBeNull();
+      engine.dispose();
+    });
+  });
+}

@@ -1,0 +1,184 @@
+// The training recipe of §4.2 and the contract every engine implements.
+//
+// One step, on every engine:
+//   logits   = net(x)                       BN uses the batch's own mean and variance
+//   loss     = mean softmax cross-entropy(logits, labels)
+//   g        = ∂loss/∂w + WEIGHT_DECAY · w   for every trainable parameter (as PyTorch's SGD does)
+//   v        = MOMENTUM · v + g
+//   w        = w − lr · v
+//   BN running mean/var ← (1 − BN_MOMENTUM) · running + BN_MOMENTUM · batch (unbiased variance)
+// A loss that is NaN or infinite is reported as a divergence of that net; it is not thrown.
+import type { NetSpec, Tensors } from './nets';
+import type { ScheduleConfig } from './schedule';
+import { PAPER_WARMUP_ERROR, PAPER_WARMUP_MIN_SAMPLES, learningRate } from './schedule';
+
+export const MOMENTUM = 0.9;
+export const WEIGHT_DECAY = 1e-4;
+export const BATCH_SIZE = 128;
+export const BASE_LR = 0.1;
+/** BN's ε and the weight of a new batch in the running averages (PyTorch's defaults). */
+export const BN_EPSILON = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+/** The compute engines: tfjs backends, and the lab's own WebAssembly CPU engine. */
+export type EngineName = 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu';
+
+/** A batch of normalised images, NHWC float32 [size, imageSize, imageSize, 3], and their labels. */
+export interface ImageBatch {
+  x: Float32Array;
+  labels: Uint8Array;
+  size: number;
+  /** 32 for CIFAR-10. */
+  imageSize: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** Mini-batch images classified wrongly (train-mode BN, before the update). */
+  errors: number;
+  size: number;
+  /** L2 norm of each layer's weight gradient, in `gradNormLayers` order; only when asked for. */
+  gradNorms?: number[];
+}
+
+export interface EvalResult {
+  loss: number;
+  errors: number;
+  count: number;
+  /** Std of each 3×3 layer's response (after BN, before addition/ReLU), eval-mode BN (Fig. 7). */
+  layerStd: number[];
+}
+
+/** Everything that defines a net's training state, by parameter name. */
+export interface NetState {
+  params: Tensors;
+  momentum: Tensors;
+  bnStats: Tensors;
+}
+
+export interface GradientResult {
+  loss: number;
+  /** ∂loss/∂w without weight decay, by parameter name. */
+  grads: Tensors;
+}
+
+export interface EngineNet {
+  readonly spec: NetSpec;
+  /** One SGD step on the engine's current batch. */
+  step(lr: number, withGradNorms?: boolean): Promise<StepResult>;
+  /** Loss, errors and layer responses on images, in chunks of at most the batch size, BN in eval mode. */
+  evaluate(batch: ImageBatch): Promise<EvalResult>;
+  /** The loss and its gradient on the current batch, changing nothing (for checks). */
+  gradients(): Promise<GradientResult>;
+  getState(): Promise<NetState>;
+  setState(state: NetState): void;
+  dispose(): void;
+}
+
+export interface EngineMemory {
+  bytes: number;
+  /** Live tensors (tfjs engines) or live buffers (the lab CPU engine). */
+  tensors: number;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  /** Upload the batch every net of the experiment trains on next; replaces the previous one. */
+  setBatch(batch: ImageBatch): void;
+  createNet(spec: NetSpec, state: NetState): EngineNet;
+  memory(): EngineMemory;
+  dispose(): void;
+}
+
+/** The layers whose weight-gradient norm is tracked: the 3×3 layers in order, then the FC layer. */
+export function gradNormLayers(spec: NetSpec): string[] {
+  return [...spec.layers3x3.map((c) => c.name), 'fc.weight'];
+}
+
+/** Zero momentum buffers shaped like the parameters. */
+export function zerosLike(t: Tensors): Tensors {
+  const out: Tensors = {};
+  for (const [k, v] of Object.entries(t)) out[k] = new Float32Array(v.length);
+  return out;
+}
+
+/** Mini-batches in the running training error (the lab's smoothed curve and the paper's warmup rule). */
+export const RUNNING_WINDOW = 50;
+
+export type NetStatus = 'training' | 'diverged';
+
+export interface StepRecord {
+  iteration: number;
+  lr: number;
+  loss: number;
+  /** Mini-batch training error, 0..1. */
+  error: number;
+  /** Mean mini-batch error over the last RUNNING_WINDOW iterations. */
+  runningError: number;
+  gradNorms?: number[];
+}
+
+/**
+ * One net's training run: picks each step's learning rate from the schedule (with the paper's
+ * warmup rule fed by this net's own errors), steps the engine, and marks a NaN or infinite loss
+ * as a divergence instead of throwing.
+ */
+export class NetTrainer {
+  status: NetStatus = 'training';
+  divergedAt: number | null = null;
+  /** The first iteration whose running error was below 80% (paper warmup), or null. */
+  warmupEnd: number | null = null;
+  private readonly errors: number[] = [];
+  private windowSum = 0;
+
+  constructor(
+    readonly net: EngineNet,
+    readonly schedule: ScheduleConfig,
+  ) {}
+
+  /** The iteration the next step will train. */
+  get iteration(): number {
+    return this.errors.length;
+  }
+
+  lrAt(iteration: number): number {
+    return learningRate(iteration, this.schedule, this.warmupEnd);
+  }
+
+  runningError(): number {
+    const count = Math.min(this.errors.length, RUNNING_WINDOW);
+    return count === 0 ? 1 : this.windowSum / count;
+  }
+
+  /** Train one step on the engine's current batch; null once the net has diverged. */
+  async step(withGradNorms = false): Promise<StepRecord | null> {
+    if (this.status === 'diverged') return null;
+    const iteration = this.iteration;
+    const lr = this.lrAt(iteration);
+    const r = await this.net.step(lr, withGradNorms);
+    if (!Number.isFinite(r.loss)) {
+      this.status = 'diverged';
+      this.divergedAt = iteration;
+      return null;
+    }
+    this.record(r.errors / r.size);
+    return { iteration, lr, loss: r.loss, error: r.errors / r.size, runningError: this.runningError(), gradNorms: r.gradNorms };
+  }
+
+  /** Replay recorded mini-batch errors (after a checkpoint restore), so the warmup rule and the running mean continue exactly. */
+  restoreErrors(miniBatchErrors: ArrayLike<number>): void {
+    this.errors.length = 0;
+    this.windowSum = 0;
+    this.warmupEnd = null;
+    for (let i = 0; i < miniBatchErrors.length; i++) this.record(miniBatchErrors[i]);
+  }
+
+  private record(error: number): void {
+    this.errors.push(error);
+    this.windowSum += error;
+    if (this.errors.length > RUNNING_WINDOW) this.windowSum -= this.errors[this.errors.length - 1 - RUNNING_WINDOW];
+    if (this.warmupEnd === null && this.errors.length >= PAPER_WARMUP_MIN_SAMPLES && this.runningError() < PAPER_WARMUP_ERROR) {
+      this.warmupEnd = this.errors.length - 1;
+    }
+  }
+}
