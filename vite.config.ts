@@ -29,6 +29,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
     exclude: ['e2e/**', 'node_modules/**'],
     environment: 'node',
+    globalSetup: ['src/core/testing/globalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

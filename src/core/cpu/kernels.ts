@@ -1,0 +1,158 @@
+// Loading the lab CPU engine's WebAssembly kernels (built from ./assembly/kernels.ts) and
+// running lists of kernel calls on one thread or several that share one memory.
+
+/** Every exported kernel, in the order commands refer to them. */
+export const KERNELS = [
+  'zero',
+  'conv_fwd',
+  'conv_bwd_filter',
+  'dilate_pad',
+  'flip_weights',
+  'chan_sums',
+  'bn_finalize',
+  'bn_eval_affine',
+  'bn_running',
+  'bn_apply',
+  'bn_bwd_sums',
+  'bn_bwd_finalize',
+  'bn_bwd_dx',
+  'bn_response_moments',
+  'relu_mask',
+  'add_inplace',
+  'subsample_pad',
+  'subsample_pad_bwd',
+  'head',
+  'sgd',
+] as const;
+
+export type KernelName = (typeof KERNELS)[number];
+
+/** A kernel call: the kernel and its arguments, without the trailing (tid, nth). */
+export type Call = [KernelName, ...number[]];
+
+type KernelFn = (...args: number[]) => void;
+
+/** The bytes below this offset belong to the kernels' static data (math tables) and the thread control block. */
+export const RESERVED_BYTES = 65536;
+/** Int32 slots of the thread control block, at byte CONTROL_OFFSET. */
+export const CONTROL_OFFSET = 49152;
+export const CTRL = { generation: 0, count: 1, commands: 2, barrier: 3, quit: 4 } as const;
+/** f64 slots per encoded command: [kernel index, argument count, arguments…]. */
+export const COMMAND_SLOTS = 20;
+
+export interface WasmVariant {
+  relaxed: boolean;
+  shared: boolean;
+}
+
+/** The file name of a kernel build (see scripts/build-wasm.mjs). */
+export function variantFile(v: WasmVariant): string {
+  return `kernels-${v.relaxed ? 'relaxed' : 'simd'}${v.shared ? '-shared' : ''}.wasm`;
+}
+
+/** Whether this WebAssembly engine runs relaxed SIMD (one tiny module using f32x4.relaxed_madd). */
+export function relaxedSimdSupported(): boolean {
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 17, 65, 0, 253, 17,
+    65, 0, 253, 17, 253, 133, 2, 11,
+  ]);
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether SharedArrayBuffer-backed memories work here (a cross-origin-isolated page, or Node). */
+export function sharedMemorySupported(): boolean {
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return typeof SharedArrayBuffer !== 'undefined';
+  } catch {
+    return false;
+  }
+}
+
+export class KernelInstance {
+  readonly fns: KernelFn[];
+
+  private constructor(instance: WebAssembly.Instance) {
+    this.fns = KERNELS.map((name) => {
+      const fn = instance.exports[name];
+      if (typeof fn !== 'function') throw new Error(`kernel ${name} is missing from the WebAssembly module`);
+      return fn as KernelFn;
+    });
+  }
+
+  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelInstance> {
+    return new KernelInstance(await WebAssembly.instantiate(module, { env: { memory } }));
+  }
+
+  /** Run one call as thread tid of nth. */
+  call(c: Call, tid: number, nth: number): void {
+    const fn = this.fns[KERNELS.indexOf(c[0])];
+    (fn as KernelFn)(...(c.slice(1) as number[]), tid, nth);
+  }
+}
+
+/** Encode a call list into the command buffer that helper threads read. */
+export function encodeCommands(calls: readonly Call[], buffer: Float64Array, at: number): void {
+  calls.forEach((c, i) => {
+    const base = at / 8 + i * COMMAND_SLOTS;
+    if (c.length - 1 > COMMAND_SLOTS - 2) throw new Error(`kernel ${c[0]} has too many arguments`);
+    buffer[base] = KERNELS.indexOf(c[0]);
+    buffer[base + 1] = c.length - 1;
+    for (let k = 1; k < c.length; k++) buffer[base + 1 + k] = c[k] as number;
+  });
+}
+
+export interface HelperInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  tid: number;
+  nth: number;
+}
+
+/**
+ * A helper thread's whole life: sleep until the engine posts a command list, run this thread's
+ * share of each command with a barrier after each, repeat until told to quit. Runs in a Web Worker
+ * (or a Node worker thread); blocking waits are allowed there.
+ */
+export async function runHelper(init: HelperInit): Promise<void> {
+  const kernels = await KernelInstance.create(init.module, init.memory);
+  const ctrl = new Int32Array(init.memory.buffer, CONTROL_OFFSET, 16);
+  let seen = Atomics.load(ctrl, CTRL.generation);
+  Atomics.add(ctrl, 8 + 0, 1); // count of helpers that are ready
+  Atomics.notify(ctrl, 8 + 0);
+  for (;;) {
+    Atomics.wait(ctrl, CTRL.generation, seen);
+    seen = Atomics.load(ctrl, CTRL.generation);
+    if (Atomics.load(ctrl, CTRL.quit)) return;
+    const count = Atomics.load(ctrl, CTRL.count);
+    const at = Atomics.load(ctrl, CTRL.commands);
+    const cmds = new Float64Array(init.memory.buffer, at, count * COMMAND_SLOTS);
+    for (let i = 0; i < count; i++) {
+      const base = i * COMMAND_SLOTS;
+      const argc = cmds[base + 1];
+      const args: number[] = new Array(argc + 2);
+      for (let k = 0; k < argc; k++) args[k] = cmds[base + 2 + k];
+      args[argc] = init.tid;
+      args[argc + 1] = init.nth;
+      kernels.fns[cmds[base]](...args);
+      barrier(ctrl, init.nth * (i + 1));
+    }
+  }
+}
+
+/** Arrive at the barrier and spin until all nth threads have (the counter only grows within a run). */
+export function barrier(ctrl: Int32Array, target: number): void {
+  Atomics.add(ctrl, CTRL.barrier, 1);
+  let spins = 0;
+  while (Atomics.load(ctrl, CTRL.barrier) < target) {
+    if (++spins > 1_000_000) {
+      // Someone is slow (the machine is busy): yield the core instead of burning it.
+      Atomics.wait(ctrl, 15, 0, 0.05);
+      spins = 0;
+    }
+  }
+}
