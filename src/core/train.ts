@@ -165,6 +165,11 @@ export class NetTrainer {
     return { iteration, lr, loss: r.loss, error: r.errors / r.size, runningError: this.runningError(), gradNorms: r.gradNorms };
   }
 
+  /** The mini-batch errors recorded so far (for a checkpoint). */
+  errorHistory(): number[] {
+    return this.errors.slice();
+  }
+
   /** Replay recorded mini-batch errors (after a checkpoint restore), so the warmup rule and the running mean continue exactly. */
   restoreErrors(miniBatchErrors: ArrayLike<number>): void {
     this.errors.length = 0;

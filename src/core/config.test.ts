@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery, netsOf, validateConfig } from './config';
+import type { ExperimentConfig } from './config';
+
+const custom: ExperimentConfig = {
+  depths: [8, 20, 110],
+  families: 'residual',
+  shortcuts: ['A', 'C'],
+  warmup: 'paper',
+  lr: 0.05,
+  batchSize: 64,
+  iterations: 777,
+  trainSize: 10_000,
+  testSize: 500,
+  split: 'paper',
+  augment: false,
+  width: 0.5,
+  evalEvery: 50,
+  seed: 123456,
+  backend: 'lab-cpu',
+};
+
+describe('config codec', () => {
+  it.each([['defaults', DEFAULT_CONFIG], ['a custom config', custom]])('round-trips %s through a URL query string', (_n, config) => {
+    const { config: back, issues } = configFromQuery(configToQuery(config));
+    expect(issues).toEqual([]);
+    expect(back).toEqual(config);
+  });
+
+  it.each([['defaults', DEFAULT_CONFIG], ['a custom config', custom]])('round-trips %s through JSON', (_n, config) => {
+    const { config: back, issues } = validateConfig(JSON.parse(JSON.stringify(config)));
+    expect(issues).toEqual([]);
+    expect(back).toEqual(config);
+  });
+
+  it('uses short, readable URL keys', () => {
+    expect(configToQuery(DEFAULT_CONFIG)).toBe(
+      'depths=20%2C56&families=both&shortcut=A&warmup=off&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
+    );
+  });
+
+  const bad: [keyof ExperimentConfig, unknown, RegExp][] = [
+    ['depths', '20,21', /depths: "21" is not a CIFAR net depth/],
+    ['families', 'deep', /families: "deep" is not one of both, plain, residual/],
+    ['shortcuts', 'D', /shortcuts: "D" is not a shortcut option/],
+    ['warmup', 'slow', /warmup: "slow" is not one of off, paper, constant, linear/],
+    ['lr', 'fast', /lr: "fast" is not a number/],
+    ['batchSize', 'big', /batchSize: "big" is not a number/],
+    ['iterations', 'x', /iterations: "x" is not a number/],
+    ['trainSize', '', /trainSize: "" is not a number/],
+    ['testSize', 'all', /testSize: "all" is not a number/],
+    ['split', '90/10', /split: "90\/10" is not one of test, paper/],
+    ['augment', 'maybe', /augment: "maybe" is not on\/off/],
+    ['width', 'wide', /width: "wide" is not a number/],
+    ['evalEvery', '-', /evalEvery: "-" is not a number/],
+    ['seed', 'abc', /seed: "abc" is not a number/],
+    ['backend', 'tpu', /backend: "tpu" is not one of auto, webgpu, webgl, lab-cpu, cpu/],
+  ];
+
+  it('has a rejection case for every field', () => {
+    expect(bad.map((b) => b[0]).sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it.each(bad)('rejects a bad %s, naming the field, and keeps the default', (field, value, message) => {
+    const { config, issues } = validateConfig({ [field]: value });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ field, level: 'error' });
+    expect(issues[0].message).toMatch(message);
+    expect(config[field]).toEqual(DEFAULT_CONFIG[field]);
+  });
+
+  it('clamps out-of-range numbers with a warning that names the field', () => {
+    const { config, issues } = configFromQuery('batch=100000&width=0.3&lr=99');
+    expect(config.batchSize).toBe(512);
+    expect(config.width).toBe(0.25);
+    expect(config.lr).toBe(10);
+    expect(issues.map((i) => `${i.level} ${i.message}`)).toEqual([
+      'warning lr: 99 is outside 0.00001–10; using 10',
+      'warning batchSize: 100000 is outside 2–512; using 512',
+      'warning width: 0.3 is not a multiple of 0.25 (filters must be multiples of 4); using 0.25',
+    ]);
+  });
+
+  it('rejects a config that is not an object', () => {
+    expect(validateConfig('depths=20').issues[0].message).toBe('the configuration is not an object');
+  });
+});
+
+describe('netsOf', () => {
+  it('pairs a plain and a residual net per depth, one residual net per shortcut option', () => {
+    expect(netsOf({ ...DEFAULT_CONFIG, depths: [20, 56], shortcuts: ['A', 'B'] }).map((n) => n.id)).toEqual([
+      'plain-20',
+      'resnet-20-A',
+      'resnet-20-B',
+      'plain-56',
+      'resnet-56-A',
+      'resnet-56-B',
+    ]);
+    expect(netsOf({ ...DEFAULT_CONFIG, families: 'plain' }).map((n) => n.id)).toEqual(['plain-20', 'plain-56']);
+  });
+});

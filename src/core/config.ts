@@ -1,0 +1,258 @@
+// ExperimentConfig: the one typed source of truth for an experiment. The URL, presets, the worker
+// protocol, saved runs and exports all carry it, and every entry point validates it here.
+// One table (FIELDS) describes every field: its URL key, default, and how to parse and check it,
+// so the URL codec, the JSON codec and validation cannot drift apart (tensorflow/playground style).
+import type { Shortcut } from './nets';
+import type { WarmupMode } from './schedule';
+import { WARMUP_MODES } from './schedule';
+
+export type Families = 'both' | 'plain' | 'residual';
+export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'lab-cpu' | 'cpu';
+export type Split = 'test' | 'paper';
+
+export interface ExperimentConfig {
+  /** Depths 6n+2 (8 … 110) to train, ascending. */
+  depths: number[];
+  families: Families;
+  /** Shortcut options for the residual nets: one residual net per depth per option. */
+  shortcuts: Shortcut[];
+  warmup: WarmupMode;
+  lr: number;
+  batchSize: number;
+  iterations: number;
+  /** Training images used (the first ones of the training set). */
+  trainSize: number;
+  /** Images in the fixed test subset evaluated at every evaluation interval. */
+  testSize: number;
+  /** 'test': evaluate on test_batch; 'paper': hold out the last 5k training images (45k/5k). */
+  split: Split;
+  augment: boolean;
+  width: number;
+  /** Iterations between evaluations (test error, layer responses, gradient norms). */
+  evalEvery: number;
+  seed: number;
+  /** Compute backend; 'auto' picks the fastest that works (see src/core/backend.ts). */
+  backend: BackendChoice;
+}
+
+export const ALL_DEPTHS = [8, 14, 20, 32, 44, 56, 110] as const;
+export const MAX_N = 18;
+
+export const DEFAULT_CONFIG: ExperimentConfig = {
+  depths: [20, 56],
+  families: 'both',
+  shortcuts: ['A'],
+  warmup: 'off',
+  lr: 0.1,
+  batchSize: 128,
+  iterations: 2000,
+  trainSize: 50_000,
+  testSize: 1000,
+  split: 'test',
+  augment: true,
+  width: 1,
+  evalEvery: 100,
+  seed: 1,
+  backend: 'auto',
+};
+
+/** A problem with one field: `error` means the value was refused, `warning` that it was clamped. */
+export interface ConfigIssue {
+  field: keyof ExperimentConfig;
+  level: 'error' | 'warning';
+  message: string;
+}
+
+type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; error: string };
+
+interface Field<K extends keyof ExperimentConfig> {
+  key: K;
+  /** Short URL parameter name. */
+  url: string;
+  /** Parse from a URL string or check a JSON value. */
+  parse(raw: unknown): Parsed<ExperimentConfig[K]>;
+  toUrl(v: ExperimentConfig[K]): string;
+}
+
+function number(raw: unknown): number | null {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : null;
+  if (typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+  return null;
+}
+
+/** A number within [min, max]: out of range is clamped with a warning; not a number is an error. */
+function ranged(min: number, max: number, integer: boolean, what: string) {
+  return (raw: unknown): Parsed<number> => {
+    const n = number(raw);
+    if (n === null) return { ok: false, error: `${JSON.stringify(raw)} is not a number (${what})` };
+    let v = integer ? Math.round(n) : n;
+    let warning: string | undefined;
+    if (integer && v !== n) warning = `${n} is not a whole number; using ${v}`;
+    if (v < min || v > max) {
+      const c = Math.min(max, Math.max(min, v));
+      warning = `${v} is outside ${min}–${max}; using ${c}`;
+      v = c;
+    }
+    return { ok: true, value: v, warning };
+  };
+}
+
+function oneOf<T extends string>(options: readonly T[]) {
+  return (raw: unknown): Parsed<T> =>
+    typeof raw === 'string' && (options as readonly string[]).includes(raw)
+      ? { ok: true, value: raw as T }
+      : { ok: false, error: `${JSON.stringify(raw)} is not one of ${options.join(', ')}` };
+}
+
+function list(raw: unknown): unknown[] | null {
+  if (Array.isArray(raw)) return raw;
+  if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return null;
+}
+
+const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
+  depths: {
+    key: 'depths',
+    url: 'depths',
+    parse(raw) {
+      const items = list(raw);
+      if (!items || items.length === 0) return { ok: false, error: 'needs at least one depth, e.g. 20,56' };
+      const depths: number[] = [];
+      for (const item of items) {
+        const d = number(item);
+        if (d === null || !Number.isInteger(d) || (d - 2) % 6 !== 0 || d < 8 || d > 6 * MAX_N + 2) {
+          return { ok: false, error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${6 * MAX_N + 2}: 8, 14, 20, 32, 44, 56, 110, …)` };
+        }
+        if (!depths.includes(d)) depths.push(d);
+      }
+      return { ok: true, value: depths.sort((a, b) => a - b) };
+    },
+    toUrl: (v) => v.join(','),
+  },
+  families: { key: 'families', url: 'families', parse: oneOf(['both', 'plain', 'residual'] as const), toUrl: String },
+  shortcuts: {
+    key: 'shortcuts',
+    url: 'shortcut',
+    parse(raw) {
+      const items = list(raw);
+      if (!items || items.length === 0) return { ok: false, error: 'needs at least one of A, B, C' };
+      const out: Shortcut[] = [];
+      for (const item of items) {
+        const s = typeof item === 'string' ? item.toUpperCase() : item;
+        if (s !== 'A' && s !== 'B' && s !== 'C') return { ok: false, error: `${JSON.stringify(item)} is not a shortcut option (A, B or C)` };
+        if (!out.includes(s)) out.push(s);
+      }
+      return { ok: true, value: out.sort() };
+    },
+    toUrl: (v) => v.join(','),
+  },
+  warmup: { key: 'warmup', url: 'warmup', parse: oneOf(WARMUP_MODES), toUrl: String },
+  lr: { key: 'lr', url: 'lr', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String },
+  batchSize: { key: 'batchSize', url: 'batch', parse: ranged(2, 512, true, 'images per batch'), toUrl: String },
+  iterations: { key: 'iterations', url: 'iters', parse: ranged(1, 200_000, true, 'iterations'), toUrl: String },
+  trainSize: { key: 'trainSize', url: 'train', parse: ranged(100, 50_000, true, 'training images'), toUrl: String },
+  testSize: { key: 'testSize', url: 'test', parse: ranged(10, 10_000, true, 'test images'), toUrl: String },
+  split: { key: 'split', url: 'split', parse: oneOf(['test', 'paper'] as const), toUrl: String },
+  augment: {
+    key: 'augment',
+    url: 'aug',
+    parse: (raw) =>
+      raw === true || raw === '1' || raw === 'true' || raw === 'on'
+        ? { ok: true, value: true }
+        : raw === false || raw === '0' || raw === 'false' || raw === 'off'
+          ? { ok: true, value: false }
+          : { ok: false, error: `${JSON.stringify(raw)} is not on/off (1 or 0)` },
+    toUrl: (v) => (v ? '1' : '0'),
+  },
+  width: {
+    key: 'width',
+    url: 'width',
+    parse(raw) {
+      const r = ranged(0.25, 4, false, 'width multiplier')(raw);
+      if (!r.ok) return r;
+      const v = Math.round(r.value * 4) / 4;
+      return { ok: true, value: v, warning: v !== r.value ? `${r.value} is not a multiple of 0.25 (filters must be multiples of 4); using ${v}` : r.warning };
+    },
+    toUrl: String,
+  },
+  evalEvery: { key: 'evalEvery', url: 'eval', parse: ranged(1, 100_000, true, 'iterations between evaluations'), toUrl: String },
+  seed: { key: 'seed', url: 'seed', parse: ranged(0, 2 ** 32 - 1, true, 'random seed'), toUrl: String },
+  backend: { key: 'backend', url: 'backend', parse: oneOf(['auto', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const), toUrl: String },
+};
+
+export const CONFIG_KEYS = Object.keys(FIELDS) as (keyof ExperimentConfig)[];
+
+export interface ValidatedConfig {
+  config: ExperimentConfig;
+  issues: ConfigIssue[];
+}
+
+function apply(get: (f: Field<keyof ExperimentConfig>) => unknown, base: ExperimentConfig): ValidatedConfig {
+  const config = { ...base } as Record<string, unknown>;
+  const issues: ConfigIssue[] = [];
+  for (const key of CONFIG_KEYS) {
+    const field = FIELDS[key] as Field<keyof ExperimentConfig>;
+    const raw = get(field);
+    if (raw === undefined) continue;
+    const r = field.parse(raw);
+    if (!r.ok) {
+      issues.push({ field: key, level: 'error', message: `${key}: ${r.error}` });
+      continue;
+    }
+    config[key] = r.value;
+    if (r.warning) issues.push({ field: key, level: 'warning', message: `${key}: ${r.warning}` });
+  }
+  const c = config as unknown as ExperimentConfig;
+  if (c.evalEvery > c.iterations) {
+    issues.push({ field: 'evalEvery', level: 'warning', message: `evalEvery: ${c.evalEvery} is more than the ${c.iterations} iterations; using ${c.iterations}` });
+    c.evalEvery = c.iterations;
+  }
+  return { config: c, issues };
+}
+
+/** Validate a config from JSON (an import, a saved run, a message). Missing fields take defaults. */
+export function validateConfig(input: unknown, base: ExperimentConfig = DEFAULT_CONFIG): ValidatedConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { config: { ...base }, issues: [{ field: 'depths', level: 'error', message: 'the configuration is not an object' }] };
+  }
+  const obj = input as Record<string, unknown>;
+  return apply((f) => obj[f.key], base);
+}
+
+/** Read a config from a URL query string; parameters that are not config keys are ignored. */
+export function configFromQuery(query: string, base: ExperimentConfig = DEFAULT_CONFIG): ValidatedConfig {
+  const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
+  return apply((f) => params.get(f.url) ?? undefined, base);
+}
+
+/** The query string for a config: every field, in table order, so a link reproduces the run. */
+export function configToQuery(config: ExperimentConfig): string {
+  const params = new URLSearchParams();
+  for (const key of CONFIG_KEYS) {
+    const field = FIELDS[key] as Field<keyof ExperimentConfig>;
+    params.set(field.url, field.toUrl(config[key]));
+  }
+  return params.toString();
+}
+
+/** Whether two configs describe the same experiment. */
+export function sameConfig(a: ExperimentConfig, b: ExperimentConfig): boolean {
+  return configToQuery(a) === configToQuery(b);
+}
+
+/** The nets an experiment trains: per depth, a plain net and a residual net per shortcut option. */
+export interface NetEntry {
+  id: string;
+  depth: number;
+  residual: boolean;
+  shortcut: Shortcut;
+}
+
+export function netsOf(config: ExperimentConfig): NetEntry[] {
+  const out: NetEntry[] = [];
+  for (const depth of config.depths) {
+    if (config.families !== 'residual') out.push({ id: `plain-${depth}`, depth, residual: false, shortcut: 'A' });
+    if (config.families !== 'plain') for (const s of config.shortcuts) out.push({ id: `resnet-${depth}-${s}`, depth, residual: true, shortcut: s });
+  }
+  return out;
+}

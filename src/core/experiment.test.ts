@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from './config';
+import type { ExperimentConfig } from './config';
+import { LabCpuEngine } from './cpu/engine';
+import { nodeKernels } from './cpu/testing/nodeKernels';
+import { channelStats, datasetFromFiles } from './data/cifar10';
+import { makeBin } from './data/testing/fixtures';
+import { Experiment } from './experiment';
+import type { ExperimentData } from './experiment';
+import type { Engine, EngineNet, ImageBatch } from './train';
+
+const ds = datasetFromFiles(new Map([['data_batch_1.bin', makeBin(64, 1)], ['test_batch.bin', makeBin(16, 2)]]), 'fixture', 'fixture');
+const data: ExperimentData = { train: ds.train, test: ds.test, stats: channelStats(ds.train) };
+
+const tiny: ExperimentConfig = {
+  ...DEFAULT_CONFIG,
+  depths: [8, 14],
+  families: 'both',
+  shortcuts: ['A'],
+  width: 0.25,
+  batchSize: 8,
+  iterations: 12,
+  trainSize: 64,
+  testSize: 16,
+  evalEvery: 4,
+  seed: 5,
+};
+
+/** A checksum of a batch's pixels and labels. */
+function fingerprint(b: ImageBatch): string {
+  let h = 0;
+  for (let i = 0; i < b.size * 3072; i += 97) h = (h * 31 + Math.round(b.x[i] * 1000)) | 0;
+  return `${h}:${Array.from(b.labels).join('')}`;
+}
+
+/** Wraps an engine, recording which batch each net trained on, and optionally sabotaging one net. */
+class RecordingEngine implements Engine {
+  readonly name;
+  current = '';
+  readonly seen = new Map<string, string[]>();
+  constructor(
+    private readonly inner: Engine,
+    private readonly sabotage?: { label: string; fromStep: number },
+  ) {
+    this.name = inner.name;
+  }
+  setBatch(b: ImageBatch) {
+    this.current = fingerprint(b);
+    this.inner.setBatch(b);
+  }
+  createNet(...args: Parameters<Engine['createNet']>): EngineNet {
+    const net = this.inner.createNet(...args);
+    const label = args[0].label;
+    const seen: string[] = [];
+    this.seen.set(label, seen);
+    const step = net.step.bind(net);
+    net.step = async (lr, g) => {
+      seen.push(this.current);
+      const r = await step(lr, g);
+      return this.sabotage?.label === label && seen.length >= this.sabotage.fromStep ? { ...r, loss: NaN } : r;
+    };
+    return net;
+  }
+  memory() {
+    return this.inner.memory();
+  }
+  dispose() {
+    this.inner.dispose();
+  }
+}
+
+const lab = async () => LabCpuEngine.create({ ...nodeKernels(), threads: 1 });
+
+async function run(config: ExperimentConfig, rounds: number, engine: Engine) {
+  const exp = new Experiment(config, data, engine);
+  exp.start();
+  for (let r = 0; r < rounds; r++) await exp.round();
+  return exp;
+}
+
+describe('paired experiments', () => {
+  it('every net sees the same batch sequence', async () => {
+    const engine = new RecordingEngine(await lab());
+    const exp = await run(tiny, 5, engine);
+    const sequences = [...engine.seen.values()];
+    expect(sequences).toHaveLength(4);
+    expect(new Set(sequences[0]).size).toBe(5); // five different batches…
+    for (const s of sequences) expect(s).toEqual(sequences[0]); // …the same for every net
+    exp.dispose();
+  });
+
+  it('starts the plain and residual nets of one depth from identical weights', async () => {
+    const exp = await run(tiny, 0, await lab());
+    const [plain, res] = [exp['nets'][0], exp['nets'][1]];
+    expect([plain.info.label, res.info.label]).toEqual(['plain-8 (×0.25)', 'ResNet-8 (×0.25)']);
+    const [a, b] = [await plain.trainer.net.getState(), await res.trainer.net.getState()];
+    expect(Object.keys(a.params).length).toBeGreaterThan(10);
+    for (const k of Object.keys(a.params)) expect(b.params[k]).toEqual(a.params[k]);
+    exp.dispose();
+  });
+
+  it('gives the same batches across a pause (checkpoint) and resume', async () => {
+    const straight = new RecordingEngine(await lab());
+    (await run(tiny, 6, straight)).dispose();
+    const first = new RecordingEngine(await lab());
+    const a = await run(tiny, 3, first);
+    const checkpoint = await a.checkpoint();
+    a.dispose();
+    const second = new RecordingEngine(await lab());
+    const b = new Experiment(tiny, data, second);
+    b.start(checkpoint);
+    for (let r = 0; r < 3; r++) await b.round();
+    for (const [label, seq] of straight.seen) expect([...first.seen.get(label)!, ...second.seen.get(label)!]).toEqual(seq);
+    b.dispose();
+  });
+
+  it('continues from a checkpoint with exactly the loss an uninterrupted run gives', async () => {
+    const straight = await run(tiny, 6, await lab());
+    const want = straight.takeDelta().nets;
+    const a = await run(tiny, 5, await lab());
+    const before = a.takeDelta().nets;
+    const checkpoint = await a.checkpoint();
+    a.dispose();
+    const b = new Experiment(tiny, data, await lab());
+    b.start(checkpoint);
+    await b.round();
+    const got = b.takeDelta().nets;
+    for (const id of Object.keys(want)) {
+      expect(before[id].train.it).toEqual([1, 2, 3, 4, 5]);
+      expect(got[id].train.it).toEqual([6]);
+      expect(got[id].train.loss[0]).toBe(want[id].train.loss[5]);
+      expect(got[id].train.runErr[0]).toBe(want[id].train.runErr[5]);
+    }
+    b.dispose();
+    straight.dispose();
+  });
+
+  it('marks a diverged net at its iteration and keeps training the others', async () => {
+    const engine = new RecordingEngine(await lab(), { label: 'plain-14 (×0.25)', fromStep: 3 });
+    const exp = await run(tiny, 12, engine);
+    const infos = exp.infos();
+    expect(infos.find((i) => i.id === 'plain-14')).toMatchObject({ status: 'diverged', divergedAt: 2 });
+    for (const i of infos.filter((x) => x.id !== 'plain-14')) expect(i.status).toBe('done');
+    expect(engine.seen.get('plain-14 (×0.25)')).toHaveLength(3);
+    expect(engine.seen.get('ResNet-14 (×0.25)')).toHaveLength(12);
+    expect(exp.active).toBe(false);
+    exp.dispose();
+  });
+
+  it('records test error, layer responses and gradient norms at every evaluation interval', async () => {
+    const exp = await run(tiny, 8, await lab());
+    const d = exp.takeDelta();
+    const s = d.nets['resnet-14-A'];
+    expect(s.test.it).toEqual([0, 4, 8]);
+    expect(s.taps.map((t) => t.it)).toEqual([0, 4, 8]);
+    expect(s.taps[1].layerStd).toHaveLength(13); // 6n+1 3×3 layers for n = 2
+    expect(s.taps[1].gradNorms).toHaveLength(14); // and the FC layer
+    expect(s.taps[1].gradNorms.every((g) => g > 0)).toBe(true);
+    expect(d.progress).toMatchObject({ iteration: 8, iterations: 12 });
+    expect(d.progress.imagesPerSec).toBeGreaterThan(0);
+    exp.dispose();
+  });
+
+  it('adds a net to a running experiment at iteration 0, on the same batch sequence', async () => {
+    const engine = new RecordingEngine(await lab());
+    const exp = await run({ ...tiny, families: 'plain', depths: [8] }, 3, engine);
+    exp.addNet({ id: 'resnet-8-B', depth: 8, residual: true, shortcut: 'B' });
+    for (let r = 0; r < 9; r++) await exp.round();
+    const plain = engine.seen.get('plain-8 (×0.25)')!;
+    const late = engine.seen.get('ResNet-8 (B, ×0.25)')!;
+    expect(plain).toHaveLength(12);
+    expect(late).toHaveLength(9);
+    expect(late).toEqual(plain.slice(0, 9));
+    exp.dispose();
+  });
+});

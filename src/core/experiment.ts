@@ -1,0 +1,238 @@
+// A paired experiment: several nets (plain and residual, several depths) trained side by side on
+// one engine. Paired means paired: every net sees the same batches in the same order with the same
+// augmentation, and the plain and residual nets of one depth start from the same weights wherever
+// their parameters coincide. The nets step round-robin, so all curves advance together.
+import type { ExperimentConfig, NetEntry } from './config';
+import { netsOf } from './config';
+import type { ChannelStats, LabeledImages } from './data/cifar10';
+import { BatchSequence, makeBatch } from './data/augment';
+import type { NetInfo, NetSeries, Progress } from './metrics';
+import { emptySeries } from './metrics';
+import { cifarNet, initBnStats, initParams, paramCount } from './nets';
+import type { NetSpec } from './nets';
+import type { Engine, ImageBatch, NetState } from './train';
+import { NetTrainer, zerosLike } from './train';
+
+export interface ExperimentData {
+  train: LabeledImages;
+  test: LabeledImages;
+  /** Normalisation statistics of the training images loaded. */
+  stats: ChannelStats;
+}
+
+/** Weights, optimiser state and error history of every net at some iteration. */
+export interface Checkpoint {
+  nets: Record<string, { iteration: number; state: NetState; errors: number[]; status: NetInfo['status']; divergedAt: number | null }>;
+  createdAt: number;
+}
+
+interface RunningNet {
+  entry: NetEntry;
+  spec: NetSpec;
+  info: NetInfo;
+  trainer: NetTrainer;
+}
+
+export interface MetricsDelta {
+  nets: Record<string, NetSeries>;
+  infos: NetInfo[];
+  progress: Progress;
+}
+
+export function netSpecOf(entry: NetEntry, config: ExperimentConfig): NetSpec {
+  return cifarNet({ n: (entry.depth - 2) / 6, residual: entry.residual, shortcut: entry.shortcut, width: config.width });
+}
+
+export class Experiment {
+  readonly sequence: BatchSequence;
+  private readonly nets: RunningNet[] = [];
+  private delta = new Map<string, NetSeries>();
+  private testBatch: ImageBatch | null = null;
+  private elapsedMs = 0;
+  private imagesPerSec = 0;
+  private roundMs = 0;
+
+  constructor(
+    readonly config: ExperimentConfig,
+    readonly data: ExperimentData,
+    readonly engine: Engine,
+  ) {
+    this.sequence = new BatchSequence(config.seed, data.train.count, Math.min(config.batchSize, data.train.count));
+  }
+
+  /** Create the config's nets: fresh (paired initialisation) or from a checkpoint. */
+  start(checkpoint?: Checkpoint): void {
+    for (const entry of netsOf(this.config)) this.addNet(entry, checkpoint?.nets[entry.id]);
+  }
+
+  /** Add a net. Without a saved state it starts at iteration 0 and follows the same batch sequence. */
+  addNet(entry: NetEntry, saved?: Checkpoint['nets'][string]): void {
+    if (this.nets.some((n) => n.entry.id === entry.id)) throw new Error(`${entry.id} is already in this experiment`);
+    const spec = netSpecOf(entry, this.config);
+    let state = saved?.state;
+    if (!state) {
+      const params = initParams(spec, this.config.seed);
+      state = { params, momentum: zerosLike(params), bnStats: initBnStats(spec) };
+    }
+    const trainer = new NetTrainer(this.engine.createNet(spec, state), {
+      lr: this.config.lr,
+      iterations: this.config.iterations,
+      warmup: this.config.warmup,
+      iterationsPerEpoch: this.sequence.perEpoch,
+    });
+    if (saved) trainer.restoreErrors(saved.errors);
+    const status = saved?.status ?? 'pending';
+    if (status === 'diverged') {
+      trainer.status = 'diverged';
+      trainer.divergedAt = saved!.divergedAt;
+    }
+    const info: NetInfo = {
+      id: entry.id,
+      label: spec.label,
+      depth: entry.depth,
+      residual: entry.residual,
+      shortcut: entry.shortcut,
+      params: paramCount(spec),
+      status: trainer.iteration >= this.config.iterations && status !== 'diverged' ? 'done' : status,
+      divergedAt: saved?.divergedAt ?? null,
+    };
+    this.nets.push({ entry, spec, info, trainer });
+  }
+
+  infos(): NetInfo[] {
+    return this.nets.map((n) => ({ ...n.info }));
+  }
+
+  specOf(id: string): NetSpec | undefined {
+    return this.nets.find((n) => n.entry.id === id)?.spec;
+  }
+
+  private series(id: string): NetSeries {
+    let s = this.delta.get(id);
+    if (!s) this.delta.set(id, (s = emptySeries()));
+    return s;
+  }
+
+  /** Whether any net still has iterations to train. */
+  get active(): boolean {
+    return this.nets.some((n) => n.info.status === 'pending' || n.info.status === 'training');
+  }
+
+  /** The iteration of the net furthest behind (the experiment's progress). */
+  get iteration(): number {
+    const live = this.nets.filter((n) => n.info.status !== 'diverged');
+    return live.length ? Math.min(...live.map((n) => n.trainer.iteration)) : Math.max(0, ...this.nets.map((n) => n.trainer.iteration));
+  }
+
+  private isEval(iteration: number): boolean {
+    return iteration % this.config.evalEvery === 0 || iteration === this.config.iterations;
+  }
+
+  private getTestBatch(): ImageBatch {
+    if (!this.testBatch) {
+      const idx = Uint32Array.from({ length: this.data.test.count }, (_, i) => i);
+      this.testBatch = makeBatch(this.data.test, idx, this.data.stats, null);
+    }
+    return this.testBatch;
+  }
+
+  /** Evaluate one net on the test subset (BN in eval mode) and record the point. */
+  async evaluate(net: RunningNet, gradNorms: number[] = []): Promise<void> {
+    const r = await net.trainer.net.evaluate(this.getTestBatch());
+    const s = this.series(net.entry.id);
+    const it = net.trainer.iteration;
+    s.test.it.push(it);
+    s.test.err.push(r.errors / Math.max(1, r.count));
+    s.test.loss.push(r.loss);
+    s.taps.push({ it, layerStd: r.layerStd, gradNorms });
+  }
+
+  /**
+   * Advance every training net by one iteration, grouped by the iteration they are at (nets added
+   * late catch up on their own batches). Returns false when nothing is left to train.
+   */
+  async round(): Promise<boolean> {
+    const t0 = performance.now();
+    const live = this.nets.filter((n) => n.info.status === 'pending' || n.info.status === 'training');
+    if (live.length === 0) return false;
+    for (const n of live) {
+      if (n.info.status === 'pending') {
+        n.info.status = 'training';
+        if (n.trainer.iteration === 0 && this.data.test.count > 0) await this.evaluate(n);
+      }
+    }
+    let images = 0;
+    const byIteration = new Map<number, RunningNet[]>();
+    for (const n of live) byIteration.set(n.trainer.iteration, [...(byIteration.get(n.trainer.iteration) ?? []), n]);
+    for (const [it, group] of [...byIteration].sort((a, b) => a[0] - b[0])) {
+      const batch = makeBatch(this.data.train, this.sequence.indices(it), this.data.stats, this.config.augment ? { seed: this.config.seed, iteration: it } : null);
+      this.engine.setBatch(batch);
+      for (const n of group) {
+        const evalNow = this.isEval(it + 1);
+        const rec = await n.trainer.step(evalNow);
+        if (!rec) {
+          n.info.status = 'diverged';
+          n.info.divergedAt = n.trainer.divergedAt;
+          continue;
+        }
+        images += batch.size;
+        const s = this.series(n.entry.id);
+        s.train.it.push(it + 1);
+        s.train.loss.push(rec.loss);
+        s.train.err.push(rec.error);
+        s.train.runErr.push(rec.runningError);
+        s.train.lr.push(rec.lr);
+        if (evalNow && this.data.test.count > 0) await this.evaluate(n, rec.gradNorms ?? []);
+        if (n.trainer.iteration >= this.config.iterations) n.info.status = 'done';
+      }
+    }
+    const ms = performance.now() - t0;
+    this.elapsedMs += ms;
+    this.roundMs = this.roundMs === 0 ? ms : 0.8 * this.roundMs + 0.2 * ms;
+    const rate = images / (ms / 1000);
+    this.imagesPerSec = this.imagesPerSec === 0 ? rate : 0.8 * this.imagesPerSec + 0.2 * rate;
+    return this.active;
+  }
+
+  progress(): Progress {
+    const remaining = Math.max(0, this.config.iterations - this.iteration);
+    return {
+      iteration: this.iteration,
+      iterations: this.config.iterations,
+      imagesPerSec: this.imagesPerSec,
+      elapsedMs: this.elapsedMs,
+      etaMs: this.roundMs > 0 && this.active ? remaining * this.roundMs : this.active ? null : 0,
+    };
+  }
+
+  /** The points recorded since the last call, with every net's status and the progress. */
+  takeDelta(): MetricsDelta {
+    const nets = Object.fromEntries(this.delta);
+    this.delta = new Map();
+    return { nets, infos: this.infos(), progress: this.progress() };
+  }
+
+  /** Resume the clock from a saved run. */
+  restoreElapsed(ms: number): void {
+    this.elapsedMs = ms;
+  }
+
+  async checkpoint(): Promise<Checkpoint> {
+    const nets: Checkpoint['nets'] = {};
+    for (const n of this.nets) {
+      nets[n.entry.id] = {
+        iteration: n.trainer.iteration,
+        state: await n.trainer.net.getState(),
+        errors: n.trainer.errorHistory(),
+        status: n.info.status,
+        divergedAt: n.info.divergedAt,
+      };
+    }
+    return { nets, createdAt: Date.now() };
+  }
+
+  dispose(): void {
+    for (const n of this.nets) n.trainer.net.dispose();
+    this.nets.length = 0;
+  }
+}

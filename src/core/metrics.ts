@@ -1,0 +1,123 @@
+// The measurements of a run, per net, as columns (cheap to stream, store, export and chart).
+// The x-axis is the iteration, as in the paper.
+
+export interface TrainColumns {
+  it: number[];
+  loss: number[];
+  /** Mini-batch training error, 0..1. */
+  err: number[];
+  /** Running mean of the mini-batch error over the last RUNNING_WINDOW iterations. */
+  runErr: number[];
+  lr: number[];
+}
+
+export interface TestColumns {
+  it: number[];
+  err: number[];
+  loss: number[];
+}
+
+/** Per-layer statistics taken at an evaluation: Fig. 7's response std, and weight-gradient norms. */
+export interface LayerTap {
+  it: number;
+  layerStd: number[];
+  gradNorms: number[];
+}
+
+export interface NetSeries {
+  train: TrainColumns;
+  test: TestColumns;
+  taps: LayerTap[];
+}
+
+export type NetStatusName = 'pending' | 'training' | 'done' | 'diverged';
+
+export interface NetInfo {
+  id: string;
+  label: string;
+  depth: number;
+  residual: boolean;
+  shortcut: 'A' | 'B' | 'C';
+  params: number;
+  status: NetStatusName;
+  divergedAt: number | null;
+}
+
+export function emptySeries(): NetSeries {
+  return { train: { it: [], loss: [], err: [], runErr: [], lr: [] }, test: { it: [], err: [], loss: [] }, taps: [] };
+}
+
+/** Append b's points to a (in place). */
+export function appendSeries(a: NetSeries, b: NetSeries): NetSeries {
+  for (const k of ['it', 'loss', 'err', 'runErr', 'lr'] as const) a.train[k].push(...b.train[k]);
+  for (const k of ['it', 'err', 'loss'] as const) a.test[k].push(...b.test[k]);
+  a.taps.push(...b.taps);
+  return a;
+}
+
+/** The points of a series up to and including iteration `it` (to resume from a checkpoint). */
+export function truncateSeries(s: NetSeries, it: number): NetSeries {
+  const nTrain = s.train.it.findIndex((x) => x > it);
+  const nTest = s.test.it.findIndex((x) => x > it);
+  const cut = <T>(arr: T[], n: number) => (n < 0 ? arr.slice() : arr.slice(0, n));
+  return {
+    train: { it: cut(s.train.it, nTrain), loss: cut(s.train.loss, nTrain), err: cut(s.train.err, nTrain), runErr: cut(s.train.runErr, nTrain), lr: cut(s.train.lr, nTrain) },
+    test: { it: cut(s.test.it, nTest), err: cut(s.test.err, nTest), loss: cut(s.test.loss, nTest) },
+    taps: s.taps.filter((t) => t.it <= it),
+  };
+}
+
+/** The value of a column at the last iteration ≤ it (null if none). */
+export function valueAt(its: number[], values: number[], it: number): number | null {
+  let lo = 0;
+  let hi = its.length - 1;
+  let best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (its[mid] <= it) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best < 0 ? null : values[best];
+}
+
+export interface Progress {
+  /** Iterations completed by the slowest net still training. */
+  iteration: number;
+  iterations: number;
+  imagesPerSec: number;
+  elapsedMs: number;
+  etaMs: number | null;
+}
+
+/**
+ * When the degradation effect is visible (the benchmark issue's definition): from some iteration
+ * on, for the rest of the run, the deepest plain net's running training error exceeds the
+ * shallowest plain net's by ≥ `margin`, and the deepest residual net's is below the deepest plain
+ * net's by ≥ `margin`. Returns that first iteration, or null.
+ */
+export function effectVisibleAt(
+  nets: { depth: number; residual: boolean; series: NetSeries }[],
+  margin = 0.03,
+): { iteration: number | null; reason: string } {
+  const plain = nets.filter((n) => !n.residual).sort((a, b) => a.depth - b.depth);
+  const residual = nets.filter((n) => n.residual).sort((a, b) => a.depth - b.depth);
+  if (plain.length < 2) return { iteration: null, reason: 'needs plain nets of two depths' };
+  if (residual.length < 1) return { iteration: null, reason: 'needs a residual net' };
+  const shallow = plain[0];
+  const deep = plain[plain.length - 1];
+  const deepRes = residual.filter((r) => r.depth === deep.depth).pop() ?? residual[residual.length - 1];
+  const its = deep.series.train.it;
+  let since: number | null = null;
+  for (let i = 0; i < its.length; i++) {
+    const it = its[i];
+    const d = deep.series.train.runErr[i];
+    const s = valueAt(shallow.series.train.it, shallow.series.train.runErr, it);
+    const r = valueAt(deepRes.series.train.it, deepRes.series.train.runErr, it);
+    const holds = s !== null && r !== null && d - s >= margin && d - r >= margin;
+    if (holds && since === null) since = it;
+    if (!holds) since = null;
+  }
+  return since === null ? { iteration: null, reason: 'the gaps are not ≥ 3 points at the end of the run' } : { iteration: since, reason: 'ok' };
+}
