@@ -10,7 +10,7 @@ import type { NetInfo, NetSeries, Progress } from './metrics';
 import { emptySeries } from './metrics';
 import { cifarNet, initBnStats, initParams, paramCount } from './nets';
 import type { NetSpec } from './nets';
-import type { Engine, ImageBatch, NetState } from './train';
+import type { Engine, EngineMemory, ImageBatch, NetState } from './train';
 import { NetTrainer, zerosLike } from './train';
 
 export interface ExperimentData {
@@ -22,7 +22,7 @@ export interface ExperimentData {
 
 /** Weights, optimiser state and error history of every net at some iteration. */
 export interface Checkpoint {
-  nets: Record<string, { iteration: number; state: NetState; errors: number[]; status: NetInfo['status']; divergedAt: number | null }>;
+  nets: Record<string, { entry: NetEntry; iteration: number; state: NetState; errors: number[]; status: NetInfo['status']; divergedAt: number | null }>;
   createdAt: number;
 }
 
@@ -37,6 +37,8 @@ export interface MetricsDelta {
   nets: Record<string, NetSeries>;
   infos: NetInfo[];
   progress: Progress;
+  /** The engine's live tensors (tfjs) or buffers (lab CPU engine), and bytes. */
+  memory: EngineMemory;
 }
 
 export function netSpecOf(entry: NetEntry, config: ExperimentConfig): NetSpec {
@@ -62,7 +64,10 @@ export class Experiment {
 
   /** Create the config's nets: fresh (paired initialisation) or from a checkpoint. */
   start(checkpoint?: Checkpoint): void {
-    for (const entry of netsOf(this.config)) this.addNet(entry, checkpoint?.nets[entry.id]);
+    const entries = netsOf(this.config);
+    // nets added to the run after it started are in the checkpoint, not in the config
+    for (const saved of Object.values(checkpoint?.nets ?? {})) if (!entries.some((e) => e.id === saved.entry.id)) entries.push(saved.entry);
+    for (const entry of entries) this.addNet(entry, checkpoint?.nets[entry.id]);
   }
 
   /** Add a net. Without a saved state it starts at iteration 0 and follows the same batch sequence. */
@@ -209,7 +214,7 @@ export class Experiment {
   takeDelta(): MetricsDelta {
     const nets = Object.fromEntries(this.delta);
     this.delta = new Map();
-    return { nets, infos: this.infos(), progress: this.progress() };
+    return { nets, infos: this.infos(), progress: this.progress(), memory: this.engine.memory() };
   }
 
   /** Resume the clock from a saved run. */
@@ -221,6 +226,7 @@ export class Experiment {
     const nets: Checkpoint['nets'] = {};
     for (const n of this.nets) {
       nets[n.entry.id] = {
+        entry: n.entry,
         iteration: n.trainer.iteration,
         state: await n.trainer.net.getState(),
         errors: n.trainer.errorHistory(),

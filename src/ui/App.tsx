@@ -1,91 +1,146 @@
-import { useEffect, useState } from 'react';
-import type { BackendReport } from '../core/backend';
-import type { ConvSelfTest } from '../core/selftest';
-import { LabClient } from './labClient';
+// The lab: controls on the left, live charts on the right; classroom mode hides the controls,
+// enlarges the type and puts short explanations beside the charts.
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CurvesPanel } from './charts/CurvesPanel';
+import { DegradationSummary } from './charts/DegradationSummary';
+import { LayerChart } from './charts/LayerCharts';
+import { ExperimentForm } from './controls/ExperimentForm';
+import { RunControls } from './controls/RunControls';
+import { DataPanel } from './data/DataPanel';
+import type { Lang } from './i18n';
+import { setLang } from './i18n';
+import { bootLab, dismissError, resumeRun } from './labController';
+import { Explainers, ReferencePanel } from './Reference';
+import { RunsPanel } from './runs/RunsPanel';
+import { StatusBar } from './StatusBar';
+import { syncUrl, useLab } from './store';
 
-const client = new LabClient();
-
-export function App() {
-  const [report, setReport] = useState<BackendReport | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [check, setCheck] = useState<ConvSelfTest | 'running' | null>(null);
-
-  useEffect(() => {
-    const off = client.subscribe((e) => {
-      if (e.type === 'backend') setReport(e.report);
-      if (e.type === 'selftest') setCheck(e.result);
-      if (e.type === 'error') setError(`${e.during}: ${e.message}`);
-    });
-    client.send({ type: 'probe' });
-    return off;
-  }, []);
-
+function Banners() {
+  const { t } = useTranslation();
+  const urlIssues = useLab((s) => s.urlIssues);
+  const errors = useLab((s) => s.errors);
+  const notice = useLab((s) => s.notice);
+  const failure = useLab((s) => s.backendFailure);
+  const run = useLab((s) => s.run);
   return (
-    <div className="app">
-      <header className="app-header">
-        <h1>Degradation Lab</h1>
-        <p className="lede">
-          Train plain and residual CNNs of increasing depth on CIFAR-10, live in your browser, and watch deep plain
-          nets train <em>worse</em> than shallow ones, while residual nets of the same depth do not (He et al., 2015).
-        </p>
-      </header>
-      <section className="backend" aria-live="polite" data-testid="backend-line">
-        {error ? (
-          <span role="alert">Worker error — {error}</span>
-        ) : report ? (
-          <>
-            <BackendLine report={report} />{' '}
-            <button
-              type="button"
-              disabled={check === 'running'}
-              onClick={() => {
-                setCheck('running');
-                client.send({ type: 'selftest' });
-              }}
-            >
-              Verify backend
-            </button>{' '}
-            <SelfTestResult check={check} />
-          </>
-        ) : (
-          <span>Probing compute backends…</span>
-        )}
-      </section>
-      <main className="experiment-area" aria-label="Experiment">
-        <p>No experiment yet.</p>
-      </main>
+    <div className="banners">
+      {urlIssues.length > 0 && (
+        <div className="banner warn" role="alert" data-testid="url-issues">
+          <strong>{t('errors.url')}:</strong>
+          <ul>
+            {urlIssues.map((i) => (
+              <li key={i.message}>{i.message}</li>
+            ))}
+          </ul>
+          <button type="button" className="small" onClick={() => useLab.setState({ urlIssues: [] })} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      {errors.map((e, i) => (
+        <div key={`${i}-${e}`} className="banner error" role="alert" data-testid="error-banner">
+          {e}
+          <button type="button" className="small" onClick={() => dismissError(i)} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
+      ))}
+      {notice && (
+        <div className="banner ok" role="status">
+          {notice}
+          <button type="button" className="small" onClick={() => useLab.setState({ notice: null })} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      {failure && (
+        <div className="banner error" role="alert" data-testid="backend-failure">
+          {t('run.backendFailed', { backend: failure.backend, message: failure.message })}{' '}
+          <button type="button" onClick={() => resumeRun(failure.suggestion)}>
+            {t('run.resumeOn', { backend: failure.suggestion })}
+          </button>
+        </div>
+      )}
+      {run?.interrupted && (
+        <div className="banner warn" role="status" data-testid="interrupted">
+          {t('run.interrupted', { it: run.checkpointIteration ?? 0 })}
+        </div>
+      )}
     </div>
   );
 }
 
-function BackendLine({ report }: { report: BackendReport }) {
-  const skipped = report.attempts.filter((a) => !a.ok && !a.reason?.startsWith('not tried'));
+function Charts() {
+  const { t } = useTranslation();
+  const run = useLab((s) => s.run);
+  const compare = useLab((s) => s.compare);
+  const scrub = useLab((s) => s.scrubIteration);
+  if (!run || run.nets.length === 0) {
+    return (
+      <div className="charts empty" data-testid="charts-empty">
+        <p>{t('charts.empty')}</p>
+      </div>
+    );
+  }
   return (
-    <>
-      <span>
-        Backend: <strong data-testid="backend-name">{report.active}</strong> on{' '}
-        <span data-testid="backend-adapter">{report.adapter}</span>
-        {report.software ? ' — software emulation, slow' : ''}
-      </span>
-      {skipped.map((a) => (
-        <span key={a.name} className="backend-skip">
-          {' '}
-          · {a.name} not used: {a.reason}
-        </span>
-      ))}
-    </>
+    <div className="charts">
+      <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} compare={compare} />
+      <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} />
+      <div className="panels-2">
+        <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} />
+        <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} />
+      </div>
+    </div>
   );
 }
 
-/** A conv forward+backward pass on the active backend, checked against tfjs's CPU backend. */
-function SelfTestResult({ check }: { check: ConvSelfTest | 'running' | null }) {
-  if (check === null) return null;
-  if (check === 'running') return <span data-testid="selftest">checking…</span>;
-  const ok = check.maxAbsDiff <= 1e-4;
+export function App() {
+  const { t, i18n } = useTranslation();
+  const classroom = useLab((s) => s.classroom);
+  useEffect(() => bootLab(), []);
+  const toggleClassroom = () => {
+    useLab.setState((s) => ({ classroom: !s.classroom }));
+    syncUrl(useLab.getState());
+  };
   return (
-    <span data-testid="selftest" data-max-abs-diff={check.maxAbsDiff} className={ok ? 'ok' : 'bad'}>
-      {ok ? '✓' : '✗'} conv forward + backward on {check.backend} {ok ? 'matches' : 'differs from'} the CPU backend (max
-      |Δ| = {check.maxAbsDiff.toExponential(1)})
-    </span>
+    <div className={classroom ? 'app classroom' : 'app'}>
+      <header className="app-header">
+        <div className="title-block">
+          <h1>{t('title')}</h1>
+          {!classroom && <p className="lede">{t('lede')}</p>}
+        </div>
+        <div className="toolbar">
+          {classroom && <RunControls compact />}
+          <label>
+            <span className="sr-only">{t('language')}</span>
+            <select aria-label={t('language')} value={i18n.language === 'zh' ? 'zh' : 'en'} onChange={(e) => setLang(e.target.value as Lang)}>
+              <option value="en">English</option>
+              <option value="zh">简体中文</option>
+            </select>
+          </label>
+          <button type="button" aria-pressed={classroom} onClick={toggleClassroom}>
+            {classroom ? t('exitClassroom') : t('classroom')}
+          </button>
+        </div>
+      </header>
+      <StatusBar />
+      <Banners />
+      <div className="layout">
+        {!classroom && (
+          <aside className="sidebar" aria-label={t('controls.heading')}>
+            <RunControls />
+            <ExperimentForm />
+            <DataPanel />
+            <RunsPanel />
+            <ReferencePanel />
+          </aside>
+        )}
+        <main className="main" aria-label="Charts">
+          <Charts />
+        </main>
+        {classroom && <Explainers />}
+      </div>
+    </div>
   );
 }

@@ -1,14 +1,61 @@
 // The one typed message protocol between the page and the training worker.
 // The page sends Commands; the worker answers with Events. Nothing else crosses the boundary.
 import type { BackendReport } from '../core/backend';
+import type { ExperimentConfig, NetEntry } from '../core/config';
+import type { ChannelStats, DataSource } from '../core/data/cifar10';
+import type { MetricsDelta } from '../core/experiment';
+import type { NetInfo, NetSeries } from '../core/metrics';
+import type { RunStatus } from '../core/runFile';
 import type { ConvSelfTest } from '../core/selftest';
+
+export interface DatasetSummary {
+  source: DataSource;
+  description: string;
+  trainCount: number;
+  testCount: number;
+  classNames: string[];
+  stats: ChannelStats;
+  /** A few images per class for the sample grid: uint8 NHWC [n, 32, 32, 3]. */
+  samples: { images: Uint8Array; labels: Uint8Array };
+  /** Set when the decoded data could not be cached (e.g. storage quota): the lab trains without it. */
+  cacheNote?: string;
+}
+
+export interface StartOptions {
+  /** Stream metrics to the page (default true); the benchmark turns it off to measure its cost. */
+  stream?: boolean;
+}
 
 export type Command =
   | { type: 'probe' }
-  | { type: 'selftest' };
+  | { type: 'selftest' }
+  | { type: 'loadData'; reload?: boolean }
+  | { type: 'dropFiles'; files: { name: string; bytes: ArrayBuffer }[] }
+  | { type: 'start'; runId: string; name: string; config: ExperimentConfig; options?: StartOptions }
+  | { type: 'pause' }
+  | { type: 'stop' }
+  /** Resume the run in memory, or a saved one from its last checkpoint (optionally on another backend). */
+  | { type: 'resume'; runId: string; backend?: ExperimentConfig['backend'] }
+  | { type: 'addNet'; entry: NetEntry }
+  | { type: 'memory' };
+
+export type RunState = RunStatus | 'starting';
 
 export type WorkerEvent =
   | { type: 'backend'; report: BackendReport }
   | { type: 'selftest'; result: ConvSelfTest }
+  | { type: 'dataProgress'; file: string; loaded: number; total: number | null }
+  | { type: 'dataset'; summary: DatasetSummary }
+  /** No data: what failed, and the guidance (the same words as the download script). */
+  | { type: 'dataMissing'; reason: string; guidance: string[] }
+  | { type: 'dataError'; message: string }
+  | { type: 'run'; runId: string; state: RunState; engine?: string; iteration?: number; message?: string }
+  | { type: 'metrics'; runId: string; delta: MetricsDelta }
+  /** Every point of a run, replacing what the page holds (after resuming from a checkpoint). */
+  | { type: 'series'; runId: string; nets: Record<string, NetSeries>; infos: NetInfo[] }
+  | { type: 'checkpoint'; runId: string; iteration: number }
+  /** The backend failed (device lost, out of memory); every point is kept and the run can resume elsewhere. */
+  | { type: 'backendFailed'; runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] }
+  | { type: 'memory'; tensors: number; bytes: number }
   /** Any failure in the worker reaches the page with its cause; the worker never dies silently. */
   | { type: 'error'; during: string; message: string; stack?: string };

@@ -110,3 +110,22 @@ describe('lab cpu engine with two threads', () => {
     two.dispose();
   });
 });
+
+describe('lab cpu engine workspace', () => {
+  it('keeps the current batch when an evaluation enlarges the workspace between two nets’ steps', async () => {
+    const options: NetOptions = { n: 1, residual: true, shortcut: 'A', ...TINY };
+    const spec = cifarNet(options);
+    const batch = randomBatch(4, 8, 12);
+    const run = async (evaluateBetween: boolean) => {
+      const engine = await makeEngine();
+      const [a, b] = [engine.createNet(spec, freshState(options, 1)), engine.createNet(spec, freshState(options, 2))];
+      engine.setBatch(batch);
+      await a.step(0.1);
+      if (evaluateBetween) await a.evaluate(randomBatch(50, 8, 13));
+      const loss = (await b.step(0.1)).loss;
+      engine.dispose();
+      return loss;
+    };
+    expect(await run(true)).toBe(await run(false));
+  });
+});

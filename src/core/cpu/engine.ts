@@ -257,22 +257,32 @@ export class LabCpuEngine implements Engine {
   private runShared(calls: readonly Call[]): void {
     encodeCommands(calls, this.views().f64, this.commandBuffer);
     const ctrl = this.ctrl;
+    // Every thread passed the previous run's last barrier, so the counter is settled: start from it.
+    const base = Atomics.load(ctrl, CTRL.barrier);
     Atomics.store(ctrl, CTRL.count, calls.length);
     Atomics.store(ctrl, CTRL.commands, this.commandBuffer);
-    Atomics.store(ctrl, CTRL.barrier, 0);
+    Atomics.store(ctrl, CTRL.base, base);
     Atomics.add(ctrl, CTRL.generation, 1);
     Atomics.notify(ctrl, CTRL.generation);
     calls.forEach((c, i) => {
       this.kernels.call(c, 0, this.threads);
-      barrier(ctrl, this.threads * (i + 1));
+      barrier(ctrl, base + this.threads * (i + 1));
     });
   }
 
   // --- workspace --------------------------------------------------------------------------------
 
   /** The workspace for the current batch size, big enough for every net; rebuilt when either grows. */
+  /** The smallest batch the workspace is planned for (evaluation chunks before any training batch). */
+  private minCapacity = 1;
+
+  /** Make sure the workspace holds batches of n images (evaluation uses chunks of up to 128). */
+  ensureCapacity(n: number): void {
+    this.minCapacity = Math.max(this.minCapacity, n);
+  }
+
   workspace(): Workspace {
-    const capacity = Math.max(1, this.batchSize);
+    const capacity = Math.max(1, this.batchSize, this.minCapacity);
     const nets = [...this.nets];
     const imageSize = nets[0]?.spec.options.inputSize ?? 32;
     const need = Math.max(0, ...nets.map((n) => n.activationBytes(capacity)));
@@ -339,6 +349,8 @@ export class LabCpuEngine implements Engine {
       activations: base + activationsAt,
     };
     for (const net of nets) net.invalidatePrograms();
+    // the new workspace starts empty: put the current training batch back in place
+    if (this.pendingBatch) this.copyImages(this.pendingBatch, this.ws.input, this.ws.labels, 0, this.pendingBatch.size);
     return this.ws;
   }
 
@@ -352,12 +364,18 @@ export class LabCpuEngine implements Engine {
     this.writeImages(batch, 'train');
   }
 
-  /** Copy images into the (train or eval) input buffer, padding 3 channels to 4. */
+  /** Copy images into the (train or eval) input buffer of the workspace. */
   writeImages(batch: ImageBatch, which: 'train' | 'eval', start = 0, count = batch.size): void {
     const ws = this.workspace();
+    if (which === 'train') this.copyImages(batch, ws.input, ws.labels, start, count);
+    else this.copyImages(batch, ws.evalInput, ws.evalLabels, start, count);
+  }
+
+  /** Images as NHWC with 3 channels padded to 4, and labels as int32. */
+  private copyImages(batch: ImageBatch, input: number, labels: number, start: number, count: number): void {
     const { f32: F, i32: I } = this.views();
     const px = batch.imageSize * batch.imageSize;
-    let o = (which === 'train' ? ws.input : ws.evalInput) / 4;
+    let o = input / 4;
     let s = start * px * 3;
     for (let p = 0; p < count * px; p++, o += 4, s += 3) {
       F[o] = batch.x[s];
@@ -365,8 +383,7 @@ export class LabCpuEngine implements Engine {
       F[o + 2] = batch.x[s + 2];
       F[o + 3] = 0;
     }
-    const l = (which === 'train' ? ws.labels : ws.evalLabels) / 4;
-    for (let i = 0; i < count; i++) I[l + i] = batch.labels[start + i];
+    for (let i = 0; i < count; i++) I[labels / 4 + i] = batch.labels[start + i];
   }
 
   currentBatchSize(): number {
@@ -381,10 +398,6 @@ export class LabCpuEngine implements Engine {
     const net = new LabCpuNet(this, spec);
     this.nets.add(net);
     net.setState(state);
-    if (this.pendingBatch) {
-      // the workspace may have been re-planned: put the current batch back in place
-      this.writeImages(this.pendingBatch, 'train');
-    }
     return net;
   }
 
@@ -750,6 +763,7 @@ class LabCpuNet implements EngineNet {
 
   async evaluate(batch: ImageBatch): Promise<EvalResult> {
     this.check();
+    this.engine.ensureCapacity(Math.min(batch.size, 128));
     const ws = this.engine.workspace();
     const layers = this.spec.layers3x3.length;
     const F64 = () => this.engine.views().f64;

@@ -36,7 +36,7 @@ type KernelFn = (...args: number[]) => void;
 export const RESERVED_BYTES = 65536;
 /** Int32 slots of the thread control block, at byte CONTROL_OFFSET. */
 export const CONTROL_OFFSET = 49152;
-export const CTRL = { generation: 0, count: 1, commands: 2, barrier: 3, quit: 4 } as const;
+export const CTRL = { generation: 0, count: 1, commands: 2, barrier: 3, quit: 4, base: 5 } as const;
 /** f64 slots per encoded command: [kernel index, argument count, arguments…]. */
 export const COMMAND_SLOTS = 20;
 
@@ -130,29 +130,41 @@ export async function runHelper(init: HelperInit): Promise<void> {
     if (Atomics.load(ctrl, CTRL.quit)) return;
     const count = Atomics.load(ctrl, CTRL.count);
     const at = Atomics.load(ctrl, CTRL.commands);
+    const base = Atomics.load(ctrl, CTRL.base);
     const cmds = new Float64Array(init.memory.buffer, at, count * COMMAND_SLOTS);
     for (let i = 0; i < count; i++) {
-      const base = i * COMMAND_SLOTS;
-      const argc = cmds[base + 1];
+      const slot = i * COMMAND_SLOTS;
+      const argc = cmds[slot + 1];
       const args: number[] = new Array(argc + 2);
-      for (let k = 0; k < argc; k++) args[k] = cmds[base + 2 + k];
+      for (let k = 0; k < argc; k++) args[k] = cmds[slot + 2 + k];
       args[argc] = init.tid;
       args[argc + 1] = init.nth;
-      kernels.fns[cmds[base]](...args);
-      barrier(ctrl, init.nth * (i + 1));
+      kernels.fns[cmds[slot]](...args);
+      barrier(ctrl, base + init.nth * (i + 1));
     }
   }
 }
 
-/** Arrive at the barrier and spin until all nth threads have (the counter only grows within a run). */
+/** Spins before a thread waiting at a barrier sleeps (a few microseconds). */
+const SPINS = 4000;
+
+/**
+ * Arrive at the barrier and wait until all threads have. The counter is never reset (a reset
+ * races with a thread still leaving the previous barrier); each run starts from the count the
+ * last one ended at, and comparisons survive int32 wrap-around. A waiter spins briefly, then
+ * sleeps on the counter; the last thread to arrive wakes it. Spinning alone is fast on an idle
+ * machine and disastrous on a busy one (a spinning thread steals the core its partner needs).
+ */
 export function barrier(ctrl: Int32Array, target: number): void {
-  Atomics.add(ctrl, CTRL.barrier, 1);
-  let spins = 0;
-  while (Atomics.load(ctrl, CTRL.barrier) < target) {
-    if (++spins > 1_000_000) {
-      // Someone is slow (the machine is busy): yield the core instead of burning it.
-      Atomics.wait(ctrl, 15, 0, 0.05);
-      spins = 0;
-    }
+  const arrived = Atomics.add(ctrl, CTRL.barrier, 1) + 1;
+  if (((arrived - target) | 0) >= 0) {
+    Atomics.notify(ctrl, CTRL.barrier);
+    return;
+  }
+  for (let spins = 0; spins < SPINS; spins++) if (((Atomics.load(ctrl, CTRL.barrier) - target) | 0) >= 0) return;
+  for (;;) {
+    const v = Atomics.load(ctrl, CTRL.barrier);
+    if (((v - target) | 0) >= 0) return;
+    Atomics.wait(ctrl, CTRL.barrier, v, 5);
   }
 }

@@ -537,6 +537,11 @@ export function head(a: usize, N: i32, HW: i32, C: i32, fcw: usize, fcb: usize, 
     let sum: f64 = 0;
     for (let j = 0; j < J; j++) sum += Math.exp(<f64>(load<f32>(pn + f(j)) - mx));
     const label = load<i32>(labels + (<usize>n << 2));
+    if (<u32>label > 9) {
+      // never index memory with a bad label: poison the loss (reported as a divergence)
+      loss = NaN;
+      continue;
+    }
     loss += Math.log(sum) - <f64>(load<f32>(pn + f(label)) - mx);
     if (best != label || !(mx == mx)) wrong += 1;
     for (let j = 0; j < J; j++) store<f32>(pn + f(j), <f32>(Math.exp(<f64>(load<f32>(pn + f(j)) - mx)) / sum));

@@ -1,0 +1,102 @@
+// Paired experiments in the worker, on the fast CPU path (URL setting backend=lab-cpu), with
+// fixture data: metrics stream, a run survives a reload and resumes, runs export and import.
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { TINY_QUERY, loadFixtureData } from './fixtures';
+import { collectConsoleProblems } from './helpers';
+
+async function iteration(page: import('@playwright/test').Page): Promise<number> {
+  const text = (await page.getByTestId('iteration').textContent()) ?? '';
+  return Number(text.replace(/,/g, '')) || 0;
+}
+
+test('plain and residual nets at two depths train side by side, and metrics arrive', async ({ page }) => {
+  const problems = collectConsoleProblems(page);
+  await page.goto(`/?${TINY_QUERY}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
+  await expect(page.getByTestId('engine')).toContainText('lab CPU engine');
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+  const legend = page.locator('[data-chart="curves"] .legend');
+  for (const name of ['plain-8 (×0.25) train', 'plain-14 (×0.25) train', 'ResNet-8 (×0.25) train', 'ResNet-14 (×0.25) train', 'ResNet-14 (×0.25) test']) {
+    await expect(legend).toContainText(name);
+  }
+  await expect.poll(async () => Number(await page.getByTestId('images-per-sec').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  expect(await iteration(page)).toBe(60);
+  expect(problems()).toEqual([]);
+});
+
+test('pause, reload: the curves are restored; resume continues from the checkpoint', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(15);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+  const pausedAt = await iteration(page);
+  const pointsBefore = Number(await page.locator('[data-chart="curves"] .chart-panel').first().getAttribute('data-points'));
+  expect(pointsBefore).toBeGreaterThan(0);
+
+  await page.reload();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', String(pointsBefore));
+  expect(await iteration(page)).toBe(pausedAt);
+
+  await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(pausedAt + 5);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+});
+
+test('a page reload mid-run keeps every point and offers to resume from the checkpoint', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=2000')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  await page.reload();
+  await expect(page.getByTestId('interrupted')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused');
+  expect(Number(await page.locator('[data-chart="curves"] .chart-panel').first().getAttribute('data-points'))).toBeGreaterThan(0);
+});
+
+test('export a run as JSON and import it back', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=20')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  const row = page.getByTestId('saved-runs').locator('li').first();
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Export JSON' }).click()]);
+  const path = await download.path();
+  const run = JSON.parse(readFileSync(path, 'utf8'));
+  expect(run.format).toBe('degradation-lab-run');
+  expect(run.nets.map((n: { id: string }) => n.id)).toEqual(['plain-8', 'resnet-8-A', 'plain-14', 'resnet-14-A']);
+  expect(run.series['plain-8'].train.it.length).toBe(20);
+
+  // a damaged file changes nothing and says why
+  const before = await page.getByTestId('saved-runs').locator('li').count();
+  await page.getByTestId('import-run-input').setInputFiles({ name: 'broken.run.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"degradation-lab-run","version":1}') });
+  await expect(page.getByTestId('error-banner')).toContainText('Could not import broken.run.json');
+  await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(before);
+
+  await page.getByTestId('import-run-input').setInputFiles({ name: 'copy.run.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...run, name: 'Imported copy' })) });
+  await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(before + 1);
+  await expect(page.getByTestId('saved-runs')).toContainText('Imported copy');
+});
+
+test('the live tensor count reported by the worker stays flat over 100 steps (tfjs engine)', async ({ page }) => {
+  // tfjs's own CPU backend, so the count is of real tfjs tensors (the lab CPU engine counts buffers)
+  const query = TINY_QUERY.replace('iters=60', 'iters=100').replace('backend=lab-cpu', 'backend=cpu').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4').replace('eval=10', 'eval=50');
+  await page.goto(`/?${query}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('engine')).toContainText('tfjs cpu');
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
+  const early = Number(await page.getByTestId('live-tensors').textContent());
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  expect(early).toBeGreaterThan(0);
+  expect(Number(await page.getByTestId('live-tensors').textContent())).toBe(early);
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from './config';
+import { emptySeries } from './metrics';
+import { RUN_FORMAT, parseRunFile, runFileName } from './runFile';
+import type { RunFile } from './runFile';
+
+function sample(): RunFile {
+  const s = emptySeries();
+  s.train = { it: [1, 2], loss: [2.3, 2.2], err: [0.9, 0.85], runErr: [0.9, 0.875], lr: [0.1, 0.1] };
+  s.test = { it: [0], err: [0.9], loss: [2.3] };
+  s.taps = [{ it: 0, layerStd: [1, 0.9], gradNorms: [0.1, 0.2, 0.3] }];
+  return {
+    format: RUN_FORMAT,
+    version: 1,
+    name: 'Shortcut A',
+    createdAt: '2026-11-28T10:00:00.000Z',
+    config: { ...DEFAULT_CONFIG, depths: [20] },
+    backend: 'lab-cpu',
+    dataset: 'CIFAR-10',
+    status: 'paused',
+    progress: { iteration: 2, iterations: 2000, imagesPerSec: 100, elapsedMs: 5000, etaMs: null },
+    nets: [{ id: 'plain-20', label: 'plain-20', depth: 20, residual: false, shortcut: 'A', params: 269722, status: 'training', divergedAt: null }],
+    series: { 'plain-20': s },
+  };
+}
+
+describe('run files', () => {
+  it('round-trips through JSON', () => {
+    const run = sample();
+    expect(parseRunFile(JSON.stringify(run))).toEqual(run);
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(() => parseRunFile('{"format": ')).toThrow(/not a run file: the JSON does not parse/);
+  });
+
+  it('refuses another kind of JSON file', () => {
+    expect(() => parseRunFile('{"format": "something-else"}')).toThrow(/not a Degradation Lab run: "format" is "something-else"/);
+  });
+
+  it('says where a damaged file is damaged', () => {
+    const run = sample() as unknown as { series: Record<string, { train: { loss: unknown[] } }> };
+    run.series['plain-20'].train.loss[1] = 'NaN';
+    expect(() => parseRunFile(JSON.stringify(run))).toThrow(/damaged at series\.plain-20\.train\.loss\.1/);
+  });
+
+  it('refuses an invalid config, naming the field', () => {
+    const run = sample() as unknown as { config: Record<string, unknown> };
+    run.config.shortcuts = ['Z'];
+    expect(() => parseRunFile(JSON.stringify(run))).toThrow(/the run's config is invalid: shortcuts: "Z" is not a shortcut option/);
+  });
+
+  it('refuses series whose columns differ in length', () => {
+    const run = sample();
+    run.series['plain-20'].train.lr.pop();
+    expect(() => parseRunFile(JSON.stringify(run))).toThrow(/plain-20\.train has columns of different lengths/);
+  });
+
+  it('refuses a net without a series', () => {
+    const run = sample();
+    run.series = {};
+    expect(() => parseRunFile(JSON.stringify(run))).toThrow(/no series for net plain-20/);
+  });
+
+  it('makes a safe file name', () => {
+    expect(runFileName({ name: 'Shortcut A / B?', createdAt: '' })).toBe('Shortcut-A-B.run.json');
+  });
+});

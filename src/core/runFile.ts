@@ -1,0 +1,104 @@
+// A run as a file: the config that made it, its nets and every recorded point. The page exports
+// and imports this JSON, and the headless runner writes it. An import is checked with valibot
+// (structure) and validateConfig (the config), and a bad file is refused whole with a reason.
+import * as v from 'valibot';
+import type { ExperimentConfig } from './config';
+import { validateConfig } from './config';
+import type { NetInfo, NetSeries, Progress } from './metrics';
+
+export const RUN_FORMAT = 'degradation-lab-run';
+export const RUN_VERSION = 1;
+
+export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+
+export interface RunFile {
+  format: typeof RUN_FORMAT;
+  version: typeof RUN_VERSION;
+  name: string;
+  createdAt: string;
+  config: ExperimentConfig;
+  /** The engine that trained it, e.g. "lab-cpu (WebAssembly SIMD, 2 threads)". */
+  backend: string;
+  dataset: string;
+  status: RunStatus;
+  progress: Progress;
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+}
+
+const finite = v.pipe(v.number(), v.finite());
+const numbers = v.array(finite);
+
+const SeriesSchema = v.object({
+  train: v.object({ it: numbers, loss: numbers, err: numbers, runErr: numbers, lr: numbers }),
+  test: v.object({ it: numbers, err: numbers, loss: numbers }),
+  taps: v.array(v.object({ it: finite, layerStd: numbers, gradNorms: numbers })),
+});
+
+const NetInfoSchema = v.object({
+  id: v.pipe(v.string(), v.minLength(1)),
+  label: v.string(),
+  depth: v.pipe(finite, v.integer()),
+  residual: v.boolean(),
+  shortcut: v.picklist(['A', 'B', 'C']),
+  params: finite,
+  status: v.picklist(['pending', 'training', 'done', 'diverged']),
+  divergedAt: v.nullable(finite),
+});
+
+const RunFileSchema = v.object({
+  format: v.literal(RUN_FORMAT),
+  version: v.literal(RUN_VERSION),
+  name: v.string(),
+  createdAt: v.string(),
+  config: v.record(v.string(), v.unknown()),
+  backend: v.string(),
+  dataset: v.string(),
+  status: v.picklist(['running', 'paused', 'stopped', 'done', 'failed']),
+  progress: v.object({ iteration: finite, iterations: finite, imagesPerSec: finite, elapsedMs: finite, etaMs: v.nullable(finite) }),
+  nets: v.pipe(v.array(NetInfoSchema), v.minLength(1)),
+  series: v.record(v.string(), SeriesSchema),
+});
+
+export class RunFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunFileError';
+  }
+}
+
+/** Parse and check a run file; throws RunFileError saying what is wrong, and where. */
+export function parseRunFile(text: string): RunFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new RunFileError(`not a run file: the JSON does not parse (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof json === 'object' && json !== null && (json as { format?: unknown }).format !== RUN_FORMAT) {
+    throw new RunFileError(`not a Degradation Lab run: "format" is ${JSON.stringify((json as { format?: unknown }).format)}, expected "${RUN_FORMAT}"`);
+  }
+  const parsed = v.safeParse(RunFileSchema, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join('.') ?? '(top level)';
+    throw new RunFileError(`the run file is damaged at ${path}: ${issue.message}`);
+  }
+  const run = parsed.output;
+  const { config, issues } = validateConfig(run.config);
+  const errors = issues.filter((i) => i.level === 'error');
+  if (errors.length) throw new RunFileError(`the run's config is invalid: ${errors.map((e) => e.message).join('; ')}`);
+  for (const n of run.nets) {
+    const s = run.series[n.id];
+    if (!s) throw new RunFileError(`the run file has no series for net ${n.id}`);
+    const len = s.train.it.length;
+    if ([s.train.loss, s.train.err, s.train.runErr, s.train.lr].some((c) => c.length !== len)) throw new RunFileError(`series ${n.id}.train has columns of different lengths`);
+    if ([s.test.err, s.test.loss].some((c) => c.length !== s.test.it.length)) throw new RunFileError(`series ${n.id}.test has columns of different lengths`);
+  }
+  return { ...run, config } as RunFile;
+}
+
+export function runFileName(run: Pick<RunFile, 'name' | 'createdAt'>): string {
+  const safe = run.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'run';
+  return `${safe}.run.json`;
+}

@@ -1,0 +1,96 @@
+// The status line: backend and adapter, the engine training, images/s, iteration, elapsed, ETA,
+// and the data. Fixed-width numbers, so nothing shifts while metrics stream.
+import { useTranslation } from 'react-i18next';
+import type { BackendReport } from '../core/backend';
+import type { ConvSelfTest } from '../core/selftest';
+import { verifyBackend } from './labController';
+import { useLab } from './store';
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+function SelfTestResult({ check }: { check: ConvSelfTest | 'running' | null }) {
+  const { t } = useTranslation();
+  if (check === null) return null;
+  if (check === 'running') return <span data-testid="selftest">{t('backend.checking')}</span>;
+  const ok = check.maxAbsDiff <= 1e-4;
+  return (
+    <span data-testid="selftest" data-max-abs-diff={check.maxAbsDiff} className={ok ? 'ok' : 'bad'}>
+      {ok ? '✓ ' : '✗ '}
+      {t(ok ? 'backend.matches' : 'backend.differs', { backend: check.backend, diff: check.maxAbsDiff.toExponential(1) })}
+    </span>
+  );
+}
+
+function BackendLine({ report }: { report: BackendReport }) {
+  const { t } = useTranslation();
+  const skipped = report.attempts.filter((a) => !a.ok && !a.reason?.startsWith('not tried'));
+  return (
+    <span>
+      {t('backend.label')}: <strong data-testid="backend-name">{report.active}</strong> {t('backend.on')} <span data-testid="backend-adapter">{report.adapter}</span>
+      {report.software ? ` — ${t('backend.software')}; ${t('backend.autoCpu')}` : ''}
+      {skipped.map((a) => (
+        <span key={a.name} className="backend-skip">
+          {' · '}
+          {t('backend.notUsed', { name: a.name, reason: a.reason })}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function StatusBar() {
+  const { t } = useTranslation();
+  const report = useLab((s) => s.backend);
+  const selftest = useLab((s) => s.selftest);
+  const run = useLab((s) => s.run);
+  const data = useLab((s) => s.data);
+  const memory = useLab((s) => s.memory);
+  const p = run?.progress;
+  return (
+    <div className="status" data-testid="backend-line">
+      <div className="status-row" aria-live="polite">
+        {report ? <BackendLine report={report} /> : <span>{t('backend.probing')}</span>}{' '}
+        {report && (
+          <button type="button" className="small" disabled={selftest === 'running'} onClick={verifyBackend}>
+            {t('backend.verify')}
+          </button>
+        )}{' '}
+        <SelfTestResult check={selftest} />
+      </div>
+      <div className="status-row run-status" data-testid="run-status">
+        {run?.engine && (
+          <span data-testid="engine">
+            {t('backend.training')} {run.engine}
+          </span>
+        )}
+        <span>
+          {t('run.iteration')} <span className="num" data-testid="iteration">{p ? p.iteration.toLocaleString('en') : '–'}</span>
+          {p ? ` / ${p.iterations.toLocaleString('en')}` : ''}
+        </span>
+        <span>
+          <span className="num" data-testid="images-per-sec">{p && p.imagesPerSec > 0 ? p.imagesPerSec.toFixed(0) : '–'}</span> {t('run.imagesPerSec')}
+        </span>
+        <span>
+          {t('run.elapsed')} <span className="num">{formatDuration(p?.elapsedMs)}</span>
+        </span>
+        <span>
+          {t('run.eta')} <span className="num">{formatDuration(p?.etaMs)}</span>
+        </span>
+        <span>
+          {t('run.memory')} <span className="num" data-testid="live-tensors">{memory ? memory.tensors : '–'}</span> {t('run.buffers')},{' '}
+          <span className="num">{memory ? (memory.bytes / 2 ** 20).toFixed(0) : '–'}</span> MB
+        </span>
+        <span>
+          {t('run.dataset')}: {data.status === 'ready' ? data.summary.description : data.status}
+        </span>
+      </div>
+    </div>
+  );
+}

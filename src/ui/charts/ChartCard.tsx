@@ -1,0 +1,77 @@
+// A titled chart with its caption and export buttons: PNG at 2× and SVG (title, panels, legend on
+// white), and CSV of the full-resolution data.
+import { useRef } from 'react';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { LegendItem } from './exportChart';
+import { composeSvg, download, slug, svgToPng } from './exportChart';
+
+export interface ChartCardProps {
+  id: string;
+  title: string;
+  caption?: string;
+  legend: LegendItem[];
+  /** Full-resolution data as CSV, made on demand. */
+  csv: () => string;
+  children: ReactNode;
+  /** Extra controls beside the title (a depth picker, a scrubber). */
+  tools?: ReactNode;
+  empty?: boolean;
+}
+
+export function ChartCard({ id, title, caption, legend, csv, children, tools, empty }: ChartCardProps) {
+  const { t } = useTranslation();
+  const body = useRef<HTMLDivElement>(null);
+
+  const figure = () => {
+    const panels = [...(body.current?.querySelectorAll<SVGSVGElement>('svg.recharts-surface') ?? [])]
+      .filter((svg) => svg.closest('.chart-panel'))
+      .map((svg) => ({ svg, subtitle: svg.closest<HTMLElement>('.chart-panel')?.dataset.subtitle }));
+    return composeSvg({ title, panels, legend });
+  };
+
+  return (
+    <section className="chart-card" aria-labelledby={`${id}-title`} data-chart={id}>
+      <div className="chart-head">
+        <h2 id={`${id}-title`}>{title}</h2>
+        <div className="chart-tools">
+          {tools}
+          <div className="export" role="group" aria-label={`${title}: export`}>
+            <button
+              type="button"
+              disabled={empty}
+              onClick={async () => {
+                const f = figure();
+                download(await svgToPng(f.svg, f.width, f.height, 2), `${slug(title)}.png`);
+              }}
+            >
+              {t('charts.exportPng')}
+            </button>
+            <button type="button" disabled={empty} onClick={() => download(figure().svg, `${slug(title)}.svg`, 'image/svg+xml')}>
+              {t('charts.exportSvg')}
+            </button>
+            <button type="button" disabled={empty} onClick={() => download(csv(), `${slug(title)}.csv`, 'text/csv')}>
+              {t('charts.exportCsv')}
+            </button>
+          </div>
+        </div>
+      </div>
+      <div ref={body} className="chart-body">
+        {children}
+      </div>
+      {legend.length > 0 && (
+        <ul className="legend" aria-label={`${title}: legend`}>
+          {legend.map((l) => (
+            <li key={l.label}>
+              <svg width="28" height="10" aria-hidden="true">
+                <line x1="1" y1="5" x2="27" y2="5" stroke={l.color} strokeWidth="2.5" strokeDasharray={l.dashed ? '6 4' : undefined} />
+              </svg>
+              {l.label}
+            </li>
+          ))}
+        </ul>
+      )}
+      {caption && <p className="caption">{caption}</p>}
+    </section>
+  );
+}

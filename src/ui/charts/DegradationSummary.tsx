@@ -1,0 +1,90 @@
+// The picture of the degradation problem: training error against depth at one iteration, plain
+// against residual, with a scrubber to any earlier iteration.
+import { memo, useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { NetInfo, NetSeries } from '../../core/metrics';
+import { valueAt } from '../../core/metrics';
+import { ChartCard } from './ChartCard';
+import { SHORTCUT_COLORS, linesToCsv } from './chartData';
+
+const PLAIN_COLOR = '#D55E00';
+
+function DegradationSummaryImpl({ nets, series, scrub, onScrub }: { nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; onScrub: (it: number | null) => void }) {
+  const { t } = useTranslation();
+  const latest = Math.max(0, ...Object.values(series).map((s) => s.train.it.at(-1) ?? 0));
+  const at = scrub === null ? latest : Math.min(scrub, latest);
+  const lines = useMemo(() => {
+    const groups: { key: string; label: string; color: string; nets: NetInfo[] }[] = [{ key: 'plain', label: t('charts.plain'), color: PLAIN_COLOR, nets: nets.filter((n) => !n.residual) }];
+    const shortcuts = [...new Set(nets.filter((n) => n.residual).map((n) => n.shortcut))];
+    for (const s of shortcuts) {
+      groups.push({ key: `res-${s}`, label: shortcuts.length > 1 ? `${t('charts.residual')} (${s})` : t('charts.residual'), color: SHORTCUT_COLORS[s], nets: nets.filter((n) => n.residual && n.shortcut === s) });
+    }
+    return groups
+      .filter((g) => g.nets.length)
+      .map((g) => ({
+        ...g,
+        points: g.nets
+          .map((n) => ({ x: n.depth, y: series[n.id] ? valueAt(series[n.id].train.it, series[n.id].train.runErr, at) : null }))
+          .filter((p): p is { x: number; y: number } => p.y !== null)
+          .map((p) => ({ x: p.x, y: 100 * p.y }))
+          .sort((a, b) => a.x - b.x),
+      }));
+  }, [nets, series, at, t]);
+  const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
+  const yMax = Math.min(100, Math.ceil(Math.max(10, ...lines.flatMap((l) => l.points.map((p) => p.y))) / 10) * 10);
+  const legend = lines.map((l) => ({ label: l.label, color: l.color, dashed: false }));
+  const empty = lines.every((l) => l.points.length === 0);
+  return (
+    <ChartCard
+      id="summary"
+      title={t('charts.summary')}
+      caption={t('charts.summaryCaption', { it: at })}
+      legend={legend}
+      csv={() => linesToCsv(lines, 'depth', `training error % at iteration ${at}`)}
+      empty={empty}
+      tools={
+        <label className="scrubber">
+          {t('charts.scrub')}{' '}
+          <input
+            type="range"
+            min={0}
+            max={Math.max(1, latest)}
+            step={1}
+            value={at}
+            disabled={latest === 0}
+            onChange={(e) => {
+              const v = Number(e.target.value);
+              onScrub(v >= latest ? null : v);
+            }}
+            aria-valuetext={`${t('charts.scrub')} ${at}`}
+          />
+          <output className="num">{at}</output>
+        </label>
+      }
+    >
+      <div className="chart-panel" data-subtitle="" data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
+        <ResponsiveContainer width="100%" height={260}>
+          <LineChart margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
+            <CartesianGrid stroke="#e3e6eb" />
+            <XAxis
+              type="number"
+              dataKey="x"
+              domain={[Math.max(0, (depths[0] ?? 8) - 4), (depths.at(-1) ?? 56) + 4]}
+              ticks={depths}
+              tick={{ fill: '#333' }}
+              label={{ value: t('charts.depth'), position: 'insideBottom', offset: -16, fill: '#333' }}
+            />
+            <YAxis domain={[0, yMax]} width={60} tick={{ fill: '#333' }} label={{ value: t('charts.trainError'), angle: -90, position: 'insideLeft', offset: 0, dy: 60, fill: '#333' }} />
+            <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${x} ${t('charts.depth')}`} />
+            {lines.map((l) => (
+              <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={3} dot={{ r: 5, fill: l.color }} isAnimationActive={false} />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </ChartCard>
+  );
+}
+
+export const DegradationSummary = memo(DegradationSummaryImpl);

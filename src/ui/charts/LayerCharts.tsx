@@ -1,0 +1,90 @@
+// Per-layer statistics at the latest evaluation (or the scrubbed iteration): the std of each 3×3
+// layer's response (Fig. 7) and each layer's weight-gradient norm, plain against residual.
+import { memo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { LayerTap, NetInfo, NetSeries } from '../../core/metrics';
+import { ChartCard } from './ChartCard';
+import { SHORTCUT_COLORS, linesToCsv } from './chartData';
+
+const PLAIN_COLOR = '#D55E00';
+
+function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
+  if (!s || s.taps.length === 0) return null;
+  if (it === null) return s.taps.at(-1)!;
+  let best: LayerTap | null = null;
+  for (const t of s.taps) if (t.it <= it) best = t;
+  return best ?? s.taps[0];
+}
+
+function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null }) {
+  const { t } = useTranslation();
+  const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
+  const [chosen, setChosen] = useState<number | null>(null);
+  const depth = chosen !== null && depths.includes(chosen) ? chosen : (depths.at(-1) ?? 0);
+  // tens of points: cheap enough to build on every render
+  const lines = nets
+    .filter((n) => n.depth === depth)
+    .map((n) => {
+      const tap = tapAt(series[n.id], scrub);
+      const values = tap ? (kind === 'std' ? tap.layerStd : tap.gradNorms) : [];
+      return {
+        key: n.id,
+        label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
+        color: n.residual ? SHORTCUT_COLORS[n.shortcut] : PLAIN_COLOR,
+        points: values.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0 || kind === 'std'),
+      };
+    });
+  const title = kind === 'std' ? t('charts.layerStd') : t('charts.gradNorm');
+  const yLabel = kind === 'std' ? t('charts.std') : t('charts.norm');
+  const empty = lines.every((l) => l.points.length === 0);
+  return (
+    <ChartCard
+      id={kind === 'std' ? 'layer-std' : 'grad-norm'}
+      title={title}
+      caption={kind === 'std' ? t('charts.layerStdCaption') : t('charts.gradNormCaption')}
+      legend={lines.map((l) => ({ label: l.label, color: l.color, dashed: false }))}
+      csv={() => linesToCsv(lines, 'layer', yLabel)}
+      empty={empty}
+      tools={
+        depths.length > 1 ? (
+          <label>
+            {t('charts.netFor')}{' '}
+            <select value={depth} onChange={(e) => setChosen(Number(e.target.value))}>
+              {depths.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null
+      }
+    >
+      <div className="chart-panel" data-subtitle="" data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
+        <ResponsiveContainer width="100%" height={220}>
+          <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
+            <CartesianGrid stroke="#e3e6eb" />
+            <XAxis type="number" dataKey="x" domain={[1, 'dataMax']} allowDecimals={false} tick={{ fill: '#333' }} label={{ value: t('charts.layerIndex'), position: 'insideBottom', offset: -16, fill: '#333' }} />
+            <YAxis
+              type="number"
+              scale={kind === 'grad' ? 'log' : 'auto'}
+              domain={kind === 'grad' ? ['auto', 'auto'] : [0, 'auto']}
+              allowDataOverflow={false}
+              width={56}
+              tick={{ fill: '#333' }}
+              tickFormatter={(v: number) => (kind === 'grad' ? v.toExponential(0) : v.toFixed(2))}
+              label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }}
+            />
+            <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toPrecision(3)} labelFormatter={(x) => `${t('charts.layerIndex')} ${x}`} />
+            {lines.map((l) => (
+              <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} dot={false} isAnimationActive={false} />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </ChartCard>
+  );
+}
+
+export const LayerChart = memo(LayerChartImpl);

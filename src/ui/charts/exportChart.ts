@@ -1,0 +1,103 @@
+// Slide-ready exports of a chart card: one standalone SVG with a white background, the title,
+// the card's panels side by side, and a legend; a PNG of it at 2×; and CSV from the data.
+
+export interface LegendItem {
+  label: string;
+  color: string;
+  dashed: boolean;
+}
+
+export interface FigureSpec {
+  title: string;
+  /** The chart SVGs to place side by side, each with an optional subtitle. */
+  panels: { svg: SVGSVGElement; subtitle?: string }[];
+  legend: LegendItem[];
+}
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Compose the figure as a standalone SVG document; returns it with its size in CSS pixels. */
+export function composeSvg(spec: FigureSpec): { svg: string; width: number; height: number } {
+  const pad = 16;
+  const titleH = 34;
+  const subH = spec.panels.some((p) => p.subtitle) ? 22 : 0;
+  const sizes = spec.panels.map((p) => {
+    const r = p.svg.getBoundingClientRect();
+    return { w: Math.round(r.width || Number(p.svg.getAttribute('width')) || 400), h: Math.round(r.height || Number(p.svg.getAttribute('height')) || 300) };
+  });
+  const panelsW = sizes.reduce((s, x) => s + x.w, 0) + pad * (sizes.length - 1);
+  const width = Math.max(panelsW + 2 * pad, 480);
+  const perRow = Math.max(1, Math.floor((width - 2 * pad) / 190));
+  const legendRows = Math.ceil(spec.legend.length / perRow);
+  const panelsH = Math.max(...sizes.map((s) => s.h));
+  const height = pad + titleH + subH + panelsH + (legendRows ? 12 + legendRows * 22 : 0) + pad;
+  const parts: string[] = [];
+  parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
+  parts.push(`<text x="${pad}" y="${pad + 22}" font-size="20" font-weight="600" fill="#111">${esc(spec.title)}</text>`);
+  let x = pad;
+  spec.panels.forEach((p, i) => {
+    const y = pad + titleH;
+    if (p.subtitle) parts.push(`<text x="${x + sizes[i].w / 2}" y="${y + 15}" font-size="15" font-weight="600" text-anchor="middle" fill="#222">${esc(p.subtitle)}</text>`);
+    const clone = p.svg.cloneNode(true) as SVGSVGElement;
+    clone.setAttribute('x', String(x));
+    clone.setAttribute('y', String(y + subH));
+    clone.setAttribute('width', String(sizes[i].w));
+    clone.setAttribute('height', String(sizes[i].h));
+    clone.removeAttribute('style');
+    parts.push(new XMLSerializer().serializeToString(clone));
+    x += sizes[i].w + pad;
+  });
+  const ly = pad + titleH + subH + panelsH + 12;
+  spec.legend.forEach((item, i) => {
+    const col = i % perRow;
+    const row = Math.floor(i / perRow);
+    const lx = pad + col * 190;
+    const yy = ly + row * 22 + 11;
+    parts.push(
+      `<line x1="${lx}" y1="${yy}" x2="${lx + 26}" y2="${yy}" stroke="${item.color}" stroke-width="2.5"${item.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      `<text x="${lx + 32}" y="${yy + 4}" font-size="13" fill="#222">${esc(item.label)}</text>`,
+    );
+  });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family='${FONT}'>${parts.join('')}</svg>`;
+  return { svg, width, height };
+}
+
+/** Render an SVG document to a PNG at `scale`× (2× for slides). */
+export async function svgToPng(svg: string, width: number, height: number, scale = 2): Promise<Blob> {
+  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml;charset=utf-8' }));
+  try {
+    const img = new Image();
+    img.decoding = 'async';
+    await new Promise<void>((resolve, reject) => {
+      img.onload = () => resolve();
+      img.onerror = () => reject(new Error('the chart could not be rendered to an image'));
+      img.src = url;
+    });
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.scale(scale, scale);
+    ctx.drawImage(img, 0, 0, width, height);
+    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+export function download(data: Blob | string, fileName: string, type = 'text/plain'): void {
+  const blob = typeof data === 'string' ? new Blob([data], { type }) : data;
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'chart';

@@ -1,0 +1,94 @@
+// Saved runs: open, compare, rename, delete, export and import as JSON.
+import { useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { compareRun, deleteSavedRun, exportRun, importRun, openRun, renameSavedRun } from '../labController';
+import { useLab } from '../store';
+
+export function RunsPanel() {
+  const { t } = useTranslation();
+  const runs = useLab((s) => s.savedRuns);
+  const current = useLab((s) => s.run?.id);
+  const busy = useLab((s) => s.run?.state === 'running' || s.run?.state === 'starting');
+  const comparing = useLab((s) => s.compare?.id);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const file = useRef<HTMLInputElement>(null);
+  return (
+    <section className="panel" aria-labelledby="runs-title">
+      <h2 id="runs-title">{t('runs.heading')}</h2>
+      {runs.length === 0 && <p className="hint">{t('runs.none')}</p>}
+      <ul className="runs" data-testid="saved-runs">
+        {runs.map((r) => (
+          <li key={r.id} data-run-id={r.id} className={r.id === current ? 'current' : undefined}>
+            {editing === r.id ? (
+              <form
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void renameSavedRun(r.id, name).then(() => setEditing(null));
+                }}
+              >
+                <label className="sr-only" htmlFor={`rename-${r.id}`}>
+                  {t('runs.name')}
+                </label>
+                <input id={`rename-${r.id}`} value={name} onChange={(e) => setName(e.target.value)} autoFocus />
+                <button type="submit">OK</button>
+              </form>
+            ) : (
+              <span className="run-name" title={r.name}>
+                {r.name}
+              </span>
+            )}
+            <span className="run-meta">
+              {t(`run.state.${r.status}`)} · {r.progress.iteration.toLocaleString('en')}/{r.progress.iterations.toLocaleString('en')}
+            </span>
+            <span className="run-actions">
+              <button type="button" disabled={busy || r.id === current} onClick={() => void openRun(r.id)}>
+                {t('runs.open')}
+              </button>
+              <button type="button" disabled={r.id === current} aria-pressed={comparing === r.id} onClick={() => void compareRun(comparing === r.id ? null : r.id)}>
+                {comparing === r.id ? t('runs.uncompare') : t('runs.compare')}
+              </button>
+              <button
+                type="button"
+                onClick={() => {
+                  setEditing(r.id);
+                  setName(r.name);
+                }}
+              >
+                {t('runs.rename')}
+              </button>
+              <button type="button" onClick={() => void exportRun(r.id)}>
+                {t('runs.export')}
+              </button>
+              <button
+                type="button"
+                disabled={busy && r.id === current}
+                onClick={() => {
+                  if (window.confirm(t('runs.confirmDelete', { name: r.name }))) void deleteSavedRun(r.id);
+                }}
+              >
+                {t('runs.delete')}
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+      <button type="button" onClick={() => file.current?.click()}>
+        {t('runs.import')}
+      </button>
+      <input
+        ref={file}
+        type="file"
+        accept=".json,application/json"
+        hidden
+        data-testid="import-run-input"
+        aria-label={t('runs.import')}
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          if (f) void importRun(f);
+          e.target.value = '';
+        }}
+      />
+    </section>
+  );
+}

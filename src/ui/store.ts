@@ -1,0 +1,125 @@
+// The page's state (zustand): what the worker reported, the experiment form, the run on screen,
+// a saved run to compare with, and view settings. Components read it; only actions change it.
+import { create } from 'zustand';
+import type { BackendReport } from '../core/backend';
+import type { ConfigIssue, ExperimentConfig } from '../core/config';
+import { DEFAULT_CONFIG, configFromQuery, configToQuery } from '../core/config';
+import type { NetInfo, NetSeries, Progress } from '../core/metrics';
+import { appendSeries, emptySeries } from '../core/metrics';
+import { presetById } from '../core/presets';
+import type { RunFile } from '../core/runFile';
+import type { ConvSelfTest } from '../core/selftest';
+import type { RunRecord } from '../storage/runsDb';
+import type { DatasetSummary, RunState } from '../worker/protocol';
+
+export interface RunView {
+  id: string;
+  name: string;
+  state: RunState | 'idle';
+  engine: string;
+  config: ExperimentConfig;
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+  progress: Progress | null;
+  checkpointIteration: number | null;
+  message?: string;
+  /** The run was left 'running' by a page that was closed or reloaded. */
+  interrupted?: boolean;
+}
+
+export interface CompareView {
+  id: string;
+  name: string;
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+}
+
+export type DataState =
+  | { status: 'idle' }
+  | { status: 'loading'; file?: string; loaded?: number; total?: number | null }
+  | { status: 'ready'; summary: DatasetSummary }
+  | { status: 'missing'; reason: string; guidance: string[] }
+  | { status: 'error'; message: string };
+
+export interface LabState {
+  backend: BackendReport | null;
+  selftest: ConvSelfTest | 'running' | null;
+  data: DataState;
+  config: ExperimentConfig;
+  presetId: string | null;
+  urlIssues: ConfigIssue[];
+  run: RunView | null;
+  compare: CompareView | null;
+  savedRuns: RunRecord[];
+  backendFailure: { runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] } | null;
+  errors: string[];
+  notice: string | null;
+  classroom: boolean;
+  scrubIteration: number | null;
+  memory: { tensors: number; bytes: number } | null;
+}
+
+/** Read the initial config from the page URL (?preset=… or the config keys). */
+export function initialFromUrl(search: string): Pick<LabState, 'config' | 'presetId' | 'urlIssues' | 'classroom'> {
+  const params = new URLSearchParams(search);
+  const preset = params.get('preset');
+  const base = preset ? presetById(preset)?.config : undefined;
+  const issues: ConfigIssue[] = [];
+  if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (classroom, fig6, shortcuts, warmup110)` });
+  const { config, issues: more } = configFromQuery(search, base ?? DEFAULT_CONFIG);
+  return { config, presetId: base ? preset : null, urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
+}
+
+export const useLab = create<LabState>(() => ({
+  backend: null,
+  selftest: null,
+  data: { status: 'idle' },
+  ...initialFromUrl(typeof location !== 'undefined' ? location.search : ''),
+  run: null,
+  compare: null,
+  savedRuns: [],
+  backendFailure: null,
+  errors: [],
+  notice: null,
+  scrubIteration: null,
+  memory: null,
+}));
+
+/** The URL always holds the config (and the view), so a copied link reproduces the experiment. */
+export function syncUrl(state: Pick<LabState, 'config' | 'classroom'>): void {
+  const q = configToQuery(state.config) + (state.classroom ? '&view=classroom' : '');
+  const url = `${location.pathname}?${q}`;
+  if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
+}
+
+export function setConfig(patch: Partial<ExperimentConfig>, presetId: string | null = null): void {
+  useLab.setState((s) => ({ config: { ...s.config, ...patch }, presetId }));
+  syncUrl(useLab.getState());
+}
+
+/**
+ * Add streamed points. The columns grow in place (copying them four times a second would cost
+ * O(points) per update); each changed net gets a new wrapper object, so charts see the change.
+ */
+export function mergeSeries(into: Record<string, NetSeries>, delta: Record<string, NetSeries>): Record<string, NetSeries> {
+  const out = { ...into };
+  for (const [id, s] of Object.entries(delta)) {
+    const cur = appendSeries(out[id] ?? emptySeries(), s);
+    out[id] = { train: cur.train, test: cur.test, taps: cur.taps };
+  }
+  return out;
+}
+
+export function runViewFromFile(id: string, file: RunFile): RunView {
+  return {
+    id,
+    name: file.name,
+    state: file.status,
+    engine: file.backend,
+    config: file.config,
+    nets: file.nets,
+    series: file.series,
+    progress: file.progress,
+    checkpointIteration: null,
+  };
+}

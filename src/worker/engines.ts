@@ -1,0 +1,88 @@
+// Choosing and creating the compute engine for an experiment, in the worker.
+import type { BackendReport } from '../core/backend';
+import { initBackend } from '../core/backend';
+import type { BackendChoice } from '../core/config';
+import { LabCpuEngine } from '../core/cpu/engine';
+import { relaxedSimdSupported, sharedMemorySupported, variantFile } from '../core/cpu/kernels';
+import type { HelperInit } from '../core/cpu/kernels';
+import { TfjsEngine } from '../core/tfjs/engine';
+import * as tf from '../core/tf';
+import type { Engine, EngineName } from '../core/train';
+import relaxedShared from '../core/cpu/build/kernels-relaxed-shared.wasm?url';
+import relaxed from '../core/cpu/build/kernels-relaxed.wasm?url';
+import simdShared from '../core/cpu/build/kernels-simd-shared.wasm?url';
+import simd from '../core/cpu/build/kernels-simd.wasm?url';
+
+const WASM_URLS: Record<string, string> = {
+  'kernels-relaxed-shared.wasm': relaxedShared,
+  'kernels-relaxed.wasm': relaxed,
+  'kernels-simd-shared.wasm': simdShared,
+  'kernels-simd.wasm': simd,
+};
+
+export interface EngineHandle {
+  engine: Engine;
+  name: EngineName;
+  /** For the status line, e.g. "lab CPU engine (WebAssembly SIMD, 2 threads)". */
+  description: string;
+  /** Set when the GPU device was lost. */
+  lost: () => string | null;
+}
+
+/** What 'auto' means here: a real GPU through tfjs if there is one, else the lab's CPU engine. */
+export function resolveAuto(report: BackendReport | null): Exclude<BackendChoice, 'auto'> {
+  if (report && (report.active === 'webgpu' || report.active === 'webgl') && !report.software) return report.active;
+  return 'lab-cpu';
+}
+
+/** The next backend to try after `failed` (for "resume on the next backend"). */
+export function nextBackend(failed: EngineName): Exclude<BackendChoice, 'auto'> {
+  return failed === 'webgpu' ? 'webgl' : failed === 'webgl' ? 'lab-cpu' : failed === 'lab-cpu' ? 'cpu' : 'lab-cpu';
+}
+
+let labCpu: { handle: EngineHandle } | null = null;
+
+async function createLabCpu(): Promise<EngineHandle> {
+  const variant = { relaxed: relaxedSimdSupported(), shared: self.crossOriginIsolated === true && sharedMemorySupported() };
+  const file = variantFile(variant);
+  const res = await fetch(WASM_URLS[file]);
+  if (!res.ok) throw new Error(`could not load the CPU kernels (${file}): ${res.status} ${res.statusText}`);
+  const module = await WebAssembly.compileStreaming(res);
+  // Every core: the tfjs wasm backend caps itself at half, which is one thread on a 2-core machine.
+  const threads = variant.shared ? Math.max(1, navigator.hardwareConcurrency || 1) : 1;
+  const engine = await LabCpuEngine.create({
+    module,
+    variant,
+    threads,
+    spawnHelper: (init: HelperInit) => {
+      const w = new Worker(new URL('./cpuHelper.worker.ts', import.meta.url), { type: 'module', name: `cpu-helper-${init.tid}` });
+      w.postMessage(init);
+      return { terminate: () => w.terminate() };
+    },
+  });
+  const why = variant.shared ? '' : ' — one thread: the page is not cross-origin isolated';
+  return {
+    engine,
+    name: 'lab-cpu',
+    description: `lab CPU engine (WebAssembly SIMD${variant.relaxed ? ' + FMA' : ''}, ${threads} thread${threads > 1 ? 's' : ''}${why})`,
+    lost: () => null,
+  };
+}
+
+/** The engine for a backend choice. The lab CPU engine is kept for the session (its threads are costly to start). */
+export async function engineFor(choice: BackendChoice, report: BackendReport | null): Promise<EngineHandle> {
+  const resolved = choice === 'auto' ? resolveAuto(report) : choice;
+  if (resolved === 'lab-cpu') {
+    labCpu ??= { handle: await createLabCpu() };
+    return labCpu.handle;
+  }
+  const { adapter } = await initBackend(resolved);
+  let lostMessage: string | null = null;
+  if (resolved === 'webgpu') {
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    void device?.lost.then((info) => {
+      lostMessage = `the GPU device was lost (${info.reason}): ${info.message}`;
+    });
+  }
+  return { engine: new TfjsEngine(resolved), name: resolved, description: `tfjs ${resolved} on ${adapter}`, lost: () => lostMessage };
+}
