@@ -27,7 +27,10 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
     const panels = [...(body.current?.querySelectorAll<SVGSVGElement>('svg.recharts-surface') ?? [])]
       .filter((svg) => svg.closest('.chart-panel'))
       .map((svg) => ({ svg, subtitle: svg.closest<HTMLElement>('.chart-panel')?.dataset.subtitle }));
-    return composeSvg({ title, panels, legend });
+    const f = composeSvg({ title, panels, legend });
+    // the figure's size in CSS pixels, for tests and for anyone scripting exports
+    body.current?.parentElement?.setAttribute('data-figure-size', `${f.width}x${f.height}`);
+    return f;
   };
 
   return (

@@ -1,0 +1,185 @@
+// The lab as users see it: presets, live charts, the URL, exports, comparison, language,
+// classroom mode, accessibility and a responsive main thread.
+import { test, expect } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
+import { TINY_QUERY, loadFixtureData } from './fixtures';
+
+async function iteration(page: Page): Promise<number> {
+  return Number(((await page.getByTestId('iteration').textContent()) ?? '').replace(/,/g, '')) || 0;
+}
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  expect(bytes.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]))).toBe(true);
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+function parseCsv(text: string): string[][] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.slice(0, -1).map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')));
+}
+
+test('a preset starts and both panels gain series with the expected legend entries', async ({ page }) => {
+  await page.goto('/');
+  await loadFixtureData(page);
+  await page.getByLabel('Preset').selectOption('classroom');
+  await expect(page).toHaveURL(/depths=8%2C20%2C56/);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(3);
+  const [plainPanel, resPanel] = [page.locator('[data-chart="curves"] .chart-panel').nth(0), page.locator('[data-chart="curves"] .chart-panel').nth(1)];
+  await expect(plainPanel).toHaveAttribute('data-lines', '6'); // 3 depths × (train, test)
+  await expect(resPanel).toHaveAttribute('data-lines', '6');
+  const legend = page.locator('[data-chart="curves"] .legend');
+  for (const d of [8, 20, 56]) {
+    await expect(legend).toContainText(`plain-${d} (×0.25) train`);
+    await expect(legend).toContainText(`ResNet-${d} (×0.25) test`);
+  }
+  await page.getByRole('button', { name: 'Stop' }).click();
+});
+
+test('the URL holds the config: changes show in it, and a copied link reproduces it', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.goto(`/?${TINY_QUERY}`);
+  await page.getByLabel('B — 1×1 projection where the shape changes').check();
+  await expect(page).toHaveURL(/shortcut=A%2CB/);
+  await page.getByLabel('Learning-rate warmup').selectOption('paper');
+  await expect(page).toHaveURL(/warmup=paper/);
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  expect(link).toContain('warmup=paper');
+  const other = await context.newPage();
+  await other.goto(link);
+  await expect(other.getByLabel('B — 1×1 projection where the shape changes')).toBeChecked();
+  await expect(other.getByLabel('A — identity; zero-pad new channels')).toBeChecked();
+  await expect(other.getByLabel('Learning-rate warmup')).toHaveValue('paper');
+  await expect(other.getByLabel('Width ×')).toHaveValue('0.25');
+});
+
+test('a bad URL parameter gets a clear message naming it, and the rest of the link still applies', async ({ page }) => {
+  await page.goto('/?depths=20,21&batch=64&warmup=sometimes');
+  const issues = page.getByTestId('url-issues');
+  await expect(issues).toContainText('depths: "21" is not a CIFAR net depth');
+  await expect(issues).toContainText('warmup: "sometimes" is not one of off, paper, constant, linear');
+  await expect(page.getByLabel('Batch size')).toHaveValue('64');
+});
+
+test('charts export a 2× PNG with title and legend, an SVG, and a CSV of the series shown', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=30')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  const card = page.locator('[data-chart="curves"]');
+  const [png] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'PNG' }).click()]);
+  expect(png.suggestedFilename()).toMatch(/\.png$/);
+  const size = pngSize(readFileSync(await png.path()));
+  const [w, h] = (await card.getAttribute('data-figure-size'))!.split('x').map(Number);
+  expect(size).toEqual({ width: 2 * w, height: 2 * h });
+  expect(size.width).toBeGreaterThanOrEqual(1600);
+
+  const [svg] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'SVG' }).click()]);
+  const svgText = readFileSync(await svg.path(), 'utf8');
+  expect(svgText).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
+  expect(svgText).toContain('fill="#ffffff"');
+  expect(svgText).toContain('Plain networks | Residual networks (ResNets)');
+  expect(svgText).toContain('plain-14 (×0.25) train');
+
+  const [csv] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'CSV' }).click()]);
+  const rows = parseCsv(readFileSync(await csv.path(), 'utf8'));
+  const header = rows[0];
+  for (const label of await card.locator('.legend li').allTextContents()) {
+    expect(header).toContain(`${label} iteration`);
+    expect(header).toContain(`${label} error %`);
+  }
+  const trainCol = header.indexOf('plain-8 (×0.25) train error %');
+  const values = rows.slice(1).map((r) => Number(r[trainCol]));
+  expect(values).toHaveLength(30);
+  expect(values.every((v) => v >= 0 && v <= 100)).toBe(true);
+});
+
+test('compare: a second run overlays the first, and a saved run can be compared on demand', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=20')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await page.getByLabel('B — 1×1 projection where the shape changes').check();
+  await page.getByLabel('A — identity; zero-pad new channels').uncheck();
+  await page.getByRole('button', { name: 'Run again with these settings' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  const legend = page.locator('[data-chart="curves"] .legend');
+  await expect(legend).toContainText('ResNet-8 (B, ×0.25) train');
+  await expect(legend).toContainText('ResNet-8 (×0.25) (compare) train');
+  const runs = page.getByTestId('saved-runs').locator('li');
+  await expect(runs).toHaveCount(2);
+  // stop comparing, then compare again from the saved runs
+  const older = runs.nth(1);
+  await older.getByRole('button', { name: 'Stop comparing' }).click();
+  await expect(legend).not.toContainText('(compare)');
+  await older.getByRole('button', { name: 'Compare' }).click();
+  await expect(legend).toContainText('ResNet-14 (×0.25) (compare) test');
+});
+
+test('switching the language changes the labels, and the choice is remembered', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Degradation Lab' })).toBeVisible();
+  await page.getByLabel('Language').selectOption('zh');
+  await expect(page.getByRole('heading', { name: '退化实验室' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: '实验', exact: true })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  await page.reload();
+  await expect(page.getByRole('heading', { name: '退化实验室' })).toBeVisible();
+  await page.getByLabel('语言').selectOption('en');
+  await expect(page.getByRole('heading', { name: 'Degradation Lab' })).toBeVisible();
+});
+
+test('classroom mode hides the controls and shows explanations beside the charts', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY}`);
+  await expect(page.getByRole('heading', { name: 'Experiment', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Classroom mode' }).click();
+  await expect(page.getByRole('heading', { name: 'Experiment', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: 'The degradation problem' })).toBeVisible();
+  await expect(page).toHaveURL(/view=classroom/);
+  const size = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.app')!).fontSize));
+  expect(size).toBeGreaterThanOrEqual(18);
+  await page.getByRole('button', { name: 'Exit classroom mode' }).click();
+  await expect(page.getByRole('heading', { name: 'Experiment', exact: true })).toBeVisible();
+});
+
+test('no serious or critical accessibility violations, idle and running', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
+  await loadFixtureData(page);
+  const serious = async () =>
+    (await new AxeBuilder({ page }).analyze()).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+  expect(await serious()).toEqual([]);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  expect(await serious()).toEqual([]);
+  await page.getByRole('button', { name: 'Stop' }).click();
+});
+
+test('the main thread has no long task over 100 ms during 20 s of training', async ({ page }) => {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: number[]; __recording: boolean };
+    w.__longTasks = [];
+    w.__recording = false;
+    new PerformanceObserver((list) => {
+      if (w.__recording) for (const e of list.getEntries()) w.__longTasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask', buffered: false });
+  });
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000').replace('eval=10', 'eval=25')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+  await page.evaluate(() => ((window as unknown as { __recording: boolean }).__recording = true));
+  await page.waitForTimeout(20_000);
+  const tasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+  const at = await iteration(page);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  expect(at).toBeGreaterThan(100); // it really trained meanwhile
+  expect(tasks.filter((d) => d > 100)).toEqual([]);
+});
