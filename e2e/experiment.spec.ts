@@ -100,3 +100,22 @@ test('the live tensor count reported by the worker stays flat over 100 steps (tf
   expect(early).toBeGreaterThan(0);
   expect(Number(await page.getByTestId('live-tensors').textContent())).toBe(early);
 });
+
+test('a lost device stops the run cleanly, keeps every point, and offers to resume on the next backend', async ({ page }) => {
+  const query = TINY_QUERY.replace('iters=60', 'iters=80').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4');
+  await page.goto(`/?${query}&debug=1`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+  await page.evaluate(() => (window as unknown as { labDebug: { injectFault(k: string): void } }).labDebug.injectFault('device-lost'));
+  const banner = page.getByTestId('backend-failure');
+  await expect(banner).toContainText('the GPU device was lost (simulated)');
+  await expect(banner).toContainText('Every recorded point is kept');
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'failed');
+  const failedAt = await iteration(page);
+  expect(Number(await page.locator('[data-chart="curves"] .chart-panel').nth(1).getAttribute('data-points'))).toBeGreaterThan(0);
+  await banner.getByRole('button', { name: 'Resume on cpu' }).click();
+  await expect(page.getByTestId('engine')).toContainText('tfjs cpu', { timeout: 30_000 });
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(failedAt);
+  await page.getByRole('button', { name: 'Stop' }).click();
+});

@@ -189,6 +189,11 @@ export function resumeRun(backend?: ExperimentConfig['backend']): void {
   client.send({ type: 'resume', runId: run.id, backend });
 }
 
+/** Simulate a lost device or out-of-memory error in the running experiment (tests, demos). */
+export function injectFault(kind: 'device-lost' | 'out-of-memory'): void {
+  client.send({ type: 'injectFault', kind });
+}
+
 export function addNet(entry: NetEntry): void {
   client.send({ type: 'addNet', entry });
 }

@@ -47,6 +47,7 @@ interface ActiveRun {
   looping: boolean;
 }
 let active: ActiveRun | null = null;
+let injectedFault: string | null = null;
 
 function summarize(ds: CifarDataset, cacheNote?: string): DatasetSummary {
   // four images of each class, in dataset order, for the sample grid
@@ -130,7 +131,8 @@ async function loop(run: ActiveRun): Promise<void> {
   run.looping = true;
   try {
     while (run.state === 'running') {
-      const lost = handle?.lost();
+      const lost = handle?.lost() ?? injectedFault;
+      injectedFault = null;
       if (lost) throw new Error(lost);
       const more = await run.exp.round();
       if (!more) run.state = 'done';
@@ -146,8 +148,9 @@ async function loop(run: ActiveRun): Promise<void> {
     run.record.error = message;
     try {
       await flush(run);
+      await checkpoint(run);
     } catch {
-      // the points up to the last flush are saved; nothing more can be read from a lost device
+      // a lost device cannot be read: the points up to the last flush and the last checkpoint are kept
     }
     if (isBackendFailure(err) && handle) {
       post({ type: 'backendFailed', runId: run.record.id, backend: handle.description, message, suggestion: nextBackend(handle.name) });
@@ -190,6 +193,8 @@ async function start(cmd: Extract<Command, { type: 'start' }>): Promise<void> {
   };
   await saveRun(record);
   active = { record, exp, state: 'running', stream: cmd.options?.stream ?? true, lastFlush: performance.now(), lastCheckpoint: performance.now(), looping: false };
+  // a checkpoint of the initial weights: every run can resume, even one that fails at once
+  await checkpoint(active);
   post({ type: 'run', runId: cmd.runId, state: 'running', engine: h.description, iteration: 0 });
   void loop(active);
 }
@@ -283,6 +288,9 @@ async function dispatch(cmd: Command): Promise<void> {
       if (!active || active.state === 'done' || active.state === 'stopped' || active.state === 'failed') throw new Error('no experiment to add a net to');
       active.exp.addNet(cmd.entry);
       active.record.nets = active.exp.infos();
+      return;
+    case 'injectFault':
+      injectedFault = cmd.kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
       return;
     case 'memory': {
       const m = handle?.engine.memory() ?? { tensors: 0, bytes: 0 };

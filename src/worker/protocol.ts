@@ -37,6 +37,8 @@ export type Command =
   /** Resume the run in memory, or a saved one from its last checkpoint (optionally on another backend). */
   | { type: 'resume'; runId: string; backend?: ExperimentConfig['backend'] }
   | { type: 'addNet'; entry: NetEntry }
+  /** Fault injection (tests, demos): the next training round fails as if the device were lost or out of memory. */
+  | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' }
   | { type: 'memory' };
 
 export type RunState = RunStatus | 'starting';
