@@ -103,11 +103,11 @@ test('the live tensor count reported by the worker stays flat over 100 steps (tf
 
 test('a lost device stops the run cleanly, keeps every point, and offers to resume on the next backend', async ({ page }) => {
   const query = TINY_QUERY.replace('iters=60', 'iters=80').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4');
-  await page.goto(`/?${query}&debug=1`);
+  await page.goto(`/?${query}&automation=1`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
-  await page.evaluate(() => (window as unknown as { labDebug: { injectFault(k: string): void } }).labDebug.injectFault('device-lost'));
+  await page.evaluate(() => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault('device-lost'));
   const banner = page.getByTestId('backend-failure');
   await expect(banner).toContainText('the GPU device was lost (simulated)');
   await expect(banner).toContainText('Every recorded point is kept');

@@ -2,13 +2,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import './ui/i18n';
 import { App } from './ui/App';
-import { injectFault } from './ui/labController';
+import { installAutomation } from './ui/automation';
 import './ui/app.css';
 
-// ?debug=1 exposes fault injection, so a test (or a curious teacher) can see a lost GPU handled.
-if (new URLSearchParams(location.search).get('debug') === '1') {
-  (window as unknown as { labDebug: unknown }).labDebug = { injectFault };
-}
+// ?automation=1: the API the benchmark, the headless runner and the tests drive (src/ui/automation.ts).
+if (new URLSearchParams(location.search).get('automation') === '1') installAutomation();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -10,9 +10,21 @@ import { download } from './charts/exportChart';
 import { LabClient } from './labClient';
 import type { RunView } from './store';
 import { mergeSeries, runViewFromFile, syncUrl, useLab } from './store';
-import type { WorkerEvent } from '../worker/protocol';
+import type { BenchResult, BenchSpec, StartOptions, WorkerEvent } from '../worker/protocol';
 
 const client = new LabClient();
+
+const benchWaiters = new Map<number, (r: BenchResult) => void>();
+let benchIds = 0;
+
+/** Time one benchmark case in the worker (bench/run.ts drives this through the automation API). */
+export function runBench(spec: BenchSpec): Promise<BenchResult> {
+  const id = ++benchIds;
+  return new Promise((resolve) => {
+    benchWaiters.set(id, resolve);
+    client.send({ type: 'bench', id, spec });
+  });
+}
 
 const newRunId = () => `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 
@@ -87,6 +99,10 @@ function onEvent(e: WorkerEvent): void {
     case 'memory':
       useLab.setState({ memory: { tensors: e.tensors, bytes: e.bytes } });
       return;
+    case 'benchResult':
+      benchWaiters.get(e.id)?.(e.result);
+      benchWaiters.delete(e.id);
+      return;
     case 'error':
       addError(`${e.during}: ${e.message}`);
       return;
@@ -145,7 +161,7 @@ export async function refreshRuns(): Promise<RunRecord[]> {
 }
 
 /** Start a new experiment. A run already on screen stays saved and becomes the comparison. */
-export function startRun(): void {
+export function startRun(options: StartOptions = {}): void {
   const s = useLab.getState();
   if (s.data.status !== 'ready') {
     addError(s.data.status === 'missing' ? DATA_GUIDANCE[0] : 'CIFAR-10 is not loaded yet');
@@ -171,7 +187,7 @@ export function startRun(): void {
     scrubIteration: null,
     compare: previous && Object.keys(previous.series).length ? { id: previous.id, name: previous.name, nets: previous.nets, series: previous.series } : s.compare,
   });
-  client.send({ type: 'start', runId: id, name: run.name, config });
+  client.send({ type: 'start', runId: id, name: run.name, config, options });
 }
 
 export function pauseRun(): void {

@@ -12,6 +12,9 @@ import relaxedShared from '../core/cpu/build/kernels-relaxed-shared.wasm?url';
 import relaxed from '../core/cpu/build/kernels-relaxed.wasm?url';
 import simdShared from '../core/cpu/build/kernels-simd-shared.wasm?url';
 import simd from '../core/cpu/build/kernels-simd.wasm?url';
+import tfWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import tfWasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import tfWasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
 const WASM_URLS: Record<string, string> = {
   'kernels-relaxed-shared.wasm': relaxedShared,
@@ -69,9 +72,20 @@ async function createLabCpu(): Promise<EngineHandle> {
   };
 }
 
+/** tfjs's own wasm backend, for the benchmark only: it cannot train (no Conv2DBackpropFilter kernel). */
+async function prepareTfjsWasm(): Promise<void> {
+  const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+  // Its threaded build spawns Emscripten pthread workers from inside our worker, which fails here;
+  // the single-threaded SIMD build is what this backend offers on a 2-core machine anyway
+  // (it caps threads at half the cores).
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  setWasmPaths({ 'tfjs-backend-wasm.wasm': tfWasm, 'tfjs-backend-wasm-simd.wasm': tfWasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': tfWasmThreaded });
+}
+
 /** The engine for a backend choice. The lab CPU engine is kept for the session (its threads are costly to start). */
-export async function engineFor(choice: BackendChoice, report: BackendReport | null): Promise<EngineHandle> {
+export async function engineFor(choice: BackendChoice | 'wasm', report: BackendReport | null): Promise<EngineHandle> {
   const resolved = choice === 'auto' ? resolveAuto(report) : choice;
+  if (resolved === 'wasm') await prepareTfjsWasm();
   if (resolved === 'lab-cpu') {
     labCpu ??= { handle: await createLabCpu() };
     return labCpu.handle;

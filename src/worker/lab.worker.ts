@@ -16,7 +16,10 @@ import { appendPoints, getRun, loadCheckpoint, loadSeries, replaceSeries, saveCh
 import { NoServerData, loadDataset, loadDropped } from './dataLoader';
 import type { EngineHandle } from './engines';
 import { engineFor, nextBackend } from './engines';
-import type { Command, DatasetSummary, WorkerEvent } from './protocol';
+import type { BenchResult, BenchSpec, Command, DatasetSummary, WorkerEvent } from './protocol';
+import { cifarNet, initBnStats, initParams } from '../core/nets';
+import { Rng } from '../core/rng';
+import { zerosLike } from '../core/train';
 
 const post = (event: WorkerEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(event, transfer);
 
@@ -238,6 +241,46 @@ async function resume(cmd: Extract<Command, { type: 'resume' }>): Promise<void> 
   void loop(active);
 }
 
+/** Time the lab's own training step for one case: a warm-up step (shader compilation), then timed steps. */
+async function bench(spec: BenchSpec): Promise<BenchResult> {
+  if (active?.looping) return { spec, ok: false, reason: 'an experiment is running' };
+  let h: EngineHandle;
+  try {
+    h = await engineFor(spec.backend, report);
+  } catch (err) {
+    return { spec, ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+  const net = cifarNet({ n: spec.n, residual: spec.residual, shortcut: 'A', width: spec.width });
+  const params = initParams(net, 1);
+  const rng = new Rng(1, 'bench-batch');
+  const x = new Float32Array(spec.batch * 3072);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  const labels = Uint8Array.from({ length: spec.batch }, () => rng.int(10));
+  const memoryBefore = h.engine.memory();
+  let trained: ReturnType<typeof h.engine.createNet> | null = null;
+  try {
+    h.engine.setBatch({ x, labels, size: spec.batch, imageSize: 32 });
+    trained = h.engine.createNet(net, { params, momentum: zerosLike(params), bnStats: initBnStats(net) });
+    const t0 = performance.now();
+    await trained.step(0.01);
+    const warmupMs = performance.now() - t0;
+    const stepMs: number[] = [];
+    const start = performance.now();
+    while (stepMs.length < spec.reps && performance.now() - start + warmupMs < spec.budgetMs) {
+      const t = performance.now();
+      await trained.step(0.01);
+      stepMs.push(performance.now() - t);
+    }
+    const memoryAfter = h.engine.memory();
+    return { spec, ok: true, engine: h.description, warmupMs, stepMs, memoryBefore, memoryAfter };
+  } catch (err) {
+    return { spec, ok: false, engine: h.description, reason: err instanceof Error ? err.message : String(err) };
+  } finally {
+    trained?.dispose();
+    if (h.name !== 'lab-cpu') h.engine.dispose();
+  }
+}
+
 async function dispatch(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'probe':
@@ -291,6 +334,9 @@ async function dispatch(cmd: Command): Promise<void> {
       return;
     case 'injectFault':
       injectedFault = cmd.kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
+      return;
+    case 'bench':
+      post({ type: 'benchResult', id: cmd.id, result: await bench(cmd.spec) });
       return;
     case 'memory': {
       const m = handle?.engine.memory() ?? { tensors: 0, bytes: 0 };

@@ -26,6 +26,31 @@ export interface StartOptions {
   stream?: boolean;
 }
 
+/** One throughput case of the benchmark harness (bench/run.ts). */
+export interface BenchSpec {
+  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu';
+  n: number;
+  residual: boolean;
+  width: number;
+  batch: number;
+  /** Timed steps after the warm-up step. */
+  reps: number;
+  /** Stop timing after this long (slow backends report the steps they managed). */
+  budgetMs: number;
+}
+
+export interface BenchResult {
+  spec: BenchSpec;
+  ok: boolean;
+  /** Why the backend could not run the case. */
+  reason?: string;
+  engine?: string;
+  warmupMs?: number;
+  stepMs?: number[];
+  memoryBefore?: { bytes: number; tensors: number };
+  memoryAfter?: { bytes: number; tensors: number };
+}
+
 export type Command =
   | { type: 'probe' }
   | { type: 'selftest' }
@@ -39,7 +64,8 @@ export type Command =
   | { type: 'addNet'; entry: NetEntry }
   /** Fault injection (tests, demos): the next training round fails as if the device were lost or out of memory. */
   | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' }
-  | { type: 'memory' };
+  | { type: 'memory' }
+  | { type: 'bench'; id: number; spec: BenchSpec };
 
 export type RunState = RunStatus | 'starting';
 
@@ -59,5 +85,6 @@ export type WorkerEvent =
   /** The backend failed (device lost, out of memory); every point is kept and the run can resume elsewhere. */
   | { type: 'backendFailed'; runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] }
   | { type: 'memory'; tensors: number; bytes: number }
+  | { type: 'benchResult'; id: number; result: BenchResult }
   /** Any failure in the worker reaches the page with its cause; the worker never dies silently. */
   | { type: 'error'; during: string; message: string; stack?: string };

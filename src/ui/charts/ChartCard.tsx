@@ -1,10 +1,10 @@
 // A titled chart with its caption and export buttons: PNG at 2× and SVG (title, panels, legend on
 // white), and CSV of the full-resolution data.
-import { useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LegendItem } from './exportChart';
-import { composeSvg, download, slug, svgToPng } from './exportChart';
+import { chartExporters, composeSvg, download, slug, svgToPng } from './exportChart';
 
 export interface ChartCardProps {
   id: string;
@@ -32,6 +32,17 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
     body.current?.parentElement?.setAttribute('data-figure-size', `${f.width}x${f.height}`);
     return f;
   };
+
+  const latest = useRef({ figure, csv });
+  useEffect(() => {
+    latest.current = { figure, csv };
+  });
+  useEffect(() => {
+    chartExporters.set(id, { figure: () => latest.current.figure(), csv: () => latest.current.csv() });
+    return () => {
+      chartExporters.delete(id);
+    };
+  }, [id]);
 
   return (
     <section className="chart-card" aria-labelledby={`${id}-title`} data-chart={id}>

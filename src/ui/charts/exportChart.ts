@@ -28,7 +28,7 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
   });
   const panelsW = sizes.reduce((s, x) => s + x.w, 0) + pad * (sizes.length - 1);
   const width = Math.max(panelsW + 2 * pad, 480);
-  const perRow = Math.max(1, Math.floor((width - 2 * pad) / 190));
+  const perRow = Math.max(1, Math.floor((width - 2 * pad) / 220));
   const legendRows = Math.ceil(spec.legend.length / perRow);
   const panelsH = Math.max(...sizes.map((s) => s.h));
   const height = pad + titleH + subH + panelsH + (legendRows ? 12 + legendRows * 22 : 0) + pad;
@@ -52,7 +52,7 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
   spec.legend.forEach((item, i) => {
     const col = i % perRow;
     const row = Math.floor(i / perRow);
-    const lx = pad + col * 190;
+    const lx = pad + col * 220;
     const yy = ly + row * 22 + 11;
     parts.push(
       `<line x1="${lx}" y1="${yy}" x2="${lx + 26}" y2="${yy}" stroke="${item.color}" stroke-width="2.5"${item.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
@@ -101,3 +101,10 @@ export function download(data: Blob | string, fileName: string, type = 'text/pla
 }
 
 export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'chart';
+
+/** The charts on screen, by id, so automation (the headless runner) can export what users export. */
+export interface ChartExporter {
+  figure(): { svg: string; width: number; height: number };
+  csv(): string;
+}
+export const chartExporters = new Map<string, ChartExporter>();

@@ -15,7 +15,7 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
   return (
     <div className={compact ? 'run-controls compact' : 'run-controls'} role="group" aria-label="Run">
       {!active && !paused && (
-        <button type="button" className="primary" onClick={startRun} disabled={!ready} title={ready ? undefined : t('run.needData')}>
+        <button type="button" className="primary" onClick={() => startRun()} disabled={!ready} title={ready ? undefined : t('run.needData')}>
           {run ? t('run.again') : t('run.start')}
         </button>
       )}

@@ -1,0 +1,222 @@
+// npm run bench: training throughput of the lab's own step in the worker, per backend, in headless
+// Chromium on the production build; optionally beside PyTorch (--vs-torch) and the time to see the
+// degradation effect on real data (--degradation). Prints figures; it never fails on speed.
+//
+//   npm run bench -- [--backends webgpu,webgl,wasm,cpu,lab-cpu] [--cases plain-20,resnet-20,plain-56,resnet-56]
+//                    [--batch 32,128] [--reps 5] [--budget 60] [--width 1] [--json out.json]
+//                    [--vs-torch] [--torch-device cpu|cuda|auto] [--degradation] [--preset classroom]
+//                    [--stream-cost]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from '@playwright/test';
+import { realDataDir } from '../src/core/data/realData';
+import { effectVisibleAt } from '../src/core/metrics';
+import type { NetInfo, NetSeries, Progress } from '../src/core/metrics';
+import type { LabAutomation } from '../src/ui/automation';
+import type { BenchResult, BenchSpec } from '../src/worker/protocol';
+import { ROOT, openLab } from '../scripts/labBrowser';
+
+const { values: args } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'webgpu,webgl,wasm,cpu,lab-cpu' },
+    cases: { type: 'string', default: 'plain-20,resnet-20,plain-56,resnet-56' },
+    batch: { type: 'string', default: '32,128' },
+    reps: { type: 'string', default: '5' },
+    budget: { type: 'string', default: '60' },
+    width: { type: 'string', default: '1' },
+    json: { type: 'string' },
+    'vs-torch': { type: 'boolean', default: false },
+    'torch-device': { type: 'string', default: 'auto' },
+    degradation: { type: 'boolean', default: false },
+    preset: { type: 'string', default: 'classroom' },
+    'stream-cost': { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+const fmt = (x: number | undefined, d = 0) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+
+function parseCase(name: string): { n: number; residual: boolean; label: string } {
+  const m = /^(plain|resnet)-(\d+)$/.exec(name);
+  if (!m || (Number(m[2]) - 2) % 6 !== 0) throw new Error(`--cases: "${name}" is not plain-<6n+2> or resnet-<6n+2>`);
+  return { n: (Number(m[2]) - 2) / 6, residual: m[1] === 'resnet', label: m[1] === 'resnet' ? `ResNet-${m[2]}` : `plain-${m[2]}` };
+}
+
+interface TorchResult {
+  ok: boolean;
+  device?: string;
+  imagesPerSec?: { median: number; min: number; max: number };
+  warmupMs?: number;
+  reason?: string;
+}
+
+function torchAvailable(python: string): string | null {
+  const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__, torch.cuda.is_available())'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function runTorch(python: string, c: { n: number; residual: boolean }, batch: number, reps: number, budget: number, width: number, device: string): TorchResult {
+  const argv = [join(ROOT, 'bench/reference/torch_resnet.py'), '--n', String(c.n), '--batch', String(batch), '--reps', String(reps), '--budget', String(budget), '--width', String(width), '--device', device];
+  if (!c.residual) argv.push('--plain');
+  try {
+    return JSON.parse(execFileSync(python, argv, { encoding: 'utf8', timeout: (budget + 120) * 1000 }).trim().split('\n').pop()!) as TorchResult;
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  }
+}
+
+async function machine(page: Page, browserVersion: string) {
+  const backend = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().backend);
+  const adapter = await page.getByTestId('backend-adapter').textContent().catch(() => null);
+  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, browser: `Chromium ${browserVersion}`, tfjsBackend: backend, adapter, node: process.version, date: new Date().toISOString() };
+}
+
+async function throughput(page: Page, out: Record<string, unknown>) {
+  const backends = args.backends!.split(',').map((b) => b.trim()) as BenchSpec['backend'][];
+  const cases = args.cases!.split(',').map((c) => parseCase(c.trim()));
+  const batches = args.batch!.split(',').map(Number);
+  const reps = Number(args.reps);
+  const budgetMs = Number(args.budget) * 1000;
+  const width = Number(args.width);
+  const torch = args['vs-torch'] ? torchAvailable(args.python!) : null;
+  if (args['vs-torch'] && !torch) console.log(`PyTorch is absent (${args.python} cannot import torch): install it with \`apt-get install -y python3-torch\`. Running the lab alone.\n`);
+  const torchDevices = !torch ? [] : args['torch-device'] === 'auto' ? (torch.endsWith('True') ? ['cpu', 'cuda'] : ['cpu']) : [args['torch-device']!];
+  const rows: Record<string, unknown>[] = [];
+  const failed = new Map<string, string>();
+  const tooSlow = new Map<string, string>();
+  console.log('| backend | net | batch | img/s median (min–max) | warm-up s | timed steps | memory before → after | vs PyTorch |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const c of cases) {
+    for (const batch of batches) {
+      for (const backend of backends) {
+        if (failed.has(backend)) continue;
+        const spec: BenchSpec = { backend, n: c.n, residual: c.residual, width, batch, reps, budgetMs };
+        const slow = tooSlow.get(backend);
+        if (slow) {
+          console.log(`| ${backend} | ${c.label} | ${batch} | skipped: ${slow} | | | | |`);
+          rows.push({ backend, net: c.label, batch, ok: false, reason: `skipped: ${slow}` });
+          continue;
+        }
+        const r: BenchResult = await page.evaluate((s) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.bench(s), spec);
+        if (!r.ok) {
+          failed.set(backend, r.reason ?? 'unknown');
+          console.log(`| ${backend} | ${c.label} | ${batch} | failed: ${r.reason} | | | | |`);
+          rows.push({ backend, net: c.label, batch, ok: false, reason: r.reason });
+          continue;
+        }
+        if (r.warmupMs! > budgetMs) tooSlow.set(backend, `the warm-up step of ${c.label} at batch ${batch} alone took ${(r.warmupMs! / 1000).toFixed(0)} s, over the ${args.budget} s budget`);
+        const ips = stats((r.stepMs!.length ? r.stepMs! : [r.warmupMs!]).map((ms) => (batch * 1000) / ms));
+        const torchRuns = backend === backends[backends.length - 1] || backends.length === 1 ? torchDevices.map((d) => ({ device: d, ...runTorch(args.python!, c, batch, reps, Number(args.budget), width, d) })) : [];
+        const ratio = torchRuns
+          .filter((t) => t.ok)
+          .map((t) => `${(ips.median / t.imagesPerSec!.median).toFixed(2)}× of ${t.device} ${fmt(t.imagesPerSec!.median)} img/s`)
+          .join('; ');
+        const mem = `${(r.memoryBefore!.bytes / 2 ** 20).toFixed(0)} MB/${r.memoryBefore!.tensors} → ${(r.memoryAfter!.bytes / 2 ** 20).toFixed(0)} MB/${r.memoryAfter!.tensors}`;
+        console.log(`| ${backend} | ${c.label} | ${batch} | ${fmt(ips.median, 1)} (${fmt(ips.min, 1)}–${fmt(ips.max, 1)}) | ${fmt(r.warmupMs! / 1000, 2)} | ${r.stepMs!.length} | ${mem} | ${ratio || (torchDevices.length ? 'torch failed' : '')} |`);
+        rows.push({ backend, engine: r.engine, net: c.label, batch, width, imagesPerSec: ips, warmupMs: r.warmupMs, stepMs: r.stepMs, memoryBefore: r.memoryBefore, memoryAfter: r.memoryAfter, torch: torchRuns });
+      }
+    }
+  }
+  for (const [b, why] of failed) console.log(`\n${b}: not measured: ${why}`);
+  out.throughput = rows;
+  out.torch = torch;
+}
+
+async function waitForData(page: Page) {
+  await page.waitForFunction(() => {
+    const s = (window as unknown as { labAutomation: LabAutomation }).labAutomation.state();
+    return s.data === 'ready' || s.data === 'missing' || s.data === 'error';
+  }, null, { timeout: 300_000 });
+}
+
+/** Run a preset as a user would (Start in the page) and time it, reporting progress. */
+async function runPreset(page: Page, label: string): Promise<{ wallMs: number; series: Record<string, NetSeries>; nets: NetInfo[]; progress: Progress }> {
+  await waitForData(page);
+  const t0 = Date.now();
+  await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.start());
+  let last = 0;
+  for (;;) {
+    await page.waitForTimeout(1000);
+    const s = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
+    const p = s.run?.progress as Progress | null;
+    if (p && Date.now() - last > 15_000) {
+      last = Date.now();
+      console.log(`  ${label}: iteration ${p.iteration}/${p.iterations}, ${p.imagesPerSec.toFixed(0)} img/s, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+    if (s.run && (s.run.state === 'done' || s.run.state === 'failed' || s.run.state === 'stopped')) break;
+  }
+  const wallMs = Date.now() - t0;
+  const file = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
+  if (!file) throw new Error('the run left no record');
+  return { wallMs, series: file.series, nets: file.nets, progress: file.progress };
+}
+
+async function degradation(page: Page, out: Record<string, unknown>) {
+  const r = await runPreset(page, args.preset!);
+  const eff = effectVisibleAt(r.nets.map((n) => ({ depth: n.depth, residual: n.residual, series: r.series[n.id] })));
+  console.log(`\nTime to see the effect (${args.preset} preset on real CIFAR-10): wall time ${(r.wallMs / 1000).toFixed(0)} s for ${r.progress.iterations} iterations`);
+  console.log(eff.iteration === null ? `Effect NOT visible: ${eff.reason}` : `Effect visible from iteration ${eff.iteration} to the end of the run (≈ ${((r.wallMs * eff.iteration) / r.progress.iterations / 1000).toFixed(0)} s in)`);
+  console.log('\n| net | final running train error % | final test error % |');
+  console.log('|---|---|---|');
+  for (const n of r.nets) {
+    const s = r.series[n.id];
+    console.log(`| ${n.label} | ${fmt(100 * (s.train.runErr.at(-1) ?? NaN), 1)} | ${fmt(100 * (s.test.err.at(-1) ?? NaN), 1)} |`);
+  }
+  out.degradation = { preset: args.preset, wallMs: r.wallMs, effectIteration: eff.iteration, reason: eff.reason, finals: r.nets.map((n) => ({ net: n.label, train: r.series[n.id].train.runErr.at(-1), test: r.series[n.id].test.err.at(-1) })) };
+}
+
+/**
+ * Images/s of a 4-net experiment (plain and residual at n=1 and n=3, width 1, batch 32) with
+ * metrics streaming to the page on and off, alternated twice so machine noise cancels.
+ */
+async function streamCost(page: Page, out: Record<string, unknown>) {
+  await waitForData(page);
+  const config = { depths: [8, 20], families: 'both', shortcuts: ['A'], width: 1, batchSize: 32, iterations: 60, evalEvery: 20, testSize: 200, trainSize: 10_000, augment: true, backend: 'auto' };
+  const rows: { stream: boolean; imagesPerSec: number }[] = [];
+  for (const stream of [true, false, true, false]) {
+    await page.evaluate(([c, st]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.startWith(c as never, st as boolean), [config, stream] as const);
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { labAutomation: LabAutomation }).labAutomation.state();
+      return s.run?.state === 'done' || s.run?.state === 'failed';
+    }, null, { timeout: 600_000, polling: 500 });
+    const file = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
+    const images = file!.nets.length * config.iterations * config.batchSize;
+    const ips = images / (file!.progress.elapsedMs / 1000);
+    rows.push({ stream, imagesPerSec: ips });
+    console.log(`  streaming ${stream ? 'on ' : 'off'}: ${ips.toFixed(1)} img/s (4 nets × ${config.iterations} iterations × batch ${config.batchSize})`);
+  }
+  const mean = (on: boolean) => rows.filter((r) => r.stream === on).reduce((s, r) => s + r.imagesPerSec, 0) / 2;
+  console.log(`
+Metrics streaming on: ${mean(true).toFixed(1)} img/s; off: ${mean(false).toFixed(1)} img/s; on/off = ${(mean(true) / mean(false)).toFixed(3)}`);
+  out.streamCost = { rows, on: mean(true), off: mean(false) };
+}
+
+async function main() {
+  const dataDir = args.degradation || args['stream-cost'] ? realDataDir() : null;
+  if ((args.degradation || args['stream-cost']) && !dataDir) throw new Error('--degradation and --stream-cost need real CIFAR-10: set CIFAR10_DIR to a folder with data_batch_1.bin and test_batch.bin');
+  const query = args.degradation ? `preset=${args.preset}` : '';
+  const session = await openLab({ query, dataDir, log: (l) => console.log(l) });
+  const out: Record<string, unknown> = {};
+  try {
+    out.machine = await machine(session.page, session.browserVersion);
+    console.log(`Machine: ${JSON.stringify(out.machine)}\n`);
+    if (!args.degradation && !args['stream-cost']) await throughput(session.page, out);
+    if (args.degradation) await degradation(session.page, out);
+    if (args['stream-cost']) await streamCost(session.page, out);
+  } finally {
+    await session.close();
+  }
+  const file = args.json ?? join(ROOT, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`\nJSON: ${file}`);
+}
+
+await main();

@@ -1,0 +1,73 @@
+// The command-line tools that drive the lab headless: the benchmark harness and the experiment
+// runner. Each runs for real (its own server and browser) on a tiny case, so neither can rot.
+import { test, expect } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeFiles } from '../src/core/data/testing/fixtures';
+
+const run = promisify(execFile);
+const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
+
+function pngSize(bytes: Buffer) {
+  expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+function fixtureDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cifar-fixture-'));
+  for (const f of makeFiles(1, 400, 60)) writeFileSync(join(dir, f.name.split('/').pop()!), f.data);
+  return dir;
+}
+
+test('the benchmark harness measures one tiny case and writes its table and JSON', async () => {
+  test.setTimeout(180_000);
+  const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.json');
+  const { stdout } = await run(tsx, ['bench/run.ts', '--backends', 'lab-cpu,wasm', '--cases', 'resnet-8', '--batch', '8', '--reps', '5', '--json', json], { timeout: 170_000 });
+  expect(stdout).toContain('| backend | net | batch | img/s median (min–max) |');
+  expect(stdout).toMatch(/\| lab-cpu \| ResNet-8 \| 8 \| [\d.]+ \([\d.]+–[\d.]+\) \|/);
+  // tfjs's wasm backend initialises but cannot train: the harness says why
+  expect(stdout).toMatch(/\| wasm \| ResNet-8 \| 8 \| failed: .*Conv2DBackpropFilter/);
+  const out = JSON.parse(readFileSync(json, 'utf8'));
+  expect(out.machine.cores).toBeGreaterThan(0);
+  const row = out.throughput.find((r: { backend: string }) => r.backend === 'lab-cpu');
+  expect(row.stepMs).toHaveLength(5);
+  expect(row.imagesPerSec.median).toBeGreaterThan(0);
+  expect(row.memoryAfter.tensors).toBeGreaterThan(0);
+});
+
+test('the experiment runner writes run.json, metrics.csv, charts and a summary; the page imports its run', async ({ page }) => {
+  test.setTimeout(180_000);
+  const out = mkdtempSync(join(tmpdir(), 'experiment-'));
+  const args = ['scripts/experiment.ts', '--depths', '8,14', '--width', '0.25', '--iterations', '24', '--batch-size', '8', '--eval-every', '8', '--train-size', '400', '--test-size', '60', '--augment', 'off', '--backend', 'lab-cpu', '--data', fixtureDir(), '--out', out, '--quiet'];
+  const { stdout } = await run(tsx, args, { timeout: 170_000 });
+  expect(stdout).toMatch(/\*\*Verdict: degradation (shown|not shown)\*\*/);
+  const runFile = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  expect(runFile.format).toBe('degradation-lab-run');
+  expect(runFile.nets).toHaveLength(4);
+  for (const n of runFile.nets) expect(runFile.series[n.id].train.it).toHaveLength(24);
+  const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('net,label,iteration,loss,train_error,running_train_error,lr,test_error,test_loss');
+  expect(csv.length - 1).toBe(4 * 25); // iterations 0..24 (0 holds the first test error)
+  expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('| plain-14 (×0.25) |');
+  const charts = JSON.parse(readFileSync(join(out, 'charts.json'), 'utf8')) as { file: string; width: number; height: number }[];
+  expect(charts.map((c) => c.file)).toEqual(['curves.png', 'summary.png', 'layer-std.png', 'grad-norm.png']);
+  for (const c of charts) {
+    expect(pngSize(readFileSync(join(out, c.file)))).toEqual({ width: c.width, height: c.height });
+    expect(readFileSync(join(out, c.file.replace('.png', '.svg')), 'utf8')).toContain('<svg');
+  }
+
+  // the page imports the runner's run.json and draws the same number of points
+  await page.goto('/');
+  await page.getByTestId('import-run-input').setInputFiles({ name: 'run.json', mimeType: 'application/json', buffer: readFileSync(join(out, 'run.json')) });
+  await expect(page.getByTestId('saved-runs')).toContainText(runFile.name);
+  const expected = (residual: boolean) =>
+    runFile.nets
+      .filter((n: { residual: boolean }) => n.residual === residual)
+      .reduce((s: number, n: { id: string }) => s + runFile.series[n.id].train.it.length + runFile.series[n.id].test.it.length, 0);
+  const panels = page.locator('[data-chart="curves"] .chart-panel');
+  await expect(panels.nth(0)).toHaveAttribute('data-points', String(expected(false)));
+  await expect(panels.nth(1)).toHaveAttribute('data-points', String(expected(true)));
+});

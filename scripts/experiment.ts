@@ -1,0 +1,225 @@
+// npm run experiment: run a lab experiment headless, with the lab's own worker code in Chromium,
+// and write what the page shows: run.json, metrics.csv, the paper-style charts (PNG 2× and SVG)
+// and summary.md with a verdict.
+//
+//   npm run experiment -- --preset classroom --data <dir of .bin files> --out <dir>
+//   npm run experiment -- --config run.json --out <dir>          (a config, or a run the lab exported)
+//   npm run experiment -- --link 'http://localhost:5173/?depths=20,56&…' --out <dir>
+//   Every config field is a flag: --depths 20,56 --families both --shortcuts A,B --warmup paper
+//   --lr 0.1 --batch-size 128 --iterations 2000 --train-size 10000 --test-size 1000 --split test
+//   --augment on --width 1 --eval-every 100 --seed 1 --backend auto
+//   --expect-degradation: exit 1 when the verdict is "not shown" (for scripted checks)
+// Ctrl-C stops the run cleanly and writes what was recorded.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from '@playwright/test';
+import type { ExperimentConfig } from '../src/core/config';
+import { DEFAULT_CONFIG, configFromQuery, configToQuery, validateConfig } from '../src/core/config';
+import { realDataDir } from '../src/core/data/realData';
+import { effectVisibleAt } from '../src/core/metrics';
+import type { Progress } from '../src/core/metrics';
+import { presetById } from '../src/core/presets';
+import type { RunFile } from '../src/core/runFile';
+import type { LabAutomation } from '../src/ui/automation';
+import { openLab } from './labBrowser';
+
+/** CLI flag → config field. */
+const FLAG_FIELDS: Record<string, keyof ExperimentConfig> = {
+  depths: 'depths',
+  families: 'families',
+  shortcuts: 'shortcuts',
+  shortcut: 'shortcuts',
+  warmup: 'warmup',
+  lr: 'lr',
+  'batch-size': 'batchSize',
+  iterations: 'iterations',
+  'train-size': 'trainSize',
+  'test-size': 'testSize',
+  split: 'split',
+  augment: 'augment',
+  width: 'width',
+  'eval-every': 'evalEvery',
+  seed: 'seed',
+  backend: 'backend',
+};
+
+const { values: args } = parseArgs({
+  options: {
+    preset: { type: 'string' },
+    config: { type: 'string' },
+    link: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    'expect-degradation': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((k) => [k, { type: 'string' as const }])),
+  },
+});
+
+function fail(message: string, code = 2): never {
+  console.error(`experiment: ${message}`);
+  process.exit(code);
+}
+
+/** The config: a preset, a file or a link as the base, then every field given as a flag. */
+export function buildConfig(): ExperimentConfig {
+  let base: ExperimentConfig = DEFAULT_CONFIG;
+  if (args.preset) base = presetById(args.preset)?.config ?? fail(`--preset: "${args.preset}" is not a preset (classroom, fig6, shortcuts, warmup110)`);
+  if (args.config) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(args.config, 'utf8'));
+    } catch (err) {
+      fail(`--config ${args.config}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const raw = (json as { format?: string; config?: unknown }).format === 'degradation-lab-run' ? (json as { config: unknown }).config : json;
+    const v = validateConfig(raw, base);
+    const errors = v.issues.filter((i) => i.level === 'error');
+    if (errors.length) fail(`--config ${args.config}: ${errors.map((e) => e.message).join('; ')}`);
+    base = v.config;
+  }
+  if (args.link) {
+    const query = args.link.includes('?') ? args.link.slice(args.link.indexOf('?')) : args.link;
+    const v = configFromQuery(query, base);
+    const errors = v.issues.filter((i) => i.level === 'error');
+    if (errors.length) fail(`--link: ${errors.map((e) => e.message).join('; ')}`);
+    base = v.config;
+  }
+  const flags: Record<string, unknown> = {};
+  for (const [flag, field] of Object.entries(FLAG_FIELDS)) if ((args as Record<string, unknown>)[flag] !== undefined) flags[field] = (args as Record<string, unknown>)[flag];
+  const v = validateConfig(flags, base);
+  const errors = v.issues.filter((i) => i.level === 'error');
+  if (errors.length) fail(errors.map((e) => `--${Object.keys(FLAG_FIELDS).find((k) => FLAG_FIELDS[k] === e.field)} ${e.message.replace(/^\w+: /, '')}`).join('; '));
+  for (const w of v.issues) console.error(`experiment: note: ${w.message}`);
+  return v.config;
+}
+
+const state = (page: Page) => page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
+const fmtTime = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : `${Math.floor(ms / 60000)}:${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}`);
+
+function metricsCsv(run: RunFile): string {
+  const lines = ['net,label,iteration,loss,train_error,running_train_error,lr,test_error,test_loss'];
+  for (const n of run.nets) {
+    const s = run.series[n.id];
+    const test = new Map(s.test.it.map((it, i) => [it, i]));
+    const its = [...new Set([...s.train.it, ...s.test.it])].sort((a, b) => a - b);
+    const train = new Map(s.train.it.map((it, i) => [it, i]));
+    for (const it of its) {
+      const i = train.get(it);
+      const j = test.get(it);
+      lines.push(
+        [n.id, n.label, it, i !== undefined ? s.train.loss[i] : '', i !== undefined ? s.train.err[i] : '', i !== undefined ? s.train.runErr[i] : '', i !== undefined ? s.train.lr[i] : '', j !== undefined ? s.test.err[j] : '', j !== undefined ? s.test.loss[j] : ''].join(','),
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function summaryMd(run: RunFile, wallMs: number): { text: string; shown: boolean } {
+  const eff = effectVisibleAt(run.nets.map((n) => ({ depth: n.depth, residual: n.residual, series: run.series[n.id] })));
+  const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+  const rows = run.nets.map((n) => {
+    const s = run.series[n.id];
+    return `| ${n.label} | ${n.params.toLocaleString('en')} | ${pct(s.train.runErr.at(-1))} | ${pct(s.test.err.at(-1))} | ${n.status}${n.divergedAt !== null ? ` at ${n.divergedAt}` : ''} |`;
+  });
+  const plain = run.nets.filter((n) => !n.residual).sort((a, b) => a.depth - b.depth);
+  const res = run.nets.filter((n) => n.residual).sort((a, b) => a.depth - b.depth);
+  const last = (id: string) => run.series[id]?.train.runErr.at(-1);
+  const numbers =
+    plain.length >= 2 && res.length
+      ? `${plain.at(-1)!.label} ${pct(last(plain.at(-1)!.id))} vs ${plain[0].label} ${pct(last(plain[0].id))}; ${res.filter((r) => r.depth === plain.at(-1)!.depth).at(-1)?.label ?? res.at(-1)!.label} ${pct(last((res.filter((r) => r.depth === plain.at(-1)!.depth).at(-1) ?? res.at(-1)!).id))}`
+      : eff.reason;
+  const shown = eff.iteration !== null;
+  const verdict = shown
+    ? `**Verdict: degradation shown** — from iteration ${eff.iteration} on (running training error, final: ${numbers}).`
+    : `**Verdict: degradation not shown** — ${eff.reason} (final: ${numbers}).`;
+  const text = [
+    `# ${run.name}`,
+    '',
+    verdict,
+    '',
+    `- Engine: ${run.backend}`,
+    `- Data: ${run.dataset}`,
+    `- Iterations: ${run.progress.iteration} of ${run.progress.iterations}; wall time ${(wallMs / 1000).toFixed(0)} s; ${run.progress.imagesPerSec.toFixed(0)} images/s at the end`,
+    `- Effect visible (deepest plain ≥ 3 points above the shallowest plain, and the deepest residual ≥ 3 points below the deepest plain, for the rest of the run): ${shown ? `from iteration ${eff.iteration}` : 'no'}`,
+    `- Config: \`${configToQuery(run.config)}\``,
+    '',
+    '| net | parameters | final running training error | final test error | status |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+  return { text, shown };
+}
+
+async function main() {
+  const config = buildConfig();
+  const out = resolve(args.out ?? fail('--out <dir> is required'));
+  const dataDir = args.data ? resolve(args.data) : realDataDir();
+  if (!dataDir) fail('no data: pass --data <folder of CIFAR-10 .bin files> (or set CIFAR10_DIR)');
+  mkdirSync(out, { recursive: true });
+  const session = await openLab({ query: configToQuery(config), dataDir, log: (l) => console.error(l) });
+  const { page } = session;
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    console.error('\nexperiment: stopping (Ctrl-C) — keeping what was recorded…');
+    void page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.stop()).catch(() => undefined);
+  });
+  try {
+    await page.waitForFunction(() => ['ready', 'missing', 'error'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().data), null, { timeout: 300_000 });
+    const s0 = await state(page);
+    if (s0.data !== 'ready') fail(`the lab could not load the data in ${dataDir} (${s0.data})`, 3);
+    const t0 = Date.now();
+    await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.start());
+    let lastPrint = 0;
+    for (;;) {
+      await page.waitForTimeout(500);
+      const s = await state(page);
+      const run = s.run;
+      if (!run) continue;
+      const p = run.progress as Progress | null;
+      if (p && !args.quiet && Date.now() - lastPrint > (process.stderr.isTTY ? 1000 : 10_000)) {
+        lastPrint = Date.now();
+        const errs = Object.entries(run.runningError)
+          .map(([label, e]) => `${label} ${e === null ? '–' : `${(100 * e).toFixed(1)}%`}`)
+          .join(' · ');
+        const line = `it ${p.iteration}/${p.iterations} · ${p.imagesPerSec.toFixed(0)} img/s · ETA ${fmtTime(p.etaMs)} · ${errs}`;
+        if (process.stderr.isTTY) process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 160) - 1).padEnd((process.stderr.columns || 160) - 1)}`);
+        else console.error(line);
+      }
+      if (['done', 'stopped', 'failed'].includes(run.state)) {
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        if (run.state === 'failed') console.error(`experiment: the run failed: ${run.message ?? 'unknown error'}`);
+        break;
+      }
+    }
+    const wallMs = Date.now() - t0;
+    const run = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
+    if (!run) fail('the run left no record', 3);
+    writeFileSync(join(out, 'run.json'), JSON.stringify(run));
+    writeFileSync(join(out, 'metrics.csv'), metricsCsv(run));
+    const charts: { file: string; width: number; height: number }[] = [];
+    await page.waitForTimeout(500); // let the charts draw the last points
+    for (const id of ['curves', 'summary', 'layer-std', 'grad-norm']) {
+      const svg = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'svg'), id);
+      const png = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'png'), id);
+      writeFileSync(join(out, `${id}.svg`), svg);
+      writeFileSync(join(out, `${id}.png`), Buffer.from(png, 'base64'));
+      const m = /width="(\d+)" height="(\d+)"/.exec(svg)!;
+      charts.push({ file: `${id}.png`, width: 2 * Number(m[1]), height: 2 * Number(m[2]) });
+    }
+    writeFileSync(join(out, 'charts.json'), `${JSON.stringify(charts, null, 2)}\n`);
+    const { text, shown } = summaryMd(run, wallMs);
+    writeFileSync(join(out, 'summary.md'), text);
+    console.log(text);
+    console.log(`Wrote run.json, metrics.csv, summary.md and ${charts.length} charts (PNG 2× and SVG) to ${out}`);
+    if (interrupted) process.exitCode = 130;
+    else if (args['expect-degradation'] && !shown) process.exitCode = 1;
+  } finally {
+    await session.close();
+  }
+}
+
+await main();
