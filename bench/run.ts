@@ -8,7 +8,7 @@
 //                    [--stream-cost]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     degradation: { type: 'boolean', default: false },
     preset: { type: 'string', default: 'classroom' },
     'stream-cost': { type: 'boolean', default: false },
+    'data-load': { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
@@ -198,16 +199,35 @@ Metrics streaming on: ${mean(true).toFixed(1)} img/s; off: ${mean(false).toFixed
   out.streamCost = { rows, on: mean(true), off: mean(false) };
 }
 
+/** Time from opening the page to a loaded dataset: cold (from the server) and after a reload (from the cache). */
+async function dataLoad(page: Page, out: Record<string, unknown>) {
+  const timeLoad = async (reload: boolean) => {
+    if (reload) await page.reload();
+    await page.waitForFunction(() => (window as unknown as { labAutomation?: LabAutomation }).labAutomation?.state().data === 'ready', null, { timeout: 300_000, polling: 50 });
+    const s = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
+    return { ms: s.dataReadyMs ?? NaN, source: s.dataSource };
+  };
+  // openLab already navigated: the first load is under way
+  const cold = await timeLoad(false);
+  const warm = await timeLoad(true);
+  const count = await page.getByTestId('data-count').textContent();
+  console.log(`Data load (${count}), from navigation start to a loaded dataset: cold ${(cold.ms / 1000).toFixed(2)} s (source: ${cold.source}); after a reload ${(warm.ms / 1000).toFixed(2)} s (source: ${warm.source})`);
+  out.dataLoad = { cold, warm, count };
+}
+
 async function main() {
-  const dataDir = args.degradation || args['stream-cost'] ? realDataDir() : null;
-  if ((args.degradation || args['stream-cost']) && !dataDir) throw new Error('--degradation and --stream-cost need real CIFAR-10: set CIFAR10_DIR to a folder with data_batch_1.bin and test_batch.bin');
+  const needsData = args.degradation || args['stream-cost'] || args['data-load'];
+  const dataDir = needsData ? realDataDir() : null;
+  if (needsData && !dataDir) throw new Error('--degradation, --stream-cost and --data-load need real CIFAR-10: set CIFAR10_DIR to a folder with data_batch_1.bin and test_batch.bin');
   const query = args.degradation ? `preset=${args.preset}` : '';
-  const session = await openLab({ query, dataDir, log: (l) => console.log(l) });
+  // the lab's own server serves the data when the build has it (npm run fetch-data); else the harness does
+  const session = await openLab({ query, dataDir: existsSync(join(ROOT, 'dist/data/cifar-10-batches-bin/manifest.json')) ? null : dataDir, log: (l) => console.log(l) });
   const out: Record<string, unknown> = {};
   try {
     out.machine = await machine(session.page, session.browserVersion);
     console.log(`Machine: ${JSON.stringify(out.machine)}\n`);
-    if (!args.degradation && !args['stream-cost']) await throughput(session.page, out);
+    if (args['data-load']) await dataLoad(session.page, out);
+    if (!args.degradation && !args['stream-cost'] && !args['data-load']) await throughput(session.page, out);
     if (args.degradation) await degradation(session.page, out);
     if (args['stream-cost']) await streamCost(session.page, out);
   } finally {

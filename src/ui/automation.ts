@@ -12,6 +12,8 @@ export interface LabAutomation {
   state(): {
     data: string;
     dataSource: string | null;
+    /** Milliseconds from navigation start to a loaded dataset. */
+    dataReadyMs: number | null;
     backend: string | null;
     run: {
       id: string;
@@ -44,13 +46,19 @@ async function blobToBase64(blob: Blob): Promise<string> {
   return btoa(s);
 }
 
+let dataReadyAt: number | null = null;
+
 export function installAutomation(): void {
+  useLab.subscribe((s) => {
+    if (s.data.status === 'ready' && dataReadyAt === null) dataReadyAt = performance.now();
+  });
   const api: LabAutomation = {
     state() {
       const s = useLab.getState();
       return {
         data: s.data.status,
         dataSource: s.data.status === 'ready' ? s.data.summary.source : null,
+        dataReadyMs: dataReadyAt,
         backend: s.backend?.active ?? null,
         run: s.run
           ? {

@@ -87,7 +87,8 @@ export const useLab = create<LabState>(() => ({
 
 /** The URL always holds the config (and the view), so a copied link reproduces the experiment. */
 export function syncUrl(state: Pick<LabState, 'config' | 'classroom'>): void {
-  const q = configToQuery(state.config) + (state.classroom ? '&view=classroom' : '');
+  const keep = new URLSearchParams(location.search).get('automation') === '1' ? '&automation=1' : '';
+  const q = configToQuery(state.config) + (state.classroom ? '&view=classroom' : '') + keep;
   const url = `${location.pathname}?${q}`;
   if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
 }
