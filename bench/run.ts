@@ -2,7 +2,7 @@
 // Chromium on the production build; optionally beside PyTorch (--vs-torch) and the time to see the
 // degradation effect on real data (--degradation). Prints figures; it never fails on speed.
 //
-//   npm run bench -- [--backends webgpu,webgl,wasm,cpu,lab-cpu] [--cases plain-20,resnet-20,plain-56,resnet-56]
+//   npm run bench -- [--backends lab-cpu,webgpu,webgl,cpu,wasm] [--cases plain-20,resnet-20,plain-56,resnet-56]
 //                    [--batch 32,128] [--reps 5] [--budget 60] [--width 1] [--json out.json]
 //                    [--vs-torch] [--torch-device cpu|cuda|auto] [--degradation] [--preset classroom]
 //                    [--stream-cost]
@@ -21,7 +21,7 @@ import { ROOT, openLab } from '../scripts/labBrowser';
 
 const { values: args } = parseArgs({
   options: {
-    backends: { type: 'string', default: 'webgpu,webgl,wasm,cpu,lab-cpu' },
+    backends: { type: 'string', default: 'lab-cpu,webgpu,webgl,cpu,wasm' },
     cases: { type: 'string', default: 'plain-20,resnet-20,plain-56,resnet-56' },
     batch: { type: 'string', default: '32,128' },
     reps: { type: 'string', default: '5' },

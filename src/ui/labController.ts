@@ -82,7 +82,13 @@ function onEvent(e: WorkerEvent): void {
       useLab.setState((s) => {
         if (!s.run || s.run.id !== e.runId) return {};
         return {
-          run: { ...s.run, series: mergeSeries(s.run.series, e.delta.nets), nets: e.delta.infos, progress: e.delta.progress },
+          run: {
+            ...s.run,
+            series: mergeSeries(s.run.series, e.delta.nets),
+            // keep the same array while nothing about the nets changed, so memoised charts skip work
+            nets: JSON.stringify(s.run.nets) === JSON.stringify(e.delta.infos) ? s.run.nets : e.delta.infos,
+            progress: e.delta.progress,
+          },
           memory: { tensors: e.delta.memory.tensors, bytes: e.delta.memory.bytes },
         };
       });

@@ -31,8 +31,12 @@ function reportError(during: string, err: unknown) {
 self.addEventListener('error', (e) => reportError('worker', (e as ErrorEvent).error ?? (e as ErrorEvent).message));
 self.addEventListener('unhandledrejection', (e) => reportError('worker', (e as PromiseRejectionEvent).reason));
 
-/** Metrics reach the page at most this often; points are batched in between. */
-const FLUSH_MS = 250;
+/**
+ * Metrics reach the page at most this often; points are batched in between. Each update costs the
+ * page a chart redraw, which on a 2-core machine competes with the training threads: 2.5 per second
+ * keeps streaming within a few percent of not streaming (npm run bench -- --stream-cost).
+ */
+const FLUSH_MS = 400;
 /** A checkpoint of every net's weights and optimiser state at most this often (and at pause/stop). */
 const CHECKPOINT_MS = 30_000;
 

@@ -123,12 +123,18 @@ export class TfjsNet implements EngineNet {
     const { x, y } = this.engine.currentBatch();
     const stats: NonNullable<Recorder['batchStats']> = [];
     let errors: tf.Scalar | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = this.forward(x, 'train', { batchStats: stats });
-      errors = tf.keep(TfjsNet.errorCount(logits, y));
-      return TfjsNet.crossEntropy(logits, y);
-    }, this.trainables);
-    return { loss: value, errors: errors!, grads, stats };
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = this.forward(x, 'train', { batchStats: stats });
+        errors = tf.keep(TfjsNet.errorCount(logits, y));
+        return TfjsNet.crossEntropy(logits, y);
+      }, this.trainables);
+      return { loss: value, errors: errors!, grads, stats };
+    } catch (err) {
+      // a backend that cannot compute a gradient (tfjs wasm) must not leave our kept tensors behind
+      tf.dispose([...(errors ? [errors] : []), ...stats.flatMap((s) => [s.mean, s.variance])]);
+      throw err;
+    }
   }
 
   async step(lr: number, withGradNorms = false): Promise<StepResult> {

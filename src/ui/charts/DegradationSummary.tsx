@@ -32,7 +32,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub }: { nets: NetInf
       }));
   }, [nets, series, at, t]);
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
-  const yMax = Math.min(100, Math.ceil(Math.max(10, ...lines.flatMap((l) => l.points.map((p) => p.y))) / 10) * 10);
+  const yMax = Math.min(100, Math.ceil(Math.max(10, ...lines.flatMap((l) => l.points.map((p) => p.y))) / 20) * 20);
   const legend = lines.map((l) => ({ label: l.label, color: l.color, dashed: false }));
   const empty = lines.every((l) => l.points.length === 0);
   return (
@@ -75,7 +75,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub }: { nets: NetInf
               tick={{ fill: '#333' }}
               label={{ value: t('charts.depth'), position: 'insideBottom', offset: -16, fill: '#333' }}
             />
-            <YAxis domain={[0, yMax]} width={60} tick={{ fill: '#333' }} label={{ value: t('charts.trainError'), angle: -90, position: 'insideLeft', offset: 0, dy: 60, fill: '#333' }} />
+            <YAxis domain={[0, yMax]} ticks={Array.from({ length: yMax / (yMax > 50 ? 20 : 10) + 1 }, (_, i) => i * (yMax > 50 ? 20 : 10))} width={60} tick={{ fill: '#333' }} label={{ value: t('charts.trainError'), angle: -90, position: 'insideLeft', offset: 0, dy: 60, fill: '#333' }} />
             <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${x} ${t('charts.depth')}`} />
             {lines.map((l) => (
               <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={3} dot={{ r: 5, fill: l.color }} isAnimationActive={false} />

@@ -87,4 +87,10 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
   );
 }
 
-export const LayerChart = memo(LayerChartImpl);
+/** Per-layer taps change only at evaluations: skip the re-render for every other metrics update. */
+function sameTaps(a: Parameters<typeof LayerChartImpl>[0], b: Parameters<typeof LayerChartImpl>[0]): boolean {
+  if (a.kind !== b.kind || a.nets !== b.nets || a.scrub !== b.scrub) return false;
+  return a.nets.every((n) => a.series[n.id]?.taps.length === b.series[n.id]?.taps.length);
+}
+
+export const LayerChart = memo(LayerChartImpl, sameTaps);

@@ -94,7 +94,7 @@ export function ExperimentForm() {
       <h2 id="form-title">{t('controls.heading')}</h2>
       {locked && (
         <p className="lock-note" role="note">
-          🔒 {t('controls.locked')}
+          {t('controls.locked')}
         </p>
       )}
       <div className="field">
