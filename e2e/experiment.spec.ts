@@ -12,7 +12,7 @@ async function iteration(page: import('@playwright/test').Page): Promise<number>
 
 test('plain and residual nets at two depths train side by side, and metrics arrive', async ({ page }) => {
   const problems = collectConsoleProblems(page);
-  await page.goto(`/?${TINY_QUERY}`);
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=300')}`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
@@ -24,12 +24,12 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   }
   await expect.poll(async () => Number(await page.getByTestId('images-per-sec').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
-  expect(await iteration(page)).toBe(60);
+  expect(await iteration(page)).toBe(300);
   expect(problems()).toEqual([]);
 });
 
 test('pause, reload: the curves are restored; resume continues from the checkpoint', async ({ page }) => {
-  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(15);
@@ -102,7 +102,7 @@ test('the live tensor count reported by the worker stays flat over 100 steps (tf
 });
 
 test('a lost device stops the run cleanly, keeps every point, and offers to resume on the next backend', async ({ page }) => {
-  const query = TINY_QUERY.replace('iters=60', 'iters=80').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4');
+  const query = TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4');
   await page.goto(`/?${query}&automation=1`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();

@@ -149,7 +149,7 @@ test('classroom mode hides the controls and shows explanations beside the charts
 });
 
 test('no serious or critical accessibility violations, idle and running', async ({ page }) => {
-  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}`);
   await loadFixtureData(page);
   const serious = async () =>
     (await new AxeBuilder({ page }).analyze()).violations
@@ -158,6 +158,7 @@ test('no serious or critical accessibility violations, idle and running', async 
   expect(await serious()).toEqual([]);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
   expect(await serious()).toEqual([]);
   await page.getByRole('button', { name: 'Stop' }).click();
 });
