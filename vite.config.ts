@@ -14,6 +14,18 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
+  // Pre-bundle every tfjs entry the worker imports in one pass, so they share one copy of
+  // tfjs-core in dev (separate copies fail with "Cannot evaluate flag 'DEBUG'").
+  optimizeDeps: {
+    include: [
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-core/dist/register_all_gradients',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-webgl',
+      '@tensorflow/tfjs-backend-webgpu',
+      '@tensorflow/tfjs-backend-wasm',
+    ],
+  },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 1200,

@@ -71,3 +71,20 @@ test('the experiment runner writes run.json, metrics.csv, charts and a summary; 
   await expect(panels.nth(0)).toHaveAttribute('data-points', String(expected(false)));
   await expect(panels.nth(1)).toHaveAttribute('data-points', String(expected(true)));
 });
+
+test('npm start’s dev server serves a working lab (the worker and tfjs load in dev mode too)', async ({ page }) => {
+  test.setTimeout(120_000);
+  const { spawn } = await import('node:child_process');
+  const port = 5199;
+  const server = spawn(join(process.cwd(), 'node_modules/.bin/vite'), ['--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore' });
+  try {
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => null))?.headers.get('cross-origin-embedder-policy') ?? null, { timeout: 60_000 })
+      .toBe('require-corp');
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await expect(page.getByTestId('backend-name')).toHaveText(/webgpu|webgl|cpu/, { timeout: 90_000 });
+    await expect(page.getByTestId('error-banner')).toHaveCount(0);
+  } finally {
+    server.kill();
+  }
+});

@@ -10,7 +10,7 @@ import { RunControls } from './controls/RunControls';
 import { DataPanel } from './data/DataPanel';
 import type { Lang } from './i18n';
 import { setLang } from './i18n';
-import { bootLab, dismissError, resumeRun } from './labController';
+import { bootLab, dismissError, dropFiles, resumeRun } from './labController';
 import { Explainers, ReferencePanel } from './Reference';
 import { RunsPanel } from './runs/RunsPanel';
 import { StatusBar } from './StatusBar';
@@ -76,10 +76,31 @@ function Charts() {
   const run = useLab((s) => s.run);
   const compare = useLab((s) => s.compare);
   const scrub = useLab((s) => s.scrubIteration);
+  const data = useLab((s) => s.data);
   if (!run || run.nets.length === 0) {
+    // Without data, the empty chart area says how to get it, and takes a dropped archive.
     return (
-      <div className="charts empty" data-testid="charts-empty">
-        <p>{t('charts.empty')}</p>
+      <div
+        className="charts empty"
+        data-testid="charts-empty"
+        onDragOver={(e) => e.preventDefault()}
+        onDrop={(e) => {
+          e.preventDefault();
+          void dropFiles([...e.dataTransfer.files]);
+        }}
+      >
+        {data.status === 'missing' ? (
+          <div className="empty-guidance">
+            <p>
+              <strong>{t('data.missing')}</strong>
+            </p>
+            {data.guidance.map((g) => (
+              <p key={g}>{g}</p>
+            ))}
+          </div>
+        ) : (
+          <p>{t('charts.empty')}</p>
+        )}
       </div>
     );
   }
