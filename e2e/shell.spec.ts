@@ -28,3 +28,15 @@ test('a conv forward and backward pass in the worker matches the CPU backend wit
   await expect(result).toContainText('matches the CPU backend');
   expect(problems()).toEqual([]);
 });
+
+test('on WebGPU, a whole residual net’s gradients match the lab CPU engine’s hand-written ones', async ({ page }) => {
+  const problems = collectConsoleProblems(page);
+  await page.goto('/');
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Verify backend' }).click();
+  const result = page.getByTestId('netcheck');
+  await expect(result).toHaveAttribute('data-max-rel-diff', /.+/, { timeout: 90_000 });
+  expect(Number(await result.getAttribute('data-max-rel-diff'))).toBeLessThanOrEqual(1e-3);
+  await expect(result).toContainText('match the lab CPU engine');
+  expect(problems()).toEqual([]);
+});

@@ -28,6 +28,19 @@ function SelfTestResult({ check }: { check: ConvSelfTest | 'running' | null }) {
   );
 }
 
+function NetCheckResult() {
+  const { t } = useTranslation();
+  const check = useLab((s) => s.netCheck);
+  if (check === null || check === 'running') return null;
+  const ok = check.maxRelDiff <= 1e-3;
+  return (
+    <span data-testid="netcheck" data-max-rel-diff={check.maxRelDiff} className={ok ? 'ok' : 'bad'}>
+      {ok ? '✓ ' : '✗ '}
+      {t(ok ? 'backend.netMatches' : 'backend.netDiffers', { diff: check.maxRelDiff.toExponential(1), worst: check.worst })}
+    </span>
+  );
+}
+
 function BackendLine({ report }: { report: BackendReport }) {
   const { t } = useTranslation();
   const skipped = report.attempts.filter((a) => !a.ok && !a.reason?.startsWith('not tried'));
@@ -62,7 +75,7 @@ export function StatusBar() {
             {t('backend.verify')}
           </button>
         )}{' '}
-        <SelfTestResult check={selftest} />
+        <SelfTestResult check={selftest} /> <NetCheckResult />
       </div>
       <div className="status-row run-status" data-testid="run-status">
         {run?.engine && (

@@ -21,6 +21,8 @@ const en = {
     matches: 'conv forward + backward on {{backend}} matches the CPU backend (max |Δ| = {{diff}})',
     differs: 'conv forward + backward on {{backend}} differs from the CPU backend (max |Δ| = {{diff}})',
     training: 'Training on',
+    netMatches: 'a ResNet-8’s gradients match the lab CPU engine (max relative |Δ| = {{diff}})',
+    netDiffers: 'a ResNet-8’s gradients differ from the lab CPU engine (max relative |Δ| = {{diff}}, in {{worst}})',
   },
   data: {
     heading: 'Data',
@@ -183,6 +185,8 @@ const zh: Dict = {
     matches: '{{backend}} 上的卷积前向与反向传播与 CPU 后端一致（最大 |Δ| = {{diff}}）',
     differs: '{{backend}} 上的卷积前向与反向传播与 CPU 后端不一致（最大 |Δ| = {{diff}}）',
     training: '训练使用',
+    netMatches: 'ResNet-8 的梯度与实验室 CPU 引擎一致（最大相对 |Δ| = {{diff}}）',
+    netDiffers: 'ResNet-8 的梯度与实验室 CPU 引擎不一致（最大相对 |Δ| = {{diff}}，位于 {{worst}}）',
   },
   data: {
     heading: '数据',

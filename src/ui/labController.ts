@@ -47,6 +47,9 @@ function onEvent(e: WorkerEvent): void {
     case 'selftest':
       useLab.setState({ selftest: e.result });
       return;
+    case 'netCheck':
+      useLab.setState({ netCheck: { backend: e.backend, maxRelDiff: e.maxRelDiff, worst: e.worst } });
+      return;
     case 'dataProgress':
       useLab.setState({ data: { status: 'loading', file: e.file, loaded: e.loaded, total: e.total } });
       return;
@@ -138,9 +141,11 @@ export function bootLab(): void {
   });
 }
 
+/** Check the active backend: a conv pass against tfjs's CPU backend, then a whole net's gradients against the lab CPU engine. */
 export function verifyBackend(): void {
-  useLab.setState({ selftest: 'running' });
+  useLab.setState({ selftest: 'running', netCheck: 'running' });
   client.send({ type: 'selftest' });
+  client.send({ type: 'netCheck' });
 }
 
 export function reloadData(): void {

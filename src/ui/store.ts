@@ -44,6 +44,8 @@ export type DataState =
 export interface LabState {
   backend: BackendReport | null;
   selftest: ConvSelfTest | 'running' | null;
+  /** A small net's gradients on the active tfjs backend against the lab CPU engine. */
+  netCheck: { backend: string; maxRelDiff: number; worst: string } | 'running' | null;
   data: DataState;
   config: ExperimentConfig;
   presetId: string | null;
@@ -73,6 +75,7 @@ export function initialFromUrl(search: string): Pick<LabState, 'config' | 'prese
 export const useLab = create<LabState>(() => ({
   backend: null,
   selftest: null,
+  netCheck: null,
   data: { status: 'idle' },
   ...initialFromUrl(typeof location !== 'undefined' ? location.search : ''),
   run: null,

@@ -285,6 +285,44 @@ async function bench(spec: BenchSpec): Promise<BenchResult> {
   }
 }
 
+/**
+ * The same small net (ResNet-8 with option B, width ×0.25, 8×8 inputs) and batch on the active tfjs
+ * backend and on the lab CPU engine: the loss and every parameter's gradient must agree.
+ */
+async function netCheck(): Promise<Extract<WorkerEvent, { type: 'netCheck' }>> {
+  const tfjs = await engineFor(report?.active ?? 'cpu', report);
+  const cpu = await engineFor('lab-cpu', report);
+  const spec = cifarNet({ n: 1, residual: true, shortcut: 'B', width: 0.25, inputSize: 8 });
+  const params = initParams(spec, 3);
+  const state = { params, momentum: zerosLike(params), bnStats: initBnStats(spec) };
+  const rng = new Rng(5, 'net-check');
+  const batch = { x: Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => rng.normal()), labels: Uint8Array.from({ length: 4 }, () => rng.int(10)), size: 4, imageSize: 8 };
+  const results = [];
+  for (const h of [tfjs, cpu]) {
+    h.engine.setBatch(batch);
+    const net = h.engine.createNet(spec, state);
+    results.push(await net.gradients());
+    net.dispose();
+  }
+  if (tfjs.name !== 'lab-cpu') tfjs.engine.dispose();
+  let maxRelDiff = 0;
+  let worst = '';
+  for (const p of spec.params) {
+    const [a, b] = [results[0].grads[p.name], results[1].grads[p.name]];
+    let d = 0;
+    let scale = 0;
+    for (let i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+      scale = Math.max(scale, Math.abs(b[i]));
+    }
+    if (d / (scale || 1) > maxRelDiff) {
+      maxRelDiff = d / (scale || 1);
+      worst = p.name;
+    }
+  }
+  return { type: 'netCheck', backend: tfjs.description, loss: [results[0].loss, results[1].loss], maxRelDiff, worst };
+}
+
 async function dispatch(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'probe':
@@ -338,6 +376,9 @@ async function dispatch(cmd: Command): Promise<void> {
       return;
     case 'injectFault':
       injectedFault = cmd.kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
+      return;
+    case 'netCheck':
+      post(await netCheck());
       return;
     case 'bench':
       post({ type: 'benchResult', id: cmd.id, result: await bench(cmd.spec) });

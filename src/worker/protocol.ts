@@ -65,7 +65,9 @@ export type Command =
   /** Fault injection (tests, demos): the next training round fails as if the device were lost or out of memory. */
   | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' }
   | { type: 'memory' }
-  | { type: 'bench'; id: number; spec: BenchSpec };
+  | { type: 'bench'; id: number; spec: BenchSpec }
+  /** Gradients of one small residual net on the active tfjs backend against the lab CPU engine. */
+  | { type: 'netCheck' };
 
 export type RunState = RunStatus | 'starting';
 
@@ -86,5 +88,6 @@ export type WorkerEvent =
   | { type: 'backendFailed'; runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] }
   | { type: 'memory'; tensors: number; bytes: number }
   | { type: 'benchResult'; id: number; result: BenchResult }
+  | { type: 'netCheck'; backend: string; loss: [number, number]; maxRelDiff: number; worst: string }
   /** Any failure in the worker reaches the page with its cause; the worker never dies silently. */
   | { type: 'error'; during: string; message: string; stack?: string };
