@@ -119,3 +119,24 @@ test('a lost device stops the run cleanly, keeps every point, and offers to resu
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(failedAt);
   await page.getByRole('button', { name: 'Stop' }).click();
 });
+
+test('a net added to a running experiment starts at iteration 0 and trains beside the others', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8')}&automation=1`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(20);
+  await page.getByLabel('Add a net').selectOption('plain-14');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  const legend = page.locator('[data-chart="curves"] .legend');
+  await expect(legend).toContainText('plain-14 (×0.25) train', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+  type Run = { series: Record<string, { train: { it: number[] } }> };
+  const run = (await page.evaluate(() => (window as unknown as { labAutomation: { runFile(): Promise<unknown> } }).labAutomation.runFile())) as Run;
+  const newcomer = run.series['plain-14'].train.it;
+  const first = run.series['plain-8'].train.it;
+  expect(newcomer[0]).toBe(1); // from iteration 0, not from where the others were
+  expect(newcomer.length).toBeGreaterThan(0);
+  expect(first.length).toBeGreaterThan(newcomer.length); // the others had a head start
+  expect(newcomer).toEqual(first.slice(0, newcomer.length)); // one point per iteration, none skipped
+});

@@ -80,6 +80,9 @@ const en = {
     stop: 'Stop',
     again: 'Run again with these settings',
     copyLink: 'Copy link',
+    addNet: 'Add a net',
+    add: 'Add',
+    addNetHint: 'It starts at iteration 0 and trains on the same batches as the others, catching up.',
     copied: 'Link copied',
     state: {
       idle: 'Ready',
@@ -244,6 +247,9 @@ const zh: Dict = {
     stop: '停止',
     again: '用这些设置再运行一次',
     copyLink: '复制链接',
+    addNet: '添加网络',
+    add: '添加',
+    addNetHint: '它从第 0 次迭代开始，使用与其他网络相同的批次训练，并逐步赶上。',
     copied: '链接已复制',
     state: {
       idle: '就绪',

@@ -5,6 +5,7 @@ import { cifarNet, initBnStats, initParams, sizeOf } from '../nets';
 import type { NetOptions, Shortcut, Tensors } from '../nets';
 import { Rng } from '../rng';
 import type { Engine, EngineNet, NetState } from '../train';
+import type { ScheduleConfig } from '../schedule';
 import { NetTrainer, zerosLike } from '../train';
 import { randomBatch } from './fixtures';
 
@@ -80,6 +81,11 @@ export function expectGradientsMatch(rows: { name: string; analytic: number; num
   }
 }
 
+/** A freshly initialised net on the engine, with its trainer (epochs of 10 iterations). */
+function trainerFor(engine: Engine, options: NetOptions, schedule: Omit<ScheduleConfig, 'iterationsPerEpoch'>, seed = 1): NetTrainer {
+  return new NetTrainer(engine.createNet(cifarNet(options), freshState(options, seed)), { ...schedule, iterationsPerEpoch: 10 });
+}
+
 /** The engine-independent contract, for engines made by `makeEngine`. */
 export function engineContract(label: string, makeEngine: () => Promise<Engine> | Engine): void {
   describe(`${label}: engine contract`, () => {
@@ -103,12 +109,7 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
       const run = async (seed: number) => {
         const engine = await makeEngine();
         const options = { n: 1, residual: true, shortcut: 'A' as const, ...TINY };
-        const trainer = new NetTrainer(engine.createNet(cifarNet(options), freshState(options, seed)), {
-          lr: 0.1,
-          iterations: 100,
-          warmup: 'off',
-          iterationsPerEpoch: 10,
-        });
+        const trainer = trainerFor(engine, options, { lr: 0.1, iterations: 100, warmup: 'off' }, seed);
         const losses: number[] = [];
         for (let t = 0; t < 5; t++) {
           engine.setBatch(randomBatch(8, TINY.inputSize, 100 + t));
@@ -148,12 +149,7 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
     it('holds the same number of live tensors after step 5 and after step 50', async () => {
       const engine = await makeEngine();
       const options = { n: 1, residual: true, shortcut: 'B' as const, ...TINY };
-      const trainer = new NetTrainer(engine.createNet(cifarNet(options), freshState(options)), {
-        lr: 0.1,
-        iterations: 50,
-        warmup: 'paper',
-        iterationsPerEpoch: 5,
-      });
+      const trainer = trainerFor(engine, options, { lr: 0.1, iterations: 50, warmup: 'paper' });
       let at5 = -1;
       for (let t = 1; t <= 50; t++) {
         engine.setBatch(randomBatch(8, TINY.inputSize, t));
@@ -169,12 +165,7 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
     it('marks a net diverged at an absurd learning rate instead of throwing', async () => {
       const engine = await makeEngine();
       const options = { n: 1, residual: false, shortcut: 'A' as const, ...TINY };
-      const trainer = new NetTrainer(engine.createNet(cifarNet(options), freshState(options)), {
-        lr: 1e4,
-        iterations: 100,
-        warmup: 'off',
-        iterationsPerEpoch: 10,
-      });
+      const trainer = trainerFor(engine, options, { lr: 1e4, iterations: 100, warmup: 'off' });
       for (let t = 0; t < 30 && trainer.status === 'training'; t++) {
         engine.setBatch(randomBatch(8, TINY.inputSize, t));
         await trainer.step();

@@ -1,7 +1,9 @@
 // Start / Pause / Resume / Stop, and the share link.
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { pauseRun, resumeRun, startRun, stopRun } from '../labController';
+import { ALL_DEPTHS } from '../../core/config';
+import type { NetEntry } from '../../core/config';
+import { addNet, pauseRun, resumeRun, startRun, stopRun } from '../labController';
 import { useLab } from '../store';
 
 export function RunControls({ compact = false }: { compact?: boolean }) {
@@ -54,6 +56,45 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
       <span className="run-state" data-testid="run-state" data-state={state}>
         {t(`run.state.${state}`)}
       </span>
+      {!compact && (active || paused) && run && <AddNet />}
+    </div>
+  );
+}
+
+/** Add a net to the running experiment: honest only from iteration 0, on the same batch sequence. */
+function AddNet() {
+  const { t } = useTranslation();
+  const run = useLab((s) => s.run)!;
+  const [choice, setChoice] = useState('');
+  const have = new Set(run.nets.map((n) => n.id));
+  const options: NetEntry[] = ALL_DEPTHS.flatMap((depth) => [
+    { id: `plain-${depth}`, depth, residual: false, shortcut: 'A' as const },
+    ...(['A', 'B', 'C'] as const).map((s) => ({ id: `resnet-${depth}-${s}`, depth, residual: true, shortcut: s })),
+  ]).filter((e) => !have.has(e.id));
+  const label = (e: NetEntry) => (e.residual ? `ResNet-${e.depth} (${e.shortcut})` : `plain-${e.depth}`);
+  return (
+    <div className="add-net">
+      <label htmlFor="add-net">{t('run.addNet')}</label>
+      <select id="add-net" value={choice} onChange={(e) => setChoice(e.target.value)}>
+        <option value="">—</option>
+        {options.map((e) => (
+          <option key={e.id} value={e.id}>
+            {label(e)}
+          </option>
+        ))}
+      </select>
+      <button
+        type="button"
+        disabled={!choice}
+        onClick={() => {
+          const entry = options.find((e) => e.id === choice);
+          if (entry) addNet(entry);
+          setChoice('');
+        }}
+      >
+        {t('run.add')}
+      </button>
+      <p className="hint">{t('run.addNetHint')}</p>
     </div>
   );
 }
