@@ -5,6 +5,7 @@
 import type { Shortcut } from './nets';
 import type { WarmupMode } from './schedule';
 import { WARMUP_MODES } from './schedule';
+import { BASE_LR, BATCH_SIZE } from './train';
 
 export type Families = 'both' | 'plain' | 'residual';
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'lab-cpu' | 'cpu';
@@ -43,8 +44,8 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   families: 'both',
   shortcuts: ['A'],
   warmup: 'off',
-  lr: 0.1,
-  batchSize: 128,
+  lr: BASE_LR,
+  batchSize: BATCH_SIZE,
   iterations: 2000,
   trainSize: 50_000,
   testSize: 1000,
@@ -233,11 +234,6 @@ export function configToQuery(config: ExperimentConfig): string {
     params.set(field.url, field.toUrl(config[key]));
   }
   return params.toString();
-}
-
-/** Whether two configs describe the same experiment. */
-export function sameConfig(a: ExperimentConfig, b: ExperimentConfig): boolean {
-  return configToQuery(a) === configToQuery(b);
 }
 
 /** The nets an experiment trains: per depth, a plain net and a residual net per shortcut option. */

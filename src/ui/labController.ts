@@ -105,9 +105,6 @@ function onEvent(e: WorkerEvent): void {
     case 'backendFailed':
       useLab.setState({ backendFailure: { runId: e.runId, backend: e.backend, message: e.message, suggestion: e.suggestion } });
       return;
-    case 'memory':
-      useLab.setState({ memory: { tensors: e.tensors, bytes: e.bytes } });
-      return;
     case 'benchResult':
       benchWaiters.get(e.id)?.(e.result);
       benchWaiters.delete(e.id);

@@ -383,11 +383,6 @@ async function dispatch(cmd: Command): Promise<void> {
     case 'bench':
       post({ type: 'benchResult', id: cmd.id, result: await bench(cmd.spec) });
       return;
-    case 'memory': {
-      const m = handle?.engine.memory() ?? { tensors: 0, bytes: 0 };
-      post({ type: 'memory', tensors: m.tensors, bytes: m.bytes });
-      return;
-    }
   }
 }
 

@@ -64,7 +64,6 @@ export type Command =
   | { type: 'addNet'; entry: NetEntry }
   /** Fault injection (tests, demos): the next training round fails as if the device were lost or out of memory. */
   | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' }
-  | { type: 'memory' }
   | { type: 'bench'; id: number; spec: BenchSpec }
   /** Gradients of one small residual net on the active tfjs backend against the lab CPU engine. */
   | { type: 'netCheck' };
@@ -86,7 +85,6 @@ export type WorkerEvent =
   | { type: 'checkpoint'; runId: string; iteration: number }
   /** The backend failed (device lost, out of memory); every point is kept and the run can resume elsewhere. */
   | { type: 'backendFailed'; runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] }
-  | { type: 'memory'; tensors: number; bytes: number }
   | { type: 'benchResult'; id: number; result: BenchResult }
   | { type: 'netCheck'; backend: string; loss: [number, number]; maxRelDiff: number; worst: string }
   /** Any failure in the worker reaches the page with its cause; the worker never dies silently. */

@@ -190,7 +190,7 @@ export class LabCpuEngine implements Engine {
       }
       // wait until every helper is listening, so the first run is not lost
       const deadline = Date.now() + 30_000;
-      while (Atomics.load(engine.ctrl, 8) < threads - 1) {
+      while (Atomics.load(engine.ctrl, CTRL.ready) < threads - 1) {
         if (Date.now() > deadline) throw new Error('the lab CPU engine’s helper threads did not start within 30 s');
         await new Promise((r) => setTimeout(r, 5));
       }

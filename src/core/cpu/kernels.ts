@@ -36,7 +36,7 @@ type KernelFn = (...args: number[]) => void;
 export const RESERVED_BYTES = 65536;
 /** Int32 slots of the thread control block, at byte CONTROL_OFFSET. */
 export const CONTROL_OFFSET = 49152;
-export const CTRL = { generation: 0, count: 1, commands: 2, barrier: 3, quit: 4, base: 5 } as const;
+export const CTRL = { generation: 0, count: 1, commands: 2, barrier: 3, quit: 4, base: 5, ready: 8 } as const;
 /** f64 slots per encoded command: [kernel index, argument count, arguments…]. */
 export const COMMAND_SLOTS = 20;
 
@@ -122,8 +122,8 @@ export async function runHelper(init: HelperInit): Promise<void> {
   const kernels = await KernelInstance.create(init.module, init.memory);
   const ctrl = new Int32Array(init.memory.buffer, CONTROL_OFFSET, 16);
   let seen = Atomics.load(ctrl, CTRL.generation);
-  Atomics.add(ctrl, 8 + 0, 1); // count of helpers that are ready
-  Atomics.notify(ctrl, 8 + 0);
+  Atomics.add(ctrl, CTRL.ready, 1);
+  Atomics.notify(ctrl, CTRL.ready);
   for (;;) {
     Atomics.wait(ctrl, CTRL.generation, seen);
     seen = Atomics.load(ctrl, CTRL.generation);
