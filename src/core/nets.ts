@@ -108,10 +108,10 @@ export function stageChannels(width: number): [number, number, number] {
 }
 
 export function netLabel(o: Required<NetOptions>): string {
+  // The width is the experiment's, the same for every net: the charts say it once, not per line.
   const depth = depthOf(o.n);
   const base = o.residual ? `ResNet-${depth}` : `plain-${depth}`;
-  const tags = [o.residual && o.shortcut !== 'A' ? o.shortcut : '', o.width !== 1 ? `×${o.width}` : ''].filter(Boolean);
-  return tags.length ? `${base} (${tags.join(', ')})` : base;
+  return o.residual && o.shortcut !== 'A' ? `${base} (${o.shortcut})` : base;
 }
 
 /** Build the description of the 6n+2-layer CIFAR net (§4.2). */
@@ -198,6 +198,11 @@ export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) 
 /** Number of trainable parameters. */
 export function paramCount(spec: NetSpec): number {
   return spec.params.reduce((sum, p) => sum + sizeOf(p.shape), 0);
+}
+
+/** Multiply-adds of one forward pass for one image: every conv (outSize²·k²·inC·outC) and the FC layer. */
+export function multiplyAdds(spec: NetSpec): number {
+  return spec.convs.reduce((sum, c) => sum + c.outSize * c.outSize * c.k * c.k * c.inC * c.outC, 0) + spec.fc.inC * spec.fc.outC;
 }
 
 /** The BN layers' running statistics: not trained, but part of a net's state. */

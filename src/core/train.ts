@@ -81,10 +81,22 @@ export interface EngineMemory {
   tensors: number;
 }
 
+/** One net's step in a group step. */
+export interface StepRequest {
+  net: EngineNet;
+  lr: number;
+  withGradNorms?: boolean;
+}
+
 export interface Engine {
   readonly name: EngineName;
   /** Upload the batch every net of the experiment trains on next; replaces the previous one. */
   setBatch(batch: ImageBatch): void;
+  /**
+   * One step of several nets of this engine on the current batch, at the same time where the
+   * engine can (the lab CPU engine's 'nets' schedule); each result equals that net's own `step`.
+   */
+  stepMany?(requests: readonly StepRequest[]): Promise<StepResult[]>;
   createNet(spec: NetSpec, state: NetState): EngineNet;
   memory(): EngineMemory;
   dispose(): void;
@@ -153,9 +165,13 @@ export class NetTrainer {
   /** Train one step on the engine's current batch; null once the net has diverged. */
   async step(withGradNorms = false): Promise<StepRecord | null> {
     if (this.status === 'diverged') return null;
+    const lr = this.lrAt(this.iteration);
+    return this.complete(lr, await this.net.step(lr, withGradNorms));
+  }
+
+  /** Record a step the engine took at learning rate lr (see `stepTogether`). */
+  complete(lr: number, r: StepResult): StepRecord | null {
     const iteration = this.iteration;
-    const lr = this.lrAt(iteration);
-    const r = await this.net.step(lr, withGradNorms);
     if (!Number.isFinite(r.loss)) {
       this.status = 'diverged';
       this.divergedAt = iteration;
@@ -186,4 +202,22 @@ export class NetTrainer {
       this.warmupEnd = this.errors.length - 1;
     }
   }
+}
+
+/**
+ * One step of several nets (all at the same iteration) on the engine's current batch: together
+ * through `engine.stepMany` when the engine has it, else one after another. The records are what
+ * each trainer's own `step` would give; a diverged net gets null.
+ */
+export async function stepTogether(engine: Engine, trainers: readonly NetTrainer[], withGradNorms: boolean): Promise<(StepRecord | null)[]> {
+  if (!engine.stepMany) {
+    const out: (StepRecord | null)[] = [];
+    for (const t of trainers) out.push(await t.step(withGradNorms));
+    return out;
+  }
+  const live = trainers.filter((t) => t.status !== 'diverged');
+  const lrs = live.map((t) => t.lrAt(t.iteration));
+  const results = await engine.stepMany(live.map((t, i) => ({ net: t.net, lr: lrs[i], withGradNorms })));
+  const byTrainer = new Map(live.map((t, i) => [t, t.complete(lrs[i], results[i])]));
+  return trainers.map((t) => byTrainer.get(t) ?? null);
 }

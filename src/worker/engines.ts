@@ -2,7 +2,9 @@
 import type { BackendReport } from '../core/backend';
 import { initBackend } from '../core/backend';
 import type { BackendChoice } from '../core/config';
-import { LabCpuEngine } from '../core/cpu/engine';
+import { LabCpuEngine, chooseSchedule } from '../core/cpu/engine';
+import type { Schedule } from '../core/cpu/engine';
+import type { NetSpec } from '../core/nets';
 import { relaxedSimdSupported, sharedMemorySupported, variantFile } from '../core/cpu/kernels';
 import type { HelperInit } from '../core/cpu/kernels';
 import { TfjsEngine } from '../core/tfjs/engine';
@@ -70,6 +72,22 @@ async function createLabCpu(): Promise<EngineHandle> {
     description: `lab CPU engine (WebAssembly SIMD${variant.relaxed ? ' + FMA' : ''}, ${threads} thread${threads > 1 ? 's' : ''}${why})`,
     lost: () => null,
   };
+}
+
+const SCHEDULE_TEXT: Record<Schedule, string> = { ops: 'each op on every thread', nets: 'one net per thread' };
+
+/**
+ * Before an experiment: how the lab CPU engine shares its threads among these nets (whole nets
+ * per thread when they balance, see chooseSchedule), or `force` it. Returns the handle with a
+ * description that says which; other engines are returned as they are.
+ */
+export function planSchedule(h: EngineHandle, specs: readonly NetSpec[], force?: Schedule): EngineHandle {
+  if (!(h.engine instanceof LabCpuEngine)) return h;
+  const schedule = force ?? chooseSchedule(specs, h.engine.threads);
+  h.engine.setSchedule(schedule);
+  const base = h.description.replace(/, (each op on every thread|one net per thread)\)$/, ')');
+  h.description = h.engine.threads > 1 ? base.replace(/\)$/, `, ${SCHEDULE_TEXT[schedule]})`) : base;
+  return h;
 }
 
 /** tfjs's own wasm backend, for the benchmark only: it cannot train (no Conv2DBackpropFilter kernel). */

@@ -5,7 +5,7 @@ import type { NetOptions, Shortcut } from '../nets';
 import { randomBatch } from '../testing/fixtures';
 import { TINY, engineContract, freshState, jitter } from '../testing/engineContract';
 import { TfjsEngine } from '../tfjs/engine';
-import { LabCpuEngine } from './engine';
+import { LabCpuEngine, chooseSchedule, planLanes } from './engine';
 import { nodeKernels } from './testing/nodeKernels';
 
 const makeEngine = () => LabCpuEngine.create({ ...nodeKernels(), threads: 1 });
@@ -127,5 +127,76 @@ describe('lab cpu engine workspace', () => {
       return loss;
     };
     expect(await run(true)).toBe(await run(false));
+  });
+});
+
+describe('lab cpu engine, nets on threads (the "nets" schedule)', () => {
+  it('plans lanes longest-first and reports the imbalance', () => {
+    expect(planLanes([56, 56, 20, 20, 8, 8], 2)).toEqual({ lane: [0, 1, 0, 1, 0, 1], imbalance: 1 });
+    const uneven = planLanes([100, 10, 10], 2);
+    expect(uneven.lane).toEqual([0, 1, 1]);
+    expect(uneven.imbalance).toBeCloseTo(100 / 60, 10);
+  });
+
+  it('chooses "nets" for several balanced nets and "ops" for one big net or too few nets', () => {
+    const spec = (n: number, residual: boolean) => cifarNet({ n, residual, shortcut: 'A', width: 0.25 });
+    const classroom = [1, 3, 9].flatMap((n) => [spec(n, false), spec(n, true)]);
+    expect(chooseSchedule(classroom, 2)).toBe('nets');
+    expect(chooseSchedule([spec(18, true)], 2)).toBe('ops');
+    expect(chooseSchedule([spec(9, true), spec(1, true)], 2)).toBe('ops'); // 56 vs 8 layers: one lane would idle
+    expect(chooseSchedule(classroom, 1)).toBe('ops');
+  });
+
+  it('gives bit-identical losses and weights with 1, 2 and 3 threads, and matches the one-thread "ops" engine', async () => {
+    const { spawnNodeHelper } = await import('./testing/nodeKernels');
+    const nets: NetOptions[] = [
+      { n: 1, residual: false, shortcut: 'A', width: 0.5, inputSize: 8 },
+      { n: 2, residual: true, shortcut: 'A', width: 0.5, inputSize: 8 },
+      { n: 1, residual: true, shortcut: 'B', width: 0.5, inputSize: 8 },
+      { n: 2, residual: true, shortcut: 'C', width: 0.5, inputSize: 8 },
+      { n: 3, residual: false, shortcut: 'A', width: 0.5, inputSize: 8 },
+    ];
+    const trace = async (engine: LabCpuEngine) => {
+      const created = nets.map((o, i) => engine.createNet(cifarNet(o), freshState(o, 40 + i)));
+      const losses: number[][] = [];
+      for (let t = 0; t < 4; t++) {
+        engine.setBatch(randomBatch(10, 8, 60 + t));
+        const results = await engine.stepMany(created.map((net, i) => ({ net, lr: 0.05 + 0.01 * i, withGradNorms: t === 3 })));
+        losses.push(results.flatMap((r) => [r.loss, r.errors, ...(r.gradNorms ?? [])]));
+      }
+      const evals = await Promise.all(created.map((n) => n.evaluate(randomBatch(13, 8, 99))));
+      const states = await Promise.all(created.map((n) => n.getState()));
+      engine.dispose();
+      return { losses, evals, states };
+    };
+    const reference = await trace(await LabCpuEngine.create({ ...nodeKernels(), threads: 1 }));
+    for (const threads of [2, 3]) {
+      const engine = await LabCpuEngine.create({ ...nodeKernels(true), threads, spawnHelper: spawnNodeHelper, schedule: 'nets' });
+      const got = await trace(engine);
+      expect(got.losses, `${threads} threads`).toEqual(reference.losses);
+      expect(got.evals, `${threads} threads`).toEqual(reference.evals);
+      got.states.forEach((s, i) => {
+        for (const k of Object.keys(s.params)) expect(s.params[k], `${threads} threads, net ${i}, ${k}`).toEqual(reference.states[i].params[k]);
+        for (const k of Object.keys(s.bnStats)) expect(s.bnStats[k]).toEqual(reference.states[i].bnStats[k]);
+      });
+    }
+  });
+
+  it('moves a net added later to a lane and keeps the others exact', async () => {
+    const { spawnNodeHelper } = await import('./testing/nodeKernels');
+    const o: NetOptions = { n: 1, residual: true, shortcut: 'A', ...TINY };
+    const run = async (engine: LabCpuEngine) => {
+      const a = engine.createNet(cifarNet(o), freshState(o, 1));
+      engine.setBatch(randomBatch(4, 8, 5));
+      const first = (await engine.stepMany([{ net: a, lr: 0.1 }]))[0].loss;
+      const b = engine.createNet(cifarNet({ ...o, n: 2 }), freshState({ ...o, n: 2 }, 2));
+      engine.setBatch(randomBatch(4, 8, 6));
+      const next = (await engine.stepMany([{ net: a, lr: 0.1 }, { net: b, lr: 0.1 }])).map((r) => r.loss);
+      engine.dispose();
+      return [first, ...next];
+    };
+    const one = await run(await LabCpuEngine.create({ ...nodeKernels(), threads: 1 }));
+    const two = await run(await LabCpuEngine.create({ ...nodeKernels(true), threads: 2, spawnHelper: spawnNodeHelper, schedule: 'nets' }));
+    expect(two).toEqual(one);
   });
 });

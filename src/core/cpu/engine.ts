@@ -8,11 +8,11 @@
 // The maths is the recipe of ../train.ts; engine.test.ts checks it against finite differences
 // and against the tfjs engine.
 import type { BlockSpec, ConvSpec, NetSpec, Tensors } from '../nets';
-import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
-import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepResult } from '../train';
+import { NUM_CLASSES, bnStatNames, multiplyAdds, sizeOf } from '../nets';
+import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY, gradNormLayers } from '../train';
 import type { Call, HelperInit, WasmVariant } from './kernels';
-import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, RESERVED_BYTES, barrier, encodeCommands } from './kernels';
+import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, RESERVED_BYTES, barrier, encodeCommands, waitFor } from './kernels';
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -150,6 +150,50 @@ export interface LabCpuOptions {
   threads?: number;
   /** Start helper thread `init.tid`; it must call kernels.runHelper(init). */
   spawnHelper?: (init: HelperInit) => { terminate(): void };
+  /** How threads share the work (see `Schedule`); 'ops' unless set. */
+  schedule?: Schedule;
+}
+
+/**
+ * How the threads share an experiment's work:
+ * - 'ops': every kernel call is split across all threads, with a barrier after each. Right for one
+ *   big net, whose ops are large.
+ * - 'nets': each thread ("lane") trains whole nets on its own, single-threaded, and the lanes run
+ *   at the same time (`stepMany`). Right for several small nets, whose ops are too small to split:
+ *   no barrier per op. Each net then runs exactly as on a one-thread engine, so the results are
+ *   bit-identical whatever the thread count.
+ */
+export type Schedule = 'ops' | 'nets';
+
+/**
+ * Nets to lanes, longest first onto the least-loaded lane (LPT). Costs are multiply-adds per image.
+ * Returns each net's lane and the imbalance: the busiest lane's load over the average (1 = perfect).
+ */
+export function planLanes(costs: readonly number[], lanes: number): { lane: number[]; imbalance: number } {
+  const load = new Array<number>(lanes).fill(0);
+  const lane = new Array<number>(costs.length).fill(0);
+  const order = costs.map((c, i) => [c, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [c, i] of order) {
+    let best = 0;
+    for (let l = 1; l < lanes; l++) if (load[l] < load[best]) best = l;
+    lane[i] = best;
+    load[best] += c;
+  }
+  const total = load.reduce((a, b) => a + b, 0);
+  return { lane, imbalance: total > 0 ? Math.max(...load) / (total / lanes) : 1 };
+}
+
+/** The busiest lane may carry at most this much more than the average for 'nets' to beat 'ops'. */
+export const LANE_IMBALANCE_LIMIT = 1.2;
+
+/**
+ * The schedule for a set of nets on `threads` threads: 'nets' when there are at least as many nets
+ * as threads and they balance within LANE_IMBALANCE_LIMIT, else 'ops'. `npm run bench -- --experiment`
+ * measures both.
+ */
+export function chooseSchedule(specs: readonly NetSpec[], threads: number): Schedule {
+  if (threads < 2 || specs.length < threads) return 'ops';
+  return planLanes(specs.map(multiplyAdds), threads).imbalance <= LANE_IMBALANCE_LIMIT ? 'nets' : 'ops';
 }
 
 /** The lab's own CPU engine (WebAssembly SIMD, optionally multi-threaded). */
@@ -159,10 +203,16 @@ export class LabCpuEngine implements Engine {
   private readonly heap: Heap;
   private readonly ctrl: Int32Array;
   private commandBuffer = 0;
+  /** Lanes mode: each helper lane's command buffer, and the [address, count] table the helpers read. */
+  private laneBuffers: number[] = [];
+  private laneTable = 0;
   private readonly nets = new Set<LabCpuNet>();
-  private ws: Workspace | null = null;
+  /** One workspace per lane ('ops' uses lane 0 only). */
+  private ws: (Workspace | null)[] = [];
+  private lanesDirty = true;
   private batchSize = 0;
   private readonly helpers: { terminate(): void }[] = [];
+  private scheduleName: Schedule = 'ops';
 
   private constructor(
     readonly wasmMemory: WebAssembly.Memory,
@@ -183,8 +233,11 @@ export class LabCpuEngine implements Engine {
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: options.variant.shared });
     const kernels = await KernelInstance.create(options.module, memory);
     const engine = new LabCpuEngine(memory, kernels, threads, options.variant);
+    if (options.schedule) engine.setSchedule(options.schedule);
     if (threads > 1) {
       engine.commandBuffer = engine.heap.alloc(MAX_COMMANDS * COMMAND_SLOTS * 8);
+      engine.laneTable = engine.heap.alloc(8 * threads);
+      for (let tid = 1; tid < threads; tid++) engine.laneBuffers.push(engine.heap.alloc(MAX_COMMANDS * COMMAND_SLOTS * 8));
       for (let tid = 1; tid < threads; tid++) {
         engine.helpers.push(options.spawnHelper!({ module: options.module, memory, tid, nth: threads }));
       }
@@ -229,12 +282,32 @@ export class LabCpuEngine implements Engine {
   /** When set, run() adds each kernel's wall time (ms) and call count here: a per-op profile. */
   profile: Map<string, { ms: number; calls: number }> | null = null;
 
+  get schedule(): Schedule {
+    return this.scheduleName;
+  }
+
+  /** Threads that share one kernel call: all of them for 'ops', one for 'nets'. */
+  get opThreads(): number {
+    return this.scheduleName === 'nets' ? 1 : this.threads;
+  }
+
+  /** Switch the schedule; every program and workspace is planned again (results do not depend on it beyond summation order). */
+  setSchedule(schedule: Schedule): void {
+    if (schedule === this.scheduleName) return;
+    this.scheduleName = schedule;
+    for (const ws of this.ws) if (ws) this.heap.release(ws.base);
+    this.ws = [];
+    this.lanesDirty = true;
+    for (const net of this.nets) net.invalidatePrograms();
+  }
+
+  /** Run calls on the calling thread alone ('nets'), or split across every thread ('ops'). */
   run(calls: readonly Call[]): void {
     if (this.profile) {
       this.runProfiled(calls, this.profile);
       return;
     }
-    if (this.threads === 1) {
+    if (this.opThreads === 1) {
       for (const c of calls) this.kernels.call(c, 0, 1);
       return;
     }
@@ -245,7 +318,7 @@ export class LabCpuEngine implements Engine {
   private runProfiled(calls: readonly Call[], profile: Map<string, { ms: number; calls: number }>): void {
     for (const c of calls) {
       const t0 = performance.now();
-      if (this.threads === 1) this.kernels.call(c, 0, 1);
+      if (this.opThreads === 1) this.kernels.call(c, 0, 1);
       else this.runShared([c]);
       const entry = profile.get(c[0]) ?? { ms: 0, calls: 0 };
       entry.ms += performance.now() - t0;
@@ -270,6 +343,66 @@ export class LabCpuEngine implements Engine {
     });
   }
 
+  /**
+   * Lanes mode: run lists[k] on thread k, all at once, each as a single thread; returns when every
+   * lane is done. Lane 0 runs on the calling thread.
+   */
+  private runLanes(lists: readonly Call[][]): void {
+    const longest = Math.max(...lists.map((l) => l.length));
+    if (longest > MAX_COMMANDS) {
+      // a lane longer than its buffer: run in rounds (each lane's calls stay in order)
+      for (let start = 0; start < longest; start += MAX_COMMANDS) this.runLanes(lists.map((l) => l.slice(start, start + MAX_COMMANDS)));
+      return;
+    }
+    const ctrl = this.ctrl;
+    const { f64, i32 } = this.views();
+    for (let tid = 1; tid < this.threads; tid++) {
+      const calls = lists[tid] ?? [];
+      encodeCommands(calls, f64, this.laneBuffers[tid - 1]);
+      i32[this.laneTable / 4 + 2 * tid] = this.laneBuffers[tid - 1];
+      i32[this.laneTable / 4 + 2 * tid + 1] = calls.length;
+    }
+    const done = Atomics.load(ctrl, CTRL.done);
+    Atomics.store(ctrl, CTRL.mode, MODE.lanes);
+    Atomics.store(ctrl, CTRL.laneTable, this.laneTable);
+    Atomics.add(ctrl, CTRL.generation, 1);
+    Atomics.notify(ctrl, CTRL.generation);
+    for (const c of lists[0] ?? []) this.kernels.call(c, 0, 1);
+    waitFor(ctrl, CTRL.done, done + this.threads - 1);
+    Atomics.store(ctrl, CTRL.mode, MODE.ops);
+  }
+
+  /** Lanes mode: give every net a lane, balanced by multiply-adds (redone when the nets change). */
+  assignLanes(): void {
+    if (!this.lanesDirty) return;
+    this.lanesDirty = false;
+    const nets = [...this.nets];
+    const lanes = this.scheduleName === 'nets' ? this.threads : 1;
+    const { lane } = planLanes(nets.map((n) => multiplyAdds(n.spec)), lanes);
+    nets.forEach((n, i) => n.setLane(lane[i]));
+  }
+
+  /**
+   * One SGD step of several nets on the current batch. With the 'nets' schedule the lanes run at
+   * the same time; each net computes exactly what its own `step` would.
+   */
+  async stepMany(requests: readonly StepRequest[]): Promise<StepResult[]> {
+    if (this.scheduleName !== 'nets' || this.threads === 1 || this.profile) {
+      const out: StepResult[] = [];
+      for (const r of requests) out.push(await r.net.step(r.lr, r.withGradNorms));
+      return out;
+    }
+    const nets = requests.map((r) => {
+      if (!(r.net instanceof LabCpuNet) || !this.nets.has(r.net)) throw new Error('stepMany: a net of another engine');
+      return r.net;
+    });
+    this.assignLanes();
+    const lists: Call[][] = Array.from({ length: this.threads }, () => []);
+    nets.forEach((net, i) => lists[net.lane].push(...net.stepProgram(requests[i].lr)));
+    this.runLanes(lists);
+    return nets.map((net, i) => net.stepResult(requests[i].withGradNorms ?? false));
+  }
+
   // --- workspace --------------------------------------------------------------------------------
 
   /** The workspace for the current batch size, big enough for every net; rebuilt when either grows. */
@@ -281,15 +414,18 @@ export class LabCpuEngine implements Engine {
     this.minCapacity = Math.max(this.minCapacity, n);
   }
 
-  workspace(): Workspace {
+  /** The workspace of a lane, planned for the nets in that lane ('ops': every net is in lane 0). */
+  workspace(lane = 0): Workspace {
+    this.assignLanes();
     const capacity = Math.max(1, this.batchSize, this.minCapacity);
-    const nets = [...this.nets];
-    const imageSize = nets[0]?.spec.options.inputSize ?? 32;
+    const nets = [...this.nets].filter((n) => n.lane === lane);
+    const imageSize = [...this.nets][0]?.spec.options.inputSize ?? 32;
     const need = Math.max(0, ...nets.map((n) => n.activationBytes(capacity)));
-    if (this.ws && this.ws.capacity >= capacity && this.ws.size - (this.ws.activations - this.ws.base) >= need && this.ws.imageSize === imageSize) {
-      return this.ws;
+    const current = this.ws[lane] ?? null;
+    if (current && current.capacity >= capacity && current.size - (current.activations - current.base) >= need && current.imageSize === imageSize) {
+      return current;
     }
-    if (this.ws) this.heap.release(this.ws.base);
+    if (current) this.heap.release(current.base);
     const N = capacity;
     const specs = nets.map((n) => n.spec);
     const maxAct = Math.max(N * imageSize * imageSize * IN_C, ...specs.flatMap((s) => s.convs.map((c) => N * c.outSize * c.outSize * c.outC)));
@@ -309,7 +445,7 @@ export class LabCpuEngine implements Engine {
       ['labels', 4 * N],
       ['evalLabels', 4 * N],
       ['padded', f32(maxPadded)],
-      ['partials', 8 * this.threads * 2 * maxC],
+      ['partials', 8 * this.opThreads * 2 * maxC],
       ['flip', f32(maxFlip)],
       ['g', f32(N * maxC)],
       ['probs', f32(N * NUM_CLASSES)],
@@ -328,7 +464,7 @@ export class LabCpuEngine implements Engine {
     const activationsAt = size;
     size += need;
     const base = this.heap.alloc(size);
-    this.ws = {
+    const ws: Workspace = {
       base,
       size,
       capacity: N,
@@ -348,10 +484,17 @@ export class LabCpuEngine implements Engine {
       grads: [0, 1, 2].map((i) => base + gradsAt + i * align(f32(maxAct))) as [number, number, number],
       activations: base + activationsAt,
     };
+    this.ws[lane] = ws;
     for (const net of nets) net.invalidatePrograms();
     // the new workspace starts empty: put the current training batch back in place
-    if (this.pendingBatch) this.copyImages(this.pendingBatch, this.ws.input, this.ws.labels, 0, this.pendingBatch.size);
-    return this.ws;
+    if (this.pendingBatch) this.copyImages(this.pendingBatch, ws.input, ws.labels, 0, this.pendingBatch.size);
+    return ws;
+  }
+
+  /** The lanes that hold nets now. */
+  private lanesInUse(): number[] {
+    this.assignLanes();
+    return [...new Set([...this.nets].map((n) => n.lane))].sort((a, b) => a - b);
   }
 
   // --- Engine -----------------------------------------------------------------------------------
@@ -361,14 +504,16 @@ export class LabCpuEngine implements Engine {
   setBatch(batch: ImageBatch): void {
     this.batchSize = batch.size;
     this.pendingBatch = batch;
-    this.writeImages(batch, 'train');
+    for (const lane of this.lanesInUse()) {
+      const ws = this.workspace(lane);
+      this.copyImages(batch, ws.input, ws.labels, 0, batch.size);
+    }
   }
 
-  /** Copy images into the (train or eval) input buffer of the workspace. */
-  writeImages(batch: ImageBatch, which: 'train' | 'eval', start = 0, count = batch.size): void {
-    const ws = this.workspace();
-    if (which === 'train') this.copyImages(batch, ws.input, ws.labels, start, count);
-    else this.copyImages(batch, ws.evalInput, ws.evalLabels, start, count);
+  /** Copy evaluation images into a lane's eval input buffer. */
+  writeEvalImages(batch: ImageBatch, lane: number, start: number, count: number): void {
+    const ws = this.workspace(lane);
+    this.copyImages(batch, ws.evalInput, ws.evalLabels, start, count);
   }
 
   /** Images as NHWC with 3 channels padded to 4, and labels as int32. */
@@ -397,12 +542,14 @@ export class LabCpuEngine implements Engine {
     }
     const net = new LabCpuNet(this, spec);
     this.nets.add(net);
+    this.lanesDirty = true;
     net.setState(state);
     return net;
   }
 
   forget(net: LabCpuNet): void {
     this.nets.delete(net);
+    this.lanesDirty = true;
   }
 
   memory(): EngineMemory {
@@ -411,8 +558,8 @@ export class LabCpuEngine implements Engine {
 
   dispose(): void {
     for (const n of [...this.nets]) n.dispose();
-    if (this.ws) this.heap.release(this.ws.base);
-    this.ws = null;
+    for (const ws of this.ws) if (ws) this.heap.release(ws.base);
+    this.ws = [];
     if (this.helpers.length) {
       Atomics.store(this.ctrl, CTRL.quit, 1);
       Atomics.add(this.ctrl, CTRL.generation, 1);
@@ -434,6 +581,10 @@ class LabCpuNet implements EngineNet {
   private readonly convs = new Map<string, ConvPlan>();
   private programs = new Map<string, { calls: Call[]; lrArg?: number }>();
   private disposed = false;
+  /** The engine thread that trains this net under the 'nets' schedule (0 under 'ops'). */
+  lane = 0;
+  /** f64 [2]: Σ loss and errors of this net's last step or evaluation (its own, so lanes never share it). */
+  private readonly out: number;
 
   constructor(
     private readonly engine: LabCpuEngine,
@@ -448,7 +599,8 @@ class LabCpuNet implements EngineNet {
     this.blockFloats = floats;
     const statFloats = bnStatNames(spec).reduce((s, b) => s + 2 * align(b.channels, 4), 0);
     const scratchFloats = spec.convs.reduce((s, c) => s + 9 * align(c.outC, 4), 0);
-    this.base = engine.alloc(f32(3 * floats + statFloats + scratchFloats));
+    this.base = engine.alloc(f32(3 * floats + statFloats + scratchFloats + 4));
+    this.out = this.base + f32(3 * floats + statFloats + scratchFloats);
     let at = this.base + f32(3 * floats);
     for (const b of bnStatNames(spec)) {
       this.stats.set(b.mean, at);
@@ -518,6 +670,16 @@ class LabCpuNet implements EngineNet {
     this.programs.clear();
   }
 
+  setLane(lane: number): void {
+    if (lane === this.lane) return;
+    this.lane = lane;
+    this.programs.clear();
+  }
+
+  private ws(): Workspace {
+    return this.engine.workspace(this.lane);
+  }
+
   /** Lay this net's saved activations out in the workspace (every net starts at the same place). */
   private layout(ws: Workspace, N: number): { stemOut: number; blocks: BlockPlan[] } {
     let at = ws.activations;
@@ -557,7 +719,7 @@ class LabCpuNet implements EngineNet {
     } else {
       calls.push(['conv_fwd', x, inSize, inSize, inC, c.w, 1, s.stride, c.z, N, Ho, Ho, s.outC, 0]);
     }
-    const threads = this.engine.threads;
+    const threads = this.engine.opThreads;
     if (mode === 'train') {
       calls.push(['chan_sums', c.z, M, s.outC, ws.partials]);
       calls.push(['bn_finalize', ws.partials, threads, M, s.outC, BN_EPSILON, c.gamma, c.beta, c.mean, c.invstd, c.variance, c.scale, c.shift]);
@@ -621,7 +783,7 @@ class LabCpuNet implements EngineNet {
     const M = N * Ho * Ho;
     const K = s.outC;
     calls.push(['bn_bwd_sums', dY, mask, c.z, M, K, ws.partials]);
-    calls.push(['bn_bwd_finalize', ws.partials, this.engine.threads, M, K, c.mean, c.invstd, c.gamma, c.ggamma, c.gbeta, c.coefA, c.coefB, c.coefD]);
+    calls.push(['bn_bwd_finalize', ws.partials, this.engine.opThreads, M, K, c.mean, c.invstd, c.gamma, c.ggamma, c.gbeta, c.coefA, c.coefB, c.coefD]);
     calls.push(['bn_bwd_dx', dY, mask, c.z, M, K, c.coefA, c.coefB, c.coefD, dZ]);
     if (s.k === 3) {
       calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
@@ -648,13 +810,13 @@ class LabCpuNet implements EngineNet {
     const key = `train:${N}:${update}`;
     const cached = this.programs.get(key);
     if (cached) return cached;
-    const ws = this.engine.workspace();
-    const calls: Call[] = [['zero', ws.out, 4]];
+    const ws = this.ws();
+    const calls: Call[] = [['zero', this.out, 4]];
     const { plan, last } = this.forward(calls, ws, N, 'train', ws.input);
     const fc = this.spec.fc;
     const lastSize = this.spec.blocks[this.spec.blocks.length - 1].conv2.outSize;
     const [g0, g1, g2] = ws.grads;
-    calls.push(['head', last, N, lastSize * lastSize, fc.inC, this.param('fc.weight'), this.param('fc.bias'), ws.labels, ws.out, ws.g, ws.probs, g0, this.grad('fc.weight'), this.grad('fc.bias')]);
+    calls.push(['head', last, N, lastSize * lastSize, fc.inC, this.param('fc.weight'), this.param('fc.bias'), ws.labels, this.out, ws.g, ws.probs, g0, this.grad('fc.weight'), this.grad('fc.bias')]);
     // backward through the blocks, last to first; `cur` holds ∂loss/∂(block output)
     let cur = g0;
     let free: [number, number] = [g1, g2];
@@ -709,12 +871,12 @@ class LabCpuNet implements EngineNet {
     const key = `eval:${n}`;
     const cached = this.programs.get(key);
     if (cached) return cached.calls;
-    const ws = this.engine.workspace();
+    const ws = this.ws();
     const calls: Call[] = [];
     const { last } = this.forward(calls, ws, n, 'eval', ws.evalInput);
     const fc = this.spec.fc;
     const lastSize = this.spec.blocks[this.spec.blocks.length - 1].conv2.outSize;
-    calls.push(['head', last, n, lastSize * lastSize, fc.inC, this.param('fc.weight'), this.param('fc.bias'), ws.evalLabels, ws.out, ws.g, ws.probs, 0, 0, 0]);
+    calls.push(['head', last, n, lastSize * lastSize, fc.inC, this.param('fc.weight'), this.param('fc.bias'), ws.evalLabels, this.out, ws.g, ws.probs, 0, 0, 0]);
     this.programs.set(key, { calls });
     return calls;
   }
@@ -726,20 +888,30 @@ class LabCpuNet implements EngineNet {
   }
 
   private lossAndErrors(N: number): { loss: number; errors: number } {
-    const ws = this.engine.workspace();
     const F = this.engine.views().f64;
-    return { loss: F[ws.out / 8] / N, errors: F[ws.out / 8 + 1] };
+    return { loss: F[this.out / 8] / N, errors: F[this.out / 8 + 1] };
+  }
+
+  /** The calls of one SGD step at learning rate lr (the engine runs them: alone, or in this net's lane). */
+  stepProgram(lr: number): readonly Call[] {
+    this.check();
+    this.engine.assignLanes();
+    const program = this.trainProgram(this.engine.currentBatchSize(), true);
+    const sgd = program.calls[program.lrArg!];
+    sgd[5] = lr;
+    return program.calls;
+  }
+
+  /** What the last step computed. */
+  stepResult(withGradNorms: boolean): StepResult {
+    const N = this.engine.currentBatchSize();
+    const { loss, errors } = this.lossAndErrors(N);
+    return { loss, errors, size: N, ...(withGradNorms ? { gradNorms: this.gradNorms() } : {}) };
   }
 
   async step(lr: number, withGradNorms = false): Promise<StepResult> {
-    this.check();
-    const N = this.engine.currentBatchSize();
-    const program = this.trainProgram(N, true);
-    const sgd = program.calls[program.lrArg!];
-    sgd[5] = lr;
-    this.engine.run(program.calls);
-    const { loss, errors } = this.lossAndErrors(N);
-    return { loss, errors, size: N, ...(withGradNorms ? { gradNorms: this.gradNorms() } : {}) };
+    this.engine.run(this.stepProgram(lr));
+    return this.stepResult(withGradNorms);
   }
 
   private gradNorms(): number[] {
@@ -756,6 +928,7 @@ class LabCpuNet implements EngineNet {
   async gradients(): Promise<GradientResult> {
     this.check();
     const N = this.engine.currentBatchSize();
+    this.engine.assignLanes();
     this.engine.run(this.trainProgram(N, false).calls);
     const grads = this.read((name) => this.grad(name));
     return { loss: this.lossAndErrors(N).loss, grads };
@@ -764,14 +937,15 @@ class LabCpuNet implements EngineNet {
   async evaluate(batch: ImageBatch): Promise<EvalResult> {
     this.check();
     this.engine.ensureCapacity(Math.min(batch.size, 128));
-    const ws = this.engine.workspace();
+    this.engine.assignLanes();
+    const ws = this.ws();
     const layers = this.spec.layers3x3.length;
     const F64 = () => this.engine.views().f64;
-    F64().fill(0, ws.out / 8, ws.out / 8 + 2);
+    F64().fill(0, this.out / 8, this.out / 8 + 2);
     F64().fill(0, ws.taps / 8, ws.taps / 8 + 2 * layers);
     for (let start = 0; start < batch.size; start += ws.capacity) {
       const n = Math.min(ws.capacity, batch.size - start);
-      this.engine.writeImages(batch, 'eval', start, n);
+      this.engine.writeEvalImages(batch, this.lane, start, n);
       this.engine.run(this.evalProgram(n));
     }
     const F = F64();
@@ -780,7 +954,7 @@ class LabCpuNet implements EngineNet {
       const mean = F[ws.taps / 8 + 2 * i] / count;
       return Math.sqrt(Math.max(0, F[ws.taps / 8 + 2 * i + 1] / count - mean * mean));
     });
-    return { loss: F[ws.out / 8] / Math.max(1, batch.size), errors: F[ws.out / 8 + 1], count: batch.size, layerStd };
+    return { loss: F[this.out / 8] / Math.max(1, batch.size), errors: F[this.out / 8 + 1], count: batch.size, layerStd };
   }
 
   /** Copy every parameter out of the block at `where(name)`, in the canonical shapes of ../nets.ts. */

@@ -36,7 +36,9 @@ type KernelFn = (...args: number[]) => void;
 export const RESERVED_BYTES = 65536;
 /** Int32 slots of the thread control block, at byte CONTROL_OFFSET. */
 export const CONTROL_OFFSET = 49152;
-export const CTRL = { generation: 0, count: 1, commands: 2, barrier: 3, quit: 4, base: 5, ready: 8 } as const;
+export const CTRL = { generation: 0, count: 1, commands: 2, barrier: 3, quit: 4, base: 5, mode: 6, done: 7, ready: 8, laneTable: 9 } as const;
+/** CTRL.mode: split every call across all threads ('ops'), or give each thread its own call list ('lanes'). */
+export const MODE = { ops: 0, lanes: 1 } as const;
 /** f64 slots per encoded command: [kernel index, argument count, arguments…]. */
 export const COMMAND_SLOTS = 20;
 
@@ -45,7 +47,7 @@ export interface WasmVariant {
   shared: boolean;
 }
 
-/** The file name of a kernel build (see scripts/build-wasm.mjs). */
+/** The file name of a kernel build (see scripts/build-wasm.ts). */
 export function variantFile(v: WasmVariant): string {
   return `kernels-${v.relaxed ? 'relaxed' : 'simd'}${v.shared ? '-shared' : ''}.wasm`;
 }
@@ -114,9 +116,14 @@ export interface HelperInit {
 }
 
 /**
- * A helper thread's whole life: sleep until the engine posts a command list, run this thread's
- * share of each command with a barrier after each, repeat until told to quit. Runs in a Web Worker
- * (or a Node worker thread); blocking waits are allowed there.
+ * A helper thread's whole life: sleep until the engine posts work, run it, repeat until told to
+ * quit. Two kinds of work:
+ * - ops: one command list for all threads; this thread runs its share of each command, with a
+ *   barrier after each (one big net: every op split across cores);
+ * - lanes: one command list per thread (the lane table holds [address, count] per thread); this
+ *   thread runs its own list whole, as a single thread, then counts itself done (several small
+ *   nets: whole nets on each core, no barrier per op).
+ * Runs in a Web Worker (or a Node worker thread); blocking waits are allowed there.
  */
 export async function runHelper(init: HelperInit): Promise<void> {
   const kernels = await KernelInstance.create(init.module, init.memory);
@@ -124,24 +131,41 @@ export async function runHelper(init: HelperInit): Promise<void> {
   let seen = Atomics.load(ctrl, CTRL.generation);
   Atomics.add(ctrl, CTRL.ready, 1);
   Atomics.notify(ctrl, CTRL.ready);
-  for (;;) {
-    Atomics.wait(ctrl, CTRL.generation, seen);
-    seen = Atomics.load(ctrl, CTRL.generation);
-    if (Atomics.load(ctrl, CTRL.quit)) return;
-    const count = Atomics.load(ctrl, CTRL.count);
-    const at = Atomics.load(ctrl, CTRL.commands);
-    const base = Atomics.load(ctrl, CTRL.base);
+  const runList = (at: number, count: number, tid: number, nth: number, barrierBase: number | null) => {
     const cmds = new Float64Array(init.memory.buffer, at, count * COMMAND_SLOTS);
     for (let i = 0; i < count; i++) {
       const slot = i * COMMAND_SLOTS;
       const argc = cmds[slot + 1];
       const args: number[] = new Array(argc + 2);
       for (let k = 0; k < argc; k++) args[k] = cmds[slot + 2 + k];
-      args[argc] = init.tid;
-      args[argc + 1] = init.nth;
+      args[argc] = tid;
+      args[argc + 1] = nth;
       kernels.fns[cmds[slot]](...args);
-      barrier(ctrl, base + init.nth * (i + 1));
+      if (barrierBase !== null) barrier(ctrl, barrierBase + nth * (i + 1));
     }
+  };
+  for (;;) {
+    Atomics.wait(ctrl, CTRL.generation, seen);
+    seen = Atomics.load(ctrl, CTRL.generation);
+    if (Atomics.load(ctrl, CTRL.quit)) return;
+    if (Atomics.load(ctrl, CTRL.mode) === MODE.lanes) {
+      const table = new Int32Array(init.memory.buffer, Atomics.load(ctrl, CTRL.laneTable), 2 * init.nth);
+      runList(table[2 * init.tid], table[2 * init.tid + 1], 0, 1, null);
+      Atomics.add(ctrl, CTRL.done, 1);
+      Atomics.notify(ctrl, CTRL.done);
+      continue;
+    }
+    runList(Atomics.load(ctrl, CTRL.commands), Atomics.load(ctrl, CTRL.count), init.tid, init.nth, Atomics.load(ctrl, CTRL.base));
+  }
+}
+
+/** Wait until the counter at `slot` reaches `target` (wrap-around safe): spin briefly, then sleep. */
+export function waitFor(ctrl: Int32Array, slot: number, target: number): void {
+  for (let spins = 0; spins < SPINS; spins++) if (((Atomics.load(ctrl, slot) - target) | 0) >= 0) return;
+  for (;;) {
+    const v = Atomics.load(ctrl, slot);
+    if (((v - target) | 0) >= 0) return;
+    Atomics.wait(ctrl, slot, v, 5);
   }
 }
 
@@ -161,10 +185,5 @@ export function barrier(ctrl: Int32Array, target: number): void {
     Atomics.notify(ctrl, CTRL.barrier);
     return;
   }
-  for (let spins = 0; spins < SPINS; spins++) if (((Atomics.load(ctrl, CTRL.barrier) - target) | 0) >= 0) return;
-  for (;;) {
-    const v = Atomics.load(ctrl, CTRL.barrier);
-    if (((v - target) | 0) >= 0) return;
-    Atomics.wait(ctrl, CTRL.barrier, v, 5);
-  }
+  waitFor(ctrl, CTRL.barrier, target);
 }
