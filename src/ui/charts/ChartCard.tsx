@@ -3,6 +3,8 @@
 import { useEffect, useRef } from 'react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useLab } from '../store';
+import { simplificationsNote } from './captions';
 import type { LegendItem } from './exportChart';
 import { chartExporters, composeSvg, download, slug, svgToPng } from './exportChart';
 
@@ -20,14 +22,17 @@ export interface ChartCardProps {
 }
 
 export function ChartCard({ id, title, caption, legend, csv, children, tools, empty }: ChartCardProps) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const body = useRef<HTMLDivElement>(null);
+  // what the run simplifies compared with the paper: on the page and in every export
+  const config = useLab((s) => s.run?.config);
+  const note = config ? simplificationsNote(t, config, i18n.language) : '';
 
   const figure = () => {
     const panels = [...(body.current?.querySelectorAll<SVGSVGElement>('svg.recharts-surface') ?? [])]
       .filter((svg) => svg.closest('.chart-panel'))
       .map((svg) => ({ svg, subtitle: svg.closest<HTMLElement>('.chart-panel')?.dataset.subtitle }));
-    const f = composeSvg({ title, panels, legend });
+    const f = composeSvg({ title, panels, legend, footer: [caption, note].filter(Boolean).join(' ') });
     // the figure's size in CSS pixels, for tests and for anyone scripting exports
     body.current?.parentElement?.setAttribute('data-figure-size', `${f.width}x${f.height}`);
     return f;
@@ -86,6 +91,11 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
         </ul>
       )}
       {caption && <p className="caption">{caption}</p>}
+      {note && (
+        <p className="caption settings-note" data-testid={`${id}-note`}>
+          {note}
+        </p>
+      )}
     </section>
   );
 }

@@ -5,12 +5,46 @@ import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import { valueAt } from '../../core/metrics';
+import { judgeDegradation } from '../../core/verdict';
 import { ChartCard } from './ChartCard';
+import { summaryCaption, verdictLines } from './captions';
 import { SHORTCUT_COLORS, linesToCsv } from './chartData';
 
 const PLAIN_COLOR = '#D55E00';
 
-function DegradationSummaryImpl({ nets, series, scrub, onScrub }: { nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; onScrub: (it: number | null) => void }) {
+interface Props {
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+  scrub: number | null;
+  onScrub: (it: number | null) => void;
+  /** The run's state and length: the verdict is shown once the run has ended. */
+  status: string;
+  iterations: number;
+}
+
+/** The verdict of a run that has ended (src/core/verdict.ts), with a line per check. */
+function VerdictPanel({ nets, series, status, iterations }: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'>) {
+  const { t } = useTranslation();
+  const verdict = useMemo(() => judgeDegradation({ status, iterations, nets, series }), [status, iterations, nets, series]);
+  const { outcome, lines } = verdictLines(t, verdict, nets);
+  return (
+    <section className={`verdict verdict-${verdict.outcome}`} data-testid="verdict" data-outcome={verdict.outcome} aria-label={t('verdict.heading')}>
+      <h3>
+        {t('verdict.heading')} <strong>{outcome}</strong>
+      </h3>
+      <ul>
+        {lines.map((l, i) => (
+          <li key={i} className={l.holds ? 'holds' : 'fails'}>
+            <span aria-hidden="true">{l.holds ? '✓' : '✗'}</span> {l.text}
+          </li>
+        ))}
+      </ul>
+      {verdict.cause.kind === 'margins' && <p className="hint">{t('verdict.window', { from: verdict.window[0] + 1, to: verdict.window[1] })}</p>}
+    </section>
+  );
+}
+
+function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iterations }: Props) {
   const { t } = useTranslation();
   const latest = Math.max(0, ...Object.values(series).map((s) => s.train.it.at(-1) ?? 0));
   const at = scrub === null ? latest : Math.min(scrub, latest);
@@ -39,7 +73,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub }: { nets: NetInf
     <ChartCard
       id="summary"
       title={t('charts.summary')}
-      caption={t('charts.summaryCaption', { it: at })}
+      caption={summaryCaption(t, nets, series, at)}
       legend={legend}
       csv={() => linesToCsv(lines, 'depth', `training error % at iteration ${at}`)}
       empty={empty}
@@ -83,6 +117,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub }: { nets: NetInf
           </LineChart>
         </ResponsiveContainer>
       </div>
+      {['done', 'stopped', 'failed'].includes(status) && <VerdictPanel nets={nets} series={series} status={status} iterations={iterations} />}
     </ChartCard>
   );
 }

@@ -42,7 +42,7 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
     <ChartCard
       id={kind === 'std' ? 'layer-std' : 'grad-norm'}
       title={title}
-      caption={kind === 'std' ? t('charts.layerStdCaption') : t('charts.gradNormCaption')}
+      caption={kind === 'std' ? t('charts.layerStdCaption') : t('captions.gradNorm')}
       legend={lines.map((l) => ({ label: l.label, color: l.color, dashed: false }))}
       csv={() => linesToCsv(lines, 'layer', yLabel)}
       empty={empty}

@@ -32,7 +32,7 @@ export interface Point {
   y: number;
 }
 
-export const MAX_POINTS = 400;
+export const MAX_POINTS = 200;
 
 /** At most `max` points, keeping the shape (largest-triangle-three-buckets). */
 export function downsample(xs: number[], ys: number[], max = MAX_POINTS): Point[] {

@@ -12,6 +12,8 @@ export interface FigureSpec {
   /** The chart SVGs to place side by side, each with an optional subtitle. */
   panels: { svg: SVGSVGElement; subtitle?: string }[];
   legend: LegendItem[];
+  /** Text under the legend: the caption and what the run simplifies compared with the paper. */
+  footer?: string;
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
@@ -31,7 +33,9 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
   const perRow = Math.max(1, Math.floor((width - 2 * pad) / 220));
   const legendRows = Math.ceil(spec.legend.length / perRow);
   const panelsH = Math.max(...sizes.map((s) => s.h));
-  const height = pad + titleH + subH + panelsH + (legendRows ? 12 + legendRows * 22 : 0) + pad;
+  const footer = wrapText(spec.footer ?? '', Math.floor((width - 2 * pad) / 6.6));
+  const footerH = footer.length ? 8 + footer.length * 17 : 0;
+  const height = pad + titleH + subH + panelsH + (legendRows ? 12 + legendRows * 22 : 0) + footerH + pad;
   const parts: string[] = [];
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(`<text x="${pad}" y="${pad + 22}" font-size="20" font-weight="600" fill="#111">${esc(spec.title)}</text>`);
@@ -59,8 +63,35 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
       `<text x="${lx + 32}" y="${yy + 4}" font-size="13" fill="#222">${esc(item.label)}</text>`,
     );
   });
+  const fy = ly + legendRows * 22 + 8;
+  footer.forEach((line, i) => parts.push(`<text x="${pad}" y="${fy + 13 + i * 17}" font-size="12" fill="#444">${esc(line)}</text>`));
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family='${FONT}'>${parts.join('')}</svg>`;
   return { svg, width, height };
+}
+
+/** Break text into lines of at most `max` characters, at spaces (CJK text, which has none, at any character). */
+export function wrapText(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/(?<= )/)) {
+    for (let w = word; w.length > 0; ) {
+      const room = max - line.length;
+      if (w.length <= room) {
+        line += w;
+        w = '';
+      } else if (line.length > 0 && w.length <= max) {
+        lines.push(line.trimEnd());
+        line = '';
+      } else {
+        line += w.slice(0, room);
+        w = w.slice(room);
+        lines.push(line.trimEnd());
+        line = '';
+      }
+    }
+  }
+  if (line.trim()) lines.push(line.trimEnd());
+  return lines;
 }
 
 /** Render an SVG document to a PNG at `scale`× (2× for slides). */

@@ -1,0 +1,98 @@
+// Sentences that describe a chart, computed from what the chart shows, so that no caption can
+// claim what the data contradict ("deeper is better" beside a chart where it is not).
+import type { TFunction } from 'i18next';
+import type { ExperimentConfig } from '../../core/config';
+import type { NetInfo, NetSeries } from '../../core/metrics';
+import { BASE_LR, BATCH_SIZE } from '../../core/train';
+import { valueAt } from '../../core/metrics';
+import type { Verdict } from '../../core/verdict';
+import { VERDICT_RULES } from '../../core/verdict';
+
+interface At {
+  label: string;
+  depth: number;
+  residual: boolean;
+  shortcut: NetInfo['shortcut'];
+  /** Running training error at the iteration, 0..1. */
+  error: number;
+}
+
+/** "a is 12.0 points above b" / "… below …" / "a and b are level" (differences under 0.05 points). */
+function compare(t: TFunction, a: At, b: At): string {
+  const gap = 100 * (a.error - b.error);
+  const pts = Math.abs(gap).toFixed(1);
+  if (Math.abs(gap) < 0.05) return t('captions.level', { a: a.label, b: b.label });
+  return t(gap > 0 ? 'captions.above' : 'captions.below', { a: a.label, b: b.label, pts });
+}
+
+/**
+ * The depth summary's caption at iteration `it`: how the deepest plain net compares with the
+ * shallowest, and for each shortcut option how the deepest ResNet compares with the plain net of
+ * its depth and with the shallowest ResNet. Only what the chart shows at that iteration.
+ */
+export function summaryCaption(t: TFunction, nets: NetInfo[], series: Record<string, NetSeries>, it: number): string {
+  const points: At[] = [];
+  for (const n of nets) {
+    const s = series[n.id];
+    const e = s ? valueAt(s.train.it, s.train.runErr, it) : null;
+    if (e !== null) points.push({ label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: e });
+  }
+  const byDepth = (a: At, b: At) => a.depth - b.depth;
+  const plain = points.filter((p) => !p.residual).sort(byDepth);
+  const sentences: string[] = [];
+  if (plain.length >= 2) sentences.push(compare(t, plain[plain.length - 1], plain[0]));
+  for (const s of [...new Set(points.filter((p) => p.residual).map((p) => p.shortcut))].sort()) {
+    const res = points.filter((p) => p.residual && p.shortcut === s).sort(byDepth);
+    const deep = res[res.length - 1];
+    const twin = plain.find((p) => p.depth === deep.depth);
+    if (twin) sentences.push(compare(t, deep, twin));
+    if (res.length >= 2) sentences.push(compare(t, deep, res[0]));
+  }
+  if (sentences.length === 0) return t('captions.none', { it });
+  return t('captions.summary', { it, sentences: sentences.join(t('captions.join')) });
+}
+
+/**
+ * The verdict in the page's words: the outcome, then one line per check with its numbers (the
+ * mean training error over the last 10% of the run) and the margin it needs, or the one cause
+ * that made the run "not shown" before any margin.
+ */
+export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outcome: string; lines: { holds: boolean; text: string }[] } {
+  const outcome = t(`verdict.${v.outcome}`);
+  const label = (id: string) => nets.find((n) => n.id === id)?.label ?? id;
+  if (v.cause.kind !== 'margins') {
+    const c = v.cause;
+    const names = 'nets' in c ? c.nets.map(label).join(', ') : '';
+    return { outcome, lines: [{ holds: false, text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }) }] };
+  }
+  const finals = new Map(v.finals.map((f) => [f.id, f]));
+  const lines = v.checks.map((c) => {
+    const need = t(`verdict.need.${c.rule}`, { pts: (100 * (c.rule === 'plain-degrades' ? VERDICT_RULES.plainGap : c.rule === 'residual-fixes' ? VERDICT_RULES.fixGap : VERDICT_RULES.residualSlack)).toFixed(0) });
+    const [a, b] = (c.pair ?? []).map((id) => finals.get(id));
+    if (!a || !b || a.error === null || b.error === null) return { holds: c.holds, text: `${need}` };
+    return { holds: c.holds, text: `${compare(t, a as At, b as At)} ${need}` };
+  });
+  return { outcome, lines };
+}
+
+/** The paper's CIFAR-10 recipe (§4.2), as the lab's config would hold it. */
+export const PAPER_RECIPE = { width: 1, trainSize: 50_000, augment: true, iterations: 64_000, batchSize: BATCH_SIZE, lr: BASE_LR } as const;
+
+/**
+ * What a run simplifies compared with the paper's recipe, in one line for every chart and export:
+ * "Training error: 2,000 training images (paper: 50,000) · width ×0.25 (paper: ×1) · …".
+ * Empty parts are left out; a run of the full recipe says so.
+ */
+export function simplificationsNote(t: TFunction, config: ExperimentConfig, locale: string): string {
+  const n = (x: number) => x.toLocaleString(locale);
+  const parts: string[] = [];
+  if (config.trainSize < PAPER_RECIPE.trainSize) parts.push(t('simplified.images', { n: n(config.trainSize), paper: n(PAPER_RECIPE.trainSize) }));
+  if (config.width !== PAPER_RECIPE.width) parts.push(t('simplified.width', { w: config.width }));
+  if (!config.augment) parts.push(t('simplified.augment'));
+  if (config.iterations !== PAPER_RECIPE.iterations) parts.push(t('simplified.iterations', { n: n(config.iterations), paper: n(PAPER_RECIPE.iterations) }));
+  if (config.batchSize !== PAPER_RECIPE.batchSize) parts.push(t('simplified.batch', { n: config.batchSize, paper: PAPER_RECIPE.batchSize }));
+  if (config.lr !== PAPER_RECIPE.lr) parts.push(t('simplified.lr', { lr: config.lr, paper: PAPER_RECIPE.lr }));
+  if (config.warmup !== 'off') parts.push(t(`simplified.warmup.${config.warmup}`));
+  const body = parts.length ? t('simplified.differs', { parts: parts.join(t('simplified.join')) }) : t('simplified.full');
+  return `${t('simplified.inputs')} ${body}`;
+}
