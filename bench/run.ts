@@ -5,16 +5,16 @@
 //   npm run bench -- [--backends lab-cpu,webgpu,webgl,cpu,wasm] [--cases plain-20,resnet-20,plain-56,resnet-56]
 //                    [--batch 32,128] [--reps 5] [--budget 60] [--width 1] [--json out.json]
 //                    [--vs-torch] [--torch-device cpu|cuda|auto] [--degradation] [--preset classroom]
-//                    [--stream-cost]
+//                    [--stream-cost] [--main-thread]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
-import { realDataDir } from '../src/core/data/realData';
-import { effectVisibleAt } from '../src/core/metrics';
+import { realDataDir } from '../src/node/realData';
 import type { NetInfo, NetSeries, Progress } from '../src/core/metrics';
+import { OUTCOME_TEXT, judgeDegradation } from '../src/core/verdict';
 import type { LabAutomation } from '../src/ui/automation';
 import type { BenchResult, BenchSpec } from '../src/worker/protocol';
 import { ROOT, openLab } from '../scripts/labBrowser';
@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     preset: { type: 'string', default: 'classroom' },
     'stream-cost': { type: 'boolean', default: false },
     'data-load': { type: 'boolean', default: false },
+    'main-thread': { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '20' },
     python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
@@ -138,7 +140,7 @@ async function waitForData(page: Page) {
 }
 
 /** Run a preset as a user would (Start in the page) and time it, reporting progress. */
-async function runPreset(page: Page, label: string): Promise<{ wallMs: number; series: Record<string, NetSeries>; nets: NetInfo[]; progress: Progress }> {
+async function runPreset(page: Page, label: string): Promise<{ wallMs: number; series: Record<string, NetSeries>; nets: NetInfo[]; progress: Progress; status: string; iterations: number }> {
   await waitForData(page);
   const t0 = Date.now();
   await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.start());
@@ -156,21 +158,44 @@ async function runPreset(page: Page, label: string): Promise<{ wallMs: number; s
   const wallMs = Date.now() - t0;
   const file = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
   if (!file) throw new Error('the run left no record');
-  return { wallMs, series: file.series, nets: file.nets, progress: file.progress };
+  return { wallMs, series: file.series, nets: file.nets, progress: file.progress, status: file.status, iterations: file.config.iterations };
 }
 
 async function degradation(page: Page, out: Record<string, unknown>) {
   const r = await runPreset(page, args.preset!);
-  const eff = effectVisibleAt(r.nets.map((n) => ({ depth: n.depth, residual: n.residual, series: r.series[n.id] })));
-  console.log(`\nTime to see the effect (${args.preset} preset on real CIFAR-10): wall time ${(r.wallMs / 1000).toFixed(0)} s for ${r.progress.iterations} iterations`);
-  console.log(eff.iteration === null ? `Effect NOT visible: ${eff.reason}` : `Effect visible from iteration ${eff.iteration} to the end of the run (≈ ${((r.wallMs * eff.iteration) / r.progress.iterations / 1000).toFixed(0)} s in)`);
-  console.log('\n| net | final running train error % | final test error % |');
+  const v = judgeDegradation({ status: r.status, iterations: r.iterations, nets: r.nets, series: r.series });
+  console.log(`\n${args.preset} preset on real CIFAR-10: wall time ${(r.wallMs / 1000).toFixed(0)} s for ${r.progress.iterations} iterations`);
+  console.log(`Verdict: ${OUTCOME_TEXT[v.outcome]} — ${v.reason}`);
+  console.log(`\n| net | training error, iterations ${v.window[0] + 1}–${v.window[1]} % | final test error % |`);
   console.log('|---|---|---|');
-  for (const n of r.nets) {
-    const s = r.series[n.id];
-    console.log(`| ${n.label} | ${fmt(100 * (s.train.runErr.at(-1) ?? NaN), 1)} | ${fmt(100 * (s.test.err.at(-1) ?? NaN), 1)} |`);
-  }
-  out.degradation = { preset: args.preset, wallMs: r.wallMs, effectIteration: eff.iteration, reason: eff.reason, finals: r.nets.map((n) => ({ net: n.label, train: r.series[n.id].train.runErr.at(-1), test: r.series[n.id].test.err.at(-1) })) };
+  for (const f of v.finals) console.log(`| ${f.label} | ${fmt(100 * (f.error ?? NaN), 1)} | ${fmt(100 * (r.series[f.id].test.err.at(-1) ?? NaN), 1)} |`);
+  out.degradation = { preset: args.preset, wallMs: r.wallMs, outcome: v.outcome, reason: v.reason, finals: v.finals.map((f) => ({ net: f.label, train: f.error, test: r.series[f.id].test.err.at(-1) })) };
+}
+
+/**
+ * The page's responsiveness while a preset trains: every main-thread task over 50 ms (the browser's
+ * "long task") during --seconds of streaming, once the charts hold points. The goal is none over 100 ms.
+ */
+async function mainThread(page: Page, out: Record<string, unknown>) {
+  await waitForData(page);
+  await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.start());
+  await page.waitForFunction(() => Number(document.querySelector('[data-chart="curves"] .chart-panel')?.getAttribute('data-points') ?? 0) > 0, null, { timeout: 600_000, polling: 200 });
+  await page.evaluate(() => {
+    const w = window as unknown as { __tasks: number[] };
+    w.__tasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__tasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask', buffered: false });
+  });
+  const seconds = Number(args.seconds);
+  await page.waitForTimeout(seconds * 1000);
+  const tasks = await page.evaluate(() => (window as unknown as { __tasks: number[] }).__tasks);
+  const state = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
+  await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.stop());
+  const longest = Math.max(0, ...tasks);
+  console.log(`Main thread during ${seconds} s of the ${args.preset} preset (from iteration ${(state.run?.progress as Progress | null)?.iteration ?? '?'}): longest task ${longest} ms; ${tasks.length} tasks over 50 ms; ${tasks.filter((d) => d > 100).length} over 100 ms (goal: none)`);
+  console.log(`All tasks over 50 ms (ms): ${tasks.join(', ') || 'none'}`);
+  out.mainThread = { preset: args.preset, seconds, longest, over50: tasks.length, over100: tasks.filter((d) => d > 100).length, tasks };
 }
 
 /**
@@ -216,10 +241,10 @@ async function dataLoad(page: Page, out: Record<string, unknown>) {
 }
 
 async function main() {
-  const needsData = args.degradation || args['stream-cost'] || args['data-load'];
+  const needsData = args.degradation || args['stream-cost'] || args['data-load'] || args['main-thread'];
   const dataDir = needsData ? realDataDir() : null;
   if (needsData && !dataDir) throw new Error('--degradation, --stream-cost and --data-load need real CIFAR-10: set CIFAR10_DIR to a folder with data_batch_1.bin and test_batch.bin');
-  const query = args.degradation ? `preset=${args.preset}` : '';
+  const query = args.degradation || args['main-thread'] ? `preset=${args.preset}` : '';
   // the lab's own server serves the data when the build has it (npm run fetch-data); else the harness does
   const session = await openLab({ query, dataDir: existsSync(join(ROOT, 'dist/data/cifar-10-batches-bin/manifest.json')) ? null : dataDir, log: (l) => console.log(l) });
   const out: Record<string, unknown> = {};
@@ -227,7 +252,8 @@ async function main() {
     out.machine = await machine(session.page, session.browserVersion);
     console.log(`Machine: ${JSON.stringify(out.machine)}\n`);
     if (args['data-load']) await dataLoad(session.page, out);
-    if (!args.degradation && !args['stream-cost'] && !args['data-load']) await throughput(session.page, out);
+    if (!args.degradation && !args['stream-cost'] && !args['data-load'] && !args['main-thread']) await throughput(session.page, out);
+    if (args['main-thread']) await mainThread(session.page, out);
     if (args.degradation) await degradation(session.page, out);
     if (args['stream-cost']) await streamCost(session.page, out);
   } finally {

@@ -38,20 +38,31 @@ test('the benchmark harness measures one tiny case and writes its table and JSON
   expect(row.memoryAfter.tensors).toBeGreaterThan(0);
 });
 
-test('the experiment runner writes run.json, metrics.csv, charts and a summary; the page imports its run', async ({ page }) => {
-  test.setTimeout(180_000);
-  const out = mkdtempSync(join(tmpdir(), 'experiment-'));
-  const args = ['scripts/experiment.ts', '--depths', '8,14', '--width', '0.25', '--iterations', '24', '--batch-size', '8', '--eval-every', '8', '--train-size', '400', '--test-size', '60', '--augment', 'off', '--backend', 'lab-cpu', '--data', fixtureDir(), '--out', out, '--quiet'];
-  const { stdout } = await run(tsx, args, { timeout: 170_000 });
-  expect(stdout).toMatch(/\*\*Verdict: degradation (shown|not shown)\*\*/);
+test('the experiment runner writes run.json, metrics.csv, charts and a summary per seed, a row per seed, and an exit code that follows the verdicts; the page imports its run', async ({ page }) => {
+  test.setTimeout(240_000);
+  const top = mkdtempSync(join(tmpdir(), 'experiment-'));
+  const args = ['scripts/experiment.ts', '--depths', '8,14', '--width', '0.25', '--iterations', '24', '--batch-size', '8', '--eval-every', '8', '--train-size', '400', '--test-size', '60', '--augment', 'off', '--backend', 'lab-cpu', '--data', fixtureDir(), '--out', top, '--quiet', '--seeds', '1,2', '--expect-degradation=both'];
+  const { stdout, code } = await run(tsx, args, { timeout: 230_000 }).then(
+    (r) => ({ stdout: r.stdout, code: 0 }),
+    (err: { stdout: string; code: number }) => ({ stdout: err.stdout, code: err.code }),
+  );
+  // one summary with a row per seed; the exit code is 0 exactly when every seed shows both halves
+  const summary = readFileSync(join(top, 'summary.md'), 'utf8');
+  const rows = summary.split('\n').filter((l) => /^\| [12] \|/.test(l));
+  expect(rows).toHaveLength(2);
+  for (const r of rows) expect(r).toMatch(/\| (both halves shown|only the plain half shown|not shown) \| \d+ s \|$/);
+  expect(code).toBe(rows.every((r) => r.includes('both halves shown')) ? 0 : 1);
+  expect(stdout).toMatch(/\*\*Verdict: (both halves shown|only the plain half shown|not shown)\*\* — /);
+  const out = join(top, 'seed-2');
   const runFile = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   expect(runFile.format).toBe('degradation-lab-run');
+  expect(runFile.config.seed).toBe(2);
   expect(runFile.nets).toHaveLength(4);
   for (const n of runFile.nets) expect(runFile.series[n.id].train.it).toHaveLength(24);
   const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
   expect(csv[0]).toBe('net,label,iteration,loss,train_error,running_train_error,lr,test_error,test_loss');
   expect(csv.length - 1).toBe(4 * 25); // iterations 0..24 (0 holds the first test error)
-  expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('| plain-14 (×0.25) |');
+  expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('| plain-14 |');
   const charts = JSON.parse(readFileSync(join(out, 'charts.json'), 'utf8')) as { file: string; width: number; height: number }[];
   expect(charts.map((c) => c.file)).toEqual(['curves.png', 'summary.png', 'layer-std.png', 'grad-norm.png']);
   for (const c of charts) {

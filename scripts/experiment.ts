@@ -8,7 +8,10 @@
 //   Every config field is a flag: --depths 20,56 --families both --shortcuts A,B --warmup paper
 //   --lr 0.1 --batch-size 128 --iterations 2000 --train-size 10000 --test-size 1000 --split test
 //   --augment on --width 1 --eval-every 100 --seed 1 --backend auto
-//   --expect-degradation: exit 1 when the verdict is "not shown" (for scripted checks)
+//   --seeds 1,2,3: one run per seed (each in <out>/seed-N), and one summary.md with a row per seed
+//   --expect-degradation=both: exit 1 unless every seed shows both halves of Fig. 6;
+//   --expect-degradation=plain: exit 1 unless every seed shows at least the plain half
+// The verdict is src/core/verdict.ts, the same judge as the page's summary.
 // Ctrl-C stops the run cleanly and writes what was recorded.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,12 +19,13 @@ import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
 import type { ExperimentConfig } from '../src/core/config';
 import { DEFAULT_CONFIG, configFromQuery, configToQuery, validateConfig } from '../src/core/config';
-import { realDataDir } from '../src/core/data/realData';
-import { effectVisibleAt } from '../src/core/metrics';
+import { realDataDir } from '../src/node/realData';
 import type { Progress } from '../src/core/metrics';
 import { presetById } from '../src/core/presets';
 import type { RunFile } from '../src/core/runFile';
 import type { LabAutomation } from '../src/ui/automation';
+import type { Verdict } from '../src/core/verdict';
+import { OUTCOME_TEXT, VERDICT_RULES, judgeDegradation } from '../src/core/verdict';
 import { openLab } from './labBrowser';
 
 /** CLI flag → config field. */
@@ -51,7 +55,8 @@ const { values: args } = parseArgs({
     link: { type: 'string' },
     data: { type: 'string' },
     out: { type: 'string' },
-    'expect-degradation': { type: 'boolean', default: false },
+    'expect-degradation': { type: 'string' },
+    seeds: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((k) => [k, { type: 'string' as const }])),
   },
@@ -116,52 +121,70 @@ function metricsCsv(run: RunFile): string {
   return `${lines.join('\n')}\n`;
 }
 
-function summaryMd(run: RunFile, wallMs: number): { text: string; shown: boolean } {
-  const eff = effectVisibleAt(run.nets.map((n) => ({ depth: n.depth, residual: n.residual, series: run.series[n.id] })));
-  const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+
+function verdictOf(run: RunFile): Verdict {
+  return judgeDegradation({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series });
+}
+
+/** summary.md of one run: the verdict with its reason, then a row per net. */
+function summaryMd(run: RunFile, wallMs: number): string {
+  const verdict = verdictOf(run);
+  const finals = new Map(verdict.finals.map((f) => [f.id, f.error]));
   const rows = run.nets.map((n) => {
     const s = run.series[n.id];
-    return `| ${n.label} | ${n.params.toLocaleString('en')} | ${pct(s.train.runErr.at(-1))} | ${pct(s.test.err.at(-1))} | ${n.status}${n.divergedAt !== null ? ` at ${n.divergedAt}` : ''} |`;
+    return `| ${n.label} | ${n.params.toLocaleString('en')} | ${pct(finals.get(n.id))} | ${pct(s.test.err.at(-1))} | ${n.status}${n.divergedAt !== null ? ` at ${n.divergedAt}` : ''} |`;
   });
-  const plain = run.nets.filter((n) => !n.residual).sort((a, b) => a.depth - b.depth);
-  const res = run.nets.filter((n) => n.residual).sort((a, b) => a.depth - b.depth);
-  const last = (id: string) => run.series[id]?.train.runErr.at(-1);
-  const numbers =
-    plain.length >= 2 && res.length
-      ? `${plain.at(-1)!.label} ${pct(last(plain.at(-1)!.id))} vs ${plain[0].label} ${pct(last(plain[0].id))}; ${res.filter((r) => r.depth === plain.at(-1)!.depth).at(-1)?.label ?? res.at(-1)!.label} ${pct(last((res.filter((r) => r.depth === plain.at(-1)!.depth).at(-1) ?? res.at(-1)!).id))}`
-      : eff.reason;
-  const shown = eff.iteration !== null;
-  const verdict = shown
-    ? `**Verdict: degradation shown** — from iteration ${eff.iteration} on (running training error, final: ${numbers}).`
-    : `**Verdict: degradation not shown** — ${eff.reason} (final: ${numbers}).`;
-  const text = [
+  return [
     `# ${run.name}`,
     '',
-    verdict,
+    `**Verdict: ${OUTCOME_TEXT[verdict.outcome]}** — ${verdict.reason}.`,
     '',
     `- Engine: ${run.backend}`,
     `- Data: ${run.dataset}`,
     `- Iterations: ${run.progress.iteration} of ${run.progress.iterations}; wall time ${(wallMs / 1000).toFixed(0)} s; ${run.progress.imagesPerSec.toFixed(0)} images/s at the end`,
-    `- Effect visible (deepest plain ≥ 3 points above the shallowest plain, and the deepest residual ≥ 3 points below the deepest plain, for the rest of the run): ${shown ? `from iteration ${eff.iteration}` : 'no'}`,
+    `- Judged on the mean mini-batch training error over iterations ${verdict.window[0] + 1}–${verdict.window[1]} (the last ${100 * VERDICT_RULES.window}%)`,
     `- Config: \`${configToQuery(run.config)}\``,
     '',
-    '| net | parameters | final running training error | final test error | status |',
+    `| net | parameters | training error, last ${100 * VERDICT_RULES.window}% | final test error | status |`,
     '|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');
-  return { text, shown };
 }
 
-async function main() {
-  const config = buildConfig();
-  const out = resolve(args.out ?? fail('--out <dir> is required'));
-  const dataDir = args.data ? resolve(args.data) : realDataDir();
-  if (!dataDir) fail('no data: pass --data <folder of CIFAR-10 .bin files> (or set CIFAR10_DIR)');
+/** The summary of several seeds: one row per seed with every net's error, the verdict and the wall time. */
+function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): string {
+  const first = verdictOf(results[0].run);
+  const labels = first.finals.map((f) => f.label);
+  const lines = [
+    `# ${results[0].run.name}: seeds ${results.map((r) => r.seed).join(', ')}`,
+    '',
+    `Mean mini-batch training error over the last ${100 * VERDICT_RULES.window}% of iterations, and the verdict of each seed`,
+    `(src/core/verdict.ts: plain degrades — deepest plain ≥ ${100 * VERDICT_RULES.plainGap} points above the shallowest, no deeper plain net more than ${100 * VERDICT_RULES.plainSlack} point below a shallower one;`,
+    `residual does not — deepest ResNet at or below the shallowest, no deeper ResNet more than ${100 * VERDICT_RULES.residualSlack} points above a shallower one;`,
+    `and the deepest ResNet ≥ ${100 * VERDICT_RULES.fixGap} points below the deepest plain net).`,
+    '',
+    `| seed | ${labels.join(' | ')} | verdict | wall time |`,
+    `|---|${labels.map(() => '---|').join('')}---|---|`,
+  ];
+  for (const r of results) {
+    const v = verdictOf(r.run);
+    lines.push(`| ${r.seed} | ${v.finals.map((f) => pct(f.error)).join(' | ')} | ${OUTCOME_TEXT[v.outcome]} | ${(r.wallMs / 1000).toFixed(0)} s |`);
+  }
+  lines.push('', `- Engine: ${results[0].run.backend}`, `- Data: ${results[0].run.dataset}`, `- Config (seed aside): \`${configToQuery(results[0].run.config)}\``, '');
+  for (const r of results) lines.push(`- Seed ${r.seed}: ${verdictOf(r.run).reason}.`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+let interrupted = false;
+
+/** One run of one config in the page: writes run.json, metrics.csv, the charts and summary.md into `out`. */
+async function runOnce(config: ExperimentConfig, dataDir: string, out: string): Promise<{ run: RunFile; wallMs: number }> {
   mkdirSync(out, { recursive: true });
   const session = await openLab({ query: configToQuery(config), dataDir, log: (l) => console.error(l) });
   const { page } = session;
-  let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
     console.error('\nexperiment: stopping (Ctrl-C) — keeping what was recorded…');
@@ -211,15 +234,46 @@ async function main() {
       charts.push({ file: `${id}.png`, width: 2 * Number(m[1]), height: 2 * Number(m[2]) });
     }
     writeFileSync(join(out, 'charts.json'), `${JSON.stringify(charts, null, 2)}\n`);
-    const { text, shown } = summaryMd(run, wallMs);
+    const text = summaryMd(run, wallMs);
     writeFileSync(join(out, 'summary.md'), text);
     console.log(text);
     console.log(`Wrote run.json, metrics.csv, summary.md and ${charts.length} charts (PNG 2× and SVG) to ${out}`);
-    if (interrupted) process.exitCode = 130;
-    else if (args['expect-degradation'] && !shown) process.exitCode = 1;
+    return { run, wallMs };
   } finally {
     await session.close();
   }
+}
+
+async function main() {
+  const config = buildConfig();
+  const out = resolve(args.out ?? fail('--out <dir> is required'));
+  const dataDir = args.data ? resolve(args.data) : realDataDir();
+  if (!dataDir) fail('no data: pass --data <folder of CIFAR-10 .bin files> (or set CIFAR10_DIR)');
+  const expect = args['expect-degradation'];
+  if (expect !== undefined && expect !== 'both' && expect !== 'plain') fail(`--expect-degradation: "${expect}" is not "both" or "plain"`);
+  let seeds = [config.seed];
+  if (args.seeds !== undefined) {
+    const v = args.seeds.split(',').map((x) => validateConfig({ seed: x.trim() }, config));
+    const bad = v.flatMap((r) => r.issues.filter((i) => i.level === 'error'));
+    if (bad.length || v.length === 0) fail(`--seeds ${args.seeds}: ${bad.map((b) => b.message.replace(/^seed: /, '')).join('; ') || 'no seed given'}`);
+    seeds = v.map((r) => r.config.seed);
+  }
+  const results: { seed: number; run: RunFile; wallMs: number }[] = [];
+  for (const seed of seeds) {
+    const dir = seeds.length > 1 ? join(out, `seed-${seed}`) : out;
+    results.push({ seed, ...(await runOnce({ ...config, seed }, dataDir, dir)) });
+    if (interrupted) break;
+  }
+  if (seeds.length > 1) {
+    const text = seedsMd(results);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'summary.md'), text);
+    console.log(text);
+  }
+  const outcomes = results.map((r) => verdictOf(r.run).outcome);
+  if (interrupted) process.exitCode = 130;
+  else if (expect === 'both' && (outcomes.length < seeds.length || outcomes.some((o) => o !== 'both'))) process.exitCode = 1;
+  else if (expect === 'plain' && (outcomes.length < seeds.length || outcomes.some((o) => o === 'not-shown'))) process.exitCode = 1;
 }
 
 await main();

@@ -3,7 +3,7 @@
 //   npm run build && npx tsx scripts/screenshots.ts [--until 300]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { realDataDir } from '../src/core/data/realData';
+import { realDataDir } from '../src/node/realData';
 import type { Progress } from '../src/core/metrics';
 import type { LabAutomation } from '../src/ui/automation';
 import { ROOT, openLab } from './labBrowser';

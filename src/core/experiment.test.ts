@@ -3,14 +3,14 @@ import { DEFAULT_CONFIG } from './config';
 import type { ExperimentConfig } from './config';
 import { LabCpuEngine } from './cpu/engine';
 import { nodeKernels } from './cpu/testing/nodeKernels';
-import { channelStats, datasetFromFiles } from './data/cifar10';
+import { datasetFromFiles } from './data/cifar10';
 import { makeBin } from './data/testing/fixtures';
 import { Experiment } from './experiment';
 import type { ExperimentData } from './experiment';
 import type { Engine, EngineNet, ImageBatch } from './train';
 
 const ds = datasetFromFiles(new Map([['data_batch_1.bin', makeBin(64, 1)], ['test_batch.bin', makeBin(16, 2)]]), 'fixture', 'fixture');
-const data: ExperimentData = { train: ds.train, test: ds.test, stats: channelStats(ds.train) };
+const data: ExperimentData = { train: ds.train, test: ds.test };
 
 const tiny: ExperimentConfig = {
   ...DEFAULT_CONFIG,
@@ -92,7 +92,7 @@ describe('paired experiments', () => {
   it('starts the plain and residual nets of one depth from identical weights', async () => {
     const exp = await run(tiny, 0, await lab());
     const [plain, res] = [exp['nets'][0], exp['nets'][1]];
-    expect([plain.info.label, res.info.label]).toEqual(['plain-8 (×0.25)', 'ResNet-8 (×0.25)']);
+    expect([plain.info.label, res.info.label]).toEqual(['plain-8', 'ResNet-8']);
     const [a, b] = [await plain.trainer.net.getState(), await res.trainer.net.getState()];
     expect(Object.keys(a.params).length).toBeGreaterThan(10);
     for (const k of Object.keys(a.params)) expect(b.params[k]).toEqual(a.params[k]);
@@ -136,13 +136,13 @@ describe('paired experiments', () => {
   });
 
   it('marks a diverged net at its iteration and keeps training the others', async () => {
-    const engine = new RecordingEngine(await lab(), { label: 'plain-14 (×0.25)', fromStep: 3 });
+    const engine = new RecordingEngine(await lab(), { label: 'plain-14', fromStep: 3 });
     const exp = await run(tiny, 12, engine);
     const infos = exp.infos();
     expect(infos.find((i) => i.id === 'plain-14')).toMatchObject({ status: 'diverged', divergedAt: 2 });
     for (const i of infos.filter((x) => x.id !== 'plain-14')) expect(i.status).toBe('done');
-    expect(engine.seen.get('plain-14 (×0.25)')).toHaveLength(3);
-    expect(engine.seen.get('ResNet-14 (×0.25)')).toHaveLength(12);
+    expect(engine.seen.get('plain-14')).toHaveLength(3);
+    expect(engine.seen.get('ResNet-14')).toHaveLength(12);
     expect(exp.active).toBe(false);
     exp.dispose();
   });
@@ -166,8 +166,8 @@ describe('paired experiments', () => {
     const exp = await run({ ...tiny, families: 'plain', depths: [8] }, 3, engine);
     exp.addNet({ id: 'resnet-8-B', depth: 8, residual: true, shortcut: 'B' });
     for (let r = 0; r < 9; r++) await exp.round();
-    const plain = engine.seen.get('plain-8 (×0.25)')!;
-    const late = engine.seen.get('ResNet-8 (B, ×0.25)')!;
+    const plain = engine.seen.get('plain-8')!;
+    const late = engine.seen.get('ResNet-8 (B)')!;
     expect(plain).toHaveLength(12);
     expect(late).toHaveLength(9);
     expect(late).toEqual(plain.slice(0, 9));

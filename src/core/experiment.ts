@@ -4,20 +4,20 @@
 // their parameters coincide. The nets step round-robin, so all curves advance together.
 import type { ExperimentConfig, NetEntry } from './config';
 import { netsOf } from './config';
-import type { ChannelStats, LabeledImages } from './data/cifar10';
-import { BatchSequence, makeBatch } from './data/augment';
+import type { LabeledImages } from './data/cifar10';
+import type { InputStats } from './data/augment';
+import { BatchSequence, inputStats, makeBatch } from './data/augment';
 import type { NetInfo, NetSeries, Progress } from './metrics';
 import { emptySeries } from './metrics';
 import { cifarNet, initBnStats, initParams, paramCount } from './nets';
 import type { NetSpec } from './nets';
 import type { Engine, EngineMemory, ImageBatch, NetState } from './train';
-import { NetTrainer, zerosLike } from './train';
+import { NetTrainer, stepTogether, zerosLike } from './train';
 
 export interface ExperimentData {
+  /** The training subset: the only images the input normalisation is computed from. */
   train: LabeledImages;
   test: LabeledImages;
-  /** Normalisation statistics of the training images loaded. */
-  stats: ChannelStats;
 }
 
 /** Weights, optimiser state and error history of every net at some iteration. */
@@ -50,6 +50,8 @@ export class Experiment {
   private readonly nets: RunningNet[] = [];
   private delta = new Map<string, NetSeries>();
   private testBatch: ImageBatch | null = null;
+  /** The paper's per-pixel mean (and channel scale) of this experiment's training images. */
+  readonly inputStats: InputStats;
   private elapsedMs = 0;
   private imagesPerSec = 0;
   private roundMs = 0;
@@ -60,6 +62,7 @@ export class Experiment {
     readonly engine: Engine,
   ) {
     this.sequence = new BatchSequence(config.seed, data.train.count, Math.min(config.batchSize, data.train.count));
+    this.inputStats = inputStats(data.train);
   }
 
   /** Create the config's nets: fresh (paired initialisation) or from a checkpoint. */
@@ -136,7 +139,7 @@ export class Experiment {
   private getTestBatch(): ImageBatch {
     if (!this.testBatch) {
       const idx = Uint32Array.from({ length: this.data.test.count }, (_, i) => i);
-      this.testBatch = makeBatch(this.data.test, idx, this.data.stats, null);
+      this.testBatch = makeBatch(this.data.test, idx, this.inputStats, null);
     }
     return this.testBatch;
   }
@@ -170,11 +173,12 @@ export class Experiment {
     const byIteration = new Map<number, RunningNet[]>();
     for (const n of live) byIteration.set(n.trainer.iteration, [...(byIteration.get(n.trainer.iteration) ?? []), n]);
     for (const [it, group] of [...byIteration].sort((a, b) => a[0] - b[0])) {
-      const batch = makeBatch(this.data.train, this.sequence.indices(it), this.data.stats, this.config.augment ? { seed: this.config.seed, iteration: it } : null);
+      const batch = makeBatch(this.data.train, this.sequence.indices(it), this.inputStats, this.config.augment ? { seed: this.config.seed, iteration: it } : null);
       this.engine.setBatch(batch);
-      for (const n of group) {
-        const evalNow = this.isEval(it + 1);
-        const rec = await n.trainer.step(evalNow);
+      const evalNow = this.isEval(it + 1);
+      const records = await stepTogether(this.engine, group.map((n) => n.trainer), evalNow);
+      for (const [k, n] of group.entries()) {
+        const rec = records[k];
         if (!rec) {
           n.info.status = 'diverged';
           n.info.divergedAt = n.trainer.divergedAt;

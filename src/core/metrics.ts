@@ -90,34 +90,3 @@ export interface Progress {
   elapsedMs: number;
   etaMs: number | null;
 }
-
-/**
- * When the degradation effect is visible (the benchmark issue's definition): from some iteration
- * on, for the rest of the run, the deepest plain net's running training error exceeds the
- * shallowest plain net's by ≥ `margin`, and the deepest residual net's is below the deepest plain
- * net's by ≥ `margin`. Returns that first iteration, or null.
- */
-export function effectVisibleAt(
-  nets: { depth: number; residual: boolean; series: NetSeries }[],
-  margin = 0.03,
-): { iteration: number | null; reason: string } {
-  const plain = nets.filter((n) => !n.residual).sort((a, b) => a.depth - b.depth);
-  const residual = nets.filter((n) => n.residual).sort((a, b) => a.depth - b.depth);
-  if (plain.length < 2) return { iteration: null, reason: 'needs plain nets of two depths' };
-  if (residual.length < 1) return { iteration: null, reason: 'needs a residual net' };
-  const shallow = plain[0];
-  const deep = plain[plain.length - 1];
-  const deepRes = residual.filter((r) => r.depth === deep.depth).pop() ?? residual[residual.length - 1];
-  const its = deep.series.train.it;
-  let since: number | null = null;
-  for (let i = 0; i < its.length; i++) {
-    const it = its[i];
-    const d = deep.series.train.runErr[i];
-    const s = valueAt(shallow.series.train.it, shallow.series.train.runErr, it);
-    const r = valueAt(deepRes.series.train.it, deepRes.series.train.runErr, it);
-    const holds = s !== null && r !== null && d - s >= margin && d - r >= margin;
-    if (holds && since === null) since = it;
-    if (!holds) since = null;
-  }
-  return since === null ? { iteration: null, reason: 'the gaps are not ≥ 3 points at the end of the run' } : { iteration: since, reason: 'ok' };
-}

@@ -60,7 +60,7 @@ describe('cifarNet (§4.2)', () => {
   it('labels nets the way the paper names them', () => {
     expect(cifarNet({ n: 9, residual: false, shortcut: 'A' }).label).toBe('plain-56');
     expect(cifarNet({ n: 18, residual: true, shortcut: 'A' }).label).toBe('ResNet-110');
-    expect(cifarNet({ n: 3, residual: true, shortcut: 'B', width: 0.5 }).label).toBe('ResNet-20 (B, ×0.5)');
+    expect(cifarNet({ n: 3, residual: true, shortcut: 'B', width: 0.5 }).label).toBe('ResNet-20 (B)');
   });
 });
 

@@ -6,6 +6,6 @@ import { join, resolve } from 'node:path';
 export function realDataDir(): string | null {
   const fromEnv = process.env.CIFAR10_DIR;
   if (fromEnv) return existsSync(join(fromEnv, 'test_batch.bin')) ? resolve(fromEnv) : null;
-  const shared = resolve(import.meta.dirname, '../../../../shared/cifar10');
+  const shared = resolve(import.meta.dirname, '../../../shared/cifar10');
   return existsSync(join(shared, 'test_batch.bin')) ? shared : null;
 }

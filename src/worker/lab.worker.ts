@@ -4,18 +4,18 @@
 import type { BackendReport } from '../core/backend';
 import { probeBackends } from '../core/backend';
 import type { ExperimentConfig } from '../core/config';
-import { validateConfig } from '../core/config';
+import { netsOf, validateConfig } from '../core/config';
 import type { CifarDataset } from '../core/data/cifar10';
 import { DataError, IMAGE_BYTES, selectSubsets } from '../core/data/cifar10';
 import { DATA_GUIDANCE } from '../core/data/guidance';
-import { Experiment } from '../core/experiment';
+import { Experiment, netSpecOf } from '../core/experiment';
 import { truncateSeries } from '../core/metrics';
 import { convSelfTest } from '../core/selftest';
 import type { RunRecord } from '../storage/runsDb';
 import { appendPoints, getRun, loadCheckpoint, loadSeries, replaceSeries, saveCheckpoint, saveRun } from '../storage/runsDb';
 import { NoServerData, loadDataset, loadDropped } from './dataLoader';
 import type { EngineHandle } from './engines';
-import { engineFor, nextBackend } from './engines';
+import { engineFor, nextBackend, planSchedule } from './engines';
 import type { BenchResult, BenchSpec, Command, DatasetSummary, WorkerEvent } from './protocol';
 import { cifarNet, initBnStats, initParams } from '../core/nets';
 import { Rng } from '../core/rng';
@@ -179,10 +179,10 @@ async function start(cmd: Extract<Command, { type: 'start' }>): Promise<void> {
   if (errors.length) throw new Error(`invalid experiment: ${errors.map((e) => e.message).join('; ')}`);
   const ds = requireData();
   post({ type: 'run', runId: cmd.runId, state: 'starting' });
-  const h = await switchEngine(config.backend);
+  const h = planSchedule(await switchEngine(config.backend), netsOf(config).map((e) => netSpecOf(e, config)));
   active?.exp.dispose();
   const subsets = selectSubsets(ds, config.trainSize, config.testSize, config.split);
-  const exp = new Experiment(config, { ...subsets, stats: ds.stats }, h.engine);
+  const exp = new Experiment(config, subsets, h.engine);
   exp.start();
   const record: RunRecord = {
     id: cmd.runId,
@@ -222,10 +222,10 @@ async function resume(cmd: Extract<Command, { type: 'resume' }>): Promise<void> 
   const ds = requireData();
   const config = { ...record.config, backend: cmd.backend ?? record.config.backend };
   post({ type: 'run', runId: record.id, state: 'starting' });
-  const h = await switchEngine(config.backend);
+  const h = planSchedule(await switchEngine(config.backend), Object.values(cp.nets).map((n) => netSpecOf(n.entry, config)));
   active?.exp.dispose();
   const subsets = selectSubsets(ds, config.trainSize, config.testSize, config.split);
-  const exp = new Experiment(config, { ...subsets, stats: ds.stats }, h.engine);
+  const exp = new Experiment(config, subsets, h.engine);
   exp.start(cp);
   exp.restoreElapsed(record.progress.elapsedMs);
   // points after the checkpoint would be recomputed identically: drop them, then train on
@@ -255,6 +255,7 @@ async function bench(spec: BenchSpec): Promise<BenchResult> {
     return { spec, ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
   const net = cifarNet({ n: spec.n, residual: spec.residual, shortcut: 'A', width: spec.width });
+  planSchedule(h, [net], 'ops');
   const params = initParams(net, 1);
   const rng = new Rng(1, 'bench-batch');
   const x = new Float32Array(spec.batch * 3072);

@@ -5,7 +5,7 @@
 // batches it would have seen without the interruption.
 import { Rng } from '../rng';
 import type { ImageBatch } from '../train';
-import type { ChannelStats, LabeledImages } from './cifar10';
+import type { LabeledImages } from './cifar10';
 import { IMAGE_BYTES, SIDE } from './cifar10';
 
 export const PAD = 4;
@@ -54,21 +54,56 @@ export function augmentDraws(seed: number, iteration: number, count: number): { 
 }
 
 /**
- * Make a normalised float batch (NHWC) from images at `indices`: (pixel − mean_c) / std_c, with
- * the padding of the random crop being black pixels (0 before normalisation, as in torchvision).
+ * The paper's input normalisation (§3.4, §4.2): "the per-pixel mean subtracted". The mean image
+ * (32×32×3) is taken over the experiment's own training images only, never the test or held-out
+ * ones. Every value is then divided by its channel's std over the same images: BN right after the
+ * first conv makes that scale irrelevant to training (it only keeps the inputs near unit size).
+ */
+export interface InputStats {
+  /** Mean of each pixel and channel over the training images, HWC (3,072 values, 0–255 scale). */
+  pixelMean: Float32Array;
+  /** Per-channel std (0–255 scale). */
+  std: [number, number, number];
+}
+
+export function inputStats(set: LabeledImages): InputStats {
+  const sum = new Float64Array(IMAGE_BYTES);
+  const sq = [0, 0, 0];
+  const chan = [0, 0, 0];
+  const { images, count } = set;
+  for (let i = 0; i < count; i++) {
+    const o = i * IMAGE_BYTES;
+    for (let p = 0; p < IMAGE_BYTES; p++) {
+      const v = images[o + p];
+      sum[p] += v;
+      sq[p % 3] += v * v;
+      chan[p % 3] += v;
+    }
+  }
+  const n = Math.max(1, count);
+  const pixels = n * SIDE * SIDE;
+  const pixelMean = Float32Array.from(sum, (s) => s / n);
+  const std = sq.map((q, c) => Math.sqrt(Math.max(0, q / pixels - (chan[c] / pixels) ** 2)) || 1) as [number, number, number];
+  return { pixelMean, std };
+}
+
+/**
+ * Make a normalised float batch (NHWC) from images at `indices`: each image is normalised
+ * ((pixel − mean image) / std_c), then padded with zeros and cropped, as fb.resnet.torch does, so
+ * the 4-pixel border of the random crop holds the mean.
  */
 export function makeBatch(
   set: LabeledImages,
   indices: ArrayLike<number>,
-  stats: ChannelStats,
+  stats: InputStats,
   augment: { seed: number; iteration: number } | null,
   out?: Float32Array,
 ): ImageBatch {
   const n = indices.length;
   const x = out && out.length >= n * IMAGE_BYTES ? out : new Float32Array(n * IMAGE_BYTES);
   const labels = new Uint8Array(n);
-  const scale = stats.std.map((s) => 1 / (s || 1));
-  const pad = stats.mean.map((m, c) => -m * scale[c]);
+  const scale = stats.std.map((s) => 1 / s);
+  const mean = stats.pixelMean;
   const draws = augment ? augmentDraws(augment.seed, augment.iteration, n) : null;
   for (let i = 0; i < n; i++) {
     const src = indices[i] * IMAGE_BYTES;
@@ -82,14 +117,15 @@ export function makeBatch(
       for (let xx = 0; xx < SIDE; xx++, o += 3) {
         const sx = (flip ? SIDE - 1 - xx : xx) + ox;
         if (sy < 0 || sy >= SIDE || sx < 0 || sx >= SIDE) {
-          x[o] = pad[0];
-          x[o + 1] = pad[1];
-          x[o + 2] = pad[2];
+          x[o] = 0;
+          x[o + 1] = 0;
+          x[o + 2] = 0;
         } else {
-          const p = src + (sy * SIDE + sx) * 3;
-          x[o] = (set.images[p] - stats.mean[0]) * scale[0];
-          x[o + 1] = (set.images[p + 1] - stats.mean[1]) * scale[1];
-          x[o + 2] = (set.images[p + 2] - stats.mean[2]) * scale[2];
+          const q = (sy * SIDE + sx) * 3;
+          const p = src + q;
+          x[o] = (set.images[p] - mean[q]) * scale[0];
+          x[o + 1] = (set.images[p + 1] - mean[q + 1]) * scale[1];
+          x[o + 2] = (set.images[p + 2] - mean[q + 2]) * scale[2];
         }
       }
     }

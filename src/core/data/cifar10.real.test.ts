@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { channelStats, classCounts, datasetFromFiles, parseCifarBinary } from './cifar10';
-import { realDataDir } from './realData';
+import { realDataDir } from '../../node/realData';
 
 const dir = realDataDir();
 
