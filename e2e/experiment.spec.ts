@@ -36,6 +36,8 @@ test('pause, reload: the curves are restored; resume continues from the checkpoi
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
   const pausedAt = await iteration(page);
+  // the charts redraw a moment after the status line (a deferred render): wait until they draw the paused iteration
+  await expect(page.getByTestId('charts')).toHaveAttribute('data-iteration', String(pausedAt));
   const pointsBefore = Number(await page.locator('[data-chart="curves"] .chart-panel').first().getAttribute('data-points'));
   expect(pointsBefore).toBeGreaterThan(0);
 
@@ -60,7 +62,7 @@ test('a page reload mid-run keeps every point and offers to resume from the chec
   await page.reload();
   await expect(page.getByTestId('interrupted')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused');
-  expect(Number(await page.locator('[data-chart="curves"] .chart-panel').first().getAttribute('data-points'))).toBeGreaterThan(0);
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
 });
 
 test('export a run as JSON and import it back', async ({ page }) => {
@@ -113,7 +115,7 @@ test('a lost device stops the run cleanly, keeps every point, and offers to resu
   await expect(banner).toContainText('Every recorded point is kept');
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'failed');
   const failedAt = await iteration(page);
-  expect(Number(await page.locator('[data-chart="curves"] .chart-panel').nth(1).getAttribute('data-points'))).toBeGreaterThan(0);
+  await expect(page.locator('[data-chart="curves"] .chart-panel').nth(1)).toHaveAttribute('data-points', /^[1-9]\d*$/);
   await banner.getByRole('button', { name: 'Resume on cpu' }).click();
   await expect(page.getByTestId('engine')).toContainText('tfjs cpu', { timeout: 30_000 });
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(failedAt);

@@ -23,6 +23,18 @@ function parseCsv(text: string): string[][] {
     .map((line) => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.slice(0, -1).map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')));
 }
 
+test('a first visit opens on the Classroom demo, and a reload keeps it selected', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByLabel('Preset')).toHaveValue('classroom');
+  await expect(page).toHaveURL(/depths=8%2C20%2C56/);
+  await expect(page.getByText('Both halves of Fig. 6')).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Preset')).toHaveValue('classroom');
+  // a link with another config is "Custom"
+  await page.goto('/?depths=20,56&width=1');
+  await expect(page.getByLabel('Preset')).toHaveValue('');
+});
+
 test('a preset starts and both panels gain series with the expected legend entries', async ({ page }) => {
   await page.goto('/');
   await loadFixtureData(page);
@@ -63,7 +75,7 @@ test('a bad URL parameter gets a clear message naming it, and the rest of the li
   await page.goto('/?depths=20,21&batch=64&warmup=sometimes');
   const issues = page.getByTestId('url-issues');
   await expect(issues).toContainText('depths: "21" is not a CIFAR net depth');
-  await expect(issues).toContainText('warmup: "sometimes" is not one of off, paper, constant, linear');
+  await expect(issues).toContainText('warmup: "sometimes" is not one of off, paper, paper-110, constant, linear');
   await expect(page.getByLabel('Batch size')).toHaveValue('64');
 });
 

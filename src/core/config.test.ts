@@ -43,7 +43,7 @@ describe('config codec', () => {
     ['depths', '20,21', /depths: "21" is not a CIFAR net depth/],
     ['families', 'deep', /families: "deep" is not one of both, plain, residual/],
     ['shortcuts', 'D', /shortcuts: "D" is not a shortcut option/],
-    ['warmup', 'slow', /warmup: "slow" is not one of off, paper, constant, linear/],
+    ['warmup', 'slow', /warmup: "slow" is not one of off, paper, paper-110, constant, linear/],
     ['lr', 'fast', /lr: "fast" is not a number/],
     ['batchSize', 'big', /batchSize: "big" is not a number/],
     ['iterations', 'x', /iterations: "x" is not a number/],

@@ -183,6 +183,9 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
 
 export const CONFIG_KEYS = Object.keys(FIELDS) as (keyof ExperimentConfig)[];
 
+/** The URL parameter of every field. */
+export const CONFIG_URL_KEYS: readonly string[] = CONFIG_KEYS.map((k) => FIELDS[k].url);
+
 export interface ValidatedConfig {
   config: ExperimentConfig;
   issues: ConfigIssue[];

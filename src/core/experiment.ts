@@ -12,6 +12,7 @@ import { emptySeries } from './metrics';
 import { cifarNet, initBnStats, initParams, paramCount } from './nets';
 import type { NetSpec } from './nets';
 import type { Engine, EngineMemory, ImageBatch, NetState } from './train';
+import { warmupForDepth } from './schedule';
 import { NetTrainer, stepTogether, zerosLike } from './train';
 
 export interface ExperimentData {
@@ -85,7 +86,7 @@ export class Experiment {
     const trainer = new NetTrainer(this.engine.createNet(spec, state), {
       lr: this.config.lr,
       iterations: this.config.iterations,
-      warmup: this.config.warmup,
+      warmup: warmupForDepth(this.config.warmup, entry.depth),
       iterationsPerEpoch: this.sequence.perEpoch,
     });
     if (saved) trainer.restoreErrors(saved.errors);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { learningRate, stepSchedule } from './schedule';
+import { learningRate, stepSchedule, warmupForDepth } from './schedule';
+import type { EngineNet, StepResult } from './train';
+import { NetTrainer } from './train';
 import type { ScheduleConfig } from './schedule';
 
 /** Compare learning rates to 12 significant digits (0.1 · 0.1 is 0.010000000000000002). */
@@ -44,5 +46,52 @@ describe('warmup modes', () => {
     expect(learningRate(49, cfg)).toBeCloseTo(0.05);
     expect(learningRate(99, cfg)).toBeCloseTo(0.1);
     expect(learningRate(100, cfg)).toBe(0.1);
+  });
+});
+
+describe('the paper’s warmup rule in training', () => {
+  /** A net whose mini-batch error is scripted: 95% for its first `slow` steps, then 40% (from step `start` on). */
+  const scripted = (slow: number, start = 0) => {
+    let step = start;
+    const seen: number[] = [];
+    const net = {
+      step: async (lr: number): Promise<StepResult> => {
+        seen.push(lr);
+        return { loss: 1, errors: (step++ < slow ? 0.95 : 0.4) * 10, size: 10 };
+      },
+    } as unknown as EngineNet;
+    return { net, seen };
+  };
+
+  it('warms up at lr/10 until the running error (50 batches) is below 80%, then trains at the base rate', async () => {
+    const { net, seen } = scripted(30);
+    const trainer = new NetTrainer(net, { ...paper, iterations: 1000, warmup: 'paper' });
+    for (let i = 0; i < 120; i++) await trainer.step();
+    // running error after k ≥ 30 steps: (30·0.95 + (k−30)·0.4)/k < 0.8 first at k = 42 (iteration 41)
+    expect(trainer.warmupEnd).toBe(41);
+    expect(round(seen.slice(0, 42))).toEqual(new Array(42).fill(0.01));
+    expect(seen.slice(42).every((lr) => lr === 0.1)).toBe(true);
+  });
+
+  it('resumes with the same warmup state from the recorded errors', async () => {
+    const { net, seen } = scripted(30);
+    const whole = new NetTrainer(net, { ...paper, iterations: 1000, warmup: 'paper' });
+    for (let i = 0; i < 60; i++) await whole.step();
+    const first = scripted(30);
+    const before = new NetTrainer(first.net, { ...paper, iterations: 1000, warmup: 'paper' });
+    for (let i = 0; i < 40; i++) await before.step(); // still warming up at the checkpoint
+    const after = scripted(30, 40);
+    const resumed = new NetTrainer(after.net, { ...paper, iterations: 1000, warmup: 'paper' });
+    resumed.restoreErrors(before.errorHistory());
+    expect(resumed.warmupEnd).toBeNull();
+    for (let i = 40; i < 60; i++) await resumed.step();
+    expect(after.seen).toEqual(seen.slice(40, 60));
+    expect(resumed.warmupEnd).toBe(whole.warmupEnd);
+  });
+
+  it('"paper-110" warms up nets of 110 layers or more only, as the paper did', () => {
+    expect(warmupForDepth('paper-110', 56)).toBe('off');
+    expect(warmupForDepth('paper-110', 110)).toBe('paper');
+    for (const m of ['off', 'paper', 'constant', 'linear'] as const) expect(warmupForDepth(m, 20)).toBe(m);
   });
 });

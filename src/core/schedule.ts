@@ -6,9 +6,22 @@
 // Warmup (ResNet-110): "we use 0.01 to warm up the training until the training error is below 80%
 // (about 400 iterations), and then go back to 0.1".
 
-export type WarmupMode = 'off' | 'paper' | 'constant' | 'linear';
+export type WarmupMode = 'off' | 'paper' | 'paper-110' | 'constant' | 'linear';
 
-export const WARMUP_MODES: readonly WarmupMode[] = ['off', 'paper', 'constant', 'linear'];
+/**
+ * 'paper': the paper's rule for every net; 'paper-110': only for nets of 110 layers or more, as the
+ * paper did (§4.2: "0.1 is slightly too large to start converging" for ResNet-110).
+ */
+export const WARMUP_MODES: readonly WarmupMode[] = ['off', 'paper', 'paper-110', 'constant', 'linear'];
+
+/** Depth from which 'paper-110' warms up. */
+export const PAPER_WARMUP_DEPTH = 110;
+
+/** The warmup a net of this depth trains with under an experiment's mode. */
+export function warmupForDepth(mode: WarmupMode, depth: number): WarmupMode {
+  if (mode !== 'paper-110') return mode;
+  return depth >= PAPER_WARMUP_DEPTH ? 'paper' : 'off';
+}
 
 export interface ScheduleConfig {
   /** Base learning rate (0.1 in the paper). */
@@ -46,6 +59,7 @@ export function learningRate(iteration: number, cfg: ScheduleConfig, paperWarmup
     case 'off':
       return base;
     case 'paper':
+    case 'paper-110': // a net that warms up (see warmupForDepth)
       return paperWarmupEnd === null || iteration <= paperWarmupEnd ? cfg.lr * WARMUP_FRACTION : base;
     case 'constant':
       return iteration < epoch ? cfg.lr * WARMUP_FRACTION : base;

@@ -1,9 +1,17 @@
 // The paper's CIFAR-10 numbers (Table 6), and short explanations for the classroom.
 import { useTranslation } from 'react-i18next';
 import { TABLE6 } from '../core/paper';
+import { useLab } from './store';
 
+/** Table 6, each paper figure beside this run's own for the same net (ResNet, option A as in Table 6). */
 export function ReferencePanel() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const run = useLab((s) => s.run);
+  const live = (depth: number) => {
+    const net = run?.nets.find((n) => n.residual && n.shortcut === 'A' && n.depth === depth);
+    const s = net ? run?.series[net.id] : undefined;
+    return net ? { params: net.params, testError: s?.test.err.at(-1), at: s?.test.it.at(-1) } : null;
+  };
   return (
     <section className="panel" aria-labelledby="ref-title">
       <h2 id="ref-title">{t('reference.heading')}</h2>
@@ -13,6 +21,8 @@ export function ReferencePanel() {
             <th scope="col">{t('reference.net')}</th>
             <th scope="col">{t('reference.params')}</th>
             <th scope="col">{t('reference.error')}</th>
+            {run && <th scope="col">{t('reference.params')} · {t('reference.thisRun')}</th>}
+            {run && <th scope="col">{t('reference.error')} · {t('reference.thisRun')}</th>}
           </tr>
         </thead>
         <tbody>
@@ -21,12 +31,30 @@ export function ReferencePanel() {
               <th scope="row">{r.net}</th>
               <td className="num">{r.paramsM}M</td>
               <td className="num">{r.testError.toFixed(2)}%</td>
+              {run && <LiveCells row={live(r.depth)} locale={i18n.language} />}
             </tr>
           ))}
         </tbody>
       </table>
       <p className="hint">{t('reference.note')}</p>
     </section>
+  );
+}
+
+function LiveCells({ row, locale }: { row: { params: number; testError?: number; at?: number } | null; locale: string }) {
+  const { t } = useTranslation();
+  if (!row) {
+    return (
+      <td className="num" colSpan={2}>
+        {t('reference.notInRun')}
+      </td>
+    );
+  }
+  return (
+    <>
+      <td className="num">{(row.params / 1e6).toLocaleString(locale, { maximumFractionDigits: 3 })}M</td>
+      <td className="num">{row.testError === undefined ? '–' : `${(100 * row.testError).toFixed(1)}% @ ${row.at?.toLocaleString(locale)}`}</td>
+    </>
   );
 }
 

@@ -53,6 +53,7 @@ const en = {
     warmupMode: {
       off: 'off',
       paper: 'paper: lr/10 until train error < 80%',
+      'paper-110': 'the paper’s, on 110 layers only (as in §4.2)',
       constant: 'constant: lr/10 for one epoch',
       linear: 'linear: ramp up over one epoch',
     },
@@ -148,7 +149,9 @@ const en = {
     net: 'Net',
     params: 'Params',
     error: 'Test error',
-    note: 'Full recipe: 64k iterations, batch 128, all 50k images with augmentation. Live runs here are shorter.',
+    note: 'The paper: 64k iterations, batch 128, all 50k images with augmentation, width ×1. This run’s columns show its latest test error on its own test subset; the settings under each chart say how the two runs differ.',
+    thisRun: 'this run',
+    notInRun: 'not in this run',
   },
   explain: {
     residualTitle: 'Residual learning',
@@ -203,9 +206,23 @@ const en = {
     lr: 'lr {{lr}} (paper: {{paper}})',
     warmup: {
       paper: 'warmup: lr ÷10 until the training error is below 80% (the paper did this for ResNet-110)',
+      'paper-110': 'warmup on 110 layers only: lr ÷10 until the training error is below 80% (as the paper did)',
       constant: 'warmup: lr ÷10 for the first epoch (not in the paper)',
       linear: 'warmup: lr rising linearly over the first epoch (not in the paper)',
     },
+  },
+  presets: {
+    classroom: {
+      name: 'Classroom demo',
+      blurb:
+        'Both halves of Fig. 6: 8, 20 and 56 layers, plain and residual, narrow (×0.25), on 2,000 training images for 1,000 iterations with the paper’s warmup. Deeper plain nets end with higher training error; deeper ResNets with lower. Measured: {{time}} on a 2-core laptop-class CPU.',
+    },
+    fig6: {
+      name: 'Paper Fig. 6',
+      blurb: '20/32/44/56/110 layers, plain and residual, the full recipe: 64k iterations, batch 128, all the data with augmentation; the 110-layer nets warm up as the paper’s ResNet-110 did. Days on a CPU: use a GPU.',
+    },
+    shortcuts: { name: 'Shortcuts A/B/C', blurb: 'One depth, the three shortcut options side by side, with the plain net for reference.' },
+    warmup110: { name: 'Warmup on ResNet-110', blurb: 'ResNet-110 with the paper’s warmup: lr 0.01 until training error is below 80%, then 0.1.' },
   },
   errors: {
     worker: 'Worker error',
@@ -265,6 +282,7 @@ const zh: Dict = {
     warmupMode: {
       off: '关闭',
       paper: '论文：lr/10 直到训练误差 < 80%',
+      'paper-110': '论文的，仅用于 110 层（同 §4.2）',
       constant: '常数：一个 epoch 内 lr/10',
       linear: '线性：一个 epoch 内逐步升高',
     },
@@ -360,7 +378,9 @@ const zh: Dict = {
     net: '网络',
     params: '参数量',
     error: '测试误差',
-    note: '完整训练方案：64k 次迭代，批大小 128，全部 50k 张图像并使用数据增强。这里的实时运行更短。',
+    note: '论文：64k 次迭代，批大小 128，全部 50k 张图像并使用数据增强，宽度 ×1。“本次运行”列显示其在自身测试子集上的最新测试误差；各图表下方的设置说明两次运行的差别。',
+    thisRun: '本次运行',
+    notInRun: '本次运行中没有',
   },
   explain: {
     residualTitle: '残差学习',
@@ -415,9 +435,22 @@ const zh: Dict = {
     lr: '学习率 {{lr}}（论文：{{paper}}）',
     warmup: {
       paper: '预热：训练误差低于 80% 之前学习率 ÷10（论文对 ResNet-110 这样做）',
+      'paper-110': '仅 110 层预热：训练误差低于 80% 之前学习率 ÷10（与论文相同）',
       constant: '预热：第一个 epoch 学习率 ÷10（论文中没有）',
       linear: '预热：第一个 epoch 学习率线性上升（论文中没有）',
     },
+  },
+  presets: {
+    classroom: {
+      name: '课堂演示',
+      blurb: '图 6 的两半：8、20、56 层的普通网络与残差网络，窄网络（×0.25），2,000 张训练图像，1,000 次迭代，使用论文的预热。较深的普通网络训练误差更高；较深的 ResNet 更低。实测：在双核笔记本级 CPU 上 {{time}}。',
+    },
+    fig6: {
+      name: '论文图 6',
+      blurb: '20/32/44/56/110 层的普通网络与残差网络，完整训练方案：64k 次迭代，批大小 128，全部数据并使用数据增强；110 层网络与论文的 ResNet-110 一样预热。在 CPU 上需要数天：请使用 GPU。',
+    },
+    shortcuts: { name: '捷径 A/B/C', blurb: '同一深度下三种捷径方式并列，并以普通网络作对照。' },
+    warmup110: { name: 'ResNet-110 预热', blurb: 'ResNet-110 使用论文的预热：训练误差低于 80% 之前学习率为 0.01，之后为 0.1。' },
   },
   errors: {
     worker: '后台线程错误',

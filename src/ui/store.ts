@@ -3,10 +3,10 @@
 import { create } from 'zustand';
 import type { BackendReport } from '../core/backend';
 import type { ConfigIssue, ExperimentConfig } from '../core/config';
-import { DEFAULT_CONFIG, configFromQuery, configToQuery } from '../core/config';
+import { CONFIG_URL_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery } from '../core/config';
 import type { NetInfo, NetSeries, Progress } from '../core/metrics';
 import { appendSeries, emptySeries } from '../core/metrics';
-import { presetById } from '../core/presets';
+import { CLASSROOM, PRESETS, presetById } from '../core/presets';
 import type { RunFile } from '../core/runFile';
 import type { ConvSelfTest } from '../core/selftest';
 import type { RunRecord } from '../storage/runsDb';
@@ -61,15 +61,21 @@ export interface LabState {
   memory: { tensors: number; bytes: number } | null;
 }
 
-/** Read the initial config from the page URL (?preset=… or the config keys). */
+/**
+ * Read the initial config from the page URL (?preset=… or the config keys). A first visit, with
+ * neither, gets the Classroom demo; a link whose config is exactly a preset's shows that preset.
+ */
 export function initialFromUrl(search: string): Pick<LabState, 'config' | 'presetId' | 'urlIssues' | 'classroom'> {
   const params = new URLSearchParams(search);
   const preset = params.get('preset');
   const base = preset ? presetById(preset)?.config : undefined;
   const issues: ConfigIssue[] = [];
   if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (classroom, fig6, shortcuts, warmup110)` });
-  const { config, issues: more } = configFromQuery(search, base ?? DEFAULT_CONFIG);
-  return { config, presetId: base ? preset : null, urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
+  const hasConfig = [...params.keys()].some((k) => CONFIG_URL_KEYS.includes(k));
+  const { config, issues: more } = configFromQuery(search, base ?? (hasConfig ? DEFAULT_CONFIG : CLASSROOM));
+  const query = configToQuery(config);
+  const presetId = PRESETS.find((p) => configToQuery(p.config) === query)?.id ?? null;
+  return { config, presetId, urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
 }
 
 export const useLab = create<LabState>(() => ({

@@ -72,7 +72,7 @@ function NumberField({ id, label, value, field, min, step, disabled }: { id: str
 }
 
 export function ExperimentForm() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const config = useLab((s) => s.config);
   const presetId = useLab((s) => s.presetId);
   const runState = useLab((s) => s.run?.state);
@@ -111,11 +111,11 @@ export function ExperimentForm() {
           <option value="">{t('controls.presetCustom')}</option>
           {PRESETS.map((p) => (
             <option key={p.id} value={p.id}>
-              {i18n.language === 'zh' ? p.nameZh : p.name}
+              {t(`presets.${p.id}.name`)}
             </option>
           ))}
         </select>
-        {presetId && <p className="hint">{PRESETS.find((p) => p.id === presetId)?.blurb}</p>}
+        {presetId && <p className="hint">{t(`presets.${presetId}.blurb`)}</p>}
       </div>
       <fieldset disabled={locked}>
         <legend>{t('controls.depths')}</legend>
