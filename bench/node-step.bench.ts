@@ -3,14 +3,13 @@
 //   npx vitest bench --run bench/node-step.bench.ts
 import { bench, describe } from 'vitest';
 import * as tf from '../src/core/tf';
-import { cifarNet, initBnStats, initParams } from '../src/core/nets';
+import { cifarNet } from '../src/core/nets';
 import { Rng } from '../src/core/rng';
 import { TfjsEngine } from '../src/core/tfjs/engine';
-import { zerosLike } from '../src/core/train';
+import { initialState } from '../src/core/train';
 
 const batch = 8;
 const spec = cifarNet({ n: 3, residual: true, shortcut: 'A' });
-const params = initParams(spec, 1);
 const rng = new Rng(1, 'node-step');
 const x = Float32Array.from({ length: batch * 3072 }, () => rng.normal());
 const labels = Uint8Array.from({ length: batch }, () => rng.int(10));
@@ -31,7 +30,7 @@ describe(`${spec.label}, batch ${batch}, tfjs cpu backend in Node ${process.vers
         await tf.setBackend('cpu');
         engine = new TfjsEngine('cpu');
         engine.setBatch({ x, labels, size: batch, imageSize: 32 });
-        net = engine.createNet(spec, { params, momentum: zerosLike(params), bnStats: initBnStats(spec) });
+        net = engine.createNet(spec, initialState(spec, 1));
       },
       teardown: () => engine.dispose(),
     },

@@ -4,9 +4,9 @@
 import { parseArgs } from 'node:util';
 import { LabCpuEngine } from '../src/core/cpu/engine';
 import { nodeKernels, spawnNodeHelper } from '../src/core/cpu/testing/nodeKernels';
-import { cifarNet, initBnStats, initParams } from '../src/core/nets';
+import { cifarNet } from '../src/core/nets';
 import { Rng } from '../src/core/rng';
-import { zerosLike } from '../src/core/train';
+import { initialState } from '../src/core/train';
 import { buildWasm } from '../scripts/build-wasm';
 
 const { values: a } = parseArgs({ options: { net: { type: 'string', default: 'resnet-20' }, batch: { type: 'string', default: '128' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '3' }, width: { type: 'string', default: '1' } } });
@@ -17,8 +17,7 @@ const threads = Number(a.threads);
 const batch = Number(a.batch);
 const engine = await LabCpuEngine.create({ ...nodeKernels(threads > 1), threads, spawnHelper: spawnNodeHelper });
 const spec = cifarNet({ n: (Number(m[2]) - 2) / 6, residual: m[1] === 'resnet', shortcut: 'A', width: Number(a.width) });
-const params = initParams(spec, 1);
-const net = engine.createNet(spec, { params, momentum: zerosLike(params), bnStats: initBnStats(spec) });
+const net = engine.createNet(spec, initialState(spec, 1));
 const rng = new Rng(1, 'profile');
 const x = Float32Array.from({ length: batch * 3072 }, () => rng.normal());
 engine.setBatch({ x, labels: Uint8Array.from({ length: batch }, () => rng.int(10)), size: batch, imageSize: 32 });

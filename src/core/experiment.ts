@@ -9,11 +9,11 @@ import type { InputStats } from './data/augment';
 import { BatchSequence, inputStats, makeBatch } from './data/augment';
 import type { NetInfo, NetSeries, Progress } from './metrics';
 import { emptySeries } from './metrics';
-import { cifarNet, initBnStats, initParams, paramCount } from './nets';
+import { cifarNet, paramCount } from './nets';
 import type { NetSpec } from './nets';
 import type { Engine, EngineMemory, ImageBatch, NetState } from './train';
 import { warmupForDepth } from './schedule';
-import { NetTrainer, stepTogether, zerosLike } from './train';
+import { NetTrainer, initialState, stepTogether } from './train';
 
 export interface ExperimentData {
   /** The training subset: the only images the input normalisation is computed from. */
@@ -78,11 +78,7 @@ export class Experiment {
   addNet(entry: NetEntry, saved?: Checkpoint['nets'][string]): void {
     if (this.nets.some((n) => n.entry.id === entry.id)) throw new Error(`${entry.id} is already in this experiment`);
     const spec = netSpecOf(entry, this.config);
-    let state = saved?.state;
-    if (!state) {
-      const params = initParams(spec, this.config.seed);
-      state = { params, momentum: zerosLike(params), bnStats: initBnStats(spec) };
-    }
+    const state = saved?.state ?? initialState(spec, this.config.seed);
     const trainer = new NetTrainer(this.engine.createNet(spec, state), {
       lr: this.config.lr,
       iterations: this.config.iterations,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { blocksFor, cifarNet, initParams, paramCount, sizeOf } from './nets';
 import type { Shortcut } from './nets';
 
-// The parameter counts of the table: conv and FC weights, FC bias, BN γ and β.
+// The parameter counts of the table in src/core/nets.ts's header (the paper's 0.27M … 1.7M): conv and FC weights, FC bias, BN γ and β.
 const TABLE: [number, number, number, number][] = [
   [20, 269_722, 272_474, 283_962],
   [32, 464_154, 466_906, 489_594],

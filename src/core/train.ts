@@ -9,6 +9,7 @@
 //   BN running mean/var ← (1 − BN_MOMENTUM) · running + BN_MOMENTUM · batch (unbiased variance)
 // A loss that is NaN or infinite is reported as a divergence of that net; it is not thrown.
 import type { NetSpec, Tensors } from './nets';
+import { initBnStats, initParams } from './nets';
 import type { ScheduleConfig } from './schedule';
 import { PAPER_WARMUP_ERROR, PAPER_WARMUP_MIN_SAMPLES, learningRate } from './schedule';
 
@@ -105,6 +106,12 @@ export interface Engine {
 /** The layers whose weight-gradient norm is tracked: the 3×3 layers in order, then the FC layer. */
 export function gradNormLayers(spec: NetSpec): string[] {
   return [...spec.layers3x3.map((c) => c.name), 'fc.weight'];
+}
+
+/** A net's state before its first step: He-initialised weights (seeded, paired by name), no momentum, fresh BN averages. */
+export function initialState(spec: NetSpec, seed: number): NetState {
+  const params = initParams(spec, seed);
+  return { params, momentum: zerosLike(params), bnStats: initBnStats(spec) };
 }
 
 /** Zero momentum buffers shaped like the parameters. */

@@ -9,7 +9,7 @@ import { deleteRun, getRun, listRuns, loadSeries, renameRun, replaceSeries, save
 import { download } from './charts/exportChart';
 import { LabClient } from './labClient';
 import type { RunView } from './store';
-import { mergeSeries, runViewFromFile, syncUrl, useLab } from './store';
+import { mergeSeries, runViewFromFile, showConfig, syncUrl, useLab } from './store';
 import type { BenchResult, BenchSpec, StartOptions, WorkerEvent } from '../worker/protocol';
 
 const client = new LabClient();
@@ -242,6 +242,7 @@ export async function openRun(id: string): Promise<void> {
     },
     scrubIteration: null,
   });
+  showConfig(rec.config);
 }
 
 export async function compareRun(id: string | null): Promise<void> {
@@ -316,7 +317,10 @@ export async function importRun(file: File): Promise<boolean> {
   });
   await replaceSeries(id, run.series);
   await refreshRuns();
-  if (useLab.getState().run?.state !== 'running') useLab.setState({ run: { ...runViewFromFile(id, { ...run, status }), state: status } });
+  if (useLab.getState().run?.state !== 'running') {
+    useLab.setState({ run: { ...runViewFromFile(id, { ...run, status }), state: status } });
+    showConfig(run.config);
+  }
   useLab.setState({ notice: `Imported “${run.name}”.` });
   return true;
 }

@@ -61,6 +61,18 @@ export interface LabState {
   memory: { tensors: number; bytes: number } | null;
 }
 
+/** The preset whose config this is exactly, or null ("Custom"). */
+export function presetIdOf(config: ExperimentConfig): string | null {
+  const query = configToQuery(config);
+  return PRESETS.find((p) => configToQuery(p.config) === query)?.id ?? null;
+}
+
+/** Show a config in the form and the URL (opening a saved run shows the settings that made it). */
+export function showConfig(config: ExperimentConfig): void {
+  useLab.setState({ config, presetId: presetIdOf(config) });
+  syncUrl(useLab.getState());
+}
+
 /**
  * Read the initial config from the page URL (?preset=… or the config keys). A first visit, with
  * neither, gets the Classroom demo; a link whose config is exactly a preset's shows that preset.
@@ -73,9 +85,7 @@ export function initialFromUrl(search: string): Pick<LabState, 'config' | 'prese
   if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (classroom, fig6, shortcuts, warmup110)` });
   const hasConfig = [...params.keys()].some((k) => CONFIG_URL_KEYS.includes(k));
   const { config, issues: more } = configFromQuery(search, base ?? (hasConfig ? DEFAULT_CONFIG : CLASSROOM));
-  const query = configToQuery(config);
-  const presetId = PRESETS.find((p) => configToQuery(p.config) === query)?.id ?? null;
-  return { config, presetId, urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
+  return { config, presetId: presetIdOf(config), urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
 }
 
 export const useLab = create<LabState>(() => ({

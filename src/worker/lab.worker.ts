@@ -17,9 +17,9 @@ import { NoServerData, loadDataset, loadDropped } from './dataLoader';
 import type { EngineHandle } from './engines';
 import { engineFor, nextBackend, planSchedule } from './engines';
 import type { BenchResult, BenchSpec, Command, DatasetSummary, WorkerEvent } from './protocol';
-import { cifarNet, initBnStats, initParams } from '../core/nets';
+import { cifarNet } from '../core/nets';
 import { Rng } from '../core/rng';
-import { zerosLike } from '../core/train';
+import { initialState } from '../core/train';
 
 const post = (event: WorkerEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(event, transfer);
 
@@ -256,7 +256,6 @@ async function bench(spec: BenchSpec): Promise<BenchResult> {
   }
   const net = cifarNet({ n: spec.n, residual: spec.residual, shortcut: 'A', width: spec.width });
   planSchedule(h, [net], 'ops');
-  const params = initParams(net, 1);
   const rng = new Rng(1, 'bench-batch');
   const x = new Float32Array(spec.batch * 3072);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
@@ -265,7 +264,7 @@ async function bench(spec: BenchSpec): Promise<BenchResult> {
   let trained: ReturnType<typeof h.engine.createNet> | null = null;
   try {
     h.engine.setBatch({ x, labels, size: spec.batch, imageSize: 32 });
-    trained = h.engine.createNet(net, { params, momentum: zerosLike(params), bnStats: initBnStats(net) });
+    trained = h.engine.createNet(net, initialState(net, 1));
     const t0 = performance.now();
     await trained.step(0.01);
     const warmupMs = performance.now() - t0;
@@ -294,8 +293,7 @@ async function netCheck(): Promise<Extract<WorkerEvent, { type: 'netCheck' }>> {
   const tfjs = await engineFor(report?.active ?? 'cpu', report);
   const cpu = await engineFor('lab-cpu', report);
   const spec = cifarNet({ n: 1, residual: true, shortcut: 'B', width: 0.25, inputSize: 8 });
-  const params = initParams(spec, 3);
-  const state = { params, momentum: zerosLike(params), bnStats: initBnStats(spec) };
+  const state = initialState(spec, 3);
   const rng = new Rng(5, 'net-check');
   const batch = { x: Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => rng.normal()), labels: Uint8Array.from({ length: 4 }, () => rng.int(10)), size: 4, imageSize: 8 };
   const results = [];

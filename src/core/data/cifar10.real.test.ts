@@ -25,7 +25,11 @@ describe.runIf(dir)(`real CIFAR-10 in ${dir}`, () => {
   it('the folder loads as a dataset, test records first labels 3,8,8,0,6,6,1,6,3,1', () => {
     const files = new Map(readdirSync(dir!).filter((f) => /\.(bin|txt)$/.test(f)).map((f) => [f, new Uint8Array(readFileSync(join(dir!, f)))]));
     const ds = datasetFromFiles(files, 'origin', 'real');
-    expect(ds.train.count).toBe(10_000);
+    // one batch (../shared/cifar10) or all five (the official download): 10,000 images each, batch 1 first
+    const batches = [...files.keys()].filter((f) => /^data_batch_[1-5]\.bin$/.test(f)).length;
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(ds.train.count).toBe(10_000 * batches);
+    expect(Array.from(ds.train.labels.subarray(0, 10))).toEqual([6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
     expect(Array.from(ds.test.labels.subarray(0, 10))).toEqual([3, 8, 8, 0, 6, 6, 1, 6, 3, 1]);
     expect(ds.classNames).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
     expect(Array.from(ds.test.images.subarray(0, 3))).toEqual([158, 112, 49]);

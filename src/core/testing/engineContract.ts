@@ -1,20 +1,18 @@
 // The contract every engine meets, run by each engine's test file: gradients that agree with
 // finite differences, reproducible losses, BN modes, no leaks, divergence without exceptions.
 import { describe, expect, it } from 'vitest';
-import { cifarNet, initBnStats, initParams, sizeOf } from '../nets';
+import { cifarNet, sizeOf } from '../nets';
 import type { NetOptions, Shortcut, Tensors } from '../nets';
 import { Rng } from '../rng';
 import type { Engine, EngineNet, NetState } from '../train';
 import type { ScheduleConfig } from '../schedule';
-import { NetTrainer, zerosLike } from '../train';
+import { NetTrainer, initialState } from '../train';
 import { randomBatch } from './fixtures';
 
 export const TINY = { width: 0.25, inputSize: 8 } as const;
 
 export function freshState(options: NetOptions, seed = 1): NetState {
-  const spec = cifarNet(options);
-  const params = initParams(spec, seed);
-  return { params, momentum: zerosLike(params), bnStats: initBnStats(spec) };
+  return initialState(cifarNet(options), seed);
 }
 
 export function cloneTensors(t: Tensors): Tensors {

@@ -1,5 +1,5 @@
 // The lab CPU engine's kernels: WebAssembly SIMD (f32x4), compiled by AssemblyScript
-// (scripts/build-wasm.mjs). Every tensor is NHWC float32 in one shared linear memory; every
+// (scripts/build-wasm.ts). Every tensor is NHWC float32 in one shared linear memory; every
 // argument is a byte offset or a size. A kernel called with (tid, nth) does its share of the
 // work when nth threads run it at once (engine.ts runs each call on every thread, then a barrier).
 //
