@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { NetSeries } from './metrics';
+import { appendSeries, emptySeries, truncateSeries, valueAt } from './metrics';
+
+/** A series with a training point at every iteration 1..n and a test point and tap every `every`. */
+function series(n: number, every = 10): NetSeries {
+  const s = emptySeries();
+  for (let it = 1; it <= n; it++) {
+    s.train.it.push(it);
+    s.train.loss.push(it / 10);
+    s.train.err.push(1 / it);
+    s.train.runErr.push(2 / it);
+    s.train.lr.push(0.1);
+    if (it % every === 0) {
+      s.test.it.push(it);
+      s.test.err.push(1 / it);
+      s.test.loss.push(it);
+      s.taps.push({ it, layerStd: [it], gradNorms: [it] });
+    }
+  }
+  return s;
+}
+
+describe('series', () => {
+  it('truncateSeries keeps every column up to and including the iteration, and copies', () => {
+    const s = series(50);
+    const t = truncateSeries(s, 25);
+    expect(t.train.it).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    for (const k of ['loss', 'err', 'runErr', 'lr'] as const) expect(t.train[k]).toHaveLength(25);
+    expect(t.test.it).toEqual([10, 20]);
+    expect(t.test.err).toHaveLength(2);
+    expect(t.taps.map((x) => x.it)).toEqual([10, 20]);
+    t.train.it.push(999);
+    expect(s.train.it).toHaveLength(50); // the original is untouched
+    expect(truncateSeries(s, 1000).train.it).toHaveLength(50);
+    expect(truncateSeries(s, 0).train.it).toEqual([]);
+  });
+
+  it('appendSeries joins two stretches into the series they came from', () => {
+    const whole = series(40);
+    const a = truncateSeries(whole, 17);
+    const b = emptySeries();
+    for (const k of ['it', 'loss', 'err', 'runErr', 'lr'] as const) b.train[k] = whole.train[k].slice(17);
+    for (const k of ['it', 'err', 'loss'] as const) b.test[k] = whole.test[k].slice(1);
+    b.taps = whole.taps.slice(1);
+    expect(appendSeries(a, b)).toEqual(whole);
+  });
+
+  it('valueAt finds the value at the last iteration at or before the one asked for', () => {
+    const s = series(30);
+    expect(valueAt(s.test.it, s.test.err, 25)).toBe(1 / 20);
+    expect(valueAt(s.test.it, s.test.err, 30)).toBe(1 / 30);
+    expect(valueAt(s.test.it, s.test.err, 9)).toBeNull();
+  });
+});
