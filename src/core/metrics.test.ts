@@ -46,6 +46,15 @@ describe('series', () => {
     expect(appendSeries(a, b)).toEqual(whole);
   });
 
+  it('appendSeries takes a 250k-point stretch at once (a long run resumed or imported)', () => {
+    const big = series(250_000, 1000);
+    const into = series(10);
+    expect(() => appendSeries(into, big)).not.toThrow();
+    expect(into.train.it).toHaveLength(250_010);
+    expect(into.train.it.at(-1)).toBe(250_000);
+    expect(into.test.it).toHaveLength(251);
+  });
+
   it('valueAt finds the value at the last iteration at or before the one asked for', () => {
     const s = series(30);
     expect(valueAt(s.test.it, s.test.err, 25)).toBe(1 / 20);

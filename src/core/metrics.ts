@@ -47,11 +47,14 @@ export function emptySeries(): NetSeries {
   return { train: { it: [], loss: [], err: [], runErr: [], lr: [] }, test: { it: [], err: [], loss: [] }, taps: [] };
 }
 
-/** Append b's points to a (in place). */
+/** Append b's points to a (in place). A loop, not push(...b): spreading 125k+ values throws a RangeError. */
 export function appendSeries(a: NetSeries, b: NetSeries): NetSeries {
-  for (const k of ['it', 'loss', 'err', 'runErr', 'lr'] as const) a.train[k].push(...b.train[k]);
-  for (const k of ['it', 'err', 'loss'] as const) a.test[k].push(...b.test[k]);
-  a.taps.push(...b.taps);
+  const append = <T>(to: T[], from: readonly T[]) => {
+    for (let i = 0; i < from.length; i++) to.push(from[i]);
+  };
+  for (const k of ['it', 'loss', 'err', 'runErr', 'lr'] as const) append(a.train[k], b.train[k]);
+  for (const k of ['it', 'err', 'loss'] as const) append(a.test[k], b.test[k]);
+  append(a.taps, b.taps);
   return a;
 }
 
