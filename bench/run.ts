@@ -6,6 +6,8 @@
 //                    [--batch 32,128] [--reps 5] [--budget 60] [--width 1] [--json out.json]
 //                    [--vs-torch] [--torch-device cpu|cuda|auto] [--degradation] [--preset classroom]
 //                    [--stream-cost] [--main-thread]
+//                    [--experiment classroom [--iterations 50] [--vs-torch]]: a whole preset's nets, N iterations,
+//                    in the lab and (--vs-torch) the same nets and batches in PyTorch, wall times and their ratio
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,8 @@ import type { Page } from '@playwright/test';
 import { realDataDir } from '../src/node/realData';
 import type { NetInfo, NetSeries, Progress } from '../src/core/metrics';
 import { OUTCOME_TEXT, judgeDegradation } from '../src/core/verdict';
+import { netsOf } from '../src/core/config';
+import { presetById } from '../src/core/presets';
 import type { LabAutomation } from '../src/ui/automation';
 import type { BenchResult, BenchSpec } from '../src/worker/protocol';
 import { ROOT, openLab } from '../scripts/labBrowser';
@@ -35,6 +39,8 @@ const { values: args } = parseArgs({
     'stream-cost': { type: 'boolean', default: false },
     'data-load': { type: 'boolean', default: false },
     'main-thread': { type: 'boolean', default: false },
+    experiment: { type: 'string' },
+    iterations: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '20' },
     python: { type: 'string', default: '/usr/bin/python3' },
   },
@@ -173,6 +179,47 @@ async function degradation(page: Page, out: Record<string, unknown>) {
 }
 
 /**
+ * A whole preset, as users run it: all its nets, --iterations N, in the lab (the page's worker,
+ * the engine and schedule `auto` picks), timed by the run's own training clock; with --vs-torch,
+ * the same nets at the same batch size and width in PyTorch (bench/reference/torch_resnet.py, N
+ * timed steps each), summed. Prints both wall times and the lab's speed relative to PyTorch.
+ */
+async function experimentBench(page: Page, out: Record<string, unknown>) {
+  const preset = presetById(args.experiment!);
+  if (!preset) throw new Error(`--experiment: "${args.experiment}" is not a preset`);
+  const n = Number(args.iterations);
+  const config = { ...preset.config, iterations: n, evalEvery: n };
+  await waitForData(page);
+  await page.evaluate(([c]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.startWith(c as never, true), [config] as const);
+  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''), null, { timeout: 3_600_000, polling: 500 });
+  const file = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
+  if (!file || file.status !== 'done') throw new Error(`the lab run did not finish: ${file?.status}`);
+  const labS = file.progress.elapsedMs / 1000;
+  const nets = netsOf(config);
+  const images = nets.length * n * config.batchSize;
+  console.log(`Lab (${file.backend}): ${nets.length} nets × ${n} iterations × batch ${config.batchSize} in ${labS.toFixed(1)} s = ${(images / labS).toFixed(0)} img/s`);
+  const row: Record<string, unknown> = { preset: preset.id, iterations: n, nets: nets.map((e) => e.id), engine: file.backend, labSeconds: labS };
+  if (args['vs-torch']) {
+    const version = torchAvailable(args.python!);
+    if (!version) {
+      console.log('PyTorch: not available (apt-get install -y python3-torch)');
+    } else {
+      let torchS = 0;
+      for (const e of nets) {
+        const r = runTorch(args.python!, { n: (e.depth - 2) / 6, residual: e.residual }, config.batchSize, n, 3600, config.width, 'cpu');
+        if (!r.ok || !r.imagesPerSec) throw new Error(`PyTorch failed on ${e.id}: ${r.reason}`);
+        const s = (n * config.batchSize) / r.imagesPerSec.median;
+        torchS += s;
+        console.log(`  PyTorch ${version}: ${e.id} ${r.imagesPerSec.median.toFixed(0)} img/s → ${s.toFixed(1)} s`);
+      }
+      console.log(`PyTorch (CPU): the same nets and batches in ${torchS.toFixed(1)} s. Lab speed ÷ PyTorch speed = ${(torchS / labS).toFixed(2)}×`);
+      Object.assign(row, { torchSeconds: torchS, ratio: torchS / labS, torch: version });
+    }
+  }
+  out.experiment = row;
+}
+
+/**
  * The page's responsiveness while a preset trains: every main-thread task over 50 ms (the browser's
  * "long task") during --seconds of streaming, once the charts hold points. The goal is none over 100 ms.
  */
@@ -241,7 +288,7 @@ async function dataLoad(page: Page, out: Record<string, unknown>) {
 }
 
 async function main() {
-  const needsData = args.degradation || args['stream-cost'] || args['data-load'] || args['main-thread'];
+  const needsData = args.degradation || args['stream-cost'] || args['data-load'] || args['main-thread'] || Boolean(args.experiment);
   const dataDir = needsData ? realDataDir() : null;
   if (needsData && !dataDir) throw new Error('--degradation, --stream-cost and --data-load need real CIFAR-10: set CIFAR10_DIR to a folder with data_batch_1.bin and test_batch.bin');
   const query = args.degradation || args['main-thread'] ? `preset=${args.preset}` : '';
@@ -252,7 +299,8 @@ async function main() {
     out.machine = await machine(session.page, session.browserVersion);
     console.log(`Machine: ${JSON.stringify(out.machine)}\n`);
     if (args['data-load']) await dataLoad(session.page, out);
-    if (!args.degradation && !args['stream-cost'] && !args['data-load'] && !args['main-thread']) await throughput(session.page, out);
+    if (!args.degradation && !args['stream-cost'] && !args['data-load'] && !args['main-thread'] && !args.experiment) await throughput(session.page, out);
+    if (args.experiment) await experimentBench(session.page, out);
     if (args['main-thread']) await mainThread(session.page, out);
     if (args.degradation) await degradation(session.page, out);
     if (args['stream-cost']) await streamCost(session.page, out);

@@ -96,10 +96,12 @@ export function StatusBar() {
         <span>
           {t('run.eta')} <span className="num">{formatDuration(p?.etaMs)}</span>
         </span>
-        <span>
-          {t('run.memory')} <span className="num" data-testid="live-tensors">{memory ? memory.tensors : '–'}</span> {t('run.buffers')},{' '}
-          <span className="num">{memory ? (memory.bytes / 2 ** 20).toFixed(0) : '–'}</span> MB
-        </span>
+        {memory && (
+          <span>
+            {t('run.memory')} <span className="num" data-testid="live-tensors">{memory.tensors}</span> {t('run.buffers')},{' '}
+            <span className="num">{(memory.bytes / 2 ** 20).toFixed(0)}</span> MB
+          </span>
+        )}
         <span>
           {t('run.dataset')}: {data.status === 'ready' ? data.summary.description : data.status}
         </span>

@@ -32,7 +32,8 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
     const panels = [...(body.current?.querySelectorAll<SVGSVGElement>('svg.recharts-surface') ?? [])]
       .filter((svg) => svg.closest('.chart-panel'))
       .map((svg) => ({ svg, subtitle: svg.closest<HTMLElement>('.chart-panel')?.dataset.subtitle }));
-    const f = composeSvg({ title, panels, legend, footer: [caption, note].filter(Boolean).join(' ') });
+    const sentence = (s: string) => (/[.!?。！？]$/.test(s) ? s : `${s}.`);
+    const f = composeSvg({ title, panels, legend, footer: [caption, note].filter((s): s is string => Boolean(s)).map(sentence).join(' ') });
     // the figure's size in CSS pixels, for tests and for anyone scripting exports
     body.current?.parentElement?.setAttribute('data-figure-size', `${f.width}x${f.height}`);
     return f;

@@ -72,7 +72,7 @@ function NumberField({ id, label, value, field, min, step, disabled }: { id: str
 }
 
 export function ExperimentForm() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const config = useLab((s) => s.config);
   const presetId = useLab((s) => s.presetId);
   const runState = useLab((s) => s.run?.state);
@@ -172,8 +172,9 @@ export function ExperimentForm() {
           <select id="train-size" value={config.trainSize} disabled={locked} onChange={(e) => setConfig({ trainSize: Number(e.target.value) })}>
             {[...new Set([1000, 5000, 10_000, 45_000, 50_000, config.trainSize])].sort((a, b) => a - b).map((n) => (
               <option key={n} value={n}>
-                {n.toLocaleString('en')}
-                {n > trainCount ? ` (${trainCount.toLocaleString('en')})` : ''}
+                {n > trainCount
+                  ? t('controls.trainSizeCapped', { n: n.toLocaleString(i18n.language), have: trainCount.toLocaleString(i18n.language) })
+                  : n.toLocaleString(i18n.language)}
               </option>
             ))}
           </select>
