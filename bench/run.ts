@@ -210,7 +210,7 @@ async function experimentBench(page: Page, out: Record<string, unknown>) {
         if (!r.ok || !r.imagesPerSec) throw new Error(`PyTorch failed on ${e.id}: ${r.reason}`);
         const s = (n * config.batchSize) / r.imagesPerSec.median;
         torchS += s;
-        console.log(`  PyTorch ${version}: ${e.id} ${r.imagesPerSec.median.toFixed(0)} img/s → ${s.toFixed(1)} s`);
+        console.log(`  PyTorch ${version.split(" ")[0]}: ${e.id} ${r.imagesPerSec.median.toFixed(0)} img/s → ${s.toFixed(1)} s`);
       }
       console.log(`PyTorch (CPU): the same nets and batches in ${torchS.toFixed(1)} s. Lab speed ÷ PyTorch speed = ${(torchS / labS).toFixed(2)}×`);
       Object.assign(row, { torchSeconds: torchS, ratio: torchS / labS, torch: version });
