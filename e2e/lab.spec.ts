@@ -35,6 +35,14 @@ test('a first visit opens on the Classroom demo, and a reload keeps it selected'
   await expect(page.getByLabel('Preset')).toHaveValue('');
 });
 
+test('an old link that says shortcut= still applies, and the page rewrites it as shortcuts=', async ({ page }) => {
+  await page.goto('/?depths=8,20&shortcut=B');
+  await expect(page.getByRole('checkbox', { name: /^B — 1×1 projection/ })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: /^A — identity/ })).not.toBeChecked();
+  await expect(page).toHaveURL(/shortcuts=B&/);
+  await expect(page.getByTestId('url-issues')).toHaveCount(0);
+});
+
 test('a preset starts and both panels gain series with the expected legend entries', async ({ page }) => {
   await page.goto('/');
   await loadFixtureData(page);
@@ -57,7 +65,7 @@ test('the URL holds the config: changes show in it, and a copied link reproduces
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.goto(`/?${TINY_QUERY}`);
   await page.getByLabel('B — 1×1 projection where the shape changes').check();
-  await expect(page).toHaveURL(/shortcut=A%2CB/);
+  await expect(page).toHaveURL(/shortcuts=A%2CB/);
   await page.getByLabel('Learning-rate warmup').selectOption('paper');
   await expect(page).toHaveURL(/warmup=paper/);
   await page.getByRole('button', { name: 'Copy link' }).click();

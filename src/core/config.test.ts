@@ -33,9 +33,19 @@ describe('config codec', () => {
     expect(back).toEqual(config);
   });
 
+  it('reads old links that say shortcut= (now shortcuts=) and writes the new key', () => {
+    const { config, issues } = configFromQuery('?depths=20&shortcut=B,A');
+    expect(issues).toEqual([]);
+    expect(config.shortcuts).toEqual(['A', 'B']);
+    expect(configToQuery(config)).toContain('shortcuts=A%2CB');
+    expect(configToQuery(config)).not.toContain('shortcut=');
+    // the new key wins when a link has both
+    expect(configFromQuery('?shortcuts=C&shortcut=A').config.shortcuts).toEqual(['C']);
+  });
+
   it('uses short, readable URL keys', () => {
     expect(configToQuery(DEFAULT_CONFIG)).toBe(
-      'depths=20%2C56&families=both&shortcut=A&warmup=off&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
+      'depths=20%2C56&families=both&shortcuts=A&warmup=off&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
     );
   });
 

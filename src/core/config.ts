@@ -70,6 +70,8 @@ interface Field<K extends keyof ExperimentConfig> {
   key: K;
   /** Short URL parameter name. */
   url: string;
+  /** Older names of the parameter, still read so that old links keep working. */
+  aliases?: readonly string[];
   /** Parse from a URL string or check a JSON value. */
   parse(raw: unknown): Parsed<ExperimentConfig[K]>;
   toUrl(v: ExperimentConfig[K]): string;
@@ -133,7 +135,8 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   families: { key: 'families', url: 'families', parse: oneOf(['both', 'plain', 'residual'] as const), toUrl: String },
   shortcuts: {
     key: 'shortcuts',
-    url: 'shortcut',
+    url: 'shortcuts',
+    aliases: ['shortcut'],
     parse(raw) {
       const items = list(raw);
       if (!items || items.length === 0) return { ok: false, error: 'needs at least one of A, B, C' };
@@ -184,7 +187,7 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
 export const CONFIG_KEYS = Object.keys(FIELDS) as (keyof ExperimentConfig)[];
 
 /** The URL parameter of every field. */
-export const CONFIG_URL_KEYS: readonly string[] = CONFIG_KEYS.map((k) => FIELDS[k].url);
+export const CONFIG_URL_KEYS: readonly string[] = CONFIG_KEYS.flatMap((k) => [FIELDS[k].url, ...(FIELDS[k].aliases ?? [])]);
 
 export interface ValidatedConfig {
   config: ExperimentConfig;
@@ -226,7 +229,7 @@ export function validateConfig(input: unknown, base: ExperimentConfig = DEFAULT_
 /** Read a config from a URL query string; parameters that are not config keys are ignored. */
 export function configFromQuery(query: string, base: ExperimentConfig = DEFAULT_CONFIG): ValidatedConfig {
   const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
-  return apply((f) => params.get(f.url) ?? undefined, base);
+  return apply((f) => [f.url, ...(f.aliases ?? [])].map((k) => params.get(k)).find((v) => v !== null) ?? undefined, base);
 }
 
 /** The query string for a config: every field, in table order, so a link reproduces the run. */
