@@ -167,6 +167,13 @@ async function runPreset(page: Page, label: string): Promise<{ wallMs: number; s
   return { wallMs, series: file.series, nets: file.nets, progress: file.progress, status: file.status, iterations: file.config.iterations };
 }
 
+/** Start a config in the page (metrics streaming on or off), wait until the run ends, and return its run file. */
+async function runToEnd(page: Page, config: Record<string, unknown>, stream: boolean) {
+  await page.evaluate(([c, st]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.startWith(c as never, st as boolean), [config, stream] as const);
+  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''), null, { timeout: 3_600_000, polling: 500 });
+  return page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
+}
+
 async function degradation(page: Page, out: Record<string, unknown>) {
   const r = await runPreset(page, args.preset!);
   const v = judgeDegradation({ status: r.status, iterations: r.iterations, nets: r.nets, series: r.series });
@@ -190,9 +197,7 @@ async function experimentBench(page: Page, out: Record<string, unknown>) {
   const n = Number(args.iterations);
   const config = { ...preset.config, iterations: n, evalEvery: n };
   await waitForData(page);
-  await page.evaluate(([c]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.startWith(c as never, true), [config] as const);
-  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''), null, { timeout: 3_600_000, polling: 500 });
-  const file = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
+  const file = await runToEnd(page, config, true);
   if (!file || file.status !== 'done') throw new Error(`the lab run did not finish: ${file?.status}`);
   const labS = file.progress.elapsedMs / 1000;
   const nets = netsOf(config);
@@ -254,12 +259,7 @@ async function streamCost(page: Page, out: Record<string, unknown>) {
   const config = { depths: [8, 20], families: 'both', shortcuts: ['A'], width: 1, batchSize: 32, iterations: 60, evalEvery: 20, testSize: 200, trainSize: 10_000, augment: true, backend: 'auto' };
   const rows: { stream: boolean; imagesPerSec: number }[] = [];
   for (const stream of [true, false, true, false]) {
-    await page.evaluate(([c, st]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.startWith(c as never, st as boolean), [config, stream] as const);
-    await page.waitForFunction(() => {
-      const s = (window as unknown as { labAutomation: LabAutomation }).labAutomation.state();
-      return s.run?.state === 'done' || s.run?.state === 'failed';
-    }, null, { timeout: 600_000, polling: 500 });
-    const file = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
+    const file = await runToEnd(page, config, stream);
     const images = file!.nets.length * config.iterations * config.batchSize;
     const ips = images / (file!.progress.elapsedMs / 1000);
     rows.push({ stream, imagesPerSec: ips });

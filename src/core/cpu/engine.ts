@@ -282,10 +282,6 @@ export class LabCpuEngine implements Engine {
   /** When set, run() adds each kernel's wall time (ms) and call count here: a per-op profile. */
   profile: Map<string, { ms: number; calls: number }> | null = null;
 
-  get schedule(): Schedule {
-    return this.scheduleName;
-  }
-
   /** Threads that share one kernel call: all of them for 'ops', one for 'nets'. */
   get opThreads(): number {
     return this.scheduleName === 'nets' ? 1 : this.threads;
