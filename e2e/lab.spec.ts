@@ -79,6 +79,20 @@ test('the URL holds the config: changes show in it, and a copied link reproduces
   await expect(other.getByLabel('Width ×')).toHaveValue('0.25');
 });
 
+test('every form change goes through validation: a refused one is named under its control and changes nothing', async ({ page }) => {
+  await page.goto('/?depths=20&shortcuts=A&iters=500');
+  // the last depth cannot be unticked
+  await page.getByRole('checkbox', { name: '20', exact: true }).click();
+  await expect(page.locator('#depths-note')).toContainText('depths: needs at least one depth');
+  await expect(page.getByRole('checkbox', { name: '20', exact: true })).toBeChecked();
+  await expect(page).toHaveURL(/depths=20&/);
+  // a typed value out of range is clamped, and the note says so
+  await page.getByLabel('Iterations').fill('999999');
+  await page.getByLabel('Iterations').press('Enter');
+  await expect(page.locator('#iterations-note')).toContainText('iterations: 999999 is outside 1–200000; using 200000');
+  await expect(page).toHaveURL(/iters=200000/);
+});
+
 test('a bad URL parameter gets a clear message naming it, and the rest of the link still applies', async ({ page }) => {
   await page.goto('/?depths=20,21&batch=64&warmup=sometimes');
   const issues = page.getByTestId('url-issues');

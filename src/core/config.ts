@@ -2,14 +2,21 @@
 // protocol, saved runs and exports all carry it, and every entry point validates it here.
 // One table (FIELDS) describes every field: its URL key, default, and how to parse and check it,
 // so the URL codec, the JSON codec and validation cannot drift apart (tensorflow/playground style).
+// The same table says how the form shows each field (FORM): the control, its options and its i18n
+// label keys, so a new field or option is one edit here plus its strings in src/ui/i18n.ts.
 import type { Shortcut } from './nets';
+import { SHORTCUTS } from './nets';
 import type { WarmupMode } from './schedule';
 import { WARMUP_MODES } from './schedule';
 import { BASE_LR, BATCH_SIZE } from './train';
 
-export type Families = 'both' | 'plain' | 'residual';
-export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'lab-cpu' | 'cpu';
-export type Split = 'test' | 'paper';
+export const FAMILIES = ['both', 'plain', 'residual'] as const;
+export type Families = (typeof FAMILIES)[number];
+/** Compute backends; 'auto' picks the fastest that works (src/core/backend.ts). */
+export const BACKEND_CHOICES = ['auto', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export const SPLITS = ['test', 'paper'] as const;
+export type Split = (typeof SPLITS)[number];
 
 export interface ExperimentConfig {
   /** Depths 6n+2 (8 … 110) to train, ascending. */
@@ -36,6 +43,7 @@ export interface ExperimentConfig {
   backend: BackendChoice;
 }
 
+/** The depths the form offers (any 6n+2 up to MAX_N is valid in a link). */
 export const ALL_DEPTHS = [8, 14, 20, 32, 44, 56, 110] as const;
 export const MAX_N = 18;
 
@@ -75,7 +83,24 @@ interface Field<K extends keyof ExperimentConfig> {
   /** Parse from a URL string or check a JSON value. */
   parse(raw: unknown): Parsed<ExperimentConfig[K]>;
   toUrl(v: ExperimentConfig[K]): string;
+  /** How the experiment form shows it. */
+  form: FormControl;
 }
+
+/**
+ * A field's control in the experiment form. `label` is an i18n key; `optionLabels` is the prefix of
+ * one key per option (`${optionLabels}.${option}`); without it an option shows as its value.
+ * 'multi' picks a non-empty set; 'select' with `open` also lists the current value if it is not
+ * among the options (a value from a link or a preset). `place` groups the controls: fieldsets at
+ * the top, a two-column grid of numbers and lists, then on/off switches.
+ */
+export type FormControl = { label: string; id: string; place: 'fieldset' | 'grid' | 'line' } & (
+  | { kind: 'multi'; options: readonly (string | number)[]; optionLabels?: string; layout: 'chips' | 'lines' }
+  | { kind: 'radio'; options: readonly string[]; optionLabels: string }
+  | { kind: 'select'; options: readonly (string | number)[]; optionLabels?: string; open?: boolean }
+  | { kind: 'number'; step: number }
+  | { kind: 'toggle' }
+);
 
 function number(raw: unknown): number | null {
   if (typeof raw === 'number') return Number.isFinite(raw) ? raw : null;
@@ -131,8 +156,15 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       return { ok: true, value: depths.sort((a, b) => a - b) };
     },
     toUrl: (v) => v.join(','),
+    form: { kind: 'multi', options: ALL_DEPTHS, layout: 'chips', label: 'controls.depths', id: 'depths', place: 'fieldset' },
   },
-  families: { key: 'families', url: 'families', parse: oneOf(['both', 'plain', 'residual'] as const), toUrl: String },
+  families: {
+    key: 'families',
+    url: 'families',
+    parse: oneOf(FAMILIES),
+    toUrl: String,
+    form: { kind: 'radio', options: FAMILIES, optionLabels: 'controls.family', label: 'controls.families', id: 'families', place: 'fieldset' },
+  },
   shortcuts: {
     key: 'shortcuts',
     url: 'shortcuts',
@@ -142,21 +174,58 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       if (!items || items.length === 0) return { ok: false, error: 'needs at least one of A, B, C' };
       const out: Shortcut[] = [];
       for (const item of items) {
-        const s = typeof item === 'string' ? item.toUpperCase() : item;
-        if (s !== 'A' && s !== 'B' && s !== 'C') return { ok: false, error: `${JSON.stringify(item)} is not a shortcut option (A, B or C)` };
+        const s = SHORTCUTS.find((o) => typeof item === 'string' && item.toUpperCase() === o);
+        if (!s) return { ok: false, error: `${JSON.stringify(item)} is not a shortcut option (A, B or C)` };
         if (!out.includes(s)) out.push(s);
       }
       return { ok: true, value: out.sort() };
     },
     toUrl: (v) => v.join(','),
+    form: { kind: 'multi', options: SHORTCUTS, optionLabels: 'controls.shortcut', layout: 'lines', label: 'controls.shortcuts', id: 'shortcuts', place: 'fieldset' },
   },
-  warmup: { key: 'warmup', url: 'warmup', parse: oneOf(WARMUP_MODES), toUrl: String },
-  lr: { key: 'lr', url: 'lr', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String },
-  batchSize: { key: 'batchSize', url: 'batch', parse: ranged(2, 512, true, 'images per batch'), toUrl: String },
-  iterations: { key: 'iterations', url: 'iters', parse: ranged(1, 200_000, true, 'iterations'), toUrl: String },
-  trainSize: { key: 'trainSize', url: 'train', parse: ranged(100, 50_000, true, 'training images'), toUrl: String },
-  testSize: { key: 'testSize', url: 'test', parse: ranged(10, 10_000, true, 'test images'), toUrl: String },
-  split: { key: 'split', url: 'split', parse: oneOf(['test', 'paper'] as const), toUrl: String },
+  warmup: {
+    key: 'warmup',
+    url: 'warmup',
+    parse: oneOf(WARMUP_MODES),
+    toUrl: String,
+    form: { kind: 'select', options: WARMUP_MODES, optionLabels: 'controls.warmupMode', label: 'controls.warmup', id: 'warmup', place: 'fieldset' },
+  },
+  lr: { key: 'lr', url: 'lr', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String, form: { kind: 'number', step: 0.01, label: 'controls.lr', id: 'lr', place: 'grid' } },
+  batchSize: {
+    key: 'batchSize',
+    url: 'batch',
+    parse: ranged(2, 512, true, 'images per batch'),
+    toUrl: String,
+    form: { kind: 'select', options: [16, 32, 64, 128, 256], open: true, label: 'controls.batch', id: 'batch', place: 'grid' },
+  },
+  iterations: {
+    key: 'iterations',
+    url: 'iters',
+    parse: ranged(1, 200_000, true, 'iterations'),
+    toUrl: String,
+    form: { kind: 'number', step: 100, label: 'controls.iterations', id: 'iterations', place: 'grid' },
+  },
+  trainSize: {
+    key: 'trainSize',
+    url: 'train',
+    parse: ranged(100, 50_000, true, 'training images'),
+    toUrl: String,
+    form: { kind: 'select', options: [1000, 5000, 10_000, 45_000, 50_000], open: true, label: 'controls.trainSize', id: 'train-size', place: 'grid' },
+  },
+  testSize: {
+    key: 'testSize',
+    url: 'test',
+    parse: ranged(10, 10_000, true, 'test images'),
+    toUrl: String,
+    form: { kind: 'number', step: 100, label: 'controls.testSize', id: 'test-size', place: 'grid' },
+  },
+  split: {
+    key: 'split',
+    url: 'split',
+    parse: oneOf(SPLITS),
+    toUrl: String,
+    form: { kind: 'select', options: SPLITS, optionLabels: 'controls.splitMode', label: 'controls.split', id: 'split', place: 'grid' },
+  },
   augment: {
     key: 'augment',
     url: 'aug',
@@ -167,6 +236,7 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
           ? { ok: true, value: false }
           : { ok: false, error: `${JSON.stringify(raw)} is not on/off (1 or 0)` },
     toUrl: (v) => (v ? '1' : '0'),
+    form: { kind: 'toggle', label: 'controls.augment', id: 'augment', place: 'line' },
   },
   width: {
     key: 'width',
@@ -178,13 +248,29 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       return { ok: true, value: v, warning: v !== r.value ? `${r.value} is not a multiple of 0.25 (filters must be multiples of 4); using ${v}` : r.warning };
     },
     toUrl: String,
+    form: { kind: 'select', options: [0.25, 0.5, 0.75, 1, 1.5, 2], open: true, label: 'controls.width', id: 'width', place: 'grid' },
   },
-  evalEvery: { key: 'evalEvery', url: 'eval', parse: ranged(1, 100_000, true, 'iterations between evaluations'), toUrl: String },
-  seed: { key: 'seed', url: 'seed', parse: ranged(0, 2 ** 32 - 1, true, 'random seed'), toUrl: String },
-  backend: { key: 'backend', url: 'backend', parse: oneOf(['auto', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const), toUrl: String },
+  evalEvery: {
+    key: 'evalEvery',
+    url: 'eval',
+    parse: ranged(1, 100_000, true, 'iterations between evaluations'),
+    toUrl: String,
+    form: { kind: 'number', step: 10, label: 'controls.evalEvery', id: 'eval-every', place: 'grid' },
+  },
+  seed: { key: 'seed', url: 'seed', parse: ranged(0, 2 ** 32 - 1, true, 'random seed'), toUrl: String, form: { kind: 'number', step: 1, label: 'controls.seed', id: 'seed', place: 'grid' } },
+  backend: {
+    key: 'backend',
+    url: 'backend',
+    parse: oneOf(BACKEND_CHOICES),
+    toUrl: String,
+    form: { kind: 'select', options: BACKEND_CHOICES, optionLabels: 'controls.backendMode', label: 'controls.backend', id: 'backend-choice', place: 'grid' },
+  },
 };
 
 export const CONFIG_KEYS = Object.keys(FIELDS) as (keyof ExperimentConfig)[];
+
+/** The form's controls, in table order. */
+export const FORM: readonly { key: keyof ExperimentConfig; control: FormControl }[] = CONFIG_KEYS.map((key) => ({ key, control: FIELDS[key].form }));
 
 /** The URL parameter of every field. */
 export const CONFIG_URL_KEYS: readonly string[] = CONFIG_KEYS.flatMap((k) => [FIELDS[k].url, ...(FIELDS[k].aliases ?? [])]);

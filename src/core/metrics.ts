@@ -1,5 +1,6 @@
 // The measurements of a run, per net, as columns (cheap to stream, store, export and chart).
 // The x-axis is the iteration, as in the paper.
+import type { Shortcut } from './nets';
 
 export interface TrainColumns {
   it: number[];
@@ -37,7 +38,7 @@ export interface NetInfo {
   label: string;
   depth: number;
   residual: boolean;
-  shortcut: 'A' | 'B' | 'C';
+  shortcut: Shortcut;
   params: number;
   status: NetStatusName;
   divergedAt: number | null;

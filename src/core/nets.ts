@@ -22,7 +22,9 @@
 //   |  110   | 1,727,962   | 1,730,714 | 1,826,202 |
 import { Rng } from './rng';
 
-export type Shortcut = 'A' | 'B' | 'C';
+/** The paper's shortcut options (§3.3): A identity with zero-padding, B projections where the shape changes, C projections everywhere. */
+export const SHORTCUTS = ['A', 'B', 'C'] as const;
+export type Shortcut = (typeof SHORTCUTS)[number];
 
 export interface NetOptions {
   /** Blocks per stage; the net has 6n+2 layers. */

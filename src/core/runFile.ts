@@ -5,9 +5,23 @@ import * as v from 'valibot';
 import type { ExperimentConfig } from './config';
 import { validateConfig } from './config';
 import type { NetInfo, NetSeries, Progress } from './metrics';
+import { SHORTCUTS } from './nets';
 
 export const RUN_FORMAT = 'degradation-lab-run';
 export const RUN_VERSION = 1;
+
+/**
+ * Run files larger than this are refused before they are read. The largest run the lab can record
+ * (200,000 iterations of a dozen nets) is far smaller, so a file this big is not a run file.
+ */
+export const MAX_RUN_FILE_BYTES = 256 * 2 ** 20;
+
+/** Why a file of `bytes` is refused, or null when its size is acceptable. */
+export function runFileSizeError(fileName: string, bytes: number): string | null {
+  return bytes > MAX_RUN_FILE_BYTES
+    ? `${fileName} is ${(bytes / 2 ** 20).toFixed(0)} MB; run files over ${MAX_RUN_FILE_BYTES / 2 ** 20} MB are refused (no run the lab records is that large)`
+    : null;
+}
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
 
@@ -40,7 +54,7 @@ const NetInfoSchema = v.object({
   label: v.string(),
   depth: v.pipe(finite, v.integer()),
   residual: v.boolean(),
-  shortcut: v.picklist(['A', 'B', 'C']),
+  shortcut: v.picklist(SHORTCUTS),
   params: finite,
   status: v.picklist(['pending', 'training', 'done', 'diverged']),
   divergedAt: v.nullable(finite),

@@ -6,13 +6,13 @@
 // Warmup (ResNet-110): "we use 0.01 to warm up the training until the training error is below 80%
 // (about 400 iterations), and then go back to 0.1".
 
-export type WarmupMode = 'off' | 'paper' | 'paper-110' | 'constant' | 'linear';
-
 /**
  * 'paper': the paper's rule for every net; 'paper-110': only for nets of 110 layers or more, as the
  * paper did (§4.2: "0.1 is slightly too large to start converging" for ResNet-110).
  */
-export const WARMUP_MODES: readonly WarmupMode[] = ['off', 'paper', 'paper-110', 'constant', 'linear'];
+export const WARMUP_MODES = ['off', 'paper', 'paper-110', 'constant', 'linear'] as const;
+export type WarmupMode = (typeof WARMUP_MODES)[number];
+
 
 /** Depth from which 'paper-110' warms up. */
 export const PAPER_WARMUP_DEPTH = 110;

@@ -463,6 +463,8 @@ const zh: Dict = {
 };
 
 export type Lang = 'en' | 'zh';
+/** Both dictionaries, for tests that check every key the page uses exists in each language. */
+export const DICTIONARIES: Record<Lang, Dict> = { en, zh };
 const STORAGE_KEY = 'degradation-lab.lang';
 
 export function savedLang(): Lang {

@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { BackendReport } from '../core/backend';
 import type { ConfigIssue, ExperimentConfig } from '../core/config';
-import { CONFIG_URL_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery } from '../core/config';
+import { CONFIG_URL_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery, validateConfig } from '../core/config';
 import type { NetInfo, NetSeries, Progress } from '../core/metrics';
 import { appendSeries, emptySeries } from '../core/metrics';
 import { CLASSROOM, PRESETS, presetById } from '../core/presets';
@@ -112,9 +112,16 @@ export function syncUrl(state: Pick<LabState, 'config' | 'classroom'>): void {
   if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
 }
 
-export function setConfig(patch: Partial<ExperimentConfig>, presetId: string | null = null): void {
-  useLab.setState((s) => ({ config: { ...s.config, ...patch }, presetId }));
+/**
+ * Change the form's config. Every change goes through validateConfig: a refused value leaves the
+ * config as it was. Returns the issues (refusals and clamps) for the form to show.
+ */
+export function setConfig(patch: Partial<ExperimentConfig>, presetId: string | null = null): ConfigIssue[] {
+  const { config, issues } = validateConfig({ ...useLab.getState().config, ...patch });
+  if (issues.some((i) => i.level === 'error')) return issues;
+  useLab.setState({ config, presetId });
   syncUrl(useLab.getState());
+  return issues;
 }
 
 /**
@@ -130,7 +137,8 @@ export function mergeSeries(into: Record<string, NetSeries>, delta: Record<strin
   return out;
 }
 
-export function runViewFromFile(id: string, file: RunFile): RunView {
+/** The view of a run file (an opened saved run goes record → run file → view, so this is the one mapping). */
+export function runViewFromFile(id: string, file: RunFile, extra: Pick<RunView, 'checkpointIteration' | 'message'> = { checkpointIteration: null }): RunView {
   return {
     id,
     name: file.name,
@@ -140,6 +148,6 @@ export function runViewFromFile(id: string, file: RunFile): RunView {
     nets: file.nets,
     series: file.series,
     progress: file.progress,
-    checkpointIteration: null,
+    ...extra,
   };
 }

@@ -1,11 +1,14 @@
-// The experiment's settings. Every change goes through validateConfig (so the form, the URL and
-// the worker agree), and the form locks while a run is active, saying why.
+// The experiment's settings, rendered from the config's field table (FORM in src/core/config.ts):
+// a new field or option is an edit there, not here. Every change goes through validateConfig (in
+// setConfig), so the form, the URL and the worker agree; a refused value is named under its
+// control. The form locks while a run is active, saying why.
+import type { ReactNode } from 'react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ExperimentConfig } from '../../core/config';
-import { ALL_DEPTHS, netsOf, validateConfig } from '../../core/config';
+import type { ConfigIssue, ExperimentConfig, FormControl } from '../../core/config';
+import { FORM, netsOf } from '../../core/config';
 import { PRESETS } from '../../core/presets';
-import { WARMUP_MODES, learningRate } from '../../core/schedule';
+import { learningRate } from '../../core/schedule';
 import { iterationsPerEpoch } from '../../core/data/augment';
 import { setConfig, useLab } from '../store';
 
@@ -35,40 +38,135 @@ export function LrSchedulePlot({ config, trainCount }: { config: ExperimentConfi
   );
 }
 
-function NumberField({ id, label, value, field, min, step, disabled }: { id: string; label: string; value: number; field: keyof ExperimentConfig; min?: number; step?: number; disabled: boolean }) {
+type Key = keyof ExperimentConfig;
+type Option = string | number;
+
+/** The message to show under a control after a change: the first refusal or clamp, if any. */
+function firstNote(issues: ConfigIssue[]): string | null {
+  return (issues.find((i) => i.level === 'error') ?? issues[0])?.message ?? null;
+}
+
+function Note({ id, text }: { id: string; text: string | null }) {
+  return text ? (
+    <p id={`${id}-note`} className="field-note" role="status">
+      {text}
+    </p>
+  ) : null;
+}
+
+/** A typed number, applied on blur or Enter (not per keystroke, so "0." can be typed). */
+function NumberInput({ k, control, value, disabled, label }: { k: Key; control: Extract<FormControl, { kind: 'number' }>; value: number; disabled: boolean; label: string }) {
   const [draft, setDraft] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
+      <label htmlFor={control.id}>{label}</label>
       <input
-        id={id}
+        id={control.id}
         type="number"
         inputMode="decimal"
         value={draft ?? String(value)}
-        min={min}
-        step={step ?? 'any'}
+        step={control.step}
         disabled={disabled}
-        aria-describedby={note ? `${id}-note` : undefined}
+        aria-describedby={note ? `${control.id}-note` : undefined}
         onChange={(e) => setDraft(e.target.value)}
         onBlur={() => {
           if (draft === null) return;
-          const { config, issues } = validateConfig({ [field]: draft }, useLab.getState().config);
-          setNote(issues[0]?.message ?? null);
-          if (!issues.some((i) => i.level === 'error')) setConfig({ [field]: config[field] } as Partial<ExperimentConfig>);
+          setNote(firstNote(setConfig({ [k]: draft } as unknown as Partial<ExperimentConfig>)));
           setDraft(null);
         }}
         onKeyDown={(e) => {
           if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
         }}
       />
-      {note && (
-        <p id={`${id}-note`} className="field-note" role="status">
-          {note}
-        </p>
-      )}
+      <Note id={control.id} text={note} />
     </div>
   );
+}
+
+/** One field's control, as its FORM entry describes it. `extra` is shown after it (the lr plot after warmup). */
+function FieldControl({ k, control, locked, optionText, extra }: { k: Key; control: FormControl; locked: boolean; optionText: (k: Key, o: Option) => string; extra?: ReactNode }) {
+  const { t } = useTranslation();
+  const value = useLab((s) => s.config[k]);
+  const [note, setNote] = useState<string | null>(null);
+  const label = t(control.label);
+  const change = (v: unknown) => setNote(firstNote(setConfig({ [k]: v } as Partial<ExperimentConfig>)));
+  const text = (o: Option) => optionText(k, o);
+
+  switch (control.kind) {
+    case 'number':
+      return <NumberInput k={k} control={control} value={value as number} disabled={locked} label={label} />;
+    case 'multi': {
+      const set = value as Option[];
+      const toggle = (o: Option) => change(set.includes(o) ? set.filter((x) => x !== o) : [...set, o]);
+      return (
+        <fieldset disabled={locked} id={control.id}>
+          <legend>{label}</legend>
+          <div className={control.layout === 'chips' ? 'chips' : undefined}>
+            {control.options.map((o) => (
+              <label key={o} className={control.layout === 'chips' ? 'chip' : 'check-line'}>
+                <input type="checkbox" checked={set.includes(o)} onChange={() => toggle(o)} /> {text(o)}
+              </label>
+            ))}
+          </div>
+          <Note id={control.id} text={note} />
+          {extra}
+        </fieldset>
+      );
+    }
+    case 'radio':
+      return (
+        <fieldset disabled={locked} id={control.id}>
+          <legend>{label}</legend>
+          {control.options.map((o) => (
+            <label key={o} className="radio">
+              <input type="radio" name={control.id} value={o} checked={value === o} onChange={() => change(o)} /> {text(o)}
+            </label>
+          ))}
+          <Note id={control.id} text={note} />
+          {extra}
+        </fieldset>
+      );
+    case 'toggle':
+      return (
+        <label className="check-line">
+          <input type="checkbox" checked={value as boolean} disabled={locked} onChange={(e) => change(e.target.checked)} /> {label}
+        </label>
+      );
+    case 'select': {
+      const opts: Option[] = control.open && !control.options.includes(value as Option) ? [...control.options, value as Option] : [...control.options];
+      if (typeof opts[0] === 'number') opts.sort((a, b) => (a as number) - (b as number));
+      const select = (
+        <select
+          id={control.id}
+          aria-label={control.place === 'fieldset' ? label : undefined}
+          value={String(value)}
+          disabled={locked}
+          onChange={(e) => change(opts.find((o) => String(o) === e.target.value))}
+        >
+          {opts.map((o) => (
+            <option key={o} value={String(o)}>
+              {text(o)}
+            </option>
+          ))}
+        </select>
+      );
+      return control.place === 'fieldset' ? (
+        <fieldset disabled={locked}>
+          <legend>{label}</legend>
+          {select}
+          <Note id={control.id} text={note} />
+          {extra}
+        </fieldset>
+      ) : (
+        <div className="field">
+          <label htmlFor={control.id}>{label}</label>
+          {select}
+          <Note id={control.id} text={note} />
+        </div>
+      );
+    }
+  }
 }
 
 export function ExperimentForm() {
@@ -80,14 +178,19 @@ export function ExperimentForm() {
   const locked = runState === 'running' || runState === 'starting' || runState === 'paused';
   const nets = netsOf(config).length;
 
-  const toggleDepth = (d: number) => {
-    const depths = config.depths.includes(d) ? config.depths.filter((x) => x !== d) : [...config.depths, d].sort((a, b) => a - b);
-    if (depths.length) setConfig({ depths });
+  /** An option's text: its i18n label, or the number in the page's locale (training images say when fewer are loaded). */
+  const optionText = (k: Key, o: Option): string => {
+    const { control } = FORM.find((f) => f.key === k)!;
+    if ('optionLabels' in control && control.optionLabels) return t(`${control.optionLabels}.${o}`);
+    if (typeof o !== 'number') return o;
+    const n = o.toLocaleString(i18n.language);
+    return k === 'trainSize' && o > trainCount ? t('controls.trainSizeCapped', { n, have: trainCount.toLocaleString(i18n.language) }) : n;
   };
-  const toggleShortcut = (s: 'A' | 'B' | 'C') => {
-    const shortcuts = config.shortcuts.includes(s) ? config.shortcuts.filter((x) => x !== s) : [...config.shortcuts, s].sort();
-    if (shortcuts.length) setConfig({ shortcuts });
-  };
+  const extras: Partial<Record<Key, ReactNode>> = { warmup: <LrSchedulePlot config={config} trainCount={trainCount} /> };
+  const controls = (place: FormControl['place']) =>
+    FORM.filter((f) => f.control.place === place).map(({ key, control }) => (
+      <FieldControl key={key} k={key} control={control} locked={locked} optionText={optionText} extra={extras[key]} />
+    ));
 
   return (
     <section className="panel" aria-labelledby="form-title">
@@ -117,102 +220,9 @@ export function ExperimentForm() {
         </select>
         {presetId && <p className="hint">{t(`presets.${presetId}.blurb`)}</p>}
       </div>
-      <fieldset disabled={locked}>
-        <legend>{t('controls.depths')}</legend>
-        <div className="chips">
-          {ALL_DEPTHS.map((d) => (
-            <label key={d} className="chip">
-              <input type="checkbox" checked={config.depths.includes(d)} onChange={() => toggleDepth(d)} /> {d}
-            </label>
-          ))}
-        </div>
-      </fieldset>
-      <fieldset disabled={locked}>
-        <legend>{t('controls.families')}</legend>
-        {(['both', 'plain', 'residual'] as const).map((f) => (
-          <label key={f} className="radio">
-            <input type="radio" name="families" value={f} checked={config.families === f} onChange={() => setConfig({ families: f })} /> {t(`controls.family.${f}`)}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset disabled={locked}>
-        <legend>{t('controls.shortcuts')}</legend>
-        {(['A', 'B', 'C'] as const).map((s) => (
-          <label key={s} className="check-line">
-            <input type="checkbox" checked={config.shortcuts.includes(s)} onChange={() => toggleShortcut(s)} /> {t(`controls.shortcut.${s}`)}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset disabled={locked}>
-        <legend>{t('controls.warmup')}</legend>
-        <select aria-label={t('controls.warmup')} value={config.warmup} onChange={(e) => setConfig({ warmup: e.target.value as ExperimentConfig['warmup'] })}>
-          {WARMUP_MODES.map((m) => (
-            <option key={m} value={m}>
-              {t(`controls.warmupMode.${m}`)}
-            </option>
-          ))}
-        </select>
-        <LrSchedulePlot config={config} trainCount={trainCount} />
-      </fieldset>
-      <div className="grid-2">
-        <NumberField id="lr" label={t('controls.lr')} value={config.lr} field="lr" step={0.01} disabled={locked} />
-        <div className="field">
-          <label htmlFor="batch">{t('controls.batch')}</label>
-          <select id="batch" value={config.batchSize} disabled={locked} onChange={(e) => setConfig({ batchSize: Number(e.target.value) })}>
-            {[...new Set([16, 32, 64, 128, 256, config.batchSize])].sort((a, b) => a - b).map((b) => (
-              <option key={b} value={b}>
-                {b}
-              </option>
-            ))}
-          </select>
-        </div>
-        <NumberField id="iterations" label={t('controls.iterations')} value={config.iterations} field="iterations" step={100} disabled={locked} />
-        <div className="field">
-          <label htmlFor="train-size">{t('controls.trainSize')}</label>
-          <select id="train-size" value={config.trainSize} disabled={locked} onChange={(e) => setConfig({ trainSize: Number(e.target.value) })}>
-            {[...new Set([1000, 5000, 10_000, 45_000, 50_000, config.trainSize])].sort((a, b) => a - b).map((n) => (
-              <option key={n} value={n}>
-                {n > trainCount
-                  ? t('controls.trainSizeCapped', { n: n.toLocaleString(i18n.language), have: trainCount.toLocaleString(i18n.language) })
-                  : n.toLocaleString(i18n.language)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <NumberField id="test-size" label={t('controls.testSize')} value={config.testSize} field="testSize" step={100} disabled={locked} />
-        <div className="field">
-          <label htmlFor="split">{t('controls.split')}</label>
-          <select id="split" value={config.split} disabled={locked} onChange={(e) => setConfig({ split: e.target.value as ExperimentConfig['split'] })}>
-            <option value="test">{t('controls.splitMode.test')}</option>
-            <option value="paper">{t('controls.splitMode.paper')}</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="width">{t('controls.width')}</label>
-          <select id="width" value={config.width} disabled={locked} onChange={(e) => setConfig({ width: Number(e.target.value) })}>
-            {[...new Set([0.25, 0.5, 0.75, 1, 1.5, 2, config.width])].sort((a, b) => a - b).map((w) => (
-              <option key={w} value={w}>
-                {w}
-              </option>
-            ))}
-          </select>
-        </div>
-        <NumberField id="eval-every" label={t('controls.evalEvery')} value={config.evalEvery} field="evalEvery" step={10} disabled={locked} />
-        <NumberField id="seed" label={t('controls.seed')} value={config.seed} field="seed" step={1} disabled={locked} />
-        <div className="field">
-          <label htmlFor="backend-choice">{t('controls.backend')}</label>
-          <select id="backend-choice" value={config.backend} disabled={locked} onChange={(e) => setConfig({ backend: e.target.value as ExperimentConfig['backend'] })}>
-            {(['auto', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const).map((b) => (
-              <option key={b} value={b}>
-                {t(`controls.backendMode.${b}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-      </div>
-      <label className="check-line">
-        <input type="checkbox" checked={config.augment} disabled={locked} onChange={(e) => setConfig({ augment: e.target.checked })} /> {t('controls.augment')}
-      </label>
+      {controls('fieldset')}
+      <div className="grid-2">{controls('grid')}</div>
+      {controls('line')}
       <p className="hint">{t('controls.nets', { count: nets })}</p>
     </section>
   );

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ALL_DEPTHS } from '../../core/config';
 import type { NetEntry } from '../../core/config';
+import { SHORTCUTS } from '../../core/nets';
 import { addNet, pauseRun, resumeRun, startRun, stopRun } from '../labController';
 import { useLab } from '../store';
 
@@ -69,7 +70,7 @@ function AddNet() {
   const have = new Set(run.nets.map((n) => n.id));
   const options: NetEntry[] = ALL_DEPTHS.flatMap((depth) => [
     { id: `plain-${depth}`, depth, residual: false, shortcut: 'A' as const },
-    ...(['A', 'B', 'C'] as const).map((s) => ({ id: `resnet-${depth}-${s}`, depth, residual: true, shortcut: s })),
+    ...SHORTCUTS.map((s) => ({ id: `resnet-${depth}-${s}`, depth, residual: true, shortcut: s })),
   ]).filter((e) => !have.has(e.id));
   const label = (e: NetEntry) => (e.residual ? `ResNet-${e.depth} (${e.shortcut})` : `plain-${e.depth}`);
   return (

@@ -1,0 +1,56 @@
+// The experiment form is rendered from the config's field table (FORM). These tests hold the
+// table to what the form needs: every label and option has words in both languages, and every
+// option the form offers is a value that validateConfig accepts unchanged.
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, DEFAULT_CONFIG, FORM, validateConfig } from '../core/config';
+import { DICTIONARIES } from './i18n';
+
+function lookup(dict: unknown, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), dict);
+}
+
+describe('the form table', () => {
+  it('has one control per config field, with unique element ids', () => {
+    expect(FORM.map((f) => f.key)).toEqual(CONFIG_KEYS);
+    const ids = FORM.map((f) => f.control.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  for (const lang of ['en', 'zh'] as const) {
+    it(`names every control and option in ${lang}`, () => {
+      const missing: string[] = [];
+      for (const { control } of FORM) {
+        if (typeof lookup(DICTIONARIES[lang], control.label) !== 'string') missing.push(control.label);
+        if ('optionLabels' in control && control.optionLabels) {
+          for (const o of control.options) {
+            const key = `${control.optionLabels}.${o}`;
+            if (typeof lookup(DICTIONARIES[lang], key) !== 'string') missing.push(key);
+          }
+        }
+      }
+      expect(missing).toEqual([]);
+    });
+  }
+
+  it('offers only values that validation accepts as they are', () => {
+    for (const { key, control } of FORM) {
+      if (control.kind === 'number' || control.kind === 'toggle') continue;
+      for (const o of control.options) {
+        const value = control.kind === 'multi' ? [o] : o;
+        const { config, issues } = validateConfig({ ...DEFAULT_CONFIG, iterations: 1000, evalEvery: 100, [key]: value });
+        expect(issues, `${key} = ${String(o)}`).toEqual([]);
+        expect(config[key]).toEqual(value);
+      }
+    }
+  });
+
+  it('refuses an empty set for a multi-select, naming the field', () => {
+    const multi = FORM.filter((f) => f.control.kind === 'multi');
+    expect(multi.map((f) => f.key)).toEqual(['depths', 'shortcuts']);
+    for (const { key } of multi) {
+      const { issues } = validateConfig({ ...DEFAULT_CONFIG, [key]: [] });
+      expect(issues[0]).toMatchObject({ field: key, level: 'error' });
+      expect(issues[0].message).toContain(key);
+    }
+  });
+});
