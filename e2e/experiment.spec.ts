@@ -89,6 +89,41 @@ test('export a run as JSON and import it back', async ({ page }) => {
   await expect(page.getByTestId('saved-runs')).toContainText('Imported copy');
 });
 
+test('renaming a run while it trains sticks: the worker, which saves the run as it trains, is the one that writes the name', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+  const row = page.getByTestId('saved-runs').locator('li.current');
+  await row.getByRole('button', { name: 'Rename' }).click();
+  await row.getByRole('textbox').fill('Renamed while training');
+  await row.getByRole('button', { name: 'OK' }).click();
+  await expect(row.locator('.run-name')).toHaveText('Renamed while training');
+  // several of the worker's saves (every 400 ms) later, the stored name is still the new one
+  const at = await iteration(page);
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(at + 20);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+  await page.reload();
+  await expect(page.getByTestId('saved-runs').locator('li').first().locator('.run-name')).toHaveText('Renamed while training');
+});
+
+test('a training run cannot be deleted from under the worker; once stopped it can', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+  const row = page.getByTestId('saved-runs').locator('li.current');
+  await expect(row.getByRole('button', { name: 'Delete' })).toBeDisabled();
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+  page.once('dialog', (d) => void d.accept());
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(0);
+});
+
 test('the live tensor count reported by the worker stays flat over 100 steps (tfjs engine)', async ({ page }) => {
   // tfjs's own CPU backend, so the count is of real tfjs tensors (the lab CPU engine counts buffers)
   const query = TINY_QUERY.replace('iters=60', 'iters=100').replace('backend=lab-cpu', 'backend=cpu').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4').replace('eval=10', 'eval=50');

@@ -1,5 +1,7 @@
 // IndexedDB (through `idb`): saved runs, their metric points as they stream, checkpoints, and the
-// decoded dataset. The worker writes as it trains; the page reads, renames, deletes and imports.
+// decoded dataset. This module is the schema and the reads; the page reads through it. Every write
+// is in ./runsWrite.ts, which only the worker imports (a lint rule keeps the page out): the worker
+// is the one writer, so a rename or delete cannot race a training run's saves.
 import { openDB } from 'idb';
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { ExperimentConfig } from '../core/config';
@@ -7,7 +9,8 @@ import type { ChannelStats, DataSource, LabeledImages } from '../core/data/cifar
 import type { Checkpoint } from '../core/experiment';
 import type { NetInfo, NetSeries, Progress } from '../core/metrics';
 import { appendSeries, emptySeries } from '../core/metrics';
-import type { RunStatus } from '../core/runFile';
+import type { RunFile, RunStatus } from '../core/runFile';
+import { RUN_FORMAT, RUN_VERSION } from '../core/runFile';
 
 export interface RunRecord {
   id: string;
@@ -60,10 +63,6 @@ export function db(): Promise<IDBPDatabase<LabDb>> {
   return dbPromise;
 }
 
-export async function saveRun(run: RunRecord): Promise<void> {
-  await (await db()).put('runs', { ...run, updatedAt: new Date().toISOString() });
-}
-
 export async function getRun(id: string): Promise<RunRecord | undefined> {
   return (await db()).get('runs', id);
 }
@@ -73,29 +72,6 @@ export async function listRuns(): Promise<RunRecord[]> {
   return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
-export async function renameRun(id: string, name: string): Promise<void> {
-  const d = await db();
-  const run = await d.get('runs', id);
-  if (!run) throw new Error(`no saved run ${id}`);
-  await d.put('runs', { ...run, name: name.trim() || run.name, updatedAt: new Date().toISOString() });
-}
-
-export async function deleteRun(id: string): Promise<void> {
-  const d = await db();
-  const tx = d.transaction(['runs', 'chunks', 'checkpoints'], 'readwrite');
-  await tx.objectStore('runs').delete(id);
-  await tx.objectStore('checkpoints').delete(id);
-  const keys = await tx.objectStore('chunks').index('runId').getAllKeys(id);
-  for (const k of keys) await tx.objectStore('chunks').delete(k);
-  await tx.done;
-}
-
-/** Append the points of one flush. Chunks keep insertion order (auto-increment keys). */
-export async function appendPoints(runId: string, nets: Record<string, NetSeries>): Promise<void> {
-  if (Object.keys(nets).length === 0) return;
-  await (await db()).add('chunks', { runId, nets });
-}
-
 export async function loadSeries(runId: string): Promise<Record<string, NetSeries>> {
   const chunks = await (await db()).getAllFromIndex('chunks', 'runId', runId);
   const out: Record<string, NetSeries> = {};
@@ -103,28 +79,27 @@ export async function loadSeries(runId: string): Promise<Record<string, NetSerie
   return out;
 }
 
-/** Replace every stored point of a run (after an import, or when resuming from a checkpoint). */
-export async function replaceSeries(runId: string, nets: Record<string, NetSeries>): Promise<void> {
-  const d = await db();
-  const tx = d.transaction('chunks', 'readwrite');
-  const keys = await tx.store.index('runId').getAllKeys(runId);
-  for (const k of keys) await tx.store.delete(k);
-  await tx.store.add({ runId, nets });
-  await tx.done;
-}
-
-export async function saveCheckpoint(runId: string, checkpoint: Checkpoint): Promise<void> {
-  await (await db()).put('checkpoints', { runId, checkpoint });
-}
-
 export async function loadCheckpoint(runId: string): Promise<Checkpoint | undefined> {
   return (await (await db()).get('checkpoints', runId))?.checkpoint;
 }
 
-export async function saveDataset(ds: StoredDataset): Promise<void> {
-  await (await db()).put('datasets', ds);
-}
-
 export async function loadDataset(): Promise<StoredDataset | undefined> {
   return (await db()).get('datasets', 'current');
+}
+
+/** A saved run as a run file (for export, and for the page's view of it). */
+export function runFileOf(rec: RunRecord, series: Record<string, NetSeries>): RunFile {
+  return {
+    format: RUN_FORMAT,
+    version: RUN_VERSION,
+    name: rec.name,
+    createdAt: rec.createdAt,
+    config: rec.config,
+    backend: rec.backend,
+    dataset: rec.dataset,
+    status: rec.status,
+    progress: rec.progress,
+    nets: rec.nets,
+    series,
+  };
 }

@@ -16,8 +16,9 @@ export class LabClient {
     );
   }
 
-  send(cmd: Command): void {
-    this.worker.postMessage(cmd);
+  /** Send a command; buffers in `transfer` move to the worker instead of being copied. */
+  send(cmd: Command, transfer: Transferable[] = []): void {
+    this.worker.postMessage(cmd, transfer);
   }
 
   subscribe(listener: Listener): () => void {

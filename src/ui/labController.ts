@@ -1,16 +1,19 @@
-// The page's actions: they send commands to the worker, read and write saved runs, and update
-// the store from the worker's events. Components call these; nothing else talks to the worker.
+// The page's actions: they send commands to the worker, read saved runs, and apply the worker's
+// events to the store (through ./events.ts). Saved runs are written only by the worker: rename,
+// delete and import are requests to it. Components call these; nothing else talks to the worker.
+// A saved record becomes a view through one path: record → run file (runFileOf) → view.
 import type { ExperimentConfig, NetEntry } from '../core/config';
 import { DATA_GUIDANCE } from '../core/data/guidance';
-import { RUN_FORMAT, RUN_VERSION, parseRunFile, runFileName } from '../core/runFile';
+import { runFileName, runFileSizeError } from '../core/runFile';
 import type { RunFile } from '../core/runFile';
 import type { RunRecord } from '../storage/runsDb';
-import { deleteRun, getRun, listRuns, loadSeries, renameRun, replaceSeries, saveRun } from '../storage/runsDb';
+import { getRun, listRuns, loadSeries, runFileOf } from '../storage/runsDb';
 import { download } from './charts/exportChart';
 import { LabClient } from './labClient';
 import type { RunView } from './store';
-import { mergeSeries, runViewFromFile, showConfig, syncUrl, useLab } from './store';
-import type { BenchResult, BenchSpec, StartOptions, WorkerEvent } from '../worker/protocol';
+import { runViewFromFile, showConfig, syncUrl, useLab } from './store';
+import { reduceEvent, withError } from './events';
+import type { BenchResult, BenchSpec, Command, StartOptions, WorkerEvent } from '../worker/protocol';
 
 const client = new LabClient();
 
@@ -36,81 +39,39 @@ export function describeConfig(c: ExperimentConfig): string {
 }
 
 function addError(message: string) {
-  useLab.setState((s) => ({ errors: [...s.errors.slice(-4), message] }));
+  useLab.setState((s) => withError(s, message));
+}
+
+let requestIds = 0;
+const savedRunWaiters = new Map<number, (e: Extract<WorkerEvent, { type: 'savedRun' }>) => void>();
+
+/** Ask the worker (the one writer of saved runs) for an edit, and wait for its answer. */
+function savedRunRequest(
+  make: (requestId: number) => Extract<Command, { type: 'renameRun' | 'deleteRun' | 'importRun' }>,
+  transfer: Transferable[] = [],
+): Promise<Extract<WorkerEvent, { type: 'savedRun' }>> {
+  const requestId = ++requestIds;
+  return new Promise((resolve) => {
+    savedRunWaiters.set(requestId, resolve);
+    client.send(make(requestId), transfer);
+  });
 }
 
 function onEvent(e: WorkerEvent): void {
+  const change = reduceEvent(useLab.getState(), e);
+  if (change) useLab.setState(change);
   switch (e.type) {
-    case 'backend':
-      useLab.setState({ backend: e.report });
-      return;
-    case 'selftest':
-      useLab.setState({ selftest: e.result });
-      return;
-    case 'netCheck':
-      useLab.setState({ netCheck: { backend: e.backend, maxRelDiff: e.maxRelDiff, worst: e.worst } });
-      return;
-    case 'dataProgress':
-      useLab.setState({ data: { status: 'loading', file: e.file, loaded: e.loaded, total: e.total } });
-      return;
-    case 'dataset':
-      useLab.setState({ data: { status: 'ready', summary: e.summary } });
-      return;
-    case 'dataMissing':
-      useLab.setState({ data: { status: 'missing', reason: e.reason, guidance: e.guidance } });
-      return;
-    case 'dataError': {
-      const data = useLab.getState().data;
-      // a failed drop leaves a loaded dataset in place; the message says what was wrong
-      if (data.status === 'ready') addError(e.message);
-      else useLab.setState({ data: { status: 'error', message: e.message } });
-      return;
-    }
     case 'run':
-      useLab.setState((s) => {
-        if (!s.run || s.run.id !== e.runId) return {};
-        return {
-          run: {
-            ...s.run,
-            state: e.state,
-            engine: e.engine ?? s.run.engine,
-            message: e.message,
-            interrupted: e.state === 'running' ? false : s.run.interrupted,
-          },
-        };
-      });
-      if (e.state !== 'running' && e.state !== 'starting') void refreshRuns();
-      return;
-    case 'metrics':
-      useLab.setState((s) => {
-        if (!s.run || s.run.id !== e.runId) return {};
-        return {
-          run: {
-            ...s.run,
-            series: mergeSeries(s.run.series, e.delta.nets),
-            // keep the same array while nothing about the nets changed, so memoised charts skip work
-            nets: JSON.stringify(s.run.nets) === JSON.stringify(e.delta.infos) ? s.run.nets : e.delta.infos,
-            progress: e.delta.progress,
-          },
-          memory: { tensors: e.delta.memory.tensors, bytes: e.delta.memory.bytes },
-        };
-      });
-      return;
-    case 'series':
-      useLab.setState((s) => (s.run && s.run.id === e.runId ? { run: { ...s.run, series: e.nets, nets: e.infos } } : {}));
-      return;
-    case 'checkpoint':
-      useLab.setState((s) => (s.run && s.run.id === e.runId ? { run: { ...s.run, checkpointIteration: e.iteration } } : {}));
-      return;
-    case 'backendFailed':
-      useLab.setState({ backendFailure: { runId: e.runId, backend: e.backend, message: e.message, suggestion: e.suggestion } });
+      // the list shows a run once it trains, and its status whenever that changes
+      if (e.state !== 'starting') void refreshRuns();
       return;
     case 'benchResult':
       benchWaiters.get(e.id)?.(e.result);
       benchWaiters.delete(e.id);
       return;
-    case 'error':
-      addError(`${e.during}: ${e.message}`);
+    case 'savedRun':
+      savedRunWaiters.get(e.requestId)?.(e);
+      savedRunWaiters.delete(e.requestId);
       return;
   }
 }
@@ -222,26 +183,12 @@ export function addNet(entry: NetEntry): void {
   client.send({ type: 'addNet', entry });
 }
 
-/** Show a saved run (its points from IndexedDB). */
+/** Show a saved run (its points from IndexedDB), with the settings that made it in the form and the URL. */
 export async function openRun(id: string): Promise<void> {
   const rec = await getRun(id);
   if (!rec) return;
-  const series = await loadSeries(id);
-  useLab.setState({
-    run: {
-      id,
-      name: rec.name,
-      state: rec.status,
-      engine: rec.backend,
-      config: rec.config,
-      nets: rec.nets,
-      series,
-      progress: rec.progress,
-      checkpointIteration: rec.checkpointIteration,
-      message: rec.error,
-    },
-    scrubIteration: null,
-  });
+  const file = runFileOf(rec, await loadSeries(id));
+  useLab.setState({ run: runViewFromFile(id, file, { checkpointIteration: rec.checkpointIteration, message: rec.error }), scrubIteration: null });
   showConfig(rec.config);
 }
 
@@ -256,33 +203,30 @@ export async function compareRun(id: string | null): Promise<void> {
 }
 
 export async function renameSavedRun(id: string, name: string): Promise<void> {
-  await renameRun(id, name);
-  useLab.setState((s) => ({ run: s.run && s.run.id === id ? { ...s.run, name } : s.run }));
+  const answer = await savedRunRequest((requestId) => ({ type: 'renameRun', requestId, runId: id, name }));
+  if (!answer.ok) {
+    addError(`Could not rename the run: ${answer.message}`);
+    return;
+  }
+  const newName = answer.name ?? name;
+  useLab.setState((s) => ({ run: s.run && s.run.id === id ? { ...s.run, name: newName } : s.run }));
   await refreshRuns();
 }
 
 export async function deleteSavedRun(id: string): Promise<void> {
-  await deleteRun(id);
-  useLab.setState((s) => ({ compare: s.compare?.id === id ? null : s.compare, run: s.run?.id === id && s.run.state !== 'running' ? null : s.run }));
+  const answer = await savedRunRequest((requestId) => ({ type: 'deleteRun', requestId, runId: id }));
+  if (!answer.ok) {
+    addError(`Could not delete the run: ${answer.message}`);
+    return;
+  }
+  useLab.setState((s) => ({ compare: s.compare?.id === id ? null : s.compare, run: s.run?.id === id ? null : s.run }));
   await refreshRuns();
 }
 
 export async function runAsFile(id: string): Promise<RunFile> {
   const rec = await getRun(id);
   if (!rec) throw new Error(`no saved run ${id}`);
-  return {
-    format: RUN_FORMAT,
-    version: RUN_VERSION,
-    name: rec.name,
-    createdAt: rec.createdAt,
-    config: rec.config,
-    backend: rec.backend,
-    dataset: rec.dataset,
-    status: rec.status,
-    progress: rec.progress,
-    nets: rec.nets,
-    series: await loadSeries(id),
-  };
+  return runFileOf(rec, await loadSeries(id));
 }
 
 export async function exportRun(id: string): Promise<void> {
@@ -290,38 +234,29 @@ export async function exportRun(id: string): Promise<void> {
   download(JSON.stringify(file), runFileName(file), 'application/json');
 }
 
-/** Import a run file: validated first; a bad file changes nothing and gets a message. */
+/**
+ * Import a run file. Its bytes move to the worker, which checks the file whole and saves it; a bad
+ * file changes nothing and gets a message that names the cause.
+ */
 export async function importRun(file: File): Promise<boolean> {
-  let run: RunFile;
-  try {
-    run = parseRunFile(await file.text());
-  } catch (err) {
-    addError(`Could not import ${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+  const fail = (why: string) => {
+    addError(`Could not import ${file.name}: ${why}`);
     return false;
+  };
+  const tooBig = runFileSizeError(file.name, file.size);
+  if (tooBig) return fail(tooBig);
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (err) {
+    return fail(`the file could not be read (${err instanceof Error ? err.message : String(err)})`);
   }
   const id = newRunId();
-  const status = run.status === 'running' ? 'stopped' : run.status;
-  await saveRun({
-    id,
-    name: run.name,
-    createdAt: run.createdAt,
-    updatedAt: new Date().toISOString(),
-    config: run.config,
-    status,
-    backend: run.backend,
-    dataset: run.dataset,
-    nets: run.nets,
-    progress: run.progress,
-    checkpointIteration: null,
-    origin: 'import',
-  });
-  await replaceSeries(id, run.series);
+  const answer = await savedRunRequest((requestId) => ({ type: 'importRun', requestId, runId: id, fileName: file.name, bytes }), [bytes]);
+  if (!answer.ok) return fail(answer.message);
   await refreshRuns();
-  if (useLab.getState().run?.state !== 'running') {
-    useLab.setState({ run: { ...runViewFromFile(id, { ...run, status }), state: status } });
-    showConfig(run.config);
-  }
-  useLab.setState({ notice: `Imported “${run.name}”.` });
+  if (useLab.getState().run?.state !== 'running') await openRun(id);
+  useLab.setState({ notice: `Imported “${answer.name ?? file.name}”.` });
   return true;
 }
 

@@ -2,10 +2,12 @@
 // origin (the files the download script installed, checked against its manifest), or from files
 // the user dropped. Decoded data is cached in IndexedDB, so a reload starts in seconds.
 import type { CifarDataset, CifarFiles } from '../core/data/cifar10';
-import { DataError, datasetFromFiles } from '../core/data/cifar10';
+import { DataError, IMAGE_BYTES, datasetFromFiles } from '../core/data/cifar10';
 import { filesFromDrop } from '../core/data/archive';
 import { sha256Hex } from '../core/data/digest';
-import { loadDataset as loadCached, saveDataset } from '../storage/runsDb';
+import { loadDataset as loadCached } from '../storage/runsDb';
+import { saveDataset } from '../storage/runsWrite';
+import type { DatasetSummary } from './protocol';
 
 export const DATA_BASE = `${import.meta.env.BASE_URL}data/cifar-10-batches-bin/`;
 
@@ -113,4 +115,32 @@ export async function loadDropped(dropped: { name: string; bytes: ArrayBuffer }[
   const key = `dropped:${await sha256Hex(new TextEncoder().encode([...files].map(([n, b]) => `${n}:${b.length}`).join(',')))}`;
   const dataset = datasetFromFiles(files, 'dropped', key);
   return { dataset, cacheNote: await cache(dataset) };
+}
+
+/** What the page needs to know of a loaded dataset, with a few sample images per class. */
+export function summarize(ds: CifarDataset, cacheNote?: string): DatasetSummary {
+  // four images of each class, in dataset order, for the sample grid
+  const per = 4;
+  const picked: number[] = [];
+  const counts = new Array<number>(10).fill(0);
+  for (let i = 0; i < ds.train.count && picked.length < 10 * per; i++) {
+    const l = ds.train.labels[i];
+    if (counts[l] < per) {
+      counts[l]++;
+      picked.push(i);
+    }
+  }
+  picked.sort((a, b) => ds.train.labels[a] - ds.train.labels[b] || a - b);
+  const images = new Uint8Array(picked.length * IMAGE_BYTES);
+  picked.forEach((idx, k) => images.set(ds.train.images.subarray(idx * IMAGE_BYTES, (idx + 1) * IMAGE_BYTES), k * IMAGE_BYTES));
+  return {
+    source: ds.source,
+    description: ds.description,
+    trainCount: ds.train.count,
+    testCount: ds.test.count,
+    classNames: ds.classNames,
+    stats: ds.stats,
+    samples: { images, labels: Uint8Array.from(picked, (i) => ds.train.labels[i]) },
+    cacheNote,
+  };
 }

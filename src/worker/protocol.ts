@@ -62,6 +62,14 @@ export type Command =
   /** Resume the run in memory, or a saved one from its last checkpoint (optionally on another backend). */
   | { type: 'resume'; runId: string; backend?: ExperimentConfig['backend'] }
   | { type: 'addNet'; entry: NetEntry }
+  /**
+   * Edits of saved runs. The worker is the one writer of run records (it trains them), so the page
+   * asks it; each answers with a 'savedRun' event carrying the same requestId.
+   */
+  | { type: 'renameRun'; requestId: number; runId: string; name: string }
+  | { type: 'deleteRun'; requestId: number; runId: string }
+  /** A run file's bytes (transferred, not copied): parsed and checked in the worker, saved as `runId`. */
+  | { type: 'importRun'; requestId: number; runId: string; fileName: string; bytes: ArrayBuffer }
   /** Fault injection (tests, demos): the next training round fails as if the device were lost or out of memory. */
   | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' }
   | { type: 'bench'; id: number; spec: BenchSpec }
@@ -86,6 +94,9 @@ export type WorkerEvent =
   /** The backend failed (device lost, out of memory); every point is kept and the run can resume elsewhere. */
   | { type: 'backendFailed'; runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] }
   | { type: 'benchResult'; id: number; result: BenchResult }
+  /** The answer to a saved-run edit: done (with the run's name after a rename or import), or why not. */
+  | { type: 'savedRun'; requestId: number; runId: string; ok: true; name?: string }
+  | { type: 'savedRun'; requestId: number; runId: string; ok: false; message: string }
   | { type: 'netCheck'; backend: string; loss: [number, number]; maxRelDiff: number; worst: string }
   /** Any failure in the worker reaches the page with its cause; the worker never dies silently. */
   | { type: 'error'; during: string; message: string; stack?: string };

@@ -1,0 +1,68 @@
+// How the page's state follows the worker's events: a pure function from the state and one event
+// to the change, so it is tested without a browser (events.test.ts). labController applies it and
+// runs the side effects (answering waiting requests, refreshing the saved-run list).
+import type { WorkerEvent } from '../worker/protocol';
+import type { LabState } from './store';
+import { mergeSeries } from './store';
+
+/** At most this many error messages stay on the page (the newest). */
+export const MAX_ERRORS = 5;
+
+export function withError(s: Pick<LabState, 'errors'>, message: string): Pick<LabState, 'errors'> {
+  return { errors: [...s.errors.slice(-(MAX_ERRORS - 1)), message] };
+}
+
+/** The state change for one worker event; null when the event changes no state. */
+export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | null {
+  switch (e.type) {
+    case 'backend':
+      return { backend: e.report };
+    case 'selftest':
+      return { selftest: e.result };
+    case 'netCheck':
+      return { netCheck: { backend: e.backend, maxRelDiff: e.maxRelDiff, worst: e.worst } };
+    case 'dataProgress':
+      return { data: { status: 'loading', file: e.file, loaded: e.loaded, total: e.total } };
+    case 'dataset':
+      return { data: { status: 'ready', summary: e.summary } };
+    case 'dataMissing':
+      return { data: { status: 'missing', reason: e.reason, guidance: e.guidance } };
+    case 'dataError':
+      // a failed drop leaves a loaded dataset in place; the message says what was wrong
+      return s.data.status === 'ready' ? withError(s, e.message) : { data: { status: 'error', message: e.message } };
+    case 'run':
+      if (!s.run || s.run.id !== e.runId) return null;
+      return {
+        run: {
+          ...s.run,
+          state: e.state,
+          engine: e.engine ?? s.run.engine,
+          message: e.message,
+          interrupted: e.state === 'running' ? false : s.run.interrupted,
+        },
+      };
+    case 'metrics':
+      if (!s.run || s.run.id !== e.runId) return null;
+      return {
+        run: {
+          ...s.run,
+          series: mergeSeries(s.run.series, e.delta.nets),
+          // keep the same array while nothing about the nets changed, so memoised charts skip work
+          nets: JSON.stringify(s.run.nets) === JSON.stringify(e.delta.infos) ? s.run.nets : e.delta.infos,
+          progress: e.delta.progress,
+        },
+        memory: { tensors: e.delta.memory.tensors, bytes: e.delta.memory.bytes },
+      };
+    case 'series':
+      return s.run && s.run.id === e.runId ? { run: { ...s.run, series: e.nets, nets: e.infos } } : null;
+    case 'checkpoint':
+      return s.run && s.run.id === e.runId ? { run: { ...s.run, checkpointIteration: e.iteration } } : null;
+    case 'backendFailed':
+      return { backendFailure: { runId: e.runId, backend: e.backend, message: e.message, suggestion: e.suggestion } };
+    case 'error':
+      return withError(s, `${e.during}: ${e.message}`);
+    case 'benchResult':
+    case 'savedRun':
+      return null;
+  }
+}

@@ -1,0 +1,242 @@
+// The run session: the one experiment this worker trains, and every saved run it writes. Start and
+// resume share `openExperiment`; the loop trains in rounds, streams metrics to the page, and saves
+// points and checkpoints. The page's rename, delete and import of saved runs arrive here too, so
+// this file is the only writer of run records (src/storage/runsWrite.ts).
+import type { Checkpoint } from '../core/experiment';
+import { Experiment, netSpecOf } from '../core/experiment';
+import { netsOf, validateConfig } from '../core/config';
+import { selectSubsets } from '../core/data/cifar10';
+import { truncateSeries } from '../core/metrics';
+import { parseRunFile, runFileSizeError } from '../core/runFile';
+import type { RunRecord } from '../storage/runsDb';
+import { getRun, loadCheckpoint, loadSeries } from '../storage/runsDb';
+import { appendPoints, deleteRun, recordOfFile, renameRun, replaceSeries, saveCheckpoint, saveRun } from '../storage/runsWrite';
+import { nextBackend, planSchedule } from './engines';
+import { errorMessage, lab, post, reportError, requireData, switchEngine } from './host';
+import type { Command } from './protocol';
+
+/**
+ * Metrics reach the page at most this often; points are batched in between. Each update costs the
+ * page a chart redraw, which on a 2-core machine competes with the training threads: 2.5 per second
+ * keeps streaming within a few percent of not streaming (npm run bench -- --stream-cost).
+ */
+const FLUSH_MS = 400;
+/** A checkpoint of every net's weights and optimiser state at most this often (and at pause/stop). */
+const CHECKPOINT_MS = 30_000;
+
+interface ActiveRun {
+  record: RunRecord;
+  exp: Experiment;
+  state: 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+  stream: boolean;
+  lastFlush: number;
+  lastCheckpoint: number;
+  looping: boolean;
+}
+let active: ActiveRun | null = null;
+let injectedFault: string | null = null;
+
+async function flush(run: ActiveRun): Promise<void> {
+  const delta = run.exp.takeDelta();
+  run.lastFlush = performance.now();
+  run.record.nets = delta.infos;
+  run.record.progress = delta.progress;
+  if (run.stream) post({ type: 'metrics', runId: run.record.id, delta });
+  await appendPoints(run.record.id, delta.nets);
+  await saveRun(run.record);
+}
+
+async function checkpoint(run: ActiveRun): Promise<void> {
+  const cp = await run.exp.checkpoint();
+  await saveCheckpoint(run.record.id, cp);
+  run.lastCheckpoint = performance.now();
+  run.record.checkpointIteration = run.exp.iteration;
+  await saveRun(run.record);
+  post({ type: 'checkpoint', runId: run.record.id, iteration: run.exp.iteration });
+}
+
+const isBackendFailure = (err: unknown) => err instanceof Error && /device (was )?lost|out of memory|OOM|allocation failed|Array buffer allocation|memory access out of bounds/i.test(err.message);
+
+/** Train until paused, stopped, done or failed; yield to messages between rounds. */
+async function loop(run: ActiveRun): Promise<void> {
+  if (run.looping) return;
+  run.looping = true;
+  try {
+    while (run.state === 'running') {
+      const lost = lab.handle?.lost() ?? injectedFault;
+      injectedFault = null;
+      if (lost) throw new Error(lost);
+      const more = await run.exp.round();
+      if (!more) run.state = 'done';
+      if (!more || performance.now() - run.lastFlush >= FLUSH_MS) await flush(run);
+      if (run.state === 'running' && performance.now() - run.lastCheckpoint >= CHECKPOINT_MS) await checkpoint(run);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await flush(run);
+    await checkpoint(run);
+  } catch (err) {
+    run.state = 'failed';
+    const message = errorMessage(err);
+    run.record.error = message;
+    try {
+      await flush(run);
+      await checkpoint(run);
+    } catch {
+      // a lost device cannot be read: the points up to the last flush and the last checkpoint are kept
+    }
+    if (isBackendFailure(err) && lab.handle) {
+      post({ type: 'backendFailed', runId: run.record.id, backend: lab.handle.description, message, suggestion: nextBackend(lab.handle.name) });
+    } else {
+      reportError('training', err);
+    }
+  } finally {
+    run.looping = false;
+    run.record.status = run.state;
+    await saveRun(run.record).catch(() => undefined);
+    post({ type: 'run', runId: run.record.id, state: run.state, iteration: run.exp.iteration, message: run.record.error });
+  }
+}
+
+/**
+ * Start or resume: the engine for the record's config, an experiment on its data subsets (from the
+ * checkpoint when there is one), and the session around it. The record is updated, not saved.
+ */
+async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: boolean): Promise<ActiveRun> {
+  const ds = requireData();
+  const { config } = record;
+  post({ type: 'run', runId: record.id, state: 'starting' });
+  const entries = cp ? Object.values(cp.nets).map((n) => n.entry) : netsOf(config);
+  const h = planSchedule(await switchEngine(config.backend), entries.map((e) => netSpecOf(e, config)));
+  active?.exp.dispose();
+  active = null;
+  const subsets = selectSubsets(ds, config.trainSize, config.testSize, config.split);
+  const exp = new Experiment(config, subsets, h.engine);
+  exp.start(cp ?? undefined);
+  if (cp) exp.restoreElapsed(record.progress.elapsedMs);
+  record.dataset ||= `${ds.description}; trained on ${subsets.train.count.toLocaleString('en')}, tested on ${subsets.test.count.toLocaleString('en')}`;
+  record.backend = h.description;
+  record.status = 'running';
+  record.error = undefined;
+  record.nets = exp.infos();
+  record.progress = exp.progress();
+  const now = performance.now();
+  return { record, exp, state: 'running', stream, lastFlush: now, lastCheckpoint: now, looping: false };
+}
+
+export async function start(cmd: Extract<Command, { type: 'start' }>): Promise<void> {
+  if (active?.looping) throw new Error('an experiment is already running: pause or stop it first');
+  const { config, issues } = validateConfig(cmd.config);
+  const errors = issues.filter((i) => i.level === 'error');
+  if (errors.length) throw new Error(`invalid experiment: ${errors.map((e) => e.message).join('; ')}`);
+  const now = new Date().toISOString();
+  const record: RunRecord = {
+    id: cmd.runId,
+    name: cmd.name,
+    createdAt: now,
+    updatedAt: now,
+    config,
+    status: 'running',
+    backend: '',
+    dataset: '',
+    nets: [],
+    progress: { iteration: 0, iterations: config.iterations, imagesPerSec: 0, elapsedMs: 0, etaMs: null },
+    checkpointIteration: null,
+    origin: 'lab',
+  };
+  const run = await openExperiment(record, null, cmd.options?.stream ?? true);
+  await saveRun(record);
+  active = run;
+  // a checkpoint of the initial weights: every run can resume, even one that fails at once
+  await checkpoint(run);
+  post({ type: 'run', runId: record.id, state: 'running', engine: record.backend, iteration: 0 });
+  void loop(run);
+}
+
+export async function resume(cmd: Extract<Command, { type: 'resume' }>): Promise<void> {
+  if (active && active.record.id === cmd.runId && active.state === 'paused' && !cmd.backend) {
+    active.state = 'running';
+    active.record.status = 'running';
+    post({ type: 'run', runId: cmd.runId, state: 'running', engine: lab.handle?.description, iteration: active.exp.iteration });
+    void loop(active);
+    return;
+  }
+  if (active?.looping) throw new Error('another experiment is running: pause or stop it first');
+  const record = await getRun(cmd.runId);
+  if (!record) throw new Error(`no saved run ${cmd.runId}`);
+  const cp = await loadCheckpoint(cmd.runId);
+  if (!cp) throw new Error(`${record.name} has no checkpoint to resume from`);
+  record.config = { ...record.config, backend: cmd.backend ?? record.config.backend };
+  const run = await openExperiment(record, cp, true);
+  // points after the checkpoint would be recomputed identically: drop them, then train on
+  const stored = await loadSeries(record.id);
+  const series = Object.fromEntries(Object.entries(stored).map(([id, s]) => [id, truncateSeries(s, cp.nets[id]?.iteration ?? 0)]));
+  await replaceSeries(record.id, series);
+  active = run;
+  await saveRun(record);
+  post({ type: 'series', runId: record.id, nets: series, infos: record.nets });
+  post({ type: 'run', runId: record.id, state: 'running', engine: record.backend, iteration: run.exp.iteration });
+  void loop(run);
+}
+
+export function pause(): void {
+  if (active?.state === 'running') active.state = 'paused';
+}
+
+export async function stop(): Promise<void> {
+  if (!active || (active.state !== 'running' && active.state !== 'paused')) return;
+  const wasLooping = active.looping;
+  active.state = 'stopped';
+  if (!wasLooping) {
+    active.record.status = 'stopped';
+    await saveRun(active.record);
+    post({ type: 'run', runId: active.record.id, state: 'stopped', iteration: active.exp.iteration });
+  }
+}
+
+export function addNet(cmd: Extract<Command, { type: 'addNet' }>): void {
+  if (!active || active.state === 'done' || active.state === 'stopped' || active.state === 'failed') throw new Error('no experiment to add a net to');
+  active.exp.addNet(cmd.entry);
+  active.record.nets = active.exp.infos();
+}
+
+export function injectFault(kind: 'device-lost' | 'out-of-memory'): void {
+  injectedFault = kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
+}
+
+/** Whether an experiment is training now (the diagnostics wait for it). */
+export const isTraining = () => active?.looping === true;
+
+// --- saved runs: the page's edits, written here so they cannot race the training loop's saves ------
+
+/** Rename a saved run; the run being trained keeps the new name in its next save. */
+export async function rename(runId: string, name: string): Promise<string> {
+  const clean = name.trim();
+  if (!clean) throw new Error('a run needs a name');
+  if (active?.record.id === runId) {
+    active.record.name = clean;
+    await saveRun(active.record);
+  } else {
+    await renameRun(runId, clean);
+  }
+  return clean;
+}
+
+/** Delete a saved run with its points and checkpoint. The run being trained must be stopped first. */
+export async function remove(runId: string): Promise<void> {
+  if (active?.record.id === runId) {
+    if (active.looping) throw new Error(`“${active.record.name}” is training: stop it before deleting it`);
+    active.exp.dispose();
+    active = null;
+  }
+  await deleteRun(runId);
+}
+
+/** Import a run file (its bytes, moved here from the page): checked whole, then saved as a new run. */
+export async function importFile(runId: string, fileName: string, bytes: ArrayBuffer): Promise<string> {
+  const tooBig = runFileSizeError(fileName, bytes.byteLength);
+  if (tooBig) throw new Error(tooBig);
+  const file = parseRunFile(new TextDecoder().decode(bytes));
+  await saveRun(recordOfFile(runId, file));
+  await replaceSeries(runId, file.series);
+  return file.name;
+}
