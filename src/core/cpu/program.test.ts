@@ -1,0 +1,111 @@
+// The lab CPU engine's program builder (./program.ts): memory plans that do not overlap, and
+// programs with the calls the maths needs, whose named arguments can be set. Pure: no memory, no
+// WebAssembly. (engine.test.ts checks what the programs compute.)
+import { describe, expect, it } from 'vitest';
+import { cifarNet } from '../nets';
+import type { NetSpec } from '../nets';
+import { KERNELS } from './kernels';
+import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, setArg, trainProgram } from './program';
+
+const N = 4;
+const NET_BASE = 1 << 24;
+const WS_BASE = 1 << 20;
+
+function setup(spec: NetSpec) {
+  const net = planNet(spec, NET_BASE);
+  const ws = planWorkspace([spec], N, spec.options.inputSize ?? 32, 2, activationBytes(spec, N)).at(WS_BASE);
+  return { net, ws };
+}
+
+const count = (calls: readonly (readonly unknown[])[], kernel: string) => calls.filter((c) => c[0] === kernel).length;
+const inside = (p: number, from: number, bytes: number) => p >= from && p < from + bytes;
+
+/** Byte ranges must not overlap. */
+function expectDisjoint(ranges: [number, number][]) {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < sorted.length; i++) expect(sorted[i][0], `range at ${sorted[i][0]}`).toBeGreaterThanOrEqual(sorted[i - 1][0] + sorted[i - 1][1]);
+}
+
+describe('the net plan', () => {
+  for (const shortcut of ['A', 'B', 'C'] as const) {
+    it(`places every tensor of ResNet-8 (${shortcut}) inside the net's allocation, without overlap`, () => {
+      const spec = cifarNet({ n: 1, residual: true, shortcut, width: 0.25, inputSize: 8 });
+      const { net } = setup(spec);
+      expect(net.bytes).toBe(netBytes(spec));
+      const ranges: [number, number][] = [];
+      for (const p of spec.params) {
+        const { length } = net.slots.get(p.name)!;
+        for (const at of [paramAt(net, p.name), gradAt(net, p.name), momentumAt(net, p.name)]) {
+          expect(inside(at, net.base, net.bytes)).toBe(true);
+          ranges.push([at, 4 * length]);
+        }
+      }
+      for (const [name, at] of net.stats) ranges.push([at, 4 * spec.convs.find((c) => name.startsWith(`${c.name}.bn`))!.outC]);
+      ranges.push([net.out, 16]);
+      expectDisjoint(ranges);
+      expect(net.out + 16).toBe(net.base + net.bytes);
+    });
+  }
+});
+
+describe('the training program', () => {
+  const spec = cifarNet({ n: 1, residual: true, shortcut: 'B', width: 0.25, inputSize: 8 });
+
+  it('runs each conv forward once and backward once, with one input gradient per conv but the stem', () => {
+    const { net, ws } = setup(spec);
+    const { calls } = trainProgram(net, ws, N, true, 2);
+    expect(calls.every((c) => (KERNELS as readonly string[]).includes(c[0]))).toBe(true);
+    const convs = spec.convs.length;
+    expect(count(calls, 'conv_bwd_filter')).toBe(convs);
+    expect(count(calls, 'flip_weights')).toBe(convs - 1);
+    expect(count(calls, 'conv_fwd')).toBe(convs + convs - 1);
+    expect(count(calls, 'bn_running')).toBe(convs);
+    expect(count(calls, 'sgd')).toBe(1);
+    expect(count(calls, 'head')).toBe(1);
+  });
+
+  it('saves each forward conv output in its own place in the workspace’s activations', () => {
+    const { net, ws } = setup(spec);
+    const forward = trainProgram(net, ws, N, true, 1).calls.filter((c) => c[0] === 'conv_fwd' && c[5] !== ws.flip);
+    expect(forward.length).toBe(spec.convs.length);
+    const outs = forward.map((c) => c[8] as number);
+    expect(new Set(outs).size).toBe(outs.length);
+    for (const o of outs) expect(inside(o, ws.activations, activationBytes(spec, N))).toBe(true);
+    // their weights are the net's parameters
+    for (const c of forward) expect(inside(c[5] as number, net.base, net.bytes)).toBe(true);
+  });
+
+  it('sets the learning rate through its named argument, in the SGD call and nowhere else', () => {
+    const { net, ws } = setup(spec);
+    const program = trainProgram(net, ws, N, true, 1);
+    const before = program.calls.map((c) => [...c]);
+    setArg(program, 'lr', 0.0123);
+    const changed = program.calls.flatMap((c, i) => c.flatMap((v, k) => (v !== before[i][k] ? [[c[0], k, v]] : [])));
+    expect(changed).toEqual([['sgd', 5, 0.0123]]);
+  });
+
+  it('without the update, computes gradients only: no SGD, no running averages, no lr argument', () => {
+    const { net, ws } = setup(spec);
+    const program = trainProgram(net, ws, N, false, 1);
+    expect(count(program.calls, 'sgd') + count(program.calls, 'bn_running')).toBe(0);
+    expect(() => setArg(program, 'lr', 0.1)).toThrow(/no 'lr' argument/);
+  });
+
+  it('is a pure function of the plan: built twice, the same calls; another batch size, other calls', () => {
+    const { net, ws } = setup(spec);
+    expect(trainProgram(net, ws, N, true, 2).calls).toEqual(trainProgram(net, ws, N, true, 2).calls);
+    expect(trainProgram(net, ws, N - 1, true, 2).calls).not.toEqual(trainProgram(net, ws, N, true, 2).calls);
+  });
+});
+
+describe('the evaluation program', () => {
+  it('runs the forward pass only, with a layer-response tap per 3×3 conv (Fig. 7)', () => {
+    const spec = cifarNet({ n: 2, residual: false, shortcut: 'A', width: 0.25, inputSize: 8 });
+    const { net, ws } = setup(spec);
+    const { calls, args } = evalProgram(net, ws, N, 1);
+    expect(args).toEqual({});
+    for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums']) expect(count(calls, k), k).toBe(k === 'chan_sums' ? spec.layers3x3.length : 0);
+    expect(count(calls, 'bn_response_moments')).toBe(spec.layers3x3.length);
+    expect(count(calls, 'conv_fwd')).toBe(spec.convs.length);
+  });
+});

@@ -1,0 +1,480 @@
+// A net's training step on the lab CPU engine as data: where each tensor lives (the memory plan),
+// and the fixed list of kernel calls of a training step or an evaluation (the program). Pure: it
+// computes addresses and calls, and touches no memory; ./engine.ts allocates and runs them.
+// program.test.ts checks the plans and the programs; engine.test.ts checks the maths they compute.
+//
+// The forward pass saves each conv's output z and each block's activations; the backward pass
+// walks the blocks in reverse with three rotating gradient buffers; one SGD call updates the whole
+// parameter block (weights, gradients and momentum are three copies of one layout).
+import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
+import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
+import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
+import { align, f32 } from './heap';
+import type { Call } from './kernels';
+
+/** Input channels are padded from 3 to 4 so every channel count is a multiple of the SIMD width. */
+export const IN_C = 4;
+
+/** A tensor's place in a net's parameter block; sizes are padded to 4 floats (16 bytes). */
+export interface Slot {
+  offset: number; // bytes from the block start
+  length: number; // floats used
+}
+
+/** The per-conv pointers a program needs. */
+export interface ConvPlan {
+  spec: ConvSpec;
+  inC: number; // channels the kernels see (the stem's 3 padded to 4)
+  inSize: number;
+  w: number;
+  gw: number;
+  gamma: number;
+  beta: number;
+  ggamma: number;
+  gbeta: number;
+  rmean: number;
+  rvar: number;
+  mean: number;
+  invstd: number;
+  variance: number;
+  scale: number;
+  shift: number;
+  coefA: number;
+  coefB: number;
+  coefD: number;
+}
+
+/**
+ * A net's memory plan inside its one allocation at `base`: parameters, gradients and momentum
+ * (`blockFloats` each, same layout), then the BN running statistics, then per-conv BN scratch,
+ * then `out` (f64 [2]: Σ loss and errors of the net's last step or evaluation).
+ */
+export interface NetPlan {
+  spec: NetSpec;
+  base: number;
+  bytes: number;
+  blockFloats: number;
+  slots: Map<string, Slot>;
+  stats: Map<string, number>;
+  convs: Map<string, ConvPlan>;
+  out: number;
+}
+
+/** Floats a parameter takes in the block: its size, except the stem's, whose 3 input channels are padded to 4. */
+function slotLength(spec: NetSpec, name: string, shape: number[]): number {
+  return name === spec.stem.name ? 3 * 3 * IN_C * spec.stem.outC : sizeOf(shape);
+}
+
+/** Bytes of a net's one allocation (see NetPlan). */
+export function netBytes(spec: NetSpec): number {
+  const floats = spec.params.reduce((s, p) => s + align(slotLength(spec, p.name, p.shape), 4), 0);
+  const statFloats = bnStatNames(spec).reduce((s, b) => s + 2 * align(b.channels, 4), 0);
+  const scratchFloats = spec.convs.reduce((s, c) => s + 9 * align(c.outC, 4), 0);
+  return f32(3 * floats + statFloats + scratchFloats + 4);
+}
+
+/** Lay a net out in the allocation at `base` (netBytes(spec) bytes). */
+export function planNet(spec: NetSpec, base: number): NetPlan {
+  const slots = new Map<string, Slot>();
+  let floats = 0;
+  for (const p of spec.params) {
+    const length = slotLength(spec, p.name, p.shape);
+    slots.set(p.name, { offset: f32(floats), length });
+    floats += align(length, 4);
+  }
+  const blockFloats = floats;
+  const param = (name: string) => base + slots.get(name)!.offset;
+  const grad = (name: string) => base + f32(blockFloats) + slots.get(name)!.offset;
+  const stats = new Map<string, number>();
+  let at = base + f32(3 * blockFloats);
+  for (const b of bnStatNames(spec)) {
+    stats.set(b.mean, at);
+    at += f32(align(b.channels, 4));
+    stats.set(b.variance, at);
+    at += f32(align(b.channels, 4));
+  }
+  const convs = new Map<string, ConvPlan>();
+  for (const c of spec.convs) {
+    const K = align(c.outC, 4);
+    const next = () => {
+      const p = at;
+      at += f32(K);
+      return p;
+    };
+    convs.set(c.name, {
+      spec: c,
+      inC: c.inC === 3 ? IN_C : c.inC,
+      inSize: c.outSize * c.stride,
+      w: param(c.name),
+      gw: grad(c.name),
+      gamma: param(`${c.name}.bn.gamma`),
+      beta: param(`${c.name}.bn.beta`),
+      ggamma: grad(`${c.name}.bn.gamma`),
+      gbeta: grad(`${c.name}.bn.beta`),
+      rmean: stats.get(`${c.name}.bn.mean`)!,
+      rvar: stats.get(`${c.name}.bn.var`)!,
+      mean: next(),
+      invstd: next(),
+      variance: next(),
+      scale: next(),
+      shift: next(),
+      coefA: next(),
+      coefB: next(),
+      coefD: next(),
+    });
+    // the ninth per-channel slot is spare, kept so the layout stays a multiple of 4 floats
+    next();
+  }
+  const bytes = netBytes(spec);
+  return { spec, base, bytes, blockFloats, slots, stats, convs, out: base + bytes - f32(4) };
+}
+
+export const paramAt = (net: NetPlan, name: string) => net.base + net.slots.get(name)!.offset;
+export const gradAt = (net: NetPlan, name: string) => net.base + f32(net.blockFloats) + net.slots.get(name)!.offset;
+export const momentumAt = (net: NetPlan, name: string) => net.base + f32(2 * net.blockFloats) + net.slots.get(name)!.offset;
+
+/** Bytes of saved activations for a batch of N: each conv's z, and each block's h and output. */
+export function activationBytes(spec: NetSpec, N: number): number {
+  let bytes = align(f32(N * spec.stem.outSize ** 2 * spec.stem.outC)) * 2; // stem z and output
+  for (const b of spec.blocks) {
+    const act = align(f32(N * b.conv1.outSize ** 2 * b.outC));
+    bytes += 4 * act; // z1, h, z2, out
+    if (b.projection) bytes += act;
+  }
+  return bytes;
+}
+
+/** The engine's shared scratch for one lane: one batch of inputs, the padded-input buffer, gradient buffers. */
+export interface Workspace {
+  base: number;
+  size: number;
+  capacity: number; // batch size it is planned for
+  imageSize: number;
+  input: number;
+  evalInput: number;
+  labels: number;
+  evalLabels: number;
+  padded: number;
+  grads: [number, number, number];
+  partials: number;
+  flip: number;
+  g: number;
+  probs: number;
+  out: number; // f64 [2]: Σ loss, errors
+  taps: number; // f64 [2·layers]: Σy, Σy² per 3×3 layer
+  shortcut: number; // option A / projection output, forward only
+  /** Where each net's saved activations start. */
+  activations: number;
+}
+
+/**
+ * The workspace for batches of N images of `imageSize`² for these nets, with `opThreads` threads
+ * sharing each call and `activations` bytes for the largest net's saved activations: its size, and
+ * its layout once allocated at some base.
+ */
+export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: number, opThreads: number, activations: number): { size: number; at(base: number): Workspace } {
+  const maxAct = Math.max(N * imageSize * imageSize * IN_C, ...specs.flatMap((s) => s.convs.map((c) => N * c.outSize * c.outSize * c.outC)));
+  const maxPadded = Math.max(
+    ...specs.flatMap((s) =>
+      s.convs.map((c) => {
+        const inSize = c.outSize * c.stride;
+        return N * (inSize + 2) * (inSize + 2) * Math.max(c.inC === 3 ? IN_C : c.inC, c.outC);
+      }),
+    ),
+    1,
+  );
+  const maxC = Math.max(IN_C, ...specs.flatMap((s) => s.convs.map((c) => c.outC)));
+  const maxFlip = Math.max(1, ...specs.flatMap((s) => s.convs.map((c) => c.k * c.k * c.inC * c.outC)));
+  const maxLayers = Math.max(1, ...specs.map((s) => s.layers3x3.length));
+  const parts = {
+    input: f32(N * imageSize * imageSize * IN_C),
+    evalInput: f32(N * imageSize * imageSize * IN_C),
+    labels: 4 * N,
+    evalLabels: 4 * N,
+    padded: f32(maxPadded),
+    partials: 8 * opThreads * 2 * maxC,
+    flip: f32(maxFlip),
+    g: f32(N * maxC),
+    probs: f32(N * NUM_CLASSES),
+    out: 16,
+    taps: 16 * maxLayers,
+    shortcut: f32(maxAct),
+  };
+  let size = 0;
+  const offsets = {} as Record<keyof typeof parts, number>;
+  for (const [name, bytes] of Object.entries(parts) as [keyof typeof parts, number][]) {
+    offsets[name] = size;
+    size += align(bytes);
+  }
+  const gradsAt = size;
+  size += 3 * align(f32(maxAct));
+  const activationsAt = size;
+  size += activations;
+  return {
+    size,
+    at: (base) => ({
+      base,
+      size,
+      capacity: N,
+      imageSize,
+      ...(Object.fromEntries(Object.entries(offsets).map(([k, v]) => [k, base + v])) as Record<keyof typeof parts, number>),
+      grads: [0, 1, 2].map((i) => base + gradsAt + i * align(f32(maxAct))) as [number, number, number],
+      activations: base + activationsAt,
+    }),
+  };
+}
+
+interface BlockPlan {
+  spec: BlockSpec;
+  conv1: ConvPlan;
+  conv2: ConvPlan;
+  projection?: ConvPlan;
+  /** Workspace offsets: ReLU(BN(conv1)), and the block output. */
+  h: number;
+  out: number;
+}
+
+/** Where a batch of N's saved activations live in the workspace (every net starts at the same place). */
+interface Activations {
+  /** Each conv's output z (pre-BN), by conv name. */
+  z: Map<string, number>;
+  stemOut: number;
+  blocks: BlockPlan[];
+}
+
+function planActivations(net: NetPlan, ws: Workspace, N: number): Activations {
+  let at = ws.activations;
+  const take = (floats: number) => {
+    const p = at;
+    at += align(f32(floats));
+    return p;
+  };
+  const z = new Map<string, number>();
+  const { spec } = net;
+  z.set(spec.stem.name, take(N * spec.stem.outSize ** 2 * spec.stem.outC));
+  const stemOut = take(N * spec.stem.outSize ** 2 * spec.stem.outC);
+  const blocks = spec.blocks.map((b) => {
+    const size = N * b.conv1.outSize ** 2 * b.outC;
+    z.set(b.conv1.name, take(size));
+    const h = take(size);
+    z.set(b.conv2.name, take(size));
+    const out = take(size);
+    if (b.projection) z.set(b.projection.name, take(size));
+    return { spec: b, conv1: net.convs.get(b.conv1.name)!, conv2: net.convs.get(b.conv2.name)!, projection: b.projection ? net.convs.get(b.projection.name) : undefined, h, out };
+  });
+  return { z, stemOut, blocks };
+}
+
+/** An argument that changes from run to run of a program: the call it is in, and its index in that call. */
+export interface ArgRef {
+  call: number;
+  index: number;
+}
+
+/** A list of kernel calls, and the arguments set before each run, by name. */
+export interface Program {
+  calls: Call[];
+  args: { lr?: ArgRef };
+}
+
+/** The learning rate's index in an 'sgd' call: ['sgd', params, grads, momentum, floats, lr, momentum coefficient, weight decay]. */
+const SGD_LR = 5;
+
+/** Set a named argument of a program before running it. */
+export function setArg(program: Program, name: keyof Program['args'], value: number): void {
+  const ref = program.args[name];
+  if (!ref) throw new Error(`this program has no '${name}' argument`);
+  program.calls[ref.call][ref.index] = value;
+}
+
+/** Builds one program: the net, its activations, the workspace and the threads per call. */
+class Builder {
+  readonly calls: Call[] = [];
+  readonly act: Activations;
+
+  constructor(
+    readonly net: NetPlan,
+    readonly ws: Workspace,
+    readonly N: number,
+    readonly threads: number,
+  ) {
+    this.act = planActivations(net, ws, N);
+  }
+
+  z(c: ConvPlan): number {
+    return this.act.z.get(c.spec.name)!;
+  }
+
+  /** conv then BN statistics (train) or the running-average affine map (eval), into z / scale / shift. */
+  convBnForward(c: ConvPlan, x: number, mode: 'train' | 'eval', taps: number | null): void {
+    const { calls, ws, N, threads } = this;
+    const { spec: s, inC, inSize } = c;
+    const Ho = s.outSize;
+    const M = N * Ho * Ho;
+    const z = this.z(c);
+    if (s.k === 3) {
+      calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
+      calls.push(['conv_fwd', ws.padded, inSize + 2, inSize + 2, inC, c.w, 3, s.stride, z, N, Ho, Ho, s.outC, 0]);
+    } else {
+      calls.push(['conv_fwd', x, inSize, inSize, inC, c.w, 1, s.stride, z, N, Ho, Ho, s.outC, 0]);
+    }
+    if (mode === 'train') {
+      calls.push(['chan_sums', z, M, s.outC, ws.partials]);
+      calls.push(['bn_finalize', ws.partials, threads, M, s.outC, BN_EPSILON, c.gamma, c.beta, c.mean, c.invstd, c.variance, c.scale, c.shift]);
+    } else {
+      calls.push(['bn_eval_affine', c.rmean, c.rvar, s.outC, BN_EPSILON, c.gamma, c.beta, c.scale, c.shift]);
+      if (taps !== null) {
+        calls.push(['chan_sums', z, M, s.outC, ws.partials]);
+        calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, taps]);
+      }
+    }
+  }
+
+  /** The forward pass (§4.2); returns the last block's output. */
+  forward(mode: 'train' | 'eval', input: number): number {
+    const { calls, ws, N, act } = this;
+    let tap = 0;
+    const tapAt = () => (mode === 'eval' ? ws.taps + 16 * tap++ : null);
+    const stem = this.net.convs.get(this.net.spec.stem.name)!;
+    const M0 = N * stem.spec.outSize ** 2;
+    this.convBnForward(stem, input, mode, tapAt());
+    calls.push(['bn_apply', this.z(stem), M0, stem.spec.outC, stem.scale, stem.shift, 0, 1, act.stemOut]);
+    let a = act.stemOut;
+    for (const b of act.blocks) {
+      const M = N * b.spec.conv1.outSize ** 2;
+      const K = b.spec.outC;
+      this.convBnForward(b.conv1, a, mode, tapAt());
+      calls.push(['bn_apply', this.z(b.conv1), M, K, b.conv1.scale, b.conv1.shift, 0, 1, b.h]);
+      this.convBnForward(b.conv2, b.h, mode, tapAt());
+      let res = 0;
+      switch (b.spec.shortcut) {
+        case 'identity':
+          res = a;
+          break;
+        case 'subsample-pad': // option A: even rows and columns, zero channels appended
+          calls.push(['subsample_pad', a, N, b.spec.size, b.spec.size, b.spec.inC, K, ws.shortcut]);
+          res = ws.shortcut;
+          break;
+        case 'projection': // options B and C: 1×1 conv + BN
+          this.convBnForward(b.projection!, a, mode, null);
+          calls.push(['bn_apply', this.z(b.projection!), M, K, b.projection!.scale, b.projection!.shift, 0, 0, ws.shortcut]);
+          res = ws.shortcut;
+          break;
+        case 'none':
+          break;
+      }
+      // residual: ReLU(BN(conv2) + shortcut); plain: ReLU(BN(conv2))
+      calls.push(['bn_apply', this.z(b.conv2), M, K, b.conv2.scale, b.conv2.shift, res, 1, b.out]);
+      a = b.out;
+    }
+    return a;
+  }
+
+  /**
+   * BN and conv backward for one conv: from dY (the gradient of the BN output, masked by `mask > 0`
+   * when mask ≠ 0) to the conv's weight gradient and, when dx ≠ 0, its input gradient (added to
+   * dx when accumulate). dZ may be dY itself.
+   */
+  convBnBackward(c: ConvPlan, x: number, dY: number, mask: number, dZ: number, dx: number, accumulate: boolean): void {
+    const { calls, ws, N } = this;
+    const { spec: s, inC, inSize } = c;
+    const Ho = s.outSize;
+    const M = N * Ho * Ho;
+    const K = s.outC;
+    const z = this.z(c);
+    calls.push(['bn_bwd_sums', dY, mask, z, M, K, ws.partials]);
+    calls.push(['bn_bwd_finalize', ws.partials, this.threads, M, K, c.mean, c.invstd, c.gamma, c.ggamma, c.gbeta, c.coefA, c.coefB, c.coefD]);
+    calls.push(['bn_bwd_dx', dY, mask, z, M, K, c.coefA, c.coefB, c.coefD, dZ]);
+    if (s.k === 3) {
+      calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
+      calls.push(['conv_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, 3, s.stride, c.gw]);
+    } else {
+      calls.push(['conv_bwd_filter', x, inSize, inSize, inC, dZ, N, Ho, Ho, K, 1, s.stride, c.gw]);
+    }
+    if (!dx) return;
+    // The input gradient is a stride-1 convolution of the (spread, padded) output gradient
+    // with the flipped, transposed kernel.
+    calls.push(['flip_weights', c.w, s.k, inC, K, ws.flip]);
+    const pad = s.k === 3 ? 1 : 0;
+    if (s.stride === 1 && pad === 0) {
+      calls.push(['conv_fwd', dZ, Ho, Ho, K, ws.flip, 1, 1, dx, N, inSize, inSize, inC, accumulate ? 1 : 0]);
+    } else {
+      calls.push(['dilate_pad', dZ, N, Ho, Ho, K, s.stride, pad, ws.padded]);
+      const P = s.stride * Ho + 2 * pad;
+      calls.push(['conv_fwd', ws.padded, P, P, K, ws.flip, s.k, 1, dx, N, inSize, inSize, inC, accumulate ? 1 : 0]);
+    }
+  }
+
+  head(last: number, labels: number, withGrads: boolean): void {
+    const { net, ws, N } = this;
+    const fc = net.spec.fc;
+    const lastSize = net.spec.blocks[net.spec.blocks.length - 1].conv2.outSize;
+    const grads = withGrads ? [ws.grads[0], gradAt(net, 'fc.weight'), gradAt(net, 'fc.bias')] : [0, 0, 0];
+    this.calls.push(['head', last, N, lastSize * lastSize, fc.inC, paramAt(net, 'fc.weight'), paramAt(net, 'fc.bias'), labels, net.out, ws.g, ws.probs, ...grads]);
+  }
+}
+
+/** Forward, loss, backward; and when `update`, SGD (its learning rate is the 'lr' argument) and the BN running averages. */
+export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boolean, threads: number): Program {
+  const b = new Builder(net, ws, N, threads);
+  const { calls, act } = b;
+  calls.push(['zero', net.out, 4]);
+  const last = b.forward('train', ws.input);
+  b.head(last, ws.labels, true);
+  const [g0, g1, g2] = ws.grads;
+  // backward through the blocks, last to first; `cur` holds ∂loss/∂(block output)
+  let cur = g0;
+  let free: [number, number] = [g1, g2];
+  for (let i = act.blocks.length - 1; i >= 0; i--) {
+    const blk = act.blocks[i];
+    const a = i > 0 ? act.blocks[i - 1].out : act.stemOut;
+    const M = N * blk.spec.conv1.outSize ** 2;
+    const K = blk.spec.outC;
+    const [t1, t2] = free;
+    calls.push(['relu_mask', cur, blk.out, M * K]); // cur = ∂loss/∂(pre-ReLU sum)
+    const residual = blk.spec.shortcut !== 'none';
+    // BN2 + conv2: into t1 (cur is still needed by the shortcut when residual)
+    const dZ2 = residual ? t1 : cur;
+    b.convBnBackward(blk.conv2, blk.h, cur, 0, dZ2, t2, false);
+    // BN1 (through the ReLU, mask h) + conv1: ∂loss/∂h is in t2; the input gradient goes to dA
+    const dA = t1; // dZ2 (t1) is spent by the time conv1's input gradient is written
+    b.convBnBackward(blk.conv1, a, t2, blk.h, t2, dA, false);
+    // the shortcut's gradient joins the branch's
+    switch (blk.spec.shortcut) {
+      case 'identity':
+        calls.push(['add_inplace', dA, cur, N * blk.spec.size * blk.spec.size * blk.spec.inC]);
+        break;
+      case 'subsample-pad':
+        calls.push(['subsample_pad_bwd', cur, N, blk.spec.size, blk.spec.size, blk.spec.inC, K, dA]);
+        break;
+      case 'projection':
+        b.convBnBackward(blk.projection!, a, cur, 0, cur, dA, true);
+        break;
+      case 'none':
+        break;
+    }
+    free = [cur, t2];
+    cur = dA;
+  }
+  const stem = net.convs.get(net.spec.stem.name)!;
+  calls.push(['relu_mask', cur, act.stemOut, N * stem.spec.outSize ** 2 * stem.spec.outC]);
+  b.convBnBackward(stem, ws.input, cur, 0, cur, 0, false);
+  const program: Program = { calls, args: {} };
+  if (update) {
+    const sgd: Call = ['sgd', net.base, net.base + f32(net.blockFloats), net.base + f32(2 * net.blockFloats), net.blockFloats, 0, MOMENTUM, WEIGHT_DECAY];
+    calls.push(sgd);
+    program.args.lr = { call: calls.length - 1, index: SGD_LR };
+    for (const c of net.convs.values()) {
+      calls.push(['bn_running', c.rmean, c.rvar, c.mean, c.variance, c.spec.outC, BN_MOMENTUM, N * c.spec.outSize ** 2]);
+    }
+  }
+  return program;
+}
+
+/** Evaluation of n images from the workspace's eval input: loss and errors into net.out, layer-response moments into ws.taps. */
+export function evalProgram(net: NetPlan, ws: Workspace, n: number, threads: number): Program {
+  const b = new Builder(net, ws, n, threads);
+  const last = b.forward('eval', ws.evalInput);
+  b.head(last, ws.evalLabels, false);
+  return { calls: b.calls, args: {} };
+}
