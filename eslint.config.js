@@ -46,6 +46,7 @@ export default tseslint.config(
           patterns: [
             { group: ['**/core/cpu/**', '**/core/tfjs/**', '**/core/tf', '**/core/experiment', '**/worker/engines', '**/worker/lab.worker'], message: 'The UI never imports an engine: it sends commands through src/worker/protocol.ts.' },
             { group: ['**/storage/runsWrite'], message: 'The worker is the one writer of saved runs: the page asks it through src/worker/protocol.ts (renameRun, deleteRun, importRun).' },
+            { group: ['**/storage/runsDb'], importNames: ['db'], message: 'The page reads saved runs through runsDb’s read functions; the database handle is for the worker’s writes.' },
           ],
         },
       ],
