@@ -124,6 +124,63 @@ test('a training run cannot be deleted from under the worker; once stopped it ca
   await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(0);
 });
 
+test('a run of 250,000 iterations survives import → storage → open → export → import, stored in bounded chunks', async ({ page }) => {
+  test.setTimeout(180_000);
+  const n = 250_000;
+  const it = Array.from({ length: n }, (_, i) => i + 1);
+  const col = (f: (i: number) => number) => Array.from({ length: n }, (_, i) => Math.round(f(i) * 1e4) / 1e4);
+  const run = {
+    format: 'degradation-lab-run',
+    version: 1,
+    name: 'Long run',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    config: { depths: [8], families: 'plain', iterations: n, evalEvery: 1000 },
+    backend: 'lab-cpu',
+    dataset: 'synthetic',
+    status: 'done',
+    progress: { iteration: n, iterations: n, imagesPerSec: 1000, elapsedMs: 1, etaMs: null },
+    nets: [{ id: 'plain-8', label: 'plain-8', depth: 8, residual: false, shortcut: 'A', params: 1000, status: 'done', divergedAt: null }],
+    series: {
+      'plain-8': {
+        train: { it, loss: col((i) => 2.3 / (1 + i / 1000)), err: col((i) => 0.9 / (1 + i / 1000)), runErr: col((i) => 0.9 / (1 + i / 1000)), lr: col(() => 0.1) },
+        test: { it: [1000, 250_000], err: [0.8, 0.2], loss: [2, 0.5] },
+        taps: [],
+      },
+    },
+  };
+  await page.goto('/');
+  await page.getByTestId('import-run-input').setInputFiles({ name: 'long.run.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(run)) });
+  await expect(page.getByTestId('saved-runs')).toContainText('Long run', { timeout: 60_000 });
+  // opened: the charts draw it, and the store holds every point
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/, { timeout: 60_000 });
+  // stored in chunks of at most 10,000 points per column
+  const chunks = await page.evaluate(
+    () =>
+      new Promise<number[]>((resolve, reject) => {
+        const open = indexedDB.open('degradation-lab');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('chunks').objectStore('chunks').getAll();
+          req.onsuccess = () => resolve(req.result.map((c: { nets: Record<string, { train: { it: number[] } }> }) => Math.max(...Object.values(c.nets).map((s) => s.train.it.length))));
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+  expect(chunks.length).toBe(25);
+  expect(Math.max(...chunks)).toBeLessThanOrEqual(10_000);
+  // export reads every chunk back, in order
+  const row = page.getByTestId('saved-runs').locator('li').first();
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Export JSON' }).click()]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  expect(exported.series['plain-8'].train.it.length).toBe(n);
+  expect(exported.series['plain-8'].train.it.at(-1)).toBe(n);
+  expect(exported.series['plain-8'].train.loss).toEqual(run.series['plain-8'].train.loss);
+  // and the export imports again
+  await page.getByTestId('import-run-input').setInputFiles({ name: 'again.run.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, name: 'Long run again' })) });
+  await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(2, { timeout: 60_000 });
+  await expect(page.getByTestId('saved-runs')).toContainText('Long run again');
+});
+
 test('the live tensor count reported by the worker stays flat over 100 steps (tfjs engine)', async ({ page }) => {
   // tfjs's own CPU backend, so the count is of real tfjs tensors (the lab CPU engine counts buffers)
   const query = TINY_QUERY.replace('iters=60', 'iters=100').replace('backend=lab-cpu', 'backend=cpu').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4').replace('eval=10', 'eval=50');

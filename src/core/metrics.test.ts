@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NetSeries } from './metrics';
-import { appendSeries, emptySeries, truncateSeries, valueAt } from './metrics';
+import { CHUNK_POINTS, appendSeries, chunkSeries, emptySeries, truncateSeries, valueAt } from './metrics';
 
 /** A series with a training point at every iteration 1..n and a test point and tap every `every`. */
 function series(n: number, every = 10): NetSeries {
@@ -60,5 +60,23 @@ describe('series', () => {
     expect(valueAt(s.test.it, s.test.err, 25)).toBe(1 / 20);
     expect(valueAt(s.test.it, s.test.err, 30)).toBe(1 / 30);
     expect(valueAt(s.test.it, s.test.err, 9)).toBeNull();
+  });
+});
+
+describe('chunkSeries', () => {
+  it('splits 250k points into bounded chunks that append back to the same series', () => {
+    const nets = { long: series(250_000, 1000), short: series(15_000, 10) };
+    const chunks = chunkSeries(nets);
+    expect(chunks.length).toBe(Math.ceil(250_000 / CHUNK_POINTS));
+    for (const c of chunks) for (const s of Object.values(c)) expect(Math.max(s.train.it.length, s.test.it.length, s.taps.length)).toBeLessThanOrEqual(CHUNK_POINTS);
+    // the short net stops appearing once its points are used up
+    expect(chunks.filter((c) => 'short' in c).length).toBe(2);
+    const back: Record<string, NetSeries> = {};
+    for (const c of chunks) for (const [id, s] of Object.entries(c)) appendSeries((back[id] ??= emptySeries()), s);
+    expect(back).toEqual(nets);
+  });
+
+  it('keeps a net with no points yet, so a stored run still lists it', () => {
+    expect(chunkSeries({ a: emptySeries() })).toEqual([{ a: emptySeries() }]);
   });
 });

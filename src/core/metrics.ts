@@ -59,6 +59,32 @@ export function appendSeries(a: NetSeries, b: NetSeries): NetSeries {
   return a;
 }
 
+/**
+ * Points per net in one stored chunk. Storage keeps a run's series as chunks of at most this many
+ * points per column, so no single record, structured clone or array grows with the run's length.
+ */
+export const CHUNK_POINTS = 10_000;
+
+/** Split series into chunks of at most `maxPoints` points per column; appending them in order gives the series back. */
+export function chunkSeries(nets: Record<string, NetSeries>, maxPoints = CHUNK_POINTS): Record<string, NetSeries>[] {
+  const longest = Math.max(0, ...Object.values(nets).map((s) => Math.max(s.train.it.length, s.test.it.length, s.taps.length)));
+  const chunks: Record<string, NetSeries>[] = [];
+  for (let from = 0; from < longest || from === 0; from += maxPoints) {
+    const to = from + maxPoints;
+    const chunk: Record<string, NetSeries> = {};
+    for (const [id, s] of Object.entries(nets)) {
+      if (from > 0 && from >= s.train.it.length && from >= s.test.it.length && from >= s.taps.length) continue;
+      chunk[id] = {
+        train: { it: s.train.it.slice(from, to), loss: s.train.loss.slice(from, to), err: s.train.err.slice(from, to), runErr: s.train.runErr.slice(from, to), lr: s.train.lr.slice(from, to) },
+        test: { it: s.test.it.slice(from, to), err: s.test.err.slice(from, to), loss: s.test.loss.slice(from, to) },
+        taps: s.taps.slice(from, to),
+      };
+    }
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
 /** The points of a series up to and including iteration `it` (to resume from a checkpoint). */
 export function truncateSeries(s: NetSeries, it: number): NetSeries {
   const nTrain = s.train.it.findIndex((x) => x > it);

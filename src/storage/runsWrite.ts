@@ -2,6 +2,7 @@
 // imports this module: it trains the runs, so it is the one writer of their records, and the page's
 // rename, delete and import reach it as protocol commands (src/worker/protocol.ts).
 import type { NetSeries } from '../core/metrics';
+import { chunkSeries } from '../core/metrics';
 import type { Checkpoint } from '../core/experiment';
 import type { RunFile } from '../core/runFile';
 import type { RunRecord, StoredDataset } from './runsDb';
@@ -28,19 +29,21 @@ export async function deleteRun(id: string): Promise<void> {
   await tx.done;
 }
 
-/** Append the points of one flush. Chunks keep insertion order (auto-increment keys). */
+/** Append the points of one flush, in bounded chunks. Chunks keep insertion order (auto-increment keys). */
 export async function appendPoints(runId: string, nets: Record<string, NetSeries>): Promise<void> {
   if (Object.keys(nets).length === 0) return;
-  await (await db()).add('chunks', { runId, nets });
+  const tx = (await db()).transaction('chunks', 'readwrite');
+  for (const chunk of chunkSeries(nets)) await tx.store.add({ runId, nets: chunk });
+  await tx.done;
 }
 
-/** Replace every stored point of a run (after an import, or when resuming from a checkpoint). */
+/** Replace every stored point of a run (after an import, or when resuming from a checkpoint), in bounded chunks, in one transaction. */
 export async function replaceSeries(runId: string, nets: Record<string, NetSeries>): Promise<void> {
   const d = await db();
   const tx = d.transaction('chunks', 'readwrite');
   const keys = await tx.store.index('runId').getAllKeys(runId);
   for (const k of keys) await tx.store.delete(k);
-  await tx.store.add({ runId, nets });
+  for (const chunk of chunkSeries(nets)) await tx.store.add({ runId, nets: chunk });
   await tx.done;
 }
 
