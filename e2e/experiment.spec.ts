@@ -181,6 +181,62 @@ test('a run of 250,000 iterations survives import → storage → open → expor
   await expect(page.getByTestId('saved-runs')).toContainText('Long run again');
 });
 
+/** The stored checkpoints' iterations, newest first (read straight from IndexedDB). */
+function storedCheckpoints(page: import('@playwright/test').Page): Promise<number[]> {
+  return page.evaluate(
+    () =>
+      new Promise<number[]>((resolve, reject) => {
+        const open = indexedDB.open('degradation-lab');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('snapshots').objectStore('snapshots').getAll();
+          req.onsuccess = () => {
+            open.result.close();
+            resolve((req.result as { seq: number; iteration: number }[]).sort((a, b) => b.seq - a.seq).map((s) => s.iteration));
+          };
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+}
+
+test('a NaN weight and a failed write never replace the last good checkpoint; resume lands on it', async ({ page }) => {
+  const inject = (kind: string) => page.evaluate((k) => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault(k), kind);
+  const trainThenPause = async () => {
+    const from = await iteration(page);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(from + 5);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+  };
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}&automation=1`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+  await expect.poll(() => storedCheckpoints(page)).toHaveLength(2);
+  const [good] = await storedCheckpoints(page);
+  expect(good).toBeGreaterThan(10);
+
+  await inject('nan-checkpoint');
+  await trainThenPause();
+  await expect(page.getByTestId('error-banner').last()).toContainText(`checkpoint: not saved, the last good checkpoint (iteration ${good}) is kept`);
+  await expect(page.getByTestId('error-banner').last()).toContainText('is NaN');
+  await inject('write-fault');
+  await trainThenPause();
+  await expect(page.getByTestId('error-banner').last()).toContainText('the write failed (simulated)');
+  expect((await storedCheckpoints(page))[0]).toBe(good);
+
+  await page.reload();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+  await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('notice')).toContainText(`Resumed from the checkpoint at iteration ${good}.`);
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
+  await page.getByRole('button', { name: 'Stop' }).click();
+});
+
 test('the live tensor count reported by the worker stays flat over 100 steps (tfjs engine)', async ({ page }) => {
   // tfjs's own CPU backend, so the count is of real tfjs tensors (the lab CPU engine counts buffers)
   const query = TINY_QUERY.replace('iters=60', 'iters=100').replace('backend=lab-cpu', 'backend=cpu').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4').replace('eval=10', 'eval=50');
@@ -210,7 +266,11 @@ test('a lost device stops the run cleanly, keeps every point, and offers to resu
   await expect(page.locator('[data-chart="curves"] .chart-panel').nth(1)).toHaveAttribute('data-points', /^[1-9]\d*$/);
   await banner.getByRole('button', { name: 'Resume on cpu' }).click();
   await expect(page.getByTestId('engine')).toContainText('tfjs cpu', { timeout: 30_000 });
-  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(failedAt);
+  // the weights at the moment of the fault are not trusted: it resumes from the last checkpoint before it
+  await expect(page.getByTestId('notice')).toContainText(/Resumed from the checkpoint at iteration \d+\./);
+  const resumedAt = Number((await page.getByTestId('notice').textContent())!.match(/iteration ([\d,]+)/)![1].replace(/,/g, ''));
+  expect(resumedAt).toBeLessThanOrEqual(failedAt);
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(resumedAt);
   await page.getByRole('button', { name: 'Stop' }).click();
 });
 

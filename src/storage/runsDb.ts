@@ -3,10 +3,11 @@
 // is in ./runsWrite.ts, which only the worker imports (a lint rule keeps the page out): the worker
 // is the one writer, so a rename or delete cannot race a training run's saves.
 import { openDB } from 'idb';
-import type { DBSchema, IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase, IDBPTransaction } from 'idb';
 import type { ExperimentConfig } from '../core/config';
 import type { ChannelStats, DataSource, LabeledImages } from '../core/data/cifar10';
 import type { Checkpoint } from '../core/experiment';
+import { checkpointIteration, checkpointProblem } from '../core/checkpoint';
 import type { NetInfo, NetSeries, Progress } from '../core/metrics';
 import { appendSeries, emptySeries } from '../core/metrics';
 import type { RunFile, RunStatus } from '../core/runFile';
@@ -41,26 +42,78 @@ export interface StoredDataset {
   test: LabeledImages;
 }
 
+/** A stored checkpoint. A run keeps its newest two (by `seq`, the order they were written in). */
+export interface Snapshot {
+  runId: string;
+  seq: number;
+  iteration: number;
+  checkpoint: Checkpoint;
+}
+
 interface LabDb extends DBSchema {
   runs: { key: string; value: RunRecord };
   chunks: { key: number; value: { runId: string; nets: Record<string, NetSeries> }; indexes: { runId: string } };
-  checkpoints: { key: string; value: { runId: string; checkpoint: Checkpoint } };
+  /** Since version 2 (version 1 kept one checkpoint per run, in 'checkpoints'). */
+  snapshots: { key: [string, number]; value: Snapshot; indexes: { runId: string } };
   datasets: { key: string; value: StoredDataset };
 }
 
 const DB_NAME = 'degradation-lab';
+export const DB_VERSION = 2;
 let dbPromise: Promise<IDBPDatabase<LabDb>> | null = null;
 
+/** Who hears about storage trouble (another tab blocking an upgrade, the browser closing the database). */
+let onProblem: (message: string) => void = () => undefined;
+export function onStorageProblem(listener: (message: string) => void): void {
+  onProblem = listener;
+}
+
+/**
+ * The database, opened once and upgraded step by step from whatever version is stored. If another
+ * tab needs a newer version, or the browser closes the connection, it is dropped and reopened on
+ * the next use.
+ */
 export function db(): Promise<IDBPDatabase<LabDb>> {
-  dbPromise ??= openDB<LabDb>(DB_NAME, 1, {
-    upgrade(d) {
-      d.createObjectStore('runs', { keyPath: 'id' });
-      d.createObjectStore('chunks', { autoIncrement: true }).createIndex('runId', 'runId');
-      d.createObjectStore('checkpoints', { keyPath: 'runId' });
-      d.createObjectStore('datasets', { keyPath: 'slot' });
+  dbPromise ??= openDB<LabDb>(DB_NAME, DB_VERSION, {
+    async upgrade(d, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        d.createObjectStore('runs', { keyPath: 'id' });
+        d.createObjectStore('chunks', { autoIncrement: true }).createIndex('runId', 'runId');
+        d.createObjectStore('datasets', { keyPath: 'slot' });
+      }
+      if (oldVersion < 2) {
+        const snapshots = d.createObjectStore('snapshots', { keyPath: ['runId', 'seq'] });
+        snapshots.createIndex('runId', 'runId');
+        if (oldVersion === 1) {
+          // version 1: one checkpoint per run, keyed by runId; each becomes the run's first snapshot
+          const old = (tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>).objectStore('checkpoints');
+          const rows = (await old.getAll()) as { runId: string; checkpoint: Checkpoint }[];
+          for (const { runId, checkpoint } of rows) await snapshots.put({ runId, seq: 1, iteration: checkpointIteration(checkpoint), checkpoint });
+          d.deleteObjectStore('checkpoints' as never);
+        }
+      }
+    },
+    blocked() {
+      onProblem('Another tab of the lab has the saved runs open with an older version: close it to continue.');
+    },
+    blocking() {
+      // a newer version of the lab opened in another tab: let it upgrade, and reopen on next use
+      void dbPromise?.then((d) => d.close());
+      dbPromise = null;
+    },
+    terminated() {
+      dbPromise = null;
+      onProblem('The browser closed the saved-runs database unexpectedly; it is reopened on the next save.');
     },
   });
   return dbPromise;
+}
+
+/** Close the database (tests, and a tab handing over to a newer version). */
+export async function closeDb(): Promise<void> {
+  const p = dbPromise;
+  dbPromise = null;
+  if (p) (await p).close();
 }
 
 export async function getRun(id: string): Promise<RunRecord | undefined> {
@@ -79,8 +132,16 @@ export async function loadSeries(runId: string): Promise<Record<string, NetSerie
   return out;
 }
 
+/** A run's stored checkpoints, newest first. */
+export async function listSnapshots(runId: string): Promise<Snapshot[]> {
+  const all = await (await db()).getAllFromIndex('snapshots', 'runId', runId);
+  return all.sort((a, b) => b.seq - a.seq);
+}
+
+/** The newest checkpoint of a run that passes the checks (complete, finite weights), or undefined. */
 export async function loadCheckpoint(runId: string): Promise<Checkpoint | undefined> {
-  return (await (await db()).get('checkpoints', runId))?.checkpoint;
+  for (const s of await listSnapshots(runId)) if (!checkpointProblem(s.checkpoint)) return s.checkpoint;
+  return undefined;
 }
 
 export async function loadDataset(): Promise<StoredDataset | undefined> {

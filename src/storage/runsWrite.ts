@@ -4,6 +4,7 @@
 import type { NetSeries } from '../core/metrics';
 import { chunkSeries } from '../core/metrics';
 import type { Checkpoint } from '../core/experiment';
+import { checkpointIteration } from '../core/checkpoint';
 import type { RunFile } from '../core/runFile';
 import type { RunRecord, StoredDataset } from './runsDb';
 import { db } from './runsDb';
@@ -21,9 +22,9 @@ export async function renameRun(id: string, name: string): Promise<void> {
 
 export async function deleteRun(id: string): Promise<void> {
   const d = await db();
-  const tx = d.transaction(['runs', 'chunks', 'checkpoints'], 'readwrite');
+  const tx = d.transaction(['runs', 'chunks', 'snapshots'], 'readwrite');
   await tx.objectStore('runs').delete(id);
-  await tx.objectStore('checkpoints').delete(id);
+  for (const k of await tx.objectStore('snapshots').index('runId').getAllKeys(id)) await tx.objectStore('snapshots').delete(k);
   const keys = await tx.objectStore('chunks').index('runId').getAllKeys(id);
   for (const k of keys) await tx.objectStore('chunks').delete(k);
   await tx.done;
@@ -47,8 +48,37 @@ export async function replaceSeries(runId: string, nets: Record<string, NetSerie
   await tx.done;
 }
 
-export async function saveCheckpoint(runId: string, checkpoint: Checkpoint): Promise<void> {
-  await (await db()).put('checkpoints', { runId, checkpoint });
+/** Checkpoints kept per run: the newest, and the one before it in case the newest turns out bad. */
+export const SNAPSHOTS_KEPT = 2;
+
+/**
+ * Write a checkpoint and the run record that points at it in one transaction, then drop all but
+ * the newest SNAPSHOTS_KEPT: either all of it is stored or none. `fault` (tests) throws after the
+ * checkpoint is written and before the record is, as a failing write would.
+ */
+export async function saveCheckpoint(run: RunRecord, checkpoint: Checkpoint, fault?: () => void): Promise<void> {
+  const d = await db();
+  const tx = d.transaction(['snapshots', 'runs'], 'readwrite');
+  try {
+    const snapshots = tx.objectStore('snapshots');
+    const existing = await snapshots.index('runId').getAll(run.id);
+    const seq = Math.max(0, ...existing.map((s) => s.seq)) + 1;
+    const iteration = checkpointIteration(checkpoint);
+    await snapshots.put({ runId: run.id, seq, iteration, checkpoint });
+    fault?.();
+    await tx.objectStore('runs').put({ ...run, checkpointIteration: iteration, updatedAt: new Date().toISOString() });
+    const old = existing.sort((a, b) => b.seq - a.seq).slice(SNAPSHOTS_KEPT - 1);
+    for (const s of old) await snapshots.delete([s.runId, s.seq]);
+    await tx.done;
+  } catch (err) {
+    try {
+      tx.abort();
+    } catch {
+      // already finished or aborted
+    }
+    await tx.done.catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function saveDataset(ds: StoredDataset): Promise<void> {

@@ -47,7 +47,7 @@ function Banners() {
         </div>
       ))}
       {notice && (
-        <div className="banner ok" role="status">
+        <div className="banner ok" role="status" data-testid="notice">
           {notice}
           <button type="button" className="small" onClick={() => useLab.setState({ notice: null })} aria-label="Dismiss">
             ×

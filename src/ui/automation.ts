@@ -5,6 +5,7 @@ import type { ExperimentConfig } from '../core/config';
 import type { RunFile } from '../core/runFile';
 import type { BenchResult, BenchSpec } from '../worker/protocol';
 import { chartExporters, svgToPng } from './charts/exportChart';
+import type { Command } from '../worker/protocol';
 import { injectFault, runAsFile, runBench, startRun, stopRun } from './labController';
 import { useLab } from './store';
 
@@ -36,7 +37,7 @@ export interface LabAutomation {
   /** A chart as the page exports it: PNG (base64, 2×), SVG or CSV text. */
   exportChart(id: string, format: 'png' | 'svg' | 'csv'): Promise<string>;
   bench(spec: BenchSpec): Promise<BenchResult>;
-  injectFault(kind: 'device-lost' | 'out-of-memory'): void;
+  injectFault(kind: Extract<Command, { type: 'injectFault' }>['kind']): void;
 }
 
 async function blobToBase64(blob: Blob): Promise<string> {

@@ -65,9 +65,11 @@ describe('reduceEvent', () => {
   });
 
   it('replaces every point after a resume, and records checkpoints', () => {
-    const s = state({ run: runView({ series: { 'plain-8': trainPoints(0, 50) } }) });
-    const change = reduceEvent(s, { type: 'series', runId: 'r1', nets: { 'plain-8': trainPoints(0, 20) }, infos: [info('plain-8')] })!;
+    const s = state({ run: runView({ series: { 'plain-8': trainPoints(0, 50) }, progress: { iteration: 50, iterations: 100, imagesPerSec: 5, elapsedMs: 10, etaMs: 10 } }) });
+    const change = reduceEvent(s, { type: 'series', runId: 'r1', nets: { 'plain-8': trainPoints(0, 20) }, infos: [info('plain-8')], iteration: 19 })!;
     expect(change.run!.series['plain-8'].train.it.length).toBe(20);
+    expect(change.notice).toBe('Resumed from the checkpoint at iteration 19.');
+    expect(change.run!.progress!.iteration).toBe(19);
     expect(reduceEvent(s, { type: 'checkpoint', runId: 'r1', iteration: 40 })!.run!.checkpointIteration).toBe(40);
   });
 

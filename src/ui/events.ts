@@ -54,7 +54,13 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
         memory: { tensors: e.delta.memory.tensors, bytes: e.delta.memory.bytes },
       };
     case 'series':
-      return s.run && s.run.id === e.runId ? { run: { ...s.run, series: e.nets, nets: e.infos } } : null;
+      // sent when a run resumes from a stored checkpoint: its points up to there, and where it is
+      return s.run && s.run.id === e.runId
+        ? {
+            run: { ...s.run, series: e.nets, nets: e.infos, checkpointIteration: e.iteration, progress: s.run.progress && { ...s.run.progress, iteration: e.iteration } },
+            notice: `Resumed from the checkpoint at iteration ${e.iteration.toLocaleString('en')}.`,
+          }
+        : null;
     case 'checkpoint':
       return s.run && s.run.id === e.runId ? { run: { ...s.run, checkpointIteration: e.iteration } } : null;
     case 'backendFailed':

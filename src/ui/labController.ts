@@ -175,7 +175,7 @@ export function resumeRun(backend?: ExperimentConfig['backend']): void {
 }
 
 /** Simulate a lost device or out-of-memory error in the running experiment (tests, demos). */
-export function injectFault(kind: 'device-lost' | 'out-of-memory'): void {
+export function injectFault(kind: Extract<Command, { type: 'injectFault' }>['kind']): void {
   client.send({ type: 'injectFault', kind });
 }
 

@@ -70,8 +70,11 @@ export type Command =
   | { type: 'deleteRun'; requestId: number; runId: string }
   /** A run file's bytes (transferred, not copied): parsed and checked in the worker, saved as `runId`. */
   | { type: 'importRun'; requestId: number; runId: string; fileName: string; bytes: ArrayBuffer }
-  /** Fault injection (tests, demos): the next training round fails as if the device were lost or out of memory. */
-  | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' }
+  /**
+   * Fault injection (tests, demos): the next training round fails as if the device were lost or out
+   * of memory; or the next checkpoint reads back a NaN weight, or its write fails midway.
+   */
+  | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' | 'nan-checkpoint' | 'write-fault' }
   | { type: 'bench'; id: number; spec: BenchSpec }
   /** Gradients of one small residual net on the active tfjs backend against the lab CPU engine. */
   | { type: 'netCheck' };
@@ -89,7 +92,7 @@ export type WorkerEvent =
   | { type: 'run'; runId: string; state: RunState; engine?: string; iteration?: number; message?: string }
   | { type: 'metrics'; runId: string; delta: MetricsDelta }
   /** Every point of a run, replacing what the page holds (after resuming from a checkpoint). */
-  | { type: 'series'; runId: string; nets: Record<string, NetSeries>; infos: NetInfo[] }
+  | { type: 'series'; runId: string; nets: Record<string, NetSeries>; infos: NetInfo[]; iteration: number }
   | { type: 'checkpoint'; runId: string; iteration: number }
   /** The backend failed (device lost, out of memory); every point is kept and the run can resume elsewhere. */
   | { type: 'backendFailed'; runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] }

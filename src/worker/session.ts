@@ -2,6 +2,7 @@
 // resume share `openExperiment`; the loop trains in rounds, streams metrics to the page, and saves
 // points and checkpoints. The page's rename, delete and import of saved runs arrive here too, so
 // this file is the only writer of run records (src/storage/runsWrite.ts).
+import { checkpointIteration, checkpointProblem } from '../core/checkpoint';
 import type { Checkpoint } from '../core/experiment';
 import { Experiment, netSpecOf } from '../core/experiment';
 import { netsOf, validateConfig } from '../core/config';
@@ -35,6 +36,8 @@ interface ActiveRun {
 }
 let active: ActiveRun | null = null;
 let injectedFault: string | null = null;
+/** Fault injection for the next checkpoint (tests): corrupt its weights, or fail its write midway. */
+let checkpointFault: 'nan-checkpoint' | 'write-fault' | null = null;
 
 async function flush(run: ActiveRun): Promise<void> {
   const delta = run.exp.takeDelta();
@@ -46,13 +49,38 @@ async function flush(run: ActiveRun): Promise<void> {
   await saveRun(run.record);
 }
 
+/**
+ * Save a checkpoint, unless it cannot be trusted: weights that are not finite (in a net that has
+ * not diverged) are never written, and a failed write leaves the previous checkpoints as they were.
+ * Either way the run trains on, and the page hears why the checkpoint was not saved.
+ */
 async function checkpoint(run: ActiveRun): Promise<void> {
-  const cp = await run.exp.checkpoint();
-  await saveCheckpoint(run.record.id, cp);
   run.lastCheckpoint = performance.now();
-  run.record.checkpointIteration = run.exp.iteration;
-  await saveRun(run.record);
-  post({ type: 'checkpoint', runId: run.record.id, iteration: run.exp.iteration });
+  const cp = await run.exp.checkpoint();
+  const fault = checkpointFault;
+  checkpointFault = null;
+  if (fault === 'nan-checkpoint') corrupt(cp);
+  const keep = `the last good checkpoint${run.record.checkpointIteration !== null ? ` (iteration ${run.record.checkpointIteration})` : ''} is kept`;
+  const problem = checkpointProblem(cp);
+  if (problem) {
+    post({ type: 'error', during: 'checkpoint', message: `not saved, ${keep}: ${problem}` });
+    return;
+  }
+  try {
+    await saveCheckpoint(run.record, cp, fault === 'write-fault' ? () => { throw new Error('the write failed (simulated)'); } : undefined);
+  } catch (err) {
+    post({ type: 'error', during: 'checkpoint', message: `not saved, ${keep}: ${errorMessage(err)}` });
+    return;
+  }
+  run.record.checkpointIteration = checkpointIteration(cp);
+  post({ type: 'checkpoint', runId: run.record.id, iteration: run.record.checkpointIteration });
+}
+
+/** Fault injection: one weight of the first net still training becomes NaN, as a faulty read-back would make it. */
+function corrupt(cp: Checkpoint): void {
+  const net = Object.values(cp.nets).find((n) => n.status !== 'diverged');
+  const first = net && Object.values(net.state.params)[0];
+  if (first) first[0] = Number.NaN;
 }
 
 const isBackendFailure = (err: unknown) => err instanceof Error && /device (was )?lost|out of memory|OOM|allocation failed|Array buffer allocation|memory access out of bounds/i.test(err.message);
@@ -79,10 +107,11 @@ async function loop(run: ActiveRun): Promise<void> {
     const message = errorMessage(err);
     run.record.error = message;
     try {
+      // the points up to the fault are kept; the weights at the moment of a fault are not trusted,
+      // so no checkpoint is taken: resume starts from the last good one
       await flush(run);
-      await checkpoint(run);
     } catch {
-      // a lost device cannot be read: the points up to the last flush and the last checkpoint are kept
+      // a lost device cannot be read: the points up to the last flush are kept
     }
     if (isBackendFailure(err) && lab.handle) {
       post({ type: 'backendFailed', runId: run.record.id, backend: lab.handle.description, message, suggestion: nextBackend(lab.handle.name) });
@@ -144,9 +173,8 @@ export async function start(cmd: Extract<Command, { type: 'start' }>): Promise<v
     origin: 'lab',
   };
   const run = await openExperiment(record, null, cmd.options?.stream ?? true);
-  await saveRun(record);
   active = run;
-  // a checkpoint of the initial weights: every run can resume, even one that fails at once
+  // a checkpoint of the initial weights (saved with the record): every run can resume, even one that fails at once
   await checkpoint(run);
   post({ type: 'run', runId: record.id, state: 'running', engine: record.backend, iteration: 0 });
   void loop(run);
@@ -173,7 +201,7 @@ export async function resume(cmd: Extract<Command, { type: 'resume' }>): Promise
   await replaceSeries(record.id, series);
   active = run;
   await saveRun(record);
-  post({ type: 'series', runId: record.id, nets: series, infos: record.nets });
+  post({ type: 'series', runId: record.id, nets: series, infos: record.nets, iteration: run.exp.iteration });
   post({ type: 'run', runId: record.id, state: 'running', engine: record.backend, iteration: run.exp.iteration });
   void loop(run);
 }
@@ -199,8 +227,9 @@ export function addNet(cmd: Extract<Command, { type: 'addNet' }>): void {
   active.record.nets = active.exp.infos();
 }
 
-export function injectFault(kind: 'device-lost' | 'out-of-memory'): void {
-  injectedFault = kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
+export function injectFault(kind: Extract<Command, { type: 'injectFault' }>['kind']): void {
+  if (kind === 'nan-checkpoint' || kind === 'write-fault') checkpointFault = kind;
+  else injectedFault = kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
 }
 
 /** Whether an experiment is training now (the diagnostics wait for it). */
