@@ -274,6 +274,39 @@ test('a lost device stops the run cleanly, keeps every point, and offers to resu
   await page.getByRole('button', { name: 'Stop' }).click();
 });
 
+test('a helper thread that dies does not wedge the lab: the watchdog restarts the worker, keeps the points, and Resume works', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000')}&automation=1`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+  await page.evaluate(() => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault('kill-helper'));
+  await expect(page.getByTestId('error-banner')).toContainText('Training stopped answering', { timeout: 30_000 });
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused');
+  await expect(page.getByTestId('interrupted')).toBeVisible();
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running', { timeout: 30_000 });
+  const resumedAt = await iteration(page);
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(resumedAt + 5);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+});
+
+test('a lost WebGL context stops the run cleanly and offers to resume on the next backend', async ({ page }) => {
+  const query = TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('backend=lab-cpu', 'backend=webgl');
+  await page.goto(`/?${query}&automation=1`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('engine')).toContainText('tfjs webgl', { timeout: 60_000 });
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(2);
+  await page.evaluate(() => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault('context-lost'));
+  const banner = page.getByTestId('backend-failure');
+  await expect(banner).toContainText('the WebGL context was lost');
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'failed');
+  await expect(banner.getByRole('button', { name: /Resume on lab-cpu/ })).toBeVisible();
+});
+
 test('a net added to a running experiment starts at iteration 0 and trains beside the others', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8')}&automation=1`);
   await loadFixtureData(page);

@@ -69,6 +69,7 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
       return withError(s, `${e.during}: ${e.message}`);
     case 'benchResult':
     case 'savedRun':
+    case 'heartbeat':
       return null;
   }
 }

@@ -10,6 +10,7 @@ import type { HelperInit } from '../core/cpu/kernels';
 import { TfjsEngine } from '../core/tfjs/engine';
 import * as tf from '../core/tf';
 import type { Engine, EngineName } from '../core/train';
+import { heartbeat } from './heartbeat';
 import relaxedShared from '../core/cpu/build/kernels-relaxed-shared.wasm?url';
 import relaxed from '../core/cpu/build/kernels-relaxed.wasm?url';
 import simdShared from '../core/cpu/build/kernels-simd-shared.wasm?url';
@@ -30,8 +31,12 @@ export interface EngineHandle {
   name: EngineName;
   /** For the status line, e.g. "lab CPU engine (WebAssembly SIMD, 2 threads)". */
   description: string;
-  /** Set when the GPU device was lost. */
+  /** Set when the GPU device or the WebGL context was lost. */
   lost: () => string | null;
+  /** Settles with the message when the device or context is lost (a step in flight may never finish then). */
+  whenLost?: Promise<string>;
+  /** WebGL only, fault injection: lose the context for real (WEBGL_lose_context). */
+  loseContext?: () => void;
 }
 
 /** What 'auto' means here: a real GPU through tfjs if there is one, else the lab's CPU engine. */
@@ -59,6 +64,7 @@ async function createLabCpu(): Promise<EngineHandle> {
     module,
     variant,
     threads,
+    heartbeat: heartbeat ?? undefined,
     spawnHelper: (init: HelperInit) => {
       const w = new Worker(new URL('./cpuHelper.worker.ts', import.meta.url), { type: 'module', name: `cpu-helper-${init.tid}` });
       w.postMessage(init);
@@ -110,11 +116,22 @@ export async function engineFor(choice: BackendChoice | 'wasm', report: BackendR
   }
   const { adapter } = await initBackend(resolved);
   let lostMessage: string | null = null;
+  let loseContext: (() => void) | undefined;
+  let onLost: (message: string) => void = () => undefined;
+  const whenLost = new Promise<string>((resolve) => {
+    onLost = (message) => {
+      lostMessage = message;
+      resolve(message);
+    };
+  });
   if (resolved === 'webgpu') {
     const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-    void device?.lost.then((info) => {
-      lostMessage = `the GPU device was lost (${info.reason}): ${info.message}`;
-    });
+    void device?.lost.then((info) => onLost(`the GPU device was lost (${info.reason}): ${info.message}`));
   }
-  return { engine: new TfjsEngine(resolved), name: resolved, description: `tfjs ${resolved} on ${adapter}`, lost: () => lostMessage };
+  if (resolved === 'webgl') {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+    gl?.canvas.addEventListener('webglcontextlost', () => onLost('the WebGL context was lost (the browser reclaimed the GPU)'));
+    loseContext = () => gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+  return { engine: new TfjsEngine(resolved), name: resolved, description: `tfjs ${resolved} on ${adapter}`, lost: () => lostMessage, whenLost, loseContext };
 }

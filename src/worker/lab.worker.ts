@@ -8,6 +8,7 @@ import { DATA_GUIDANCE } from '../core/data/guidance';
 import { convSelfTest } from '../core/selftest';
 import { NoServerData, loadDataset, loadDropped, summarize } from './dataLoader';
 import { bench, netCheck } from './diagnostics';
+import { heartbeat } from './heartbeat';
 import { errorMessage, lab, post, reportError } from './host';
 import type { Command } from './protocol';
 import * as session from './session';
@@ -44,6 +45,7 @@ async function savedRunEdit(requestId: number, runId: string, edit: () => Promis
 async function dispatch(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'probe':
+      if (heartbeat) post({ type: 'heartbeat', counter: heartbeat });
       lab.report = await probeBackends();
       post({ type: 'backend', report: lab.report });
       return;

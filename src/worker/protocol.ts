@@ -72,9 +72,10 @@ export type Command =
   | { type: 'importRun'; requestId: number; runId: string; fileName: string; bytes: ArrayBuffer }
   /**
    * Fault injection (tests, demos): the next training round fails as if the device were lost or out
-   * of memory; or the next checkpoint reads back a NaN weight, or its write fails midway.
+   * of memory; the next checkpoint reads back a NaN weight, or its write fails midway; a lab CPU
+   * helper thread ends ('kill-helper'); the WebGL context is lost for real ('context-lost').
    */
-  | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' | 'nan-checkpoint' | 'write-fault' }
+  | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' | 'nan-checkpoint' | 'write-fault' | 'kill-helper' | 'context-lost' }
   | { type: 'bench'; id: number; spec: BenchSpec }
   /** Gradients of one small residual net on the active tfjs backend against the lab CPU engine. */
   | { type: 'netCheck' };
@@ -82,6 +83,8 @@ export type Command =
 export type RunState = RunStatus | 'starting';
 
 export type WorkerEvent =
+  /** The worker's heartbeat counter (shared memory), for the page's watchdog; sent in answer to 'probe'. */
+  | { type: 'heartbeat'; counter: Int32Array }
   | { type: 'backend'; report: BackendReport }
   | { type: 'selftest'; result: ConvSelfTest }
   | { type: 'dataProgress'; file: string; loaded: number; total: number | null }

@@ -12,6 +12,7 @@ import { parseRunFile, runFileSizeError } from '../core/runFile';
 import type { RunRecord } from '../storage/runsDb';
 import { getRun, loadCheckpoint, loadSeries } from '../storage/runsDb';
 import { appendPoints, deleteRun, recordOfFile, renameRun, replaceSeries, saveCheckpoint, saveRun } from '../storage/runsWrite';
+import { LabCpuEngine } from '../core/cpu/engine';
 import { nextBackend, planSchedule } from './engines';
 import { errorMessage, lab, post, reportError, requireData, switchEngine } from './host';
 import type { Command } from './protocol';
@@ -89,12 +90,19 @@ const isBackendFailure = (err: unknown) => err instanceof Error && /device (was 
 async function loop(run: ActiveRun): Promise<void> {
   if (run.looping) return;
   run.looping = true;
+  // a lost device or context can leave a step waiting forever: the loss ends the round in flight
+  // (one listener per loop, not per round, so nothing accumulates over a long run)
+  let failRound: (err: Error) => void = () => undefined;
+  void lab.handle?.whenLost?.then((m) => failRound(new Error(m)));
   try {
     while (run.state === 'running') {
       const lost = lab.handle?.lost() ?? injectedFault;
       injectedFault = null;
       if (lost) throw new Error(lost);
-      const more = await run.exp.round();
+      const more = await new Promise<boolean>((resolve, reject) => {
+        failRound = reject;
+        run.exp.round().then(resolve, reject);
+      });
       if (!more) run.state = 'done';
       if (!more || performance.now() - run.lastFlush >= FLUSH_MS) await flush(run);
       if (run.state === 'running' && performance.now() - run.lastCheckpoint >= CHECKPOINT_MS) await checkpoint(run);
@@ -104,7 +112,9 @@ async function loop(run: ActiveRun): Promise<void> {
     await checkpoint(run);
   } catch (err) {
     run.state = 'failed';
-    const message = errorMessage(err);
+    // a lost device or context often shows first as some other error from the op that was running
+    const lost = lab.handle?.lost() ?? null;
+    const message = lost ?? errorMessage(err);
     run.record.error = message;
     try {
       // the points up to the fault are kept; the weights at the moment of a fault are not trusted,
@@ -113,7 +123,7 @@ async function loop(run: ActiveRun): Promise<void> {
     } catch {
       // a lost device cannot be read: the points up to the last flush are kept
     }
-    if (isBackendFailure(err) && lab.handle) {
+    if ((lost || isBackendFailure(err)) && lab.handle) {
       post({ type: 'backendFailed', runId: run.record.id, backend: lab.handle.description, message, suggestion: nextBackend(lab.handle.name) });
     } else {
       reportError('training', err);
@@ -229,7 +239,13 @@ export function addNet(cmd: Extract<Command, { type: 'addNet' }>): void {
 
 export function injectFault(kind: Extract<Command, { type: 'injectFault' }>['kind']): void {
   if (kind === 'nan-checkpoint' || kind === 'write-fault') checkpointFault = kind;
-  else injectedFault = kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
+  else if (kind === 'kill-helper') {
+    if (!(lab.handle?.engine instanceof LabCpuEngine)) throw new Error('kill-helper needs a run on the lab CPU engine');
+    lab.handle.engine.killHelper();
+  } else if (kind === 'context-lost') {
+    if (!lab.handle?.loseContext) throw new Error('context-lost needs a run on WebGL');
+    lab.handle.loseContext();
+  } else injectedFault = kind === 'device-lost' ? 'the GPU device was lost (simulated)' : 'out of memory (simulated)';
 }
 
 /** Whether an experiment is training now (the diagnostics wait for it). */

@@ -27,6 +27,8 @@ export interface LabCpuOptions {
   spawnHelper?: (init: HelperInit) => { terminate(): void };
   /** How threads share the work (see `Schedule`); 'ops' unless set. */
   schedule?: Schedule;
+  /** A shared counter that every thread bumps after each kernel call (the page's watchdog reads it). */
+  heartbeat?: Int32Array;
 }
 
 /**
@@ -94,6 +96,7 @@ export class LabCpuEngine implements Engine {
     private readonly kernels: KernelInstance,
     threads: number,
     readonly variant: WasmVariant,
+    private readonly heartbeat: Int32Array | null,
   ) {
     this.threads = threads;
     this.heap = new Heap(wasmMemory);
@@ -107,14 +110,14 @@ export class LabCpuEngine implements Engine {
     }
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: options.variant.shared });
     const kernels = await KernelInstance.create(options.module, memory);
-    const engine = new LabCpuEngine(memory, kernels, threads, options.variant);
+    const engine = new LabCpuEngine(memory, kernels, threads, options.variant, options.heartbeat ?? null);
     if (options.schedule) engine.setSchedule(options.schedule);
     if (threads > 1) {
       engine.commandBuffer = engine.heap.alloc(MAX_COMMANDS * COMMAND_SLOTS * 8);
       engine.laneTable = engine.heap.alloc(8 * threads);
       for (let tid = 1; tid < threads; tid++) engine.laneBuffers.push(engine.heap.alloc(MAX_COMMANDS * COMMAND_SLOTS * 8));
       for (let tid = 1; tid < threads; tid++) {
-        engine.helpers.push(options.spawnHelper!({ module: options.module, memory, tid, nth: threads }));
+        engine.helpers.push(options.spawnHelper!({ module: options.module, memory, tid, nth: threads, heartbeat: options.heartbeat }));
       }
       // wait until every helper is listening, so the first run is not lost
       const deadline = Date.now() + 30_000;
@@ -179,17 +182,30 @@ export class LabCpuEngine implements Engine {
       return;
     }
     if (this.opThreads === 1) {
-      for (const c of calls) this.kernels.call(c, 0, 1);
+      for (const c of calls) this.call(c, 0, 1);
       return;
     }
     for (let start = 0; start < calls.length; start += MAX_COMMANDS) this.runShared(calls.slice(start, start + MAX_COMMANDS));
+  }
+
+  /** One kernel call on this thread, counted on the heartbeat. */
+  private call(c: Call, tid: number, nth: number): void {
+    this.kernels.call(c, tid, nth);
+    if (this.heartbeat) Atomics.add(this.heartbeat, 0, 1);
+  }
+
+  /** Fault injection (tests): end a helper thread as if it had crashed. The next shared run then never finishes. */
+  killHelper(): void {
+    const h = this.helpers[0];
+    if (!h) throw new Error('the lab CPU engine has no helper thread to end (it runs on one thread here)');
+    h.terminate();
   }
 
   /** One command list per kernel call, so each call's wall time (all threads) is measured alone. */
   private runProfiled(calls: readonly Call[], profile: Map<string, { ms: number; calls: number }>): void {
     for (const c of calls) {
       const t0 = performance.now();
-      if (this.opThreads === 1) this.kernels.call(c, 0, 1);
+      if (this.opThreads === 1) this.call(c, 0, 1);
       else this.runShared([c]);
       const entry = profile.get(c[0]) ?? { ms: 0, calls: 0 };
       entry.ms += performance.now() - t0;
@@ -209,7 +225,7 @@ export class LabCpuEngine implements Engine {
     Atomics.add(ctrl, CTRL.generation, 1);
     Atomics.notify(ctrl, CTRL.generation);
     calls.forEach((c, i) => {
-      this.kernels.call(c, 0, this.threads);
+      this.call(c, 0, this.threads);
       barrier(ctrl, base + this.threads * (i + 1));
     });
   }
@@ -238,7 +254,7 @@ export class LabCpuEngine implements Engine {
     Atomics.store(ctrl, CTRL.laneTable, this.laneTable);
     Atomics.add(ctrl, CTRL.generation, 1);
     Atomics.notify(ctrl, CTRL.generation);
-    for (const c of lists[0] ?? []) this.kernels.call(c, 0, 1);
+    for (const c of lists[0] ?? []) this.call(c, 0, 1);
     waitFor(ctrl, CTRL.done, done + this.threads - 1);
     Atomics.store(ctrl, CTRL.mode, MODE.ops);
   }

@@ -113,6 +113,8 @@ export interface HelperInit {
   memory: WebAssembly.Memory;
   tid: number;
   nth: number;
+  /** A shared counter every thread bumps after each kernel call, so a watchdog can tell busy from hung. */
+  heartbeat?: Int32Array;
 }
 
 /**
@@ -141,6 +143,7 @@ export async function runHelper(init: HelperInit): Promise<void> {
       args[argc] = tid;
       args[argc + 1] = nth;
       kernels.fns[cmds[slot]](...args);
+      if (init.heartbeat) Atomics.add(init.heartbeat, 0, 1);
       if (barrierBase !== null) barrier(ctrl, barrierBase + nth * (i + 1));
     }
   };
