@@ -307,6 +307,35 @@ test('a lost WebGL context stops the run cleanly and offers to resume on the nex
   await expect(banner.getByRole('button', { name: /Resume on lab-cpu/ })).toBeVisible();
 });
 
+test('two tabs, one run: the second shows it read-only as running in another tab, and cannot resume or rename it', async ({ page, context }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+
+  const other = await context.newPage();
+  await other.goto('/');
+  await expect(other.getByTestId('elsewhere')).toBeVisible({ timeout: 30_000 });
+  await expect(other.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
+  await expect(other.getByTestId('interrupted')).toHaveCount(0);
+  for (const name of ['Resume', 'Pause', 'Stop']) await expect(other.getByRole('button', { name, exact: true })).toHaveCount(0);
+  const row = other.getByTestId('saved-runs').locator('li').first();
+  await row.getByRole('button', { name: 'Rename' }).click();
+  await row.getByRole('textbox').fill('Renamed from the other tab');
+  await row.getByRole('button', { name: 'OK' }).click();
+  await expect(other.getByTestId('error-banner')).toContainText('this run is training in another tab: rename it there');
+
+  // the first tab trains on, undisturbed
+  const at = await iteration(page);
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(at + 5);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+  await other.reload();
+  await other.getByTestId('saved-runs').locator('li').first().getByRole('button', { name: 'Open' }).click();
+  await expect(other.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped');
+  await expect(other.getByTestId('elsewhere')).toHaveCount(0);
+});
+
 test('a net added to a running experiment starts at iteration 0 and trains beside the others', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8')}&automation=1`);
   await loadFixtureData(page);

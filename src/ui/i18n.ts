@@ -77,6 +77,7 @@ const en = {
     trainSizeCapped: '{{n}} (only {{have}} loaded)',
   },
   run: {
+    elsewhere: 'Running in another tab: shown here read-only. Pause, stop or resume it in that tab.',
     start: 'Start',
     pause: 'Pause',
     resume: 'Resume',
@@ -308,6 +309,7 @@ const zh: Dict = {
     trainSizeCapped: '{{n}}（只载入了 {{have}}）',
   },
   run: {
+    elsewhere: '正在另一个标签页中训练：此处只读显示。请在那个标签页中暂停、停止或继续。',
     start: '开始',
     pause: '暂停',
     resume: '继续',

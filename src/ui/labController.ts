@@ -14,6 +14,7 @@ import type { RunView } from './store';
 import { runViewFromFile, showConfig, syncUrl, useLab } from './store';
 import { reduceEvent, withError } from './events';
 import type { BenchResult, BenchSpec, Command, StartOptions, WorkerEvent } from '../worker/protocol';
+import { runLockName } from '../worker/protocol';
 
 const client = new LabClient();
 
@@ -85,6 +86,7 @@ function checkHeartbeat(): void {
 
 function recoverFromHang(seconds: number): void {
   watch.counter = null;
+  ownRunId = null;
   client.restart();
   useLab.setState((s) => ({
     run: s.run ? { ...s.run, state: 'paused', interrupted: true } : s.run,
@@ -134,14 +136,18 @@ export function bootLab(): void {
   syncUrl(useLab.getState());
   void refreshRuns().then(async (runs) => {
     const last = runs.find((r) => r.origin === 'lab');
-    if (last && (last.status === 'running' || last.status === 'paused') && !useLab.getState().run) {
-      await openRun(last.id);
-      if (last.status === 'running') {
-        // the page that ran it is gone: the run is resumable from its checkpoint
-        useLab.setState((s) => (s.run ? { run: { ...s.run, state: 'paused', interrupted: true } } : {}));
-      }
-    }
+    if (last && (last.status === 'running' || last.status === 'paused') && !useLab.getState().run) await openRun(last.id);
   });
+}
+
+/** The run this tab's worker trains (or was last asked to), if any. */
+let ownRunId: string | null = null;
+
+/** Whether another tab's worker owns this run: it holds the run's Web Lock, and this tab does not train it. */
+async function ownedByAnotherTab(id: string): Promise<boolean> {
+  if (id === ownRunId || typeof navigator === 'undefined' || !navigator.locks) return false;
+  const { held = [] } = await navigator.locks.query();
+  return held.some((l) => l.name === runLockName(id));
 }
 
 /** Check the active backend: a conv pass against tfjs's CPU backend, then a whole net's gradients against the lab CPU engine. */
@@ -201,6 +207,7 @@ export function startRun(options: StartOptions = {}): void {
     scrubIteration: null,
     compare: previous && Object.keys(previous.series).length ? { id: previous.id, name: previous.name, nets: previous.nets, series: previous.series } : s.compare,
   });
+  ownRunId = id;
   client.send({ type: 'start', runId: id, name: run.name, config, options });
 }
 
@@ -216,6 +223,7 @@ export function resumeRun(backend?: ExperimentConfig['backend']): void {
   const run = useLab.getState().run;
   if (!run) return;
   useLab.setState({ backendFailure: null });
+  ownRunId = run.id;
   client.send({ type: 'resume', runId: run.id, backend });
 }
 
@@ -228,12 +236,20 @@ export function addNet(entry: NetEntry): void {
   client.send({ type: 'addNet', entry });
 }
 
-/** Show a saved run (its points from IndexedDB), with the settings that made it in the form and the URL. */
+/**
+ * Show a saved run (its points from IndexedDB), with the settings that made it in the form and the
+ * URL. A run another tab trains is shown read-only; one left 'running' by a page that is gone is
+ * shown interrupted, resumable from its checkpoint.
+ */
 export async function openRun(id: string): Promise<void> {
   const rec = await getRun(id);
   if (!rec) return;
   const file = runFileOf(rec, await loadSeries(id));
-  useLab.setState({ run: runViewFromFile(id, file, { checkpointIteration: rec.checkpointIteration, message: rec.error }), scrubIteration: null });
+  const view = runViewFromFile(id, file, { checkpointIteration: rec.checkpointIteration, message: rec.error });
+  const live = rec.status === 'running' || rec.status === 'paused';
+  if (live && (await ownedByAnotherTab(id))) view.elsewhere = true;
+  else if (rec.status === 'running' && id !== ownRunId) Object.assign(view, { state: 'paused', interrupted: true });
+  useLab.setState({ run: view, scrubIteration: null });
   showConfig(rec.config);
 }
 

@@ -25,6 +25,8 @@ export interface RunView {
   message?: string;
   /** The run was left 'running' by a page that was closed or reloaded. */
   interrupted?: boolean;
+  /** Another tab trains this run: shown read-only here. */
+  elsewhere?: boolean;
 }
 
 export interface CompareView {

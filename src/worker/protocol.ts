@@ -82,6 +82,12 @@ export type Command =
 
 export type RunState = RunStatus | 'starting';
 
+/**
+ * The Web Lock a worker holds while it owns a run (training or paused in memory), so that another
+ * tab shows that run read-only instead of resuming it too.
+ */
+export const runLockName = (runId: string) => `degradation-lab-run:${runId}`;
+
 export type WorkerEvent =
   /** The worker's heartbeat counter (shared memory), for the page's watchdog; sent in answer to 'probe'. */
   | { type: 'heartbeat'; counter: Int32Array }

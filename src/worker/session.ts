@@ -16,6 +16,7 @@ import { LabCpuEngine } from '../core/cpu/engine';
 import { nextBackend, planSchedule } from './engines';
 import { errorMessage, lab, post, reportError, requireData, switchEngine } from './host';
 import type { Command } from './protocol';
+import { runLockName } from './protocol';
 
 /**
  * Metrics reach the page at most this often; points are batched in between. Each update costs the
@@ -39,6 +40,39 @@ let active: ActiveRun | null = null;
 let injectedFault: string | null = null;
 /** Fault injection for the next checkpoint (tests): corrupt its weights, or fail its write midway. */
 let checkpointFault: 'nan-checkpoint' | 'write-fault' | null = null;
+
+/** Release the Web Lock on the run this worker owns (see runLockName). */
+let releaseLock: (() => void) | null = null;
+
+function releaseRun(): void {
+  releaseLock?.();
+  releaseLock = null;
+}
+
+/** Take the run's Web Lock if no other tab holds it; false if one does. (Without Web Locks, true.) */
+function claimRun(runId: string): Promise<boolean> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    void navigator.locks.request(runLockName(runId), { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        resolve(false);
+        return undefined;
+      }
+      resolve(true);
+      return new Promise<void>((release) => {
+        releaseLock = release;
+      });
+    });
+  });
+}
+
+/** Whether another tab's worker owns this run now. */
+async function ownedElsewhere(runId: string): Promise<boolean> {
+  if (active?.record.id === runId && releaseLock) return false;
+  if (typeof navigator === 'undefined' || !navigator.locks) return false;
+  const { held = [] } = await navigator.locks.query();
+  return held.some((l) => l.name === runLockName(runId));
+}
 
 async function flush(run: ActiveRun): Promise<void> {
   const delta = run.exp.takeDelta();
@@ -130,6 +164,7 @@ async function loop(run: ActiveRun): Promise<void> {
     }
   } finally {
     run.looping = false;
+    if (run.state !== 'paused') releaseRun();
     run.record.status = run.state;
     await saveRun(run.record).catch(() => undefined);
     post({ type: 'run', runId: run.record.id, state: run.state, iteration: run.exp.iteration, message: run.record.error });
@@ -142,6 +177,8 @@ async function loop(run: ActiveRun): Promise<void> {
  */
 async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: boolean): Promise<ActiveRun> {
   const ds = requireData();
+  releaseRun();
+  if (!(await claimRun(record.id))) throw new Error(`“${record.name}” is training in another tab of the lab: continue it there, or here once that tab stops or closes`);
   const { config } = record;
   post({ type: 'run', runId: record.id, state: 'starting' });
   const entries = cp ? Object.values(cp.nets).map((n) => n.entry) : netsOf(config);
@@ -225,6 +262,7 @@ export async function stop(): Promise<void> {
   const wasLooping = active.looping;
   active.state = 'stopped';
   if (!wasLooping) {
+    releaseRun();
     active.record.status = 'stopped';
     await saveRun(active.record);
     post({ type: 'run', runId: active.record.id, state: 'stopped', iteration: active.exp.iteration });
@@ -257,6 +295,7 @@ export const isTraining = () => active?.looping === true;
 export async function rename(runId: string, name: string): Promise<string> {
   const clean = name.trim();
   if (!clean) throw new Error('a run needs a name');
+  if (await ownedElsewhere(runId)) throw new Error('this run is training in another tab: rename it there');
   if (active?.record.id === runId) {
     active.record.name = clean;
     await saveRun(active.record);
@@ -268,10 +307,12 @@ export async function rename(runId: string, name: string): Promise<string> {
 
 /** Delete a saved run with its points and checkpoint. The run being trained must be stopped first. */
 export async function remove(runId: string): Promise<void> {
+  if (await ownedElsewhere(runId)) throw new Error('this run is training in another tab: stop it there first');
   if (active?.record.id === runId) {
     if (active.looping) throw new Error(`“${active.record.name}” is training: stop it before deleting it`);
     active.exp.dispose();
     active = null;
+    releaseRun();
   }
   await deleteRun(runId);
 }

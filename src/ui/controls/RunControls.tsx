@@ -13,11 +13,17 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
   const ready = useLab((s) => s.data.status === 'ready');
   const [copied, setCopied] = useState(false);
   const state = run?.state ?? 'idle';
-  const active = state === 'running' || state === 'starting';
-  const paused = state === 'paused';
+  const elsewhere = run?.elsewhere === true;
+  const active = !elsewhere && (state === 'running' || state === 'starting');
+  const paused = !elsewhere && state === 'paused';
   return (
     <div className={compact ? 'run-controls compact' : 'run-controls'} role="group" aria-label="Run">
-      {!active && !paused && (
+      {elsewhere && (
+        <span className="run-elsewhere" data-testid="elsewhere">
+          {t('run.elsewhere')}
+        </span>
+      )}
+      {!active && !paused && !elsewhere && (
         <button type="button" className="primary" onClick={() => startRun()} disabled={!ready} title={ready ? undefined : t('run.needData')}>
           {run ? t('run.again') : t('run.start')}
         </button>
