@@ -1,12 +1,17 @@
 import { defineConfig } from '@playwright/test';
+import { resolve } from 'node:path';
 import { launchOptions } from './e2e/browser';
 
 const PORT = Number(process.env.E2E_PORT ?? 4173);
+/** The server appends every Content-Security-Policy violation report here; the suite fails on any (e2e/globalTeardown.ts). */
+export const CSP_REPORT_FILE = resolve('test-results/csp-reports.jsonl');
 
 // The e2e tests run against the production build (npm test builds it first), served by `vite preview`.
 export default defineConfig({
   testDir: 'e2e',
   testMatch: /.*\.spec\.ts$/,
+  globalSetup: './e2e/globalSetup.ts',
+  globalTeardown: './e2e/globalTeardown.ts',
   timeout: 120_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,
@@ -23,6 +28,7 @@ export default defineConfig({
     command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: false,
+    env: { CSP_REPORT_FILE },
     timeout: 60_000,
   },
 });

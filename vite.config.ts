@@ -1,4 +1,7 @@
 /// <reference types="vitest/config" />
+import { appendFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -9,10 +12,64 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-export default defineConfig({
-  plugins: [react()],
-  server: { headers: isolation },
-  preview: { headers: isolation },
+/** Where browsers send Content-Security-Policy violation reports (served by the plugin below). */
+const CSP_REPORT_PATH = '/__csp-report';
+
+/**
+ * The Content-Security-Policy (README: "Hosting"). Only this origin, no inline script, and
+ * 'wasm-unsafe-eval' for WebAssembly only (the CPU kernels, tfjs's wasm backend); images may be
+ * data:/blob: URLs (chart exports). The dev server adds one per-start nonce for the two inline
+ * pieces Vite injects in development (React Refresh's preamble, and CSS as <style> tags); the
+ * production build has none.
+ */
+export function contentSecurityPolicy(nonce?: string): string {
+  const n = nonce ? ` 'nonce-${nonce}'` : '';
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'wasm-unsafe-eval' 'report-sample'${n}`,
+    "worker-src 'self'",
+    `style-src 'self' 'report-sample'${n}`,
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    `report-uri ${CSP_REPORT_PATH}`,
+  ].join('; ');
+}
+
+/**
+ * Receives CSP violation reports: each is printed, and appended to $CSP_REPORT_FILE when set (the
+ * e2e suite sets it and fails on any report: e2e/globalTeardown.ts).
+ */
+function cspReports(): Plugin {
+  const receive: Connect.NextHandleFunction = (req, res, next) => {
+    if (req.url !== CSP_REPORT_PATH || req.method !== 'POST') return next();
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      console.error(`Content-Security-Policy violation: ${body}`);
+      if (process.env.CSP_REPORT_FILE) appendFileSync(process.env.CSP_REPORT_FILE, `${body.replace(/\n/g, ' ')}\n`);
+      res.statusCode = 204;
+      res.end();
+    });
+  };
+  return {
+    name: 'csp-reports',
+    configureServer: (server) => void server.middlewares.use(receive),
+    configurePreviewServer: (server) => void server.middlewares.use(receive),
+  };
+}
+
+const devNonce = randomUUID().replace(/-/g, '');
+
+export default defineConfig(({ command }) => ({
+  plugins: [react(), cspReports()],
+  server: { headers: { ...isolation, 'Content-Security-Policy': contentSecurityPolicy(devNonce) } },
+  preview: { headers: { ...isolation, 'Content-Security-Policy': contentSecurityPolicy() } },
+  // development only: Vite puts this nonce on the script and style tags it injects
+  html: command === 'serve' ? { cspNonce: devNonce } : undefined,
   worker: { format: 'es' },
   // Pre-bundle every tfjs entry the worker imports in one pass, so they share one copy of
   // tfjs-core in dev (separate copies fail with "Cannot evaluate flag 'DEBUG'").
@@ -45,4 +102,4 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
-});
+}));

@@ -1,5 +1,7 @@
 import { test, expect } from '@playwright/test';
-import { collectConsoleProblems } from './helpers';
+import { existsSync, readFileSync } from 'node:fs';
+import { CSP_REPORT_FILE } from '../playwright.config';
+import { CSP_PROBE, collectConsoleProblems } from './helpers';
 
 test('the page loads with no console errors and shows the backend line', async ({ page }) => {
   const problems = collectConsoleProblems(page);
@@ -39,4 +41,23 @@ test('on WebGPU, a whole residual net’s gradients match the lab CPU engine’s
   expect(Number(await result.getAttribute('data-max-rel-diff'))).toBeLessThanOrEqual(1e-3);
   await expect(result).toContainText('match the lab CPU engine');
   expect(problems()).toEqual([]);
+});
+
+test('the page is served with a strict Content-Security-Policy: an injected inline script is refused and reported', async ({ page }) => {
+  const response = await page.goto('/');
+  const csp = response!.headers()['content-security-policy'];
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(csp).not.toContain("'unsafe-eval'");
+  expect(csp).not.toMatch(/https?:|\*/);
+  const ran = await page.evaluate((probe) => {
+    const s = document.createElement('script');
+    s.textContent = `window.cspProbe = '${probe}';`;
+    document.head.appendChild(s);
+    return (window as unknown as { cspProbe?: string }).cspProbe === probe;
+  }, CSP_PROBE);
+  expect(ran).toBe(false);
+  await expect.poll(() => (existsSync(CSP_REPORT_FILE) ? readFileSync(CSP_REPORT_FILE, 'utf8') : ''), { timeout: 15_000 }).toContain(CSP_PROBE);
+  // the app itself runs under the policy: the worker starts and names its backend
+  await expect(page.getByTestId('backend-name')).toBeVisible();
 });

@@ -49,20 +49,21 @@ function releaseRun(): void {
   releaseLock = null;
 }
 
-/** Take the run's Web Lock if no other tab holds it; false if one does. (Without Web Locks, true.) */
+/** How long to wait for a run's lock: a worker the page just ended may still hold it for a moment. */
+const CLAIM_WAIT_MS = 5000;
+
+/** Take the run's Web Lock, waiting briefly; false if another tab still holds it then. (Without Web Locks, true.) */
 function claimRun(runId: string): Promise<boolean> {
   if (typeof navigator === 'undefined' || !navigator.locks) return Promise.resolve(true);
   return new Promise((resolve) => {
-    void navigator.locks.request(runLockName(runId), { ifAvailable: true }, (lock) => {
-      if (!lock) {
-        resolve(false);
-        return undefined;
-      }
-      resolve(true);
-      return new Promise<void>((release) => {
-        releaseLock = release;
-      });
-    });
+    navigator.locks
+      .request(runLockName(runId), { signal: AbortSignal.timeout(CLAIM_WAIT_MS) }, () => {
+        resolve(true);
+        return new Promise<void>((release) => {
+          releaseLock = release;
+        });
+      })
+      .catch(() => resolve(false));
   });
 }
 

@@ -1,6 +1,6 @@
 // Unpacking what a user supplies: the official cifar-10-binary.tar.gz, or loose .bin files.
 // gunzip with fflate, untar with nanotar (both small, well-kept, and run in a worker or in Node).
-import { gunzipSync } from 'fflate';
+import { Gunzip } from 'fflate';
 import { parseTar } from 'nanotar';
 import { ARCHIVE_DIR, DataError, META_FILE, TEST_FILE } from './cifar10';
 import type { CifarFiles } from './cifar10';
@@ -11,12 +11,58 @@ export const isTar = (b: Uint8Array): boolean => b.length >= 262 && String.fromC
 
 const WANTED = /(^|\/)(data_batch_\d+\.bin|test_batch\.bin|batches\.meta\.txt)$/;
 
-export function gunzip(bytes: Uint8Array, fileName: string): Uint8Array {
+/**
+ * The most a dropped archive may unpack to. The official cifar-10-binary.tar.gz unpacks to about
+ * 185 MB (six 30.7 MB batches in a tar); anything much larger is not CIFAR-10, and a small file
+ * that unpacks to gigabytes (a gzip bomb) must not take the tab down.
+ */
+export const MAX_UNPACKED_BYTES = 256 * 2 ** 20;
+const MB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
+
+/** The unpacked size a gzip file declares in its last 4 bytes (mod 2³²), or -1 if it is too short to have one. */
+function declaredSize(bytes: Uint8Array): number {
+  const n = bytes.length;
+  return n >= 18 ? (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0 : -1;
+}
+
+/**
+ * Gunzip, refusing more than `limit` bytes of output: first by the size the gzip trailer declares,
+ * then while inflating (the trailer can lie), so memory stays bounded whatever the input.
+ */
+export function gunzip(bytes: Uint8Array, fileName: string, limit = MAX_UNPACKED_BYTES): Uint8Array {
+  const tooBig = (what: string) =>
+    new DataError(`${fileName} ${what}; CIFAR-10’s archive unpacks to about 185 MB, so anything over ${MB(limit)} is refused (it is not CIFAR-10, or it is a gzip bomb)`);
+  const declared = declaredSize(bytes);
+  if (declared > limit) {
+    throw new DataError(
+      `${fileName} declares ${MB(declared)} unpacked (in its last bytes), over the ${MB(limit)} limit, so it was not unpacked: it is truncated or damaged (download it again), or it is not CIFAR-10 (whose archive unpacks to about 185 MB)`,
+    );
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const inflater = new Gunzip((chunk) => {
+    total += chunk.length;
+    if (total > limit) throw tooBig(`unpacks to more than ${MB(limit)}`);
+    parts.push(chunk);
+  });
   try {
-    return gunzipSync(bytes);
+    // small slices: one slice inflates to at most ~1000× its size, so the check above bounds memory
+    const SLICE = 64 * 1024;
+    for (let at = 0; at < bytes.length; at += SLICE) inflater.push(bytes.subarray(at, at + SLICE), at + SLICE >= bytes.length);
   } catch (err) {
+    if (err instanceof DataError) throw err;
     throw new DataError(`${fileName} is not a valid gzip file (corrupt or truncated): ${err instanceof Error ? err.message : String(err)}`);
   }
+  if (bytes.length === 0) throw new DataError(`${fileName} is empty`);
+  // a stream cut short can inflate without complaint: its trailer's size must match what came out
+  if (declared !== total % 2 ** 32) throw new DataError(`${fileName} is not a valid gzip file (corrupt or truncated): it declares ${declared} bytes unpacked, and ${total} came out`);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** The CIFAR-10 files inside a .tar or .tar.gz, checked for completeness. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, IMAGE_BYTES, RECORD_BYTES, channelStats, datasetFromFiles, parseCifarBinary, parseClassNames, selectSubsets } from './cifar10';
-import { filesFromDrop, unpackArchive } from './archive';
+import { MAX_UNPACKED_BYTES, filesFromDrop, gunzip, unpackArchive } from './archive';
+import { gzipSync } from 'fflate';
 import { sha256Hex } from './digest';
 import { makeBin, makeFiles, makeTarGz, metaText } from './testing/fixtures';
 
@@ -66,10 +67,29 @@ describe('archives', () => {
 
   it('reports a truncated or corrupt gzip', () => {
     const gz = makeTarGz(makeFiles(1, 10, 10));
-    expect(() => unpackArchive(gz.subarray(0, gz.length >> 1), 'cifar-10-binary.tar.gz')).toThrow(/cifar-10-binary\.tar\.gz is not a valid gzip file \(corrupt or truncated\)/);
+    // cut where its last bytes still declare a small size: inflating finds the truncation
+    let cut = gz.length >> 1;
+    while (gz[cut - 1] !== 0 || gz[cut - 2] > 0x0f) cut--;
+    expect(() => unpackArchive(gz.subarray(0, cut), 'cifar-10-binary.tar.gz')).toThrow(/cifar-10-binary\.tar\.gz is not a valid gzip file \(corrupt or truncated\)/);
+    // cut anywhere else, its last bytes may declare a huge size: refused before unpacking, naming both causes
+    expect(() => unpackArchive(gz.subarray(0, gz.length >> 1), 'cifar-10-binary.tar.gz')).toThrow(/not a valid gzip file \(corrupt or truncated\)|declares \d+ MB unpacked .* truncated or damaged/);
     const flipped = gz.slice();
     for (let i = 20; i < 200; i++) flipped[i] ^= 0xa5;
     expect(() => unpackArchive(flipped, 'cifar-10-binary.tar.gz')).toThrow(/not a valid gzip file|not a tar archive|damaged/);
+  });
+
+  it('refuses a gzip bomb: by its declared size before unpacking, and while inflating when the declared size lies', () => {
+    const zeros = gzipSync(new Uint8Array(4 * 2 ** 20));
+    expect(zeros.length).toBeLessThan(2 ** 16);
+    // with a 1 MB limit, 4 MB of zeros is a bomb; its trailer says so
+    expect(() => gunzip(zeros, 'bomb.tar.gz', 2 ** 20)).toThrow(/bomb\.tar\.gz declares 4 MB unpacked .* over the 1 MB limit, so it was not unpacked/);
+    // the trailer rewritten to claim 1 KB: inflating stops at the limit
+    const liar = zeros.slice();
+    liar.set([0, 4, 0, 0], liar.length - 4);
+    expect(() => gunzip(liar, 'bomb.tar.gz', 2 ** 20)).toThrow(/bomb\.tar\.gz unpacks to more than 1 MB; .* gzip bomb/);
+    expect(MAX_UNPACKED_BYTES).toBeGreaterThan(185 * 2 ** 20);
+    // and a valid archive within the limit unpacks
+    expect(gunzip(gzipSync(new Uint8Array(1000).fill(7)), 'ok.gz', 2 ** 20)).toEqual(new Uint8Array(1000).fill(7));
   });
 
   it('reports a tar without the expected files', () => {
