@@ -336,6 +336,17 @@ test('two tabs, one run: the second shows it read-only as running in another tab
   await expect(other.getByTestId('elsewhere')).toHaveCount(0);
 });
 
+test('a start that the worker refuses ends as "failed" with the reason; the page never waits in "starting"', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY}&automation=1`);
+  await loadFixtureData(page);
+  // the automation API passes the config to the worker unchecked: the worker's validation refuses it
+  await page.evaluate(() => (window as unknown as { labAutomation: { startWith(c: object, s: boolean): void } }).labAutomation.startWith({ depths: [9] }, true));
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'failed', { timeout: 30_000 });
+  const run = await page.evaluate(() => (window as unknown as { labAutomation: { state(): { run: { message?: string } | null } } }).labAutomation.state().run);
+  expect(run?.message).toContain('invalid experiment: depths: 9 is not a CIFAR net depth');
+  await expect(page.getByRole('button', { name: 'Run again with these settings' })).toBeEnabled();
+});
+
 test('a net added to a running experiment starts at iteration 0 and trains beside the others', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8')}&automation=1`);
   await loadFixtureData(page);

@@ -93,6 +93,16 @@ test('every form change goes through validation: a refused one is named under it
   await expect(page).toHaveURL(/iters=200000/);
 });
 
+test('an experiment too large for the device is refused before it starts, with the figure and the limit', async ({ page }) => {
+  await page.goto('/?depths=8,14,20,32,44,56,110&families=both&shortcuts=A,B,C&width=4&batch=512&iters=100');
+  await expect(page.getByTestId('cost-problem')).toContainText('needs about');
+  await expect(page.getByTestId('cost-problem')).toContainText('the limit is 3.0 GB');
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('error-banner')).toContainText('Not started: this experiment needs about');
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
+});
+
 test('a bad URL parameter gets a clear message naming it, and the rest of the link still applies', async ({ page }) => {
   await page.goto('/?depths=20,21&batch=64&warmup=sometimes');
   const issues = page.getByTestId('url-issues');

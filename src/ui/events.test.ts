@@ -82,6 +82,16 @@ describe('reduceEvent', () => {
     expect(reduceEvent(loading, { type: 'dataError', message: 'bad' })!.data).toEqual({ status: 'error', message: 'bad' });
   });
 
+  it('a drop that fails after loading started brings back the dataset loaded before it', () => {
+    const ready = { status: 'ready' as const, summary: { trainCount: 500 } as never };
+    let s = state({ data: { status: 'loading', file: 'x.tar.gz', previous: ready }, errors: [] });
+    s = { ...s, ...reduceEvent(s, { type: 'dataProgress', file: 'x.tar.gz', loaded: 10, total: 100 }) };
+    expect(s.data).toMatchObject({ status: 'loading', previous: ready });
+    const change = reduceEvent(s, { type: 'dataError', message: 'x.tar.gz is not a valid gzip file' })!;
+    expect(change.data).toBe(ready);
+    expect(change.errors).toEqual(['x.tar.gz is not a valid gzip file']);
+  });
+
   it('keeps only the newest errors', () => {
     let s = state({ errors: [] });
     for (let i = 0; i < MAX_ERRORS + 3; i++) s = { ...s, ...reduceEvent(s, { type: 'error', during: 'training', message: `e${i}` }) };

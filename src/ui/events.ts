@@ -12,6 +12,16 @@ export function withError(s: Pick<LabState, 'errors'>, message: string): Pick<La
   return { errors: [...s.errors.slice(-(MAX_ERRORS - 1)), message] };
 }
 
+/**
+ * A data load failed. A failed drop leaves the dataset that was loaded before it in place (the
+ * worker still trains on it): the panel shows it again, and the message says what was wrong.
+ */
+export function dataFailed(s: Pick<LabState, 'data' | 'errors'>, message: string): Partial<LabState> {
+  if (s.data.status === 'ready') return withError(s, message);
+  if (s.data.status === 'loading' && s.data.previous) return { data: s.data.previous, ...withError(s, message) };
+  return { data: { status: 'error', message } };
+}
+
 /** The state change for one worker event; null when the event changes no state. */
 export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | null {
   switch (e.type) {
@@ -22,14 +32,13 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
     case 'netCheck':
       return { netCheck: { backend: e.backend, maxRelDiff: e.maxRelDiff, worst: e.worst } };
     case 'dataProgress':
-      return { data: { status: 'loading', file: e.file, loaded: e.loaded, total: e.total } };
+      return { data: { status: 'loading', file: e.file, loaded: e.loaded, total: e.total, previous: s.data.status === 'loading' ? s.data.previous : undefined } };
     case 'dataset':
       return { data: { status: 'ready', summary: e.summary } };
     case 'dataMissing':
       return { data: { status: 'missing', reason: e.reason, guidance: e.guidance } };
     case 'dataError':
-      // a failed drop leaves a loaded dataset in place; the message says what was wrong
-      return s.data.status === 'ready' ? withError(s, e.message) : { data: { status: 'error', message: e.message } };
+      return dataFailed(s, e.message);
     case 'run':
       if (!s.run || s.run.id !== e.runId) return null;
       return {

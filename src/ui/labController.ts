@@ -4,6 +4,8 @@
 // A saved record becomes a view through one path: record → run file (runFileOf) → view.
 import type { ExperimentConfig, NetEntry } from '../core/config';
 import { DATA_GUIDANCE } from '../core/data/guidance';
+import { dropSizeError } from '../core/data/archive';
+import { costProblem } from '../core/cost';
 import { runFileName, runFileSizeError } from '../core/runFile';
 import type { RunFile } from '../core/runFile';
 import type { RunRecord } from '../storage/runsDb';
@@ -12,7 +14,7 @@ import { download } from './charts/exportChart';
 import { LabClient } from './labClient';
 import type { RunView } from './store';
 import { runViewFromFile, showConfig, syncUrl, useLab } from './store';
-import { reduceEvent, withError } from './events';
+import { dataFailed, reduceEvent, withError } from './events';
 import type { BenchResult, BenchSpec, Command, StartOptions, WorkerEvent } from '../worker/protocol';
 import { runLockName } from '../worker/protocol';
 
@@ -162,11 +164,26 @@ export function reloadData(): void {
   client.send({ type: 'loadData', reload: true });
 }
 
+/**
+ * Files the user dropped or picked: refused whole if too large, read here, and moved (not copied)
+ * to the worker, which unpacks and checks them. A file that cannot be read, or a drop the worker
+ * refuses, leaves the dataset loaded before it in place and says why.
+ */
 export async function dropFiles(files: File[]): Promise<void> {
   if (!files.length) return;
-  useLab.setState({ data: { status: 'loading', file: files.map((f) => f.name).join(', ') } });
-  const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
-  client.send({ type: 'dropFiles', files: payload });
+  const before = useLab.getState().data;
+  const previous = before.status === 'ready' ? before : before.status === 'loading' ? before.previous : undefined;
+  const fail = (message: string) => useLab.setState((s) => dataFailed({ ...s, data: { status: 'loading', previous } }, message));
+  const tooBig = dropSizeError(files);
+  if (tooBig) return fail(tooBig);
+  useLab.setState({ data: { status: 'loading', file: files.map((f) => f.name).join(', '), previous } });
+  let payload: { name: string; bytes: ArrayBuffer }[];
+  try {
+    payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+  } catch (err) {
+    return fail(`could not read ${files.map((f) => f.name).join(', ')}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  client.send({ type: 'dropFiles', files: payload }, payload.map((p) => p.bytes));
 }
 
 export async function refreshRuns(): Promise<RunRecord[]> {
@@ -185,6 +202,11 @@ export function startRun(options: StartOptions = {}): void {
   const s = useLab.getState();
   if (s.data.status !== 'ready') {
     addError(s.data.status === 'missing' ? DATA_GUIDANCE[0] : 'CIFAR-10 is not loaded yet');
+    return;
+  }
+  const tooBig = costProblem(s.config);
+  if (tooBig) {
+    addError(`Not started: ${tooBig}.`);
     return;
   }
   const id = newRunId();

@@ -38,7 +38,8 @@ export interface CompareView {
 
 export type DataState =
   | { status: 'idle' }
-  | { status: 'loading'; file?: string; loaded?: number; total?: number | null }
+  /** `previous`: the dataset loaded before a drop, which stays in use (and comes back) if the drop fails. */
+  | { status: 'loading'; file?: string; loaded?: number; total?: number | null; previous?: Extract<DataState, { status: 'ready' }> }
   | { status: 'ready'; summary: DatasetSummary }
   | { status: 'missing'; reason: string; guidance: string[] }
   | { status: 'error'; message: string };

@@ -42,6 +42,16 @@ async function savedRunEdit(requestId: number, runId: string, edit: () => Promis
   }
 }
 
+/** Start or resume a run; if that throws, the run is 'failed' with the reason (the page never waits in 'starting'). */
+async function startOrFail(runId: string, open: () => Promise<void>): Promise<void> {
+  try {
+    await open();
+  } catch (err) {
+    post({ type: 'run', runId, state: 'failed', message: errorMessage(err) });
+    throw err;
+  }
+}
+
 async function dispatch(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'probe':
@@ -70,13 +80,13 @@ async function dispatch(cmd: Command): Promise<void> {
       }
       return;
     case 'start':
-      return session.start(cmd);
+      return startOrFail(cmd.runId, () => session.start(cmd));
     case 'pause':
       return session.pause();
     case 'stop':
       return session.stop();
     case 'resume':
-      return session.resume(cmd);
+      return startOrFail(cmd.runId, () => session.resume(cmd));
     case 'addNet':
       return session.addNet(cmd);
     case 'injectFault':

@@ -6,6 +6,7 @@ import { checkpointIteration, checkpointProblem } from '../core/checkpoint';
 import type { Checkpoint } from '../core/experiment';
 import { Experiment, netSpecOf } from '../core/experiment';
 import { netsOf, validateConfig } from '../core/config';
+import { costProblem } from '../core/cost';
 import { selectSubsets } from '../core/data/cifar10';
 import { truncateSeries } from '../core/metrics';
 import { parseRunFile, runFileSizeError } from '../core/runFile';
@@ -205,6 +206,8 @@ export async function start(cmd: Extract<Command, { type: 'start' }>): Promise<v
   const { config, issues } = validateConfig(cmd.config);
   const errors = issues.filter((i) => i.level === 'error');
   if (errors.length) throw new Error(`invalid experiment: ${errors.map((e) => e.message).join('; ')}`);
+  const tooBig = costProblem(config);
+  if (tooBig) throw new Error(tooBig);
   const now = new Date().toISOString();
   const record: RunRecord = {
     id: cmd.runId,

@@ -17,6 +17,20 @@ const WANTED = /(^|\/)(data_batch_\d+\.bin|test_batch\.bin|batches\.meta\.txt)$/
  * that unpacks to gigabytes (a gzip bomb) must not take the tab down.
  */
 export const MAX_UNPACKED_BYTES = 256 * 2 ** 20;
+/**
+ * The most a user may drop at once. The largest real drop is the six loose .bin files (about
+ * 185 MB); the official archive is 163 MB.
+ */
+export const MAX_DROP_BYTES = 256 * 2 ** 20;
+
+/** Why a drop of these files is refused before any is read, or null. */
+export function dropSizeError(files: readonly { name: string; size: number }[]): string | null {
+  const total = files.reduce((s, f) => s + f.size, 0);
+  if (total <= MAX_DROP_BYTES) return null;
+  const what = files.length === 1 ? files[0].name : `${files.length} files`;
+  return `${what}: ${MB(total)} is more than the ${MB(MAX_DROP_BYTES)} a drop may hold; CIFAR-10’s binary archive is 163 MB (the six .bin files, 185 MB)`;
+}
+
 const MB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 
 /** The unpacked size a gzip file declares in its last 4 bytes (mod 2³²), or -1 if it is too short to have one. */

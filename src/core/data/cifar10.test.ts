@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, IMAGE_BYTES, RECORD_BYTES, channelStats, datasetFromFiles, parseCifarBinary, parseClassNames, selectSubsets } from './cifar10';
-import { MAX_UNPACKED_BYTES, filesFromDrop, gunzip, unpackArchive } from './archive';
+import { MAX_DROP_BYTES, MAX_UNPACKED_BYTES, dropSizeError, filesFromDrop, gunzip, unpackArchive } from './archive';
 import { gzipSync } from 'fflate';
 import { sha256Hex } from './digest';
 import { makeBin, makeFiles, makeTarGz, metaText } from './testing/fixtures';
@@ -90,6 +90,13 @@ describe('archives', () => {
     expect(MAX_UNPACKED_BYTES).toBeGreaterThan(185 * 2 ** 20);
     // and a valid archive within the limit unpacks
     expect(gunzip(gzipSync(new Uint8Array(1000).fill(7)), 'ok.gz', 2 ** 20)).toEqual(new Uint8Array(1000).fill(7));
+  });
+
+  it('refuses a drop larger than CIFAR-10 could be, before reading it, with the figure and the limit', () => {
+    expect(dropSizeError([{ name: 'cifar-10-binary.tar.gz', size: 170_052_171 }])).toBeNull();
+    expect(dropSizeError(Array.from({ length: 6 }, (_, i) => ({ name: `b${i}.bin`, size: 30_730_000 })))).toBeNull();
+    expect(dropSizeError([{ name: 'movie.mkv', size: 2 ** 31 }])).toBe('movie.mkv: 2048 MB is more than the 256 MB a drop may hold; CIFAR-10’s binary archive is 163 MB (the six .bin files, 185 MB)');
+    expect(dropSizeError([{ name: 'a', size: MAX_DROP_BYTES }, { name: 'b', size: 1 }])).toMatch(/^2 files: 256 MB is more than/);
   });
 
   it('reports a tar without the expected files', () => {

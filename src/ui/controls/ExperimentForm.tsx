@@ -3,11 +3,12 @@
 // setConfig), so the form, the URL and the worker agree; a refused value is named under its
 // control. The form locks while a run is active, saying why.
 import type { ReactNode } from 'react';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConfigIssue, ExperimentConfig, FormControl } from '../../core/config';
 import { FORM, netsOf } from '../../core/config';
 import { PRESETS } from '../../core/presets';
+import { costProblem } from '../../core/cost';
 import { learningRate } from '../../core/schedule';
 import { iterationsPerEpoch } from '../../core/data/augment';
 import { setConfig, useLab } from '../store';
@@ -177,6 +178,7 @@ export function ExperimentForm() {
   const trainCount = useLab((s) => (s.data.status === 'ready' ? s.data.summary.trainCount : 50_000));
   const locked = runState === 'running' || runState === 'starting' || runState === 'paused';
   const nets = netsOf(config).length;
+  const tooBig = useMemo(() => costProblem(config), [config]);
 
   /** An option's text: its i18n label, or the number in the page's locale (training images say when fewer are loaded). */
   const optionText = (k: Key, o: Option): string => {
@@ -224,6 +226,11 @@ export function ExperimentForm() {
       <div className="grid-2">{controls('grid')}</div>
       {controls('line')}
       <p className="hint">{t('controls.nets', { count: nets })}</p>
+      {tooBig && (
+        <p className="field-note" role="status" data-testid="cost-problem">
+          {tooBig}
+        </p>
+      )}
     </section>
   );
 }

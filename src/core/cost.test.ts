@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from './config';
+import { MEMORY_LIMIT, POINTS_LIMIT, costProblem, experimentCost } from './cost';
+import { PRESETS } from './presets';
+
+describe('experiment cost', () => {
+  it('lets every preset run', () => {
+    for (const p of PRESETS) expect(costProblem(p.config), p.id).toBeNull();
+  });
+
+  it('grows with nets, width and batch', () => {
+    const one = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: 'plain' });
+    const two = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: 'both' });
+    const wide = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: 'plain', width: 2 });
+    expect(two.memory).toBeGreaterThan(one.memory);
+    expect(two.points).toBe(2 * one.points);
+    expect(wide.memory).toBeGreaterThan(1.9 * one.memory);
+    // ResNet-20: 0.27M parameters, three copies (weights, gradients, momentum) of 4 bytes, plus activations
+    expect(one.memory).toBeGreaterThan(3 * 4 * 269_722);
+  });
+
+  it('refuses a config too large for memory, with the figure and the limit', () => {
+    const huge = { ...DEFAULT_CONFIG, depths: [8, 14, 20, 32, 44, 56, 110], shortcuts: ['A', 'B', 'C'] as ('A' | 'B' | 'C')[], width: 4, batchSize: 512 };
+    expect(experimentCost(huge).memory).toBeGreaterThan(MEMORY_LIMIT);
+    expect(costProblem(huge)).toMatch(/^this experiment needs about \d+\.\d GB of memory to train \(28 nets at width ×4, batch 512\); the limit is 3\.0 GB/);
+  });
+
+  it('refuses a config that would record too many points', () => {
+    const long = { ...DEFAULT_CONFIG, depths: [8, 14, 20, 32, 44, 56, 110], shortcuts: ['A', 'B', 'C'] as ('A' | 'B' | 'C')[], width: 0.25, batchSize: 16, iterations: 200_000 };
+    expect(experimentCost(long).points).toBeGreaterThan(POINTS_LIMIT);
+    expect(costProblem(long)).toMatch(/^this experiment would record \d+\.\d million numbers \(28 nets × 200,000 iterations\); the limit is 25\.0 million/);
+  });
+});

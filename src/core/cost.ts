@@ -1,0 +1,52 @@
+// What an experiment will cost before it starts: the memory its nets need while training, and the
+// points it will record. A config over either limit is refused before it starts, with the figure
+// and the limit (the form shows it; the page and the worker refuse to start it).
+import type { ExperimentConfig } from './config';
+import { netsOf, validateConfig } from './config';
+import { activationBytes, netBytes } from './cpu/program';
+import { cifarNet } from './nets';
+
+/**
+ * Memory for training, in bytes. The lab CPU engine's WebAssembly memory stops at 4 GiB; browsers
+ * give a page's GPU buffers less than that in practice. Leave room for the data and the page.
+ */
+export const MEMORY_LIMIT = 3 * 2 ** 30;
+/**
+ * Recorded numbers (every training point and evaluation of every net). Each is 8 bytes in the page,
+ * and about as much again in storage; 25 million is 200 MB, about a 200,000-iteration run of
+ * 25 nets (the Fig. 6 preset records 3.3 million).
+ */
+export const POINTS_LIMIT = 25_000_000;
+
+export interface ExperimentCost {
+  nets: number;
+  /** Bytes: every net's weights, gradients and momentum, plus the largest net's saved activations twice (a workspace per thread). */
+  memory: number;
+  /** Numbers the run will record. */
+  points: number;
+}
+
+export function experimentCost(config: ExperimentConfig): ExperimentCost {
+  const specs = netsOf(config).map((e) => cifarNet({ n: (e.depth - 2) / 6, residual: e.residual, shortcut: e.shortcut, width: config.width }));
+  const weights = specs.reduce((s, spec) => s + netBytes(spec), 0);
+  const activations = Math.max(0, ...specs.map((spec) => activationBytes(spec, config.batchSize)));
+  const evals = Math.ceil(config.iterations / config.evalEvery) + 1;
+  const points = specs.reduce((s, spec) => s + 5 * config.iterations + evals * (3 + 2 * spec.layers3x3.length), 0);
+  return { nets: specs.length, memory: weights + 2 * activations, points };
+}
+
+const GB = (n: number) => `${(n / 2 ** 30).toFixed(1)} GB`;
+const M = (n: number) => `${(n / 1e6).toFixed(1)} million`;
+
+/** Why this config is too large to run, or null (an invalid config is validateConfig's to refuse). */
+export function costProblem(config: ExperimentConfig): string | null {
+  if (validateConfig(config).issues.some((i) => i.level === 'error')) return null;
+  const c = experimentCost(config);
+  if (c.memory > MEMORY_LIMIT) {
+    return `this experiment needs about ${GB(c.memory)} of memory to train (${c.nets} nets at width ×${config.width}, batch ${config.batchSize}); the limit is ${GB(MEMORY_LIMIT)}: use fewer nets, a smaller batch or a smaller width`;
+  }
+  if (c.points > POINTS_LIMIT) {
+    return `this experiment would record ${M(c.points)} numbers (${c.nets} nets × ${config.iterations.toLocaleString('en')} iterations); the limit is ${M(POINTS_LIMIT)}: use fewer nets or iterations`;
+  }
+  return null;
+}
