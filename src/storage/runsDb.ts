@@ -5,6 +5,7 @@
 import { openDB } from 'idb';
 import type { DBSchema, IDBPDatabase, IDBPTransaction } from 'idb';
 import type { ExperimentConfig } from '../core/config';
+import { validateConfig } from '../core/config';
 import type { ChannelStats, DataSource, LabeledImages } from '../core/data/cifar10';
 import type { Checkpoint } from '../core/experiment';
 import { checkpointIteration, checkpointProblem } from '../core/checkpoint';
@@ -116,13 +117,53 @@ export async function closeDb(): Promise<void> {
   if (p) (await p).close();
 }
 
-export async function getRun(id: string): Promise<RunRecord | undefined> {
-  return (await db()).get('runs', id);
+const RUN_STATUSES: readonly string[] = ['running', 'paused', 'stopped', 'done', 'failed'];
+
+/**
+ * Why a stored run record cannot be used, or null. Records are checked when read: storage can be
+ * damaged, or written by an older or newer version of the lab, and one bad record must not take
+ * the page down.
+ */
+export function runRecordProblem(rec: unknown): string | null {
+  if (typeof rec !== 'object' || rec === null) return 'the record is not an object';
+  const r = rec as Record<string, unknown>;
+  for (const k of ['id', 'name', 'createdAt'] as const) if (typeof r[k] !== 'string') return `its ${k} is not text`;
+  if (!RUN_STATUSES.includes(r.status as string)) return `its status ${JSON.stringify(r.status)} is unknown`;
+  const config = validateConfig(r.config).issues.find((i) => i.level === 'error');
+  if (config) return `its config is invalid (${config.message})`;
+  if (!Array.isArray(r.nets) || r.nets.some((n) => typeof n !== 'object' || n === null || typeof (n as { id?: unknown }).id !== 'string')) return 'its list of nets is damaged';
+  const p = r.progress as Record<string, unknown> | null;
+  if (typeof p !== 'object' || p === null || !Number.isFinite(p.iteration) || !Number.isFinite(p.iterations)) return 'its progress is damaged';
+  return null;
 }
 
-export async function listRuns(): Promise<RunRecord[]> {
-  const runs = await (await db()).getAll('runs');
-  return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+export class DamagedRunError extends Error {
+  constructor(id: string, problem: string) {
+    super(`the saved run ${id} is damaged: ${problem}`);
+    this.name = 'DamagedRunError';
+  }
+}
+
+/** A saved run; throws DamagedRunError if its record does not pass runRecordProblem. */
+export async function getRun(id: string): Promise<RunRecord | undefined> {
+  const rec = await (await db()).get('runs', id);
+  if (rec === undefined) return undefined;
+  const problem = runRecordProblem(rec);
+  if (problem) throw new DamagedRunError(id, problem);
+  return rec;
+}
+
+/** Every saved run that passes the checks, newest first, and the ones that do not, with why. */
+export async function listRuns(): Promise<{ runs: RunRecord[]; damaged: { id: string; problem: string }[] }> {
+  const all = (await (await db()).getAll('runs')) as unknown[];
+  const runs: RunRecord[] = [];
+  const damaged: { id: string; problem: string }[] = [];
+  for (const rec of all) {
+    const problem = runRecordProblem(rec);
+    if (problem) damaged.push({ id: String((rec as { id?: unknown })?.id ?? '?'), problem });
+    else runs.push(rec as RunRecord);
+  }
+  return { runs: runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), damaged };
 }
 
 export async function loadSeries(runId: string): Promise<Record<string, NetSeries>> {

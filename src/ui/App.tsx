@@ -13,6 +13,7 @@ import { setLang } from './i18n';
 import { bootLab, dismissError, dropFiles, resumeRun } from './labController';
 import { Explainers, ReferencePanel } from './Reference';
 import { RunsPanel } from './runs/RunsPanel';
+import { ErrorBoundary, Tripwire } from './ErrorBoundary';
 import { StatusBar } from './StatusBar';
 import { syncUrl, useLab } from './store';
 
@@ -179,14 +180,24 @@ export function App() {
         {!classroom && (
           <aside className="sidebar" aria-label={t('controls.heading')}>
             <RunControls />
-            <ExperimentForm />
-            <DataPanel />
-            <RunsPanel />
+            <ErrorBoundary area="experiment">
+              <ExperimentForm />
+            </ErrorBoundary>
+            <ErrorBoundary area="data">
+              <DataPanel />
+            </ErrorBoundary>
+            <ErrorBoundary area="saved runs">
+              <Tripwire area="saved runs" />
+              <RunsPanel />
+            </ErrorBoundary>
             <ReferencePanel />
           </aside>
         )}
         <main className="main" aria-label="Charts">
-          <Charts />
+          <ErrorBoundary area="charts">
+            <Tripwire area="charts" />
+            <Charts />
+          </ErrorBoundary>
         </main>
         {classroom && <Explainers />}
       </div>

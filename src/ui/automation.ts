@@ -38,6 +38,8 @@ export interface LabAutomation {
   exportChart(id: string, format: 'png' | 'svg' | 'csv'): Promise<string>;
   bench(spec: BenchSpec): Promise<BenchResult>;
   injectFault(kind: Extract<Command, { type: 'injectFault' }>['kind']): void;
+  /** Make one page area ('charts', 'saved runs') fail to render, as a bug would (tests the error boundary). */
+  breakView(area: string): void;
 }
 
 async function blobToBase64(blob: Blob): Promise<string> {
@@ -95,6 +97,7 @@ export function installAutomation(): void {
     },
     bench: runBench,
     injectFault,
+    breakView: (area) => useLab.setState({ viewFault: area }),
   };
   (window as unknown as { labAutomation: LabAutomation }).labAutomation = api;
 }

@@ -230,6 +230,9 @@ const en = {
   errors: {
     worker: 'Worker error',
     url: 'The link has problems',
+    area: 'The {{area}} could not be shown: {{message}}. Everything recorded is kept.',
+    retry: 'Try again',
+    unexpected: 'Something failed unexpectedly: {{message}}',
   },
 };
 
@@ -461,6 +464,9 @@ const zh: Dict = {
   errors: {
     worker: '后台线程错误',
     url: '链接有问题',
+    area: '无法显示{{area}}：{{message}}。所有已记录的数据均已保留。',
+    retry: '重试',
+    unexpected: '发生意外错误：{{message}}',
   },
 };
 

@@ -11,6 +11,7 @@ import type { RunFile } from '../core/runFile';
 import type { RunRecord } from '../storage/runsDb';
 import { getRun, listRuns, loadSeries, runFileOf } from '../storage/runsDb';
 import { download } from './charts/exportChart';
+import i18n from './i18n';
 import { LabClient } from './labClient';
 import type { RunView } from './store';
 import { runViewFromFile, showConfig, syncUrl, useLab } from './store';
@@ -132,6 +133,10 @@ export function bootLab(): void {
   started = true;
   client.subscribe(onEvent);
   setInterval(checkHeartbeat, 1000);
+  // nothing fails silently: an error no code caught still reaches the page
+  const unexpected = (reason: unknown) => addError(i18n.t('errors.unexpected', { message: reason instanceof Error ? reason.message : String(reason) }));
+  window.addEventListener('unhandledrejection', (e) => unexpected(e.reason));
+  window.addEventListener('error', (e) => unexpected(e.error ?? e.message));
   client.send({ type: 'probe' });
   useLab.setState({ data: { status: 'loading' } });
   client.send({ type: 'loadData' });
@@ -186,10 +191,17 @@ export async function dropFiles(files: File[]): Promise<void> {
   client.send({ type: 'dropFiles', files: payload }, payload.map((p) => p.bytes));
 }
 
+/** Damaged records already reported, so each is named once. */
+const reportedDamaged = new Set<string>();
+
 export async function refreshRuns(): Promise<RunRecord[]> {
   try {
-    const runs = await listRuns();
+    const { runs, damaged } = await listRuns();
     useLab.setState({ savedRuns: runs });
+    for (const d of damaged.filter((d) => !reportedDamaged.has(d.id))) {
+      reportedDamaged.add(d.id);
+      addError(`A saved run could not be read and is hidden: ${d.id}: ${d.problem}.`);
+    }
     return runs;
   } catch (err) {
     addError(`saved runs are unavailable: ${err instanceof Error ? err.message : String(err)}`);

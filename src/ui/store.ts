@@ -62,6 +62,8 @@ export interface LabState {
   classroom: boolean;
   scrubIteration: number | null;
   memory: { tensors: number; bytes: number } | null;
+  /** Fault injection (tests): the page area whose next render throws (see ErrorBoundary.tsx). */
+  viewFault: string | null;
 }
 
 /** The preset whose config this is exactly, or null ("Custom"). */
@@ -105,6 +107,7 @@ export const useLab = create<LabState>(() => ({
   notice: null,
   scrubIteration: null,
   memory: null,
+  viewFault: null,
 }));
 
 /** The URL always holds the config (and the view), so a copied link reproduces the experiment. */
