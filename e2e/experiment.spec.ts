@@ -347,6 +347,39 @@ test('a start that the worker refuses ends as "failed" with the reason; the page
   await expect(page.getByRole('button', { name: 'Run again with these settings' })).toBeEnabled();
 });
 
+test('storage full mid-run: a specific message, training goes on, and Export JSON still has every point', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000')}&automation=1`);
+  await expect(page.getByTestId('storage-usage')).toContainText(/Stored: [\d.,]+ MB of the [\d.,]+ MB this browser allows the lab\./);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
+  await page.evaluate(() => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault('quota'));
+  const banner = page.getByTestId('error-banner').filter({ hasText: 'Storage is full' });
+  await expect(banner).toContainText(/the saved copy of this run stops at iteration \d+\. Training goes on/);
+  const fullAt = await iteration(page);
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(fullAt + 20);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+  const stored = await page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('degradation-lab');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('chunks').objectStore('chunks').getAll();
+          req.onsuccess = () => resolve(req.result.reduce((n: number, c: { nets: Record<string, { train: { it: number[] } }> }) => n + (c.nets['plain-8']?.train.it.length ?? 0), 0));
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+  const row = page.getByTestId('saved-runs').locator('li.current');
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Export JSON' }).click()]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  const its: number[] = exported.series['plain-8'].train.it;
+  expect(its.length).toBeGreaterThan(stored + 20);
+  expect(its.every((it, i) => it === i + 1)).toBe(true);
+});
+
 test('a net added to a running experiment starts at iteration 0 and trains beside the others', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8')}&automation=1`);
   await loadFixtureData(page);

@@ -72,6 +72,11 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
         : null;
     case 'checkpoint':
       return s.run && s.run.id === e.runId ? { run: { ...s.run, checkpointIteration: e.iteration } } : null;
+    case 'storageFull':
+      return {
+        ...withError(s, `Storage is full: the saved copy of this run stops at iteration ${e.iteration.toLocaleString('en')}. Training goes on, and every point stays on this page: use Export JSON to keep them, and delete saved runs you no longer need.`),
+        run: s.run && s.run.id === e.runId ? { ...s.run, storageFullAt: e.iteration } : s.run,
+      };
     case 'backendFailed':
       return { backendFailure: { runId: e.runId, backend: e.backend, message: e.message, suggestion: e.suggestion } };
     case 'error':

@@ -133,6 +133,9 @@ const en = {
     netFor: 'Depth',
   },
   runs: {
+    storage: 'Stored: {{used}} MB of the {{quota}} MB this browser allows the lab.',
+    persisted: 'The browser keeps it.',
+    notPersisted: 'The browser may clear it when space runs low: export runs you want to keep.',
     heading: 'Saved runs',
     none: 'No saved runs yet.',
     rename: 'Rename',
@@ -368,6 +371,9 @@ const zh: Dict = {
     netFor: '深度',
   },
   runs: {
+    storage: '已存储：{{used}} MB，浏览器允许本实验室使用 {{quota}} MB。',
+    persisted: '浏览器会保留这些数据。',
+    notPersisted: '空间不足时浏览器可能清除这些数据：请导出需要保留的运行。',
     heading: '已保存的运行',
     none: '尚无已保存的运行。',
     rename: '重命名',

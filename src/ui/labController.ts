@@ -141,6 +141,7 @@ export function bootLab(): void {
   useLab.setState({ data: { status: 'loading' } });
   client.send({ type: 'loadData' });
   syncUrl(useLab.getState());
+  void measureStorage(true);
   void refreshRuns().then(async (runs) => {
     const last = runs.find((r) => r.origin === 'lab');
     if (last && (last.status === 'running' || last.status === 'paused') && !useLab.getState().run) await openRun(last.id);
@@ -191,6 +192,21 @@ export async function dropFiles(files: File[]): Promise<void> {
   client.send({ type: 'dropFiles', files: payload }, payload.map((p) => p.bytes));
 }
 
+/**
+ * Ask the browser to keep the lab's storage (so saved runs are not evicted under pressure), and
+ * measure what it uses of the quota, for the saved-runs panel.
+ */
+async function measureStorage(persist = false): Promise<void> {
+  if (typeof navigator === 'undefined' || !navigator.storage?.estimate) return;
+  try {
+    const persisted = persist && navigator.storage.persist ? await navigator.storage.persist() : ((await navigator.storage.persisted?.()) ?? false);
+    const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+    useLab.setState({ storage: { usage, quota, persisted } });
+  } catch {
+    // storage estimates are a convenience: without them the panel shows no figure
+  }
+}
+
 /** Damaged records already reported, so each is named once. */
 const reportedDamaged = new Set<string>();
 
@@ -198,6 +214,7 @@ export async function refreshRuns(): Promise<RunRecord[]> {
   try {
     const { runs, damaged } = await listRuns();
     useLab.setState({ savedRuns: runs });
+    void measureStorage();
     for (const d of damaged.filter((d) => !reportedDamaged.has(d.id))) {
       reportedDamaged.add(d.id);
       addError(`A saved run could not be read and is hidden: ${d.id}: ${d.problem}.`);
@@ -318,9 +335,15 @@ export async function deleteSavedRun(id: string): Promise<void> {
   await refreshRuns();
 }
 
+/**
+ * A run as a file. The run on screen is exported from the page's own points, which are complete
+ * even when storage filled up mid-run; any other run from storage.
+ */
 export async function runAsFile(id: string): Promise<RunFile> {
   const rec = await getRun(id);
   if (!rec) throw new Error(`no saved run ${id}`);
+  const live = useLab.getState().run;
+  if (live?.id === id && Object.keys(live.series).length) return runFileOf({ ...rec, nets: live.nets, progress: live.progress ?? rec.progress }, live.series);
   return runFileOf(rec, await loadSeries(id));
 }
 

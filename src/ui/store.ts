@@ -27,6 +27,8 @@ export interface RunView {
   interrupted?: boolean;
   /** Another tab trains this run: shown read-only here. */
   elsewhere?: boolean;
+  /** Storage filled up at this iteration: the points after it are only in this page. */
+  storageFullAt?: number;
 }
 
 export interface CompareView {
@@ -64,6 +66,8 @@ export interface LabState {
   memory: { tensors: number; bytes: number } | null;
   /** Fault injection (tests): the page area whose next render throws (see ErrorBoundary.tsx). */
   viewFault: string | null;
+  /** What this site stores, of the quota the browser gives it, and whether storage is persistent. */
+  storage: { usage: number; quota: number; persisted: boolean } | null;
 }
 
 /** The preset whose config this is exactly, or null ("Custom"). */
@@ -108,6 +112,7 @@ export const useLab = create<LabState>(() => ({
   scrubIteration: null,
   memory: null,
   viewFault: null,
+  storage: null,
 }));
 
 /** The URL always holds the config (and the view), so a copied link reproduces the experiment. */

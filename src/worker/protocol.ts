@@ -75,7 +75,7 @@ export type Command =
    * of memory; the next checkpoint reads back a NaN weight, or its write fails midway; a lab CPU
    * helper thread ends ('kill-helper'); the WebGL context is lost for real ('context-lost').
    */
-  | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' | 'nan-checkpoint' | 'write-fault' | 'kill-helper' | 'context-lost' }
+  | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' | 'nan-checkpoint' | 'write-fault' | 'kill-helper' | 'context-lost' | 'quota' }
   | { type: 'bench'; id: number; spec: BenchSpec }
   /** Gradients of one small residual net on the active tfjs backend against the lab CPU engine. */
   | { type: 'netCheck' };
@@ -103,6 +103,8 @@ export type WorkerEvent =
   /** Every point of a run, replacing what the page holds (after resuming from a checkpoint). */
   | { type: 'series'; runId: string; nets: Record<string, NetSeries>; infos: NetInfo[]; iteration: number }
   | { type: 'checkpoint'; runId: string; iteration: number }
+  /** Storage is full: the run trains on, its points from `iteration` on are only in the page (export them). */
+  | { type: 'storageFull'; runId: string; iteration: number }
   /** The backend failed (device lost, out of memory); every point is kept and the run can resume elsewhere. */
   | { type: 'backendFailed'; runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] }
   | { type: 'benchResult'; id: number; result: BenchResult }

@@ -36,11 +36,15 @@ interface ActiveRun {
   lastFlush: number;
   lastCheckpoint: number;
   looping: boolean;
+  /** The iteration from which storage was full (points after it are only in the page), or null. */
+  storageFullAt: number | null;
 }
 let active: ActiveRun | null = null;
 let injectedFault: string | null = null;
 /** Fault injection for the next checkpoint (tests): corrupt its weights, or fail its write midway. */
 let checkpointFault: 'nan-checkpoint' | 'write-fault' | null = null;
+/** Fault injection for the next save of points (tests): storage is full. */
+let storageFault = false;
 
 /** Release the Web Lock on the run this worker owns (see runLockName). */
 let releaseLock: (() => void) | null = null;
@@ -76,14 +80,32 @@ async function ownedElsewhere(runId: string): Promise<boolean> {
   return held.some((l) => l.name === runLockName(runId));
 }
 
+const isQuotaError = (err: unknown) => err instanceof DOMException && err.name === 'QuotaExceededError';
+
+/**
+ * Stream the points since the last flush to the page and save them. When storage is full, the run
+ * trains on: the page holds every point (and exports them), and the message says from where the
+ * saved copy stops. Saving is not tried again for this run, so the stored series never has a gap.
+ */
 async function flush(run: ActiveRun): Promise<void> {
   const delta = run.exp.takeDelta();
   run.lastFlush = performance.now();
   run.record.nets = delta.infos;
   run.record.progress = delta.progress;
   if (run.stream) post({ type: 'metrics', runId: run.record.id, delta });
-  await appendPoints(run.record.id, delta.nets);
-  await saveRun(run.record);
+  if (run.storageFullAt !== null) return;
+  try {
+    if (storageFault) {
+      storageFault = false;
+      throw new DOMException('the quota has been exceeded (simulated)', 'QuotaExceededError');
+    }
+    await appendPoints(run.record.id, delta.nets);
+    await saveRun(run.record);
+  } catch (err) {
+    if (!isQuotaError(err)) throw err;
+    run.storageFullAt = Math.min(...Object.values(delta.nets).map((s) => s.train.it[0] ?? Infinity), run.exp.iteration);
+    post({ type: 'storageFull', runId: run.record.id, iteration: run.storageFullAt });
+  }
 }
 
 /**
@@ -198,7 +220,7 @@ async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: 
   record.nets = exp.infos();
   record.progress = exp.progress();
   const now = performance.now();
-  return { record, exp, state: 'running', stream, lastFlush: now, lastCheckpoint: now, looping: false };
+  return { record, exp, state: 'running', stream, lastFlush: now, lastCheckpoint: now, looping: false, storageFullAt: null };
 }
 
 export async function start(cmd: Extract<Command, { type: 'start' }>): Promise<void> {
@@ -281,6 +303,7 @@ export function addNet(cmd: Extract<Command, { type: 'addNet' }>): void {
 
 export function injectFault(kind: Extract<Command, { type: 'injectFault' }>['kind']): void {
   if (kind === 'nan-checkpoint' || kind === 'write-fault') checkpointFault = kind;
+  else if (kind === 'quota') storageFault = true;
   else if (kind === 'kill-helper') {
     if (!(lab.handle?.engine instanceof LabCpuEngine)) throw new Error('kill-helper needs a run on the lab CPU engine');
     lab.handle.engine.killHelper();

@@ -76,6 +76,7 @@ export function RunsPanel() {
       <button type="button" onClick={() => file.current?.click()}>
         {t('runs.import')}
       </button>
+      <StorageLine />
       <input
         ref={file}
         type="file"
@@ -90,5 +91,18 @@ export function RunsPanel() {
         }}
       />
     </section>
+  );
+}
+
+/** How much the lab stores, of what the browser allows it, and whether the browser will keep it. */
+function StorageLine() {
+  const { t, i18n } = useTranslation();
+  const storage = useLab((s) => s.storage);
+  if (!storage || !storage.quota) return null;
+  const mb = (n: number) => (n / 2 ** 20).toLocaleString(i18n.language, { maximumFractionDigits: n < 10 * 2 ** 20 ? 1 : 0 });
+  return (
+    <p className="hint" data-testid="storage-usage">
+      {t('runs.storage', { used: mb(storage.usage), quota: mb(storage.quota) })} {storage.persisted ? t('runs.persisted') : t('runs.notPersisted')}
+    </p>
   );
 }
