@@ -11,6 +11,8 @@
 //   --seeds 1,2,3: one run per seed (each in <out>/seed-N), and one summary.md with a row per seed
 //   --expect-degradation=both: exit 1 unless every seed shows both halves of Fig. 6;
 //   --expect-degradation=plain: exit 1 unless every seed shows at least the plain half
+//   --export-torch DIR: write the experiment as a PyTorch job instead (script, config.json, README.md;
+//   README "Full scale"), to train at full scale on a GPU and import the run file it writes
 // The verdict is src/core/verdict.ts, the same judge as the page's summary.
 // Ctrl-C stops the run cleanly and writes what was recorded.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { DEFAULT_CONFIG, configFromQuery, configToQuery, validateConfig } from '
 import { realDataDir } from '../src/node/realData';
 import type { Progress } from '../src/core/metrics';
 import { presetById } from '../src/core/presets';
+import { TORCH_SCRIPT_NAME, torchExport } from '../src/core/torchExport';
 import type { RunFile } from '../src/core/runFile';
 import type { LabAutomation } from '../src/ui/automation';
 import type { Verdict } from '../src/core/verdict';
@@ -58,6 +61,7 @@ const { values: args } = parseArgs({
     'expect-degradation': { type: 'string' },
     seeds: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    'export-torch': { type: 'string' },
     ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((k) => [k, { type: 'string' as const }])),
   },
 });
@@ -244,8 +248,18 @@ async function runOnce(config: ExperimentConfig, dataDir: string, out: string): 
   }
 }
 
+/** --export-torch DIR: the experiment as a PyTorch job (src/core/torchExport.ts), instead of running it here. */
+function exportTorch(config: ExperimentConfig, dir: string): void {
+  const script = readFileSync(new URL('../bench/reference/lab_train.py', import.meta.url), 'utf8');
+  const { files } = torchExport(config, script, args.preset ? `The ${args.preset} preset` : 'A lab experiment');
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) writeFileSync(join(dir, f.name), f.text);
+  console.log(`wrote ${files.map((f) => join(dir, f.name)).join(', ')}\nrun: cd ${dir} && python3 ${TORCH_SCRIPT_NAME} --config config.json --data <CIFAR-10 binary folder>`);
+}
+
 async function main() {
   const config = buildConfig();
+  if (args['export-torch']) return exportTorch(config, resolve(args['export-torch']));
   const out = resolve(args.out ?? fail('--out <dir> is required'));
   const dataDir = args.data ? resolve(args.data) : realDataDir();
   if (!dataDir) fail('no data: pass --data <folder of CIFAR-10 .bin files> (or set CIFAR10_DIR)');

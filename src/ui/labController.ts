@@ -6,6 +6,9 @@ import type { ExperimentConfig, NetEntry } from '../core/config';
 import { DATA_GUIDANCE } from '../core/data/guidance';
 import { dropSizeError } from '../core/data/archive';
 import { costProblem } from '../core/cost';
+import { torchExport } from '../core/torchExport';
+import torchScript from '../../bench/reference/lab_train.py?raw';
+import { strToU8, zipSync } from 'fflate';
 import { runFileName, runFileSizeError } from '../core/runFile';
 import type { RunFile } from '../core/runFile';
 import type { RunRecord } from '../storage/runsDb';
@@ -376,6 +379,18 @@ export async function importRun(file: File): Promise<boolean> {
   if (useLab.getState().run?.state !== 'running') await openRun(id);
   useLab.setState({ notice: `Imported “${answer.name ?? file.name}”.` });
   return true;
+}
+
+/**
+ * "Full scale (PyTorch)": the form's experiment as a zip of the PyTorch script, its config and a
+ * README with the commands (src/core/torchExport.ts). The run file it writes imports here.
+ */
+export function exportTorchJob(): void {
+  const { config } = useLab.getState();
+  const name = describeConfig(config);
+  const { files } = torchExport(config, torchScript, name);
+  const zip = zipSync(Object.fromEntries(files.map((f) => [`degradation-lab-pytorch/${f.name}`, strToU8(f.text)])));
+  download(new Blob([zip], { type: 'application/zip' }), `${name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '')}-pytorch.zip`);
 }
 
 export function dismissError(i: number): void {

@@ -320,12 +320,12 @@ class Builder {
     }
     if (mode === 'train') {
       calls.push(['chan_sums', z, M, s.outC, ws.partials]);
-      calls.push(['bn_finalize', ws.partials, threads, M, s.outC, BN_EPSILON, c.gamma, c.beta, c.mean, c.invstd, c.variance, c.scale, c.shift]);
+      calls.push(['bn_finalize', ws.partials, threads, M, s.outC, BN_EPSILON, c.gamma, c.beta, c.mean, c.invstd, c.variance, c.scale, c.shift, z]);
     } else {
       calls.push(['bn_eval_affine', c.rmean, c.rvar, s.outC, BN_EPSILON, c.gamma, c.beta, c.scale, c.shift]);
       if (taps !== null) {
         calls.push(['chan_sums', z, M, s.outC, ws.partials]);
-        calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, taps]);
+        calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, z, taps]);
       }
     }
   }

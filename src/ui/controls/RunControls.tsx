@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { ALL_DEPTHS } from '../../core/config';
 import type { NetEntry } from '../../core/config';
 import { SHORTCUTS } from '../../core/nets';
-import { addNet, pauseRun, resumeRun, startRun, stopRun } from '../labController';
+import { addNet, exportTorchJob, pauseRun, resumeRun, startRun, stopRun } from '../labController';
 import { useLab } from '../store';
 
 export function RunControls({ compact = false }: { compact?: boolean }) {
@@ -58,6 +58,11 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
           }}
         >
           {copied ? t('run.copied') : t('run.copyLink')}
+        </button>
+      )}
+      {!compact && (
+        <button type="button" onClick={exportTorchJob} title={t('run.fullScaleHint')}>
+          {t('run.fullScale')}
         </button>
       )}
       <span className="run-state" data-testid="run-state" data-state={state}>

@@ -310,9 +310,37 @@ export function flip_weights(w: usize, k: i32, C: i32, K: i32, wt: usize, tid: i
   }
 }
 
-/** Per-thread partial Σz and Σz² per channel of z [M pixels, C]. */
+/**
+ * Per-thread partial Σd and Σd² per channel, where d = z − z₀ is z shifted by its first pixel (z₀,
+ * per channel). Shifted, the variance Σd²/M − (Σd/M)² does not cancel catastrophically when a
+ * channel's mean is large next to its spread; unshifted f32 block sums lost up to 1e-3 of it.
+ * `bn_finalize` and `bn_response_moments` add z₀ back.
+ */
 export function chan_sums(z: usize, M: i32, C: i32, partial: usize, tid: i32, nth: i32): void {
-  chan_dot(z, z, 0, M, C, partial, tid, nth);
+  const part = partial + (<usize>(tid * 2 * C) << 3);
+  for (let c = 0; c < 2 * C; c++) store<f64>(part + (<usize>c << 3), 0);
+  const p0 = lo(M, tid, nth), p1 = hi(M, tid, nth);
+  for (let c0 = p0; c0 < p1; c0 += 64) {
+    const c1 = min(p1, c0 + 64);
+    for (let cb = 0; cb < C; cb += 4) {
+      const k = v128.load(z + f(cb));
+      let s = f32x4.splat(0), q = f32x4.splat(0);
+      for (let p = c0; p < c1; p++) {
+        const x = f32x4.sub(v128.load(z + f(p * C + cb)), k);
+        s = f32x4.add(s, x);
+        q = fma(x, x, q);
+      }
+      const ps = part + (<usize>cb << 3), pq = part + (<usize>(C + cb) << 3);
+      store<f64>(ps, load<f64>(ps) + <f64>f32x4.extract_lane(s, 0));
+      store<f64>(ps + 8, load<f64>(ps + 8) + <f64>f32x4.extract_lane(s, 1));
+      store<f64>(ps + 16, load<f64>(ps + 16) + <f64>f32x4.extract_lane(s, 2));
+      store<f64>(ps + 24, load<f64>(ps + 24) + <f64>f32x4.extract_lane(s, 3));
+      store<f64>(pq, load<f64>(pq) + <f64>f32x4.extract_lane(q, 0));
+      store<f64>(pq + 8, load<f64>(pq + 8) + <f64>f32x4.extract_lane(q, 1));
+      store<f64>(pq + 16, load<f64>(pq + 16) + <f64>f32x4.extract_lane(q, 2));
+      store<f64>(pq + 24, load<f64>(pq + 24) + <f64>f32x4.extract_lane(q, 3));
+    }
+  }
 }
 
 /** Sum the threads' partials into out[2·C] (f64). */
@@ -327,11 +355,12 @@ export function chan_sums(z: usize, M: i32, C: i32, partial: usize, tid: i32, nt
  * then the affine map y = scale·z + shift that BN applies (scale = γ/σ, shift = β − μ·scale).
  */
 export function bn_finalize(partial: usize, nth: i32, M: i32, C: i32, eps: f32, gamma: usize, beta: usize,
-  mean: usize, invstd: usize, variance: usize, scale: usize, shift: usize, tid: i32): void {
+  mean: usize, invstd: usize, variance: usize, scale: usize, shift: usize, z: usize, tid: i32): void {
   if (tid != 0) return;
   for (let c = 0; c < C; c++) {
-    const mu = reduce_partials(partial, nth, C, c) / <f64>M;
-    let v = reduce_partials(partial, nth, C, C + c) / <f64>M - mu * mu;
+    const md = reduce_partials(partial, nth, C, c) / <f64>M; // mean of z − z₀ (see chan_sums)
+    const mu = <f64>load<f32>(z + f(c)) + md;
+    let v = reduce_partials(partial, nth, C, C + c) / <f64>M - md * md;
     if (v < 0) v = 0;
     const is = 1 / Math.sqrt(v + <f64>eps);
     const sc = <f64>load<f32>(gamma + f(c)) * is;
@@ -433,12 +462,14 @@ export function bn_bwd_dx(dy: usize, mask: usize, z: usize, M: i32, C: i32, coef
  * The std of a BN output y = scale·z + shift over all its values, from the partial sums of z:
  * adds (Σy, Σy²) into out[0..1] (f64). For the layer-response statistics of Fig. 7.
  */
-export function bn_response_moments(partial: usize, nth: i32, M: i32, C: i32, scale: usize, shift: usize, out: usize, tid: i32): void {
+export function bn_response_moments(partial: usize, nth: i32, M: i32, C: i32, scale: usize, shift: usize, z: usize, out: usize, tid: i32): void {
   if (tid != 0) return;
   let sy: f64 = 0, syy: f64 = 0;
   for (let c = 0; c < C; c++) {
+    // the partials are of d = z − z₀ (chan_sums): y = a·z + b = a·d + (a·z₀ + b)
     const s = reduce_partials(partial, nth, C, c), q = reduce_partials(partial, nth, C, C + c);
-    const a = <f64>load<f32>(scale + f(c)), b = <f64>load<f32>(shift + f(c));
+    const a = <f64>load<f32>(scale + f(c));
+    const b = <f64>load<f32>(shift + f(c)) + a * <f64>load<f32>(z + f(c));
     sy += a * s + b * <f64>M;
     syy += a * a * q + 2 * a * b * s + b * b * <f64>M;
   }
