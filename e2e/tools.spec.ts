@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeFiles } from '../src/core/data/testing/fixtures';
+import { strFromU8, unzipSync } from 'fflate';
 
 const run = promisify(execFile);
 const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
@@ -101,4 +102,42 @@ test('npm start’s dev server serves a working lab (the worker and tfjs load in
   } finally {
     server.kill();
   }
+});
+
+test('Full scale (PyTorch): the exported job trains 50 iterations on the CPU, and its run file imports into the page like a live run', async ({ page }) => {
+  test.setTimeout(300_000);
+  const python = process.env.PYTHON ?? '/usr/bin/python3';
+  const hasTorch = await run(python, ['-c', 'import torch']).then(
+    () => true,
+    () => false,
+  );
+  test.skip(!hasTorch && !process.env.CI, `${python} cannot import torch (apt-get install -y python3-torch); CI installs it`);
+  const query = 'depths=8,14&families=both&shortcuts=A&warmup=paper&lr=0.1&batch=32&iters=1000&train=1000&test=200&split=test&aug=1&width=0.25&eval=25&seed=2&backend=lab-cpu';
+  await page.goto(`/?${query}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Full scale (PyTorch)' }).click()]);
+  const files = unzipSync(new Uint8Array(readFileSync(await download.path())));
+  const names = Object.keys(files).sort();
+  expect(names).toEqual(['degradation-lab-pytorch/README.md', 'degradation-lab-pytorch/config.json', 'degradation-lab-pytorch/degradation_lab_train.py']);
+  // one definition: the script is the repository's, byte for byte, and the config is the form's
+  expect(strFromU8(files['degradation-lab-pytorch/degradation_lab_train.py'])).toBe(readFileSync('bench/reference/lab_train.py', 'utf8'));
+  const config = JSON.parse(strFromU8(files['degradation-lab-pytorch/config.json']));
+  expect(config).toMatchObject({ depths: [8, 14], batchSize: 32, iterations: 1000, warmup: 'paper', width: 0.25 });
+  expect(strFromU8(files['degradation-lab-pytorch/README.md'])).toContain('torchrun --nproc_per_node=2');
+
+  const dir = mkdtempSync(join(tmpdir(), 'lab-pytorch-'));
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name.split('/').pop()!), bytes);
+  const data = process.env.CIFAR10_DIR ?? fixtureDir();
+  await run(python, [join(dir, 'degradation_lab_train.py'), '--config', join(dir, 'config.json'), '--data', data, '--iterations', '50', '--out', join(dir, 'run.json'), '--checkpoint', join(dir, 'ck.pt'), '--device', 'cpu', '--threads', '2'], { timeout: 240_000 });
+  const runFile = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  expect(runFile.progress.iteration).toBe(50);
+  expect(runFile.nets.map((n: { id: string }) => n.id)).toEqual(['plain-8', 'resnet-8-A', 'plain-14', 'resnet-14-A']);
+  expect(runFile.series['plain-8'].train.it.length).toBe(50);
+  expect(runFile.series['plain-8'].test.it).toEqual([0, 25, 50]);
+
+  await page.getByTestId('import-run-input').setInputFiles(join(dir, 'run.json'));
+  await expect(page.getByTestId('run-origin')).toContainText(/imported · trained by PyTorch [\d.a-z]+ on CPU in 0:\d\d/);
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped');
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  const legend = page.locator('[data-chart="curves"] .legend');
+  for (const name of ['plain-8 train', 'ResNet-14 train', 'ResNet-14 test']) await expect(legend).toContainText(name);
 });

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The lab's nets in PyTorch, as a yardstick for the benchmark harness (bench/run.ts --vs-torch).
 
-Same nets as src/core/nets.ts (He et al. 2015, sec. 4.2): 6n+2 layers, 16/32/64 filters, option A
-shortcuts (subsample by 2, zero-pad the new channels at the end), BN after every conv, ReLU after
-the addition; the plain twin has no addition. Same step: softmax cross-entropy, SGD with momentum
+Same nets as src/core/nets.ts, from lab_train.py (the lab's PyTorch definition, which the lab also
+exports as its full-scale job): 6n+2 layers, 16/32/64 filters, option A shortcuts, BN after every
+conv, ReLU after the addition; the plain twin has no addition. Same step: softmax cross-entropy, SGD with momentum
 0.9 and weight decay 1e-4. Prints one JSON object: images/s over the timed steps.
 
 Install: apt-get install -y python3-torch (Debian's build), then run with /usr/bin/python3.
@@ -15,49 +15,11 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride, residual):
-        super().__init__()
-        self.residual, self.cin, self.cout, self.stride = residual, cin, cout, stride
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-
-    def forward(self, x):
-        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        if not self.residual:
-            return F.relu(out)
-        shortcut = x
-        if self.stride != 1 or self.cin != self.cout:  # option A: no parameters
-            shortcut = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, 0, self.cout - self.cin))
-        return F.relu(out + shortcut)
-
-
-class CifarNet(nn.Module):
-    def __init__(self, n, residual, width=1.0):
-        super().__init__()
-        c = [int(round(16 * width)), int(round(32 * width)), int(round(64 * width))]
-        self.conv = nn.Conv2d(3, c[0], 3, 1, 1, bias=False)
-        self.bn = nn.BatchNorm2d(c[0])
-        blocks, cin = [], c[0]
-        for s, cout in enumerate(c):
-            for b in range(n):
-                blocks.append(Block(cin, cout, 2 if s > 0 and b == 0 else 1, residual))
-                cin = cout
-        self.blocks = nn.Sequential(*blocks)
-        self.fc = nn.Linear(c[2], 10)
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight)
-
-    def forward(self, x):
-        x = self.blocks(F.relu(self.bn(self.conv(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+# The nets are the lab's own PyTorch definition, shared with the full-scale job the lab exports.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lab_train import CifarNet  # noqa: E402
 
 
 def main():

@@ -4,6 +4,13 @@ import { useTranslation } from 'react-i18next';
 import { compareRun, deleteSavedRun, exportRun, importRun, openRun, renameSavedRun } from '../labController';
 import { useLab } from '../store';
 
+/** A wall time as h:mm:ss (or m:ss). */
+function wallTime(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  return hms[0] ? `${hms[0]}:${String(hms[1]).padStart(2, '0')}:${String(hms[2]).padStart(2, '0')}` : `${hms[1]}:${String(hms[2]).padStart(2, '0')}`;
+}
+
 export function RunsPanel() {
   const { t } = useTranslation();
   const runs = useLab((s) => s.savedRuns);
@@ -36,6 +43,11 @@ export function RunsPanel() {
             ) : (
               <span className="run-name" title={r.name}>
                 {r.name}
+              </span>
+            )}
+            {r.origin === 'import' && (
+              <span className="run-meta" data-testid="run-origin">
+                {t('runs.importedFrom', { backend: r.backend, time: wallTime(r.progress.elapsedMs) })}
               </span>
             )}
             <span className="run-meta">
