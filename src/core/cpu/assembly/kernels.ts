@@ -280,7 +280,20 @@ export function flip_weights(w: usize, k: i32, C: i32, K: i32, wt: usize, tid: i
 // batch normalisation. Per-channel sums are taken in f32 over chunks of 64 pixels and added
 // into per-thread f64 partials [nth][2·C], which `bn_finalize` reduces.
 
-/** partial[tid] = (Σ_p a[p,c], Σ_p a[p,c]·b[p,c]) over this thread's pixels; b = a gives Σa². */
+/** Add one block's f32 lane sums s (Σ) and q (Σ of products) for channels cb..cb+3 to the f64 partials. */
+@inline function add_partials(part: usize, C: i32, cb: i32, s: v128, q: v128): void {
+  const ps = part + (<usize>cb << 3), pq = part + (<usize>(C + cb) << 3);
+  store<f64>(ps, load<f64>(ps) + <f64>f32x4.extract_lane(s, 0));
+  store<f64>(ps + 8, load<f64>(ps + 8) + <f64>f32x4.extract_lane(s, 1));
+  store<f64>(ps + 16, load<f64>(ps + 16) + <f64>f32x4.extract_lane(s, 2));
+  store<f64>(ps + 24, load<f64>(ps + 24) + <f64>f32x4.extract_lane(s, 3));
+  store<f64>(pq, load<f64>(pq) + <f64>f32x4.extract_lane(q, 0));
+  store<f64>(pq + 8, load<f64>(pq + 8) + <f64>f32x4.extract_lane(q, 1));
+  store<f64>(pq + 16, load<f64>(pq + 16) + <f64>f32x4.extract_lane(q, 2));
+  store<f64>(pq + 24, load<f64>(pq + 24) + <f64>f32x4.extract_lane(q, 3));
+}
+
+/** partial[tid] = (Σ_p a[p,c], Σ_p a[p,c]·b[p,c]) over this thread's pixels (a masked by mask > 0 when mask ≠ 0). */
 @inline function chan_dot(a: usize, b: usize, mask: usize, M: i32, C: i32, partial: usize, tid: i32, nth: i32): void {
   const part = partial + (<usize>(tid * 2 * C) << 3);
   for (let c = 0; c < 2 * C; c++) store<f64>(part + (<usize>c << 3), 0);
@@ -297,15 +310,7 @@ export function flip_weights(w: usize, k: i32, C: i32, K: i32, wt: usize, tid: i
         s = f32x4.add(s, x);
         q = fma(x, v128.load(b + off), q);
       }
-      const ps = part + (<usize>cb << 3), pq = part + (<usize>(C + cb) << 3);
-      store<f64>(ps, load<f64>(ps) + <f64>f32x4.extract_lane(s, 0));
-      store<f64>(ps + 8, load<f64>(ps + 8) + <f64>f32x4.extract_lane(s, 1));
-      store<f64>(ps + 16, load<f64>(ps + 16) + <f64>f32x4.extract_lane(s, 2));
-      store<f64>(ps + 24, load<f64>(ps + 24) + <f64>f32x4.extract_lane(s, 3));
-      store<f64>(pq, load<f64>(pq) + <f64>f32x4.extract_lane(q, 0));
-      store<f64>(pq + 8, load<f64>(pq + 8) + <f64>f32x4.extract_lane(q, 1));
-      store<f64>(pq + 16, load<f64>(pq + 16) + <f64>f32x4.extract_lane(q, 2));
-      store<f64>(pq + 24, load<f64>(pq + 24) + <f64>f32x4.extract_lane(q, 3));
+      add_partials(part, C, cb, s, q);
     }
   }
 }
@@ -330,15 +335,7 @@ export function chan_sums(z: usize, M: i32, C: i32, partial: usize, tid: i32, nt
         s = f32x4.add(s, x);
         q = fma(x, x, q);
       }
-      const ps = part + (<usize>cb << 3), pq = part + (<usize>(C + cb) << 3);
-      store<f64>(ps, load<f64>(ps) + <f64>f32x4.extract_lane(s, 0));
-      store<f64>(ps + 8, load<f64>(ps + 8) + <f64>f32x4.extract_lane(s, 1));
-      store<f64>(ps + 16, load<f64>(ps + 16) + <f64>f32x4.extract_lane(s, 2));
-      store<f64>(ps + 24, load<f64>(ps + 24) + <f64>f32x4.extract_lane(s, 3));
-      store<f64>(pq, load<f64>(pq) + <f64>f32x4.extract_lane(q, 0));
-      store<f64>(pq + 8, load<f64>(pq + 8) + <f64>f32x4.extract_lane(q, 1));
-      store<f64>(pq + 16, load<f64>(pq + 16) + <f64>f32x4.extract_lane(q, 2));
-      store<f64>(pq + 24, load<f64>(pq + 24) + <f64>f32x4.extract_lane(q, 3));
+      add_partials(part, C, cb, s, q);
     }
   }
 }
