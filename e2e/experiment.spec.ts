@@ -65,6 +65,23 @@ test('a page reload mid-run keeps every point and offers to resume from the chec
   await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
 });
 
+test('Stop works on a run restored after a reload: the run is stopped in storage, and stays stopped', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  await page.reload();
+  await expect(page.getByTestId('interrupted')).toBeVisible({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+  await expect(page.getByTestId('interrupted')).toHaveCount(0);
+  // the form is unlocked again, and the stored run says stopped
+  await expect(page.getByLabel('Iterations')).toBeEnabled();
+  await page.reload();
+  await expect(page.getByTestId('saved-runs').locator('li').first()).toContainText('Stopped');
+  await expect(page.getByTestId('interrupted')).toHaveCount(0);
+});
+
 test('export a run as JSON and import it back', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=20')}`);
   await loadFixtureData(page);

@@ -59,8 +59,10 @@ describe('reduceEvent', () => {
     const s = state({ run: runView({ state: 'paused', interrupted: true }) });
     const running = reduceEvent(s, { type: 'run', runId: 'r1', state: 'running', engine: 'lab CPU engine' })!;
     expect(running.run).toMatchObject({ state: 'running', engine: 'lab CPU engine', interrupted: false });
+    // stopped, it is no longer an interrupted run waiting to resume; failed, it still is
     const stopped = reduceEvent(s, { type: 'run', runId: 'r1', state: 'stopped' })!;
-    expect(stopped.run).toMatchObject({ state: 'stopped', engine: 'lab-cpu', interrupted: true });
+    expect(stopped.run).toMatchObject({ state: 'stopped', engine: 'lab-cpu', interrupted: false });
+    expect(reduceEvent(s, { type: 'run', runId: 'r1', state: 'failed' })!.run).toMatchObject({ state: 'failed', interrupted: true });
     expect(reduceEvent(s, { type: 'run', runId: 'r2', state: 'done' })).toBeNull();
   });
 
@@ -90,6 +92,13 @@ describe('reduceEvent', () => {
     const change = reduceEvent(s, { type: 'dataError', message: 'x.tar.gz is not a valid gzip file' })!;
     expect(change.data).toBe(ready);
     expect(change.errors).toEqual(['x.tar.gz is not a valid gzip file']);
+  });
+
+  it('Stopping… lasts until the worker answers: its state event, or its refusal', () => {
+    const s = state({ run: runView({ pending: 'stopping' }) });
+    expect(reduceEvent(s, { type: 'run', runId: 'r1', state: 'stopped' })!.run).toMatchObject({ state: 'stopped', pending: undefined });
+    expect(reduceEvent(s, { type: 'error', during: 'stop', message: 'no saved run r1' })!.run!.pending).toBeUndefined();
+    expect(reduceEvent(s, { type: 'error', during: 'training', message: 'x' })!.run).toBeUndefined();
   });
 
   it('keeps only the newest errors', () => {

@@ -47,7 +47,8 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
           state: e.state,
           engine: e.engine ?? s.run.engine,
           message: e.message,
-          interrupted: e.state === 'running' ? false : s.run.interrupted,
+          interrupted: e.state === 'running' || e.state === 'stopped' ? false : s.run.interrupted,
+          pending: undefined,
         },
       };
     case 'metrics':
@@ -80,7 +81,8 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
     case 'backendFailed':
       return { backendFailure: { runId: e.runId, backend: e.backend, message: e.message, suggestion: e.suggestion } };
     case 'error':
-      return withError(s, `${e.during}: ${e.message}`);
+      // a Pause or Stop the worker refused is no longer pending
+      return { ...withError(s, `${e.during}: ${e.message}`), ...((e.during === 'stop' || e.during === 'pause') && s.run?.pending ? { run: { ...s.run, pending: undefined } } : {}) };
     case 'benchResult':
     case 'savedRun':
     case 'heartbeat':

@@ -265,12 +265,22 @@ export function startRun(options: StartOptions = {}): void {
   client.send({ type: 'start', runId: id, name: run.name, config, options });
 }
 
+const markPending = (pending: 'pausing' | 'stopping') => useLab.setState((s) => (s.run ? { run: { ...s.run, pending } } : {}));
+
+/** Pause: the page says "Pausing…" until the worker, at the end of its current round, confirms. */
 export function pauseRun(): void {
+  markPending('pausing');
   client.send({ type: 'pause' });
 }
 
+/**
+ * Stop: the page says "Stopping…" until the worker confirms. A run this tab's worker does not train
+ * (restored after a reload) is stopped in storage by the worker, by its id.
+ */
 export function stopRun(): void {
-  client.send({ type: 'stop' });
+  const run = useLab.getState().run;
+  markPending('stopping');
+  client.send(run && run.id !== ownRunId ? { type: 'stop', runId: run.id } : { type: 'stop' });
 }
 
 export function resumeRun(backend?: ExperimentConfig['backend']): void {

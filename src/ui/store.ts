@@ -29,6 +29,8 @@ export interface RunView {
   elsewhere?: boolean;
   /** Storage filled up at this iteration: the points after it are only in this page. */
   storageFullAt?: number;
+  /** Pause or Stop was asked for and the worker has not answered yet (it answers within one round). */
+  pending?: 'pausing' | 'stopping';
 }
 
 export interface CompareView {

@@ -84,7 +84,7 @@ async function dispatch(cmd: Command): Promise<void> {
     case 'pause':
       return session.pause();
     case 'stop':
-      return session.stop();
+      return session.stop(cmd.runId);
     case 'resume':
       return startOrFail(cmd.runId, () => session.resume(cmd));
     case 'addNet':

@@ -283,7 +283,19 @@ export function pause(): void {
   if (active?.state === 'running') active.state = 'paused';
 }
 
-export async function stop(): Promise<void> {
+export async function stop(runId?: string): Promise<void> {
+  if (runId !== undefined && active?.record.id !== runId) {
+    // a saved run no worker trains now (left running or paused by a page that is gone): mark it stopped
+    if (await ownedElsewhere(runId)) throw new Error('this run is training in another tab: stop it there');
+    const record = await getRun(runId);
+    if (!record) throw new Error(`no saved run ${runId}`);
+    if (record.status === 'running' || record.status === 'paused') {
+      record.status = 'stopped';
+      await saveRun(record);
+    }
+    post({ type: 'run', runId, state: record.status, iteration: record.progress.iteration });
+    return;
+  }
   if (!active || (active.state !== 'running' && active.state !== 'paused')) return;
   const wasLooping = active.looping;
   active.state = 'stopped';

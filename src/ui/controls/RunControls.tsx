@@ -16,6 +16,9 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
   const elsewhere = run?.elsewhere === true;
   const active = !elsewhere && (state === 'running' || state === 'starting');
   const paused = !elsewhere && state === 'paused';
+  const pending = run?.pending;
+  // a run that has not reported its first step yet is still starting (a preset warming up), not "Running"
+  const shown = pending ?? (state === 'running' && !run?.progress ? 'starting' : state);
   return (
     <div className={compact ? 'run-controls compact' : 'run-controls'} role="group" aria-label="Run">
       {elsewhere && (
@@ -29,8 +32,8 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
         </button>
       )}
       {active && (
-        <button type="button" className="primary" onClick={pauseRun} disabled={state === 'starting'}>
-          {t('run.pause')}
+        <button type="button" className="primary" onClick={pauseRun} disabled={state === 'starting' || pending !== undefined}>
+          {pending === 'pausing' ? t('run.pausing') : t('run.pause')}
         </button>
       )}
       {paused && (
@@ -39,8 +42,8 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
         </button>
       )}
       {(active || paused) && (
-        <button type="button" onClick={stopRun}>
-          {t('run.stop')}
+        <button type="button" onClick={stopRun} disabled={pending === 'stopping'}>
+          {pending === 'stopping' ? t('run.stopping') : t('run.stop')}
         </button>
       )}
       {!compact && (
@@ -66,7 +69,7 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
         </button>
       )}
       <span className="run-state" data-testid="run-state" data-state={state}>
-        {t(`run.state.${state}`)}
+        {t(`run.state.${shown}`)}
       </span>
       {!compact && (active || paused) && run && <AddNet />}
     </div>
