@@ -35,6 +35,27 @@ test('a first visit opens on the Classroom demo, and a reload keeps it selected'
   await expect(page.getByLabel('Preset')).toHaveValue('');
 });
 
+test('a first visit guides in three steps until the first run; the status line says what trains and how fast', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY}`);
+  const steps = page.getByTestId('first-steps');
+  await expect(steps.locator('li')).toHaveCount(3);
+  await expect(steps).toContainText('Press Start');
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(steps).toHaveCount(0);
+  const status = page.getByTestId('run-status');
+  await expect(page.getByTestId('engine')).toContainText('Training 4 nets on lab CPU engine');
+  await expect(status).toContainText(', all 4 nets together');
+  // the adapter and the checks are one click away, not in the first line
+  await expect(page.getByTestId('backend-adapter')).toBeHidden();
+  await page.locator('.status-details > summary').click();
+  await expect(page.getByTestId('backend-adapter')).toBeVisible();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await page.reload();
+  await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(1);
+  await expect(steps).toHaveCount(0);
+});
+
 test('an old link that says shortcut= still applies, and the page rewrites it as shortcuts=', async ({ page }) => {
   await page.goto('/?depths=8,20&shortcut=B');
   await expect(page.getByRole('checkbox', { name: /^B — 1×1 projection/ })).toBeChecked();

@@ -22,6 +22,7 @@ test('a conv forward and backward pass in the worker matches the CPU backend wit
   const problems = collectConsoleProblems(page);
   await page.goto('/');
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.locator('.status-details > summary').click(); // the backend's checks are behind "details"
   await page.getByRole('button', { name: 'Verify backend' }).click();
   const result = page.getByTestId('selftest');
   await expect(result).toHaveAttribute('data-max-abs-diff', /.+/, { timeout: 60_000 });
@@ -35,6 +36,7 @@ test('on WebGPU, a whole residual net’s gradients match the lab CPU engine’s
   const problems = collectConsoleProblems(page);
   await page.goto('/');
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.locator('.status-details > summary').click(); // the backend's checks are behind "details"
   await page.getByRole('button', { name: 'Verify backend' }).click();
   const result = page.getByTestId('netcheck');
   await expect(result).toHaveAttribute('data-max-rel-diff', /.+/, { timeout: 90_000 });

@@ -174,3 +174,17 @@ describe('paired experiments', () => {
     exp.dispose();
   });
 });
+
+describe('the ETA', () => {
+  it('after a few rounds, is the remaining iterations at the run’s own average time per iteration, evaluations included', async () => {
+    const config = { ...tiny, iterations: 200, evalEvery: 5 };
+    const exp = new Experiment(config, data, await lab());
+    exp.start();
+    expect(exp.progress().etaMs).toBeNull();
+    for (let i = 0; i < 25; i++) await exp.round();
+    const p = exp.progress();
+    expect(p.iteration).toBe(25);
+    expect(p.etaMs).toBeCloseTo((200 - 25) * (p.elapsedMs / 25), 6);
+    exp.dispose();
+  });
+});

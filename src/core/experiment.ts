@@ -27,6 +27,9 @@ export interface Checkpoint {
   createdAt: number;
 }
 
+/** Iterations before the ETA uses the run's own average time per iteration (before: the last rounds'). */
+const ETA_MIN_ITERATIONS = 20;
+
 interface RunningNet {
   entry: NetEntry;
   spec: NetSpec;
@@ -207,7 +210,9 @@ export class Experiment {
       iterations: this.config.iterations,
       imagesPerSec: this.imagesPerSec,
       elapsedMs: this.elapsedMs,
-      etaMs: this.roundMs > 0 && this.active ? remaining * this.roundMs : this.active ? null : 0,
+      // the average time per iteration so far (evaluations included), not the last rounds': the ETA
+      // then settles instead of swinging with every evaluation and chart redraw
+      etaMs: !this.active ? 0 : this.iteration >= ETA_MIN_ITERATIONS ? remaining * (this.elapsedMs / this.iteration) : this.roundMs > 0 ? remaining * this.roundMs : null,
     };
   }
 

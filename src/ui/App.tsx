@@ -95,6 +95,20 @@ function useThrottled<T>(value: T, ms: number, key: unknown): T {
   return immediate ? value : shown.value;
 }
 
+/** The first visit's three steps, until the first run. */
+function FirstSteps() {
+  const { t } = useTranslation();
+  const show = useLab((s) => s.savedRuns.length === 0 && !s.run);
+  if (!show) return null;
+  return (
+    <ol className="first-steps" data-testid="first-steps" aria-label={t('firstSteps.label')}>
+      <li>{t('firstSteps.data')}</li>
+      <li>{t('firstSteps.start')}</li>
+      <li>{t('firstSteps.watch')}</li>
+    </ol>
+  );
+}
+
 function Charts() {
   const { t } = useTranslation();
   // Streaming metrics redraw every chart. Two things keep the page responsive while they do
@@ -176,6 +190,7 @@ export function App() {
       </header>
       <StatusBar />
       <Banners />
+      {!classroom && <FirstSteps />}
       <div className="layout">
         {!classroom && (
           <aside className="sidebar" aria-label={t('controls.heading')}>

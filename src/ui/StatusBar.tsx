@@ -1,5 +1,6 @@
-// The status line: backend and adapter, the engine training, images/s, iteration, elapsed, ETA,
-// and the data. Fixed-width numbers, so nothing shifts while metrics stream.
+// The status line: first what is training and how fast (images/s of all nets together),
+// iteration, elapsed and ETA; the backend's adapter, its checks, memory and the data behind
+// "details". Fixed-width numbers, so nothing shifts while metrics stream.
 import { useTranslation } from 'react-i18next';
 import type { BackendReport } from '../core/backend';
 import type { ConvSelfTest } from '../core/selftest';
@@ -46,7 +47,7 @@ function BackendLine({ report }: { report: BackendReport }) {
   const skipped = report.attempts.filter((a) => !a.ok && !a.reason?.startsWith('not tried'));
   return (
     <span>
-      {t('backend.label')}: <strong data-testid="backend-name">{report.active}</strong> {t('backend.on')} <span data-testid="backend-adapter">{report.adapter}</span>
+      {report.active} {t('backend.on')} <span data-testid="backend-adapter">{report.adapter}</span>
       {report.software ? ` — ${t('backend.software')}; ${t('backend.autoCpu')}` : ''}
       {skipped.map((a) => (
         <span key={a.name} className="backend-skip">
@@ -58,6 +59,15 @@ function BackendLine({ report }: { report: BackendReport }) {
   );
 }
 
+/** An ETA for a person: minutes and seconds, hours, or days; long ones come with a suggestion. */
+export function formatEta(ms: number | null | undefined, t: (k: string, o?: Record<string, unknown>) => string): { text: string; advice: string | null } {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return { text: '–', advice: null };
+  const hours = ms / 3_600_000;
+  if (hours >= 48) return { text: t('run.etaDays', { days: Math.round(hours / 24) }), advice: t('run.etaAdvice') };
+  if (hours >= 2) return { text: t('run.etaHours', { hours: Math.round(hours) }), advice: t('run.etaAdvice') };
+  return { text: formatDuration(ms), advice: null };
+}
+
 export function StatusBar() {
   const { t } = useTranslation();
   const report = useLab((s) => s.backend);
@@ -66,46 +76,73 @@ export function StatusBar() {
   const data = useLab((s) => s.data);
   const memory = useLab((s) => s.memory);
   const p = run?.progress;
+  const nets = run?.nets.length ?? 0;
+  const eta = formatEta(p?.etaMs, t);
   return (
     <div className="status" data-testid="backend-line">
-      <div className="status-row" aria-live="polite">
-        {report ? <BackendLine report={report} /> : <span>{t('backend.probing')}</span>}{' '}
-        {report && (
-          <button type="button" className="small" disabled={selftest === 'running'} onClick={verifyBackend}>
-            {t('backend.verify')}
-          </button>
-        )}{' '}
-        <SelfTestResult check={selftest} /> <NetCheckResult />
-      </div>
-      <div className="status-row run-status" data-testid="run-status">
+      {/* first what is training and how fast; the adapter and checks behind "details" */}
+      <div className="status-row run-status" data-testid="run-status" aria-live="polite">
         {run?.engine && (
           <span data-testid="engine">
-            {t('backend.training')} {run.engine}
+            {t('backend.trainingNets', { count: nets })} {run.engine}
           </span>
         )}
+        <span>
+          <span className="num" data-testid="images-per-sec">{p && p.imagesPerSec > 0 ? p.imagesPerSec.toFixed(0) : '–'}</span> {t('run.imagesPerSec')}
+          {nets > 1 ? t('run.together', { count: nets }) : ''}
+        </span>
         <span>
           {t('run.iteration')} <span className="num" data-testid="iteration">{p ? p.iteration.toLocaleString('en') : '–'}</span>
           {p ? ` / ${p.iterations.toLocaleString('en')}` : ''}
         </span>
         <span>
-          <span className="num" data-testid="images-per-sec">{p && p.imagesPerSec > 0 ? p.imagesPerSec.toFixed(0) : '–'}</span> {t('run.imagesPerSec')}
-        </span>
-        <span>
           {t('run.elapsed')} <span className="num">{formatDuration(p?.elapsedMs)}</span>
         </span>
         <span>
-          {t('run.eta')} <span className="num">{formatDuration(p?.etaMs)}</span>
-        </span>
-        {memory && (
-          <span>
-            {t('run.memory')} <span className="num" data-testid="live-tensors">{memory.tensors}</span> {t('run.buffers')},{' '}
-            <span className="num">{(memory.bytes / 2 ** 20).toFixed(0)}</span> MB
+          {t('run.eta')}{' '}
+          <span className="num" data-testid="eta">
+            {eta.text}
           </span>
-        )}
-        <span>
-          {t('run.dataset')}: {data.status === 'ready' ? data.summary.description : data.status}
+          {eta.advice && (
+            <span className="eta-advice" data-testid="eta-advice">
+              {' '}
+              ({eta.advice})
+            </span>
+          )}
         </span>
       </div>
+      <details className="status-details">
+        <summary>
+          {report ? (
+            <>
+              {t('backend.label')}: <strong data-testid="backend-name">{report.active}</strong>
+            </>
+          ) : (
+            t('backend.probing')
+          )}{' '}
+          · {t('backend.details')}
+        </summary>
+        <div className="status-row">
+          {report && <BackendLine report={report} />}{' '}
+          {report && (
+            <button type="button" className="small" disabled={selftest === 'running'} onClick={verifyBackend}>
+              {t('backend.verify')}
+            </button>
+          )}{' '}
+          <SelfTestResult check={selftest} /> <NetCheckResult />
+        </div>
+        <div className="status-row">
+          {memory && (
+            <span>
+              {t('run.memory')} <span className="num" data-testid="live-tensors">{memory.tensors}</span> {t('run.buffers')},{' '}
+              <span className="num">{(memory.bytes / 2 ** 20).toFixed(0)}</span> MB
+            </span>
+          )}
+          <span>
+            {t('run.dataset')}: {data.status === 'ready' ? data.summary.description : data.status}
+          </span>
+        </div>
+      </details>
     </div>
   );
 }
