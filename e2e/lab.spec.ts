@@ -200,6 +200,37 @@ test('switching the language changes the labels, and the choice is remembered', 
   await expect(page.getByRole('heading', { name: 'Degradation Lab' })).toBeVisible();
 });
 
+/** Words that stay as they are in 简体中文: names of nets, formats, backends, datasets and products. */
+const KEEP_IN_ZH = /\b(English|CNN|ResNet|plain|CIFAR|PNG|SVG|CSV|JSON|PyTorch|WebGPU|WebGL|WebAssembly|SIMD|FMA|tfjs|webgpu|webgl|cpu|CPU|GPU|lab|BN|ReLU|SGD|lr|epoch|tar|bin|gz|cifar|binary|google|swiftshader|SwiftShader|ANGLE|Google|Vulkan|Subzero|Device|driver|He)\b/g;
+
+test('简体中文 is complete: no English is left on the page, in text or accessible names, while a run trains', async ({ page }) => {
+  await page.addInitScript(() => localStorage.setItem('degradation-lab.lang', 'zh'));
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: '开始' }).click();
+  await expect.poll(async () => Number(((await page.getByTestId('iteration').textContent()) ?? '').replace(/,/g, '')) || 0, { timeout: 60_000 }).toBeGreaterThan(20);
+  await page.locator('.status-details > summary').click();
+  const english = await page.evaluate((keep) => {
+    const re = new RegExp(keep, 'g');
+    const left: string[] = [];
+    const check = (where: string, text: string | null) => {
+      if (!text) return;
+      const rest = text.replace(re, '').replace(/https?:\S+|[\w.-]+\.(tar\.gz|bin|txt|json)|npm run [\w-]+|CIFAR10_DIR/g, '');
+      if (/[A-Za-z]{3,}/.test(rest)) left.push(`${where}: ${text}`);
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    let n: Node | null;
+    while ((n = walker.nextNode())) {
+      const el = n.parentElement;
+      if (!el || el.closest('script, style, option[value="en"]') || el.getClientRects().length === 0) continue;
+      check('text', n.textContent);
+    }
+    for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) for (const a of ['aria-label', 'title', 'placeholder']) check(a, el.getAttribute(a));
+    return left;
+  }, KEEP_IN_ZH.source);
+  expect(english).toEqual([]);
+});
+
 test('classroom mode hides the controls and shows explanations beside the charts', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY}`);
   await expect(page.getByRole('heading', { name: 'Experiment', exact: true })).toBeVisible();

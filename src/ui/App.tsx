@@ -34,7 +34,7 @@ function Banners() {
               <li key={i.message}>{i.message}</li>
             ))}
           </ul>
-          <button type="button" className="small" onClick={() => useLab.setState({ urlIssues: [] })} aria-label="Dismiss">
+          <button type="button" className="small" onClick={() => useLab.setState({ urlIssues: [] })} aria-label={t('dismiss')}>
             ×
           </button>
         </div>
@@ -42,7 +42,7 @@ function Banners() {
       {errors.map((e, i) => (
         <div key={`${i}-${e}`} className="banner error" role="alert" data-testid="error-banner">
           {e}
-          <button type="button" className="small" onClick={() => dismissError(i)} aria-label="Dismiss">
+          <button type="button" className="small" onClick={() => dismissError(i)} aria-label={t('dismiss')}>
             ×
           </button>
         </div>
@@ -50,7 +50,7 @@ function Banners() {
       {notice && (
         <div className="banner ok" role="status" data-testid="notice">
           {notice}
-          <button type="button" className="small" onClick={() => useLab.setState({ notice: null })} aria-label="Dismiss">
+          <button type="button" className="small" onClick={() => useLab.setState({ notice: null })} aria-label={t('dismiss')}>
             ×
           </button>
         </div>
@@ -208,7 +208,7 @@ export function App() {
             <ReferencePanel />
           </aside>
         )}
-        <main className="main" aria-label="Charts">
+        <main className="main" aria-label={t('charts.region')}>
           <ErrorBoundary area="charts">
             <Tripwire area="charts" />
             <Charts />

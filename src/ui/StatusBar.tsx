@@ -4,6 +4,7 @@
 import { useTranslation } from 'react-i18next';
 import type { BackendReport } from '../core/backend';
 import type { ConvSelfTest } from '../core/selftest';
+import { localizeEngine } from './i18n';
 import { verifyBackend } from './labController';
 import { useLab } from './store';
 
@@ -47,7 +48,7 @@ function BackendLine({ report }: { report: BackendReport }) {
   const skipped = report.attempts.filter((a) => !a.ok && !a.reason?.startsWith('not tried'));
   return (
     <span>
-      {report.active} {t('backend.on')} <span data-testid="backend-adapter">{report.adapter}</span>
+      {report.active} {t('backend.on')} <span data-testid="backend-adapter">{localizeEngine(report.adapter)}</span>
       {report.software ? ` — ${t('backend.software')}; ${t('backend.autoCpu')}` : ''}
       {skipped.map((a) => (
         <span key={a.name} className="backend-skip">
@@ -69,7 +70,7 @@ export function formatEta(ms: number | null | undefined, t: (k: string, o?: Reco
 }
 
 export function StatusBar() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const report = useLab((s) => s.backend);
   const selftest = useLab((s) => s.selftest);
   const run = useLab((s) => s.run);
@@ -84,7 +85,7 @@ export function StatusBar() {
       <div className="status-row run-status" data-testid="run-status" aria-live="polite">
         {run?.engine && (
           <span data-testid="engine">
-            {t('backend.trainingNets', { count: nets })} {run.engine}
+            {t('backend.trainingNets', { count: nets })} {localizeEngine(run.engine)}
           </span>
         )}
         <span>
@@ -139,7 +140,10 @@ export function StatusBar() {
             </span>
           )}
           <span>
-            {t('run.dataset')}: {data.status === 'ready' ? data.summary.description : data.status}
+            {t('run.dataset')}:{' '}
+            {data.status === 'ready'
+              ? t('data.describe', { train: data.summary.trainCount.toLocaleString(i18n.language), test: data.summary.testCount.toLocaleString(i18n.language) })
+              : data.status}
           </span>
         </div>
       </details>

@@ -7,6 +7,7 @@ const en = {
   title: 'Degradation Lab',
   lede: 'Train plain and residual CNNs of increasing depth on CIFAR-10, live in your browser. Deep plain nets train worse than shallow ones; residual nets of the same depth do not (He et al., 2015).',
   language: 'Language',
+  dismiss: 'Dismiss',
   classroom: 'Classroom mode',
   exitClassroom: 'Exit classroom mode',
   backend: {
@@ -29,6 +30,7 @@ const en = {
   },
   data: {
     heading: 'Data',
+    describe: 'CIFAR-10: {{train}} training / {{test}} test images',
     loading: 'Loading CIFAR-10…',
     missing: 'No CIFAR-10 yet.',
     drop: 'Drop cifar-10-binary.tar.gz or .bin files here, or',
@@ -80,6 +82,7 @@ const en = {
     trainSizeCapped: '{{n}} (only {{have}} loaded)',
   },
   run: {
+    group: 'Run',
     elsewhere: 'Running in another tab: shown here read-only. Pause, stop or resume it in that tab.',
     start: 'Start',
     pause: 'Pause',
@@ -123,6 +126,11 @@ const en = {
     buffers: 'tensors',
   },
   charts: {
+    trainWord: 'train',
+    testWord: 'test',
+    exportGroup: 'export',
+    legendGroup: 'legend',
+    region: 'Charts',
     plain: 'Plain networks',
     residual: 'Residual networks (ResNets)',
     error: 'error (%)',
@@ -244,6 +252,8 @@ const en = {
     shortcuts: { name: 'Shortcuts A/B/C', blurb: 'One depth, the three shortcut options side by side, with the plain net for reference.' },
     warmup110: { name: 'Warmup on ResNet-110', blurb: 'ResNet-110 with the paper’s warmup: lr 0.01 until training error is below 80%, then 0.1.' },
   },
+  classes: { airplane: 'airplane', automobile: 'automobile', bird: 'bird', cat: 'cat', deer: 'deer', dog: 'dog', frog: 'frog', horse: 'horse', ship: 'ship', truck: 'truck' },
+  runName: { both: 'plain+res', plain: 'plain', residual: 'res', warmup: 'warmup {{mode}}', its: '{{n}} it' },
   firstSteps: {
     label: 'How to start',
     data: 'Load CIFAR-10: the Data panel fetches it from this site, or drop cifar-10-binary.tar.gz onto the page.',
@@ -265,6 +275,7 @@ const zh: Dict = {
   title: '退化实验室',
   lede: '在浏览器中实时训练深度递增的普通 CNN 和残差 CNN（CIFAR-10）。深的普通网络比浅的训练得更差；同样深度的残差网络则不会（He 等，2015）。',
   language: '语言',
+  dismiss: '关闭',
   classroom: '课堂模式',
   exitClassroom: '退出课堂模式',
   backend: {
@@ -287,6 +298,7 @@ const zh: Dict = {
   },
   data: {
     heading: '数据',
+    describe: 'CIFAR-10：{{train}} 张训练图像 / {{test}} 张测试图像',
     loading: '正在加载 CIFAR-10…',
     missing: '尚无 CIFAR-10 数据。',
     drop: '将 cifar-10-binary.tar.gz 或 .bin 文件拖放到此处，或',
@@ -338,6 +350,7 @@ const zh: Dict = {
     trainSizeCapped: '{{n}}（只载入了 {{have}}）',
   },
   run: {
+    group: '运行',
     elsewhere: '正在另一个标签页中训练：此处只读显示。请在那个标签页中暂停、停止或继续。',
     start: '开始',
     pause: '暂停',
@@ -381,6 +394,11 @@ const zh: Dict = {
     buffers: '个张量',
   },
   charts: {
+    trainWord: '训练',
+    testWord: '测试',
+    exportGroup: '导出',
+    legendGroup: '图例',
+    region: '图表',
     plain: '普通网络',
     residual: '残差网络（ResNet）',
     error: '误差（%）',
@@ -501,6 +519,8 @@ const zh: Dict = {
     shortcuts: { name: '捷径 A/B/C', blurb: '同一深度下三种捷径方式并列，并以普通网络作对照。' },
     warmup110: { name: 'ResNet-110 预热', blurb: 'ResNet-110 使用论文的预热：训练误差低于 80% 之前学习率为 0.01，之后为 0.1。' },
   },
+  classes: { airplane: '飞机', automobile: '汽车', bird: '鸟', cat: '猫', deer: '鹿', dog: '狗', frog: '青蛙', horse: '马', ship: '船', truck: '卡车' },
+  runName: { both: '普通+残差', plain: '普通', residual: '残差', warmup: '预热 {{mode}}', its: '{{n}} 次迭代' },
   firstSteps: {
     label: '如何开始',
     data: '加载 CIFAR-10：数据面板会从本站获取，或将 cifar-10-binary.tar.gz 拖到页面上。',
@@ -517,6 +537,27 @@ const zh: Dict = {
 };
 
 export type Lang = 'en' | 'zh';
+
+/**
+ * The engine and adapter descriptions come from the worker in English (they are also stored with
+ * each run); these are their words in 简体中文, for the page.
+ */
+const ENGINE_WORDS_ZH: [RegExp, string][] = [
+  [/lab CPU engine/g, '实验室 CPU 引擎'],
+  [/one net per thread/g, '每个线程训练一个网络'],
+  [/each op on every thread/g, '每个运算分到所有线程'],
+  [/one thread: the page is not cross-origin isolated/g, '单线程：页面未跨源隔离'],
+  [/(\d+) threads?/g, '$1 个线程'],
+  [/fallback adapter/g, '后备适配器'],
+  [/software emulation/g, '软件模拟'],
+  [/ on /g, '，运行于 '],
+];
+
+/** An engine or adapter description in the page's language. */
+export function localizeEngine(text: string): string {
+  if (!i18n.language?.startsWith('zh')) return text;
+  return ENGINE_WORDS_ZH.reduce((t, [re, to]) => t.replace(re, to), text);
+}
 /** Both dictionaries, for tests that check every key the page uses exists in each language. */
 export const DICTIONARIES: Record<Lang, Dict> = { en, zh };
 const STORAGE_KEY = 'degradation-lab.lang';

@@ -38,11 +38,11 @@ export function runBench(spec: BenchSpec): Promise<BenchResult> {
 
 const newRunId = () => `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 
-/** A short, readable run name from its config, e.g. "8·56 plain+res A, 300 it". */
+/** A short, readable run name from its config in the page's language, e.g. "8·56 plain+res A, 300 it". */
 export function describeConfig(c: ExperimentConfig): string {
-  const fam = c.families === 'both' ? 'plain+res' : c.families === 'plain' ? 'plain' : 'res';
-  const extras = [c.warmup !== 'off' ? `warmup ${c.warmup}` : '', c.width !== 1 ? `×${c.width}` : ''].filter(Boolean).join(', ');
-  return `${c.depths.join('·')} ${fam} ${c.shortcuts.join('')}${extras ? `, ${extras}` : ''}, ${c.iterations.toLocaleString('en')} it`;
+  const fam = i18n.t(`runName.${c.families}`);
+  const extras = [c.warmup !== 'off' ? i18n.t('runName.warmup', { mode: c.warmup }) : '', c.width !== 1 ? `×${c.width}` : ''].filter(Boolean).join(', ');
+  return `${c.depths.join('·')} ${fam} ${c.shortcuts.join('')}${extras ? `, ${extras}` : ''}, ${i18n.t('runName.its', { n: c.iterations.toLocaleString('en') })}`;
 }
 
 function addError(message: string) {

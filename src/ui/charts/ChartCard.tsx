@@ -56,7 +56,7 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
         <h2 id={`${id}-title`}>{title}</h2>
         <div className="chart-tools">
           {tools}
-          <div className="export" role="group" aria-label={`${title}: export`}>
+          <div className="export" role="group" aria-label={`${title}: ${t('charts.exportGroup')}`}>
             <button
               type="button"
               disabled={empty}
@@ -80,7 +80,7 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
         {children}
       </div>
       {legend.length > 0 && (
-        <ul className="legend" aria-label={`${title}: legend`}>
+        <ul className="legend" aria-label={`${title}: ${t('charts.legendGroup')}`}>
           {legend.map((l) => (
             <li key={l.label}>
               <svg width="28" height="10" aria-hidden="true">

@@ -54,10 +54,11 @@ export function ErrorChart({ lines, iterations, yMax, label }: { lines: Line[]; 
 function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[]; series: Record<string, NetSeries>; iterations: number; compare: CompareView | null }) {
   const { t } = useTranslation();
   const { plain, residual, yMax } = useMemo(() => {
+    const words = { train: t('charts.trainWord'), test: t('charts.testWord') };
     const suffix = compare ? ` (${t('charts.compare')})` : '';
     const mk = (residualNets: boolean) => [
-      ...errorLines(nets.filter((n) => n.residual === residualNets), nets, series),
-      ...(compare ? errorLines(compare.nets.filter((n) => n.residual === residualNets), compare.nets, compare.series, { faded: true, suffix }) : []),
+      ...errorLines(nets.filter((n) => n.residual === residualNets), nets, series, { words }),
+      ...(compare ? errorLines(compare.nets.filter((n) => n.residual === residualNets), compare.nets, compare.series, { faded: true, suffix, words }) : []),
     ];
     const p = mk(false);
     const r = mk(true);

@@ -57,8 +57,9 @@ export function errorLines(
   nets: NetInfo[],
   all: NetInfo[],
   series: Record<string, NetSeries>,
-  opts: { faded?: boolean; suffix?: string; max?: number } = {},
+  opts: { faded?: boolean; suffix?: string; max?: number; words?: { train: string; test: string } } = {},
 ): Line[] {
+  const words = opts.words ?? { train: 'train', test: 'test' };
   const max = opts.max ?? MAX_POINTS;
   const lines: Line[] = [];
   for (const net of nets) {
@@ -66,9 +67,9 @@ export function errorLines(
     if (!s) continue;
     const color = netColor(net, all);
     const label = `${net.label}${opts.suffix ?? ''}`;
-    lines.push({ key: `${net.id}:train${opts.suffix ?? ''}`, label: `${label} train`, color, dashed: true, faded: opts.faded, points: downsample(s.train.it, s.train.runErr.map((e) => 100 * e), max) });
+    lines.push({ key: `${net.id}:train${opts.suffix ?? ''}`, label: `${label} ${words.train}`, color, dashed: true, faded: opts.faded, points: downsample(s.train.it, s.train.runErr.map((e) => 100 * e), max) });
     if (s.test.it.length) {
-      lines.push({ key: `${net.id}:test${opts.suffix ?? ''}`, label: `${label} test`, color, dashed: false, faded: opts.faded, points: downsample(s.test.it, s.test.err.map((e) => 100 * e), max) });
+      lines.push({ key: `${net.id}:test${opts.suffix ?? ''}`, label: `${label} ${words.test}`, color, dashed: false, faded: opts.faded, points: downsample(s.test.it, s.test.err.map((e) => 100 * e), max) });
     }
   }
   return lines;

@@ -20,7 +20,7 @@ export function RunControls({ compact = false }: { compact?: boolean }) {
   // a run that has not reported its first step yet is still starting (a preset warming up), not "Running"
   const shown = pending ?? (state === 'running' && !run?.progress ? 'starting' : state);
   return (
-    <div className={compact ? 'run-controls compact' : 'run-controls'} role="group" aria-label="Run">
+    <div className={compact ? 'run-controls compact' : 'run-controls'} role="group" aria-label={t('run.group')}>
       {elsewhere && (
         <span className="run-elsewhere" data-testid="elsewhere">
           {t('run.elsewhere')}

@@ -6,7 +6,9 @@ import { useLab } from '../store';
 import type { DatasetSummary } from '../../worker/protocol';
 
 /** One tile per class: up to four of its images in a 2×2 square, and its name. */
-function ClassTile({ images, name }: { images: Uint8Array[]; name: string }) {
+function ClassTile({ images, name: raw }: { images: Uint8Array[]; name: string }) {
+  const { t } = useTranslation();
+  const name = t(`classes.${raw}`, { defaultValue: raw });
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const ctx = canvas.current?.getContext('2d');
