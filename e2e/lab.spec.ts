@@ -39,6 +39,7 @@ test('a first visit guides in three steps until the first run; the status line s
   await page.goto(`/?${TINY_QUERY}`);
   const steps = page.getByTestId('first-steps');
   await expect(steps.locator('li')).toHaveCount(3);
+  await expect(page.getByTestId('expected-time')).toContainText('not measured on this machine yet');
   await expect(steps).toContainText('Press Start');
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -51,9 +52,13 @@ test('a first visit guides in three steps until the first run; the status line s
   await page.locator('.status-details > summary').click();
   await expect(page.getByTestId('backend-adapter')).toBeVisible();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  // the run measured this machine: the form now says how long an experiment takes here
+  await expect(page.getByTestId('expected-time')).toContainText(/Expected here: \d+:\d\d, at the speed this machine trained at last \(lab CPU engine/);
   await page.reload();
   await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(1);
   await expect(steps).toHaveCount(0);
+  await page.getByLabel('Preset').selectOption('fig6');
+  await expect(page.getByTestId('expected-time')).toContainText(/about \d+ (h|days).*use a GPU, or try the Classroom preset/);
 });
 
 test('an old link that says shortcut= still applies, and the page rewrites it as shortcuts=', async ({ page }) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './config';
-import { MEMORY_LIMIT, POINTS_LIMIT, costProblem, experimentCost } from './cost';
+import { MEMORY_LIMIT, POINTS_LIMIT, costProblem, expectedMs, experimentCost, measuredSpeed } from './cost';
+import { CLASSROOM, FIG6 } from './presets';
 import { PRESETS } from './presets';
 
 describe('experiment cost', () => {
@@ -29,5 +30,17 @@ describe('experiment cost', () => {
     const long = { ...DEFAULT_CONFIG, depths: [8, 14, 20, 32, 44, 56, 110], shortcuts: ['A', 'B', 'C'] as ('A' | 'B' | 'C')[], width: 0.25, batchSize: 16, iterations: 200_000 };
     expect(experimentCost(long).points).toBeGreaterThan(POINTS_LIMIT);
     expect(costProblem(long)).toMatch(/^this experiment would record \d+\.\d million numbers \(28 nets × 200,000 iterations\); the limit is 25\.0 million/);
+  });
+});
+
+describe('expected time', () => {
+  it('turns a run’s throughput into a speed, and back into the same run’s duration', () => {
+    // the Classroom preset at 90 images/s (all six nets together)
+    const speed = measuredSpeed(CLASSROOM, 90);
+    const roundMs = (6 * CLASSROOM.batchSize * 1000) / 90;
+    expect(expectedMs(CLASSROOM, speed)).toBeCloseTo(CLASSROOM.iterations * roundMs, 3);
+    // the Fig. 6 recipe is about four thousand times the work
+    expect(expectedMs(FIG6, speed) / expectedMs(CLASSROOM, speed)).toBeGreaterThan(1000);
+    expect(expectedMs(CLASSROOM, 0)).toBe(Number.POSITIVE_INFINITY);
   });
 });

@@ -4,7 +4,7 @@
 import type { ExperimentConfig } from './config';
 import { netsOf, validateConfig } from './config';
 import { activationBytes, netBytes } from './cpu/program';
-import { cifarNet } from './nets';
+import { cifarNet, multiplyAdds } from './nets';
 
 /**
  * Memory for training, in bytes. The lab CPU engine's WebAssembly memory stops at 4 GiB; browsers
@@ -49,4 +49,23 @@ export function costProblem(config: ExperimentConfig): string | null {
     return `this experiment would record ${M(c.points)} numbers (${c.nets} nets × ${config.iterations.toLocaleString('en')} iterations); the limit is ${M(POINTS_LIMIT)}: use fewer nets or iterations`;
   }
   return null;
+}
+
+/** Multiply-adds of one training image through every net of the config (forward pass). */
+export function macsPerImage(config: ExperimentConfig): number {
+  return netsOf(config).reduce((s, e) => s + multiplyAdds(cifarNet({ n: (e.depth - 2) / 6, residual: e.residual, shortcut: e.shortcut, width: config.width })), 0);
+}
+
+/**
+ * This machine's training speed, in forward multiply-adds per second, from a run's throughput:
+ * images/s counts every net's images, so the rate is images/s times the nets' mean cost per image.
+ */
+export function measuredSpeed(config: ExperimentConfig, imagesPerSec: number): number {
+  const nets = netsOf(config).length;
+  return nets ? (imagesPerSec * macsPerImage(config)) / nets : 0;
+}
+
+/** The expected wall time of a config at a measured speed (evaluations not counted), in ms. */
+export function expectedMs(config: ExperimentConfig, macsPerSec: number): number {
+  return macsPerSec > 0 ? (1000 * config.iterations * config.batchSize * macsPerImage(config)) / macsPerSec : Number.POSITIVE_INFINITY;
 }

@@ -5,7 +5,7 @@
 import type { ExperimentConfig, NetEntry } from '../core/config';
 import { DATA_GUIDANCE } from '../core/data/guidance';
 import { dropSizeError } from '../core/data/archive';
-import { costProblem } from '../core/cost';
+import { costProblem, measuredSpeed } from '../core/cost';
 import { torchExport } from '../core/torchExport';
 import torchScript from '../../bench/reference/lab_train.py?raw';
 import { strToU8, zipSync } from 'fflate';
@@ -17,7 +17,7 @@ import { download } from './charts/exportChart';
 import i18n from './i18n';
 import { LabClient } from './labClient';
 import type { RunView } from './store';
-import { runViewFromFile, showConfig, syncUrl, useLab } from './store';
+import { runViewFromFile, saveSpeed, showConfig, syncUrl, useLab } from './store';
 import { dataFailed, reduceEvent, withError } from './events';
 import type { BenchResult, BenchSpec, Command, StartOptions, WorkerEvent } from '../worker/protocol';
 import { runLockName } from '../worker/protocol';
@@ -104,6 +104,16 @@ function recoverFromHang(seconds: number): void {
   void refreshRuns();
 }
 
+/** Iterations a run must have trained for its throughput to stand for this machine's speed. */
+const SPEED_MIN_ITERATIONS = 30;
+
+/** Keep this machine's training speed from a run that ran here long enough (for expected times before Start). */
+function rememberSpeed(runId: string): void {
+  const run = useLab.getState().run;
+  if (!run || run.id !== runId || run.id !== ownRunId || !run.progress || run.progress.iteration < SPEED_MIN_ITERATIONS || !(run.progress.imagesPerSec > 0)) return;
+  saveSpeed({ macsPerSec: measuredSpeed(run.config, run.progress.imagesPerSec), engine: run.engine });
+}
+
 function onEvent(e: WorkerEvent): void {
   const change = reduceEvent(useLab.getState(), e);
   if (change) useLab.setState(change);
@@ -116,6 +126,7 @@ function onEvent(e: WorkerEvent): void {
     case 'run':
       // the list shows a run once it trains, and its status whenever that changes
       if (e.state !== 'starting') void refreshRuns();
+      if (e.state === 'done' || e.state === 'stopped' || e.state === 'paused') rememberSpeed(e.runId);
       return;
     case 'benchResult':
       benchWaiters.get(e.id)?.(e.result);

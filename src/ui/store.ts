@@ -70,6 +70,35 @@ export interface LabState {
   viewFault: string | null;
   /** What this site stores, of the quota the browser gives it, and whether storage is persistent. */
   storage: { usage: number; quota: number; persisted: boolean } | null;
+  /** This machine's measured training speed (from the last run that trained long enough), for expected times. */
+  speed: MeasuredSpeed | null;
+}
+
+export interface MeasuredSpeed {
+  /** Forward multiply-adds per second (src/core/cost.ts measuredSpeed). */
+  macsPerSec: number;
+  /** The engine that ran at this speed. */
+  engine: string;
+}
+
+const SPEED_KEY = 'degradation-lab.speed';
+
+export function loadSpeed(): MeasuredSpeed | null {
+  try {
+    const v = JSON.parse(localStorage.getItem(SPEED_KEY) ?? 'null') as MeasuredSpeed | null;
+    return v && Number.isFinite(v.macsPerSec) && v.macsPerSec > 0 && typeof v.engine === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSpeed(speed: MeasuredSpeed): void {
+  try {
+    localStorage.setItem(SPEED_KEY, JSON.stringify(speed));
+  } catch {
+    // storage blocked: the figure lasts for this page only
+  }
+  useLab.setState({ speed });
 }
 
 /** The preset whose config this is exactly, or null ("Custom"). */
@@ -115,6 +144,7 @@ export const useLab = create<LabState>(() => ({
   memory: null,
   viewFault: null,
   storage: null,
+  speed: typeof localStorage !== 'undefined' ? loadSpeed() : null,
 }));
 
 /** The URL always holds the config (and the view), so a copied link reproduces the experiment. */

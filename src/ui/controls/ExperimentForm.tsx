@@ -8,7 +8,9 @@ import { useTranslation } from 'react-i18next';
 import type { ConfigIssue, ExperimentConfig, FormControl } from '../../core/config';
 import { FORM, netsOf } from '../../core/config';
 import { PRESETS } from '../../core/presets';
-import { costProblem } from '../../core/cost';
+import { costProblem, expectedMs } from '../../core/cost';
+import { localizeEngine } from '../i18n';
+import { formatEta } from '../StatusBar';
 import { learningRate } from '../../core/schedule';
 import { iterationsPerEpoch } from '../../core/data/augment';
 import { setConfig, useLab } from '../store';
@@ -170,6 +172,20 @@ function FieldControl({ k, control, locked, optionText, extra }: { k: Key; contr
   }
 }
 
+/** How long this experiment should take here, from the speed this machine trained at last. */
+function ExpectedTime({ config }: { config: ExperimentConfig }) {
+  const { t } = useTranslation();
+  const speed = useLab((s) => s.speed);
+  if (!speed) return <p className="hint" data-testid="expected-time">{t('controls.expectedUnknown')}</p>;
+  const eta = formatEta(expectedMs(config, speed.macsPerSec), t);
+  return (
+    <p className="hint" data-testid="expected-time">
+      {t('controls.expected', { time: eta.text, engine: localizeEngine(speed.engine) })}
+      {eta.advice ? ` (${eta.advice})` : ''}
+    </p>
+  );
+}
+
 export function ExperimentForm() {
   const { t, i18n } = useTranslation();
   const config = useLab((s) => s.config);
@@ -221,6 +237,7 @@ export function ExperimentForm() {
           ))}
         </select>
         {presetId && <p className="hint">{t(`presets.${presetId}.blurb`)}</p>}
+        <ExpectedTime config={config} />
       </div>
       {controls('fieldset')}
       <div className="grid-2">{controls('grid')}</div>
