@@ -25,6 +25,11 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   await expect.poll(async () => Number(await page.getByTestId('images-per-sec').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
   expect(await iteration(page)).toBe(300);
+  // Fig. 7 by layer, and sorted by magnitude as in the paper
+  const fig7 = page.locator('[data-chart="layer-std"] .chart-panel');
+  await expect(fig7).toHaveCount(2);
+  await expect(fig7.nth(1)).toHaveAttribute('data-subtitle', 'sorted by magnitude');
+  await expect(fig7.nth(1)).toHaveAttribute('data-points', /^[1-9]\d*$/);
   expect(problems()).toEqual([]);
 });
 

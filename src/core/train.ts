@@ -46,9 +46,17 @@ export interface EvalResult {
   loss: number;
   errors: number;
   count: number;
-  /** Std of each 3×3 layer's response (after BN, before addition/ReLU), eval-mode BN (Fig. 7). */
+  /**
+   * Std of each 3×3 layer's response (after BN, before addition/ReLU), the paper's Fig. 7: measured
+   * on the first RESPONSE_IMAGES images of the evaluated batch, with BN normalising by that batch's
+   * own statistics, as in training. (Eval-mode BN uses running averages, which early in a run have
+   * not settled and blow a layer's std up to a hundred; batch statistics are meaningful at once.)
+   */
   layerStd: number[];
 }
+
+/** Images in the fixed batch whose layer responses are measured (Fig. 7), the first of the test subset. */
+export const RESPONSE_IMAGES = 128;
 
 /** Everything that defines a net's training state, by parameter name. */
 export interface NetState {

@@ -9,12 +9,12 @@
 import type { NetSpec, Tensors } from '../nets';
 import { bnStatNames, multiplyAdds, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
-import { gradNormLayers } from '../train';
+import { RESPONSE_IMAGES, gradNormLayers } from '../train';
 import { Heap, MAX_PAGES } from './heap';
 import type { Call, HelperInit, WasmVariant } from './kernels';
 import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, encodeCommands, waitFor } from './kernels';
 import type { NetPlan, Program, Workspace } from './program';
-import { IN_C, activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, setArg, trainProgram } from './program';
+import { IN_C, activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
 
 const MAX_COMMANDS = 8192;
 
@@ -512,9 +512,13 @@ class LabCpuNet implements EngineNet {
       this.engine.writeEvalImages(batch, this.lane, start, n);
       this.engine.run(this.program(`eval:${n}`, (w) => evalProgram(this.plan, w, n, this.engine.opThreads)).calls);
     }
+    // Fig. 7: the first images' responses, BN with their own statistics (see responseProgram)
+    const r = Math.min(batch.size, RESPONSE_IMAGES, ws.capacity);
+    this.engine.writeEvalImages(batch, this.lane, 0, r);
+    this.engine.run(this.program(`responses:${r}`, (w) => responseProgram(this.plan, w, r, this.engine.opThreads)).calls);
     const F = F64();
     const layerStd = this.spec.layers3x3.map((c, i) => {
-      const count = batch.size * c.outSize * c.outSize * c.outC;
+      const count = r * c.outSize * c.outSize * c.outC;
       const mean = F[ws.taps / 8 + 2 * i] / count;
       return Math.sqrt(Math.max(0, F[ws.taps / 8 + 2 * i + 1] / count - mean * mean));
     });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../nets';
 import type { NetSpec } from '../nets';
 import { KERNELS } from './kernels';
-import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, setArg, trainProgram } from './program';
+import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
 
 const N = 4;
 const NET_BASE = 1 << 24;
@@ -98,14 +98,27 @@ describe('the training program', () => {
   });
 });
 
-describe('the evaluation program', () => {
-  it('runs the forward pass only, with a layer-response tap per 3×3 conv (Fig. 7)', () => {
-    const spec = cifarNet({ n: 2, residual: false, shortcut: 'A', width: 0.25, inputSize: 8 });
+describe('the evaluation and response programs', () => {
+  const spec = cifarNet({ n: 2, residual: false, shortcut: 'A', width: 0.25, inputSize: 8 });
+
+  it('evaluation: the forward pass with BN’s running averages, and the loss', () => {
     const { net, ws } = setup(spec);
     const { calls, args } = evalProgram(net, ws, N, 1);
     expect(args).toEqual({});
-    for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums']) expect(count(calls, k), k).toBe(k === 'chan_sums' ? spec.layers3x3.length : 0);
-    expect(count(calls, 'bn_response_moments')).toBe(spec.layers3x3.length);
+    for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums', 'bn_finalize', 'bn_running', 'bn_response_moments']) expect(count(calls, k), k).toBe(0);
+    expect(count(calls, 'bn_eval_affine')).toBe(spec.convs.length);
     expect(count(calls, 'conv_fwd')).toBe(spec.convs.length);
+    expect(count(calls, 'head')).toBe(1);
+  });
+
+  it('responses (Fig. 7): BN with the batch’s own statistics, a tap per 3×3 conv, and nothing learned or averaged', () => {
+    const { net, ws } = setup(spec);
+    const { calls } = responseProgram(net, ws, N, 1);
+    for (const k of ['conv_bwd_filter', 'sgd', 'bn_running', 'bn_eval_affine', 'head']) expect(count(calls, k), k).toBe(0);
+    expect(count(calls, 'bn_finalize')).toBe(spec.convs.length);
+    expect(count(calls, 'bn_response_moments')).toBe(spec.layers3x3.length);
+    // each tap writes its own 16 bytes of ws.taps, in layer order
+    const taps = calls.filter((c) => c[0] === 'bn_response_moments').map((c) => c.at(-1) as number);
+    expect(taps).toEqual(spec.layers3x3.map((_, i) => ws.taps + 16 * i));
   });
 });

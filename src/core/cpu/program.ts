@@ -321,20 +321,18 @@ class Builder {
     if (mode === 'train') {
       calls.push(['chan_sums', z, M, s.outC, ws.partials]);
       calls.push(['bn_finalize', ws.partials, threads, M, s.outC, BN_EPSILON, c.gamma, c.beta, c.mean, c.invstd, c.variance, c.scale, c.shift, z]);
+      // Fig. 7: the response's moments, BN with this batch's statistics (see responseProgram)
+      if (taps !== null) calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, z, taps]);
     } else {
       calls.push(['bn_eval_affine', c.rmean, c.rvar, s.outC, BN_EPSILON, c.gamma, c.beta, c.scale, c.shift]);
-      if (taps !== null) {
-        calls.push(['chan_sums', z, M, s.outC, ws.partials]);
-        calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, z, taps]);
-      }
     }
   }
 
-  /** The forward pass (§4.2); returns the last block's output. */
-  forward(mode: 'train' | 'eval', input: number): number {
+  /** The forward pass (§4.2); returns the last block's output. With `taps`, each 3×3 layer's response moments go to ws.taps. */
+  forward(mode: 'train' | 'eval', input: number, taps = false): number {
     const { calls, ws, N, act } = this;
     let tap = 0;
-    const tapAt = () => (mode === 'eval' ? ws.taps + 16 * tap++ : null);
+    const tapAt = () => (taps ? ws.taps + 16 * tap++ : null);
     const stem = this.net.convs.get(this.net.spec.stem.name)!;
     const M0 = N * stem.spec.outSize ** 2;
     this.convBnForward(stem, input, mode, tapAt());
@@ -471,10 +469,21 @@ export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boo
   return program;
 }
 
-/** Evaluation of n images from the workspace's eval input: loss and errors into net.out, layer-response moments into ws.taps. */
+/** Evaluation of n images from the workspace's eval input (BN with the running averages): loss and errors into net.out. */
 export function evalProgram(net: NetPlan, ws: Workspace, n: number, threads: number): Program {
   const b = new Builder(net, ws, n, threads);
   const last = b.forward('eval', ws.evalInput);
   b.head(last, ws.evalLabels, false);
+  return { calls: b.calls, args: {} };
+}
+
+/**
+ * The layer responses of n images from the eval input (Fig. 7): a forward pass with BN normalising
+ * by these images' own statistics, as in training, each 3×3 layer's Σy and Σy² into ws.taps. The
+ * running averages are not touched (no bn_running), and nothing is learned.
+ */
+export function responseProgram(net: NetPlan, ws: Workspace, n: number, threads: number): Program {
+  const b = new Builder(net, ws, n, threads);
+  b.forward('train', ws.evalInput, true);
   return { calls: b.calls, args: {} };
 }

@@ -144,6 +144,23 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
       engine.dispose();
     });
 
+    it('measures layer responses (Fig. 7) with the batch’s own BN statistics, leaving the running averages alone', async () => {
+      const engine = await makeEngine();
+      const options = { n: 1, residual: true, shortcut: 'B' as const, ...TINY };
+      const batch = randomBatch(8, TINY.inputSize, 4);
+      // far from the fresh running averages (mean 0, variance 1): eval-mode BN would give stds of about 3
+      const shifted = { ...batch, x: batch.x.map((v) => 3 * v + 2) };
+      engine.setBatch(shifted);
+      const net = engine.createNet(cifarNet(options), freshState(options, 1));
+      const before = await net.getState();
+      const { layerStd } = await net.evaluate(shifted);
+      // γ = 1 and β = 0: a batch-normalised response has std 1 in every layer
+      expect(layerStd.length).toBe(cifarNet(options).layers3x3.length);
+      for (const s of layerStd) expect(s).toBeCloseTo(1, 2);
+      expect((await net.getState()).bnStats).toEqual(before.bnStats);
+      engine.dispose();
+    });
+
     it('holds the same number of live tensors after step 5 and after step 50', async () => {
       const engine = await makeEngine();
       const options = { n: 1, residual: true, shortcut: 'B' as const, ...TINY };

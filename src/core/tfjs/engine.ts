@@ -4,7 +4,7 @@ import * as tf from '../tf';
 import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
 import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepResult } from '../train';
-import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY, gradNormLayers } from '../train';
+import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, RESPONSE_IMAGES, WEIGHT_DECAY, gradNormLayers } from '../train';
 
 type Mode = 'train' | 'eval';
 
@@ -12,7 +12,7 @@ type Mode = 'train' | 'eval';
 interface Recorder {
   /** Train mode: each BN's batch mean and variance (kept alive for the running averages). */
   batchStats?: { name: string; outSize: number; mean: tf.Tensor; variance: tf.Tensor }[];
-  /** Eval mode: Σy and Σy² of each 3×3 layer's response, for its std (Fig. 7). */
+  /** Σy and Σy² of each 3×3 layer's response, for its std (Fig. 7). */
   responses?: tf.Tensor[];
   /** For tests: each block's input and output, kept alive for the caller to dispose. */
   blocks?: { input: tf.Tensor4D; output: tf.Tensor4D }[];
@@ -195,20 +195,28 @@ export class TfjsNet implements EngineNet {
         const px = batch.imageSize * batch.imageSize * 3;
         const x = tf.tensor4d(batch.x.subarray(start * px, (start + n) * px), [n, batch.imageSize, batch.imageSize, 3]);
         const y = tf.tensor1d(Int32Array.from(batch.labels.subarray(start, start + n)), 'int32');
-        const rec: Recorder = { responses: [] };
-        const logits = this.forward(x, 'eval', rec);
+        const logits = this.forward(x, 'eval');
         const ce = tf.mul(TfjsNet.crossEntropy(logits, y), n);
-        return tf.concat([tf.stack([ce, TfjsNet.errorCount(logits, y)]), ...rec.responses!]);
+        return tf.stack([ce, TfjsNet.errorCount(logits, y)]);
       });
       const v = await out.data();
       out.dispose();
       loss += v[0];
       errors += v[1];
-      for (let i = 0; i < 2 * layers; i++) sums[i] += v[2 + i];
       elements += n;
     }
+    // Fig. 7: the responses of a fixed batch, BN with that batch's statistics (running averages untouched)
+    const r = Math.min(batch.size, RESPONSE_IMAGES);
+    const responses = tf.tidy(() => {
+      const px = batch.imageSize * batch.imageSize * 3;
+      const rec: Recorder = { responses: [] };
+      this.forward(tf.tensor4d(batch.x.subarray(0, r * px), [r, batch.imageSize, batch.imageSize, 3]), 'train', rec);
+      return tf.concat(rec.responses!);
+    });
+    sums.set(await responses.data());
+    responses.dispose();
     const layerStd = this.spec.layers3x3.map((c, i) => {
-      const count = elements * c.outSize * c.outSize * c.outC;
+      const count = r * c.outSize * c.outSize * c.outC;
       const mean = sums[2 * i] / count;
       return Math.sqrt(Math.max(0, sums[2 * i + 1] / count - mean * mean));
     });

@@ -32,9 +32,11 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
         key: n.id,
         label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
         color: n.residual ? SHORTCUT_COLORS[n.shortcut] : PLAIN_COLOR,
-        points: values.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0 || kind === 'std'),
+        points: values.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0), // a log scale: zeros (no gradient recorded) are left out
       };
     });
+  // the paper's Fig. 7 (bottom): each net's responses sorted by magnitude, largest first
+  const sorted = lines.map((l) => ({ ...l, key: `${l.key}:sorted`, points: [...l.points].sort((a, b) => b.y - a.y).map((p, i) => ({ x: i + 1, y: p.y })) }));
   const title = kind === 'std' ? t('charts.layerStd') : t('charts.gradNorm');
   const yLabel = kind === 'std' ? t('charts.std') : t('charts.norm');
   const empty = lines.every((l) => l.points.length === 0);
@@ -61,29 +63,44 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
         ) : null
       }
     >
-      <div className="chart-panel" data-subtitle="" data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
-        <ResponsiveContainer width="100%" height={220}>
-          <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
-            <CartesianGrid stroke="#e3e6eb" />
-            <XAxis type="number" dataKey="x" domain={[1, 'dataMax']} allowDecimals={false} tick={{ fill: '#333' }} label={{ value: t('charts.layerIndex'), position: 'insideBottom', offset: -16, fill: '#333' }} />
-            <YAxis
-              type="number"
-              scale={kind === 'grad' ? 'log' : 'auto'}
-              domain={kind === 'grad' ? ['auto', 'auto'] : [0, 'auto']}
-              allowDataOverflow={false}
-              width={56}
-              tick={{ fill: '#333' }}
-              tickFormatter={(v: number) => (kind === 'grad' ? v.toExponential(0) : v.toFixed(2))}
-              label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }}
-            />
-            <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toPrecision(3)} labelFormatter={(x) => `${t('charts.layerIndex')} ${x}`} />
-            {lines.map((l) => (
-              <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} dot={false} isAnimationActive={false} />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
+      <div className={kind === 'std' ? 'panels-2' : undefined}>
+        <LayerPanel lines={lines} kind={kind} yLabel={yLabel} xLabel={t('charts.layerIndex')} subtitle={kind === 'std' ? t('charts.byLayer') : ''} />
+        {kind === 'std' && <LayerPanel lines={sorted} kind={kind} yLabel={yLabel} xLabel={t('charts.rank')} subtitle={t('charts.sorted')} />}
       </div>
     </ChartCard>
+  );
+}
+
+type PanelLine = { key: string; label: string; color: string; points: { x: number; y: number }[] };
+
+/** One panel of per-layer values, on a log scale so that a small line stays readable beside a large one. */
+function LayerPanel({ lines, kind, xLabel, yLabel, subtitle }: { lines: PanelLine[]; kind: 'std' | 'grad'; xLabel: string; yLabel: string; subtitle: string }) {
+  const { t } = useTranslation();
+  return (
+    <div className="chart-panel" data-subtitle={subtitle} data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
+      {subtitle && <h3 className="panel-title">{subtitle}</h3>}
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
+          <CartesianGrid stroke="#e3e6eb" />
+          <XAxis type="number" dataKey="x" domain={[1, 'dataMax']} allowDecimals={false} tick={{ fill: '#333' }} label={{ value: xLabel, position: 'insideBottom', offset: -16, fill: '#333' }} />
+          <YAxis
+            type="number"
+            scale="log"
+            domain={['auto', 'auto']}
+            allowDataOverflow={false}
+            width={56}
+            tick={{ fill: '#333' }}
+            tickFormatter={(v: number) => (kind === 'grad' ? v.toExponential(0) : v.toPrecision(2))}
+            label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }}
+          />
+          <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toPrecision(3)} labelFormatter={(x) => `${xLabel} ${x}`} />
+          {lines.map((l) => (
+            <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} dot={false} isAnimationActive={false} />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+      <span className="sr-only">{t('charts.logScale')}</span>
+    </div>
   );
 }
 
