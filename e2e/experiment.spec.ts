@@ -19,8 +19,10 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   await expect(page.getByTestId('engine')).toContainText('lab CPU engine');
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(5);
   const legend = page.locator('[data-chart="curves"] .legend');
-  for (const name of ['plain-8 train', 'plain-14 train', 'ResNet-8 train', 'ResNet-14 train', 'ResNet-14 test']) {
+  // one legend entry per net, and each training curve labelled where it ends
+  for (const name of ['plain-8', 'plain-14', 'ResNet-8', 'ResNet-14']) {
     await expect(legend).toContainText(name);
+    await expect(page.locator('[data-chart="curves"] .end-label').filter({ hasText: new RegExp(`^${name}$`) })).toHaveCount(1);
   }
   await expect.poll(async () => Number(await page.getByTestId('images-per-sec').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
@@ -410,7 +412,7 @@ test('a net added to a running experiment starts at iteration 0 and trains besid
   await page.getByLabel('Add a net').selectOption('plain-14');
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   const legend = page.locator('[data-chart="curves"] .legend');
-  await expect(legend).toContainText('plain-14 train', { timeout: 30_000 });
+  await expect(legend).toContainText('plain-14', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
   type Run = { series: Record<string, { train: { it: number[] } }> };

@@ -81,8 +81,8 @@ test('a preset starts and both panels gain series with the expected legend entri
   await expect(resPanel).toHaveAttribute('data-lines', '6');
   const legend = page.locator('[data-chart="curves"] .legend');
   for (const d of [8, 20, 56]) {
-    await expect(legend).toContainText(`plain-${d} train`);
-    await expect(legend).toContainText(`ResNet-${d} test`);
+    await expect(legend).toContainText(`plain-${d}`);
+    await expect(legend).toContainText(`ResNet-${d}`);
   }
   await page.getByRole('button', { name: 'Stop' }).click();
 });
@@ -155,19 +155,38 @@ test('charts export a 2× PNG with title and legend, an SVG, and a CSV of the se
   expect(svgText).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
   expect(svgText).toContain('fill="#ffffff"');
   expect(svgText).toContain('Plain networks | Residual networks (ResNets)');
-  expect(svgText).toContain('plain-14 train');
+  expect(svgText).toContain('plain-14');
+  expect(svgText).toContain('class="end-label"');
 
   const [csv] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'CSV' }).click()]);
   const rows = parseCsv(readFileSync(await csv.path(), 'utf8'));
   const header = rows[0];
   for (const label of await card.locator('.legend li').allTextContents()) {
-    expect(header).toContain(`${label} iteration`);
-    expect(header).toContain(`${label} error %`);
+    expect(header).toContain(`${label} train iteration`);
+    expect(header).toContain(`${label} train error %`);
+    expect(header).toContain(`${label} test error %`);
   }
   const trainCol = header.indexOf('plain-8 train error %');
   const values = rows.slice(1).map((r) => Number(r[trainCol]));
   expect(values).toHaveLength(30);
   expect(values.every((v) => v >= 0 && v <= 100)).toBe(true);
+});
+
+test('the curves can show training error only (Fig. 6’s emphasis), and fit the y-axis to the data', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=30')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  const card = page.locator('[data-chart="curves"]');
+  const plainPanel = card.locator('.chart-panel').first();
+  await expect(plainPanel).toHaveAttribute('data-lines', '4');
+  await card.getByLabel('Training error only').check();
+  await expect(plainPanel).toHaveAttribute('data-lines', '2');
+  await expect(card).toContainText('dashed: training error (running mean over 50 mini-batches)');
+  await expect(plainPanel).toHaveAttribute('data-y-domain', /^0,/);
+  await card.getByLabel('Fit the y-axis to the data').check();
+  // every training error of this short run is far above 0%: the fitted range starts well above it
+  await expect(plainPanel).toHaveAttribute('data-y-domain', /^([1-9]\d*),\d+$/);
 });
 
 test('compare: a second run overlays the first, and a saved run can be compared on demand', async ({ page }) => {
@@ -180,8 +199,8 @@ test('compare: a second run overlays the first, and a saved run can be compared 
   await page.getByRole('button', { name: 'Run again with these settings' }).click();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
   const legend = page.locator('[data-chart="curves"] .legend');
-  await expect(legend).toContainText('ResNet-8 (B) train');
-  await expect(legend).toContainText('ResNet-8 (compare) train');
+  await expect(legend).toContainText('ResNet-8 (B)');
+  await expect(legend).toContainText('ResNet-8 (compare)');
   const runs = page.getByTestId('saved-runs').locator('li');
   await expect(runs).toHaveCount(2);
   // stop comparing, then compare again from the saved runs
@@ -189,7 +208,7 @@ test('compare: a second run overlays the first, and a saved run can be compared 
   await older.getByRole('button', { name: 'Stop comparing' }).click();
   await expect(legend).not.toContainText('(compare)');
   await older.getByRole('button', { name: 'Compare' }).click();
-  await expect(legend).toContainText('ResNet-14 (compare) test');
+  await expect(legend).toContainText('ResNet-14 (compare)');
 });
 
 test('switching the language changes the labels, and the choice is remembered', async ({ page }) => {

@@ -129,6 +129,9 @@ const en = {
   },
   charts: {
     trainWord: 'train',
+    trainingOnly: 'Training error only',
+    fitY: 'Fit the y-axis to the data',
+    legendHintTrain: 'dashed: training error (running mean over 50 mini-batches), as in the paper’s Fig. 6',
     testWord: 'test',
     exportGroup: 'export',
     legendGroup: 'legend',
@@ -403,6 +406,9 @@ const zh: Dict = {
   },
   charts: {
     trainWord: '训练',
+    trainingOnly: '仅显示训练误差',
+    fitY: 'Y 轴适应数据',
+    legendHintTrain: '虚线：训练误差（50 个小批次的滑动平均），与论文图 6 相同',
     testWord: '测试',
     exportGroup: '导出',
     legendGroup: '图例',

@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { useLab } from '../store';
 import { simplificationsNote } from './captions';
 import type { LegendItem } from './exportChart';
-import { chartExporters, composeSvg, download, slug, svgToPng } from './exportChart';
+import { chartExporters, composeSvg, download, legendDash, slug, svgToPng } from './exportChart';
 
 export interface ChartCardProps {
   id: string;
@@ -84,7 +84,7 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
           {legend.map((l) => (
             <li key={l.label}>
               <svg width="28" height="10" aria-hidden="true">
-                <line x1="1" y1="5" x2="27" y2="5" stroke={l.color} strokeWidth="2.5" strokeDasharray={l.dashed ? '6 4' : undefined} />
+                <line x1="1" y1="5" x2="27" y2="5" stroke={l.color} strokeWidth="2.5" strokeDasharray={legendDash(l)} />
               </svg>
               {l.label}
             </li>

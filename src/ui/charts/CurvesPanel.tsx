@@ -1,6 +1,6 @@
 // Fig. 6, live: training error (dashed, running mean) and test error (solid) against iterations,
 // plain nets on the left and residual nets on the right, on one shared y scale.
-import { memo, useMemo } from 'react';
+import { memo, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
@@ -11,13 +11,26 @@ import { errorLines, linesToCsv } from './chartData';
 
 const HEIGHT = 300;
 
-export function ErrorChart({ lines, iterations, yMax, label }: { lines: Line[]; iterations: number; yMax: number; label: string }) {
+/** A line's name at its last point, in its colour: lines are labelled where they end, not in a long legend. */
+function endLabel(l: Line) {
+  const last = l.points.length - 1;
+  return function EndLabel(props: { x?: number | string; y?: number | string; index?: number }) {
+    if (!l.endLabel || props.index !== last) return <g />;
+    return (
+      <text x={Number(props.x) + 5} y={Number(props.y)} dy={4} fill={l.color} fontSize={12} fontWeight={600} className="end-label">
+        {l.endLabel}
+      </text>
+    );
+  };
+}
+
+export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[]; iterations: number; yDomain: [number, number]; label: string }) {
   const { t } = useTranslation();
   return (
-    <div className="chart-panel" data-subtitle={label} data-lines={lines.length} data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
+    <div className="chart-panel" data-subtitle={label} data-lines={lines.length} data-points={lines.reduce((s, l) => s + l.points.length, 0)} data-y-domain={yDomain.join(',')}>
       <h3 className="panel-title">{label}</h3>
       <ResponsiveContainer width="100%" height={HEIGHT}>
-        <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
+        <LineChart margin={{ top: 8, right: 72, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#e3e6eb" />
           <XAxis
             type="number"
@@ -28,7 +41,7 @@ export function ErrorChart({ lines, iterations, yMax, label }: { lines: Line[]; 
             label={{ value: t('charts.iter'), position: 'insideBottom', offset: -16, fill: '#333' }}
             tick={{ fill: '#333' }}
           />
-          <YAxis type="number" domain={[0, yMax]} tickCount={6} width={56} tick={{ fill: '#333' }} label={{ value: t('charts.error'), angle: -90, position: 'insideLeft', offset: 0, dy: 30, fill: '#333' }} />
+          <YAxis type="number" domain={yDomain} allowDataOverflow tickCount={6} width={56} tick={{ fill: '#333' }} label={{ value: t('charts.error'), angle: -90, position: 'insideLeft', offset: 0, dy: 30, fill: '#333' }} />
           <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${t('charts.iter')}: ${x}`} />
           {lines.map((l) => (
             <RLine
@@ -37,10 +50,11 @@ export function ErrorChart({ lines, iterations, yMax, label }: { lines: Line[]; 
               dataKey="y"
               name={l.label}
               stroke={l.color}
-              strokeWidth={l.dashed ? 1.8 : 2.6}
+              strokeWidth={l.dashed ? 2 : 2.8}
               strokeOpacity={l.faded ? 0.35 : 1}
               strokeDasharray={l.dashed ? '6 4' : undefined}
               dot={false}
+              label={l.endLabel ? endLabel(l) : undefined}
               isAnimationActive={false}
               connectNulls
             />
@@ -51,22 +65,39 @@ export function ErrorChart({ lines, iterations, yMax, label }: { lines: Line[]; 
   );
 }
 
+/** The y range: 0 to the next 10% above the data, or, when asked, fitted to the data (5% steps). */
+export function errorDomain(lines: Line[], fit: boolean): [number, number] {
+  const ys = lines.flatMap((l) => l.points.map((p) => p.y));
+  if (ys.length === 0) return [0, 100];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const y of ys) {
+    if (y < lo) lo = y;
+    if (y > hi) hi = y;
+  }
+  if (!fit) return [0, Math.min(100, Math.max(10, Math.ceil(hi / 10) * 10))];
+  return [Math.max(0, Math.floor(lo / 5) * 5), Math.min(100, Math.max(Math.ceil(hi / 5) * 5, Math.floor(lo / 5) * 5 + 5))];
+}
+
 function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[]; series: Record<string, NetSeries>; iterations: number; compare: CompareView | null }) {
   const { t } = useTranslation();
-  const { plain, residual, yMax } = useMemo(() => {
+  const [trainingOnly, setTrainingOnly] = useState(false);
+  const [fit, setFit] = useState(false);
+  const { plain, residual } = useMemo(() => {
     const words = { train: t('charts.trainWord'), test: t('charts.testWord') };
     const suffix = compare ? ` (${t('charts.compare')})` : '';
-    const mk = (residualNets: boolean) => [
-      ...errorLines(nets.filter((n) => n.residual === residualNets), nets, series, { words }),
-      ...(compare ? errorLines(compare.nets.filter((n) => n.residual === residualNets), compare.nets, compare.series, { faded: true, suffix, words }) : []),
-    ];
-    const p = mk(false);
-    const r = mk(true);
-    const top = Math.max(10, ...[...p, ...r].flatMap((l) => l.points.map((pt) => pt.y)));
-    return { plain: p, residual: r, yMax: Math.min(100, Math.ceil(top / 10) * 10) };
-  }, [nets, series, compare, t]);
+    const keep = (l: Line) => !trainingOnly || l.kind === 'train';
+    const mk = (residualNets: boolean) =>
+      [
+        ...errorLines(nets.filter((n) => n.residual === residualNets), nets, series, { words }),
+        ...(compare ? errorLines(compare.nets.filter((n) => n.residual === residualNets), compare.nets, compare.series, { faded: true, suffix, words }) : []),
+      ].filter(keep);
+    return { plain: mk(false), residual: mk(true) };
+  }, [nets, series, compare, t, trainingOnly]);
   const all = [...plain, ...residual];
-  const legend = all.map((l) => ({ label: l.label, color: l.color, dashed: l.dashed }));
+  const yDomain = errorDomain(all, fit);
+  // one entry per net (its colour); the key under the chart says which curve is which
+  const legend = [...new Map(all.filter((l) => l.kind === 'train' || trainingOnly).map((l) => [l.label.replace(/ \S+$/, ''), { label: l.label.replace(/ \S+$/, ''), color: l.color, dashed: false }])).values()];
   const csv = () => {
     const full = [
       ...errorLines(nets, nets, series, { max: Infinity }),
@@ -76,10 +107,27 @@ function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[
   };
   const maxIt = Math.max(iterations, ...all.flatMap((l) => l.points.map((p) => p.x)));
   return (
-    <ChartCard id="curves" title={`${t('charts.plain')} | ${t('charts.residual')}`} caption={t('charts.legendHint')} legend={legend} csv={csv} empty={all.length === 0}>
+    <ChartCard
+      id="curves"
+      title={`${t('charts.plain')} | ${t('charts.residual')}`}
+      caption={trainingOnly ? t('charts.legendHintTrain') : t('charts.legendHint')}
+      legend={legend}
+      csv={csv}
+      empty={all.length === 0}
+      tools={
+        <>
+          <label className="check-line">
+            <input type="checkbox" checked={trainingOnly} onChange={(e) => setTrainingOnly(e.target.checked)} /> {t('charts.trainingOnly')}
+          </label>
+          <label className="check-line">
+            <input type="checkbox" checked={fit} onChange={(e) => setFit(e.target.checked)} /> {t('charts.fitY')}
+          </label>
+        </>
+      }
+    >
       <div className="panels-2">
-        <ErrorChart lines={plain} iterations={maxIt} yMax={yMax} label={t('charts.plain')} />
-        <ErrorChart lines={residual} iterations={maxIt} yMax={yMax} label={t('charts.residual')} />
+        <ErrorChart lines={plain} iterations={maxIt} yDomain={yDomain} label={t('charts.plain')} />
+        <ErrorChart lines={residual} iterations={maxIt} yDomain={yDomain} label={t('charts.residual')} />
       </div>
     </ChartCard>
   );

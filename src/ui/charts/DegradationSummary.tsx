@@ -8,9 +8,10 @@ import { valueAt } from '../../core/metrics';
 import { judgeDegradation } from '../../core/verdict';
 import { ChartCard } from './ChartCard';
 import { summaryCaption, verdictLines } from './captions';
-import { SHORTCUT_COLORS, linesToCsv } from './chartData';
+import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
 
-const PLAIN_COLOR = '#D55E00';
+/** The summary's lines are dark; their style says plain or residual, their points' colours the depth. */
+const FAMILY_LINE = '#333333';
 
 interface Props {
   nets: NetInfo[];
@@ -49,10 +50,13 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
   const latest = Math.max(0, ...Object.values(series).map((s) => s.train.it.at(-1) ?? 0));
   const at = scrub === null ? latest : Math.min(scrub, latest);
   const lines = useMemo(() => {
-    const groups: { key: string; label: string; color: string; nets: NetInfo[] }[] = [{ key: 'plain', label: t('charts.plain'), color: PLAIN_COLOR, nets: nets.filter((n) => !n.residual) }];
+    // plain against residual is the line style; each point's colour is its depth, as in the curves
+    const groups: { key: string; label: string; color: string; dash: string | undefined; nets: NetInfo[] }[] = [
+      { key: 'plain', label: t('charts.plain'), color: FAMILY_LINE, dash: FAMILY_DASH.plain, nets: nets.filter((n) => !n.residual) },
+    ];
     const shortcuts = [...new Set(nets.filter((n) => n.residual).map((n) => n.shortcut))];
     for (const s of shortcuts) {
-      groups.push({ key: `res-${s}`, label: shortcuts.length > 1 ? `${t('charts.residual')} (${s})` : t('charts.residual'), color: SHORTCUT_COLORS[s], nets: nets.filter((n) => n.residual && n.shortcut === s) });
+      groups.push({ key: `res-${s}`, label: shortcuts.length > 1 ? `${t('charts.residual')} (${s})` : t('charts.residual'), color: FAMILY_LINE, dash: FAMILY_DASH[s], nets: nets.filter((n) => n.residual && n.shortcut === s) });
     }
     return groups
       .filter((g) => g.nets.length)
@@ -67,7 +71,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
   }, [nets, series, at, t]);
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
   const yMax = Math.min(100, Math.ceil(Math.max(10, ...lines.flatMap((l) => l.points.map((p) => p.y))) / 20) * 20);
-  const legend = lines.map((l) => ({ label: l.label, color: l.color, dashed: false }));
+  const legend = lines.map((l) => ({ label: l.label, color: l.color, dashed: false, dash: l.dash }));
   const empty = lines.every((l) => l.points.length === 0);
   return (
     <ChartCard
@@ -112,7 +116,19 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
             <YAxis domain={[0, yMax]} ticks={Array.from({ length: yMax / (yMax > 50 ? 20 : 10) + 1 }, (_, i) => i * (yMax > 50 ? 20 : 10))} width={60} tick={{ fill: '#333' }} label={{ value: t('charts.trainError'), angle: -90, position: 'insideLeft', offset: 0, dy: 60, fill: '#333' }} />
             <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${x} ${t('charts.depth')}`} />
             {lines.map((l) => (
-              <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={3} dot={{ r: 5, fill: l.color }} isAnimationActive={false} />
+              <RLine
+                key={l.key}
+                data={l.points}
+                dataKey="y"
+                name={l.label}
+                stroke={l.color}
+                strokeWidth={3}
+                strokeDasharray={l.dash}
+                dot={(p: { cx?: number; cy?: number; payload?: { x: number }; index?: number }) => (
+                  <circle key={p.index} cx={p.cx} cy={p.cy} r={6} fill={depthColor(p.payload?.x ?? 0, depths)} stroke="#fff" strokeWidth={1.5} />
+                )}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>

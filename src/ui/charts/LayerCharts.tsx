@@ -5,9 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LayerTap, NetInfo, NetSeries } from '../../core/metrics';
 import { ChartCard } from './ChartCard';
-import { SHORTCUT_COLORS, linesToCsv } from './chartData';
+import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
 
-const PLAIN_COLOR = '#D55E00';
 
 function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
   if (!s || s.taps.length === 0) return null;
@@ -31,7 +30,8 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
       return {
         key: n.id,
         label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
-        color: n.residual ? SHORTCUT_COLORS[n.shortcut] : PLAIN_COLOR,
+        color: depthColor(n.depth, depths),
+        dash: n.residual ? FAMILY_DASH[n.shortcut] : FAMILY_DASH.plain,
         points: values.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0), // a log scale: zeros (no gradient recorded) are left out
       };
     });
@@ -45,7 +45,7 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
       id={kind === 'std' ? 'layer-std' : 'grad-norm'}
       title={title}
       caption={kind === 'std' ? t('charts.layerStdCaption') : t('captions.gradNorm')}
-      legend={lines.map((l) => ({ label: l.label, color: l.color, dashed: false }))}
+      legend={lines.map((l) => ({ label: l.label, color: l.color, dashed: false, dash: l.dash }))}
       csv={() => linesToCsv(lines, 'layer', yLabel)}
       empty={empty}
       tools={
@@ -71,7 +71,7 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
   );
 }
 
-type PanelLine = { key: string; label: string; color: string; points: { x: number; y: number }[] };
+type PanelLine = { key: string; label: string; color: string; dash?: string; points: { x: number; y: number }[] };
 
 /** One panel of per-layer values, on a log scale so that a small line stays readable beside a large one. */
 function LayerPanel({ lines, kind, xLabel, yLabel, subtitle }: { lines: PanelLine[]; kind: 'std' | 'grad'; xLabel: string; yLabel: string; subtitle: string }) {
@@ -95,7 +95,7 @@ function LayerPanel({ lines, kind, xLabel, yLabel, subtitle }: { lines: PanelLin
           />
           <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toPrecision(3)} labelFormatter={(x) => `${xLabel} ${x}`} />
           {lines.map((l) => (
-            <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} dot={false} isAnimationActive={false} />
+            <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} strokeDasharray={l.dash} dot={false} isAnimationActive={false} />
           ))}
         </LineChart>
       </ResponsiveContainer>

@@ -3,28 +3,42 @@
 import { LTTB } from 'downsample';
 import type { NetInfo, NetSeries } from '../../core/metrics';
 
-/** Okabe & Ito's colour-blind-safe palette, one colour per depth. */
-export const DEPTH_COLORS: Record<number, string> = {
-  8: '#56B4E9',
-  14: '#009E73',
-  20: '#0072B2',
-  32: '#E69F00',
-  44: '#CC79A7',
-  56: '#D55E00',
-  110: '#000000',
-};
-const EXTRA = ['#332288', '#117733', '#882255', '#44AA99', '#999933', '#AA4499'];
-export const SHORTCUT_COLORS: Record<string, string> = { A: '#0072B2', B: '#E69F00', C: '#009E73' };
+/**
+ * Depth is one ordered colour scale everywhere: viridis (perceptually ordered and colour-blind-safe),
+ * from dark purple for the shallowest net of a run to green for the deepest, stopping short of its
+ * yellow, which a projector washes out. A run's depths are spread over the whole scale, so 8, 20 and
+ * 56 layers get three clearly different colours. Plain against residual is never a colour: it is
+ * the panel (curves) or the line style (summary, layer charts).
+ */
+const VIRIDIS = ['#440154', '#46327e', '#365c8d', '#277f8e', '#1fa187', '#4ac16d', '#a0da39'];
 
-export function depthColor(depth: number): string {
-  return DEPTH_COLORS[depth] ?? EXTRA[Math.floor(depth / 6) % EXTRA.length];
+function mix(a: string, b: string, f: number): string {
+  const ch = (h: string, i: number) => parseInt(h.slice(1 + 2 * i, 3 + 2 * i), 16);
+  return `#${[0, 1, 2].map((i) => Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * f).toString(16).padStart(2, '0')).join('')}`;
 }
+
+/** The colour of one depth among a run's depths (ordered: shallow dark, deep light). */
+export function depthColor(depth: number, depths: readonly number[] = [depth]): string {
+  const sorted = [...new Set(depths)].sort((a, b) => a - b);
+  const rank = sorted.indexOf(depth);
+  const t = sorted.length <= 1 || rank < 0 ? 0.4 : rank / (sorted.length - 1);
+  const pos = t * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(pos));
+  return mix(VIRIDIS[i], VIRIDIS[i + 1], pos - i);
+}
+
+/** Shortcut options, when one depth is compared across them (the Shortcuts preset): Okabe–Ito. */
+export const SHORTCUT_COLORS: Record<string, string> = { A: '#0072B2', B: '#E69F00', C: '#CC79A7' };
+
+/** Line styles (SVG dash arrays) of plain and residual nets where both share a chart: plain dashed, residual solid. */
+export const FAMILY_DASH = { plain: '8 5', A: undefined, B: '2 3', C: '12 3 2 3' } as const;
 
 /** Colour of a net's lines: by depth, or by shortcut when one depth has several shortcut options. */
 export function netColor(net: NetInfo, nets: NetInfo[]): string {
+  const depths = nets.map((n) => n.depth);
   const sameDepthResiduals = nets.filter((n) => n.residual && n.depth === net.depth);
-  if (net.residual && sameDepthResiduals.length > 1 && new Set(nets.map((n) => n.depth)).size === 1) return SHORTCUT_COLORS[net.shortcut];
-  return depthColor(net.depth);
+  if (net.residual && sameDepthResiduals.length > 1 && new Set(depths).size === 1) return SHORTCUT_COLORS[net.shortcut];
+  return depthColor(net.depth, depths);
 }
 
 export interface Point {
@@ -50,6 +64,10 @@ export interface Line {
   dashed: boolean;
   points: Point[];
   faded?: boolean;
+  /** The net's name, drawn at the line's end (training lines only). */
+  endLabel?: string;
+  /** Which curve: training (dashed, running mean) or test (solid). */
+  kind?: 'train' | 'test';
 }
 
 /** Training (dashed, running mean) and test (solid) error lines, in %, for the nets given. */
@@ -67,9 +85,9 @@ export function errorLines(
     if (!s) continue;
     const color = netColor(net, all);
     const label = `${net.label}${opts.suffix ?? ''}`;
-    lines.push({ key: `${net.id}:train${opts.suffix ?? ''}`, label: `${label} ${words.train}`, color, dashed: true, faded: opts.faded, points: downsample(s.train.it, s.train.runErr.map((e) => 100 * e), max) });
+    lines.push({ key: `${net.id}:train${opts.suffix ?? ''}`, label: `${label} ${words.train}`, color, dashed: true, faded: opts.faded, kind: 'train', endLabel: opts.faded ? undefined : net.label, points: downsample(s.train.it, s.train.runErr.map((e) => 100 * e), max) });
     if (s.test.it.length) {
-      lines.push({ key: `${net.id}:test${opts.suffix ?? ''}`, label: `${label} ${words.test}`, color, dashed: false, faded: opts.faded, points: downsample(s.test.it, s.test.err.map((e) => 100 * e), max) });
+      lines.push({ key: `${net.id}:test${opts.suffix ?? ''}`, label: `${label} ${words.test}`, color, dashed: false, faded: opts.faded, kind: 'test', points: downsample(s.test.it, s.test.err.map((e) => 100 * e), max) });
     }
   }
   return lines;

@@ -5,7 +5,12 @@ export interface LegendItem {
   label: string;
   color: string;
   dashed: boolean;
+  /** A dash pattern other than the training curves' (the summary's line styles); overrides `dashed`. */
+  dash?: string;
 }
+
+/** The SVG dash array of a legend item. */
+export const legendDash = (l: LegendItem): string | undefined => l.dash ?? (l.dashed ? '6 4' : undefined);
 
 export interface FigureSpec {
   title: string;
@@ -59,7 +64,7 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
     const lx = pad + col * 220;
     const yy = ly + row * 22 + 11;
     parts.push(
-      `<line x1="${lx}" y1="${yy}" x2="${lx + 26}" y2="${yy}" stroke="${item.color}" stroke-width="2.5"${item.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      `<line x1="${lx}" y1="${yy}" x2="${lx + 26}" y2="${yy}" stroke="${item.color}" stroke-width="2.5"${legendDash(item) ? ` stroke-dasharray="${legendDash(item)}"` : ''}/>`,
       `<text x="${lx + 32}" y="${yy + 4}" font-size="13" fill="#222">${esc(item.label)}</text>`,
     );
   });
