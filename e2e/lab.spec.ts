@@ -255,6 +255,40 @@ test('简体中文 is complete: no English is left on the page, in text or acces
   expect(english).toEqual([]);
 });
 
+for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+  test(`classroom mode fits the lesson on one ${viewport.width}×${viewport.height} screen: both panels and the depth summary, 4 px lines, 20 px text`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=40')}`);
+    await loadFixtureData(page);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    await page.getByRole('button', { name: 'Classroom mode' }).click();
+    const plots = page.locator('.plot:visible');
+    await expect(plots).toHaveCount(3);
+    for (const box of await plots.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect))) {
+      expect(box.top).toBeGreaterThanOrEqual(0);
+      expect(box.left).toBeGreaterThanOrEqual(0);
+      expect(box.bottom).toBeLessThanOrEqual(viewport.height);
+      expect(box.right).toBeLessThanOrEqual(viewport.width);
+      expect(box.height).toBeGreaterThanOrEqual(240);
+    }
+    const style = await page.evaluate(() => ({
+      line: Math.min(...[...document.querySelectorAll('.plot .recharts-line-curve')].map((e) => parseFloat(getComputedStyle(e).strokeWidth))),
+      tick: Math.min(...[...document.querySelectorAll('.plot .recharts-cartesian-axis-tick-value')].map((e) => parseFloat(getComputedStyle(e).fontSize))),
+      legend: parseFloat(getComputedStyle(document.querySelector('.legend')!).fontSize),
+    }));
+    expect(style.line).toBeGreaterThanOrEqual(4);
+    expect(style.tick).toBeGreaterThanOrEqual(20);
+    expect(style.legend).toBeGreaterThanOrEqual(20);
+    // the status line says what trains and the iteration, nothing more
+    await expect(page.getByTestId('engine')).toBeVisible();
+    await expect(page.getByTestId('iteration')).toBeVisible();
+    await expect(page.getByTestId('images-per-sec')).toBeHidden();
+    // the explanations are those of this experiment: no warmup or shortcut options in it
+    await expect(page.getByRole('complementary', { name: 'Explanations' }).locator('h2')).toHaveCount(2);
+  });
+}
+
 test('classroom mode hides the controls and shows explanations beside the charts', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY}`);
   await expect(page.getByRole('heading', { name: 'Experiment', exact: true })).toBeVisible();

@@ -151,7 +151,7 @@ function Charts() {
     <div className="charts" data-testid="charts" data-iteration={run.progress?.iteration ?? 0}>
       <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} compare={compare} />
       <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} status={run.state} iterations={run.config.iterations} />
-      <div className="panels-2">
+      <div className="panels-2 layer-charts">
         <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} />
         <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} />
       </div>

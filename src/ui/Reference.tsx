@@ -60,9 +60,13 @@ function LiveCells({ row, locale }: { row: { params: number; testError?: number;
 
 export function Explainers() {
   const { t } = useTranslation();
-  const items = ['residual', 'degradation', 'shortcuts', 'warmup'] as const;
+  // the explanations of what this experiment shows: shortcut options and warmup only when it varies them
+  const config = useLab((s) => s.run?.config ?? s.config);
+  const items = (['residual', 'degradation', 'shortcuts', 'warmup'] as const).filter(
+    (k) => (k !== 'shortcuts' || config.shortcuts.length > 1 || config.shortcuts[0] !== 'A') && (k !== 'warmup' || config.warmup !== 'off'),
+  );
   return (
-    <aside className="explainers" aria-label="Explanations">
+    <aside className="explainers" aria-label={t('explain.label')}>
       {items.map((k) => (
         <section key={k}>
           <h2>{t(`explain.${k}Title`)}</h2>

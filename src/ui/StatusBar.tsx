@@ -88,7 +88,7 @@ export function StatusBar() {
             {t('backend.trainingNets', { count: nets })} {localizeEngine(run.engine)}
           </span>
         )}
-        <span>
+        <span className="secondary">
           <span className="num" data-testid="images-per-sec">{p && p.imagesPerSec > 0 ? p.imagesPerSec.toFixed(0) : '–'}</span> {t('run.imagesPerSec')}
           {nets > 1 ? t('run.together', { count: nets }) : ''}
         </span>
@@ -96,10 +96,10 @@ export function StatusBar() {
           {t('run.iteration')} <span className="num" data-testid="iteration">{p ? p.iteration.toLocaleString('en') : '–'}</span>
           {p ? ` / ${p.iterations.toLocaleString('en')}` : ''}
         </span>
-        <span>
+        <span className="secondary">
           {t('run.elapsed')} <span className="num">{formatDuration(p?.elapsedMs)}</span>
         </span>
-        <span>
+        <span className="secondary">
           {t('run.eta')}{' '}
           <span className="num" data-testid="eta">
             {eta.text}

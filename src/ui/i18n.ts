@@ -191,6 +191,7 @@ const en = {
     notInRun: 'not in this run',
   },
   explain: {
+    label: 'Explanations',
     residualTitle: 'Residual learning',
     residual: 'A block learns F(x) = H(x) − x and outputs F(x) + x. Learning the identity is easy (F = 0), so extra layers need not hurt.',
     degradationTitle: 'The degradation problem',
@@ -468,6 +469,7 @@ const zh: Dict = {
     notInRun: '本次运行中没有',
   },
   explain: {
+    label: '解释',
     residualTitle: '残差学习',
     residual: '一个块学习 F(x) = H(x) − x，输出 F(x) + x。学习恒等映射很容易（F = 0），因此增加层数不必变差。',
     degradationTitle: '退化问题',

@@ -9,8 +9,6 @@ import { ChartCard } from './ChartCard';
 import type { Line } from './chartData';
 import { errorLines, linesToCsv } from './chartData';
 
-const HEIGHT = 300;
-
 /** A line's name at its last point, in its colour: lines are labelled where they end, not in a long legend. */
 function endLabel(l: Line) {
   const last = l.points.length - 1;
@@ -29,7 +27,8 @@ export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[
   return (
     <div className="chart-panel" data-subtitle={label} data-lines={lines.length} data-points={lines.reduce((s, l) => s + l.points.length, 0)} data-y-domain={yDomain.join(',')}>
       <h3 className="panel-title">{label}</h3>
-      <ResponsiveContainer width="100%" height={HEIGHT}>
+      <div className="plot plot-curves">
+      <ResponsiveContainer width="100%" height="100%">
         <LineChart margin={{ top: 8, right: 72, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#e3e6eb" />
           <XAxis
@@ -61,6 +60,7 @@ export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[
           ))}
         </LineChart>
       </ResponsiveContainer>
+      </div>
     </div>
   );
 }

@@ -102,7 +102,8 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
       }
     >
       <div className="chart-panel" data-subtitle="" data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
-        <ResponsiveContainer width="100%" height={260}>
+        <div className="plot plot-summary">
+        <ResponsiveContainer width="100%" height="100%">
           <LineChart margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
             <CartesianGrid stroke="#e3e6eb" />
             <XAxis
@@ -132,6 +133,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
             ))}
           </LineChart>
         </ResponsiveContainer>
+        </div>
       </div>
       {['done', 'stopped', 'failed'].includes(status) && <VerdictPanel nets={nets} series={series} status={status} iterations={iterations} />}
     </ChartCard>
