@@ -172,6 +172,27 @@ test('charts export a 2× PNG with title and legend, an SVG, and a CSV of the se
   expect(values.every((v) => v >= 0 && v <= 100)).toBe(true);
 });
 
+test('a figure for slides in one click: a fixed 1920×1080 PNG and SVG with both panels, the summary, the key, the iteration and the settings; a Chinese title stays readable in the file name', async ({ page }) => {
+  await page.setViewportSize({ width: 1100, height: 800 }); // the figure's size does not follow the window
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=30')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  const tools = page.getByRole('group', { name: 'Figure for slides (1920×1080)' });
+  const [png] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: 'PNG' }).click()]);
+  expect(pngSize(readFileSync(await png.path()))).toEqual({ width: 1920, height: 1080 });
+  expect(png.suggestedFilename()).toMatch(/-slide\.png$/);
+  const [svg] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: 'SVG' }).click()]);
+  const text = readFileSync(await svg.path(), 'utf8');
+  expect(text).toContain('width="1920" height="1080"');
+  expect(text.match(/<svg [^>]*class="recharts-surface/g)?.length).toBe(3);
+  for (const part of ['Deep plain nets train worse; residual nets do not', 'dashed: training error · solid: test error', 'iteration 30 of 30', 'Plain networks', 'training error against depth', 'ResNet-14']) expect(text).toContain(part);
+  expect(text).toMatch(/width ×0\.25/);
+  await page.getByLabel('Language').selectOption('zh');
+  const [zh] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: '幻灯片用图（1920×1080）' }).getByRole('button', { name: 'SVG' }).click()]);
+  expect(zh.suggestedFilename()).toMatch(/^深的普通网络训练得更差.*-slide\.svg$/);
+});
+
 test('the curves can show training error only (Fig. 6’s emphasis), and fit the y-axis to the data', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=30')}`);
   await loadFixtureData(page);

@@ -15,6 +15,7 @@ import { Explainers, ReferencePanel } from './Reference';
 import { RunsPanel } from './runs/RunsPanel';
 import { ErrorBoundary, Tripwire } from './ErrorBoundary';
 import { StatusBar } from './StatusBar';
+import { exportSlide } from './charts/slide';
 import { syncUrl, useLab } from './store';
 
 function Banners() {
@@ -110,7 +111,7 @@ function FirstSteps() {
 }
 
 function Charts() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   // Streaming metrics redraw every chart. Two things keep the page responsive while they do
   // (measured on a 2-core Xeon, 20 s of training: 44 main-thread tasks of 53–114 ms before):
   // redraws at most once a second, and a deferred value, so React renders them in an
@@ -149,6 +150,15 @@ function Charts() {
   }
   return (
     <div className="charts" data-testid="charts" data-iteration={run.progress?.iteration ?? 0}>
+      <div className="slide-tools" role="group" aria-label={t('charts.slide')}>
+        {t('charts.slide')}:{' '}
+        <button type="button" onClick={() => void exportSlide(t, run, i18n.language, 'png')}>
+          PNG
+        </button>{' '}
+        <button type="button" onClick={() => void exportSlide(t, run, i18n.language, 'svg')}>
+          SVG
+        </button>
+      </div>
       <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} compare={compare} />
       <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} status={run.state} iterations={run.config.iterations} />
       <div className="panels-2 layer-charts">

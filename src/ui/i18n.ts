@@ -130,6 +130,10 @@ const en = {
   charts: {
     trainWord: 'train',
     trainingOnly: 'Training error only',
+    slide: 'Figure for slides (1920×1080)',
+    slideTitle: 'Deep plain nets train worse; residual nets do not ({{name}})',
+    slideSummary: 'training error against depth',
+    slideIteration: 'iteration {{it}} of {{of}}',
     fitY: 'Fit the y-axis to the data',
     legendHintTrain: 'dashed: training error (running mean over 50 mini-batches), as in the paper’s Fig. 6',
     testWord: 'test',
@@ -408,6 +412,10 @@ const zh: Dict = {
   charts: {
     trainWord: '训练',
     trainingOnly: '仅显示训练误差',
+    slide: '幻灯片用图（1920×1080）',
+    slideTitle: '深的普通网络训练得更差；残差网络则不会（{{name}}）',
+    slideSummary: '训练误差与深度',
+    slideIteration: '第 {{it}} 次迭代，共 {{of}} 次',
     fitY: 'Y 轴适应数据',
     legendHintTrain: '虚线：训练误差（50 个小批次的滑动平均），与论文图 6 相同',
     testWord: '测试',

@@ -74,6 +74,74 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
   return { svg, width, height };
 }
 
+export interface SlideSpec {
+  title: string;
+  /** The key and the iteration, under the title. */
+  subtitle: string;
+  /** The panels, left to right (Fig. 6's two panels, then the depth summary). */
+  panels: { svg: SVGSVGElement; subtitle?: string }[];
+  legend: LegendItem[];
+  /** The settings and what they simplify compared with the paper. */
+  footer: string;
+}
+
+/** A slide is 16:9 at 1920×1080 CSS pixels, whatever the window. */
+export const SLIDE = { width: 1920, height: 1080 } as const;
+
+/**
+ * The figure for slides: a fixed 1920×1080 composite of the panels, scaled to fit side by side,
+ * with the title, the key and iteration, a legend, and the footer of settings, in type sized for a
+ * projector.
+ */
+export function composeSlide(spec: SlideSpec): { svg: string; width: number; height: number } {
+  const { width, height } = SLIDE;
+  const pad = 48;
+  const gap = 28;
+  const parts: string[] = [`<rect width="${width}" height="${height}" fill="#ffffff"/>`];
+  parts.push(`<text x="${pad}" y="${pad + 34}" font-size="40" font-weight="700" fill="#111">${esc(spec.title)}</text>`);
+  parts.push(`<text x="${pad}" y="${pad + 76}" font-size="26" fill="#333">${esc(spec.subtitle)}</text>`);
+  const footer = wrapText(spec.footer, Math.floor((width - 2 * pad) / 10.5));
+  const footerH = footer.length * 26;
+  const perRow = Math.max(1, Math.floor((width - 2 * pad) / 260));
+  const legendH = Math.ceil(spec.legend.length / perRow) * 34;
+  const top = pad + 104;
+  const subH = spec.panels.some((p) => p.subtitle) ? 36 : 0;
+  const bottom = height - pad - footerH - legendH - 16;
+  const boxH = bottom - top - subH;
+  const natural = spec.panels.map((p) => {
+    const r = p.svg.getBoundingClientRect();
+    return { w: r.width || Number(p.svg.getAttribute('width')) || 400, h: r.height || Number(p.svg.getAttribute('height')) || 300 };
+  });
+  const totalW = width - 2 * pad - gap * (spec.panels.length - 1);
+  const sumW = natural.reduce((s, n) => s + n.w, 0);
+  let x = pad;
+  spec.panels.forEach((p, i) => {
+    const boxW = (totalW * natural[i].w) / sumW;
+    if (p.subtitle) parts.push(`<text x="${x + boxW / 2}" y="${top + 26}" font-size="28" font-weight="600" text-anchor="middle" fill="#222">${esc(p.subtitle)}</text>`);
+    const clone = p.svg.cloneNode(true) as SVGSVGElement;
+    clone.setAttribute('x', String(x));
+    clone.setAttribute('y', String(top + subH));
+    clone.setAttribute('width', String(boxW));
+    clone.setAttribute('height', String(boxH));
+    clone.setAttribute('viewBox', `0 0 ${natural[i].w} ${natural[i].h}`);
+    clone.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+    clone.removeAttribute('style');
+    parts.push(new XMLSerializer().serializeToString(clone));
+    x += boxW + gap;
+  });
+  spec.legend.forEach((item, i) => {
+    const lx = pad + (i % perRow) * 260;
+    const yy = bottom + 16 + Math.floor(i / perRow) * 34 + 14;
+    parts.push(
+      `<line x1="${lx}" y1="${yy}" x2="${lx + 40}" y2="${yy}" stroke="${item.color}" stroke-width="4"${legendDash(item) ? ` stroke-dasharray="${legendDash(item)}"` : ''}/>`,
+      `<text x="${lx + 50}" y="${yy + 8}" font-size="24" fill="#222">${esc(item.label)}</text>`,
+    );
+  });
+  footer.forEach((line, i) => parts.push(`<text x="${pad}" y="${height - pad - footerH + 20 + i * 26}" font-size="20" fill="#444">${esc(line)}</text>`));
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family='${FONT}' data-slide="1">${parts.join('')}</svg>`;
+  return { svg, width, height };
+}
+
 /** Break text into lines of at most `max` characters, at spaces (CJK text, which has none, at any character). */
 export function wrapText(text: string, max: number): string[] {
   const lines: string[] = [];
@@ -136,7 +204,13 @@ export function download(data: Blob | string, fileName: string, type = 'text/pla
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'chart';
+/** A file name from a title: letters of any script and digits kept (a Chinese title stays readable), the rest dashes. */
+export const slug = (s: string) =>
+  s
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-|-$/g, '') || 'chart';
 
 /** The charts on screen, by id, so automation (the headless runner) can export what users export. */
 export interface ChartExporter {
