@@ -89,6 +89,24 @@ test('Stop works on a run restored after a reload: the run is stopped in storage
   await expect(page.getByTestId('interrupted')).toHaveCount(0);
 });
 
+test('after a reload the last run reopens with its charts, and the form and the link show its settings', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=30')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  // a plain visit to the lab, as after closing the tab
+  await page.goto('/');
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  await expect(page.getByLabel('Iterations')).toHaveValue('30');
+  await expect(page).toHaveURL(/iters=30/);
+  await expect(page).toHaveURL(/depths=8%2C14/);
+  // a link to another experiment is not overridden by the old run
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=70')}`);
+  await expect(page.getByTestId('charts-empty')).toBeVisible();
+  await expect(page.getByLabel('Iterations')).toHaveValue('70');
+});
+
 test('export a run as JSON and import it back', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=20')}`);
   await loadFixtureData(page);

@@ -3,6 +3,7 @@
 // delete and import are requests to it. Components call these; nothing else talks to the worker.
 // A saved record becomes a view through one path: record → run file (runFileOf) → view.
 import type { ExperimentConfig, NetEntry } from '../core/config';
+import { CONFIG_URL_KEYS, configToQuery } from '../core/config';
 import { DATA_GUIDANCE } from '../core/data/guidance';
 import { dropSizeError } from '../core/data/archive';
 import { costProblem, measuredSpeed } from '../core/cost';
@@ -145,6 +146,8 @@ let started = false;
 export function bootLab(): void {
   if (started) return;
   started = true;
+  // read before the URL is rewritten with the form's config (syncUrl below)
+  const linkAsks = [...new URLSearchParams(location.search).keys()].some((k) => CONFIG_URL_KEYS.includes(k) || k === 'preset');
   client.subscribe(onEvent);
   setInterval(checkHeartbeat, 1000);
   // nothing fails silently: an error no code caught still reaches the page
@@ -157,8 +160,12 @@ export function bootLab(): void {
   syncUrl(useLab.getState());
   void measureStorage(true);
   void refreshRuns().then(async (runs) => {
-    const last = runs.find((r) => r.origin === 'lab');
-    if (last && (last.status === 'running' || last.status === 'paused') && !useLab.getState().run) await openRun(last.id);
+    // After a reload the last run reopens with its charts: always one left running or paused, and a
+    // finished one unless the link asks for another experiment (a shared link wins over old runs).
+    const last = runs[0];
+    if (!last || useLab.getState().run) return;
+    const live = last.status === 'running' || last.status === 'paused';
+    if (live || !linkAsks || configToQuery(useLab.getState().config) === configToQuery(last.config)) await openRun(last.id);
   });
 }
 
