@@ -1,44 +1,54 @@
-// The screenshots in docs/: the lab idle, mid-run and in classroom mode, at 1280×720, running the
-// Classroom demo on real CIFAR-10 ($CIFAR10_DIR or ../shared/cifar10).
-//   npm run build && npx tsx scripts/screenshots.ts [--until 300]
-// With --run <run.json> (a finished run, e.g. from npm run experiment), the page imports it instead
-// and the screenshots show that run as it ended, verdict included: docs/lab-done.png (the whole
-// page) and docs/classroom-done.png.
+// The screenshots in docs/screens/: the lab at 1280×720 and 1920×1080, in the normal view and in
+// classroom mode, mid-run and done, running the Classroom demo on real CIFAR-10 ($CIFAR10_DIR or
+// ../shared/cifar10); and docs/slide-classroom.png, the "Figure for slides" of the finished run.
+//   npm run build && npx tsx scripts/screenshots.ts --run docs/classroom-run/seed-1/run.json [--until 300]
+// Mid-run shots train live until iteration --until; the done shots import --run (a finished run,
+// e.g. from npm run experiment), so they show the run as it ended, verdict included.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Page } from '@playwright/test';
 import { realDataDir } from '../src/node/realData';
 import type { Progress } from '../src/core/metrics';
 import type { LabAutomation } from '../src/ui/automation';
 import { ROOT, openLab } from './labBrowser';
 
 const { values: a } = parseArgs({ options: { until: { type: 'string', default: '300' }, run: { type: 'string' } } });
+if (!a.run) throw new Error('--run <run.json of a finished Classroom run> is required (docs/classroom-run/seed-1/run.json)');
 const dataDir = realDataDir();
 if (!dataDir) throw new Error('needs real CIFAR-10: set CIFAR10_DIR');
+const SIZES = [
+  { width: 1280, height: 720 },
+  { width: 1920, height: 1080 },
+];
+const OUT = join(ROOT, 'docs/screens');
+mkdirSync(OUT, { recursive: true });
+const written: string[] = [];
+
+/** One shot of the page at each size, in the normal view and in classroom mode. */
+async function shots(page: Page, phase: 'running' | 'done'): Promise<void> {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    for (const view of ['normal', 'classroom'] as const) {
+      const classroom = (await page.locator('.app.classroom').count()) > 0;
+      if ((view === 'classroom') !== classroom) await page.getByRole('button', { name: classroom ? 'Exit classroom mode' : 'Classroom mode' }).click();
+      await page.waitForTimeout(1200); // layout and the charts' redraw
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const file = join(OUT, `${size.width}x${size.height}-${view}-${phase}.png`);
+      await page.screenshot({ path: file });
+      written.push(file);
+    }
+  }
+  if ((await page.locator('.app.classroom').count()) > 0) await page.getByRole('button', { name: 'Exit classroom mode' }).click();
+}
+
+const state = (page: Page) => page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
+
 const s = await openLab({ query: 'preset=classroom', dataDir });
 const { page } = s;
 try {
   await page.waitForFunction(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().data === 'ready', null, { timeout: 120_000 });
-  await page.waitForTimeout(500);
-  if (a.run) {
-    await page.getByTestId('import-run-input').setInputFiles(a.run);
-    await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(1500); // the charts' last redraw
-    await page.screenshot({ path: join(ROOT, 'docs/lab-done.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Classroom mode' }).click();
-    await page.waitForTimeout(1000);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(ROOT, 'docs/classroom-done.png') });
-    console.log('wrote docs/lab-done.png, docs/classroom-done.png');
-  } else {
-    await liveShots();
-  }
-} finally {
-  await s.close();
-}
-
-/** Idle, mid-run and classroom mode while the Classroom demo trains live. */
-async function liveShots() {
-  await page.screenshot({ path: join(ROOT, 'docs/lab-idle.png') });
+  // mid-run: the Classroom demo training live
   await page.getByRole('button', { name: 'Start' }).click();
   const until = Number(a.until);
   await page.waitForFunction(
@@ -46,10 +56,22 @@ async function liveShots() {
     until,
     { timeout: 900_000, polling: 1000 },
   );
-  await page.screenshot({ path: join(ROOT, 'docs/lab-running.png') });
-  await page.getByRole('button', { name: 'Classroom mode' }).click();
-  await page.waitForTimeout(800);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(ROOT, 'docs/classroom.png') });
-  console.log('wrote docs/lab-idle.png, docs/lab-running.png, docs/classroom.png');
+  await shots(page, 'running');
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await page.waitForFunction(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state === 'stopped', null, { timeout: 60_000 });
+  // done: a finished run, imported
+  await page.getByTestId('import-run-input').setInputFiles(a.run);
+  await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
+  console.log(`imported: ${(await state(page)).run?.progress?.iteration} iterations`);
+  await shots(page, 'done');
+  // the figure for slides of the finished run
+  await page.setViewportSize(SIZES[0]);
+  await page.waitForTimeout(1200);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Figure for slides (1920×1080)' }).getByRole('button', { name: 'PNG' }).click()]);
+  const slide = join(ROOT, 'docs/slide-classroom.png');
+  copyFileSync(await download.path(), slide);
+  written.push(slide);
+  console.log(`wrote ${written.map((f) => f.replace(`${ROOT}/`, '')).join(', ')}`);
+} finally {
+  await s.close();
 }
