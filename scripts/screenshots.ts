@@ -62,7 +62,7 @@ try {
   // done: a finished run, imported
   await page.getByTestId('import-run-input').setInputFiles(a.run);
   await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
-  console.log(`imported: ${(await state(page)).run?.progress?.iteration} iterations`);
+  console.log(`imported: ${((await state(page)).run?.progress as Progress | null)?.iteration} iterations`);
   await shots(page, 'done');
   // the figure for slides of the finished run
   await page.setViewportSize(SIZES[0]);

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import type { CompareView } from '../store';
+import { useLab } from '../store';
 import { ChartCard } from './ChartCard';
 import type { Line } from './chartData';
 import { errorLines, linesToCsv } from './chartData';
@@ -24,18 +25,20 @@ function endLabel(l: Line) {
 
 export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[]; iterations: number; yDomain: [number, number]; label: string }) {
   const { t } = useTranslation();
+  // room at the right for the end labels (larger in classroom mode's 20 px type)
+  const classroom = useLab((s) => s.classroom);
   return (
     <div className="chart-panel" data-subtitle={label} data-lines={lines.length} data-points={lines.reduce((s, l) => s + l.points.length, 0)} data-y-domain={yDomain.join(',')}>
       <h3 className="panel-title">{label}</h3>
       <div className="plot plot-curves">
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right: 72, bottom: 28, left: 8 }}>
+        <LineChart margin={{ top: 8, right: classroom ? 116 : 76, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#e3e6eb" />
           <XAxis
             type="number"
             dataKey="x"
             domain={[0, iterations]}
-            tickCount={6}
+            tickCount={classroom ? 3 : 6}
             allowDecimals={false}
             label={{ value: t('charts.iter'), position: 'insideBottom', offset: -16, fill: '#333' }}
             tick={{ fill: '#333' }}

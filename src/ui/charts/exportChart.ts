@@ -78,8 +78,10 @@ export interface SlideSpec {
   title: string;
   /** The key and the iteration, under the title. */
   subtitle: string;
-  /** The panels, left to right (Fig. 6's two panels, then the depth summary). */
+  /** The panels (Fig. 6's two panels, then the depth summary). */
   panels: { svg: SVGSVGElement; subtitle?: string }[];
+  /** Which panels share a row, top to bottom (indices into `panels`); one row of all by default. */
+  rows?: number[][];
   legend: LegendItem[];
   /** The settings and what they simplify compared with the paper. */
   footer: string;
@@ -98,46 +100,75 @@ export function composeSlide(spec: SlideSpec): { svg: string; width: number; hei
   const pad = 48;
   const gap = 28;
   const parts: string[] = [`<rect width="${width}" height="${height}" fill="#ffffff"/>`];
-  parts.push(`<text x="${pad}" y="${pad + 34}" font-size="40" font-weight="700" fill="#111">${esc(spec.title)}</text>`);
-  parts.push(`<text x="${pad}" y="${pad + 76}" font-size="26" fill="#333">${esc(spec.subtitle)}</text>`);
+  const title = wrapText(spec.title, 72);
+  title.forEach((line, i) => parts.push(`<text x="${pad}" y="${pad + 34 + i * 46}" font-size="40" font-weight="700" fill="#111">${esc(line)}</text>`));
+  const subY = pad + 34 + (title.length - 1) * 46 + 42;
+  parts.push(`<text x="${pad}" y="${subY}" font-size="26" fill="#333">${esc(spec.subtitle)}</text>`);
+  // the legend: items side by side, as wide as their words, wrapping to new rows
+  const legendRows: { item: LegendItem; x: number }[][] = [[]];
+  let lx = pad;
+  for (const item of spec.legend) {
+    const w = 62 + item.label.length * 13 + 36;
+    if (lx + w > width - pad && legendRows.at(-1)!.length) {
+      legendRows.push([]);
+      lx = pad;
+    }
+    legendRows.at(-1)!.push({ item, x: lx });
+    lx += w;
+  }
   const footer = wrapText(spec.footer, Math.floor((width - 2 * pad) / 10.5));
   const footerH = footer.length * 26;
-  const perRow = Math.max(1, Math.floor((width - 2 * pad) / 260));
-  const legendH = Math.ceil(spec.legend.length / perRow) * 34;
-  const top = pad + 104;
-  const subH = spec.panels.some((p) => p.subtitle) ? 36 : 0;
-  const bottom = height - pad - footerH - legendH - 16;
-  const boxH = bottom - top - subH;
+  const legendH = legendRows.length * 36;
+  const top = subY + 24;
+  const subH = spec.panels.some((p) => p.subtitle) ? 40 : 0;
+  const room = height - pad - footerH - 20 - legendH - 16 - top;
   const natural = spec.panels.map((p) => {
     const r = p.svg.getBoundingClientRect();
     return { w: r.width || Number(p.svg.getAttribute('width')) || 400, h: r.height || Number(p.svg.getAttribute('height')) || 300 };
   });
-  const totalW = width - 2 * pad - gap * (spec.panels.length - 1);
-  const sumW = natural.reduce((s, n) => s + n.w, 0);
-  let x = pad;
-  spec.panels.forEach((p, i) => {
-    const boxW = (totalW * natural[i].w) / sumW;
-    if (p.subtitle) parts.push(`<text x="${x + boxW / 2}" y="${top + 26}" font-size="28" font-weight="600" text-anchor="middle" fill="#222">${esc(p.subtitle)}</text>`);
-    const clone = p.svg.cloneNode(true) as SVGSVGElement;
-    clone.setAttribute('x', String(x));
-    clone.setAttribute('y', String(top + subH));
-    clone.setAttribute('width', String(boxW));
-    clone.setAttribute('height', String(boxH));
-    clone.setAttribute('viewBox', `0 0 ${natural[i].w} ${natural[i].h}`);
-    clone.setAttribute('preserveAspectRatio', 'xMidYMid meet');
-    clone.removeAttribute('style');
-    parts.push(new XMLSerializer().serializeToString(clone));
-    x += boxW + gap;
+  // each row as wide as the slide allows; all rows shrunk together if they would not fit the room
+  const rows = spec.rows ?? [spec.panels.map((_, i) => i)];
+  const fullW = width - 2 * pad;
+  const widthScale = rows.map((row) => (fullW - gap * (row.length - 1)) / row.reduce((s, i) => s + natural[i].w, 0));
+  const rowH = rows.map((row, r) => Math.max(...row.map((i) => natural[i].h)) * widthScale[r]);
+  const need = rowH.reduce((s, h) => s + h, 0) + rows.length * subH + gap * (rows.length - 1);
+  const shrink = Math.min(1, (room - rows.length * subH - gap * (rows.length - 1)) / (need - rows.length * subH - gap * (rows.length - 1)));
+  let y = top;
+  let panelsH = 0;
+  rows.forEach((row, r) => {
+    const scale = widthScale[r] * shrink;
+    const usedW = row.reduce((s, i) => s + natural[i].w * scale, 0) + gap * (row.length - 1);
+    let x = pad + (fullW - usedW) / 2;
+    for (const i of row) {
+      const p = spec.panels[i];
+      const w = natural[i].w * scale;
+      const h = natural[i].h * scale;
+      if (p.subtitle) parts.push(`<text x="${x + w / 2}" y="${y + 28}" font-size="28" font-weight="600" text-anchor="middle" fill="#222">${esc(p.subtitle)}</text>`);
+      const clone = p.svg.cloneNode(true) as SVGSVGElement;
+      clone.setAttribute('x', String(x));
+      clone.setAttribute('y', String(y + subH));
+      clone.setAttribute('width', String(w));
+      clone.setAttribute('height', String(h));
+      clone.setAttribute('viewBox', `0 0 ${natural[i].w} ${natural[i].h}`);
+      clone.removeAttribute('style');
+      parts.push(new XMLSerializer().serializeToString(clone));
+      x += w + gap;
+    }
+    y += subH + rowH[r] * shrink + gap;
   });
-  spec.legend.forEach((item, i) => {
-    const lx = pad + (i % perRow) * 260;
-    const yy = bottom + 16 + Math.floor(i / perRow) * 34 + 14;
-    parts.push(
-      `<line x1="${lx}" y1="${yy}" x2="${lx + 40}" y2="${yy}" stroke="${item.color}" stroke-width="4"${legendDash(item) ? ` stroke-dasharray="${legendDash(item)}"` : ''}/>`,
-      `<text x="${lx + 50}" y="${yy + 8}" font-size="24" fill="#222">${esc(item.label)}</text>`,
-    );
-  });
-  footer.forEach((line, i) => parts.push(`<text x="${pad}" y="${height - pad - footerH + 20 + i * 26}" font-size="20" fill="#444">${esc(line)}</text>`));
+  panelsH = y - gap - top - subH;
+  const ly = top + subH + panelsH + 20;
+  legendRows.forEach((row, r) =>
+    row.forEach(({ item, x: ix }) => {
+      const yy = ly + r * 36 + 14;
+      parts.push(
+        `<line x1="${ix}" y1="${yy}" x2="${ix + 48}" y2="${yy}" stroke="${item.color}" stroke-width="4"${legendDash(item) ? ` stroke-dasharray="${legendDash(item)}"` : ''}/>`,
+        `<text x="${ix + 58}" y="${yy + 8}" font-size="24" fill="#222">${esc(item.label)}</text>`,
+      );
+    }),
+  );
+  const fy = Math.max(ly + legendH + 16, height - pad - footerH);
+  footer.forEach((line, i) => parts.push(`<text x="${pad}" y="${fy + 20 + i * 26}" font-size="20" fill="#444">${esc(line)}</text>`));
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family='${FONT}' data-slide="1">${parts.join('')}</svg>`;
   return { svg, width, height };
 }

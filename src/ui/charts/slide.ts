@@ -18,14 +18,16 @@ export function slideFigure(t: TFunction, run: RunView, locale: string): { svg: 
   const it = run.progress?.iteration ?? 0;
   const legend: LegendItem[] = [
     ...run.nets.map((n) => ({ label: n.label, color: netColor(n, run.nets), dashed: false })),
-    { label: `${t('charts.plain')} (${t('charts.slideSummary')})`, color: '#333333', dashed: false, dash: FAMILY_DASH.plain },
-    { label: `${t('charts.residual')} (${t('charts.slideSummary')})`, color: '#333333', dashed: false },
+    { label: t('charts.slidePlain'), color: '#333333', dashed: false, dash: FAMILY_DASH.plain },
+    { label: t('charts.slideResidual'), color: '#333333', dashed: false },
   ];
-  const title = t('charts.slideTitle', { name: run.name });
+  const title = t('charts.slideTitle');
   const f = composeSlide({
     title,
-    subtitle: `${t('charts.legendHint')} · ${t('charts.slideIteration', { it: it.toLocaleString(locale), of: run.config.iterations.toLocaleString(locale) })}`,
+    subtitle: `${run.name} · ${t('charts.legendHint')} · ${t('charts.slideIteration', { it: it.toLocaleString(locale), of: run.config.iterations.toLocaleString(locale) })}`,
     panels,
+    // Fig. 6's two panels side by side, the depth summary under them
+    rows: summary ? [curves.map((_, i) => i), [curves.length]] : undefined,
     legend,
     footer: [summaryCaption(t, run.nets, run.series, it), simplificationsNote(t, run.config, locale)].filter(Boolean).join(' '),
   });
