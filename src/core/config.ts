@@ -4,8 +4,8 @@
 // so the URL codec, the JSON codec and validation cannot drift apart (tensorflow/playground style).
 // The same table says how the form shows each field (FORM): the control, its options and its i18n
 // label keys, so a new field or option is one edit here plus its strings in src/ui/i18n.ts.
-import type { Shortcut } from './nets';
-import { SHORTCUTS } from './nets';
+import type { NetSpec, Shortcut } from './nets';
+import { SHORTCUTS, cifarNet } from './nets';
 import type { WarmupMode } from './schedule';
 import { WARMUP_MODES } from './schedule';
 import { BASE_LR, BATCH_SIZE } from './train';
@@ -343,4 +343,9 @@ export function netsOf(config: ExperimentConfig): NetEntry[] {
     if (config.families !== 'plain') for (const s of config.shortcuts) out.push({ id: `resnet-${depth}-${s}`, depth, residual: true, shortcut: s });
   }
   return out;
+}
+
+/** The net spec of one of an experiment's nets: its depth, family and shortcut, at the experiment's width. */
+export function netSpecOf(entry: NetEntry, config: ExperimentConfig): NetSpec {
+  return cifarNet({ n: (entry.depth - 2) / 6, residual: entry.residual, shortcut: entry.shortcut, width: config.width });
 }

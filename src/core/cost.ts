@@ -2,9 +2,9 @@
 // points it will record. A config over either limit is refused before it starts, with the figure
 // and the limit (the form shows it; the page and the worker refuse to start it).
 import type { ExperimentConfig } from './config';
-import { netsOf, validateConfig } from './config';
+import { netSpecOf, netsOf, validateConfig } from './config';
 import { activationBytes, netBytes } from './cpu/program';
-import { cifarNet, multiplyAdds } from './nets';
+import { multiplyAdds } from './nets';
 
 /**
  * Memory for training, in bytes. The lab CPU engine's WebAssembly memory stops at 4 GiB; browsers
@@ -27,7 +27,7 @@ export interface ExperimentCost {
 }
 
 export function experimentCost(config: ExperimentConfig): ExperimentCost {
-  const specs = netsOf(config).map((e) => cifarNet({ n: (e.depth - 2) / 6, residual: e.residual, shortcut: e.shortcut, width: config.width }));
+  const specs = netsOf(config).map((e) => netSpecOf(e, config));
   const weights = specs.reduce((s, spec) => s + netBytes(spec), 0);
   const activations = Math.max(0, ...specs.map((spec) => activationBytes(spec, config.batchSize)));
   const evals = Math.ceil(config.iterations / config.evalEvery) + 1;
@@ -53,7 +53,7 @@ export function costProblem(config: ExperimentConfig): string | null {
 
 /** Multiply-adds of one training image through every net of the config (forward pass). */
 export function macsPerImage(config: ExperimentConfig): number {
-  return netsOf(config).reduce((s, e) => s + multiplyAdds(cifarNet({ n: (e.depth - 2) / 6, residual: e.residual, shortcut: e.shortcut, width: config.width })), 0);
+  return netsOf(config).reduce((s, e) => s + multiplyAdds(netSpecOf(e, config)), 0);
 }
 
 /**

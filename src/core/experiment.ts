@@ -3,13 +3,13 @@
 // augmentation, and the plain and residual nets of one depth start from the same weights wherever
 // their parameters coincide. The nets step round-robin, so all curves advance together.
 import type { ExperimentConfig, NetEntry } from './config';
-import { netsOf } from './config';
+import { netSpecOf, netsOf } from './config';
 import type { LabeledImages } from './data/cifar10';
 import type { InputStats } from './data/augment';
 import { BatchSequence, inputStats, makeBatch } from './data/augment';
 import type { NetInfo, NetSeries, Progress } from './metrics';
 import { emptySeries } from './metrics';
-import { cifarNet, paramCount } from './nets';
+import { paramCount } from './nets';
 import type { NetSpec } from './nets';
 import type { Engine, EngineMemory, ImageBatch, NetState } from './train';
 import { warmupForDepth } from './schedule';
@@ -45,9 +45,8 @@ export interface MetricsDelta {
   memory: EngineMemory;
 }
 
-export function netSpecOf(entry: NetEntry, config: ExperimentConfig): NetSpec {
-  return cifarNet({ n: (entry.depth - 2) / 6, residual: entry.residual, shortcut: entry.shortcut, width: config.width });
-}
+/** The spec of one of an experiment's nets (defined beside netsOf, in ./config.ts). */
+export { netSpecOf } from './config';
 
 export class Experiment {
   readonly sequence: BatchSequence;
