@@ -3,6 +3,7 @@
 import type { ErrorInfo, ReactNode } from 'react';
 import { Component } from 'react';
 import i18n from './i18n';
+import { withError } from './events';
 import { useLab } from './store';
 
 interface Props {
@@ -21,7 +22,7 @@ export class ErrorBoundary extends Component<Props, { error: Error | null }> {
   override componentDidCatch(error: Error, info: ErrorInfo): void {
     // also on the page's error list, with where it happened (the first component in the stack)
     const where = info.componentStack?.trim().split('\n')[0]?.trim() ?? '';
-    useLab.setState((s) => ({ errors: [...s.errors.slice(-4), `${this.props.area}: ${error.message}${where ? ` (${where})` : ''}`] }));
+    useLab.setState((s) => withError(s, `${this.props.area}: ${error.message}${where ? ` (${where})` : ''}`));
   }
 
   override render(): ReactNode {

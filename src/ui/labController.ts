@@ -3,7 +3,7 @@
 // delete and import are requests to it. Components call these; nothing else talks to the worker.
 // A saved record becomes a view through one path: record → run file (runFileOf) → view.
 import type { ExperimentConfig, NetEntry } from '../core/config';
-import { CONFIG_URL_KEYS, configToQuery } from '../core/config';
+import { configToQuery } from '../core/config';
 import { DATA_GUIDANCE } from '../core/data/guidance';
 import { dropSizeError } from '../core/data/archive';
 import { costProblem, measuredSpeed } from '../core/cost';
@@ -18,10 +18,10 @@ import { download } from './charts/exportChart';
 import i18n from './i18n';
 import { LabClient } from './labClient';
 import type { RunView } from './store';
-import { runViewFromFile, saveSpeed, showConfig, syncUrl, useLab } from './store';
+import { linkHasConfigKeys, runViewFromFile, saveSpeed, showConfig, syncUrl, useLab } from './store';
 import { dataFailed, reduceEvent, withError } from './events';
 import type { BenchResult, BenchSpec, Command, StartOptions, WorkerEvent } from '../worker/protocol';
-import { runLockName } from '../worker/protocol';
+import { runLockHeld } from '../worker/protocol';
 
 const client = new LabClient();
 
@@ -147,7 +147,7 @@ export function bootLab(): void {
   if (started) return;
   started = true;
   // read before the URL is rewritten with the form's config (syncUrl below)
-  const linkAsks = [...new URLSearchParams(location.search).keys()].some((k) => CONFIG_URL_KEYS.includes(k) || k === 'preset');
+  const linkAsks = linkHasConfigKeys(location.search) || new URLSearchParams(location.search).has('preset');
   client.subscribe(onEvent);
   setInterval(checkHeartbeat, 1000);
   // nothing fails silently: an error no code caught still reaches the page
@@ -174,9 +174,7 @@ let ownRunId: string | null = null;
 
 /** Whether another tab's worker owns this run: it holds the run's Web Lock, and this tab does not train it. */
 async function ownedByAnotherTab(id: string): Promise<boolean> {
-  if (id === ownRunId || typeof navigator === 'undefined' || !navigator.locks) return false;
-  const { held = [] } = await navigator.locks.query();
-  return held.some((l) => l.name === runLockName(id));
+  return id !== ownRunId && (await runLockHeld(id));
 }
 
 /** Check the active backend: a conv pass against tfjs's CPU backend, then a whole net's gradients against the lab CPU engine. */

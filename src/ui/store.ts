@@ -113,6 +113,11 @@ export function showConfig(config: ExperimentConfig): void {
   syncUrl(useLab.getState());
 }
 
+/** Whether a page URL holds any config key (a link to an experiment, not a plain visit). */
+export function linkHasConfigKeys(search: string): boolean {
+  return [...new URLSearchParams(search).keys()].some((k) => CONFIG_URL_KEYS.includes(k));
+}
+
 /**
  * Read the initial config from the page URL (?preset=… or the config keys). A first visit, with
  * neither, gets the Classroom demo; a link whose config is exactly a preset's shows that preset.
@@ -123,8 +128,7 @@ export function initialFromUrl(search: string): Pick<LabState, 'config' | 'prese
   const base = preset ? presetById(preset)?.config : undefined;
   const issues: ConfigIssue[] = [];
   if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (classroom, fig6, shortcuts, warmup110)` });
-  const hasConfig = [...params.keys()].some((k) => CONFIG_URL_KEYS.includes(k));
-  const { config, issues: more } = configFromQuery(search, base ?? (hasConfig ? DEFAULT_CONFIG : CLASSROOM));
+  const { config, issues: more } = configFromQuery(search, base ?? (linkHasConfigKeys(search) ? DEFAULT_CONFIG : CLASSROOM));
   return { config, presetId: presetIdOf(config), urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
 }
 

@@ -89,6 +89,13 @@ export type RunState = RunStatus | 'starting';
  */
 export const runLockName = (runId: string) => `degradation-lab-run:${runId}`;
 
+/** Whether some worker (of any tab) holds this run's lock now; false where Web Locks are missing. */
+export async function runLockHeld(runId: string): Promise<boolean> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return false;
+  const { held = [] } = await navigator.locks.query();
+  return held.some((l) => l.name === runLockName(runId));
+}
+
 export type WorkerEvent =
   /** The worker's heartbeat counter (shared memory), for the page's watchdog; sent in answer to 'probe'. */
   | { type: 'heartbeat'; counter: Int32Array }

@@ -17,7 +17,7 @@ import { LabCpuEngine } from '../core/cpu/engine';
 import { nextBackend, planSchedule } from './engines';
 import { errorMessage, lab, post, reportError, requireData, switchEngine } from './host';
 import type { Command } from './protocol';
-import { runLockName } from './protocol';
+import { runLockHeld, runLockName } from './protocol';
 
 /**
  * Metrics reach the page at most this often; points are batched in between. Each update costs the
@@ -75,9 +75,7 @@ function claimRun(runId: string): Promise<boolean> {
 /** Whether another tab's worker owns this run now. */
 async function ownedElsewhere(runId: string): Promise<boolean> {
   if (active?.record.id === runId && releaseLock) return false;
-  if (typeof navigator === 'undefined' || !navigator.locks) return false;
-  const { held = [] } = await navigator.locks.query();
-  return held.some((l) => l.name === runLockName(runId));
+  return runLockHeld(runId);
 }
 
 const isQuotaError = (err: unknown) => err instanceof DOMException && err.name === 'QuotaExceededError';
