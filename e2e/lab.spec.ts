@@ -310,6 +310,15 @@ for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 108
   });
 }
 
+test('classroom explanations describe the warmup of the experiment shown, not only the paper’s', async ({ page }) => {
+  await page.goto('/?preset=classroom&view=classroom');
+  const explain = page.getByRole('complementary', { name: 'Explanations' });
+  await expect(explain).toContainText('Every net here starts at a tenth of the learning rate until its running training error is below 80%');
+  await expect(explain).toContainText('The paper did this for ResNet-110 only');
+  await page.goto('/?preset=fig6&view=classroom');
+  await expect(explain).toContainText('As in the paper: nets of 110 layers start at a tenth of the learning rate');
+});
+
 test('classroom mode hides the controls and shows explanations beside the charts', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY}`);
   await expect(page.getByRole('heading', { name: 'Experiment', exact: true })).toBeVisible();

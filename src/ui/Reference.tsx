@@ -70,7 +70,8 @@ export function Explainers() {
       {items.map((k) => (
         <section key={k}>
           <h2>{t(`explain.${k}Title`)}</h2>
-          <p>{t(`explain.${k}`)}</p>
+          {/* the warmup this run uses, in its words (the paper's rule is for ResNet-110) */}
+          <p>{k === 'warmup' ? t(`explain.warmupMode.${config.warmup}`) : t(`explain.${k}`)}</p>
         </section>
       ))}
     </aside>

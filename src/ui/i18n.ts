@@ -205,7 +205,13 @@ const en = {
     shortcutsTitle: 'Shortcuts',
     shortcuts: 'A: identity with zero-padding (no parameters). B: projections where the shape changes. C: projections everywhere.',
     warmupTitle: 'Warmup',
-    warmup: 'ResNet-110 starts at lr 0.01 until training error is below 80% (about 400 iterations), then 0.1.',
+    warmupMode: {
+      off: 'No warmup: every net starts at the full learning rate.',
+      paper: 'Every net here starts at a tenth of the learning rate until its running training error is below 80%, then trains at the full rate. The paper did this for ResNet-110 only (lr 0.01, then 0.1 after about 400 iterations).',
+      'paper-110': 'As in the paper: nets of 110 layers start at a tenth of the learning rate (0.01) until their running training error is below 80%, then 0.1; shallower nets start at the full rate.',
+      constant: 'Every net trains its first epoch at a tenth of the learning rate, then at the full rate.',
+      linear: 'Every net’s learning rate ramps up from near zero to the full rate over its first epoch.',
+    },
   },
   captions: {
     summary: 'At iteration {{it}}, running training error: {{sentences}}.',
@@ -489,7 +495,13 @@ const zh: Dict = {
     shortcutsTitle: '捷径连接',
     shortcuts: 'A：恒等映射加补零（无参数）。B：形状变化处使用投影。C：处处使用投影。',
     warmupTitle: '预热',
-    warmup: 'ResNet-110 先用 0.01 的学习率，直到训练误差低于 80%（约 400 次迭代），然后用 0.1。',
+    warmupMode: {
+      off: '不预热：每个网络一开始就使用完整的学习率。',
+      paper: '这里的每个网络先用十分之一的学习率，直到其滑动平均训练误差低于 80%，然后使用完整的学习率。论文只对 ResNet-110 这样做（学习率 0.01，约 400 次迭代后改为 0.1）。',
+      'paper-110': '与论文相同：110 层的网络先用十分之一的学习率（0.01），直到滑动平均训练误差低于 80%，然后用 0.1；较浅的网络一开始就使用完整的学习率。',
+      constant: '每个网络的第一个 epoch 使用十分之一的学习率，之后使用完整的学习率。',
+      linear: '每个网络的学习率在第一个 epoch 内从接近零线性升到完整值。',
+    },
   },
   captions: {
     summary: '第 {{it}} 次迭代，滑动平均训练误差：{{sentences}}。',
