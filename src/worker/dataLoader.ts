@@ -3,7 +3,7 @@
 // the user dropped. Decoded data is cached in IndexedDB, so a reload starts in seconds.
 import type { CifarDataset, CifarFiles } from '../core/data/cifar10';
 import { DataError, IMAGE_BYTES, datasetFromFiles } from '../core/data/cifar10';
-import { filesFromDrop } from '../core/data/archive';
+import { concatBytes, filesFromDrop } from '../core/data/archive';
 import { sha256Hex } from '../core/data/digest';
 import { loadDataset as loadCached } from '../storage/runsDb';
 import { saveDataset } from '../storage/runsWrite';
@@ -38,13 +38,7 @@ async function fetchWithProgress(url: string, name: string, onProgress: OnProgre
     onProgress(name, loaded, total);
   }
   if (total && loaded !== total) throw new DataError(`${name} arrived incomplete: ${loaded} of ${total} bytes`);
-  const all = new Uint8Array(loaded);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
+  return concatBytes(parts);
 }
 
 /** The server's manifest, or null when the data was never installed there. */

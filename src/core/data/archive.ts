@@ -70,11 +70,16 @@ export function gunzip(bytes: Uint8Array, fileName: string, limit = MAX_UNPACKED
   if (bytes.length === 0) throw new DataError(`${fileName} is empty`);
   // a stream cut short can inflate without complaint: its trailer's size must match what came out
   if (declared !== total % 2 ** 32) throw new DataError(`${fileName} is not a valid gzip file (corrupt or truncated): it declares ${declared} bytes unpacked, and ${total} came out`);
-  const out = new Uint8Array(total);
-  let o = 0;
+  return concatBytes(parts);
+}
+
+/** Chunks (of a download, or of inflated output) as one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
   for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }
