@@ -36,7 +36,8 @@ test('a first visit opens on the Classroom demo, and a reload keeps it selected'
 });
 
 test('a first visit guides in three steps until the first run; the status line says what trains and how fast', async ({ page }) => {
-  await page.goto(`/?${TINY_QUERY}`);
+  // long enough to be read while it trains, on a fast machine too
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
   const steps = page.getByTestId('first-steps');
   await expect(steps.locator('li')).toHaveCount(3);
   await expect(page.getByTestId('expected-time')).toContainText('not measured on this machine yet');
@@ -51,7 +52,8 @@ test('a first visit guides in three steps until the first run; the status line s
   await expect(page.getByTestId('backend-adapter')).toBeHidden();
   await page.locator('.status-details > summary').click();
   await expect(page.getByTestId('backend-adapter')).toBeVisible();
-  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('engine')).toContainText('4 nets trained on lab CPU engine');
   // the run measured this machine: the form now says how long an experiment takes here
   await expect(page.getByTestId('expected-time')).toContainText(/Expected here: \d+:\d\d, at the speed this machine trained at last \(lab CPU engine/);
   await page.reload();

@@ -85,7 +85,7 @@ export function StatusBar() {
       <div className="status-row run-status" data-testid="run-status" aria-live="polite">
         {run?.engine && (
           <span data-testid="engine">
-            {t('backend.trainingNets', { count: nets })} {localizeEngine(run.engine)}
+            {t(run.state === 'running' || run.state === 'starting' ? 'backend.trainingNets' : 'backend.trainedNets', { count: nets })} {localizeEngine(run.engine)}
           </span>
         )}
         <span className="secondary">
