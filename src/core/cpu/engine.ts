@@ -13,7 +13,7 @@ import { RESPONSE_IMAGES, gradNormLayers } from '../train';
 import { Heap, MAX_PAGES } from './heap';
 import type { Call, HelperInit, WasmVariant } from './kernels';
 import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, encodeCommands, waitFor } from './kernels';
-import type { NetPlan, Program, Workspace } from './program';
+import type { ConvKernels, NetPlan, Program, Workspace } from './program';
 import { IN_C, activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
 
 const MAX_COMMANDS = 8192;
@@ -29,6 +29,8 @@ export interface LabCpuOptions {
   schedule?: Schedule;
   /** A shared counter that every thread bumps after each kernel call (the page's watchdog reads it). */
   heartbeat?: Int32Array;
+  /** 'auto' (Winograd where ./program.ts's winogradPays says; the default) or 'direct' convolutions only. */
+  convKernels?: ConvKernels;
 }
 
 /**
@@ -90,6 +92,8 @@ export class LabCpuEngine implements Engine {
   private batchSize = 0;
   private readonly helpers: { terminate(): void }[] = [];
   private scheduleName: Schedule = 'ops';
+  /** The convolution kernels every program of this engine uses. */
+  convKernels: ConvKernels = 'auto';
 
   private constructor(
     readonly wasmMemory: WebAssembly.Memory,
@@ -112,6 +116,7 @@ export class LabCpuEngine implements Engine {
     const kernels = await KernelInstance.create(options.module, memory);
     const engine = new LabCpuEngine(memory, kernels, threads, options.variant, options.heartbeat ?? null);
     if (options.schedule) engine.setSchedule(options.schedule);
+    if (options.convKernels) engine.convKernels = options.convKernels;
     if (threads > 1) {
       engine.commandBuffer = engine.heap.alloc(MAX_COMMANDS * COMMAND_SLOTS * 8);
       engine.laneTable = engine.heap.alloc(8 * threads);
@@ -442,7 +447,7 @@ class LabCpuNet implements EngineNet {
   }
 
   private trainProgram(N: number, update: boolean): Program {
-    return this.program(`train:${N}:${update}`, (ws) => trainProgram(this.plan, ws, N, update, this.engine.opThreads));
+    return this.program(`train:${N}:${update}`, (ws) => trainProgram(this.plan, ws, N, update, this.engine.opThreads, this.engine.convKernels));
   }
 
   // --- EngineNet --------------------------------------------------------------------------------
@@ -510,12 +515,12 @@ class LabCpuNet implements EngineNet {
     for (let start = 0; start < batch.size; start += ws.capacity) {
       const n = Math.min(ws.capacity, batch.size - start);
       this.engine.writeEvalImages(batch, this.lane, start, n);
-      this.engine.run(this.program(`eval:${n}`, (w) => evalProgram(this.plan, w, n, this.engine.opThreads)).calls);
+      this.engine.run(this.program(`eval:${n}`, (w) => evalProgram(this.plan, w, n, this.engine.opThreads, this.engine.convKernels)).calls);
     }
     // Fig. 7: the first images' responses, BN with their own statistics (see responseProgram)
     const r = Math.min(batch.size, RESPONSE_IMAGES, ws.capacity);
     this.engine.writeEvalImages(batch, this.lane, 0, r);
-    this.engine.run(this.program(`responses:${r}`, (w) => responseProgram(this.plan, w, r, this.engine.opThreads)).calls);
+    this.engine.run(this.program(`responses:${r}`, (w) => responseProgram(this.plan, w, r, this.engine.opThreads, this.engine.convKernels)).calls);
     const F = F64();
     const layerStd = this.spec.layers3x3.map((c, i) => {
       const count = r * c.outSize * c.outSize * c.outC;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../nets';
 import type { NetSpec } from '../nets';
 import { KERNELS } from './kernels';
-import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
+import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram, winogradPays } from './program';
 
 const N = 4;
 const NET_BASE = 1 << 24;
@@ -48,6 +48,41 @@ describe('the net plan', () => {
   }
 });
 
+/** Forward convolutions, input gradients and weight gradients in a call list: direct, Winograd or stride-2 direct. */
+function convKinds(calls: readonly (readonly unknown[])[], flip: number) {
+  let forward = 0;
+  let inputGrad = 0;
+  let filter = 0;
+  calls.forEach((c, i) => {
+    if (c[0] === 'conv_fwd') {
+      if (c[5] === flip) inputGrad++;
+      else forward++;
+    }
+    if (c[0] === 'wino_fwd') {
+      if (calls[i - 1][0] === 'wino_weights' && calls[i - 1][4] === 1) inputGrad++;
+      else forward++;
+    }
+    if (c[0] === 'conv_bwd_data_s2') inputGrad++;
+    if (c[0] === 'conv_bwd_filter' || c[0] === 'wino_filter_finish') filter++;
+  });
+  return { forward, inputGrad, filter };
+}
+
+describe('the Winograd rule', () => {
+  it('takes Winograd for every weight gradient, for forward passes from 16 channels, never on odd maps, and never when told direct', () => {
+    expect(winogradPays('filter', 4, 4, 32)).toBe(true);
+    expect(winogradPays('forward', 4, 4, 32)).toBe(false);
+    expect(winogradPays('forward', 4, 16, 32)).toBe(false);
+    expect(winogradPays('forward', 8, 8, 16)).toBe(false);
+    expect(winogradPays('forward', 16, 16, 16)).toBe(true);
+    expect(winogradPays('forward', 64, 64, 8, 'direct')).toBe(false);
+    expect(winogradPays('filter', 64, 64, 8, 'direct')).toBe(false);
+    expect(winogradPays('forward', 64, 64, 8)).toBe(true);
+    expect(winogradPays('forward', 64, 64, 7)).toBe(false);
+    expect(winogradPays('filter', 16, 16, 5)).toBe(false);
+  });
+});
+
 describe('the training program', () => {
   const spec = cifarNet({ n: 1, residual: true, shortcut: 'B', width: 0.25, inputSize: 8 });
 
@@ -56,9 +91,17 @@ describe('the training program', () => {
     const { calls } = trainProgram(net, ws, N, true, 2);
     expect(calls.every((c) => (KERNELS as readonly string[]).includes(c[0]))).toBe(true);
     const convs = spec.convs.length;
-    expect(count(calls, 'conv_bwd_filter')).toBe(convs);
-    expect(count(calls, 'flip_weights')).toBe(convs - 1);
-    expect(count(calls, 'conv_fwd')).toBe(convs + convs - 1);
+    const k = convKinds(calls, ws.flip);
+    expect(k.filter).toBe(convs);
+    expect(k.inputGrad).toBe(convs - 1);
+    expect(k.forward).toBe(convs);
+    // both kinds of kernel are in use at this size: direct below 16 channels, Winograd from 16
+    expect(count(calls, 'conv_fwd')).toBeGreaterThan(0);
+    expect(count(calls, 'wino_fwd')).toBeGreaterThan(0);
+    // every Winograd weight-gradient partial is summed by the threads that made it
+    calls.forEach((c, i) => {
+      if (c[0] === 'wino_bwd_filter') expect(calls[i + 1].slice(0, 3)).toEqual(['wino_filter_finish', ws.winoDU, 2]);
+    });
     expect(count(calls, 'bn_running')).toBe(convs);
     expect(count(calls, 'sgd')).toBe(1);
     expect(count(calls, 'head')).toBe(1);
@@ -66,13 +109,16 @@ describe('the training program', () => {
 
   it('saves each forward conv output in its own place in the workspace’s activations', () => {
     const { net, ws } = setup(spec);
-    const forward = trainProgram(net, ws, N, true, 1).calls.filter((c) => c[0] === 'conv_fwd' && c[5] !== ws.flip);
-    expect(forward.length).toBe(spec.convs.length);
-    const outs = forward.map((c) => c[8] as number);
+    const calls = trainProgram(net, ws, N, true, 1).calls;
+    const direct = calls.filter((c) => c[0] === 'conv_fwd' && c[5] !== ws.flip);
+    const wino = calls.flatMap((c, i) => (c[0] === 'wino_fwd' && calls[i - 1][4] === 0 ? [[calls[i - 1], c]] : []));
+    expect(direct.length + wino.length).toBe(spec.convs.length);
+    const outs = [...direct.map((c) => c[8] as number), ...wino.map(([, c]) => c[6] as number)];
     expect(new Set(outs).size).toBe(outs.length);
     for (const o of outs) expect(inside(o, ws.activations, activationBytes(spec, N))).toBe(true);
     // their weights are the net's parameters
-    for (const c of forward) expect(inside(c[5] as number, net.base, net.bytes)).toBe(true);
+    for (const c of direct) expect(inside(c[5] as number, net.base, net.bytes)).toBe(true);
+    for (const [weights] of wino) expect(inside(weights[1] as number, net.base, net.bytes)).toBe(true);
   });
 
   it('sets the learning rate through its named argument, in the SGD call and nowhere else', () => {
@@ -107,7 +153,8 @@ describe('the evaluation and response programs', () => {
     expect(args).toEqual({});
     for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums', 'bn_finalize', 'bn_running', 'bn_response_moments']) expect(count(calls, k), k).toBe(0);
     expect(count(calls, 'bn_eval_affine')).toBe(spec.convs.length);
-    expect(count(calls, 'conv_fwd')).toBe(spec.convs.length);
+    expect(count(calls, 'wino_bwd_filter') + count(calls, 'wino_filter_finish')).toBe(0);
+    expect(convKinds(calls, ws.flip)).toEqual({ forward: spec.convs.length, inputGrad: 0, filter: 0 });
     expect(count(calls, 'head')).toBe(1);
   });
 

@@ -15,6 +15,29 @@ import type { Call } from './kernels';
 /** Input channels are padded from 3 to 4 so every channel count is a multiple of the SIMD width. */
 export const IN_C = 4;
 
+/** Which convolution kernels a program uses: 'auto' (Winograd where `winogradPays` says) or 'direct' only (benchmarks, tests). */
+export type ConvKernels = 'auto' | 'direct';
+
+/** Tiles per block of the Winograd weight-gradient kernel (WT_BWD in ./assembly/kernels.ts, the larger of its two). */
+export const WINO_TILES = 64;
+
+/** Bytes of one thread's scratch in the Winograd kernels for C input and K output channels (the kernels' wino_scratch_bytes). */
+export const winoScratchBytes = (C: number, K: number) => 16 * (WINO_TILES * (C + K) + 32) * 4;
+
+/**
+ * Whether a stride-1 3×3 convolution with C input and K output channels on H×H maps runs its
+ * `pass` with the Winograd kernels: 'forward' (also the input gradient, a forward convolution of
+ * the output gradient with C and K swapped) or 'filter' (the weight gradient). Needs even maps
+ * (2×2 output tiles). From `bench/winograd.ts` (table in docs/benchmarks.md, the two kernels timed
+ * alternately): the weight gradient gains at every lab shape (1.0× at 4 channels, 1.3–1.5× at 8,
+ * up to 3.7× at 64); the forward loses at 4 channels (0.8×: the transforms cost more than the 2.25×
+ * fewer multiplies save), ties at 8 and gains from 16 (1.1–1.9×).
+ */
+export function winogradPays(pass: 'forward' | 'filter', C: number, K: number, H: number, kernels: ConvKernels = 'auto'): boolean {
+  if (kernels === 'direct' || H % 2 !== 0) return false;
+  return pass === 'filter' || Math.min(C, K) >= 16;
+}
+
 /** A tensor's place in a net's parameter block; sizes are padded to 4 floats (16 bytes). */
 export interface Slot {
   offset: number; // bytes from the block start
@@ -163,6 +186,11 @@ export interface Workspace {
   out: number; // f64 [2]: Σ loss, errors
   taps: number; // f64 [2·layers]: Σy, Σy² per 3×3 layer
   shortcut: number; // option A / projection output, forward only
+  /** Winograd: one conv's transformed weights [16][C][K], the threads' weight-gradient partials, and scratch (winoStride bytes per thread). */
+  winoU: number;
+  winoDU: number;
+  winoScratch: number;
+  winoStride: number;
   /** Where each net's saved activations start. */
   activations: number;
 }
@@ -186,6 +214,10 @@ export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: n
   const maxC = Math.max(IN_C, ...specs.flatMap((s) => s.convs.map((c) => c.outC)));
   const maxFlip = Math.max(1, ...specs.flatMap((s) => s.convs.map((c) => c.k * c.k * c.inC * c.outC)));
   const maxLayers = Math.max(1, ...specs.map((s) => s.layers3x3.length));
+  // Winograd: transformed weights (one conv at a time), per-thread weight-gradient partials and scratch
+  const wino = specs.flatMap((s) => s.convs.filter((c) => c.k === 3 && c.stride === 1).map((c) => ({ C: c.inC === 3 ? IN_C : c.inC, K: c.outC })));
+  const maxCK = Math.max(1, ...wino.map((c) => c.C * c.K));
+  const winoStride = align(Math.max(0, ...wino.map((c) => winoScratchBytes(c.C, c.K))));
   const parts = {
     input: f32(N * imageSize * imageSize * IN_C),
     evalInput: f32(N * imageSize * imageSize * IN_C),
@@ -199,6 +231,9 @@ export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: n
     out: 16,
     taps: 16 * maxLayers,
     shortcut: f32(maxAct),
+    winoU: f32(16 * maxCK),
+    winoDU: f32(opThreads * 16 * maxCK),
+    winoScratch: opThreads * winoStride,
   };
   let size = 0;
   const offsets = {} as Record<keyof typeof parts, number>;
@@ -218,6 +253,7 @@ export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: n
       capacity: N,
       imageSize,
       ...(Object.fromEntries(Object.entries(offsets).map(([k, v]) => [k, base + v])) as Record<keyof typeof parts, number>),
+      winoStride,
       grads: [0, 1, 2].map((i) => base + gradsAt + i * align(f32(maxAct))) as [number, number, number],
       activations: base + activationsAt,
     }),
@@ -297,6 +333,7 @@ class Builder {
     readonly ws: Workspace,
     readonly N: number,
     readonly threads: number,
+    readonly kernels: ConvKernels,
   ) {
     this.act = planActivations(net, ws, N);
   }
@@ -314,7 +351,12 @@ class Builder {
     const z = this.z(c);
     if (s.k === 3) {
       calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
-      calls.push(['conv_fwd', ws.padded, inSize + 2, inSize + 2, inC, c.w, 3, s.stride, z, N, Ho, Ho, s.outC, 0]);
+      if (s.stride === 1 && winogradPays('forward', inC, s.outC, Ho, this.kernels)) {
+        calls.push(['wino_weights', c.w, inC, s.outC, 0, ws.winoU]);
+        calls.push(['wino_fwd', ws.padded, inSize + 2, inSize + 2, inC, ws.winoU, z, N, Ho, Ho, s.outC, 0, ws.winoScratch, ws.winoStride]);
+      } else {
+        calls.push(['conv_fwd', ws.padded, inSize + 2, inSize + 2, inC, c.w, 3, s.stride, z, N, Ho, Ho, s.outC, 0]);
+      }
     } else {
       calls.push(['conv_fwd', x, inSize, inSize, inC, c.w, 1, s.stride, z, N, Ho, Ho, s.outC, 0]);
     }
@@ -385,15 +427,32 @@ class Builder {
     calls.push(['bn_bwd_dx', dY, mask, z, M, K, c.coefA, c.coefB, c.coefD, dZ]);
     if (s.k === 3) {
       calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
-      calls.push(['conv_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, 3, s.stride, c.gw]);
+      if (s.stride === 1 && winogradPays('filter', inC, K, Ho, this.kernels)) {
+        calls.push(['wino_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, ws.winoDU, ws.winoScratch, ws.winoStride]);
+        calls.push(['wino_filter_finish', ws.winoDU, this.threads, inC, K, c.gw]);
+      } else {
+        calls.push(['conv_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, 3, s.stride, c.gw]);
+      }
     } else {
       calls.push(['conv_bwd_filter', x, inSize, inSize, inC, dZ, N, Ho, Ho, K, 1, s.stride, c.gw]);
     }
     if (!dx) return;
     // The input gradient is a stride-1 convolution of the (spread, padded) output gradient
     // with the flipped, transposed kernel.
-    calls.push(['flip_weights', c.w, s.k, inC, K, ws.flip]);
     const pad = s.k === 3 ? 1 : 0;
+    if (s.k === 3 && s.stride === 1 && winogradPays('forward', K, inC, inSize, this.kernels)) {
+      calls.push(['dilate_pad', dZ, N, Ho, Ho, K, 1, 1, ws.padded]);
+      calls.push(['wino_weights', c.w, inC, K, 1, ws.winoU]);
+      calls.push(['wino_fwd', ws.padded, Ho + 2, Ho + 2, K, ws.winoU, dx, N, inSize, inSize, inC, accumulate ? 1 : 0, ws.winoScratch, ws.winoStride]);
+      return;
+    }
+    calls.push(['flip_weights', c.w, s.k, inC, K, ws.flip]);
+    if (s.stride === 2 && this.kernels === 'auto') {
+      // direct: each input pixel takes only the taps that reach it (no zero-spread gradient)
+      calls.push(['dilate_pad', dZ, N, Ho, Ho, K, 1, 1, ws.padded]);
+      calls.push(['conv_bwd_data_s2', ws.padded, Ho + 2, Ho + 2, K, ws.flip, s.k, inC, dx, N, inSize, inSize, accumulate ? 1 : 0]);
+      return;
+    }
     if (s.stride === 1 && pad === 0) {
       calls.push(['conv_fwd', dZ, Ho, Ho, K, ws.flip, 1, 1, dx, N, inSize, inSize, inC, accumulate ? 1 : 0]);
     } else {
@@ -413,8 +472,8 @@ class Builder {
 }
 
 /** Forward, loss, backward; and when `update`, SGD (its learning rate is the 'lr' argument) and the BN running averages. */
-export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boolean, threads: number): Program {
-  const b = new Builder(net, ws, N, threads);
+export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boolean, threads: number, kernels: ConvKernels = 'auto'): Program {
+  const b = new Builder(net, ws, N, threads, kernels);
   const { calls, act } = b;
   calls.push(['zero', net.out, 4]);
   const last = b.forward('train', ws.input);
@@ -470,8 +529,8 @@ export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boo
 }
 
 /** Evaluation of n images from the workspace's eval input (BN with the running averages): loss and errors into net.out. */
-export function evalProgram(net: NetPlan, ws: Workspace, n: number, threads: number): Program {
-  const b = new Builder(net, ws, n, threads);
+export function evalProgram(net: NetPlan, ws: Workspace, n: number, threads: number, kernels: ConvKernels = 'auto'): Program {
+  const b = new Builder(net, ws, n, threads, kernels);
   const last = b.forward('eval', ws.evalInput);
   b.head(last, ws.evalLabels, false);
   return { calls: b.calls, args: {} };
@@ -482,8 +541,8 @@ export function evalProgram(net: NetPlan, ws: Workspace, n: number, threads: num
  * by these images' own statistics, as in training, each 3×3 layer's Σy and Σy² into ws.taps. The
  * running averages are not touched (no bn_running), and nothing is learned.
  */
-export function responseProgram(net: NetPlan, ws: Workspace, n: number, threads: number): Program {
-  const b = new Builder(net, ws, n, threads);
+export function responseProgram(net: NetPlan, ws: Workspace, n: number, threads: number, kernels: ConvKernels = 'auto'): Program {
+  const b = new Builder(net, ws, n, threads, kernels);
   b.forward('train', ws.evalInput, true);
   return { calls: b.calls, args: {} };
 }

@@ -59,10 +59,11 @@ export function zero(p: usize, n: i32, tid: i32, nth: i32): void {
     a30 = v128.load(y + 3 * ks); a31 = v128.load(y + 3 * ks, 16);
   }
   for (let kh = 0; kh < k; kh++) {
-    for (let kw = 0; kw < k; kw++) {
-      let p = xp + <usize>kh * row + f(kw * C);
-      let wp = w + f((kh * k + kw) * C * K);
-      const pe = p + f(C);
+    {
+      // the k taps of a kernel row read k·C consecutive input floats and k·C consecutive weight rows: one loop
+      let p = xp + <usize>kh * row;
+      let wp = w + f(kh * k * C * K);
+      const pe = p + f(k * C);
       while (p < pe) {
         const w0 = v128.load(wp), w1 = v128.load(wp, 16);
         let b = splat(p);
@@ -91,10 +92,11 @@ export function zero(p: usize, n: i32, tid: i32, nth: i32): void {
     a0 = v128.load(y); a1 = v128.load(y + ks); a2 = v128.load(y + 2 * ks); a3 = v128.load(y + 3 * ks);
   }
   for (let kh = 0; kh < k; kh++) {
-    for (let kw = 0; kw < k; kw++) {
-      let p = xp + <usize>kh * row + f(kw * C);
-      let wp = w + f((kh * k + kw) * C * K);
-      const pe = p + f(C);
+    {
+      // the k taps of a kernel row read k·C consecutive input floats and k·C consecutive weight rows: one loop
+      let p = xp + <usize>kh * row;
+      let wp = w + f(kh * k * C * K);
+      const pe = p + f(k * C);
       while (p < pe) {
         const w0 = v128.load(wp);
         a0 = fma(splat(p), w0, a0);
@@ -113,10 +115,11 @@ export function zero(p: usize, n: i32, tid: i32, nth: i32): void {
   const ks = f(K);
   let a0 = acc ? v128.load(y) : f32x4.splat(0);
   for (let kh = 0; kh < k; kh++) {
-    for (let kw = 0; kw < k; kw++) {
-      let p = xp + <usize>kh * row + f(kw * C);
-      let wp = w + f((kh * k + kw) * C * K);
-      const pe = p + f(C);
+    {
+      // the k taps of a kernel row read k·C consecutive input floats and k·C consecutive weight rows: one loop
+      let p = xp + <usize>kh * row;
+      let wp = w + f(kh * k * C * K);
+      const pe = p + f(k * C);
       while (p < pe) {
         a0 = fma(splat(p), v128.load(wp), a0);
         p += 4;
@@ -273,6 +276,434 @@ export function flip_weights(w: usize, k: i32, C: i32, K: i32, wt: usize, tid: i
     const src = w + f((taps - 1 - t) * C * K);
     const dst = wt + f(t * C * K);
     for (let c = 0; c < C; c++) for (let co = 0; co < K; co++) store<f32>(dst + f(co * C + c), load<f32>(src + f(c * K + co)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input gradient of a stride-2 convolution (3×3 pad 1, or 1×1 pad 0), computed directly: each
+// input pixel (i, j) receives only the taps whose stride-2 output lands on it. For 3×3, an even
+// row takes tap row 1 (from output row i/2), an odd row taps 0 and 2 (output rows (i+1)/2 and
+// (i−1)/2); the same for columns: 9 taps per 4 input pixels, where a stride-1 convolution over the
+// zero-spread gradient does 36. For 1×1 only even rows and columns receive anything.
+// dyp is the output gradient padded by 1 on every side (dilate_pad s=1 pad=1), so taps that fall
+// past the last output row or column read zeros; wt is flip_weights' kernel, wt[8 − (3kh + kw)][k][c]
+// (for k = 1, wt[0][k][c]). Split by input rows.
+
+/** 4 input pixels (pixel stride px bytes) × 8 channels: Σ over the taps and K of dyp · wt, stored or added to dx. */
+@inline function s2_tile_4x8(dx: usize, px: usize, acc: i32, K: i32, C: i32, nt: i32,
+  p0: usize, w0p: usize, p1: usize, w1p: usize, p2: usize, w2p: usize, p3: usize, w3p: usize, dpx: usize): void {
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+  let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+  const cs = f(C);
+  for (let t = 0; t < nt; t++) {
+    let p = t == 0 ? p0 : t == 1 ? p1 : t == 2 ? p2 : p3;
+    let wp = t == 0 ? w0p : t == 1 ? w1p : t == 2 ? w2p : w3p;
+    const pe = p + f(K);
+    while (p < pe) {
+      const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+      let b = splat(p);
+      a00 = fma(b, w0, a00); a01 = fma(b, w1, a01);
+      b = splat(p + dpx);
+      a10 = fma(b, w0, a10); a11 = fma(b, w1, a11);
+      b = splat(p + 2 * dpx);
+      a20 = fma(b, w0, a20); a21 = fma(b, w1, a21);
+      b = splat(p + 3 * dpx);
+      a30 = fma(b, w0, a30); a31 = fma(b, w1, a31);
+      p += 4;
+      wp += cs;
+    }
+  }
+  if (acc) {
+    a00 = f32x4.add(a00, v128.load(dx)); a01 = f32x4.add(a01, v128.load(dx, 16));
+    a10 = f32x4.add(a10, v128.load(dx + px)); a11 = f32x4.add(a11, v128.load(dx + px, 16));
+    a20 = f32x4.add(a20, v128.load(dx + 2 * px)); a21 = f32x4.add(a21, v128.load(dx + 2 * px, 16));
+    a30 = f32x4.add(a30, v128.load(dx + 3 * px)); a31 = f32x4.add(a31, v128.load(dx + 3 * px, 16));
+  }
+  v128.store(dx, a00); v128.store(dx, a01, 16);
+  v128.store(dx + px, a10); v128.store(dx + px, a11, 16);
+  v128.store(dx + 2 * px, a20); v128.store(dx + 2 * px, a21, 16);
+  v128.store(dx + 3 * px, a30); v128.store(dx + 3 * px, a31, 16);
+}
+
+/** 1 input pixel × 4 channels: the tail of s2_tile_4x8. */
+@inline function s2_tile_1x4(dx: usize, acc: i32, K: i32, C: i32, nt: i32,
+  p0: usize, w0p: usize, p1: usize, w1p: usize, p2: usize, w2p: usize, p3: usize, w3p: usize): void {
+  let a = acc ? v128.load(dx) : f32x4.splat(0);
+  const cs = f(C);
+  for (let t = 0; t < nt; t++) {
+    let p = t == 0 ? p0 : t == 1 ? p1 : t == 2 ? p2 : p3;
+    let wp = t == 0 ? w0p : t == 1 ? w1p : t == 2 ? w2p : w3p;
+    const pe = p + f(K);
+    while (p < pe) {
+      a = fma(splat(p), v128.load(wp), a);
+      p += 4;
+      wp += cs;
+    }
+  }
+  v128.store(dx, a);
+}
+
+export function conv_bwd_data_s2(
+  dyp: usize, Hp: i32, Wp: i32, K: i32, wt: usize, k: i32, C: i32,
+  dx: usize, N: i32, H: i32, W: i32, acc: i32, tid: i32, nth: i32,
+): void {
+  const rows = N * H;
+  const r0 = lo(rows, tid, nth), r1 = hi(rows, tid, nth);
+  const tapBytes = f(K * C);
+  const px2 = f(2 * C); // bytes between same-parity input pixels
+  const dpx = f(K); // bytes between neighbouring output-gradient pixels
+  const Wb = W >> 1;
+  for (let r = r0; r < r1; r++) {
+    const n = r / H, i = r % H, a = i >> 1, odd = i & 1;
+    // this row's taps: (kh, padded output row)
+    let rn = 0, kh0 = 0, dr0 = 0, kh1 = 0, dr1 = 0;
+    if (k == 3) {
+      if (odd) { rn = 2; kh0 = 0; dr0 = a + 2; kh1 = 2; dr1 = a + 1; } else { rn = 1; kh0 = 1; dr0 = a + 1; }
+    } else if (!odd) { rn = 1; kh0 = 0; dr0 = a + 1; }
+    for (let pj = 0; pj < 2; pj++) {
+      let cn = 0, kw0 = 0, dc0 = 0, kw1 = 0, dc1 = 0;
+      if (k == 3) {
+        if (pj) { cn = 2; kw0 = 0; dc0 = 2; kw1 = 2; dc1 = 1; } else { cn = 1; kw0 = 1; dc0 = 1; }
+      } else if (!pj) { cn = 1; kw0 = 0; dc0 = 1; }
+      const nt = rn * cn;
+      // tap t = (row tap t / cn, column tap t % cn): its output-gradient pointer (for b = 0) and kernel slice
+      const rowBase = dyp + f((n * Hp) * Wp * K);
+      const q0 = rowBase + f((dr0 * Wp + dc0) * K), q1 = rowBase + f((dr0 * Wp + dc1) * K);
+      const q2 = rowBase + f((dr1 * Wp + dc0) * K), q3 = rowBase + f((dr1 * Wp + dc1) * K);
+      const t0 = k * k - 1 - (kh0 * k + kw0), t1 = k * k - 1 - (kh0 * k + kw1);
+      const t2 = k * k - 1 - (kh1 * k + kw0), t3 = k * k - 1 - (kh1 * k + kw1);
+      // with one column tap, taps are (row 0, col 0), (row 1, col 0): remap so that slot t is row t / cn
+      const P0 = q0, W0 = wt + <usize>t0 * tapBytes;
+      const P1 = cn == 2 ? q1 : q2, W1 = wt + <usize>(cn == 2 ? t1 : t2) * tapBytes;
+      const P2 = q2, W2 = wt + <usize>t2 * tapBytes;
+      const P3 = q3, W3 = wt + <usize>t3 * tapBytes;
+      const drow = dx + f(((n * H + i) * W + pj) * C);
+      if (nt == 0) {
+        if (!acc) for (let b = 0; b < Wb; b++) for (let c = 0; c < C; c += 4) v128.store(drow + <usize>b * px2 + f(c), f32x4.splat(0));
+        continue;
+      }
+      let b = 0;
+      for (; b + 4 <= Wb; b += 4) {
+        const o = f(b * K);
+        let c = 0;
+        for (; c + 8 <= C; c += 8) s2_tile_4x8(drow + <usize>b * px2 + f(c), px2, acc, K, C, nt, P0 + o, W0 + f(c), P1 + o, W1 + f(c), P2 + o, W2 + f(c), P3 + o, W3 + f(c), dpx);
+        for (; c < C; c += 4) for (let m = 0; m < 4; m++) s2_tile_1x4(drow + <usize>(b + m) * px2 + f(c), acc, K, C, nt, P0 + o + <usize>m * dpx, W0 + f(c), P1 + o + <usize>m * dpx, W1 + f(c), P2 + o + <usize>m * dpx, W2 + f(c), P3 + o + <usize>m * dpx, W3 + f(c));
+      }
+      for (; b < Wb; b++) {
+        const o = f(b * K);
+        for (let c = 0; c < C; c += 4) s2_tile_1x4(drow + <usize>b * px2 + f(c), acc, K, C, nt, P0 + o, W0 + f(c), P1 + o, W1 + f(c), P2 + o, W2 + f(c), P3 + o, W3 + f(c));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Winograd F(2×2, 3×3) for the stride-1 3×3 convolutions (Lavin & Gray 2016). Each 2×2 block of
+// output pixels ("tile") is A^T [(G g G^T) ⊙ (B^T d B)] A, where d is the tile's 4×4 input patch
+// and g the 3×3 kernel: 16 products per tile and channel pair instead of 36. Per block of tiles:
+// transform the inputs to V [16][T][C], multiply by U [16][C][K] (16 small matrix products), and
+// transform back. The weight gradient is the transpose of the same maths: with P = A dY A^T,
+// dU[ξ] = Σ_tiles V[ξ]^T P[ξ] and dg = G^T dU G. The input gradient is the forward kernel over the
+// padded output gradient, with U taken from the flipped, transposed kernel (wino_weights, flip=1).
+// Requires even Ho and Wo (program.ts falls back to the direct kernels otherwise).
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]   A^T = [1 1 1 0; 0 1 -1 -1]
+
+/** Tiles per block in the forward kernel, and in the weight-gradient kernel (more reuse of dU). */
+const WT_FWD = 16;
+const WT_BWD = 64;
+
+/**
+ * Floats between the 16 matrices V[ξ] (or M[ξ], P[ξ]) of T tiles × C channels in scratch: one cache
+ * line more than they hold, so that the 16 rows a tile's transform writes do not all fall in one
+ * L1 set (a plain T·C·4 bytes is a multiple of 4 KiB for the lab's shapes: conflict misses).
+ */
+@inline function wstride(T: i32, C: i32): i32 {
+  return T * C + 16;
+}
+
+/** Bytes of per-thread scratch the Winograd kernels need for C input and K output channels. */
+export function wino_scratch_bytes(C: i32, K: i32): i32 {
+  return 16 * (wstride(WT_BWD, C) + wstride(WT_BWD, K)) * 4;
+}
+
+/** U[ξ][c][k] = (G g G^T)[ξ] for g = w[·][·][c][k]; with flip ≠ 0, U[ξ][k][c] for g = w[2−·][2−·][c][k] (the input-gradient kernel). */
+export function wino_weights(w: usize, C: i32, K: i32, flip: i32, U: usize, tid: i32, nth: i32): void {
+  const c0 = lo(C, tid, nth), c1 = hi(C, tid, nth);
+  for (let c = c0; c < c1; c++) {
+    for (let k = 0; k < K; k++) {
+      // g[i][j]
+      let g00: f32, g01: f32, g02: f32, g10: f32, g11: f32, g12: f32, g20: f32, g21: f32, g22: f32;
+      const base = w + f(c * K + k);
+      const tap = f(C * K);
+      if (flip) {
+        g00 = load<f32>(base + 8 * tap); g01 = load<f32>(base + 7 * tap); g02 = load<f32>(base + 6 * tap);
+        g10 = load<f32>(base + 5 * tap); g11 = load<f32>(base + 4 * tap); g12 = load<f32>(base + 3 * tap);
+        g20 = load<f32>(base + 2 * tap); g21 = load<f32>(base + tap); g22 = load<f32>(base);
+      } else {
+        g00 = load<f32>(base); g01 = load<f32>(base + tap); g02 = load<f32>(base + 2 * tap);
+        g10 = load<f32>(base + 3 * tap); g11 = load<f32>(base + 4 * tap); g12 = load<f32>(base + 5 * tap);
+        g20 = load<f32>(base + 6 * tap); g21 = load<f32>(base + 7 * tap); g22 = load<f32>(base + 8 * tap);
+      }
+      // rows: h = G g (4×3)
+      const h00 = g00, h01 = g01, h02 = g02;
+      const h10 = <f32>0.5 * (g00 + g10 + g20), h11 = <f32>0.5 * (g01 + g11 + g21), h12 = <f32>0.5 * (g02 + g12 + g22);
+      const h20 = <f32>0.5 * (g00 - g10 + g20), h21 = <f32>0.5 * (g01 - g11 + g21), h22 = <f32>0.5 * (g02 - g12 + g22);
+      const h30 = g20, h31 = g21, h32 = g22;
+      // columns: u = h G^T (4×4); store at ξ = 4·i + j
+      const stride = f(C * K);
+      const at = U + (flip ? f(k * C + c) : f(c * K + k));
+      store<f32>(at + 0 * stride, h00); store<f32>(at + 1 * stride, <f32>0.5 * (h00 + h01 + h02));
+      store<f32>(at + 2 * stride, <f32>0.5 * (h00 - h01 + h02)); store<f32>(at + 3 * stride, h02);
+      store<f32>(at + 4 * stride, h10); store<f32>(at + 5 * stride, <f32>0.5 * (h10 + h11 + h12));
+      store<f32>(at + 6 * stride, <f32>0.5 * (h10 - h11 + h12)); store<f32>(at + 7 * stride, h12);
+      store<f32>(at + 8 * stride, h20); store<f32>(at + 9 * stride, <f32>0.5 * (h20 + h21 + h22));
+      store<f32>(at + 10 * stride, <f32>0.5 * (h20 - h21 + h22)); store<f32>(at + 11 * stride, h22);
+      store<f32>(at + 12 * stride, h30); store<f32>(at + 13 * stride, <f32>0.5 * (h30 + h31 + h32));
+      store<f32>(at + 14 * stride, <f32>0.5 * (h30 - h31 + h32)); store<f32>(at + 15 * stride, h32);
+    }
+  }
+}
+
+/** The tile at linear index t (over n, tile row, tile column): the byte offset of its 4×4 patch in xp. */
+@inline function tile_patch(xp: usize, t: i32, Hp: i32, Wp: i32, C: i32, tilesW: i32, tilesPerImage: i32): usize {
+  const n = t / tilesPerImage, r = t % tilesPerImage;
+  const th = r / tilesW, tw = r % tilesW;
+  return xp + f(((n * Hp + 2 * th) * Wp + 2 * tw) * C);
+}
+
+/** V[ξ][tl][c] = (B^T d B)[ξ] for the tiles t0..t0+T of xp (T tiles, C channels). */
+@inline function wino_input_transform(xp: usize, Hp: i32, Wp: i32, C: i32, t0: i32, T: i32, tilesW: i32, tilesPerImage: i32, V: usize, TS: i32): void {
+  const row = f(Wp * C), px = f(C), xs = f(wstride(TS, C));
+  for (let tl = 0; tl < T; tl++) {
+    const p = tile_patch(xp, t0 + tl, Hp, Wp, C, tilesW, tilesPerImage);
+    const vo = V + f(tl * C);
+    for (let cb = 0; cb < C; cb += 4) {
+      const q = p + f(cb);
+      // e = B^T d, column by column (rows of d at q, q+row, …)
+      const r0 = q, r1 = q + row, r2 = q + 2 * row, r3 = q + 3 * row;
+      const e00 = f32x4.sub(v128.load(r0), v128.load(r2)), e01 = f32x4.sub(v128.load(r0 + px), v128.load(r2 + px));
+      const e02 = f32x4.sub(v128.load(r0 + 2 * px), v128.load(r2 + 2 * px)), e03 = f32x4.sub(v128.load(r0 + 3 * px), v128.load(r2 + 3 * px));
+      const e10 = f32x4.add(v128.load(r1), v128.load(r2)), e11 = f32x4.add(v128.load(r1 + px), v128.load(r2 + px));
+      const e12 = f32x4.add(v128.load(r1 + 2 * px), v128.load(r2 + 2 * px)), e13 = f32x4.add(v128.load(r1 + 3 * px), v128.load(r2 + 3 * px));
+      const e20 = f32x4.sub(v128.load(r2), v128.load(r1)), e21 = f32x4.sub(v128.load(r2 + px), v128.load(r1 + px));
+      const e22 = f32x4.sub(v128.load(r2 + 2 * px), v128.load(r1 + 2 * px)), e23 = f32x4.sub(v128.load(r2 + 3 * px), v128.load(r1 + 3 * px));
+      const e30 = f32x4.sub(v128.load(r1), v128.load(r3)), e31 = f32x4.sub(v128.load(r1 + px), v128.load(r3 + px));
+      const e32 = f32x4.sub(v128.load(r1 + 2 * px), v128.load(r3 + 2 * px)), e33 = f32x4.sub(v128.load(r1 + 3 * px), v128.load(r3 + 3 * px));
+      // v = e B, row by row; ξ = 4·i + j
+      const o = vo + f(cb);
+      v128.store(o, f32x4.sub(e00, e02)); v128.store(o + xs, f32x4.add(e01, e02));
+      v128.store(o + 2 * xs, f32x4.sub(e02, e01)); v128.store(o + 3 * xs, f32x4.sub(e01, e03));
+      v128.store(o + 4 * xs, f32x4.sub(e10, e12)); v128.store(o + 5 * xs, f32x4.add(e11, e12));
+      v128.store(o + 6 * xs, f32x4.sub(e12, e11)); v128.store(o + 7 * xs, f32x4.sub(e11, e13));
+      v128.store(o + 8 * xs, f32x4.sub(e20, e22)); v128.store(o + 9 * xs, f32x4.add(e21, e22));
+      v128.store(o + 10 * xs, f32x4.sub(e22, e21)); v128.store(o + 11 * xs, f32x4.sub(e21, e23));
+      v128.store(o + 12 * xs, f32x4.sub(e30, e32)); v128.store(o + 13 * xs, f32x4.add(e31, e32));
+      v128.store(o + 14 * xs, f32x4.sub(e32, e31)); v128.store(o + 15 * xs, f32x4.sub(e31, e33));
+    }
+  }
+}
+
+/**
+ * Forward: y (+)= conv3×3(xp, g) at stride 1 for the N·(Ho/2)·(Wo/2) tiles, split by blocks of
+ * tiles across threads. U from wino_weights; scratch + tid·sstride holds the thread's V and M.
+ */
+export function wino_fwd(
+  xp: usize, Hp: i32, Wp: i32, C: i32, U: usize, y: usize, N: i32, Ho: i32, Wo: i32, K: i32, acc: i32,
+  scratch: usize, sstride: i32, tid: i32, nth: i32,
+): void {
+  const tilesW = Wo >> 1, tilesPerImage = (Ho >> 1) * tilesW;
+  const tiles = N * tilesPerImage;
+  const blocks = (tiles + WT_FWD - 1) / WT_FWD;
+  const b0 = lo(blocks, tid, nth), b1 = hi(blocks, tid, nth);
+  const V = scratch + <usize>tid * <usize>sstride;
+  const Mm = V + f(16 * wstride(WT_FWD, C));
+  const ks = f(K), cs = f(C);
+  for (let b = b0; b < b1; b++) {
+    const t0 = b * WT_FWD, T = min(WT_FWD, tiles - t0);
+    wino_input_transform(xp, Hp, Wp, C, t0, T, tilesW, tilesPerImage, V, WT_FWD);
+    // M[ξ] (T×K) = V[ξ] (T×C) · U[ξ] (C×K)
+    for (let xi = 0; xi < 16; xi++) {
+      const Vx = V + f(xi * wstride(WT_FWD, C)), Ux = U + f(xi * C * K), Mx = Mm + f(xi * wstride(WT_FWD, K));
+      let tl = 0;
+      for (; tl + 4 <= T; tl += 4) {
+        const vq = Vx + f(tl * C);
+        let co = 0;
+        for (; co + 8 <= K; co += 8) conv_tile_4x8(vq, cs, 0, C, Ux + f(co), 1, K, Mx + f(tl * K + co), 0);
+        if (co < K) conv_tile_4x4(vq, cs, 0, C, Ux + f(co), 1, K, Mx + f(tl * K + co), 0);
+      }
+      for (; tl < T; tl++) {
+        for (let co = 0; co < K; co += 4) conv_tile_1x4(Vx + f(tl * C), 0, C, Ux + f(co), 1, K, Mx + f(tl * K + co), 0);
+      }
+    }
+    // y = A^T m A per tile
+    const ms = f(wstride(WT_FWD, K));
+    const yrow = f(Wo * K);
+    for (let tl = 0; tl < T; tl++) {
+      const t = t0 + tl;
+      const n = t / tilesPerImage, r = t % tilesPerImage;
+      const th = r / tilesW, tw = r % tilesW;
+      const yo = y + f(((n * Ho + 2 * th) * Wo + 2 * tw) * K);
+      for (let kb = 0; kb < K; kb += 4) {
+        const m = Mm + f(tl * K + kb);
+        // s = A^T m (2×4): s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of m)
+        const m0 = v128.load(m), m1 = v128.load(m + ms), m2 = v128.load(m + 2 * ms), m3 = v128.load(m + 3 * ms);
+        const m4 = v128.load(m + 4 * ms), m5 = v128.load(m + 5 * ms), m6 = v128.load(m + 6 * ms), m7 = v128.load(m + 7 * ms);
+        const m8 = v128.load(m + 8 * ms), m9 = v128.load(m + 9 * ms), m10 = v128.load(m + 10 * ms), m11 = v128.load(m + 11 * ms);
+        const m12 = v128.load(m + 12 * ms), m13 = v128.load(m + 13 * ms), m14 = v128.load(m + 14 * ms), m15 = v128.load(m + 15 * ms);
+        const s00 = f32x4.add(f32x4.add(m0, m4), m8), s01 = f32x4.add(f32x4.add(m1, m5), m9);
+        const s02 = f32x4.add(f32x4.add(m2, m6), m10), s03 = f32x4.add(f32x4.add(m3, m7), m11);
+        const s10 = f32x4.sub(f32x4.sub(m4, m8), m12), s11 = f32x4.sub(f32x4.sub(m5, m9), m13);
+        const s12 = f32x4.sub(f32x4.sub(m6, m10), m14), s13 = f32x4.sub(f32x4.sub(m7, m11), m15);
+        let y00 = f32x4.add(f32x4.add(s00, s01), s02), y01 = f32x4.sub(f32x4.sub(s01, s02), s03);
+        let y10 = f32x4.add(f32x4.add(s10, s11), s12), y11 = f32x4.sub(f32x4.sub(s11, s12), s13);
+        const o = yo + f(kb);
+        if (acc) {
+          y00 = f32x4.add(y00, v128.load(o)); y01 = f32x4.add(y01, v128.load(o + ks));
+          y10 = f32x4.add(y10, v128.load(o + yrow)); y11 = f32x4.add(y11, v128.load(o + yrow + ks));
+        }
+        v128.store(o, y00); v128.store(o + ks, y01);
+        v128.store(o + yrow, y10); v128.store(o + yrow + ks, y11);
+      }
+    }
+  }
+}
+
+/**
+ * Weight gradient, first half: this thread's partial dU[ξ][c][k] = Σ_tiles V[ξ][t][c]·P[ξ][t][k]
+ * over its blocks of tiles, with P = A dy A^T, into dU + tid·16·C·K floats. wino_filter_finish sums
+ * the nth partials and maps them back to 3×3.
+ */
+export function wino_bwd_filter(
+  xp: usize, Hp: i32, Wp: i32, C: i32, dy: usize, N: i32, Ho: i32, Wo: i32, K: i32,
+  dU: usize, scratch: usize, sstride: i32, tid: i32, nth: i32,
+): void {
+  const tilesW = Wo >> 1, tilesPerImage = (Ho >> 1) * tilesW;
+  const tiles = N * tilesPerImage;
+  const blocks = (tiles + WT_BWD - 1) / WT_BWD;
+  const b0 = lo(blocks, tid, nth), b1 = hi(blocks, tid, nth);
+  const part = dU + f(tid * 16 * C * K);
+  const z = f32x4.splat(0);
+  for (let q: usize = 0; q < f(16 * C * K); q += 16) v128.store(part + q, z);
+  const V = scratch + <usize>tid * <usize>sstride;
+  const P = V + f(16 * wstride(WT_BWD, C));
+  const ks = f(K), ps = f(wstride(WT_BWD, K)), yrow = f(Wo * K);
+  for (let b = b0; b < b1; b++) {
+    const t0 = b * WT_BWD, T = min(WT_BWD, tiles - t0);
+    wino_input_transform(xp, Hp, Wp, C, t0, T, tilesW, tilesPerImage, V, WT_BWD);
+    // P = A dy A^T per tile: rows r = [a, a+b, a−b, −b] of the 2×2 dy, then the same on columns
+    for (let tl = 0; tl < T; tl++) {
+      const t = t0 + tl;
+      const n = t / tilesPerImage, r = t % tilesPerImage;
+      const th = r / tilesW, tw = r % tilesW;
+      const d = dy + f(((n * Ho + 2 * th) * Wo + 2 * tw) * K);
+      const o = P + f(tl * K);
+      for (let kb = 0; kb < K; kb += 4) {
+        const a0 = v128.load(d + f(kb)), a1 = v128.load(d + ks + f(kb));
+        const c0 = v128.load(d + yrow + f(kb)), c1 = v128.load(d + yrow + ks + f(kb));
+        // rows of A dy (4×2)
+        const q00 = a0, q01 = a1;
+        const q10 = f32x4.add(a0, c0), q11 = f32x4.add(a1, c1);
+        const q20 = f32x4.sub(a0, c0), q21 = f32x4.sub(a1, c1);
+        const q30 = f32x4.neg(c0), q31 = f32x4.neg(c1);
+        const ob = o + f(kb);
+        v128.store(ob, q00); v128.store(ob + ps, f32x4.add(q00, q01)); v128.store(ob + 2 * ps, f32x4.sub(q00, q01)); v128.store(ob + 3 * ps, f32x4.neg(q01));
+        v128.store(ob + 4 * ps, q10); v128.store(ob + 5 * ps, f32x4.add(q10, q11)); v128.store(ob + 6 * ps, f32x4.sub(q10, q11)); v128.store(ob + 7 * ps, f32x4.neg(q11));
+        v128.store(ob + 8 * ps, q20); v128.store(ob + 9 * ps, f32x4.add(q20, q21)); v128.store(ob + 10 * ps, f32x4.sub(q20, q21)); v128.store(ob + 11 * ps, f32x4.neg(q21));
+        v128.store(ob + 12 * ps, q30); v128.store(ob + 13 * ps, f32x4.add(q30, q31)); v128.store(ob + 14 * ps, f32x4.sub(q30, q31)); v128.store(ob + 15 * ps, f32x4.neg(q31));
+      }
+    }
+    // dU[ξ] (C×K) += V[ξ]^T (C×T) · P[ξ] (T×K): 4 channels × 8 outputs in registers, over the tiles
+    const vs = f(C);
+    for (let xi = 0; xi < 16; xi++) {
+      const Vx = V + f(xi * wstride(WT_BWD, C)), Px = P + f(xi * wstride(WT_BWD, K)), Dx = part + f(xi * C * K);
+      for (let c0 = 0; c0 < C; c0 += 4) {
+        const dwt = Dx + f(c0 * K);
+        let co = 0;
+        for (; co + 8 <= K; co += 8) {
+          const dd = dwt + f(co);
+          let a00 = v128.load(dd), a01 = v128.load(dd, 16);
+          let a10 = v128.load(dd + ks), a11 = v128.load(dd + ks, 16);
+          let a20 = v128.load(dd + 2 * ks), a21 = v128.load(dd + 2 * ks, 16);
+          let a30 = v128.load(dd + 3 * ks), a31 = v128.load(dd + 3 * ks, 16);
+          let xq = Vx + f(c0), dq = Px + f(co);
+          for (let tl = 0; tl < T; tl++) {
+            const d0 = v128.load(dq), d1 = v128.load(dq, 16);
+            let bb = splat(xq);
+            a00 = fma(bb, d0, a00); a01 = fma(bb, d1, a01);
+            bb = splat(xq + 4);
+            a10 = fma(bb, d0, a10); a11 = fma(bb, d1, a11);
+            bb = splat(xq + 8);
+            a20 = fma(bb, d0, a20); a21 = fma(bb, d1, a21);
+            bb = splat(xq + 12);
+            a30 = fma(bb, d0, a30); a31 = fma(bb, d1, a31);
+            xq += vs;
+            dq += ks;
+          }
+          v128.store(dd, a00); v128.store(dd, a01, 16);
+          v128.store(dd + ks, a10); v128.store(dd + ks, a11, 16);
+          v128.store(dd + 2 * ks, a20); v128.store(dd + 2 * ks, a21, 16);
+          v128.store(dd + 3 * ks, a30); v128.store(dd + 3 * ks, a31, 16);
+        }
+        if (co < K) {
+          const dd = dwt + f(co);
+          let a0 = v128.load(dd), a1 = v128.load(dd + ks), a2 = v128.load(dd + 2 * ks), a3 = v128.load(dd + 3 * ks);
+          let xq = Vx + f(c0), dq = Px + f(co);
+          for (let tl = 0; tl < T; tl++) {
+            const d0 = v128.load(dq);
+            a0 = fma(splat(xq), d0, a0);
+            a1 = fma(splat(xq + 4), d0, a1);
+            a2 = fma(splat(xq + 8), d0, a2);
+            a3 = fma(splat(xq + 12), d0, a3);
+            xq += vs;
+            dq += ks;
+          }
+          v128.store(dd, a0); v128.store(dd + ks, a1); v128.store(dd + 2 * ks, a2); v128.store(dd + 3 * ks, a3);
+        }
+      }
+    }
+  }
+}
+
+/** Weight gradient, second half: dw[i][j][c][k] = (G^T (Σ_threads dU) G)[i][j], split by input channel. */
+export function wino_filter_finish(dU: usize, parts: i32, C: i32, K: i32, dw: usize, tid: i32, nth: i32): void {
+  const c0 = lo(C, tid, nth), c1 = hi(C, tid, nth);
+  const stride = f(C * K), partBytes = f(16 * C * K), tap = f(C * K);
+  const half = f32x4.splat(0.5);
+  for (let c = c0; c < c1; c++) {
+    for (let k = 0; k < K; k += 4) {
+      const at = dU + f(c * K + k);
+      // p[ξ] summed over the parts
+      let p0 = v128.load(at), p1 = v128.load(at + stride), p2 = v128.load(at + 2 * stride), p3 = v128.load(at + 3 * stride);
+      let p4 = v128.load(at + 4 * stride), p5 = v128.load(at + 5 * stride), p6 = v128.load(at + 6 * stride), p7 = v128.load(at + 7 * stride);
+      let p8 = v128.load(at + 8 * stride), p9 = v128.load(at + 9 * stride), p10 = v128.load(at + 10 * stride), p11 = v128.load(at + 11 * stride);
+      let p12 = v128.load(at + 12 * stride), p13 = v128.load(at + 13 * stride), p14 = v128.load(at + 14 * stride), p15 = v128.load(at + 15 * stride);
+      for (let t = 1; t < parts; t++) {
+        const a = at + <usize>t * partBytes;
+        p0 = f32x4.add(p0, v128.load(a)); p1 = f32x4.add(p1, v128.load(a + stride));
+        p2 = f32x4.add(p2, v128.load(a + 2 * stride)); p3 = f32x4.add(p3, v128.load(a + 3 * stride));
+        p4 = f32x4.add(p4, v128.load(a + 4 * stride)); p5 = f32x4.add(p5, v128.load(a + 5 * stride));
+        p6 = f32x4.add(p6, v128.load(a + 6 * stride)); p7 = f32x4.add(p7, v128.load(a + 7 * stride));
+        p8 = f32x4.add(p8, v128.load(a + 8 * stride)); p9 = f32x4.add(p9, v128.load(a + 9 * stride));
+        p10 = f32x4.add(p10, v128.load(a + 10 * stride)); p11 = f32x4.add(p11, v128.load(a + 11 * stride));
+        p12 = f32x4.add(p12, v128.load(a + 12 * stride)); p13 = f32x4.add(p13, v128.load(a + 13 * stride));
+        p14 = f32x4.add(p14, v128.load(a + 14 * stride)); p15 = f32x4.add(p15, v128.load(a + 15 * stride));
+      }
+      // q = G^T p (3×4): q0 = p0 + ½(p1 + p2), q1 = ½(p1 − p2), q2 = ½(p1 + p2) + p3, over rows of p
+      const r1a = f32x4.mul(half, f32x4.add(p4, p8)), r1b = f32x4.mul(half, f32x4.add(p5, p9));
+      const r1c = f32x4.mul(half, f32x4.add(p6, p10)), r1d = f32x4.mul(half, f32x4.add(p7, p11));
+      const q00 = f32x4.add(p0, r1a), q01 = f32x4.add(p1, r1b), q02 = f32x4.add(p2, r1c), q03 = f32x4.add(p3, r1d);
+      const q10 = f32x4.mul(half, f32x4.sub(p4, p8)), q11 = f32x4.mul(half, f32x4.sub(p5, p9));
+      const q12 = f32x4.mul(half, f32x4.sub(p6, p10)), q13 = f32x4.mul(half, f32x4.sub(p7, p11));
+      const q20 = f32x4.add(r1a, p12), q21 = f32x4.add(r1b, p13), q22 = f32x4.add(r1c, p14), q23 = f32x4.add(r1d, p15);
+      // dw = q G (3×3), the same on columns
+      const o = dw + f(c * K + k);
+      let h = f32x4.mul(half, f32x4.add(q01, q02));
+      v128.store(o, f32x4.add(q00, h)); v128.store(o + tap, f32x4.mul(half, f32x4.sub(q01, q02))); v128.store(o + 2 * tap, f32x4.add(h, q03));
+      h = f32x4.mul(half, f32x4.add(q11, q12));
+      v128.store(o + 3 * tap, f32x4.add(q10, h)); v128.store(o + 4 * tap, f32x4.mul(half, f32x4.sub(q11, q12))); v128.store(o + 5 * tap, f32x4.add(h, q13));
+      h = f32x4.mul(half, f32x4.add(q21, q22));
+      v128.store(o + 6 * tap, f32x4.add(q20, h)); v128.store(o + 7 * tap, f32x4.mul(half, f32x4.sub(q21, q22))); v128.store(o + 8 * tap, f32x4.add(h, q23));
+    }
   }
 }
 
