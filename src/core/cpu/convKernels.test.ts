@@ -7,7 +7,7 @@ import { Rng } from '../rng';
 import { Heap } from './heap';
 import { KernelInstance } from './kernels';
 import type { Call } from './kernels';
-import { WINO_TILES, winoScratchBytes } from './program';
+import { winoScratchBytes } from './program';
 import { nodeKernels } from './testing/nodeKernels';
 
 async function setup() {
@@ -51,62 +51,73 @@ const SHAPES: [number, number, number, number][] = [
   [2, 32, 16, 16],
   [2, 16, 32, 32],
   [3, 8, 64, 64],
-  [1, 6, 12, 20],
-  [7, 2, 4, 8],
+  [1, 12, 12, 20],
+  [7, 4, 4, 8],
 ];
 
-describe('Winograd F(2×2, 3×3) kernels match the direct ones', () => {
-  it('the scratch the program plans is what the kernels use', async () => {
-    const { exports } = await setup();
-    const bytes = exports.wino_scratch_bytes as (C: number, K: number) => number;
-    for (const [C, K] of [[4, 4], [16, 64], [64, 64]]) expect(winoScratchBytes(C, K)).toBe(bytes(C, K));
-    expect(WINO_TILES).toBeGreaterThan(0);
-  });
+/** The two Winograd variants: their kernels, and the map sizes they take (F(4×4) needs multiples of 4). */
+const VARIANTS = [
+  { name: 'F(2×2, 3×3)', weights: 'wino_weights', fwd: 'wino_fwd', bwd: 'wino_bwd_filter', finish: 'wino_filter_finish', xi: 16, withScratch: false },
+  { name: 'F(4×4, 3×3)', weights: 'wino4_weights', fwd: 'wino4_fwd', bwd: 'wino4_bwd_filter', finish: 'wino4_filter_finish', xi: 36, withScratch: true },
+] as const;
 
-  for (const nth of [1, 2, 3]) {
-    it.each(SHAPES)(`N=%i, %i², C=%i → K=%i, ${nth} thread(s): forward, input gradient, weight gradient within 1e-4`, async (N, H, C, K) => {
-      const { random, zeros, read, run } = await setup();
-      const P = H + 2;
-      const xp = zeros(N * P * P * C);
-      const x = random(N * H * H * C);
-      run(['dilate_pad', x, N, H, H, C, 1, 1, xp]);
-      const w = random(9 * C * K);
-      const scratch = zeros((nth * winoScratchBytes(C, K)) / 4);
-      const U = zeros(16 * C * K);
-      // forward
-      const yDirect = zeros(N * H * H * K);
-      const yWino = zeros(N * H * H * K);
-      run(['conv_fwd', xp, P, P, C, w, 3, 1, yDirect, N, H, H, K, 0], nth);
-      run(['wino_weights', w, C, K, 0, U], nth);
-      run(['wino_fwd', xp, P, P, C, U, yWino, N, H, H, K, 0, scratch, winoScratchBytes(C, K)], nth);
-      expect(relErr(read(yWino, N * H * H * K), read(yDirect, N * H * H * K))).toBeLessThan(1e-4);
-      // accumulate: y += conv again doubles it
-      run(['wino_fwd', xp, P, P, C, U, yWino, N, H, H, K, 1, scratch, winoScratchBytes(C, K)], nth);
-      const twice = read(yDirect, N * H * H * K).map((v) => 2 * v);
-      expect(relErr(read(yWino, N * H * H * K), twice)).toBeLessThan(1e-4);
-      // input gradient: the flipped, transposed kernel over the padded output gradient
-      const dy = random(N * H * H * K);
-      const dyp = zeros(N * P * P * K);
-      run(['dilate_pad', dy, N, H, H, K, 1, 1, dyp]);
-      const flip = zeros(9 * C * K);
-      run(['flip_weights', w, 3, C, K, flip]);
-      const dxDirect = zeros(N * H * H * C);
-      const dxWino = zeros(N * H * H * C);
-      run(['conv_fwd', dyp, P, P, K, flip, 3, 1, dxDirect, N, H, H, C, 0], nth);
-      run(['wino_weights', w, C, K, 1, U], nth);
-      run(['wino_fwd', dyp, P, P, K, U, dxWino, N, H, H, C, 0, scratch, winoScratchBytes(C, K)], nth);
-      expect(relErr(read(dxWino, N * H * H * C), read(dxDirect, N * H * H * C))).toBeLessThan(1e-4);
-      // weight gradient
-      const dwDirect = zeros(9 * C * K);
-      const dwWino = random(9 * C * K); // overwritten, not added to
-      const dU = zeros(nth * 16 * C * K);
-      run(['conv_bwd_filter', xp, P, P, C, dy, N, H, H, K, 3, 1, dwDirect], nth);
-      run(['wino_bwd_filter', xp, P, P, C, dy, N, H, H, K, dU, scratch, winoScratchBytes(C, K)], nth);
-      run(['wino_filter_finish', dU, nth, C, K, dwWino], nth);
-      expect(relErr(read(dwWino, 9 * C * K), read(dwDirect, 9 * C * K))).toBeLessThan(1e-4);
-    });
-  }
+describe('the Winograd scratch', () => {
+  it('the scratch the program plans is at least what each kernel variant uses', async () => {
+    const { exports } = await setup();
+    const f2 = exports.wino_scratch_bytes as (C: number, K: number) => number;
+    const f4 = exports.wino4_scratch_bytes as (C: number, K: number) => number;
+    for (const [C, K] of [[4, 4], [16, 64], [64, 64], [8, 32]]) expect(winoScratchBytes(C, K)).toBe(Math.max(f2(C, K), f4(C, K)));
+  });
 });
+
+for (const v of VARIANTS) {
+  describe(`Winograd ${v.name} kernels match the direct ones`, () => {
+    for (const nth of [1, 2, 3]) {
+      it.each(SHAPES)(`N=%i, %i², C=%i → K=%i, ${nth} thread(s): forward, input gradient, weight gradient within 1e-4`, async (N, H, C, K) => {
+        const { random, zeros, read, run } = await setup();
+        const P = H + 2;
+        const xp = zeros(N * P * P * C);
+        const x = random(N * H * H * C);
+        run(['dilate_pad', x, N, H, H, C, 1, 1, xp]);
+        const w = random(9 * C * K);
+        const sstride = winoScratchBytes(C, K);
+        const scratch = zeros((nth * sstride) / 4);
+        const U = zeros(v.xi * C * K);
+        // forward
+        const yDirect = zeros(N * H * H * K);
+        const yWino = zeros(N * H * H * K);
+        run(['conv_fwd', xp, P, P, C, w, 3, 1, yDirect, N, H, H, K, 0], nth);
+        run(v.withScratch ? [v.weights, w, C, K, 0, U, scratch, sstride] : [v.weights, w, C, K, 0, U], nth);
+        run([v.fwd, xp, P, P, C, U, yWino, N, H, H, K, 0, scratch, sstride], nth);
+        expect(relErr(read(yWino, N * H * H * K), read(yDirect, N * H * H * K))).toBeLessThan(1e-4);
+        // accumulate: y += conv again doubles it
+        run([v.fwd, xp, P, P, C, U, yWino, N, H, H, K, 1, scratch, sstride], nth);
+        const twice = read(yDirect, N * H * H * K).map((y) => 2 * y);
+        expect(relErr(read(yWino, N * H * H * K), twice)).toBeLessThan(1e-4);
+        // input gradient: the flipped, transposed kernel over the padded output gradient
+        const dy = random(N * H * H * K);
+        const dyp = zeros(N * P * P * K);
+        run(['dilate_pad', dy, N, H, H, K, 1, 1, dyp]);
+        const flip = zeros(9 * C * K);
+        run(['flip_weights', w, 3, C, K, flip]);
+        const dxDirect = zeros(N * H * H * C);
+        const dxWino = zeros(N * H * H * C);
+        run(['conv_fwd', dyp, P, P, K, flip, 3, 1, dxDirect, N, H, H, C, 0], nth);
+        run(v.withScratch ? [v.weights, w, C, K, 1, U, scratch, sstride] : [v.weights, w, C, K, 1, U], nth);
+        run([v.fwd, dyp, P, P, K, U, dxWino, N, H, H, C, 0, scratch, sstride], nth);
+        expect(relErr(read(dxWino, N * H * H * C), read(dxDirect, N * H * H * C))).toBeLessThan(1e-4);
+        // weight gradient
+        const dwDirect = zeros(9 * C * K);
+        const dwWino = random(9 * C * K); // overwritten, not added to
+        const dU = zeros(nth * v.xi * C * K);
+        run(['conv_bwd_filter', xp, P, P, C, dy, N, H, H, K, 3, 1, dwDirect], nth);
+        run([v.bwd, xp, P, P, C, dy, N, H, H, K, dU, scratch, sstride], nth);
+        run(v.withScratch ? [v.finish, dU, nth, C, K, dwWino, scratch, sstride] : [v.finish, dU, nth, C, K, dwWino], nth);
+        expect(relErr(read(dwWino, 9 * C * K), read(dwDirect, 9 * C * K))).toBeLessThan(1e-4);
+      });
+    }
+  });
+}
 
 describe('the direct input gradient of a stride-2 convolution matches the zero-spread one', () => {
   // [N, output size, K (output channels), C (input channels), k]

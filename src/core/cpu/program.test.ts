@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../nets';
 import type { NetSpec } from '../nets';
 import { KERNELS } from './kernels';
-import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram, winogradPays } from './program';
+import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram, winograd } from './program';
 
 const N = 4;
 const NET_BASE = 1 << 24;
@@ -58,28 +58,28 @@ function convKinds(calls: readonly (readonly unknown[])[], flip: number) {
       if (c[5] === flip) inputGrad++;
       else forward++;
     }
-    if (c[0] === 'wino_fwd') {
-      if (calls[i - 1][0] === 'wino_weights' && calls[i - 1][4] === 1) inputGrad++;
+    if (c[0] === 'wino_fwd' || c[0] === 'wino4_fwd') {
+      if (calls[i - 1][4] === 1) inputGrad++; // the weight transform before it, flipped
       else forward++;
     }
     if (c[0] === 'conv_bwd_data_s2') inputGrad++;
-    if (c[0] === 'conv_bwd_filter' || c[0] === 'wino_filter_finish') filter++;
+    if (c[0] === 'conv_bwd_filter' || c[0] === 'wino_filter_finish' || c[0] === 'wino4_filter_finish') filter++;
   });
   return { forward, inputGrad, filter };
 }
 
 describe('the Winograd rule', () => {
-  it('takes Winograd for every weight gradient, for forward passes from 16 channels, never on odd maps, and never when told direct', () => {
-    expect(winogradPays('filter', 4, 4, 32)).toBe(true);
-    expect(winogradPays('forward', 4, 4, 32)).toBe(false);
-    expect(winogradPays('forward', 4, 16, 32)).toBe(false);
-    expect(winogradPays('forward', 8, 8, 16)).toBe(false);
-    expect(winogradPays('forward', 16, 16, 16)).toBe(true);
-    expect(winogradPays('forward', 64, 64, 8, 'direct')).toBe(false);
-    expect(winogradPays('filter', 64, 64, 8, 'direct')).toBe(false);
-    expect(winogradPays('forward', 64, 64, 8)).toBe(true);
-    expect(winogradPays('forward', 64, 64, 7)).toBe(false);
-    expect(winogradPays('filter', 16, 16, 5)).toBe(false);
+  it('takes F(4×4) wherever maps divide by 4, F(2×2) on other even maps where it pays, never on odd maps or when told direct', () => {
+    for (const pass of ['forward', 'filter'] as const) {
+      expect(winograd(pass, 4, 4, 32)).toBe('F4');
+      expect(winograd(pass, 64, 64, 8)).toBe('F4');
+      expect(winograd(pass, 64, 64, 8, 'direct')).toBe(null);
+      expect(winograd(pass, 16, 16, 7)).toBe(null);
+      expect(winograd(pass, 16, 16, 6)).toBe('F2');
+    }
+    expect(winograd('filter', 4, 4, 2)).toBe('F2');
+    expect(winograd('forward', 4, 4, 2)).toBe(null);
+    expect(winograd('forward', 8, 8, 6)).toBe(null);
   });
 });
 
@@ -95,12 +95,13 @@ describe('the training program', () => {
     expect(k.filter).toBe(convs);
     expect(k.inputGrad).toBe(convs - 1);
     expect(k.forward).toBe(convs);
-    // both kinds of kernel are in use at this size: direct below 16 channels, Winograd from 16
-    expect(count(calls, 'conv_fwd')).toBeGreaterThan(0);
-    expect(count(calls, 'wino_fwd')).toBeGreaterThan(0);
+    // every kind of kernel is in use at this size (maps 8, 4, 2): F(4×4) on 8 and 4, F(2×2) on 2,
+    // direct for the stride-2 convolutions
+    for (const kernel of ['conv_fwd', 'wino_fwd', 'wino4_fwd', 'conv_bwd_data_s2', 'wino_bwd_filter', 'wino4_bwd_filter']) expect(count(calls, kernel), kernel).toBeGreaterThan(0);
     // every Winograd weight-gradient partial is summed by the threads that made it
     calls.forEach((c, i) => {
       if (c[0] === 'wino_bwd_filter') expect(calls[i + 1].slice(0, 3)).toEqual(['wino_filter_finish', ws.winoDU, 2]);
+      if (c[0] === 'wino4_bwd_filter') expect(calls[i + 1].slice(0, 3)).toEqual(['wino4_filter_finish', ws.winoDU, 2]);
     });
     expect(count(calls, 'bn_running')).toBe(convs);
     expect(count(calls, 'sgd')).toBe(1);
@@ -111,7 +112,7 @@ describe('the training program', () => {
     const { net, ws } = setup(spec);
     const calls = trainProgram(net, ws, N, true, 1).calls;
     const direct = calls.filter((c) => c[0] === 'conv_fwd' && c[5] !== ws.flip);
-    const wino = calls.flatMap((c, i) => (c[0] === 'wino_fwd' && calls[i - 1][4] === 0 ? [[calls[i - 1], c]] : []));
+    const wino = calls.flatMap((c, i) => ((c[0] === 'wino_fwd' || c[0] === 'wino4_fwd') && calls[i - 1][4] === 0 ? [[calls[i - 1], c]] : []));
     expect(direct.length + wino.length).toBe(spec.convs.length);
     const outs = [...direct.map((c) => c[8] as number), ...wino.map(([, c]) => c[6] as number)];
     expect(new Set(outs).size).toBe(outs.length);
@@ -153,7 +154,7 @@ describe('the evaluation and response programs', () => {
     expect(args).toEqual({});
     for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums', 'bn_finalize', 'bn_running', 'bn_response_moments']) expect(count(calls, k), k).toBe(0);
     expect(count(calls, 'bn_eval_affine')).toBe(spec.convs.length);
-    expect(count(calls, 'wino_bwd_filter') + count(calls, 'wino_filter_finish')).toBe(0);
+    for (const k of ['wino_bwd_filter', 'wino_filter_finish', 'wino4_bwd_filter', 'wino4_filter_finish']) expect(count(calls, k), k).toBe(0);
     expect(convKinds(calls, ws.flip)).toEqual({ forward: spec.convs.length, inputGrad: 0, filter: 0 });
     expect(count(calls, 'head')).toBe(1);
   });

@@ -18,24 +18,33 @@ export const IN_C = 4;
 /** Which convolution kernels a program uses: 'auto' (Winograd where `winogradPays` says) or 'direct' only (benchmarks, tests). */
 export type ConvKernels = 'auto' | 'direct';
 
-/** Tiles per block of the Winograd weight-gradient kernel (WT_BWD in ./assembly/kernels.ts, the larger of its two). */
-export const WINO_TILES = 64;
+/**
+ * Bytes of one thread's scratch in the Winograd kernels for C input and K output channels: the
+ * larger of F(2×2)'s (16 matrices of 64 tiles) and F(4×4)'s (36 of 32 tiles, and a 6×6 buffer),
+ * each matrix padded by a cache line (wstride in ./assembly/kernels.ts; checked against the
+ * kernels' own wino_scratch_bytes and wino4_scratch_bytes by convKernels.test.ts).
+ */
+export const winoScratchBytes = (C: number, K: number) => Math.max(16 * (64 * (C + K) + 32) * 4, (36 * (32 * (C + K) + 32) + 144) * 4);
 
-/** Bytes of one thread's scratch in the Winograd kernels for C input and K output channels (the kernels' wino_scratch_bytes). */
-export const winoScratchBytes = (C: number, K: number) => 16 * (WINO_TILES * (C + K) + 32) * 4;
+/** A Winograd variant: F(2×2, 3×3) or F(4×4, 3×3); null for the direct kernels. */
+export type Winograd = 'F2' | 'F4' | null;
+
 
 /**
- * Whether a stride-1 3×3 convolution with C input and K output channels on H×H maps runs its
- * `pass` with the Winograd kernels: 'forward' (also the input gradient, a forward convolution of
- * the output gradient with C and K swapped) or 'filter' (the weight gradient). Needs even maps
- * (2×2 output tiles). From `bench/winograd.ts` (table in docs/benchmarks.md, the two kernels timed
- * alternately): the weight gradient gains at every lab shape (1.0× at 4 channels, 1.3–1.5× at 8,
- * up to 3.7× at 64); the forward loses at 4 channels (0.8×: the transforms cost more than the 2.25×
- * fewer multiplies save), ties at 8 and gains from 16 (1.1–1.9×).
+ * Which kernels a stride-1 3×3 convolution with C input and K output channels on H×H maps runs its
+ * `pass` with: 'forward' (also the input gradient, a forward convolution of the output gradient
+ * with C and K swapped) or 'filter' (the weight gradient). F(2×2) needs even maps, F(4×4) maps
+ * divisible by 4. From `bench/winograd.ts` (table in docs/benchmarks.md, the kernels timed in
+ * turn, batch 64): F(4×4) is the fastest at every lab shape, in both passes: 1.1× the direct
+ * forward at 4 channels, 1.3× at 8, 1.8–2.6× from 16; 1.5× to 4.3× the direct weight gradient.
+ * F(2×2) is the fallback for maps that are even but not divisible by 4, where it pays for the
+ * weight gradient always and for the forward from 16 channels (0.8× at 4, 1.0× at 8).
  */
-export function winogradPays(pass: 'forward' | 'filter', C: number, K: number, H: number, kernels: ConvKernels = 'auto'): boolean {
-  if (kernels === 'direct' || H % 2 !== 0) return false;
-  return pass === 'filter' || Math.min(C, K) >= 16;
+export function winograd(pass: 'forward' | 'filter', C: number, K: number, H: number, kernels: ConvKernels = 'auto'): Winograd {
+  if (kernels === 'direct') return null;
+  if (H % 4 === 0) return 'F4';
+  if (H % 2 === 0 && (pass === 'filter' || Math.min(C, K) >= 16)) return 'F2';
+  return null;
 }
 
 /** A tensor's place in a net's parameter block; sizes are padded to 4 floats (16 bytes). */
@@ -186,7 +195,7 @@ export interface Workspace {
   out: number; // f64 [2]: Σ loss, errors
   taps: number; // f64 [2·layers]: Σy, Σy² per 3×3 layer
   shortcut: number; // option A / projection output, forward only
-  /** Winograd: one conv's transformed weights [16][C][K], the threads' weight-gradient partials, and scratch (winoStride bytes per thread). */
+  /** Winograd: one conv's transformed weights [16 or 36][C][K], the threads' weight-gradient partials, and scratch (winoStride bytes per thread). */
   winoU: number;
   winoDU: number;
   winoScratch: number;
@@ -231,8 +240,8 @@ export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: n
     out: 16,
     taps: 16 * maxLayers,
     shortcut: f32(maxAct),
-    winoU: f32(16 * maxCK),
-    winoDU: f32(opThreads * 16 * maxCK),
+    winoU: f32(36 * maxCK),
+    winoDU: f32(opThreads * 36 * maxCK),
     winoScratch: opThreads * winoStride,
   };
   let size = 0;
@@ -351,9 +360,10 @@ class Builder {
     const z = this.z(c);
     if (s.k === 3) {
       calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
-      if (s.stride === 1 && winogradPays('forward', inC, s.outC, Ho, this.kernels)) {
-        calls.push(['wino_weights', c.w, inC, s.outC, 0, ws.winoU]);
-        calls.push(['wino_fwd', ws.padded, inSize + 2, inSize + 2, inC, ws.winoU, z, N, Ho, Ho, s.outC, 0, ws.winoScratch, ws.winoStride]);
+      const wv = s.stride === 1 ? winograd('forward', inC, s.outC, Ho, this.kernels) : null;
+      if (wv) {
+        calls.push(wv === 'F4' ? ['wino4_weights', c.w, inC, s.outC, 0, ws.winoU, ws.winoScratch, ws.winoStride] : ['wino_weights', c.w, inC, s.outC, 0, ws.winoU]);
+        calls.push([wv === 'F4' ? 'wino4_fwd' : 'wino_fwd', ws.padded, inSize + 2, inSize + 2, inC, ws.winoU, z, N, Ho, Ho, s.outC, 0, ws.winoScratch, ws.winoStride]);
       } else {
         calls.push(['conv_fwd', ws.padded, inSize + 2, inSize + 2, inC, c.w, 3, s.stride, z, N, Ho, Ho, s.outC, 0]);
       }
@@ -427,7 +437,11 @@ class Builder {
     calls.push(['bn_bwd_dx', dY, mask, z, M, K, c.coefA, c.coefB, c.coefD, dZ]);
     if (s.k === 3) {
       calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
-      if (s.stride === 1 && winogradPays('filter', inC, K, Ho, this.kernels)) {
+      const wv = s.stride === 1 ? winograd('filter', inC, K, Ho, this.kernels) : null;
+      if (wv === 'F4') {
+        calls.push(['wino4_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, ws.winoDU, ws.winoScratch, ws.winoStride]);
+        calls.push(['wino4_filter_finish', ws.winoDU, this.threads, inC, K, c.gw, ws.winoScratch, ws.winoStride]);
+      } else if (wv === 'F2') {
         calls.push(['wino_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, ws.winoDU, ws.winoScratch, ws.winoStride]);
         calls.push(['wino_filter_finish', ws.winoDU, this.threads, inC, K, c.gw]);
       } else {
@@ -440,10 +454,11 @@ class Builder {
     // The input gradient is a stride-1 convolution of the (spread, padded) output gradient
     // with the flipped, transposed kernel.
     const pad = s.k === 3 ? 1 : 0;
-    if (s.k === 3 && s.stride === 1 && winogradPays('forward', K, inC, inSize, this.kernels)) {
+    const wv = s.k === 3 && s.stride === 1 ? winograd('forward', K, inC, inSize, this.kernels) : null;
+    if (wv) {
       calls.push(['dilate_pad', dZ, N, Ho, Ho, K, 1, 1, ws.padded]);
-      calls.push(['wino_weights', c.w, inC, K, 1, ws.winoU]);
-      calls.push(['wino_fwd', ws.padded, Ho + 2, Ho + 2, K, ws.winoU, dx, N, inSize, inSize, inC, accumulate ? 1 : 0, ws.winoScratch, ws.winoStride]);
+      calls.push(wv === 'F4' ? ['wino4_weights', c.w, inC, K, 1, ws.winoU, ws.winoScratch, ws.winoStride] : ['wino_weights', c.w, inC, K, 1, ws.winoU]);
+      calls.push([wv === 'F4' ? 'wino4_fwd' : 'wino_fwd', ws.padded, Ho + 2, Ho + 2, K, ws.winoU, dx, N, inSize, inSize, inC, accumulate ? 1 : 0, ws.winoScratch, ws.winoStride]);
       return;
     }
     calls.push(['flip_weights', c.w, s.k, inC, K, ws.flip]);

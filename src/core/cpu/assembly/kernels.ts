@@ -708,6 +708,297 @@ export function wino_filter_finish(dU: usize, parts: i32, C: i32, K: i32, dw: us
 }
 
 // ---------------------------------------------------------------------------------------------
+// Winograd F(4×4, 3×3): 4×4 output tiles from 6×6 input patches, 36 products per tile and channel
+// pair instead of 144 (direct) or 64 (four F(2×2) tiles); the transforms cost more per tile, so
+// it pays where the channel counts are large (program.ts's rule). Same structure as F(2×2) above.
+// Each 2-D transform is a 1-D transform down the columns into a small per-thread buffer, then
+// along its rows. Requires Ho and Wo divisible by 4.
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+
+const W4_FWD = 16;
+const W4_BWD = 32;
+
+/** Bytes of per-thread scratch the F(4×4) kernels need for C input and K output channels. */
+export function wino4_scratch_bytes(C: i32, K: i32): i32 {
+  return (36 * (wstride(W4_BWD, C) + wstride(W4_BWD, K)) + 36 * 4) * 4;
+}
+
+/** 6 vectors at src + i·ss → B^T·d, 6 vectors at dst + i·ds. */
+@inline function bt6(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const d0 = v128.load(src), d1 = v128.load(src + ss), d2 = v128.load(src + 2 * ss);
+  const d3 = v128.load(src + 3 * ss), d4 = v128.load(src + 4 * ss), d5 = v128.load(src + 5 * ss);
+  const four = f32x4.splat(4), five = f32x4.splat(-5), two = f32x4.splat(2), m4 = f32x4.splat(-4);
+  const t0 = fma(m4, d2, d4), t1 = fma(m4, d1, d3);
+  const t2 = f32x4.sub(d4, d2), t3 = f32x4.mul(two, f32x4.sub(d3, d1));
+  v128.store(dst, fma(four, d0, fma(five, d2, d4)));
+  v128.store(dst + ds, f32x4.add(t0, t1));
+  v128.store(dst + 2 * ds, f32x4.sub(t0, t1));
+  v128.store(dst + 3 * ds, f32x4.add(t2, t3));
+  v128.store(dst + 4 * ds, f32x4.sub(t2, t3));
+  v128.store(dst + 5 * ds, fma(four, d1, fma(five, d3, d5)));
+}
+
+/** 6 vectors at src + i·ss → A^T·m, 4 vectors at dst + i·ds. */
+@inline function at6(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const m0 = v128.load(src), m1 = v128.load(src + ss), m2 = v128.load(src + 2 * ss);
+  const m3 = v128.load(src + 3 * ss), m4 = v128.load(src + 4 * ss), m5 = v128.load(src + 5 * ss);
+  const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), d = f32x4.sub(m3, m4);
+  v128.store(dst, f32x4.add(f32x4.add(m0, a), c));
+  v128.store(dst + ds, fma(f32x4.splat(2), d, b));
+  v128.store(dst + 2 * ds, fma(f32x4.splat(4), c, a));
+  v128.store(dst + 3 * ds, f32x4.add(fma(f32x4.splat(8), d, b), m5));
+}
+
+/** 4 vectors at src + i·ss → A·x (6 vectors) at dst + i·ds: the adjoint of at6. */
+@inline function a4(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const x0 = v128.load(src), x1 = v128.load(src + ss), x2 = v128.load(src + 2 * ss), x3 = v128.load(src + 3 * ss);
+  const e = f32x4.add(x0, x2), o = f32x4.add(x1, x3);
+  const e4 = fma(f32x4.splat(4), x2, x0), o4 = fma(f32x4.splat(2), x1, f32x4.mul(f32x4.splat(8), x3));
+  v128.store(dst, x0);
+  v128.store(dst + ds, f32x4.add(e, o));
+  v128.store(dst + 2 * ds, f32x4.sub(e, o));
+  v128.store(dst + 3 * ds, f32x4.add(e4, o4));
+  v128.store(dst + 4 * ds, f32x4.sub(e4, o4));
+  v128.store(dst + 5 * ds, x3);
+}
+
+/** 6 vectors at src + i·ss → G^T·p (3 vectors) at dst + i·ds: the adjoint of G. */
+@inline function gt6(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const p0 = v128.load(src), p1 = v128.load(src + ss), p2 = v128.load(src + 2 * ss);
+  const p3 = v128.load(src + 3 * ss), p4 = v128.load(src + 4 * ss), p5 = v128.load(src + 5 * ss);
+  const s12 = f32x4.add(p1, p2), d12 = f32x4.sub(p2, p1), s34 = f32x4.add(p3, p4), d34 = f32x4.sub(p3, p4);
+  const sixth = f32x4.splat(<f32>1 / 6), twelfth = f32x4.splat(<f32>1 / 12), m24 = f32x4.splat(<f32>1 / 24);
+  v128.store(dst, fma(f32x4.splat(0.25), p0, fma(m24, s34, f32x4.mul(f32x4.neg(sixth), s12))));
+  v128.store(dst + ds, fma(sixth, d12, f32x4.mul(twelfth, d34)));
+  v128.store(dst + 2 * ds, fma(sixth, f32x4.sub(s34, s12), p5));
+}
+
+/** 3 vectors at src + i·ss → G·g (6 vectors) at dst + i·ds. */
+@inline function g3(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const g0 = v128.load(src), g1 = v128.load(src + ss), g2 = v128.load(src + 2 * ss);
+  const s02 = f32x4.add(g0, g2);
+  const m6 = f32x4.splat(<f32>-1 / 6);
+  const e = fma(f32x4.splat(<f32>1 / 24), g0, f32x4.mul(f32x4.splat(<f32>1 / 6), g2)), o = f32x4.mul(f32x4.splat(<f32>1 / 12), g1);
+  v128.store(dst, f32x4.mul(f32x4.splat(0.25), g0));
+  v128.store(dst + ds, f32x4.mul(m6, f32x4.add(s02, g1)));
+  v128.store(dst + 2 * ds, f32x4.mul(m6, f32x4.sub(s02, g1)));
+  v128.store(dst + 3 * ds, f32x4.add(e, o));
+  v128.store(dst + 4 * ds, f32x4.sub(e, o));
+  v128.store(dst + 5 * ds, g2);
+}
+
+/**
+ * U[ξ][c][k] = (G g G^T)[ξ], ξ = 6i + j, four output channels at a time; with flip ≠ 0, U[ξ][k][c]
+ * of the flipped kernel (as wino_weights). scratch + tid·sstride holds the 3×3 and 6×3 vectors.
+ */
+export function wino4_weights(w: usize, C: i32, K: i32, flip: i32, U: usize, scratch: usize, sstride: i32, tid: i32, nth: i32): void {
+  const c0 = lo(C, tid, nth), c1 = hi(C, tid, nth);
+  const tap = f(C * K), stride = f(C * K);
+  const g = scratch + <usize>tid * <usize>sstride; // 9 vectors: the taps in (flipped) order
+  const h = g + 144; // 18 vectors: G g, [i][j]
+  const u = h + 288; // 36 vectors: h G^T, [ξ]
+  for (let c = c0; c < c1; c++) {
+    for (let k = 0; k < K; k += 4) {
+      const base = w + f(c * K + k);
+      for (let t = 0; t < 9; t++) v128.store(g + (<usize>t << 4), v128.load(base + <usize>(flip ? 8 - t : t) * tap));
+      for (let j = 0; j < 3; j++) g3(g + (<usize>j << 4), 48, h + (<usize>j << 4), 48);
+      for (let i = 0; i < 6; i++) g3(h + <usize>i * 48, 16, u + <usize>i * 96, 16);
+      if (!flip) {
+        const out = U + f(c * K + k);
+        for (let xi = 0; xi < 36; xi++) v128.store(out + <usize>xi * stride, v128.load(u + (<usize>xi << 4)));
+      } else {
+        for (let xi = 0; xi < 36; xi++) {
+          const v = u + (<usize>xi << 4), out = U + <usize>xi * stride + f(k * C + c);
+          store<f32>(out, load<f32>(v));
+          store<f32>(out + f(C), load<f32>(v + 4));
+          store<f32>(out + f(2 * C), load<f32>(v + 8));
+          store<f32>(out + f(3 * C), load<f32>(v + 12));
+        }
+      }
+    }
+  }
+}
+
+/** V[ξ][tl][c] = (B^T d B)[ξ] for the tiles t0..t0+T (6×6 patches at stride 4). */
+@inline function wino4_input_transform(xp: usize, Hp: i32, Wp: i32, C: i32, t0: i32, T: i32, tilesW: i32, tilesPerImage: i32, V: usize, TS: i32, tmp: usize): void {
+  const row = f(Wp * C), px = f(C), xs = f(wstride(TS, C));
+  for (let tl = 0; tl < T; tl++) {
+    const t = t0 + tl;
+    const n = t / tilesPerImage, r = t % tilesPerImage;
+    const th = r / tilesW, tw = r % tilesW;
+    const p = xp + f(((n * Hp + 4 * th) * Wp + 4 * tw) * C);
+    const vo = V + f(tl * C);
+    for (let cb = 0; cb < C; cb += 4) {
+      const q = p + f(cb);
+      // columns: tmp[i][j] = (B^T d)[i][j]
+      for (let j = 0; j < 6; j++) bt6(q + <usize>j * px, row, tmp + (<usize>j << 4), 96);
+      // rows: V[6i + j] = (tmp B)[i][j]
+      for (let i = 0; i < 6; i++) bt6(tmp + <usize>i * 96, 16, vo + f(cb) + <usize>(6 * i) * xs, xs);
+    }
+  }
+}
+
+/** Forward with F(4×4, 3×3): y (+)= conv3×3(xp, g) at stride 1; U from wino4_weights. */
+export function wino4_fwd(
+  xp: usize, Hp: i32, Wp: i32, C: i32, U: usize, y: usize, N: i32, Ho: i32, Wo: i32, K: i32, acc: i32,
+  scratch: usize, sstride: i32, tid: i32, nth: i32,
+): void {
+  const tilesW = Wo >> 2, tilesPerImage = (Ho >> 2) * tilesW;
+  const tiles = N * tilesPerImage;
+  const blocks = (tiles + W4_FWD - 1) / W4_FWD;
+  const b0 = lo(blocks, tid, nth), b1 = hi(blocks, tid, nth);
+  const V = scratch + <usize>tid * <usize>sstride;
+  const Mm = V + f(36 * wstride(W4_FWD, C));
+  const tmp = Mm + f(36 * wstride(W4_FWD, K));
+  const ks = f(K), cs = f(C), ms = f(wstride(W4_FWD, K)), yrow = f(Wo * K);
+  for (let b = b0; b < b1; b++) {
+    const t0 = b * W4_FWD, T = min(W4_FWD, tiles - t0);
+    wino4_input_transform(xp, Hp, Wp, C, t0, T, tilesW, tilesPerImage, V, W4_FWD, tmp);
+    for (let xi = 0; xi < 36; xi++) {
+      const Vx = V + f(xi * wstride(W4_FWD, C)), Ux = U + f(xi * C * K), Mx = Mm + f(xi * wstride(W4_FWD, K));
+      let tl = 0;
+      for (; tl + 4 <= T; tl += 4) {
+        const vq = Vx + f(tl * C);
+        let co = 0;
+        for (; co + 8 <= K; co += 8) conv_tile_4x8(vq, cs, 0, C, Ux + f(co), 1, K, Mx + f(tl * K + co), 0);
+        if (co < K) conv_tile_4x4(vq, cs, 0, C, Ux + f(co), 1, K, Mx + f(tl * K + co), 0);
+      }
+      for (; tl < T; tl++) {
+        for (let co = 0; co < K; co += 4) conv_tile_1x4(Vx + f(tl * C), 0, C, Ux + f(co), 1, K, Mx + f(tl * K + co), 0);
+      }
+    }
+    for (let tl = 0; tl < T; tl++) {
+      const t = t0 + tl;
+      const n = t / tilesPerImage, r = t % tilesPerImage;
+      const th = r / tilesW, tw = r % tilesW;
+      const yo = y + f(((n * Ho + 4 * th) * Wo + 4 * tw) * K);
+      for (let kb = 0; kb < K; kb += 4) {
+        const m = Mm + f(tl * K + kb);
+        // columns: tmp[a][j] = (A^T m)[a][j] (4×6), then rows: y[a][b] = (tmp A)[a][b]
+        for (let j = 0; j < 6; j++) at6(m + <usize>j * ms, 6 * ms, tmp + (<usize>j << 4), 96);
+        for (let a = 0; a < 4; a++) {
+          const o = yo + <usize>a * yrow + f(kb);
+          if (acc) {
+            at6(tmp + <usize>a * 96, 16, tmp + 384 + 96, 16);
+            const s = tmp + 384 + 96;
+            v128.store(o, f32x4.add(v128.load(o), v128.load(s)));
+            v128.store(o + ks, f32x4.add(v128.load(o + ks), v128.load(s + 16)));
+            v128.store(o + 2 * ks, f32x4.add(v128.load(o + 2 * ks), v128.load(s + 32)));
+            v128.store(o + 3 * ks, f32x4.add(v128.load(o + 3 * ks), v128.load(s + 48)));
+          } else {
+            at6(tmp + <usize>a * 96, 16, o, ks);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Weight gradient with F(4×4, 3×3), first half: this thread's partial dU[ξ][c][k] (36 of them), as wino_bwd_filter. */
+export function wino4_bwd_filter(
+  xp: usize, Hp: i32, Wp: i32, C: i32, dy: usize, N: i32, Ho: i32, Wo: i32, K: i32,
+  dU: usize, scratch: usize, sstride: i32, tid: i32, nth: i32,
+): void {
+  const tilesW = Wo >> 2, tilesPerImage = (Ho >> 2) * tilesW;
+  const tiles = N * tilesPerImage;
+  const blocks = (tiles + W4_BWD - 1) / W4_BWD;
+  const b0 = lo(blocks, tid, nth), b1 = hi(blocks, tid, nth);
+  const part = dU + f(tid * 36 * C * K);
+  const z = f32x4.splat(0);
+  for (let q: usize = 0; q < f(36 * C * K); q += 16) v128.store(part + q, z);
+  const V = scratch + <usize>tid * <usize>sstride;
+  const P = V + f(36 * wstride(W4_BWD, C));
+  const tmp = P + f(36 * wstride(W4_BWD, K));
+  const ks = f(K), ps = f(wstride(W4_BWD, K)), yrow = f(Wo * K), vs = f(C);
+  for (let b = b0; b < b1; b++) {
+    const t0 = b * W4_BWD, T = min(W4_BWD, tiles - t0);
+    wino4_input_transform(xp, Hp, Wp, C, t0, T, tilesW, tilesPerImage, V, W4_BWD, tmp);
+    for (let tl = 0; tl < T; tl++) {
+      const t = t0 + tl;
+      const n = t / tilesPerImage, r = t % tilesPerImage;
+      const th = r / tilesW, tw = r % tilesW;
+      const d = dy + f(((n * Ho + 4 * th) * Wo + 4 * tw) * K);
+      for (let kb = 0; kb < K; kb += 4) {
+        // columns: tmp[i][b] = (A dy)[i][b] (6×4), then rows: P[6i + j] = (tmp A^T)[i][j]
+        for (let bb = 0; bb < 4; bb++) a4(d + f(kb) + <usize>bb * ks, yrow, tmp + (<usize>bb << 4), 64);
+        for (let i = 0; i < 6; i++) a4(tmp + <usize>i * 64, 16, P + f(tl * K + kb) + <usize>(6 * i) * ps, ps);
+      }
+    }
+    for (let xi = 0; xi < 36; xi++) {
+      const Vx = V + f(xi * wstride(W4_BWD, C)), Px = P + f(xi * wstride(W4_BWD, K)), Dx = part + f(xi * C * K);
+      for (let c0 = 0; c0 < C; c0 += 4) {
+        const dwt = Dx + f(c0 * K);
+        let co = 0;
+        for (; co + 8 <= K; co += 8) {
+          const dd = dwt + f(co);
+          let a00 = v128.load(dd), a01 = v128.load(dd, 16);
+          let a10 = v128.load(dd + ks), a11 = v128.load(dd + ks, 16);
+          let a20 = v128.load(dd + 2 * ks), a21 = v128.load(dd + 2 * ks, 16);
+          let a30 = v128.load(dd + 3 * ks), a31 = v128.load(dd + 3 * ks, 16);
+          let xq = Vx + f(c0), dq = Px + f(co);
+          for (let tl = 0; tl < T; tl++) {
+            const d0 = v128.load(dq), d1 = v128.load(dq, 16);
+            let bb = splat(xq);
+            a00 = fma(bb, d0, a00); a01 = fma(bb, d1, a01);
+            bb = splat(xq + 4);
+            a10 = fma(bb, d0, a10); a11 = fma(bb, d1, a11);
+            bb = splat(xq + 8);
+            a20 = fma(bb, d0, a20); a21 = fma(bb, d1, a21);
+            bb = splat(xq + 12);
+            a30 = fma(bb, d0, a30); a31 = fma(bb, d1, a31);
+            xq += vs;
+            dq += ks;
+          }
+          v128.store(dd, a00); v128.store(dd, a01, 16);
+          v128.store(dd + ks, a10); v128.store(dd + ks, a11, 16);
+          v128.store(dd + 2 * ks, a20); v128.store(dd + 2 * ks, a21, 16);
+          v128.store(dd + 3 * ks, a30); v128.store(dd + 3 * ks, a31, 16);
+        }
+        if (co < K) {
+          const dd = dwt + f(co);
+          let a0 = v128.load(dd), a1 = v128.load(dd + ks), a2 = v128.load(dd + 2 * ks), a3 = v128.load(dd + 3 * ks);
+          let xq = Vx + f(c0), dq = Px + f(co);
+          for (let tl = 0; tl < T; tl++) {
+            const d0 = v128.load(dq);
+            a0 = fma(splat(xq), d0, a0);
+            a1 = fma(splat(xq + 4), d0, a1);
+            a2 = fma(splat(xq + 8), d0, a2);
+            a3 = fma(splat(xq + 12), d0, a3);
+            xq += vs;
+            dq += ks;
+          }
+          v128.store(dd, a0); v128.store(dd + ks, a1); v128.store(dd + 2 * ks, a2); v128.store(dd + 3 * ks, a3);
+        }
+      }
+    }
+  }
+}
+
+/** Weight gradient with F(4×4, 3×3), second half: dw = G^T (Σ_threads dU) G, split by input channel. */
+export function wino4_filter_finish(dU: usize, parts: i32, C: i32, K: i32, dw: usize, scratch: usize, sstride: i32, tid: i32, nth: i32): void {
+  const c0 = lo(C, tid, nth), c1 = hi(C, tid, nth);
+  const stride = f(C * K), partBytes = f(36 * C * K), tap = f(C * K);
+  const sum = scratch + <usize>tid * <usize>sstride; // 36 vectors
+  const tmp = sum + 576; // 18 vectors
+  for (let c = c0; c < c1; c++) {
+    for (let k = 0; k < K; k += 4) {
+      const at = dU + f(c * K + k);
+      for (let xi = 0; xi < 36; xi++) {
+        let v = v128.load(at + <usize>xi * stride);
+        for (let t = 1; t < parts; t++) v = f32x4.add(v, v128.load(at + <usize>t * partBytes + <usize>xi * stride));
+        v128.store(sum + (<usize>xi << 4), v);
+      }
+      // columns: tmp[a][j] = (G^T p)[a][j] (3×6), then rows: dw[a][b] = (tmp G)[a][b]
+      for (let j = 0; j < 6; j++) gt6(sum + (<usize>j << 4), 96, tmp + (<usize>j << 4), 96);
+      const o = dw + f(c * K + k);
+      for (let a = 0; a < 3; a++) gt6(tmp + <usize>a * 96, 16, o + <usize>(3 * a) * tap, tap);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // batch normalisation. Per-channel sums are taken in f32 over chunks of 64 pixels and added
 // into per-thread f64 partials [nth][2·C], which `bn_finalize` reduces.
 
