@@ -3,6 +3,13 @@
 // names and layouts) and on the same batches at the same learning rates, ResNet-20 at width ×0.25
 // gives the same loss for 20 SGD steps on the lab CPU engine and in PyTorch.
 //
+// The strict comparison runs the lab engine with its direct convolutions, whose float32 rounding is
+// PyTorch's kind: it checks the definition (nets, optimiser, schedule, inputs), which is what the
+// export must reproduce. The engine's default Winograd F(4×4, 3×3) kernels round differently (about
+// 5e-6 of a layer's largest output where a direct sum is 1e-7; src/core/cpu/convKernels.test.ts): they
+// are checked here for the first steps, before rounding differences of that size grow into a
+// different trajectory, and against the direct kernels in convKernels.test.ts and engine.test.ts.
+//
 // Needs python3 with torch (Debian: apt-get install -y python3-torch; .ci/run installs it). Where
 // it is missing the test is skipped locally, and fails under CI, which must run it.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,7 +36,7 @@ const BATCH = 64;
 const LR = 0.01;
 
 /** The losses of 20 steps on both sides, and the table the closing note quotes. */
-export async function agreementRun(): Promise<{ lab: number[]; torch: number[]; torch64: number[] }> {
+export async function agreementRun(): Promise<{ lab: number[]; labWinograd: number[]; torch: number[]; torch64: number[] }> {
   const spec = cifarNet({ n: 3, residual: true, shortcut: 'A', width: 0.25 });
   const state = initialState(spec, 7);
   // real CIFAR-10 images where the workplace has them (CIFAR10_DIR), else seeded fixture images
@@ -39,23 +46,30 @@ export async function agreementRun(): Promise<{ lab: number[]; torch: number[]; 
   const stats = inputStats(train);
   const sequence = new BatchSequence(11, train.count, BATCH);
   const schedule = { lr: LR, iterations: STEPS, warmup: 'off' as const, iterationsPerEpoch: iterationsPerEpoch(train.count, BATCH) };
-  const engine = await LabCpuEngine.create({ ...nodeKernels(), threads: 1 });
+  const engine = await LabCpuEngine.create({ ...nodeKernels(), threads: 1, convKernels: 'direct' });
+  const winograd = await LabCpuEngine.create({ ...nodeKernels(), threads: 1 });
   const batches = new Float32Array(STEPS * BATCH * 32 * 32 * 3);
   const labels = new Uint8Array(STEPS * BATCH);
   const lrs: number[] = [];
   const lab: number[] = [];
+  const labWinograd: number[] = [];
   let net: ReturnType<typeof engine.createNet> | null = null;
+  let netWinograd: ReturnType<typeof engine.createNet> | null = null;
   for (let it = 0; it < STEPS; it++) {
     const batch = makeBatch(train, sequence.indices(it), stats, { seed: 11, iteration: it });
     batches.set(batch.x, it * BATCH * 3072);
     labels.set(batch.labels, it * BATCH);
     engine.setBatch(batch);
+    winograd.setBatch(batch);
     net ??= engine.createNet(spec, state);
+    netWinograd ??= winograd.createNet(spec, state);
     const lr = learningRate(it, schedule);
     lrs.push(lr);
     lab.push((await net.step(lr)).loss);
+    labWinograd.push((await netWinograd.step(lr)).loss);
   }
   engine.dispose();
+  winograd.dispose();
 
   const tmp = mkdtempSync(join(tmpdir(), 'lab-torch-'));
   const hex = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
@@ -67,16 +81,18 @@ export async function agreementRun(): Promise<{ lab: number[]; torch: number[]; 
   if (process.env.KEEP_AGREEMENT) console.log('agreement folder', tmp);
   const run = (f64: boolean) =>
     (JSON.parse(execFileSync(PYTHON, [SCRIPT, '--agreement', tmp], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, LAB_AGREEMENT_F64: f64 ? '1' : '' } })) as { losses: number[] }).losses;
-  return { lab, torch: run(false), torch64: run(true) };
+  return { lab, labWinograd, torch: run(false), torch64: run(true) };
 }
 
 describe('the lab and its PyTorch export', () => {
   it.runIf(hasTorch || process.env.CI)('give the same losses for 20 steps of ResNet-20 ×0.25 from the same weights and batches', async () => {
     expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
-    const { lab, torch, torch64 } = await agreementRun();
+    const { lab, labWinograd, torch, torch64 } = await agreementRun();
     expect(torch.length).toBe(STEPS);
-    const rows = lab.map((l, i) => `| ${i + 1} | ${l.toFixed(6)} | ${torch[i].toFixed(6)} | ${Math.abs(l - torch[i]).toExponential(1)} | ${Math.abs(torch[i] - torch64[i]).toExponential(1)} |`);
-    console.log(['| step | lab CPU engine | PyTorch (f32) | lab − PyTorch | PyTorch f32 − f64 |', '|---|---|---|---|---|', ...rows].join('\n'));
+    const rows = lab.map((l, i) => `| ${i + 1} | ${l.toFixed(6)} | ${torch[i].toFixed(6)} | ${Math.abs(l - torch[i]).toExponential(1)} | ${Math.abs(torch[i] - torch64[i]).toExponential(1)} | ${Math.abs(labWinograd[i] - torch[i]).toExponential(1)} |`);
+    console.log(['| step | lab CPU engine (direct) | PyTorch (f32) | lab − PyTorch | PyTorch f32 − f64 | lab (Winograd) − PyTorch |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+    // Winograd: the first three steps within 1e-5 (a layer's outputs differ by about 5e-6 of their largest)
+    for (let i = 0; i < 3; i++) expect(Math.abs(labWinograd[i] - torch[i]), `Winograd, step ${i + 1}`).toBeLessThan(1e-5);
     // The first steps agree to float32 rounding. After that, ResNet-20 at width ×0.25 (4 channels in
     // its first stage) amplifies rounding: PyTorch in float32 drifts from PyTorch in float64 as much.
     // "Within float tolerance" is therefore: five times that drift so far, or 5e-5 per step, whichever is larger.

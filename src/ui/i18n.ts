@@ -267,7 +267,7 @@ const en = {
     classroom: {
       name: 'Classroom demo',
       blurb:
-        'Both halves of Fig. 6: 8, 20 and 56 layers, plain and residual, narrow (×0.25), on 2,000 training images for 1,000 iterations with the paper’s warmup. Deeper plain nets end with a higher training error; deeper ResNets do not: ResNet-56 ends far below ResNet-8. Measured: about 7 minutes on a 2-core Intel Xeon with the lab CPU engine (410 s, median of 3 seeds).',
+        'Both halves of Fig. 6: 8, 20 and 56 layers, plain and residual, narrow (×0.25), on 2,000 training images for 1,000 iterations with the paper’s warmup. Deeper plain nets end with a higher training error; deeper ResNets do not: ResNet-56 ends far below ResNet-8. Measured: about 6 minutes on a 2-core Intel Xeon with the lab CPU engine (354 s, median of 3 seeds).',
     },
     fig6: {
       name: 'Paper Fig. 6',
@@ -558,7 +558,7 @@ const zh: Dict = {
   presets: {
     classroom: {
       name: '课堂演示',
-      blurb: '图 6 的两半：8、20、56 层的普通网络与残差网络，窄网络（×0.25），2,000 张训练图像，1,000 次迭代，使用论文的预热。较深的普通网络训练误差更高；较深的 ResNet 则不会：ResNet-56 最终远低于 ResNet-8。实测：在双核 Intel Xeon 上使用实验室 CPU 引擎约 7 分钟（3 个种子的中位数 410 秒）。',
+      blurb: '图 6 的两半：8、20、56 层的普通网络与残差网络，窄网络（×0.25），2,000 张训练图像，1,000 次迭代，使用论文的预热。较深的普通网络训练误差更高；较深的 ResNet 则不会：ResNet-56 最终远低于 ResNet-8。实测：在双核 Intel Xeon 上使用实验室 CPU 引擎约 6 分钟（3 个种子的中位数 354 秒）。',
     },
     fig6: {
       name: '论文图 6',

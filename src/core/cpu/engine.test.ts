@@ -87,6 +87,36 @@ describe('lab cpu engine against the tfjs engine', () => {
   });
 });
 
+describe('lab cpu engine: Winograd against direct convolutions', () => {
+  // 16×16 inputs: maps of 16, 8 and 4, so every stride-1 3×3 layer runs F(4×4), and the stride-2 layers the direct input
+  // gradient. The fixtures must not put a ReLU input within rounding of zero: such a unit's mask flips under any change of
+  // summation order (with states seeded 5 and batch 31, shortcut C has one at 1.5e-7, and the gradients below it then
+  // differ by 4% between these engines, as they would between any two orders of summation).
+  it.each(['A', 'B', 'C'] as const)('shortcut %s: the same loss, gradients and SGD step as the direct kernels, within float rounding', async (shortcut) => {
+    const options: NetOptions = { n: 2, residual: true, shortcut, width: 0.5, inputSize: 16 };
+    const spec = cifarNet(options);
+    const state = jitter(freshState(options, 10), 11);
+    const batch = randomBatch(6, 16, 36);
+    const engines = [await makeEngine(), await LabCpuEngine.create({ ...nodeKernels(), threads: 1, convKernels: 'direct' })];
+    expect(engines.map((e) => e.convKernels)).toEqual(['auto', 'direct']);
+    for (const e of engines) e.setBatch(batch);
+    const [a, b] = engines.map((e) => e.createNet(spec, state));
+    const [ga, gb] = [await a.gradients(), await b.gradients()];
+    expect(ga.loss).toBeCloseTo(gb.loss, 5);
+    for (const p of spec.params) expect(relDiff(ga.grads[p.name], gb.grads[p.name]), p.name).toBeLessThan(1e-4);
+    // one SGD step each, then the weights, and the gradients on another batch
+    const [ra, rb] = [await a.step(0.05), await b.step(0.05)];
+    expect(ra.loss).toBeCloseTo(rb.loss, 5);
+    const [sa, sb] = [await a.getState(), await b.getState()];
+    for (const k of Object.keys(sb.params)) expect(relDiff(sa.params[k], sb.params[k]), k).toBeLessThan(1e-4);
+    for (const e of engines) e.setBatch(randomBatch(6, 16, 37));
+    const [ha, hb] = [await a.gradients(), await b.gradients()];
+    expect(ha.loss).toBeCloseTo(hb.loss, 5);
+    for (const p of spec.params) expect(relDiff(ha.grads[p.name], hb.grads[p.name]), p.name).toBeLessThan(1e-4);
+    for (const e of engines) e.dispose();
+  });
+});
+
 describe('lab cpu engine with two threads', () => {
   it('gives the same losses and weights as one thread (up to summation order)', async () => {
     const { spawnNodeHelper } = await import('./testing/nodeKernels');

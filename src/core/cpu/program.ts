@@ -503,11 +503,14 @@ export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boo
     const M = N * blk.spec.conv1.outSize ** 2;
     const K = blk.spec.outC;
     const [t1, t2] = free;
-    calls.push(['relu_mask', cur, blk.out, M * K]); // cur = ∂loss/∂(pre-ReLU sum)
     const residual = blk.spec.shortcut !== 'none';
+    // ∂loss/∂(pre-ReLU sum) = cur·[out > 0]. A residual block's shortcut needs it too, so it is
+    // written (relu_mask); a plain block's BN backward alone uses it, so the mask is applied as it
+    // reads cur (one pass over memory fewer).
+    if (residual) calls.push(['relu_mask', cur, blk.out, M * K]);
     // BN2 + conv2: into t1 (cur is still needed by the shortcut when residual)
     const dZ2 = residual ? t1 : cur;
-    b.convBnBackward(blk.conv2, blk.h, cur, 0, dZ2, t2, false);
+    b.convBnBackward(blk.conv2, blk.h, cur, residual ? 0 : blk.out, dZ2, t2, false);
     // BN1 (through the ReLU, mask h) + conv1: ∂loss/∂h is in t2; the input gradient goes to dA
     const dA = t1; // dZ2 (t1) is spent by the time conv1's input gradient is written
     b.convBnBackward(blk.conv1, a, t2, blk.h, t2, dA, false);
@@ -529,8 +532,7 @@ export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boo
     cur = dA;
   }
   const stem = net.convs.get(net.spec.stem.name)!;
-  calls.push(['relu_mask', cur, act.stemOut, N * stem.spec.outSize ** 2 * stem.spec.outC]);
-  b.convBnBackward(stem, ws.input, cur, 0, cur, 0, false);
+  b.convBnBackward(stem, ws.input, cur, act.stemOut, cur, 0, false); // the ReLU's mask applied as BN's backward reads cur
   const program: Program = { calls, args: {} };
   if (update) {
     const sgd: Call = ['sgd', net.base, net.base + f32(net.blockFloats), net.base + f32(2 * net.blockFloats), net.blockFloats, 0, MOMENTUM, WEIGHT_DECAY];
