@@ -91,8 +91,8 @@ describe('the lab and its PyTorch export', () => {
     expect(torch.length).toBe(STEPS);
     const rows = lab.map((l, i) => `| ${i + 1} | ${l.toFixed(6)} | ${torch[i].toFixed(6)} | ${Math.abs(l - torch[i]).toExponential(1)} | ${Math.abs(torch[i] - torch64[i]).toExponential(1)} | ${Math.abs(labWinograd[i] - torch[i]).toExponential(1)} |`);
     console.log(['| step | lab CPU engine (direct) | PyTorch (f32) | lab − PyTorch | PyTorch f32 − f64 | lab (Winograd) − PyTorch |', '|---|---|---|---|---|---|', ...rows].join('\n'));
-    // Winograd: the first three steps within 1e-5 (a layer's outputs differ by about 5e-6 of their largest)
-    for (let i = 0; i < 3; i++) expect(Math.abs(labWinograd[i] - torch[i]), `Winograd, step ${i + 1}`).toBeLessThan(1e-5);
+    // Winograd: the first three steps within 2e-5 (measured: at most 4.4e-6, on real and on fixture images)
+    for (let i = 0; i < 3; i++) expect(Math.abs(labWinograd[i] - torch[i]), `Winograd, step ${i + 1}`).toBeLessThan(2e-5);
     // The first steps agree to float32 rounding. After that, ResNet-20 at width ×0.25 (4 channels in
     // its first stage) amplifies rounding: PyTorch in float32 drifts from PyTorch in float64 as much.
     // "Within float tolerance" is therefore: five times that drift so far, or 5e-5 per step, whichever is larger.
