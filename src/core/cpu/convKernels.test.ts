@@ -4,6 +4,7 @@
 // error within 1e-4.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
+import { relDiff } from '../testing/fixtures';
 import { Heap } from './heap';
 import { KernelInstance } from './kernels';
 import type { Call } from './kernels';
@@ -30,17 +31,6 @@ async function setup() {
     for (let tid = 0; tid < nth; tid++) kernels.call(c, tid, nth);
   };
   return { memory, heap, random, zeros, read, write, run, exports: new WebAssembly.Instance(module, { env: { memory } }).exports };
-}
-
-/** Largest |a − b| relative to the largest |b|. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / s;
 }
 
 // [N, H (= W), C, K]: the lab's stage shapes at widths ×0.25 and ×1, odd tile counts, a tail of 4 channels
@@ -89,11 +79,11 @@ for (const v of VARIANTS) {
         run(['conv_fwd', xp, P, P, C, w, 3, 1, yDirect, N, H, H, K, 0], nth);
         run(v.withScratch ? [v.weights, w, C, K, 0, U, scratch, sstride] : [v.weights, w, C, K, 0, U], nth);
         run([v.fwd, xp, P, P, C, U, yWino, N, H, H, K, 0, scratch, sstride], nth);
-        expect(relErr(read(yWino, N * H * H * K), read(yDirect, N * H * H * K))).toBeLessThan(1e-4);
+        expect(relDiff(read(yWino, N * H * H * K), read(yDirect, N * H * H * K))).toBeLessThan(1e-4);
         // accumulate: y += conv again doubles it
         run([v.fwd, xp, P, P, C, U, yWino, N, H, H, K, 1, scratch, sstride], nth);
         const twice = read(yDirect, N * H * H * K).map((y) => 2 * y);
-        expect(relErr(read(yWino, N * H * H * K), twice)).toBeLessThan(1e-4);
+        expect(relDiff(read(yWino, N * H * H * K), twice)).toBeLessThan(1e-4);
         // input gradient: the flipped, transposed kernel over the padded output gradient
         const dy = random(N * H * H * K);
         const dyp = zeros(N * P * P * K);
@@ -105,7 +95,7 @@ for (const v of VARIANTS) {
         run(['conv_fwd', dyp, P, P, K, flip, 3, 1, dxDirect, N, H, H, C, 0], nth);
         run(v.withScratch ? [v.weights, w, C, K, 1, U, scratch, sstride] : [v.weights, w, C, K, 1, U], nth);
         run([v.fwd, dyp, P, P, K, U, dxWino, N, H, H, C, 0, scratch, sstride], nth);
-        expect(relErr(read(dxWino, N * H * H * C), read(dxDirect, N * H * H * C))).toBeLessThan(1e-4);
+        expect(relDiff(read(dxWino, N * H * H * C), read(dxDirect, N * H * H * C))).toBeLessThan(1e-4);
         // weight gradient
         const dwDirect = zeros(9 * C * K);
         const dwWino = random(9 * C * K); // overwritten, not added to
@@ -113,7 +103,7 @@ for (const v of VARIANTS) {
         run(['conv_bwd_filter', xp, P, P, C, dy, N, H, H, K, 3, 1, dwDirect], nth);
         run([v.bwd, xp, P, P, C, dy, N, H, H, K, dU, scratch, sstride], nth);
         run(v.withScratch ? [v.finish, dU, nth, C, K, dwWino, scratch, sstride] : [v.finish, dU, nth, C, K, dwWino], nth);
-        expect(relErr(read(dwWino, 9 * C * K), read(dwDirect, 9 * C * K))).toBeLessThan(1e-4);
+        expect(relDiff(read(dwWino, 9 * C * K), read(dwDirect, 9 * C * K))).toBeLessThan(1e-4);
       });
     }
   });
@@ -153,7 +143,7 @@ describe('the direct input gradient of a stride-2 convolution matches the zero-s
         const dx = zeros(N * H * H * C);
         write(dx, start);
         run(['conv_bwd_data_s2', dyp, Ho + 2, Ho + 2, K, flip, k, C, dx, N, H, H, acc], nth);
-        expect(relErr(read(dx, N * H * H * C), read(dxRef, N * H * H * C))).toBeLessThan(1e-6);
+        expect(relDiff(read(dx, N * H * H * C), read(dxRef, N * H * H * C))).toBeLessThan(1e-6);
       });
     }
   }

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../tf';
 import { cifarNet } from '../nets';
 import type { NetOptions, Shortcut } from '../nets';
-import { randomBatch } from '../testing/fixtures';
+import { randomBatch, relDiff } from '../testing/fixtures';
 import { TINY, engineContract, freshState, jitter } from '../testing/engineContract';
 import { TfjsEngine } from '../tfjs/engine';
 import { LabCpuEngine, chooseSchedule, planLanes } from './engine';
@@ -15,17 +15,6 @@ beforeAll(async () => {
 });
 
 engineContract('lab cpu', makeEngine);
-
-/** Largest |a − b| over all entries, relative to the largest |b|. */
-function relDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / (s || 1);
-}
 
 describe('lab cpu engine against the tfjs engine', () => {
   const cases: [string, number, boolean, Shortcut][] = [

@@ -568,6 +568,55 @@ export function wino_fwd(
   }
 }
 
+/** Dx (C×K) += Vx^T · Px over T tiles: Vx holds C floats per tile, Px K per tile; 4 channels × 8 outputs in registers. */
+@inline function gemm_tn_acc(Vx: usize, Px: usize, Dx: usize, C: i32, K: i32, T: i32): void {
+  const ks = f(K), vs = f(C);
+  for (let c0 = 0; c0 < C; c0 += 4) {
+    const dwt = Dx + f(c0 * K);
+    let co = 0;
+    for (; co + 8 <= K; co += 8) {
+      const dd = dwt + f(co);
+      let a00 = v128.load(dd), a01 = v128.load(dd, 16);
+      let a10 = v128.load(dd + ks), a11 = v128.load(dd + ks, 16);
+      let a20 = v128.load(dd + 2 * ks), a21 = v128.load(dd + 2 * ks, 16);
+      let a30 = v128.load(dd + 3 * ks), a31 = v128.load(dd + 3 * ks, 16);
+      let xq = Vx + f(c0), dq = Px + f(co);
+      for (let tl = 0; tl < T; tl++) {
+        const d0 = v128.load(dq), d1 = v128.load(dq, 16);
+        let bb = splat(xq);
+        a00 = fma(bb, d0, a00); a01 = fma(bb, d1, a01);
+        bb = splat(xq + 4);
+        a10 = fma(bb, d0, a10); a11 = fma(bb, d1, a11);
+        bb = splat(xq + 8);
+        a20 = fma(bb, d0, a20); a21 = fma(bb, d1, a21);
+        bb = splat(xq + 12);
+        a30 = fma(bb, d0, a30); a31 = fma(bb, d1, a31);
+        xq += vs;
+        dq += ks;
+      }
+      v128.store(dd, a00); v128.store(dd, a01, 16);
+      v128.store(dd + ks, a10); v128.store(dd + ks, a11, 16);
+      v128.store(dd + 2 * ks, a20); v128.store(dd + 2 * ks, a21, 16);
+      v128.store(dd + 3 * ks, a30); v128.store(dd + 3 * ks, a31, 16);
+    }
+    if (co < K) {
+      const dd = dwt + f(co);
+      let a0 = v128.load(dd), a1 = v128.load(dd + ks), a2 = v128.load(dd + 2 * ks), a3 = v128.load(dd + 3 * ks);
+      let xq = Vx + f(c0), dq = Px + f(co);
+      for (let tl = 0; tl < T; tl++) {
+        const d0 = v128.load(dq);
+        a0 = fma(splat(xq), d0, a0);
+        a1 = fma(splat(xq + 4), d0, a1);
+        a2 = fma(splat(xq + 8), d0, a2);
+        a3 = fma(splat(xq + 12), d0, a3);
+        xq += vs;
+        dq += ks;
+      }
+      v128.store(dd, a0); v128.store(dd + ks, a1); v128.store(dd + 2 * ks, a2); v128.store(dd + 3 * ks, a3);
+    }
+  }
+}
+
 /**
  * Weight gradient, first half: this thread's partial dU[ξ][c][k] = Σ_tiles V[ξ][t][c]·P[ξ][t][k]
  * over its blocks of tiles, with P = A dy A^T, into dU + tid·16·C·K floats. wino_filter_finish sums
@@ -612,55 +661,8 @@ export function wino_bwd_filter(
         v128.store(ob + 12 * ps, q30); v128.store(ob + 13 * ps, f32x4.add(q30, q31)); v128.store(ob + 14 * ps, f32x4.sub(q30, q31)); v128.store(ob + 15 * ps, f32x4.neg(q31));
       }
     }
-    // dU[ξ] (C×K) += V[ξ]^T (C×T) · P[ξ] (T×K): 4 channels × 8 outputs in registers, over the tiles
-    const vs = f(C);
-    for (let xi = 0; xi < 16; xi++) {
-      const Vx = V + f(xi * wstride(WT_BWD, C)), Px = P + f(xi * wstride(WT_BWD, K)), Dx = part + f(xi * C * K);
-      for (let c0 = 0; c0 < C; c0 += 4) {
-        const dwt = Dx + f(c0 * K);
-        let co = 0;
-        for (; co + 8 <= K; co += 8) {
-          const dd = dwt + f(co);
-          let a00 = v128.load(dd), a01 = v128.load(dd, 16);
-          let a10 = v128.load(dd + ks), a11 = v128.load(dd + ks, 16);
-          let a20 = v128.load(dd + 2 * ks), a21 = v128.load(dd + 2 * ks, 16);
-          let a30 = v128.load(dd + 3 * ks), a31 = v128.load(dd + 3 * ks, 16);
-          let xq = Vx + f(c0), dq = Px + f(co);
-          for (let tl = 0; tl < T; tl++) {
-            const d0 = v128.load(dq), d1 = v128.load(dq, 16);
-            let bb = splat(xq);
-            a00 = fma(bb, d0, a00); a01 = fma(bb, d1, a01);
-            bb = splat(xq + 4);
-            a10 = fma(bb, d0, a10); a11 = fma(bb, d1, a11);
-            bb = splat(xq + 8);
-            a20 = fma(bb, d0, a20); a21 = fma(bb, d1, a21);
-            bb = splat(xq + 12);
-            a30 = fma(bb, d0, a30); a31 = fma(bb, d1, a31);
-            xq += vs;
-            dq += ks;
-          }
-          v128.store(dd, a00); v128.store(dd, a01, 16);
-          v128.store(dd + ks, a10); v128.store(dd + ks, a11, 16);
-          v128.store(dd + 2 * ks, a20); v128.store(dd + 2 * ks, a21, 16);
-          v128.store(dd + 3 * ks, a30); v128.store(dd + 3 * ks, a31, 16);
-        }
-        if (co < K) {
-          const dd = dwt + f(co);
-          let a0 = v128.load(dd), a1 = v128.load(dd + ks), a2 = v128.load(dd + 2 * ks), a3 = v128.load(dd + 3 * ks);
-          let xq = Vx + f(c0), dq = Px + f(co);
-          for (let tl = 0; tl < T; tl++) {
-            const d0 = v128.load(dq);
-            a0 = fma(splat(xq), d0, a0);
-            a1 = fma(splat(xq + 4), d0, a1);
-            a2 = fma(splat(xq + 8), d0, a2);
-            a3 = fma(splat(xq + 12), d0, a3);
-            xq += vs;
-            dq += ks;
-          }
-          v128.store(dd, a0); v128.store(dd + ks, a1); v128.store(dd + 2 * ks, a2); v128.store(dd + 3 * ks, a3);
-        }
-      }
-    }
+    // dU[ξ] (C×K) += V[ξ]^T (C×T) · P[ξ] (T×K)
+    for (let xi = 0; xi < 16; xi++) gemm_tn_acc(V + f(xi * wstride(WT_BWD, C)), P + f(xi * wstride(WT_BWD, K)), part + f(xi * C * K), C, K, T);
   }
 }
 
@@ -911,7 +913,7 @@ export function wino4_bwd_filter(
   const V = scratch + <usize>tid * <usize>sstride;
   const P = V + f(36 * wstride(W4_BWD, C));
   const tmp = P + f(36 * wstride(W4_BWD, K));
-  const ks = f(K), ps = f(wstride(W4_BWD, K)), yrow = f(Wo * K), vs = f(C);
+  const ks = f(K), ps = f(wstride(W4_BWD, K)), yrow = f(Wo * K);
   for (let b = b0; b < b1; b++) {
     const t0 = b * W4_BWD, T = min(W4_BWD, tiles - t0);
     wino4_input_transform(xp, Hp, Wp, C, t0, T, tilesW, tilesPerImage, V, W4_BWD, tmp);
@@ -926,53 +928,7 @@ export function wino4_bwd_filter(
         for (let i = 0; i < 6; i++) a4(tmp + <usize>i * 64, 16, P + f(tl * K + kb) + <usize>(6 * i) * ps, ps);
       }
     }
-    for (let xi = 0; xi < 36; xi++) {
-      const Vx = V + f(xi * wstride(W4_BWD, C)), Px = P + f(xi * wstride(W4_BWD, K)), Dx = part + f(xi * C * K);
-      for (let c0 = 0; c0 < C; c0 += 4) {
-        const dwt = Dx + f(c0 * K);
-        let co = 0;
-        for (; co + 8 <= K; co += 8) {
-          const dd = dwt + f(co);
-          let a00 = v128.load(dd), a01 = v128.load(dd, 16);
-          let a10 = v128.load(dd + ks), a11 = v128.load(dd + ks, 16);
-          let a20 = v128.load(dd + 2 * ks), a21 = v128.load(dd + 2 * ks, 16);
-          let a30 = v128.load(dd + 3 * ks), a31 = v128.load(dd + 3 * ks, 16);
-          let xq = Vx + f(c0), dq = Px + f(co);
-          for (let tl = 0; tl < T; tl++) {
-            const d0 = v128.load(dq), d1 = v128.load(dq, 16);
-            let bb = splat(xq);
-            a00 = fma(bb, d0, a00); a01 = fma(bb, d1, a01);
-            bb = splat(xq + 4);
-            a10 = fma(bb, d0, a10); a11 = fma(bb, d1, a11);
-            bb = splat(xq + 8);
-            a20 = fma(bb, d0, a20); a21 = fma(bb, d1, a21);
-            bb = splat(xq + 12);
-            a30 = fma(bb, d0, a30); a31 = fma(bb, d1, a31);
-            xq += vs;
-            dq += ks;
-          }
-          v128.store(dd, a00); v128.store(dd, a01, 16);
-          v128.store(dd + ks, a10); v128.store(dd + ks, a11, 16);
-          v128.store(dd + 2 * ks, a20); v128.store(dd + 2 * ks, a21, 16);
-          v128.store(dd + 3 * ks, a30); v128.store(dd + 3 * ks, a31, 16);
-        }
-        if (co < K) {
-          const dd = dwt + f(co);
-          let a0 = v128.load(dd), a1 = v128.load(dd + ks), a2 = v128.load(dd + 2 * ks), a3 = v128.load(dd + 3 * ks);
-          let xq = Vx + f(c0), dq = Px + f(co);
-          for (let tl = 0; tl < T; tl++) {
-            const d0 = v128.load(dq);
-            a0 = fma(splat(xq), d0, a0);
-            a1 = fma(splat(xq + 4), d0, a1);
-            a2 = fma(splat(xq + 8), d0, a2);
-            a3 = fma(splat(xq + 12), d0, a3);
-            xq += vs;
-            dq += ks;
-          }
-          v128.store(dd, a0); v128.store(dd + ks, a1); v128.store(dd + 2 * ks, a2); v128.store(dd + 3 * ks, a3);
-        }
-      }
-    }
+    for (let xi = 0; xi < 36; xi++) gemm_tn_acc(V + f(xi * wstride(W4_BWD, C)), P + f(xi * wstride(W4_BWD, K)), part + f(xi * C * K), C, K, T);
   }
 }
 
