@@ -15,7 +15,7 @@ import type { Call } from './kernels';
 /** Input channels are padded from 3 to 4 so every channel count is a multiple of the SIMD width. */
 export const IN_C = 4;
 
-/** Which convolution kernels a program uses: 'auto' (Winograd where `winogradPays` says) or 'direct' only (benchmarks, tests). */
+/** Which convolution kernels a program uses: 'auto' (Winograd where `winograd()` says, the direct stride-2 input gradient) or 'direct' only (benchmarks, tests). */
 export type ConvKernels = 'auto' | 'direct';
 
 /**
@@ -29,14 +29,13 @@ export const winoScratchBytes = (C: number, K: number) => Math.max(16 * (64 * (C
 /** A Winograd variant: F(2×2, 3×3) or F(4×4, 3×3); null for the direct kernels. */
 export type Winograd = 'F2' | 'F4' | null;
 
-
 /**
  * Which kernels a stride-1 3×3 convolution with C input and K output channels on H×H maps runs its
  * `pass` with: 'forward' (also the input gradient, a forward convolution of the output gradient
  * with C and K swapped) or 'filter' (the weight gradient). F(2×2) needs even maps, F(4×4) maps
  * divisible by 4. From `bench/winograd.ts` (table in docs/benchmarks.md, the kernels timed in
- * turn, batch 64): F(4×4) is the fastest at every lab shape, in both passes: 1.1× the direct
- * forward at 4 channels, 1.3× at 8, 1.8–2.6× from 16; 1.5× to 4.3× the direct weight gradient.
+ * turn, batch 64): F(4×4) is the fastest at every lab shape, in both passes: 1.2× the direct
+ * forward at 4 channels, 1.2–1.3× at 8, 1.8–3.1× from 16; 1.35× to 5.9× the direct weight gradient.
  * F(2×2) is the fallback for maps that are even but not divisible by 4, where it pays for the
  * weight gradient always and for the forward from 16 channels (0.8× at 4, 1.0× at 8).
  */
@@ -451,8 +450,9 @@ class Builder {
       calls.push(['conv_bwd_filter', x, inSize, inSize, inC, dZ, N, Ho, Ho, K, 1, s.stride, c.gw]);
     }
     if (!dx) return;
-    // The input gradient is a stride-1 convolution of the (spread, padded) output gradient
-    // with the flipped, transposed kernel.
+    // The input gradient is a convolution of the padded output gradient with the flipped,
+    // transposed kernel: Winograd at stride 1 where it pays, a direct kernel at stride 2, and
+    // otherwise (or with 'direct' kernels) a stride-1 convolution over the spread, padded gradient.
     const pad = s.k === 3 ? 1 : 0;
     const wv = s.k === 3 && s.stride === 1 ? winograd('forward', K, inC, inSize, this.kernels) : null;
     if (wv) {
