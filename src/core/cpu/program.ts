@@ -350,6 +350,20 @@ class Builder {
     return this.act.z.get(c.spec.name)!;
   }
 
+  /**
+   * A stride-1 3×3 convolution of ws.padded (C channels, H×H once unpadded) into y (K channels, added
+   * when accumulate) with Winograd variant wv: conv c's kernel, or with `flipped` its flipped,
+   * transposed kernel (the input gradient, where C and K are the conv's output and input channels).
+   */
+  winogradConv(wv: 'F2' | 'F4', c: ConvPlan, flipped: boolean, C: number, K: number, H: number, y: number, accumulate: boolean): void {
+    const { calls, ws, N } = this;
+    // the weight transform takes the conv's own channel order: (input, output) = (K, C) when flipped
+    const [wc, wk] = flipped ? [K, C] : [C, K];
+    const flip = flipped ? 1 : 0;
+    calls.push(wv === 'F4' ? ['wino4_weights', c.w, wc, wk, flip, ws.winoU, ws.winoScratch, ws.winoStride] : ['wino_weights', c.w, wc, wk, flip, ws.winoU]);
+    calls.push([wv === 'F4' ? 'wino4_fwd' : 'wino_fwd', ws.padded, H + 2, H + 2, C, ws.winoU, y, N, H, H, K, accumulate ? 1 : 0, ws.winoScratch, ws.winoStride]);
+  }
+
   /** conv then BN statistics (train) or the running-average affine map (eval), into z / scale / shift. */
   convBnForward(c: ConvPlan, x: number, mode: 'train' | 'eval', taps: number | null): void {
     const { calls, ws, N, threads } = this;
@@ -361,8 +375,7 @@ class Builder {
       calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
       const wv = s.stride === 1 ? winograd('forward', inC, s.outC, Ho, this.kernels) : null;
       if (wv) {
-        calls.push(wv === 'F4' ? ['wino4_weights', c.w, inC, s.outC, 0, ws.winoU, ws.winoScratch, ws.winoStride] : ['wino_weights', c.w, inC, s.outC, 0, ws.winoU]);
-        calls.push([wv === 'F4' ? 'wino4_fwd' : 'wino_fwd', ws.padded, inSize + 2, inSize + 2, inC, ws.winoU, z, N, Ho, Ho, s.outC, 0, ws.winoScratch, ws.winoStride]);
+        this.winogradConv(wv, c, false, inC, s.outC, Ho, z, false);
       } else {
         calls.push(['conv_fwd', ws.padded, inSize + 2, inSize + 2, inC, c.w, 3, s.stride, z, N, Ho, Ho, s.outC, 0]);
       }
@@ -457,8 +470,7 @@ class Builder {
     const wv = s.k === 3 && s.stride === 1 ? winograd('forward', K, inC, inSize, this.kernels) : null;
     if (wv) {
       calls.push(['dilate_pad', dZ, N, Ho, Ho, K, 1, 1, ws.padded]);
-      calls.push(wv === 'F4' ? ['wino4_weights', c.w, inC, K, 1, ws.winoU, ws.winoScratch, ws.winoStride] : ['wino_weights', c.w, inC, K, 1, ws.winoU]);
-      calls.push([wv === 'F4' ? 'wino4_fwd' : 'wino_fwd', ws.padded, Ho + 2, Ho + 2, K, ws.winoU, dx, N, inSize, inSize, inC, accumulate ? 1 : 0, ws.winoScratch, ws.winoStride]);
+      this.winogradConv(wv, c, true, K, inC, inSize, dx, accumulate);
       return;
     }
     calls.push(['flip_weights', c.w, s.k, inC, K, ws.flip]);

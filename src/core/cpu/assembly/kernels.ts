@@ -464,18 +464,22 @@ export function wino_weights(w: usize, C: i32, K: i32, flip: i32, U: usize, tid:
   }
 }
 
-/** The tile at linear index t (over n, tile row, tile column): the byte offset of its 4×4 patch in xp. */
-@inline function tile_patch(xp: usize, t: i32, Hp: i32, Wp: i32, C: i32, tilesW: i32, tilesPerImage: i32): usize {
+/**
+ * The tile at linear index t (over image, tile row, tile column), for tiles m pixels apart: the byte
+ * offset of its top-left pixel in an [N][H][W][C] tensor at `base` (its input patch in the padded
+ * input, or its output block in y or dy).
+ */
+@inline function tile_at(base: usize, t: i32, H: i32, W: i32, C: i32, m: i32, tilesW: i32, tilesPerImage: i32): usize {
   const n = t / tilesPerImage, r = t % tilesPerImage;
   const th = r / tilesW, tw = r % tilesW;
-  return xp + f(((n * Hp + 2 * th) * Wp + 2 * tw) * C);
+  return base + f(((n * H + m * th) * W + m * tw) * C);
 }
 
 /** V[ξ][tl][c] = (B^T d B)[ξ] for the tiles t0..t0+T of xp (T tiles, C channels). */
 @inline function wino_input_transform(xp: usize, Hp: i32, Wp: i32, C: i32, t0: i32, T: i32, tilesW: i32, tilesPerImage: i32, V: usize, TS: i32): void {
   const row = f(Wp * C), px = f(C), xs = f(wstride(TS, C));
   for (let tl = 0; tl < T; tl++) {
-    const p = tile_patch(xp, t0 + tl, Hp, Wp, C, tilesW, tilesPerImage);
+    const p = tile_at(xp, t0 + tl, Hp, Wp, C, 2, tilesW, tilesPerImage);
     const vo = V + f(tl * C);
     for (let cb = 0; cb < C; cb += 4) {
       const q = p + f(cb);
@@ -539,10 +543,7 @@ export function wino_fwd(
     const ms = f(wstride(WT_FWD, K));
     const yrow = f(Wo * K);
     for (let tl = 0; tl < T; tl++) {
-      const t = t0 + tl;
-      const n = t / tilesPerImage, r = t % tilesPerImage;
-      const th = r / tilesW, tw = r % tilesW;
-      const yo = y + f(((n * Ho + 2 * th) * Wo + 2 * tw) * K);
+      const yo = tile_at(y, t0 + tl, Ho, Wo, K, 2, tilesW, tilesPerImage);
       for (let kb = 0; kb < K; kb += 4) {
         const m = Mm + f(tl * K + kb);
         // s = A^T m (2×4): s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of m)
@@ -641,10 +642,7 @@ export function wino_bwd_filter(
     wino_input_transform(xp, Hp, Wp, C, t0, T, tilesW, tilesPerImage, V, WT_BWD);
     // P = A dy A^T per tile: rows r = [a, a+b, a−b, −b] of the 2×2 dy, then the same on columns
     for (let tl = 0; tl < T; tl++) {
-      const t = t0 + tl;
-      const n = t / tilesPerImage, r = t % tilesPerImage;
-      const th = r / tilesW, tw = r % tilesW;
-      const d = dy + f(((n * Ho + 2 * th) * Wo + 2 * tw) * K);
+      const d = tile_at(dy, t0 + tl, Ho, Wo, K, 2, tilesW, tilesPerImage);
       const o = P + f(tl * K);
       for (let kb = 0; kb < K; kb += 4) {
         const a0 = v128.load(d + f(kb)), a1 = v128.load(d + ks + f(kb));
@@ -827,10 +825,7 @@ export function wino4_weights(w: usize, C: i32, K: i32, flip: i32, U: usize, scr
 @inline function wino4_input_transform(xp: usize, Hp: i32, Wp: i32, C: i32, t0: i32, T: i32, tilesW: i32, tilesPerImage: i32, V: usize, TS: i32, tmp: usize): void {
   const row = f(Wp * C), px = f(C), xs = f(wstride(TS, C));
   for (let tl = 0; tl < T; tl++) {
-    const t = t0 + tl;
-    const n = t / tilesPerImage, r = t % tilesPerImage;
-    const th = r / tilesW, tw = r % tilesW;
-    const p = xp + f(((n * Hp + 4 * th) * Wp + 4 * tw) * C);
+    const p = tile_at(xp, t0 + tl, Hp, Wp, C, 4, tilesW, tilesPerImage);
     const vo = V + f(tl * C);
     for (let cb = 0; cb < C; cb += 4) {
       const q = p + f(cb);
@@ -872,10 +867,7 @@ export function wino4_fwd(
       }
     }
     for (let tl = 0; tl < T; tl++) {
-      const t = t0 + tl;
-      const n = t / tilesPerImage, r = t % tilesPerImage;
-      const th = r / tilesW, tw = r % tilesW;
-      const yo = y + f(((n * Ho + 4 * th) * Wo + 4 * tw) * K);
+      const yo = tile_at(y, t0 + tl, Ho, Wo, K, 4, tilesW, tilesPerImage);
       for (let kb = 0; kb < K; kb += 4) {
         const m = Mm + f(tl * K + kb);
         // columns: tmp[a][j] = (A^T m)[a][j] (4×6), then rows: y[a][b] = (tmp A)[a][b]
@@ -918,10 +910,7 @@ export function wino4_bwd_filter(
     const t0 = b * W4_BWD, T = min(W4_BWD, tiles - t0);
     wino4_input_transform(xp, Hp, Wp, C, t0, T, tilesW, tilesPerImage, V, W4_BWD, tmp);
     for (let tl = 0; tl < T; tl++) {
-      const t = t0 + tl;
-      const n = t / tilesPerImage, r = t % tilesPerImage;
-      const th = r / tilesW, tw = r % tilesW;
-      const d = dy + f(((n * Ho + 4 * th) * Wo + 4 * tw) * K);
+      const d = tile_at(dy, t0 + tl, Ho, Wo, K, 4, tilesW, tilesPerImage);
       for (let kb = 0; kb < K; kb += 4) {
         // columns: tmp[i][b] = (A dy)[i][b] (6×4), then rows: P[6i + j] = (tmp A^T)[i][j]
         for (let bb = 0; bb < 4; bb++) a4(d + f(kb) + <usize>bb * ks, yrow, tmp + (<usize>bb << 4), 64);
