@@ -96,7 +96,8 @@ export default defineConfig(({ command }) => ({
       { find: /^@tensorflow\/tfjs-backend-cpu$/, replacement: '/src/core/testing/empty.ts' },
     ],
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
-    exclude: ['e2e/**', 'node_modules/**'],
+    // the WebGPU engine's tests run in Chromium (vitest.gpu.config.ts)
+    exclude: ['e2e/**', 'node_modules/**', 'src/**/*.gpu.test.ts'],
     environment: 'node',
     globalSetup: ['src/core/testing/globalSetup.ts'],
     testTimeout: 60_000,

@@ -13,7 +13,7 @@ import { BASE_LR, BATCH_SIZE } from './train';
 export const FAMILIES = ['both', 'plain', 'residual'] as const;
 export type Families = (typeof FAMILIES)[number];
 /** Compute backends; 'auto' picks the fastest that works (src/core/backend.ts). */
-export const BACKEND_CHOICES = ['auto', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'lab-webgpu', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export const SPLITS = ['test', 'paper'] as const;
 export type Split = (typeof SPLITS)[number];

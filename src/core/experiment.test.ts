@@ -188,3 +188,77 @@ describe('the ETA', () => {
     exp.dispose();
   });
 });
+
+/** The lab CPU engine, declared pipelined: its steps run at once, their results are read rounds later. */
+class PipelinedEngine implements Engine {
+  readonly name;
+  constructor(
+    private readonly inner: Engine,
+    readonly pipelineDepth: number,
+  ) {
+    this.name = inner.name;
+  }
+  setBatch(b: ImageBatch) {
+    this.inner.setBatch(b);
+  }
+  createNet(...args: Parameters<Engine['createNet']>): EngineNet {
+    return this.inner.createNet(...args);
+  }
+  // every net's step starts now, on the current batch (LabCpuNet.step computes before its first await)
+  stepMany(requests: Parameters<NonNullable<Engine['stepMany']>>[0]) {
+    return Promise.all(requests.map((r) => r.net.step(r.lr, r.withGradNorms)));
+  }
+  memory() {
+    return this.inner.memory();
+  }
+  dispose() {
+    this.inner.dispose();
+  }
+}
+
+describe('pipelined rounds (results read back a few rounds late, as on the lab WebGPU engine)', () => {
+  const config: ExperimentConfig = { ...tiny, depths: [8], iterations: 80, evalEvery: 20, lr: 0.1 };
+  const runToEnd = async (c: ExperimentConfig, depth: number) => {
+    const inner = await lab();
+    const exp = new Experiment(c, data, depth ? new PipelinedEngine(inner, depth) : inner);
+    exp.start();
+    while (await exp.round());
+    const delta = exp.takeDelta();
+    inner.dispose();
+    return delta;
+  };
+
+  it('change nothing at a fixed schedule: the same losses, errors, evaluations and learning rates', async () => {
+    const c = { ...config, warmup: 'off' as const };
+    const [now, late] = [await runToEnd(c, 0), await runToEnd(c, 3)];
+    expect(Object.keys(late.nets).sort()).toEqual(Object.keys(now.nets).sort());
+    for (const id of Object.keys(now.nets)) {
+      expect(late.nets[id].train).toEqual(now.nets[id].train);
+      expect(late.nets[id].test).toEqual(now.nets[id].test);
+      expect(now.nets[id].train.it.length).toBe(80);
+    }
+    expect(late.infos.map((i) => i.status)).toEqual(['done', 'done']);
+  });
+
+  it('delay the paper’s warmup switch by at most the depth: the same run until the error falls below 80%, lr 0.01 up to 3 iterations longer', async () => {
+    // 64 images, 8 a batch: the nets fit them, so the running error falls below 80% within the run
+    const c = { ...config, warmup: 'paper' as const, iterations: 240, evalEvery: 60, augment: false };
+    const depth = 3;
+    const [now, late] = [await runToEnd(c, 0), await runToEnd(c, depth)];
+    for (const id of Object.keys(now.nets)) {
+      const a = now.nets[id].train;
+      const b = late.nets[id].train;
+      const switchA = a.lr.findIndex((lr) => lr === 0.1);
+      const switchB = b.lr.findIndex((lr) => lr === 0.1);
+      console.log(`${id}: lr 0.1 from iteration ${switchA + 1} read at once, ${switchB + 1} read ${depth} rounds late`);
+      // the rule fires in this run (the nets fit 64 images), so the comparison is not vacuous
+      expect(switchA, id).toBeGreaterThan(10);
+      expect(switchB - switchA, id).toBeGreaterThanOrEqual(1);
+      expect(switchB - switchA, id).toBeLessThanOrEqual(depth);
+      // identical up to the switch: the same errors decide the same warmup end
+      expect(b.loss.slice(0, switchA), id).toEqual(a.loss.slice(0, switchA));
+      expect(b.runErr.slice(0, switchA), id).toEqual(a.runErr.slice(0, switchA));
+      expect(b.lr.slice(switchB), id).toEqual(a.lr.slice(switchB));
+    }
+  });
+});

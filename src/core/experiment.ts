@@ -11,7 +11,7 @@ import type { NetInfo, NetSeries, Progress } from './metrics';
 import { emptySeries } from './metrics';
 import { paramCount } from './nets';
 import type { NetSpec } from './nets';
-import type { Engine, EngineMemory, ImageBatch, NetState } from './train';
+import type { Engine, EngineMemory, ImageBatch, NetState, StepResult } from './train';
 import { warmupForDepth } from './schedule';
 import { NetTrainer, initialState, stepTogether } from './train';
 
@@ -159,6 +159,7 @@ export class Experiment {
    * late catch up on their own batches). Returns false when nothing is left to train.
    */
   async round(): Promise<boolean> {
+    if ((this.engine.pipelineDepth ?? 0) > 0 && this.engine.stepMany) return this.pipelinedRound();
     const t0 = performance.now();
     const live = this.nets.filter((n) => n.info.status === 'pending' || n.info.status === 'training');
     if (live.length === 0) return false;
@@ -202,6 +203,77 @@ export class Experiment {
     return this.active;
   }
 
+  /** Rounds issued to a pipelined engine whose results are not recorded yet, oldest first. */
+  private inFlight: { group: RunningNet[]; it: number; size: number; lrs: number[]; evalNow: boolean; results: Promise<StepResult[]> }[] = [];
+
+  /**
+   * A round on a pipelined engine (Engine.pipelineDepth): issue one step of every net that has
+   * iterations left, without waiting, then record the oldest rounds until at most pipelineDepth are
+   * in flight. Before an evaluation, and at the end, every round in flight is recorded first, so
+   * each evaluation sees the weights of its iteration and the series stay in order.
+   */
+  private async pipelinedRound(): Promise<boolean> {
+    const t0 = performance.now();
+    const live = this.nets.filter((n) => n.info.status === 'pending' || n.info.status === 'training');
+    if (live.length === 0 && this.inFlight.length === 0) return false;
+    for (const n of live) {
+      if (n.info.status === 'pending') {
+        n.info.status = 'training';
+        if (n.trainer.iteration === 0 && n.trainer.nextIteration === 0 && this.data.test.count > 0) await this.evaluate(n);
+      }
+    }
+    const toIssue = live.filter((n) => n.trainer.status !== 'diverged' && n.trainer.nextIteration < this.config.iterations);
+    const byIteration = new Map<number, RunningNet[]>();
+    for (const n of toIssue) byIteration.set(n.trainer.nextIteration, [...(byIteration.get(n.trainer.nextIteration) ?? []), n]);
+    let images = 0;
+    for (const [it, group] of [...byIteration].sort((a, b) => a[0] - b[0])) {
+      const batch = makeBatch(this.data.train, this.sequence.indices(it), this.inputStats, this.config.augment ? { seed: this.config.seed, iteration: it } : null);
+      this.engine.setBatch(batch);
+      const evalNow = this.isEval(it + 1);
+      const lrs = group.map((n) => n.trainer.issue());
+      const results = this.engine.stepMany!(group.map((n, k) => ({ net: n.trainer.net, lr: lrs[k], withGradNorms: evalNow })));
+      this.inFlight.push({ group, it, size: batch.size, lrs, evalNow, results });
+      images += batch.size * group.length;
+      if (evalNow) await this.drain();
+    }
+    while (this.inFlight.length > (this.engine.pipelineDepth ?? 0)) await this.recordOldest();
+    if (toIssue.length === 0) await this.drain();
+    const ms = performance.now() - t0;
+    this.elapsedMs += ms;
+    this.roundMs = this.roundMs === 0 ? ms : 0.8 * this.roundMs + 0.2 * ms;
+    const rate = images / (ms / 1000);
+    if (images > 0) this.imagesPerSec = this.imagesPerSec === 0 ? rate : 0.8 * this.imagesPerSec + 0.2 * rate;
+    return this.active || this.inFlight.length > 0;
+  }
+
+  /** Record the oldest round in flight: its steps' results, and its evaluation when it has one. */
+  private async recordOldest(): Promise<void> {
+    const f = this.inFlight.shift();
+    if (!f) return;
+    const results = await f.results;
+    for (const [k, n] of f.group.entries()) {
+      const rec = n.trainer.complete(f.lrs[k], results[k]);
+      if (!rec) {
+        n.info.status = 'diverged';
+        n.info.divergedAt = n.trainer.divergedAt;
+        continue;
+      }
+      const s = this.series(n.entry.id);
+      s.train.it.push(f.it + 1);
+      s.train.loss.push(rec.loss);
+      s.train.err.push(rec.error);
+      s.train.runErr.push(rec.runningError);
+      s.train.lr.push(rec.lr);
+      if (f.evalNow && this.data.test.count > 0) await this.evaluate(n, rec.gradNorms ?? []);
+      if (n.trainer.iteration >= this.config.iterations) n.info.status = 'done';
+    }
+  }
+
+  /** Record every round in flight (before a checkpoint, a pause, or the end). */
+  async drain(): Promise<void> {
+    while (this.inFlight.length) await this.recordOldest();
+  }
+
   progress(): Progress {
     const remaining = Math.max(0, this.config.iterations - this.iteration);
     return {
@@ -228,6 +300,7 @@ export class Experiment {
   }
 
   async checkpoint(): Promise<Checkpoint> {
+    await this.drain();
     const nets: Checkpoint['nets'] = {};
     for (const n of this.nets) {
       nets[n.entry.id] = {

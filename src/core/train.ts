@@ -21,8 +21,8 @@ export const BASE_LR = 0.1;
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-/** The compute engines: tfjs backends, and the lab's own WebAssembly CPU engine. */
-export type EngineName = 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu';
+/** The compute engines: tfjs backends, the lab's own WebAssembly CPU engine and its own WebGPU engine. */
+export type EngineName = 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu' | 'lab-webgpu';
 
 /** A batch of normalised images, NHWC float32 [size, imageSize, imageSize, 3], and their labels. */
 export interface ImageBatch {
@@ -106,6 +106,15 @@ export interface Engine {
    * engine can (the lab CPU engine's 'nets' schedule); each result equals that net's own `step`.
    */
   stepMany?(requests: readonly StepRequest[]): Promise<StepResult[]>;
+  /**
+   * Rounds of `stepMany` an experiment may keep in flight before it reads their results (the lab
+   * WebGPU engine: the GPU queue then never waits for a loss to come back). The learning rate of a
+   * step is then chosen from the errors known when it is issued: the paper's warmup rule switches up
+   * to this many iterations later (experiment.test.ts shows what that changes). 0 or absent: none.
+   * A pipelined engine's stepMany takes the current batch before it returns (the next round's
+   * setBatch follows at once).
+   */
+  readonly pipelineDepth?: number;
   createNet(spec: NetSpec, state: NetState): EngineNet;
   memory(): EngineMemory;
   dispose(): void;
@@ -157,15 +166,32 @@ export class NetTrainer {
   warmupEnd: number | null = null;
   private readonly errors: number[] = [];
   private windowSum = 0;
+  /** Steps issued to the engine whose results have not come back (a pipelined experiment). */
+  private inFlight = 0;
 
   constructor(
     readonly net: EngineNet,
     readonly schedule: ScheduleConfig,
   ) {}
 
-  /** The iteration the next step will train. */
+  /** The iteration whose result comes next (the steps recorded so far). */
   get iteration(): number {
     return this.errors.length;
+  }
+
+  /** The iteration the next step issued will train: after the recorded ones and those in flight. */
+  get nextIteration(): number {
+    return this.errors.length + this.inFlight;
+  }
+
+  /**
+   * Issue the next step before the results of the steps in flight are known: its learning rate,
+   * from the schedule and the errors recorded so far. `complete` records its result, in order.
+   */
+  issue(): number {
+    const lr = this.lrAt(this.nextIteration);
+    this.inFlight += 1;
+    return lr;
   }
 
   lrAt(iteration: number): number {
@@ -186,6 +212,9 @@ export class NetTrainer {
 
   /** Record a step the engine took at learning rate lr (see `stepTogether`). */
   complete(lr: number, r: StepResult): StepRecord | null {
+    if (this.inFlight > 0) this.inFlight -= 1;
+    // a step issued before the divergence came to light: nothing more to record
+    if (this.status === 'diverged') return null;
     const iteration = this.iteration;
     if (!Number.isFinite(r.loss)) {
       this.status = 'diverged';

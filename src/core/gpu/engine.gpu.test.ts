@@ -1,0 +1,151 @@
+// The lab WebGPU engine, in Chromium on WebGPU (SwiftShader where there is no GPU, as in CI): the
+// engine contract, agreement with the lab CPU engine (the same maths in WebAssembly), resuming a
+// run taken on the CPU engine, and no buffer created per step after warm-up.
+import { describe, expect, it } from 'vitest';
+import { cifarNet } from '../nets';
+import type { NetOptions, Shortcut } from '../nets';
+import { randomBatch, relDiff } from '../testing/fixtures';
+import { TINY, engineContract, freshState, jitter } from '../testing/engineContract';
+import { LabCpuEngine } from '../cpu/engine';
+import { relaxedSimdSupported } from '../cpu/kernels';
+import relaxed from '../cpu/build/kernels-relaxed.wasm?url';
+import simd from '../cpu/build/kernels-simd.wasm?url';
+import { LabGpuEngine } from './engine';
+import { KERNEL_NAMES } from './kernels';
+
+engineContract('lab WebGPU engine', () => LabGpuEngine.create());
+
+/** The lab CPU engine in this page: one thread, the direct convolutions (the closest float sums to the GPU's). */
+async function cpuEngine(): Promise<LabCpuEngine> {
+  const relax = relaxedSimdSupported();
+  const module = await WebAssembly.compileStreaming(fetch(relax ? relaxed : simd));
+  return LabCpuEngine.create({ module, variant: { relaxed: relax, shared: false }, threads: 1, convKernels: 'direct' });
+}
+
+describe('lab WebGPU engine against the lab CPU engine', () => {
+  const cases: [string, number, boolean, Shortcut][] = [
+    ['plain', 1, false, 'A'],
+    ['residual A', 2, true, 'A'],
+    ['residual B', 1, true, 'B'],
+    ['residual C', 2, true, 'C'],
+  ];
+  it.each(cases)('%s (n=%i): the same loss, gradients, 10 SGD steps and evaluation', async (_name, n, residual, shortcut) => {
+    const options: NetOptions = { n, residual, shortcut, width: 0.5, inputSize: 8 };
+    const spec = cifarNet(options);
+    const state = jitter(freshState(options, 3), 4);
+    const batch = randomBatch(6, 8, 21);
+    const [gpu, cpu] = [await LabGpuEngine.create(), await cpuEngine()];
+    gpu.setBatch(batch);
+    cpu.setBatch(batch);
+    const a = gpu.createNet(spec, state);
+    const b = cpu.createNet(spec, state);
+    const [ga, gb] = [await a.gradients(), await b.gradients()];
+    expect(Math.abs(ga.loss - gb.loss)).toBeLessThan(1e-5 * Math.abs(gb.loss));
+    for (const p of spec.params) expect(relDiff(ga.grads[p.name], gb.grads[p.name]), p.name).toBeLessThan(1e-4);
+    for (let t = 0; t < 10; t++) {
+      const next = randomBatch(6, 8, 50 + t);
+      gpu.setBatch(next);
+      cpu.setBatch(next);
+      const [ra, rb] = [await a.step(0.05, t === 9), await b.step(0.05, t === 9)];
+      expect(Math.abs(ra.loss - rb.loss), `step ${t}`).toBeLessThan(1e-4 * Math.abs(rb.loss));
+      expect(ra.errors).toBe(rb.errors);
+      if (t === 9) ra.gradNorms!.forEach((g, i) => expect(Math.abs(g - rb.gradNorms![i])).toBeLessThan(1e-3 * rb.gradNorms![i] + 1e-6));
+    }
+    // The weights drift apart by about 1e-7 a step (summation order) until a pre-activation near 0
+    // lands on the other side of a ReLU in one engine (stage 3 here is 2×2 maps of 6 images, so BN
+    // sees 24 values per channel and one flip moves a whole channel's gradient). Measured: with
+    // batches 30–39 residual C crossed one at the 10th step (weights 2.5e-4 apart after 2e-6 at
+    // the 9th), with batches 40–49 also at the 10th (gradients 0.5 apart after 4e-5). The batches
+    // here (seeds 50–59) cross none in any case, so every gap below is summation order.
+    const [sa, sb] = [await a.getState(), await b.getState()];
+    for (const k of Object.keys(sb.params)) expect(relDiff(sa.params[k], sb.params[k]), k).toBeLessThan(1e-4);
+    for (const k of Object.keys(sb.momentum)) expect(relDiff(sa.momentum[k], sb.momentum[k]), k).toBeLessThan(1e-3);
+    const test = randomBatch(13, 8, 77); // not a multiple of the batch: the last chunk is partial
+    const [ea, eb] = [await a.evaluate(test), await b.evaluate(test)];
+    expect(ea.loss).toBeCloseTo(eb.loss, 4);
+    expect(ea.errors).toBe(eb.errors);
+    expect(ea.count).toBe(13);
+    ea.layerStd.forEach((s, i) => expect(s).toBeCloseTo(eb.layerStd[i], 4));
+    gpu.dispose();
+    cpu.dispose();
+  });
+
+  it('resumes a run from a checkpoint taken on the CPU engine, and the CPU engine resumes one taken on it', async () => {
+    const options: NetOptions = { n: 1, residual: true, shortcut: 'B', ...TINY };
+    const spec = cifarNet(options);
+    const [gpu, cpu] = [await LabGpuEngine.create(), await cpuEngine()];
+    const b = cpu.createNet(spec, freshState(options, 8));
+    for (let t = 0; t < 5; t++) {
+      cpu.setBatch(randomBatch(8, TINY.inputSize, t));
+      await b.step(0.1);
+    }
+    const saved = await b.getState();
+    const a = gpu.createNet(spec, saved);
+    const back = await a.getState();
+    for (const k of Object.keys(saved.params)) expect(back.params[k]).toEqual(saved.params[k]);
+    for (const k of Object.keys(saved.momentum)) expect(back.momentum[k]).toEqual(saved.momentum[k]);
+    for (const k of Object.keys(saved.bnStats)) expect(back.bnStats[k]).toEqual(saved.bnStats[k]);
+    for (let t = 5; t < 8; t++) {
+      const batch = randomBatch(8, TINY.inputSize, t);
+      gpu.setBatch(batch);
+      cpu.setBatch(batch);
+      const [ra, rb] = [await a.step(0.1), await b.step(0.1)];
+      expect(Math.abs(ra.loss - rb.loss), `step ${t}`).toBeLessThan(1e-4 * Math.abs(rb.loss));
+    }
+    const c = cpu.createNet(spec, await a.getState());
+    expect((await c.gradients()).loss).toBeCloseTo((await a.gradients()).loss, 4);
+    gpu.dispose();
+    cpu.dispose();
+  });
+});
+
+describe('lab WebGPU engine: the GPU queue', () => {
+  it('compiles every kernel without a validation error (programs compile only the ones they use)', async () => {
+    const gpu = await LabGpuEngine.create();
+    gpu.device.pushErrorScope('validation');
+    for (const name of KERNEL_NAMES) gpu.pipeline(name);
+    const error = await gpu.device.popErrorScope();
+    expect(error?.message ?? null).toBeNull();
+    expect(KERNEL_NAMES.length).toBeGreaterThan(20);
+    gpu.dispose();
+  });
+
+  it('creates no buffer after warm-up, and runs each step of several nets as one submit', async () => {
+    const gpu = await LabGpuEngine.create();
+    const nets = [false, true].map((residual) => {
+      const options: NetOptions = { n: 1, residual, shortcut: 'A', ...TINY };
+      return gpu.createNet(cifarNet(options), freshState(options, 1));
+    });
+    const test = randomBatch(12, TINY.inputSize, 50);
+    const round = async (t: number) => {
+      gpu.setBatch(randomBatch(8, TINY.inputSize, t));
+      await gpu.stepMany(nets.map((net) => ({ net, lr: 0.1, withGradNorms: t % 3 === 0 })));
+      if (t % 3 === 0) for (const net of nets) await net.evaluate(test);
+    };
+    for (let t = 0; t < 4; t++) await round(t); // warm-up: programs compiled, workspace grown
+    const before = { ...gpu.counters };
+    const memory = gpu.memory();
+    for (let t = 4; t < 16; t++) await round(t);
+    expect(gpu.counters.bytesAllocated - before.bytesAllocated).toBe(0);
+    expect(gpu.counters.buffersCreated - before.buffersCreated).toBe(0);
+    expect(gpu.memory()).toEqual(memory);
+    // 12 rounds: one submit per training step of both nets, and per evaluation chunk or read
+    const evaluations = [6, 9, 12, 15].length * nets.length;
+    expect(gpu.counters.submits - before.submits).toBe(12 + evaluations * 2);
+    gpu.dispose();
+  });
+
+  it('gives paired nets the same initial weights wherever the shapes match', async () => {
+    const gpu = await LabGpuEngine.create();
+    const make = (residual: boolean) => {
+      const options: NetOptions = { n: 1, residual, shortcut: 'B', ...TINY };
+      return gpu.createNet(cifarNet(options), freshState(options, 12));
+    };
+    const [plain, resnet] = [await make(false).getState(), await make(true).getState()];
+    const shared = Object.keys(plain.params).filter((k) => k in resnet.params);
+    expect(shared.length).toBe(Object.keys(plain.params).length);
+    for (const k of shared) expect(resnet.params[k]).toEqual(plain.params[k]);
+    expect(Object.keys(resnet.params).some((k) => k.includes('.proj'))).toBe(true);
+    gpu.dispose();
+  });
+});

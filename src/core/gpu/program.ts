@@ -1,0 +1,336 @@
+// A net's training step on the lab WebGPU engine as data: the fixed list of kernel dispatches of a
+// step, a gradient computation, an evaluation chunk or a response measurement, each with its
+// uniform values and the buffers it binds, by name. Pure: ./engine.ts creates the buffers, the
+// uniform blocks and the bind groups once per program and replays the list every step.
+//
+// Buffers by name: per net P (parameters), G (gradients), M (momentum), R (BN running statistics),
+// S (batch statistics and backward sums), ctrl (lr and the update flag), metrics ([Σ loss, errors]
+// of the last step, then of the evaluation); shared by the engine's nets (one net runs at a time
+// on the GPU queue): the inputs and labels, every activation (named by its role, sized for the
+// largest net), the gradient scratch and the weight-gradient partial sums.
+import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
+import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
+import type { KernelName } from './kernels';
+import { CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
+
+/** Buffers that belong to a net (the rest belong to the engine's shared workspace). */
+export const NET_BUFFERS = ['P', 'G', 'M', 'R', 'S', 'ctrl', 'metrics'] as const;
+
+export interface Dispatch {
+  kernel: KernelName;
+  /** Uniform values by field name (./kernels.ts FIELDS); missing fields are 0. */
+  u: Record<string, number>;
+  /** Buffer names for bindings 1, 2, …; binding 0 is the dispatch's own uniform block. */
+  bind: string[];
+  groups: [number, number, number];
+}
+
+export interface GpuProgram {
+  dispatches: Dispatch[];
+  /** The shared workspace buffers it uses, and the bytes each needs. */
+  workspace: Map<string, number>;
+}
+
+/** Where a net's tensors sit in its per-net buffers (float offsets). */
+export interface GpuLayout {
+  /** Parameter offsets in P (and G, M). */
+  param: Map<string, number>;
+  paramFloats: number;
+  /** Running mean / variance offsets in R, by statistic name (`${conv}.bn.mean`, `${conv}.bn.var`). */
+  stat: Map<string, number>;
+  statFloats: number;
+  /** Per conv: offsets in S of the batch mean, invstd and the two backward sums (2K). */
+  scratch: Map<string, { mean: number; invstd: number; sums: number }>;
+  scratchFloats: number;
+}
+
+export function layoutNet(spec: NetSpec): GpuLayout {
+  const param = new Map<string, number>();
+  let at = 0;
+  for (const p of spec.params) {
+    param.set(p.name, at);
+    at += sizeOf(p.shape);
+  }
+  const stat = new Map<string, number>();
+  let s = 0;
+  for (const b of bnStatNames(spec)) {
+    stat.set(b.mean, s);
+    stat.set(b.variance, s + b.channels);
+    s += 2 * b.channels;
+  }
+  const scratch = new Map<string, { mean: number; invstd: number; sums: number }>();
+  let k = 0;
+  for (const c of spec.convs) {
+    scratch.set(c.name, { mean: k, invstd: k + c.outC, sums: k + 2 * c.outC });
+    k += 4 * c.outC;
+  }
+  return { param, paramFloats: at, stat, statFloats: s, scratch, scratchFloats: k };
+}
+
+/** Most workgroups one dimension of a dispatch may have (WebGPU's default limit). */
+const MAX_GROUPS = 65535;
+
+/** Split-K for the weight gradient: at most this many partial sums per weight. */
+export const MAX_SPLITS = 32;
+
+export type ProgramKind = 'step' | 'grads' | 'eval' | 'responses';
+
+/** Builds one program; `N` images of size `spec.options.inputSize`. */
+class Builder {
+  readonly dispatches: Dispatch[] = [];
+  readonly workspace = new Map<string, number>();
+
+  constructor(
+    readonly spec: NetSpec,
+    readonly layout: GpuLayout,
+    readonly N: number,
+  ) {}
+
+  /** A shared workspace buffer of at least `floats` floats. */
+  ws(name: string, floats: number): string {
+    this.workspace.set(name, Math.max(this.workspace.get(name) ?? 16, 4 * floats));
+    return name;
+  }
+
+  push(kernel: KernelName, u: Record<string, number>, bind: string[], groups: [number, number, number]): void {
+    this.dispatches.push({ kernel, u, bind, groups });
+  }
+
+  /** An element-wise kernel over `total` items: a 2-D grid of workgroups, `span` threads per row. */
+  elementwise(kernel: KernelName, total: number, u: Record<string, number>, bind: string[]): void {
+    if (!ELEMENTWISE.has(kernel)) throw new Error(`${kernel} is not element-wise`);
+    const groups = Math.max(1, Math.ceil(total / WG));
+    const x = Math.min(groups, MAX_GROUPS);
+    this.push(kernel, { ...u, span: x * WG }, bind, [x, Math.ceil(groups / x), 1]);
+  }
+
+  act(name: string, size: number, channels: number): string {
+    return this.ws(`a:${name}`, this.N * size * size * channels);
+  }
+
+  param(name: string): number {
+    const at = this.layout.param.get(name);
+    if (at === undefined) throw new Error(`no parameter ${name}`);
+    return at;
+  }
+
+  private convU(c: ConvSpec, extra: Record<string, number>): Record<string, number> {
+    const H = c.outSize * c.stride;
+    return { H, W: H, C: c.inC, OH: c.outSize, OW: c.outSize, K: c.outC, stride: c.stride, ks: c.k, pad: c.k === 3 ? 1 : 0, wOff: this.param(c.name), ...extra };
+  }
+
+  conv(c: ConvSpec, x: string, z: string): void {
+    const rows = this.N * c.outSize * c.outSize;
+    const red = c.k * c.k * c.inC;
+    const { m: tm, n: tn } = gemmTile('conv_fwd', c.outC);
+    this.push(gemmKernel('conv_fwd', c.outC, c.inC % 4 === 0), this.convU(c, { rows, cols: c.outC, red, chunk: red }), [x, 'P', z], [Math.ceil(c.outC / tn), Math.ceil(rows / tm), 1]);
+  }
+
+  /** ∂L/∂x of a conv into dx (added to what is there when acc). */
+  convDgrad(c: ConvSpec, dz: string, dx: string, acc: boolean): void {
+    const H = c.outSize * c.stride;
+    const rows = this.N * H * H;
+    const red = c.k * c.k * c.outC;
+    const { m: tm, n: tn } = gemmTile('conv_dgrad', c.inC);
+    this.push(gemmKernel('conv_dgrad', c.inC, c.outC % 4 === 0), this.convU(c, { rows, cols: c.inC, red, chunk: red, acc: acc ? 1 : 0 }), [dz, 'P', dx], [Math.ceil(c.inC / tn), Math.ceil(rows / tm), 1]);
+  }
+
+  /** ∂L/∂w of a conv into G: split over the output pixels, then the pieces added. */
+  convWgrad(c: ConvSpec, x: string, dz: string): void {
+    const rows = c.k * c.k * c.inC;
+    const red = this.N * c.outSize * c.outSize;
+    const pieces = Math.min(MAX_SPLITS, Math.max(1, Math.ceil(red / 256)));
+    const chunk = Math.ceil(Math.ceil(red / pieces) / CHUNK_ALIGN) * CHUNK_ALIGN;
+    const splits = Math.ceil(red / chunk);
+    const partials = this.ws('partials', splits * rows * c.outC);
+    const { m: tm, n: tn } = gemmTile('conv_wgrad', c.outC);
+    this.push(gemmKernel('conv_wgrad', c.outC, c.inC % 4 === 0), this.convU(c, { rows, cols: c.outC, red, chunk }), [x, dz, partials], [Math.ceil(c.outC / tn), Math.ceil(rows / tm), splits]);
+    this.elementwise('wgrad_reduce', rows * c.outC, { len: rows * c.outC, splits, gOff: this.param(c.name) }, [partials, 'G']);
+  }
+
+  private bnU(c: ConvSpec): Record<string, number> {
+    const s = this.layout.scratch.get(c.name)!;
+    return {
+      mean: s.mean,
+      invstd: s.invstd,
+      sums: s.sums,
+      rmean: this.layout.stat.get(`${c.name}.bn.mean`)!,
+      rvar: this.layout.stat.get(`${c.name}.bn.var`)!,
+      gamma: this.param(`${c.name}.bn.gamma`),
+      beta: this.param(`${c.name}.bn.beta`),
+    };
+  }
+
+  /** The batch statistics of a conv's output (training mode; the running averages move when ctrl.update is set). */
+  bnStats(c: ConvSpec, z: string): void {
+    const b = this.bnU(c);
+    this.push('bn_stats', { count: this.N * c.outSize * c.outSize, K: c.outC, mean: b.mean, invstd: b.invstd, rmean: b.rmean, rvar: b.rvar }, ['ctrl', z, 'S', 'R'], [c.outC, 1, 1]);
+  }
+
+  /** out = [ReLU](BN(z) + shortcut). */
+  bnApply(c: ConvSpec, z: string, out: string, evalMode: boolean, relu: boolean, sc: { kind: 0 | 1 | 2 | 3; x?: string; block?: BlockSpec } = { kind: 0 }): void {
+    const { sums: _sums, ...b } = this.bnU(c);
+    void _sums;
+    const p = sc.kind === 3 ? this.bnU(sc.block!.projection!) : null;
+    const total = this.N * c.outSize * c.outSize * c.outC;
+    this.elementwise(
+      'bn_apply',
+      total,
+      {
+        total,
+        K: c.outC,
+        evalMode: evalMode ? 1 : 0,
+        ...b,
+        relu: relu ? 1 : 0,
+        sc: sc.kind,
+        H: sc.block?.size ?? 0,
+        W: sc.block?.size ?? 0,
+        inC: sc.block?.inC ?? 0,
+        OW: c.outSize,
+        ...(p ? { pMean: p.mean, pInvstd: p.invstd, pRmean: p.rmean, pRvar: p.rvar, pGamma: p.gamma, pBeta: p.beta } : {}),
+      },
+      [z, evalMode ? 'R' : 'S', 'P', sc.x ?? 'dummy', out],
+    );
+  }
+
+  /** BN backward: g (masked by ReLU where a is given) → ∂L/∂z in dz, ∂L/∂γ and ∂L/∂β in G. */
+  bnBackward(c: ConvSpec, g: string, mask: string | null, z: string, dz: string): void {
+    const b = this.bnU(c);
+    const count = this.N * c.outSize * c.outSize;
+    const hasMask = mask ? 1 : 0;
+    this.push(
+      'bn_bwd_sums',
+      { count, K: c.outC, mean: b.mean, invstd: b.invstd, sums: b.sums, gGamma: b.gamma, gBeta: b.beta, hasMask },
+      [g, mask ?? 'dummy', z, 'S', 'G'],
+      [c.outC, 1, 1],
+    );
+    const total = count * c.outC;
+    this.elementwise('bn_bwd_dx', total, { total, K: c.outC, count, mean: b.mean, invstd: b.invstd, sums: b.sums, gamma: b.gamma, hasMask }, [g, mask ?? 'dummy', z, 'S', 'P', dz]);
+  }
+
+  /** The forward pass; returns the last activation's name. */
+  forward(evalMode: boolean, input: string): string {
+    const { spec, N } = this;
+    const stem = spec.stem;
+    this.ws(input, N * stem.outSize * stem.outSize * 3);
+    const z = this.act('stem.z', stem.outSize, stem.outC);
+    this.conv(stem, input, z);
+    if (!evalMode) this.bnStats(stem, z);
+    let x = this.act('stem.out', stem.outSize, stem.outC);
+    this.bnApply(stem, z, x, evalMode, true);
+    for (const b of spec.blocks) {
+      const size = b.conv1.outSize;
+      const z1 = this.act(`${b.name}.z1`, size, b.outC);
+      const h = this.act(`${b.name}.h`, size, b.outC);
+      const z2 = this.act(`${b.name}.z2`, size, b.outC);
+      const out = this.act(`${b.name}.out`, size, b.outC);
+      this.conv(b.conv1, x, z1);
+      if (!evalMode) this.bnStats(b.conv1, z1);
+      this.bnApply(b.conv1, z1, h, evalMode, true);
+      this.conv(b.conv2, h, z2);
+      if (!evalMode) this.bnStats(b.conv2, z2);
+      if (b.projection) {
+        const zp = this.act(`${b.name}.zp`, size, b.outC);
+        this.conv(b.projection, x, zp);
+        if (!evalMode) this.bnStats(b.projection, zp);
+        this.bnApply(b.conv2, z2, out, evalMode, true, { kind: 3, x: zp, block: b });
+      } else {
+        const kind = b.shortcut === 'identity' ? 1 : b.shortcut === 'subsample-pad' ? 2 : 0;
+        this.bnApply(b.conv2, z2, out, evalMode, true, { kind, x: kind ? x : undefined, block: b });
+      }
+      x = out;
+    }
+    return x;
+  }
+
+  lastSize(): { HW: number; C: number } {
+    const last = this.spec.blocks[this.spec.blocks.length - 1];
+    const size = last ? last.conv1.outSize : this.spec.stem.outSize;
+    return { HW: size * size, C: this.spec.fc.inC };
+  }
+
+  /** Pooling, FC, softmax cross-entropy: per-image loss and error, ∂L/∂logits; their sums into metrics[slot]. */
+  head(a: string, labels: string, slot: number, acc: boolean): void {
+    const { N } = this;
+    const { HW, C } = this.lastSize();
+    this.ws(labels, N);
+    this.push('head_fwd', { N, HW, C, wOff: this.param('fc.weight'), bOff: this.param('fc.bias') }, [a, 'P', labels, this.ws('pooled', N * C), this.ws('dlogits', N * NUM_CLASSES), this.ws('perImage', 2 * N)], [Math.ceil(N / 64), 1, 1]);
+    this.push('head_sum', { N, slot, acc: acc ? 1 : 0 }, ['perImage', 'metrics'], [1, 1, 1]);
+  }
+
+  /** The backward pass from ∂L/∂logits to every gradient in G. */
+  backward(input: string, last: string): void {
+    const { spec, N } = this;
+    const { HW, C } = this.lastSize();
+    const maxAct = Math.max(
+      spec.stem.outSize ** 2 * spec.stem.outC,
+      ...spec.blocks.map((b) => Math.max(b.size * b.size * b.inC, b.conv1.outSize ** 2 * b.outC)),
+    );
+    const grads = [this.ws('g0', N * maxAct), this.ws('g1', N * maxAct)];
+    const dz = this.ws('dz', N * maxAct);
+    const dh = this.ws('dh', N * maxAct);
+    this.elementwise('gap_bwd', N * HW * C, { total: N * HW * C, HW, C, wOff: this.param('fc.weight'), N }, ['dlogits', 'P', grads[0]]);
+    this.push('head_bwd', { N, C, gwOff: this.param('fc.weight'), gbOff: this.param('fc.bias') }, ['pooled', 'dlogits', 'G'], [Math.ceil(((C + 1) * NUM_CLASSES) / 64), 1, 1]);
+    let g = 0;
+    for (let i = spec.blocks.length - 1; i >= 0; i--) {
+      const b = spec.blocks[i];
+      const x = i > 0 ? `a:${spec.blocks[i - 1].name}.out` : 'a:stem.out';
+      const [z1, h, z2, out] = ['z1', 'h', 'z2', 'out'].map((t) => `a:${b.name}.${t}`);
+      const gOut = grads[g];
+      const gIn = grads[1 - g];
+      const free = b.shortcut === 'identity' || b.shortcut === 'subsample-pad';
+      if (free) {
+        const total = N * b.size * b.size * b.inC;
+        this.elementwise('shortcut_bwd', total, { total, mode: b.shortcut === 'identity' ? 1 : 2, H: b.size, W: b.size, C: b.inC, OW: b.conv1.outSize, K: b.outC }, [gOut, out, gIn]);
+      }
+      this.bnBackward(b.conv2, gOut, out, z2, dz);
+      this.convWgrad(b.conv2, h, dz);
+      this.convDgrad(b.conv2, dz, dh, false);
+      this.bnBackward(b.conv1, dh, h, z1, dz);
+      this.convWgrad(b.conv1, x, dz);
+      this.convDgrad(b.conv1, dz, gIn, free);
+      if (b.projection) {
+        const zp = `a:${b.name}.zp`;
+        this.bnBackward(b.projection, gOut, out, zp, dz);
+        this.convWgrad(b.projection, x, dz);
+        this.convDgrad(b.projection, dz, gIn, true);
+      }
+      g = 1 - g;
+    }
+    this.bnBackward(spec.stem, grads[g], 'a:stem.out', 'a:stem.z', dz);
+    this.convWgrad(spec.stem, input, dz);
+    void last;
+  }
+
+  sgd(): void {
+    const len = this.layout.paramFloats;
+    this.elementwise('sgd', len, { len }, ['ctrl', 'P', 'G', 'M']);
+  }
+}
+
+/** Slots in a net's metrics buffer: the last step's [Σ loss, errors], then the evaluation's. */
+export const METRIC_SLOTS = { train: 0, eval: 2 } as const;
+
+/**
+ * The dispatches of one program for N images:
+ * - 'step': forward (batch statistics), loss, backward, SGD;
+ * - 'grads': the same without SGD (the control block's update flag is then off);
+ * - 'eval': forward with the running statistics, loss and errors added into the eval slot;
+ * - 'responses': forward with batch statistics only (the Fig. 7 measurement reads S).
+ */
+export function buildProgram(spec: NetSpec, layout: GpuLayout, N: number, kind: ProgramKind): GpuProgram {
+  const b = new Builder(spec, layout, N);
+  b.ws('dummy', 4);
+  if (kind === 'eval') {
+    const last = b.forward(true, 'evalInput');
+    b.head(last, 'evalLabels', METRIC_SLOTS.eval, true);
+  } else if (kind === 'responses') {
+    b.forward(false, 'evalInput');
+  } else {
+    const last = b.forward(false, 'input');
+    b.head(last, 'labels', METRIC_SLOTS.train, false);
+    b.backward('input', last);
+    if (kind === 'step') b.sgd();
+  }
+  return { dispatches: b.dispatches, workspace: b.workspace };
+}
