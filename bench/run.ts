@@ -2,7 +2,7 @@
 // Chromium on the production build; optionally beside PyTorch (--vs-torch) and the time to see the
 // degradation effect on real data (--degradation). Prints figures; it never fails on speed.
 //
-//   npm run bench -- [--backends lab-cpu,webgpu,webgl,cpu,wasm] [--cases plain-20,resnet-20,plain-56,resnet-56]
+//   npm run bench -- [--backends lab-cpu,lab-webgpu,webgpu,webgl,cpu,wasm] [--cases plain-20,resnet-20,plain-56,resnet-56]
 //                    [--batch 32,128] [--reps 5] [--budget 60] [--width 1] [--json out.json]
 //                    [--vs-torch] [--torch-device cpu|cuda|auto] [--degradation] [--preset classroom]
 //                    [--stream-cost] [--main-thread]
@@ -18,6 +18,7 @@ import { realDataDir } from '../src/node/realData';
 import type { NetInfo, NetSeries, Progress } from '../src/core/metrics';
 import { OUTCOME_TEXT, judgeDegradation } from '../src/core/verdict';
 import { netsOf } from '../src/core/config';
+import { cifarNet, multiplyAdds } from '../src/core/nets';
 import { presetById } from '../src/core/presets';
 import type { LabAutomation } from '../src/ui/automation';
 import type { BenchResult, BenchSpec } from '../src/worker/protocol';
@@ -25,7 +26,7 @@ import { ROOT, openLab } from '../scripts/labBrowser';
 
 const { values: args } = parseArgs({
   options: {
-    backends: { type: 'string', default: 'lab-cpu,webgpu,webgl,cpu,wasm' },
+    backends: { type: 'string', default: 'lab-cpu,lab-webgpu,webgpu,webgl,cpu,wasm' },
     cases: { type: 'string', default: 'plain-20,resnet-20,plain-56,resnet-56' },
     batch: { type: 'string', default: '32,128' },
     reps: { type: 'string', default: '5' },
@@ -129,13 +130,42 @@ async function throughput(page: Page, out: Record<string, unknown>) {
           .join('; ');
         const mem = `${(r.memoryBefore!.bytes / 2 ** 20).toFixed(0)} MB/${r.memoryBefore!.tensors} → ${(r.memoryAfter!.bytes / 2 ** 20).toFixed(0)} MB/${r.memoryAfter!.tensors}`;
         console.log(`| ${backend} | ${c.label} | ${batch} | ${fmt(ips.median, 1)} (${fmt(ips.min, 1)}–${fmt(ips.max, 1)}) | ${fmt(r.warmupMs! / 1000, 2)} | ${r.stepMs!.length} | ${mem} | ${ratio || (torchDevices.length ? 'torch failed' : '')} |`);
-        rows.push({ backend, engine: r.engine, net: c.label, batch, width, imagesPerSec: ips, warmupMs: r.warmupMs, stepMs: r.stepMs, memoryBefore: r.memoryBefore, memoryAfter: r.memoryAfter, torch: torchRuns });
+        rows.push({ backend, engine: r.engine, net: c.label, batch, width, imagesPerSec: ips, warmupMs: r.warmupMs, stepMs: r.stepMs, memoryBefore: r.memoryBefore, memoryAfter: r.memoryAfter, torch: torchRuns, gpu: r.gpu, macsPerImage: macsOf(c, width) });
       }
     }
   }
   for (const [b, why] of failed) console.log(`\n${b}: not measured: ${why}`);
+  gpuQueueTable(rows);
   out.throughput = rows;
   out.torch = torch;
+}
+
+/** Multiply-adds of one forward pass per image (../src/core/nets.ts). */
+function macsOf(c: { n: number; residual: boolean }, width: number): number {
+  return multiplyAdds(cifarNet({ n: c.n, residual: c.residual, shortcut: 'A', width }));
+}
+
+/**
+ * The lab WebGPU engine's rows again: its GPU queue per step (dispatches, submits, bytes of buffers
+ * created: 0 after warm-up is the goal), the arithmetic rate that implies (a training step is about
+ * 3 forward passes of multiply-adds, 2 FLOPs each), and its speed over tfjs WebGPU on the same
+ * adapter and case.
+ */
+function gpuQueueTable(rows: Record<string, unknown>[]): void {
+  type Row = { backend: string; net: string; batch: number; imagesPerSec?: { median: number }; gpu?: BenchResult['gpu']; macsPerImage?: number };
+  const all = rows as Row[];
+  const lab = all.filter((r) => r.backend === 'lab-webgpu' && r.gpu);
+  if (!lab.length) return;
+  console.log('\nLab WebGPU engine, per training step:');
+  console.log('| net | batch | adapter | img/s | dispatches | submits | bytes created | GFLOP/s | vs tfjs webgpu |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of lab) {
+    const ips = r.imagesPerSec!.median;
+    const tfjs = all.find((t) => t.backend === 'webgpu' && t.net === r.net && t.batch === r.batch && t.imagesPerSec);
+    const ratio = tfjs ? `${(ips / tfjs.imagesPerSec!.median).toFixed(1)}× (${fmt(tfjs.imagesPerSec!.median, 2)} img/s)` : 'not measured';
+    const gflops = (ips * 6 * (r.macsPerImage ?? 0)) / 1e9;
+    console.log(`| ${r.net} | ${r.batch} | ${r.gpu!.adapter} | ${fmt(ips, 1)} | ${fmt(r.gpu!.dispatchesPerStep)} | ${fmt(r.gpu!.submitsPerStep, 1)} | ${fmt(r.gpu!.bytesPerStep)} | ${fmt(gflops, 2)} | ${ratio} |`);
+  }
 }
 
 async function waitForData(page: Page) {

@@ -441,3 +441,24 @@ test('a net added to a running experiment starts at iteration 0 and trains besid
   expect(first.length).toBeGreaterThan(newcomer.length); // the others had a head start
   expect(newcomer).toEqual(first.slice(0, newcomer.length)); // one point per iteration, none skipped
 });
+
+test('the lab WebGPU engine trains a paired experiment in the page (on SwiftShader here), and auto names what it measured', async ({ page }) => {
+  const problems = collectConsoleProblems(page);
+  const query = TINY_QUERY.replace('iters=60', 'iters=20').replace('depths=8,14', 'depths=8').replace('backend=lab-cpu', 'backend=lab-webgpu');
+  await page.goto(`/?${query}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('engine')).toContainText('lab WebGPU engine', { timeout: 60_000 });
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  expect(await iteration(page)).toBe(20);
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  expect(problems()).toEqual([]);
+
+  // auto: the experiment's largest net timed on each engine that can run it, the figures in the status line
+  await page.goto(`/?${query.replace('backend=lab-webgpu', 'backend=auto').replace('iters=20', 'iters=10')}`);
+  await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Start' }).click();
+  const engine = page.getByTestId('engine');
+  await expect(engine).toContainText(/auto: .*(WebGPU|CPU) [\d,]+ img\/s · (WebGPU|CPU) [\d,]+ img\/s/, { timeout: 120_000 });
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+});

@@ -1,5 +1,6 @@
 // The worker's diagnostics: the benchmark harness's timed steps (bench/run.ts) and the "Verify
 // backend" check of a small net's gradients on the active tfjs backend against the lab CPU engine.
+import { LabGpuEngine } from '../core/gpu/engine';
 import { cifarNet } from '../core/nets';
 import { Rng } from '../core/rng';
 import { initialState } from '../core/train';
@@ -33,6 +34,8 @@ export async function bench(spec: BenchSpec): Promise<BenchResult> {
     await trained.step(0.01);
     const warmupMs = performance.now() - t0;
     const stepMs: number[] = [];
+    const gpu = h.engine instanceof LabGpuEngine ? h.engine : null;
+    const before = gpu ? { ...gpu.counters } : null;
     const start = performance.now();
     while (stepMs.length < spec.reps && performance.now() - start + warmupMs < spec.budgetMs) {
       const t = performance.now();
@@ -40,12 +43,22 @@ export async function bench(spec: BenchSpec): Promise<BenchResult> {
       stepMs.push(performance.now() - t);
     }
     const memoryAfter = h.engine.memory();
-    return { spec, ok: true, engine: h.description, warmupMs, stepMs, memoryBefore, memoryAfter };
+    const steps = Math.max(1, stepMs.length);
+    const queue =
+      gpu && before
+        ? {
+            dispatchesPerStep: (gpu.counters.dispatches - before.dispatches) / steps,
+            submitsPerStep: (gpu.counters.submits - before.submits) / steps,
+            bytesPerStep: (gpu.counters.bytesAllocated - before.bytesAllocated) / steps,
+            adapter: gpu.adapterName,
+          }
+        : undefined;
+    return { spec, ok: true, engine: h.description, warmupMs, stepMs, memoryBefore, memoryAfter, gpu: queue };
   } catch (err) {
     return { spec, ok: false, engine: h.description, reason: errorMessage(err) };
   } finally {
     trained?.dispose();
-    if (h.name !== 'lab-cpu') h.engine.dispose();
+    if (!h.persistent) h.engine.dispose();
   }
 }
 
@@ -67,7 +80,7 @@ export async function netCheck(): Promise<Extract<WorkerEvent, { type: 'netCheck
     results.push(await net.gradients());
     net.dispose();
   }
-  if (tfjs.name !== 'lab-cpu') tfjs.engine.dispose();
+  if (!tfjs.persistent) tfjs.engine.dispose();
   let maxRelDiff = 0;
   let worst = '';
   for (const p of spec.params) {

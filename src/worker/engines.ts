@@ -8,6 +8,8 @@ import type { NetSpec } from '../core/nets';
 import { relaxedSimdSupported, sharedMemorySupported, variantFile } from '../core/cpu/kernels';
 import type { HelperInit } from '../core/cpu/kernels';
 import { TfjsEngine } from '../core/tfjs/engine';
+import { LabGpuEngine } from '../core/gpu/engine';
+import { chooseByMeasurement } from './autoChoice';
 import * as tf from '../core/tf';
 import type { Engine, EngineName } from '../core/train';
 import { heartbeat } from './heartbeat';
@@ -37,9 +39,11 @@ export interface EngineHandle {
   whenLost?: Promise<string>;
   /** WebGL only, fault injection: lose the context for real (WEBGL_lose_context). */
   loseContext?: () => void;
+  /** Kept for the session (the lab engines: threads or compiled kernels are costly to start); others are disposed when replaced. */
+  persistent?: boolean;
 }
 
-/** What 'auto' means here: a real GPU through tfjs if there is one, else the lab's CPU engine. */
+/** What 'auto' falls back to without measuring (no experiment to measure yet): a real GPU through tfjs if there is one, else the lab's CPU engine. */
 export function resolveAuto(report: BackendReport | null): Exclude<BackendChoice, 'auto'> {
   if (report && (report.active === 'webgpu' || report.active === 'webgl') && !report.software) return report.active;
   return 'lab-cpu';
@@ -47,7 +51,7 @@ export function resolveAuto(report: BackendReport | null): Exclude<BackendChoice
 
 /** The next backend to try after `failed` (for "resume on the next backend"). */
 export function nextBackend(failed: EngineName): Exclude<BackendChoice, 'auto'> {
-  return failed === 'webgpu' ? 'webgl' : failed === 'webgl' ? 'lab-cpu' : failed === 'lab-cpu' ? 'cpu' : 'lab-cpu';
+  return failed === 'lab-webgpu' ? 'lab-cpu' : failed === 'webgpu' ? 'webgl' : failed === 'webgl' ? 'lab-cpu' : failed === 'lab-cpu' ? 'cpu' : 'lab-cpu';
 }
 
 let labCpu: { handle: EngineHandle } | null = null;
@@ -77,6 +81,28 @@ async function createLabCpu(): Promise<EngineHandle> {
     name: 'lab-cpu',
     description: `lab CPU engine (WebAssembly SIMD${variant.relaxed ? ' + FMA' : ''}, ${threads} thread${threads > 1 ? 's' : ''}${why})`,
     lost: () => null,
+    persistent: true,
+  };
+}
+
+let labGpu: { handle: EngineHandle } | null = null;
+
+/** The lab WebGPU engine, kept for the session until its device is lost. */
+async function createLabGpu(): Promise<EngineHandle> {
+  const engine = await LabGpuEngine.create();
+  let onLost: (message: string) => void = () => undefined;
+  const whenLost = new Promise<string>((resolve) => (onLost = resolve));
+  void engine.device.lost.then((info) => {
+    labGpu = null;
+    onLost(`the GPU device was lost (${info.reason}): ${info.message}`);
+  });
+  return {
+    engine,
+    name: 'lab-webgpu',
+    description: `lab WebGPU engine on ${engine.adapterName}`,
+    lost: () => engine.lostMessage,
+    whenLost,
+    persistent: true,
   };
 }
 
@@ -91,8 +117,10 @@ export function planSchedule(h: EngineHandle, specs: readonly NetSpec[], force?:
   if (!(h.engine instanceof LabCpuEngine)) return h;
   const schedule = force ?? chooseSchedule(specs, h.engine.threads);
   h.engine.setSchedule(schedule);
-  const base = h.description.replace(/, (each op on every thread|one net per thread)\)$/, ')');
-  h.description = h.engine.threads > 1 ? base.replace(/\)$/, `, ${SCHEDULE_TEXT[schedule]})`) : base;
+  // the engine's own words, then what `auto` measured, if it chose
+  const [own, ...measured] = h.description.split(' — auto: ');
+  const base = own.replace(/, (each op on every thread|one net per thread)\)$/, ')');
+  h.description = (h.engine.threads > 1 ? base.replace(/\)$/, `, ${SCHEDULE_TEXT[schedule]})`) : base) + measured.map((m) => ` — auto: ${m}`).join('');
   return h;
 }
 
@@ -106,13 +134,30 @@ async function prepareTfjsWasm(): Promise<void> {
   setWasmPaths({ 'tfjs-backend-wasm.wasm': tfWasm, 'tfjs-backend-wasm-simd.wasm': tfWasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': tfWasmThreaded });
 }
 
-/** The engine for a backend choice. The lab CPU engine is kept for the session (its threads are costly to start). */
-export async function engineFor(choice: BackendChoice | 'wasm', report: BackendReport | null): Promise<EngineHandle> {
+/** What `auto` measures: the experiment's nets, its batch size, and its image size. */
+export interface AutoWorkload {
+  specs: readonly NetSpec[];
+  batch: number;
+}
+
+/**
+ * The engine for a backend choice. `auto` with a workload times the experiment's largest net on
+ * each engine that can run it and takes the fastest (./autoChoice.ts); without one it falls back
+ * to resolveAuto. The lab engines are kept for the session.
+ */
+export async function engineFor(choice: BackendChoice | 'wasm', report: BackendReport | null, workload?: AutoWorkload): Promise<EngineHandle> {
+  if (choice === 'auto' && workload && workload.specs.length) {
+    return chooseByMeasurement(workload, report, (c) => engineFor(c, report));
+  }
   const resolved = choice === 'auto' ? resolveAuto(report) : choice;
   if (resolved === 'wasm') await prepareTfjsWasm();
   if (resolved === 'lab-cpu') {
     labCpu ??= { handle: await createLabCpu() };
     return labCpu.handle;
+  }
+  if (resolved === 'lab-webgpu') {
+    labGpu ??= { handle: await createLabGpu() };
+    return labGpu.handle;
   }
   const { adapter } = await initBackend(resolved);
   let lostMessage: string | null = null;

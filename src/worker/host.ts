@@ -5,6 +5,7 @@ import type { ExperimentConfig } from '../core/config';
 import type { CifarDataset } from '../core/data/cifar10';
 import { DataError } from '../core/data/cifar10';
 import type { EngineHandle } from './engines';
+import type { AutoWorkload } from './engines';
 import { engineFor } from './engines';
 import type { WorkerEvent } from './protocol';
 
@@ -24,10 +25,10 @@ export const lab: { report: BackendReport | null; dataset: CifarDataset | null; 
   handle: null,
 };
 
-/** Make `choice` the current engine (a tfjs engine it replaces is disposed; the lab CPU engine is kept for reuse). */
-export async function switchEngine(choice: ExperimentConfig['backend']): Promise<EngineHandle> {
-  const next = await engineFor(choice, lab.report);
-  if (lab.handle && lab.handle.engine !== next.engine && lab.handle.name !== 'lab-cpu') lab.handle.engine.dispose();
+/** Make `choice` the current engine (a tfjs engine it replaces is disposed; the lab engines are kept for reuse). */
+export async function switchEngine(choice: ExperimentConfig['backend'], workload?: AutoWorkload): Promise<EngineHandle> {
+  const next = await engineFor(choice, lab.report, workload);
+  if (lab.handle && lab.handle.engine !== next.engine && !lab.handle.persistent) lab.handle.engine.dispose();
   lab.handle = next;
   return next;
 }

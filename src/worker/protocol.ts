@@ -28,7 +28,7 @@ export interface StartOptions {
 
 /** One throughput case of the benchmark harness (bench/run.ts). */
 export interface BenchSpec {
-  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu';
+  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu' | 'lab-webgpu';
   n: number;
   residual: boolean;
   width: number;
@@ -49,6 +49,8 @@ export interface BenchResult {
   stepMs?: number[];
   memoryBefore?: { bytes: number; tensors: number };
   memoryAfter?: { bytes: number; tensors: number };
+  /** The lab WebGPU engine's queue per timed step: dispatches, submits, and bytes of buffers created (goal 0 after warm-up). */
+  gpu?: { dispatchesPerStep: number; submitsPerStep: number; bytesPerStep: number; adapter: string };
 }
 
 export type Command =

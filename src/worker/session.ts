@@ -164,6 +164,7 @@ async function loop(run: ActiveRun): Promise<void> {
       if (run.state === 'running' && performance.now() - run.lastCheckpoint >= CHECKPOINT_MS) await checkpoint(run);
       await new Promise((r) => setTimeout(r, 0));
     }
+    await run.exp.drain();
     await flush(run);
     await checkpoint(run);
   } catch (err) {
@@ -204,7 +205,8 @@ async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: 
   const { config } = record;
   post({ type: 'run', runId: record.id, state: 'starting' });
   const entries = cp ? Object.values(cp.nets).map((n) => n.entry) : netsOf(config);
-  const h = planSchedule(await switchEngine(config.backend), entries.map((e) => netSpecOf(e, config)));
+  const specs = entries.map((e) => netSpecOf(e, config));
+  const h = planSchedule(await switchEngine(config.backend, { specs, batch: config.batchSize }), specs);
   active?.exp.dispose();
   active = null;
   const subsets = selectSubsets(ds, config.trainSize, config.testSize, config.split);
