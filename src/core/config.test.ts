@@ -64,7 +64,7 @@ describe('config codec', () => {
     ['width', 'wide', /width: "wide" is not a number/],
     ['evalEvery', '-', /evalEvery: "-" is not a number/],
     ['seed', 'abc', /seed: "abc" is not a number/],
-    ['backend', 'tpu', /backend: "tpu" is not one of auto, webgpu, webgl, lab-cpu, cpu/],
+    ['backend', 'tpu', /backend: "tpu" is not one of auto, lab-webgpu, webgpu, webgl, lab-cpu, cpu/],
   ];
 
   it('has a rejection case for every field', () => {

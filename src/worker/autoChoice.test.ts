@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../core/nets';
 import type { BackendReport } from '../core/backend';
-import { candidates, fastest, figuresText, largestNet } from './autoChoice';
+import { SOFTWARE_ADAPTER_NOTE, candidates, fastest, figuresText, largestNet } from './autoChoice';
 
 describe('auto: the engine chosen by measurement', () => {
   it('takes the fastest engine that ran, and the lab CPU engine when none did', () => {
@@ -11,22 +11,29 @@ describe('auto: the engine chosen by measurement', () => {
     expect(fastest([{ engine: 'lab-webgpu', imagesPerSec: null }])).toBe('lab-cpu');
   });
 
-  it('writes the figures for the status line, fastest first, leaving out engines that failed', () => {
+  it('writes the figures for the status line, fastest first, then the engines that failed and why', () => {
     expect(
       figuresText([
         { engine: 'lab-cpu', imagesPerSec: 380.4 },
-        { engine: 'lab-webgpu', imagesPerSec: 2140.2 },
         { engine: 'webgpu', imagesPerSec: null, note: 'device lost' },
+        { engine: 'lab-webgpu', imagesPerSec: 2140.2 },
       ]),
-    ).toBe('WebGPU 2,140 img/s · CPU 380 img/s');
+    ).toBe('WebGPU 2,140 img/s · CPU 380 img/s · tfjs WebGPU: device lost');
   });
 
-  it('measures tfjs WebGPU only on a hardware adapter, and the lab WebGPU engine wherever WebGPU exists', () => {
+  it('times the GPU engines on a GPU adapter only, and the lab CPU engine always', () => {
     const hw = { active: 'webgpu', software: false } as BackendReport;
-    const sw = { active: 'webgpu', software: true } as BackendReport;
-    expect(candidates(hw, true)).toEqual(['lab-webgpu', 'lab-cpu', 'webgpu']);
-    expect(candidates(sw, true)).toEqual(['lab-webgpu', 'lab-cpu']);
-    expect(candidates(null, false)).toEqual(['lab-cpu']);
+    const webgl = { active: 'webgl', software: false } as BackendReport;
+    expect(candidates(hw, 'hardware')).toEqual(['lab-webgpu', 'lab-cpu', 'webgpu']);
+    expect(candidates(webgl, 'hardware')).toEqual(['lab-webgpu', 'lab-cpu']);
+    expect(candidates(hw, 'software')).toEqual(['lab-cpu']);
+    expect(candidates(null, 'none')).toEqual(['lab-cpu']);
+  });
+
+  it('says why an engine was not timed', () => {
+    expect(figuresText([{ engine: 'lab-webgpu', imagesPerSec: null, note: SOFTWARE_ADAPTER_NOTE }, { engine: 'lab-cpu', imagesPerSec: 229.4 }])).toBe(
+      'CPU 229 img/s · WebGPU: not timed, the only adapter is a software one',
+    );
   });
 
   it('times the experiment’s largest net', () => {

@@ -1,6 +1,6 @@
 // `auto`, by measurement: time a few training steps of the experiment's largest net on each engine
-// that can run it here (the lab WebGPU engine where WebGPU exists, the lab CPU engine always, tfjs
-// WebGPU on a hardware adapter), in about a second each, and take the fastest. The figures go in
+// that can run it here (the lab WebGPU engine and tfjs WebGPU on a GPU adapter, the lab CPU engine
+// always), in about a second each, and take the fastest. The figures go in
 // the status line ("WebGPU 2,140 img/s · CPU 380 img/s") and are remembered for this adapter and
 // workload in IndexedDB, so the next run starts at once. A forced backend never comes here.
 import { openDB } from 'idb';
@@ -26,14 +26,21 @@ export interface EngineFigure {
 
 const SHORT: Partial<Record<EngineName, string>> = { 'lab-webgpu': 'WebGPU', 'lab-cpu': 'CPU', webgpu: 'tfjs WebGPU', webgl: 'tfjs WebGL' };
 
-/** "WebGPU 2,140 img/s · CPU 380 img/s", fastest first. */
+/** "WebGPU 2,140 img/s · CPU 380 img/s", fastest first; then the engines not timed, with why (a short reason). */
 export function figuresText(figures: readonly EngineFigure[]): string {
-  return [...figures]
+  const timed = [...figures]
     .filter((f) => f.imagesPerSec !== null)
     .sort((a, b) => b.imagesPerSec! - a.imagesPerSec!)
-    .map((f) => `${SHORT[f.engine] ?? f.engine} ${Math.round(f.imagesPerSec!).toLocaleString('en')} img/s`)
-    .join(' · ');
+    .map((f) => `${SHORT[f.engine] ?? f.engine} ${Math.round(f.imagesPerSec!).toLocaleString('en')} img/s`);
+  const skipped = figures.filter((f) => f.imagesPerSec === null && f.note).map((f) => `${SHORT[f.engine] ?? f.engine}: ${f.note}`);
+  return [...timed, ...skipped].join(' · ');
 }
+
+/** What WebGPU offers here: nothing, only a software adapter (SwiftShader, a CPU emulation), or a GPU. */
+export type WebGpuKind = 'none' | 'software' | 'hardware';
+
+/** Said in the status line when the only adapter is a software one. */
+export const SOFTWARE_ADAPTER_NOTE = 'not timed, the only adapter is a software one';
 
 /** The fastest engine measured; the lab CPU engine when none ran. */
 export function fastest(figures: readonly EngineFigure[]): EngineName {
@@ -42,12 +49,17 @@ export function fastest(figures: readonly EngineFigure[]): EngineName {
   return ran.reduce((a, b) => (b.imagesPerSec! > a.imagesPerSec! ? b : a)).engine;
 }
 
-/** The engines `auto` may pick here. tfjs on a software adapter is left out: SwiftShader takes minutes per step there. */
-export function candidates(report: BackendReport | null, hasWebGpu: boolean): Exclude<BackendChoice, 'auto'>[] {
+/**
+ * The engines `auto` times here. A software adapter (SwiftShader) is a CPU emulation of a GPU,
+ * about 200× slower than the lab CPU engine for these nets (docs/benchmarks.md §6): timing it
+ * would only add its shader compilation, some 10 s, to the start of a run, so neither GPU engine
+ * is timed on one.
+ */
+export function candidates(report: BackendReport | null, webgpu: WebGpuKind): Exclude<BackendChoice, 'auto'>[] {
   const out: Exclude<BackendChoice, 'auto'>[] = [];
-  if (hasWebGpu) out.push('lab-webgpu');
+  if (webgpu === 'hardware') out.push('lab-webgpu');
   out.push('lab-cpu');
-  if (report && report.active === 'webgpu' && !report.software) out.push('webgpu');
+  if (webgpu === 'hardware' && report && report.active === 'webgpu' && !report.software) out.push('webgpu');
   return out;
 }
 
@@ -103,12 +115,14 @@ async function remember(key: string, figures: EngineFigure[]): Promise<void> {
   }
 }
 
-async function adapterKey(): Promise<string> {
-  if (typeof navigator === 'undefined' || !navigator.gpu) return 'no-webgpu';
+/** The adapter's identity (the key its figures are remembered under) and kind. */
+async function adapterOf(): Promise<{ key: string; kind: WebGpuKind }> {
+  if (typeof navigator === 'undefined' || !navigator.gpu) return { key: 'no-webgpu', kind: 'none' };
   const a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
-  if (!a) return 'no-adapter';
-  const i = a.info;
-  return [i.vendor, i.architecture, i.device, i.description, a.isFallbackAdapter ? 'fallback' : ''].join('/');
+  if (!a) return { key: 'no-adapter', kind: 'none' };
+  const i = a.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const fallback = i.isFallbackAdapter === true || (a as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /swiftshader/i.test(`${i.vendor} ${i.architecture}`);
+  return { key: [i.vendor, i.architecture, i.device, i.description, fallback ? 'fallback' : ''].join('/'), kind: fallback ? 'software' : 'hardware' };
 }
 
 /** Measure (or recall) and open the fastest engine for the workload; its description carries the figures. */
@@ -118,18 +132,19 @@ export async function chooseByMeasurement(
   open: (choice: Exclude<BackendChoice, 'auto'>) => Promise<EngineHandle>,
 ): Promise<EngineHandle> {
   const spec = largestNet(workload.specs);
-  const adapter = await adapterKey();
-  const engines = candidates(report, adapter !== 'no-webgpu' && adapter !== 'no-adapter');
-  const key = `${adapter}|${spec.label}|w${spec.options.width}|in${spec.options.inputSize}|b${workload.batch}|${engines.join(',')}`;
+  const adapter = await adapterOf();
+  const engines = candidates(report, adapter.kind);
+  const key = `${adapter.key}|${spec.label}|w${spec.options.width}|in${spec.options.inputSize}|b${workload.batch}|${engines.join(',')}`;
   let figures = await remembered(key);
   const recalled = figures !== null;
   if (!figures) {
-    figures = [];
+    figures = adapter.kind === 'software' ? [{ engine: 'lab-webgpu', imagesPerSec: null, note: SOFTWARE_ADAPTER_NOTE }] : [];
     for (const engine of engines) {
       try {
         figures.push({ engine, imagesPerSec: await timeEngine(await open(engine), spec, workload.batch) });
       } catch (err) {
-        figures.push({ engine, imagesPerSec: null, note: err instanceof Error ? err.message : String(err) });
+        const message = err instanceof Error ? err.message : String(err);
+        figures.push({ engine, imagesPerSec: null, note: message.split('\n')[0].slice(0, 120) });
       }
     }
     await remember(key, figures);
