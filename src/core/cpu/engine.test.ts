@@ -4,6 +4,7 @@ import { cifarNet } from '../nets';
 import type { NetOptions, Shortcut } from '../nets';
 import { randomBatch, relDiff } from '../testing/fixtures';
 import { TINY, engineContract, freshState, jitter } from '../testing/engineContract';
+import { expectAgreement } from '../testing/engineAgreement';
 import { TfjsEngine } from '../tfjs/engine';
 import { LabCpuEngine, chooseSchedule, planLanes } from './engine';
 import { nodeKernels } from './testing/nodeKernels';
@@ -24,39 +25,19 @@ describe('lab cpu engine against the tfjs engine', () => {
     ['residual C', 2, true, 'C'],
   ];
   it.each(cases)('%s (n=%i): the same loss, gradients, steps and evaluation', async (_name, n, residual, shortcut) => {
-    const options: NetOptions = { n, residual, shortcut, width: 0.5, inputSize: 8 };
-    const spec = cifarNet(options);
-    const state = jitter(freshState(options, 3), 4);
-    const batch = randomBatch(6, 8, 21);
     const cpu = await makeEngine();
     const ref = new TfjsEngine('cpu');
-    cpu.setBatch(batch);
-    ref.setBatch(batch);
-    const a = cpu.createNet(spec, state);
-    const b = ref.createNet(spec, state);
-    const ga = await a.gradients();
-    const gb = await b.gradients();
-    expect(ga.loss).toBeCloseTo(gb.loss, 5);
-    for (const p of spec.params) expect(relDiff(ga.grads[p.name], gb.grads[p.name]), p.name).toBeLessThan(2e-4);
-    for (let t = 0; t < 3; t++) {
-      const next = randomBatch(6, 8, 30 + t);
-      cpu.setBatch(next);
-      ref.setBatch(next);
-      const [ra, rb] = [await a.step(0.05, true), await b.step(0.05, true)];
-      expect(ra.loss).toBeCloseTo(rb.loss, 4);
-      expect(ra.errors).toBe(rb.errors);
-      ra.gradNorms!.forEach((g, i) => expect(g).toBeCloseTo(rb.gradNorms![i], 3));
-    }
-    const [sa, sb] = [await a.getState(), await b.getState()];
-    for (const k of Object.keys(sb.params)) expect(relDiff(sa.params[k], sb.params[k]), k).toBeLessThan(1e-4);
-    for (const k of Object.keys(sb.momentum)) expect(relDiff(sa.momentum[k], sb.momentum[k]), k).toBeLessThan(1e-3);
-    for (const k of Object.keys(sb.bnStats)) expect(relDiff(sa.bnStats[k], sb.bnStats[k]), k).toBeLessThan(1e-4);
-    const test = randomBatch(13, 8, 77); // not a multiple of the batch: the last chunk is partial
-    const [ea, eb] = [await a.evaluate(test), await b.evaluate(test)];
-    expect(ea.loss).toBeCloseTo(eb.loss, 4);
-    expect(ea.errors).toBe(eb.errors);
-    expect(ea.count).toBe(13);
-    ea.layerStd.forEach((s, i) => expect(s).toBeCloseTo(eb.layerStd[i], 4));
+    await expectAgreement(cpu, ref, { n, residual, shortcut, width: 0.5, inputSize: 8 }, {
+      steps: 3,
+      firstBatchSeed: 30,
+      loss: 5e-6,
+      stepLoss: 5e-5,
+      grads: 2e-4,
+      params: 1e-4,
+      momentum: 1e-3,
+      stats: 1e-4,
+      gradNorms: { every: true, tol: 5e-4 },
+    });
     cpu.dispose();
     ref.dispose();
   });

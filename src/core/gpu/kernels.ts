@@ -108,8 +108,16 @@ function uniformStruct(name: KernelName): string {
 
 const CONTROL = `struct Ctrl { lr: f32, update: u32, pad0: u32, pad1: u32 }\n`;
 
-/** An element-wise kernel's index over a 2-D grid of workgroups (span = threads per grid row). */
-const INDEX = `let i = gid.x + gid.y * u.span;`;
+/**
+ * An element-wise kernel's entry point: one thread per item i < u.total (or u.len), over a 2-D grid
+ * of workgroups (span = threads per grid row).
+ */
+const perItem = (limit: 'total' | 'len', body: string) => `@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * u.span;
+  if (i >= u.${limit}) { return; }
+${body}
+}`;
 
 /**
  * The three convolution passes as one tiled GEMM, dst[row][col] = Σ_r A(row, r)·B(r, col):
@@ -259,14 +267,9 @@ const SOURCES: Record<KernelName, () => string> = {
   wgrad_reduce: () => `${uniformStruct('wgrad_reduce')}
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
 @group(0) @binding(2) var<storage, read_write> G: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${INDEX}
-  if (i >= u.len) { return; }
-  var s = 0.0;
+${perItem('len', `  var s = 0.0;
   for (var z = 0u; z < u.splits; z++) { s += partial[z * u.len + i]; }
-  G[u.gOff + i] = s;
-}`,
+  G[u.gOff + i] = s;`)}`,
 
   // One workgroup per channel: the batch mean and 1/sqrt(var + ε) (two passes over the channel,
   // for accuracy), and, when the control block says so, the running averages (unbiased variance).
@@ -316,11 +319,7 @@ fn norm(v: f32, c: u32, mean: u32, invstd: u32, rmean: u32, rvar: u32, gamma: u3
   if (u.evalMode != 0u) { return P[gamma + c] * (v - stats[rmean + c]) * inverseSqrt(stats[rvar + c] + ${f(BN_EPSILON)}) + P[beta + c]; }
   return P[gamma + c] * (v - stats[mean + c]) * stats[invstd + c] + P[beta + c];
 }
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${INDEX}
-  if (i >= u.total) { return; }
-  let c = i % u.K;
+${perItem('total', `  let c = i % u.K;
   var y = norm(z[i], c, u.mean, u.invstd, u.rmean, u.rvar, u.gamma, u.beta);
   if (u.sc == 1u) { y += x[i]; }
   if (u.sc == 2u && c < u.inC) {
@@ -329,8 +328,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   if (u.sc == 3u) { y += norm(x[i], c, u.pMean, u.pInvstd, u.pRmean, u.pRvar, u.pGamma, u.pBeta); }
   if (u.relu != 0u) { y = max(y, 0.0); }
-  out[i] = y;
-}`,
+  out[i] = y;`)}`,
 
   // One workgroup per channel: Σg and Σg·x̂ of the incoming gradient g (masked by ReLU where the
   // layer's output went through one: g·[a > 0]), kept for bn_bwd_dx and written as ∂L/∂β, ∂L/∂γ.
@@ -375,18 +373,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 @group(0) @binding(4) var<storage, read> S: array<f32>;
 @group(0) @binding(5) var<storage, read> P: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dz: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${INDEX}
-  if (i >= u.total) { return; }
-  let c = i % u.K;
+${perItem('total', `  let c = i % u.K;
   var gi = g[i];
   if (u.hasMask != 0u && mask[i] <= 0.0) { gi = 0.0; }
   let invstd = S[u.invstd + c];
   let xh = (z[i] - S[u.mean + c]) * invstd;
   let n = f32(u.count);
-  dz[i] = P[u.gamma + c] * invstd * (gi - S[u.sums + c] / n - xh * S[u.sums + u.K + c] / n);
-}`,
+  dz[i] = P[u.gamma + c] * invstd * (gi - S[u.sums + c] / n - xh * S[u.sums + u.K + c] / n);`)}`,
 
   // The gradient a parameter-free shortcut passes to the block input (ReLU of the block output
   // applied): mode 1 identity, mode 2 option A (to the even pixels, channels < C).
@@ -394,11 +387,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> mask: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${INDEX}
-  if (i >= u.total) { return; }
-  var at = i;
+${perItem('total', `  var at = i;
   if (u.mode == 2u) {
     let c = i % u.C; let p = i / u.C; let w = p % u.W; let q = p / u.W; let h = q % u.H; let n = q / u.H;
     if (h % 2u != 0u || w % 2u != 0u) { dx[i] = 0.0; return; }
@@ -406,8 +395,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   var v = g[at];
   if (mask[at] <= 0.0) { v = 0.0; }
-  dx[i] = v;
-}`,
+  dx[i] = v;`)}`,
 
   // One thread per image: global average pooling, the FC layer, softmax cross-entropy and the
   // error; writes the pooled features, ∂L/∂logits (of the batch-mean loss) and [loss, error].
@@ -488,15 +476,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(1) var<storage, read> dlogits: array<f32>;
 @group(0) @binding(2) var<storage, read> P: array<f32>;
 @group(0) @binding(3) var<storage, read_write> da: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${INDEX}
-  if (i >= u.total) { return; }
-  let c = i % u.C; let n = i / (u.HW * u.C);
+${perItem('total', `  let c = i % u.C; let n = i / (u.HW * u.C);
   var s = 0.0;
   for (var j = 0u; j < 10u; j++) { s += dlogits[n * 10u + j] * P[u.wOff + c * 10u + j]; }
-  da[i] = s / f32(u.HW);
-}`,
+  da[i] = s / f32(u.HW);`)}`,
 
   // SGD with momentum and weight decay over a net's whole parameter block, as PyTorch's SGD:
   // g = ∂L/∂w + λw; v = μv + g; w = w − lr·v
@@ -505,15 +488,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(2) var<storage, read_write> P: array<f32>;
 @group(0) @binding(3) var<storage, read> G: array<f32>;
 @group(0) @binding(4) var<storage, read_write> M: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  ${INDEX}
-  if (i >= u.len) { return; }
-  let g = G[i] + ${f(WEIGHT_DECAY)} * P[i];
+${perItem('len', `  let g = G[i] + ${f(WEIGHT_DECAY)} * P[i];
   let v = ${f(MOMENTUM)} * M[i] + g;
   M[i] = v;
-  P[i] = P[i] - ctrl.lr * v;
-}`,
+  P[i] = P[i] - ctrl.lr * v;`)}`,
 };
 
 /** The WGSL source of a kernel. */
