@@ -109,6 +109,13 @@ function uniformStruct(name: KernelName): string {
 const CONTROL = `struct Ctrl { lr: f32, update: u32, pad0: u32, pad1: u32 }\n`;
 
 /**
+ * Storage bindings from `first` on, in order: name and access ('r' read, 'rw' read_write), and the
+ * element type when it is not f32.
+ */
+const storage = (first: number, list: readonly (readonly [string, 'r' | 'rw', string?])[]) =>
+  list.map(([name, access, type], k) => `@group(0) @binding(${first + k}) var<storage, ${access === 'r' ? 'read' : 'read_write'}> ${name}: array<${type ?? 'f32'}>;`).join('\n');
+
+/**
  * An element-wise kernel's entry point: one thread per item i < u.total (or u.len), over a 2-D grid
  * of workgroups (span = threads per grid row).
  */
@@ -170,8 +177,7 @@ fn dstIndex(row: u32, col: u32, z: u32) -> u32 { return u.dstOff + (z * u.rows +
   }[name];
   return `${uniformStruct(`${name}_${TM}x${TN}${vec4 ? 'v' : ''}` as KernelName)}
 @group(0) @binding(1) var<storage, read> srcA: array<${vec4 ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> srcB: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${storage(2, [['srcB', 'r'], ['dst', 'rw']])}
 var<workgroup> As: array<f32, ${TM * TK}>;
 var<workgroup> Bs: array<f32, ${TN * TK}>;
 ${fetch}
@@ -260,13 +266,20 @@ fn reduce(li: u32) {
   workgroupBarrier();
 }`;
 
+/** The start of a per-channel kernel: one workgroup per channel c, two reduction arrays and their tree. */
+const PER_CHANNEL = `var<workgroup> red: array<f32, ${WG}>;
+var<workgroup> red2: array<f32, ${WG}>;
+${TREE}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x;`;
+
 const SOURCES: Record<KernelName, () => string> = {
   ...(Object.fromEntries(GEMM_VARIANTS.map((g) => [g.name, () => gemm(g.p, g.t, g.v)])) as unknown as Record<`${GemmPass}_${TileName}`, () => string>),
 
   // G[gOff + i] = Σ_z partial[z·len + i]: the weight gradient from the split reduction's pieces
   wgrad_reduce: () => `${uniformStruct('wgrad_reduce')}
-@group(0) @binding(1) var<storage, read> partial: array<f32>;
-@group(0) @binding(2) var<storage, read_write> G: array<f32>;
+${storage(1, [['partial', 'r'], ['G', 'rw']])}
 ${perItem('len', `  var s = 0.0;
   for (var z = 0u; z < u.splits; z++) { s += partial[z * u.len + i]; }
   G[u.gOff + i] = s;`)}`,
@@ -275,15 +288,8 @@ ${perItem('len', `  var s = 0.0;
   // for accuracy), and, when the control block says so, the running averages (unbiased variance).
   bn_stats: () => `${uniformStruct('bn_stats')}${CONTROL}
 @group(0) @binding(1) var<uniform> ctrl: Ctrl;
-@group(0) @binding(2) var<storage, read> z: array<f32>;
-@group(0) @binding(3) var<storage, read_write> S: array<f32>;
-@group(0) @binding(4) var<storage, read_write> R: array<f32>;
-var<workgroup> red: array<f32, ${WG}>;
-var<workgroup> red2: array<f32, ${WG}>;
-${TREE}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let c = wg.x;
+${storage(2, [['z', 'r'], ['S', 'rw'], ['R', 'rw']])}
+${PER_CHANNEL}
   var s = 0.0;
   for (var i = li; i < u.count; i += ${WG}u) { s += z[i * u.K + c]; }
   red[li] = s; red2[li] = 0.0;
@@ -310,11 +316,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   // addition and the ReLU in one pass. sc: 0 none, 1 identity (x), 2 option A (x subsampled by 2,
   // channels ≥ inC zero), 3 a projection's BN output (x is its conv output z_p).
   bn_apply: () => `${uniformStruct('bn_apply')}
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read> P: array<f32>;
-@group(0) @binding(4) var<storage, read> x: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+${storage(1, [['z', 'r'], ['stats', 'r'], ['P', 'r'], ['x', 'r'], ['out', 'rw']])}
 fn norm(v: f32, c: u32, mean: u32, invstd: u32, rmean: u32, rvar: u32, gamma: u32, beta: u32) -> f32 {
   if (u.evalMode != 0u) { return P[gamma + c] * (v - stats[rmean + c]) * inverseSqrt(stats[rvar + c] + ${f(BN_EPSILON)}) + P[beta + c]; }
   return P[gamma + c] * (v - stats[mean + c]) * stats[invstd + c] + P[beta + c];
@@ -333,17 +335,8 @@ ${perItem('total', `  let c = i % u.K;
   // One workgroup per channel: Σg and Σg·x̂ of the incoming gradient g (masked by ReLU where the
   // layer's output went through one: g·[a > 0]), kept for bn_bwd_dx and written as ∂L/∂β, ∂L/∂γ.
   bn_bwd_sums: () => `${uniformStruct('bn_bwd_sums')}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> mask: array<f32>;
-@group(0) @binding(3) var<storage, read> z: array<f32>;
-@group(0) @binding(4) var<storage, read_write> S: array<f32>;
-@group(0) @binding(5) var<storage, read_write> G: array<f32>;
-var<workgroup> red: array<f32, ${WG}>;
-var<workgroup> red2: array<f32, ${WG}>;
-${TREE}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let c = wg.x;
+${storage(1, [['g', 'r'], ['mask', 'r'], ['z', 'r'], ['S', 'rw'], ['G', 'rw']])}
+${PER_CHANNEL}
   let mean = S[u.mean + c];
   let invstd = S[u.invstd + c];
   var s = 0.0;
@@ -367,12 +360,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 
   // ∂L/∂z = γ·invstd·(g − Σg/n − x̂·Σg·x̂/n), g masked as in bn_bwd_sums
   bn_bwd_dx: () => `${uniformStruct('bn_bwd_dx')}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> mask: array<f32>;
-@group(0) @binding(3) var<storage, read> z: array<f32>;
-@group(0) @binding(4) var<storage, read> S: array<f32>;
-@group(0) @binding(5) var<storage, read> P: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dz: array<f32>;
+${storage(1, [['g', 'r'], ['mask', 'r'], ['z', 'r'], ['S', 'r'], ['P', 'r'], ['dz', 'rw']])}
 ${perItem('total', `  let c = i % u.K;
   var gi = g[i];
   if (u.hasMask != 0u && mask[i] <= 0.0) { gi = 0.0; }
@@ -384,9 +372,7 @@ ${perItem('total', `  let c = i % u.K;
   // The gradient a parameter-free shortcut passes to the block input (ReLU of the block output
   // applied): mode 1 identity, mode 2 option A (to the even pixels, channels < C).
   shortcut_bwd: () => `${uniformStruct('shortcut_bwd')}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> mask: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+${storage(1, [['g', 'r'], ['mask', 'r'], ['dx', 'rw']])}
 ${perItem('total', `  var at = i;
   if (u.mode == 2u) {
     let c = i % u.C; let p = i / u.C; let w = p % u.W; let q = p / u.W; let h = q % u.H; let n = q / u.H;
@@ -400,12 +386,7 @@ ${perItem('total', `  var at = i;
   // One thread per image: global average pooling, the FC layer, softmax cross-entropy and the
   // error; writes the pooled features, ∂L/∂logits (of the batch-mean loss) and [loss, error].
   head_fwd: () => `${uniformStruct('head_fwd')}
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<f32>;
-@group(0) @binding(3) var<storage, read> labels: array<u32>;
-@group(0) @binding(4) var<storage, read_write> pooled: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
-@group(0) @binding(6) var<storage, read_write> perImage: array<f32>;
+${storage(1, [['a', 'r'], ['P', 'r'], ['labels', 'r', 'u32'], ['pooled', 'rw'], ['dlogits', 'rw'], ['perImage', 'rw']])}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = gid.x;
@@ -439,8 +420,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   // Σ loss and Σ errors of the batch into metrics[slot], [slot + 1] (added when acc: evaluation chunks)
   head_sum: () => `${uniformStruct('head_sum')}
-@group(0) @binding(1) var<storage, read> perImage: array<f32>;
-@group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
+${storage(1, [['perImage', 'r'], ['metrics', 'rw']])}
 @compute @workgroup_size(1)
 fn main() {
   var l = 0.0;
@@ -453,9 +433,7 @@ fn main() {
 
   // ∂L/∂W[c][j] = Σ_n pooled[n][c]·∂L/∂logits[n][j], ∂L/∂b[j] = Σ_n ∂L/∂logits[n][j]: a thread each
   head_bwd: () => `${uniformStruct('head_bwd')}
-@group(0) @binding(1) var<storage, read> pooled: array<f32>;
-@group(0) @binding(2) var<storage, read> dlogits: array<f32>;
-@group(0) @binding(3) var<storage, read_write> G: array<f32>;
+${storage(1, [['pooled', 'r'], ['dlogits', 'r'], ['G', 'rw']])}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x;
@@ -473,9 +451,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   // ∂L/∂a[n][p][c] = Σ_j ∂L/∂logits[n][j]·W[c][j] / HW (the pooling spreads the gradient evenly)
   gap_bwd: () => `${uniformStruct('gap_bwd')}
-@group(0) @binding(1) var<storage, read> dlogits: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<f32>;
-@group(0) @binding(3) var<storage, read_write> da: array<f32>;
+${storage(1, [['dlogits', 'r'], ['P', 'r'], ['da', 'rw']])}
 ${perItem('total', `  let c = i % u.C; let n = i / (u.HW * u.C);
   var s = 0.0;
   for (var j = 0u; j < 10u; j++) { s += dlogits[n * 10u + j] * P[u.wOff + c * 10u + j]; }
@@ -485,9 +461,7 @@ ${perItem('total', `  let c = i % u.C; let n = i / (u.HW * u.C);
   // g = ∂L/∂w + λw; v = μv + g; w = w − lr·v
   sgd: () => `${uniformStruct('sgd')}${CONTROL}
 @group(0) @binding(1) var<uniform> ctrl: Ctrl;
-@group(0) @binding(2) var<storage, read_write> P: array<f32>;
-@group(0) @binding(3) var<storage, read> G: array<f32>;
-@group(0) @binding(4) var<storage, read_write> M: array<f32>;
+${storage(2, [['P', 'rw'], ['G', 'r'], ['M', 'rw']])}
 ${perItem('len', `  let g = G[i] + ${f(WEIGHT_DECAY)} * P[i];
   let v = ${f(MOMENTUM)} * M[i] + g;
   M[i] = v;
