@@ -51,7 +51,7 @@ export function fastest(figures: readonly EngineFigure[]): EngineName {
 
 /**
  * The engines `auto` times here. A software adapter (SwiftShader) is a CPU emulation of a GPU,
- * about 200× slower than the lab CPU engine for these nets (docs/benchmarks.md §6): timing it
+ * 110–190× slower than the lab CPU engine for these nets (docs/benchmarks.md §6): timing it
  * would only add its shader compilation, some 10 s, to the start of a run, so neither GPU engine
  * is timed on one.
  */
