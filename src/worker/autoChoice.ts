@@ -125,7 +125,7 @@ async function adapterOf(): Promise<{ key: string; kind: WebGpuKind }> {
   return { key: [i.vendor, i.architecture, i.device, i.description, fallback ? 'fallback' : ''].join('/'), kind: fallback ? 'software' : 'hardware' };
 }
 
-/** Measure (or recall) and open the fastest engine for the workload; its description carries the figures. */
+/** Measure (or recall) and open the fastest engine for the workload; the handle carries the figures (`measured`). */
 export async function chooseByMeasurement(
   workload: AutoWorkload,
   report: BackendReport | null,
@@ -152,5 +152,5 @@ export async function chooseByMeasurement(
   const choice = fastest(figures);
   const h = await open(choice as Exclude<BackendChoice, 'auto'>);
   const text = figuresText(figures);
-  return { ...h, description: `${h.description} — auto: ${text}${recalled ? ' (measured before on this adapter)' : ''}` };
+  return { ...h, measured: `${text}${recalled ? ' (measured before on this adapter)' : ''}` };
 }

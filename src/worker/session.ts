@@ -14,7 +14,7 @@ import type { RunRecord } from '../storage/runsDb';
 import { getRun, loadCheckpoint, loadSeries } from '../storage/runsDb';
 import { appendPoints, deleteRun, recordOfFile, renameRun, replaceSeries, saveCheckpoint, saveRun } from '../storage/runsWrite';
 import { LabCpuEngine } from '../core/cpu/engine';
-import { nextBackend, planSchedule } from './engines';
+import { engineLabel, nextBackend, planSchedule } from './engines';
 import { errorMessage, lab, post, reportError, requireData, switchEngine } from './host';
 import type { Command } from './protocol';
 import { runLockHeld, runLockName } from './protocol';
@@ -181,7 +181,7 @@ async function loop(run: ActiveRun): Promise<void> {
       // a lost device cannot be read: the points up to the last flush are kept
     }
     if ((lost || isBackendFailure(err)) && lab.handle) {
-      post({ type: 'backendFailed', runId: run.record.id, backend: lab.handle.description, message, suggestion: nextBackend(lab.handle.name) });
+      post({ type: 'backendFailed', runId: run.record.id, backend: engineLabel(lab.handle), message, suggestion: nextBackend(lab.handle.name) });
     } else {
       reportError('training', err);
     }
@@ -214,7 +214,7 @@ async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: 
   exp.start(cp ?? undefined);
   if (cp) exp.restoreElapsed(record.progress.elapsedMs);
   record.dataset ||= `${ds.description}; trained on ${subsets.train.count.toLocaleString('en')}, tested on ${subsets.test.count.toLocaleString('en')}`;
-  record.backend = h.description;
+  record.backend = engineLabel(h);
   record.status = 'running';
   record.error = undefined;
   record.nets = exp.infos();
@@ -257,7 +257,7 @@ export async function resume(cmd: Extract<Command, { type: 'resume' }>): Promise
   if (active && active.record.id === cmd.runId && active.state === 'paused' && !cmd.backend) {
     active.state = 'running';
     active.record.status = 'running';
-    post({ type: 'run', runId: cmd.runId, state: 'running', engine: lab.handle?.description, iteration: active.exp.iteration });
+    post({ type: 'run', runId: cmd.runId, state: 'running', engine: lab.handle ? engineLabel(lab.handle) : undefined, iteration: active.exp.iteration });
     void loop(active);
     return;
   }

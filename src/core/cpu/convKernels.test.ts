@@ -73,15 +73,20 @@ for (const v of VARIANTS) {
         const sstride = winoScratchBytes(C, K);
         const scratch = zeros((nth * sstride) / 4);
         const U = zeros(v.xi * C * K);
+        /** The Winograd convolution of a padded input with w (transposed: K → C channels, the input gradient), into out (added when acc). */
+        const winograd = (input: number, transpose: 0 | 1, out: number, acc: 0 | 1) => {
+          const [from, to] = transpose ? [K, C] : [C, K];
+          run(v.withScratch ? [v.weights, w, C, K, transpose, U, scratch, sstride] : [v.weights, w, C, K, transpose, U], nth);
+          run([v.fwd, input, P, P, from, U, out, N, H, H, to, acc, scratch, sstride], nth);
+        };
         // forward
         const yDirect = zeros(N * H * H * K);
         const yWino = zeros(N * H * H * K);
         run(['conv_fwd', xp, P, P, C, w, 3, 1, yDirect, N, H, H, K, 0], nth);
-        run(v.withScratch ? [v.weights, w, C, K, 0, U, scratch, sstride] : [v.weights, w, C, K, 0, U], nth);
-        run([v.fwd, xp, P, P, C, U, yWino, N, H, H, K, 0, scratch, sstride], nth);
+        winograd(xp, 0, yWino, 0);
         expect(relDiff(read(yWino, N * H * H * K), read(yDirect, N * H * H * K))).toBeLessThan(1e-4);
         // accumulate: y += conv again doubles it
-        run([v.fwd, xp, P, P, C, U, yWino, N, H, H, K, 1, scratch, sstride], nth);
+        winograd(xp, 0, yWino, 1);
         const twice = read(yDirect, N * H * H * K).map((y) => 2 * y);
         expect(relDiff(read(yWino, N * H * H * K), twice)).toBeLessThan(1e-4);
         // input gradient: the flipped, transposed kernel over the padded output gradient
@@ -93,8 +98,7 @@ for (const v of VARIANTS) {
         const dxDirect = zeros(N * H * H * C);
         const dxWino = zeros(N * H * H * C);
         run(['conv_fwd', dyp, P, P, K, flip, 3, 1, dxDirect, N, H, H, C, 0], nth);
-        run(v.withScratch ? [v.weights, w, C, K, 1, U, scratch, sstride] : [v.weights, w, C, K, 1, U], nth);
-        run([v.fwd, dyp, P, P, K, U, dxWino, N, H, H, C, 0, scratch, sstride], nth);
+        winograd(dyp, 1, dxWino, 0);
         expect(relDiff(read(dxWino, N * H * H * C), read(dxDirect, N * H * H * C))).toBeLessThan(1e-4);
         // weight gradient
         const dwDirect = zeros(9 * C * K);

@@ -6,7 +6,7 @@
 // The maths is the recipe of ../train.ts; engine.gpu.test.ts checks it by the engine contract and
 // against the lab CPU engine.
 import type { NetSpec, Tensors } from '../nets';
-import { bnStatNames, multiplyAdds, sizeOf } from '../nets';
+import { bnStatNames, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
 import { BN_EPSILON, RESPONSE_IMAGES, gradNormLayers } from '../train';
 import type { KernelName } from './kernels';
@@ -320,11 +320,6 @@ export class LabGpuEngine implements Engine {
     let bytes = 0;
     for (const b of this.live) bytes += b.size;
     return { bytes, tensors: this.tensors.size };
-  }
-
-  /** The nets' multiply-adds per image, for the benchmark's FLOP estimate. */
-  multiplyAdds(): number {
-    return [...this.nets].reduce((s, n) => s + multiplyAdds(n.spec), 0);
   }
 
   dispose(): void {

@@ -13,9 +13,6 @@ import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
 import type { KernelName } from './kernels';
 import { CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
 
-/** Buffers that belong to a net (the rest belong to the engine's shared workspace). */
-export const NET_BUFFERS = ['P', 'G', 'M', 'R', 'S', 'ctrl', 'metrics'] as const;
-
 export interface Dispatch {
   kernel: KernelName;
   /** Uniform values by field name (./kernels.ts FIELDS); missing fields are 0. */
@@ -148,12 +145,12 @@ class Builder {
     this.elementwise('wgrad_reduce', rows * c.outC, { len: rows * c.outC, splits, gOff: this.param(c.name) }, [partials, 'G']);
   }
 
-  private bnU(c: ConvSpec): Record<string, number> {
+  /** A conv's BN offsets (S: batch statistics; R: running averages; P: γ and β); the backward sums are `scratch.sums`. */
+  private bnU(c: ConvSpec): { mean: number; invstd: number; rmean: number; rvar: number; gamma: number; beta: number } {
     const s = this.layout.scratch.get(c.name)!;
     return {
       mean: s.mean,
       invstd: s.invstd,
-      sums: s.sums,
       rmean: this.layout.stat.get(`${c.name}.bn.mean`)!,
       rvar: this.layout.stat.get(`${c.name}.bn.var`)!,
       gamma: this.param(`${c.name}.bn.gamma`),
@@ -169,8 +166,7 @@ class Builder {
 
   /** out = [ReLU](BN(z) + shortcut). */
   bnApply(c: ConvSpec, z: string, out: string, evalMode: boolean, relu: boolean, sc: { kind: 0 | 1 | 2 | 3; x?: string; block?: BlockSpec } = { kind: 0 }): void {
-    const { sums: _sums, ...b } = this.bnU(c);
-    void _sums;
+    const b = this.bnU(c);
     const p = sc.kind === 3 ? this.bnU(sc.block!.projection!) : null;
     const total = this.N * c.outSize * c.outSize * c.outC;
     this.elementwise(
@@ -195,7 +191,7 @@ class Builder {
 
   /** BN backward: g (masked by ReLU where a is given) → ∂L/∂z in dz, ∂L/∂γ and ∂L/∂β in G. */
   bnBackward(c: ConvSpec, g: string, mask: string | null, z: string, dz: string): void {
-    const b = this.bnU(c);
+    const b = { ...this.bnU(c), sums: this.layout.scratch.get(c.name)!.sums };
     const count = this.N * c.outSize * c.outSize;
     const hasMask = mask ? 1 : 0;
     this.push(
@@ -259,7 +255,7 @@ class Builder {
   }
 
   /** The backward pass from ∂L/∂logits to every gradient in G. */
-  backward(input: string, last: string): void {
+  backward(input: string): void {
     const { spec, N } = this;
     const { HW, C } = this.lastSize();
     const maxAct = Math.max(
@@ -299,7 +295,6 @@ class Builder {
     }
     this.bnBackward(spec.stem, grads[g], 'a:stem.out', 'a:stem.z', dz);
     this.convWgrad(spec.stem, input, dz);
-    void last;
   }
 
   sgd(): void {
@@ -329,7 +324,7 @@ export function buildProgram(spec: NetSpec, layout: GpuLayout, N: number, kind: 
   } else {
     const last = b.forward(false, 'input');
     b.head(last, 'labels', METRIC_SLOTS.train, false);
-    b.backward('input', last);
+    b.backward('input');
     if (kind === 'step') b.sgd();
   }
   return { dispatches: b.dispatches, workspace: b.workspace };
