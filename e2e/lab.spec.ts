@@ -94,8 +94,11 @@ test('the URL holds the config: changes show in it, and a copied link reproduces
   await page.goto(`/?${TINY_QUERY}`);
   await page.getByLabel('B — 1×1 projection where the shape changes').check();
   await expect(page).toHaveURL(/shortcuts=A%2CB/);
-  await page.getByLabel('Learning-rate warmup').selectOption('paper');
-  await expect(page).toHaveURL(/warmup=paper/);
+  // warmup is a set of variants: tick the paper's, untick off
+  await page.getByLabel('paper: lr/10 until train error < 80%').check();
+  await expect(page).toHaveURL(/warmup=off%2Cpaper/);
+  await page.getByLabel('off', { exact: true }).uncheck();
+  await expect(page).toHaveURL(/warmup=paper&/);
   await page.getByRole('button', { name: 'Copy link' }).click();
   const link = await page.evaluate(() => navigator.clipboard.readText());
   expect(link).toContain('warmup=paper');
@@ -103,7 +106,8 @@ test('the URL holds the config: changes show in it, and a copied link reproduces
   await other.goto(link);
   await expect(other.getByLabel('B — 1×1 projection where the shape changes')).toBeChecked();
   await expect(other.getByLabel('A — identity; zero-pad new channels')).toBeChecked();
-  await expect(other.getByLabel('Learning-rate warmup')).toHaveValue('paper');
+  await expect(other.getByLabel('paper: lr/10 until train error < 80%')).toBeChecked();
+  await expect(other.getByLabel('off', { exact: true })).not.toBeChecked();
   await expect(other.getByLabel('Width ×')).toHaveValue('0.25');
 });
 
@@ -135,7 +139,7 @@ test('a bad URL parameter gets a clear message naming it, and the rest of the li
   await page.goto('/?depths=20,21&batch=64&warmup=sometimes');
   const issues = page.getByTestId('url-issues');
   await expect(issues).toContainText('depths: "21" is not a CIFAR net depth');
-  await expect(issues).toContainText('warmup: "sometimes" is not one of off, paper, paper-110, constant, linear');
+  await expect(issues).toContainText('warmup: "sometimes" is not a warmup mode (off, paper, paper-110, constant, linear)');
   await expect(page.getByLabel('Batch size')).toHaveValue('64');
 });
 

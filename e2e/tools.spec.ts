@@ -121,7 +121,7 @@ test('Full scale (PyTorch): the exported job trains 50 iterations on the CPU, an
   // one definition: the script is the repository's, byte for byte, and the config is the form's
   expect(strFromU8(files['degradation-lab-pytorch/degradation_lab_train.py'])).toBe(readFileSync('bench/reference/lab_train.py', 'utf8'));
   const config = JSON.parse(strFromU8(files['degradation-lab-pytorch/config.json']));
-  expect(config).toMatchObject({ depths: [8, 14], batchSize: 32, iterations: 1000, warmup: 'paper', width: 0.25 });
+  expect(config).toMatchObject({ depths: [8, 14], batchSize: 32, iterations: 1000, warmup: ['paper'], width: 0.25 });
   expect(strFromU8(files['degradation-lab-pytorch/README.md'])).toContain('torchrun --nproc_per_node=2');
 
   const dir = mkdtempSync(join(tmpdir(), 'lab-pytorch-'));
@@ -135,7 +135,7 @@ test('Full scale (PyTorch): the exported job trains 50 iterations on the CPU, an
   expect(runFile.series['plain-8'].test.it).toEqual([0, 25, 50]);
 
   await page.getByTestId('import-run-input').setInputFiles(join(dir, 'run.json'));
-  await expect(page.getByTestId('run-origin')).toContainText(/imported · trained by PyTorch [\d.a-z]+ on CPU in 0:\d\d/);
+  await expect(page.getByTestId('run-origin')).toContainText(/imported · trained by PyTorch [\d.a-z]+ on CPU in \d+:\d\d/); // the time is the machine's, not checked
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped');
   await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
   const legend = page.locator('[data-chart="curves"] .legend');

@@ -5,7 +5,8 @@
 //   npm run experiment -- --preset classroom --data <dir of .bin files> --out <dir>
 //   npm run experiment -- --config run.json --out <dir>          (a config, or a run the lab exported)
 //   npm run experiment -- --link 'http://localhost:5173/?depths=20,56&…' --out <dir>
-//   Every config field is a flag: --depths 20,56 --families both --shortcuts A,B --warmup paper
+//   Every config field is a flag: --depths 20,56 --families plain,residual,highway --shortcuts A,B
+//   --blocks basic,bottleneck --warmup off,paper (one net per variant)
 //   --lr 0.1 --batch-size 128 --iterations 2000 --train-size 10000 --test-size 1000 --split test
 //   --augment on --width 1 --eval-every 100 --seed 1 --backend auto
 //   --seeds 1,2,3: one run per seed (each in <out>/seed-N), and one summary.md with a row per seed
@@ -23,12 +24,12 @@ import type { ExperimentConfig } from '../src/core/config';
 import { DEFAULT_CONFIG, configFromQuery, configToQuery, validateConfig } from '../src/core/config';
 import { realDataDir } from '../src/node/realData';
 import type { Progress } from '../src/core/metrics';
-import { presetById } from '../src/core/presets';
+import { PRESETS, presetById } from '../src/core/presets';
 import { TORCH_SCRIPT_NAME, torchExport } from '../src/core/torchExport';
 import type { RunFile } from '../src/core/runFile';
 import type { LabAutomation } from '../src/ui/automation';
 import type { Verdict } from '../src/core/verdict';
-import { OUTCOME_TEXT, VERDICT_RULES, judgeDegradation } from '../src/core/verdict';
+import { OUTCOME_TEXT, VERDICT_RULES, finalErrors, judgeDegradation } from '../src/core/verdict';
 import { openLab } from './labBrowser';
 
 /** CLI flag → config field. */
@@ -37,6 +38,8 @@ const FLAG_FIELDS: Record<string, keyof ExperimentConfig> = {
   families: 'families',
   shortcuts: 'shortcuts',
   shortcut: 'shortcuts',
+  blocks: 'blocks',
+  block: 'blocks',
   warmup: 'warmup',
   lr: 'lr',
   'batch-size': 'batchSize',
@@ -74,7 +77,7 @@ function fail(message: string, code = 2): never {
 /** The config: a preset, a file or a link as the base, then every field given as a flag. */
 export function buildConfig(): ExperimentConfig {
   let base: ExperimentConfig = DEFAULT_CONFIG;
-  if (args.preset) base = presetById(args.preset)?.config ?? fail(`--preset: "${args.preset}" is not a preset (classroom, fig6, shortcuts, warmup110)`);
+  if (args.preset) base = presetById(args.preset)?.config ?? fail(`--preset: "${args.preset}" is not a preset (${PRESETS.map((p) => p.id).join(', ')})`);
   if (args.config) {
     let json: unknown;
     try {
@@ -134,7 +137,7 @@ function verdictOf(run: RunFile): Verdict {
 /** summary.md of one run: the verdict with its reason, then a row per net. */
 function summaryMd(run: RunFile, wallMs: number): string {
   const verdict = verdictOf(run);
-  const finals = new Map(verdict.finals.map((f) => [f.id, f.error]));
+  const finals = new Map(finalErrors({ iterations: run.config.iterations, nets: run.nets, series: run.series }).map((f) => [f.id, f.error]));
   const rows = run.nets.map((n) => {
     const s = run.series[n.id];
     return `| ${n.label} | ${n.params.toLocaleString('en')} | ${pct(finals.get(n.id))} | ${pct(s.test.err.at(-1))} | ${n.status}${n.divergedAt !== null ? ` at ${n.divergedAt}` : ''} |`;
@@ -159,8 +162,8 @@ function summaryMd(run: RunFile, wallMs: number): string {
 
 /** The summary of several seeds: one row per seed with every net's error, the verdict and the wall time. */
 function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): string {
-  const first = verdictOf(results[0].run);
-  const labels = first.finals.map((f) => f.label);
+  const finalsOf = (run: RunFile) => finalErrors({ iterations: run.config.iterations, nets: run.nets, series: run.series });
+  const labels = finalsOf(results[0].run).map((f) => f.label);
   const lines = [
     `# ${results[0].run.name}: seeds ${results.map((r) => r.seed).join(', ')}`,
     '',
@@ -174,7 +177,7 @@ function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): str
   ];
   for (const r of results) {
     const v = verdictOf(r.run);
-    lines.push(`| ${r.seed} | ${v.finals.map((f) => pct(f.error)).join(' | ')} | ${OUTCOME_TEXT[v.outcome]} | ${(r.wallMs / 1000).toFixed(0)} s |`);
+    lines.push(`| ${r.seed} | ${finalsOf(r.run).map((f) => pct(f.error)).join(' | ')} | ${OUTCOME_TEXT[v.outcome]} | ${(r.wallMs / 1000).toFixed(0)} s |`);
   }
   lines.push('', `- Engine: ${results[0].run.backend}`, `- Data: ${results[0].run.dataset}`, `- Config (seed aside): \`${configToQuery(results[0].run.config)}\``, '');
   for (const r of results) lines.push(`- Seed ${r.seed}: ${verdictOf(r.run).reason}.`);

@@ -6,7 +6,9 @@ He et al. 2015, sec. 4.2. 6n+2 layers; a 3x3 stem with 16 filters, three stages 
 16/32/64 filters (times the width), stride 2 at the first conv of stages 2 and 3; BN after every conv,
 ReLU after BN and, in a residual block, after the addition; global average pooling and a 10-way FC.
 Shortcuts: A identity with subsampling and zero-padded channels, B 1x1 projections where the shape
-changes, C projections everywhere. SGD with momentum 0.9 and weight decay 1e-4 on every parameter
+changes, C projections everywhere. Bottleneck blocks (9n+2 layers): 1x1 to the stage's width, 3x3
+(with the stride), 1x1 to 4x the width. Highway nets: y = ReLU(T*F(x) + (1-T)*x), T = sigmoid of a 1x1
+conv with its bias at -2, x projected where the shape changes. Warmup variants: one net per variant. SGD with momentum 0.9 and weight decay 1e-4 on every parameter
 (PyTorch's SGD: the lab's update is the same), softmax cross-entropy, BN momentum 0.1, eps 1e-5.
 Learning rate: lr, /10 at 50% and /100 at 75% of the run; warmup modes as in the lab ('paper': lr/10
 until the running training error over 50 mini-batches is below 80%, 'paper-110': the same for nets
@@ -45,6 +47,7 @@ RUN_FORMAT = 'degradation-lab-run'
 RUN_VERSION = 1
 MOMENTUM, WEIGHT_DECAY, BN_MOMENTUM, BN_EPSILON = 0.9, 1e-4, 0.1, 1e-5
 RUNNING_WINDOW, PAPER_WARMUP_ERROR, PAPER_WARMUP_MIN_SAMPLES, WARMUP_FRACTION, PAPER_WARMUP_DEPTH = 50, 0.8, 10, 0.1, 110
+HIGHWAY_GATE_BIAS = -2.0
 PAD = 4
 
 
@@ -63,42 +66,69 @@ class ConvBN(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, cin, cout, stride, residual, shortcut):
+    """A basic block (3x3, 3x3) or a bottleneck (1x1 to width, 3x3 with the stride, 1x1 to 4*width), each conv
+    with its BN and ReLU between. family 'plain': ReLU(F(x)); 'residual': ReLU(F(x) + shortcut(x)); 'highway':
+    ReLU(T*F(x) + (1-T)*carry(x)), T = sigmoid(1x1 conv of x + bias), bias initialised to HIGHWAY_GATE_BIAS,
+    carry = x or, where the shape changes, its 1x1 projection."""
+
+    def __init__(self, cin, width, stride, family, shortcut, block='basic'):
         super().__init__()
-        self.residual, self.cin, self.cout, self.stride = residual, cin, cout, stride
-        self.conv1 = ConvBN(cin, cout, 3, stride)
-        self.conv2 = ConvBN(cout, cout, 3, 1)
+        self.family, self.cin, self.stride = family, cin, stride
+        if block == 'basic':
+            self.branch = nn.ModuleList([ConvBN(cin, width, 3, stride), ConvBN(width, width, 3, 1)])
+            cout = width
+        else:
+            cout = 4 * width
+            self.branch = nn.ModuleList([ConvBN(cin, width, 1, 1), ConvBN(width, width, 3, stride), ConvBN(width, cout, 1, 1)])
+        self.cout = cout
         reshapes = stride != 1 or cin != cout
-        self.proj = ConvBN(cin, cout, 1, stride) if residual and (shortcut == 'C' or (shortcut == 'B' and reshapes)) else None
         self.reshapes = reshapes
+        projects = (family == 'residual' and (shortcut == 'C' or (shortcut == 'B' and reshapes))) or (family == 'highway' and reshapes)
+        self.proj = ConvBN(cin, cout, 1, stride) if projects else None
+        self.gate = None
+        if family == 'highway':
+            self.gate = nn.Conv2d(cin, cout, 1, stride, 0, bias=True)
+            nn.init.constant_(self.gate.bias, HIGHWAY_GATE_BIAS)
 
     def forward(self, x):
-        out = self.conv2(F.relu(self.conv1(x)))
-        if not self.residual:
+        out = x
+        for i, cb in enumerate(self.branch):
+            out = cb(out)
+            if i < len(self.branch) - 1:
+                out = F.relu(out)
+        if self.family == 'plain':
             return F.relu(out)
+        if self.family == 'highway':
+            t = torch.sigmoid(self.gate(x))
+            carry = self.proj(x) if self.proj is not None else x
+            return F.relu(t * out + (1 - t) * carry)
         if self.proj is not None:
             return F.relu(out + self.proj(x))
-        if self.reshapes:  # option A: even rows and columns, zero channels appended (no parameters)
-            return F.relu(out + F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, 0, self.cout - self.cin)))
+        if self.reshapes:  # option A: every stride-th row and column, zero channels appended (no parameters)
+            return F.relu(out + F.pad(x[:, :, ::self.stride, ::self.stride], (0, 0, 0, 0, 0, self.cout - self.cin)))
         return F.relu(out + x)
 
 
 class CifarNet(nn.Module):
-    """The 6n+2-layer CIFAR net: plain, or residual with shortcut option A, B or C."""
+    """The CIFAR net: 6n+2 layers with basic blocks, 9n+2 with bottlenecks; plain, residual (shortcut A, B or C)
+    or highway. `residual` may be a bool (plain or residual) or the family's name."""
 
-    def __init__(self, n, residual, width=1.0, shortcut='A'):
+    def __init__(self, n, residual, width=1.0, shortcut='A', block='basic'):
         super().__init__()
+        family = residual if isinstance(residual, str) else ('residual' if residual else 'plain')
         c = [int(round(16 * width)), int(round(32 * width)), int(round(64 * width))]
-        self.depth, self.residual, self.shortcut = 6 * n + 2, residual, shortcut
+        self.depth = (6 if block == 'basic' else 9) * n + 2
+        self.family, self.residual, self.shortcut, self.block = family, family == 'residual', shortcut, block
         self.stem = ConvBN(3, c[0], 3, 1)
         blocks, cin = [], c[0]
-        for s, cout in enumerate(c):
+        for s, width_s in enumerate(c):
             for b in range(n):
-                blocks.append(Block(cin, cout, 2 if s > 0 and b == 0 else 1, residual, shortcut))
-                cin = cout
+                blk = Block(cin, width_s, 2 if s > 0 and b == 0 else 1, family, shortcut, block)
+                blocks.append(blk)
+                cin = blk.cout
         self.blocks = nn.Sequential(*blocks)
         self.n = n
-        self.fc = nn.Linear(c[2], 10)
+        self.fc = nn.Linear(cin, 10)
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(m.weight)
@@ -110,14 +140,18 @@ class CifarNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
     def convs(self):
-        """(lab name, ConvBN) for every conv, in the lab's order (stem, then each block's conv1, conv2, proj)."""
+        """(lab name, ConvBN) for every conv, in the lab's order (stem, then each block's conv1, conv2[, conv3], proj)."""
         out = [('stem.conv', self.stem)]
         for i, blk in enumerate(self.blocks):
             name = f's{i // self.n + 1}.b{i % self.n}'
-            out += [(f'{name}.conv1', blk.conv1), (f'{name}.conv2', blk.conv2)]
+            out += [(f'{name}.conv{j + 1}', cb) for j, cb in enumerate(blk.branch)]
             if blk.proj is not None:
                 out.append((f'{name}.proj', blk.proj))
         return out
+
+    def gates(self):
+        """(lab name, gate conv) of every highway block."""
+        return [(f's{i // self.n + 1}.b{i % self.n}.gate', blk.gate) for i, blk in enumerate(self.blocks) if blk.gate is not None]
 
     def load_lab_state(self, tensors):
         """Weights in the lab's names and layouts (conv [kh, kw, in, out], fc [in, out]) into this net."""
@@ -129,6 +163,9 @@ class CifarNet(nn.Module):
                 if f'{name}.bn.mean' in tensors:
                     cb.bn.running_mean.copy_(torch.from_numpy(tensors[f'{name}.bn.mean']))
                     cb.bn.running_var.copy_(torch.from_numpy(tensors[f'{name}.bn.var']))
+            for name, g in self.gates():
+                g.weight.copy_(torch.from_numpy(tensors[name]).permute(3, 2, 0, 1))
+                g.bias.copy_(torch.from_numpy(tensors[f'{name}.bias']))
             self.fc.weight.copy_(torch.from_numpy(tensors['fc.weight']).t())
             self.fc.bias.copy_(torch.from_numpy(tensors['fc.bias']))
 
@@ -139,21 +176,62 @@ def param_count(net):
 
 # --- the lab's config --------------------------------------------------------------------------
 
+def as_list(v):
+    """A config list field, also as an older config wrote it (a string: 'both', 'paper')."""
+    return [x for x in (v.split(',') if isinstance(v, str) else v)]
+
+
+def families_of(config):
+    fams = []
+    for f in as_list(config['families']):
+        for g in (['plain', 'residual'] if f == 'both' else [f]):
+            if g not in fams:
+                fams.append(g)
+    return [f for f in ('plain', 'residual', 'highway') if f in fams]
+
+
+def fits(depth, block):
+    k = 6 if block == 'basic' else 9
+    return (depth - 2) % k == 0 and depth >= k + 2
+
+
 def nets_of(config):
-    """The lab's netsOf: per depth, a plain net and a residual net per shortcut option."""
+    """The lab's netsOf (src/core/config.ts): per depth, per block type the depth fits, per warmup variant, a
+    plain net, a residual net per shortcut option and a highway net, as chosen."""
     out = []
+    fams = families_of(config)
+    warmups = as_list(config['warmup'])
     for d in config['depths']:
-        if config['families'] != 'residual':
-            out.append({'id': f'plain-{d}', 'depth': d, 'residual': False, 'shortcut': 'A'})
-        if config['families'] != 'plain':
-            for s in config['shortcuts']:
-                out.append({'id': f'resnet-{d}-{s}', 'depth': d, 'residual': True, 'shortcut': s})
+        for block in as_list(config.get('blocks', ['basic'])):
+            if not fits(d, block):
+                continue
+            suffix = '-bottleneck' if block == 'bottleneck' else ''
+            for w in warmups:
+                ws = f'-warmup-{w}' if len(warmups) > 1 else ''
+                common = {'depth': d, 'block': block, 'warmup': w}
+                if 'plain' in fams:
+                    out.append({'id': f'plain-{d}{suffix}{ws}', 'family': 'plain', 'residual': False, 'shortcut': 'A', **common})
+                if 'residual' in fams:
+                    for s in config['shortcuts']:
+                        out.append({'id': f'resnet-{d}-{s}{suffix}{ws}', 'family': 'residual', 'residual': True, 'shortcut': s, **common})
+                if 'highway' in fams:
+                    out.append({'id': f'highway-{d}{suffix}{ws}', 'family': 'highway', 'residual': False, 'shortcut': 'A', **common})
     return out
 
 
-def label_of(entry):
-    base = f"ResNet-{entry['depth']}" if entry['residual'] else f"plain-{entry['depth']}"
-    return f"{base} ({entry['shortcut']})" if entry['residual'] and entry['shortcut'] != 'A' else base
+def label_of(entry, config=None):
+    """The lab's netLabelOf: "ResNet-56 (B)", "Highway-20", "plain-29 bottleneck", with the warmup when there are variants."""
+    kind = {'plain': 'plain', 'residual': 'ResNet', 'highway': 'Highway'}[entry.get('family', 'residual' if entry['residual'] else 'plain')]
+    base = f"{kind}-{entry['depth']}" + (' bottleneck' if entry.get('block') == 'bottleneck' else '')
+    if entry['residual'] and entry['shortcut'] != 'A':
+        base += f" ({entry['shortcut']})"
+    if config is not None and len(as_list(config['warmup'])) > 1:
+        base += f", warmup {entry['warmup']}"
+    return base
+
+
+def blocks_per_stage(entry):
+    return (entry['depth'] - 2) // (6 if entry.get('block', 'basic') == 'basic' else 9)
 
 
 def warmup_for_depth(mode, depth):
@@ -322,9 +400,17 @@ def agreement(folder):
     json.dump({'losses': losses, 'torch': torch.__version__}, sys.stdout)
 
 
+def param_counts(specs):
+    """The nets' parameter counts, for the lab's test of its own (scripts/torch-agreement.test.ts): specs is JSON
+    [[n, family, width, shortcut, block], ...]; prints [count, ...]."""
+    json.dump([param_count(CifarNet(n, family, width, shortcut, block)) for n, family, width, shortcut, block in json.loads(specs)], sys.stdout)
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == '--agreement':
         return agreement(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == '--param-counts':
+        return param_counts(sys.argv[2])
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog='\n'.join(__doc__.splitlines()[1:]))
     p.add_argument('--config', required=True, help="the lab's config JSON (exported from the lab)")
     src = p.add_mutually_exclusive_group(required=True)
@@ -372,13 +458,13 @@ def main():
     entries = nets_of(config)
     nets, opts, scheds = {}, {}, {}
     for e in entries:
-        net = CifarNet((e['depth'] - 2) // 6, e['residual'], config['width'], e['shortcut'])
+        net = CifarNet(blocks_per_stage(e), e['family'], config['width'], e['shortcut'], e['block'])
         if distributed and a.sync_bn:
             net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
         net = net.to(device)
         nets[e['id']] = net
         opts[e['id']] = torch.optim.SGD(net.parameters(), lr=config['lr'], momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-        scheds[e['id']] = Schedule(config, warmup_for_depth(config['warmup'], e['depth']), per_epoch)
+        scheds[e['id']] = Schedule(config, warmup_for_depth(e['warmup'], e['depth']), per_epoch)
     train_nets = {k: (nn.parallel.DistributedDataParallel(v, device_ids=[device] if device.type == 'cuda' else None) if distributed else v) for k, v in nets.items()}
     series = {e['id']: empty_series() for e in entries}
     status = {e['id']: 'training' for e in entries}
@@ -459,7 +545,7 @@ def main():
             elapsed, t0 = elapsed_now, time.perf_counter()
             checkpoint(it + 1)
             if rank == 0:
-                print(f'iteration {it + 1}/{iterations}: ' + ', '.join(f"{label_of(e)} {100 * scheds[e['id']].running_error():.1f}%" for e in entries), file=sys.stderr)
+                print(f'iteration {it + 1}/{iterations}: ' + ', '.join(f"{label_of(e, config)} {100 * scheds[e['id']].running_error():.1f}%" for e in entries), file=sys.stderr)
     elapsed += time.perf_counter() - t0
     done_it = stop if stop > start_it else start_it
     checkpoint(done_it)
@@ -475,7 +561,8 @@ def main():
         'dataset': f'{dataset}; trained on {len(xtr):,}, tested on {len(xte):,}',
         'status': 'done' if done_it >= iterations else 'stopped',
         'progress': {'iteration': done_it, 'iterations': iterations, 'imagesPerSec': (done_it - start_it) * batch * len(entries) / max(1e-9, elapsed), 'elapsedMs': elapsed * 1000, 'etaMs': None},
-        'nets': [{'id': e['id'], 'label': label_of(e), 'depth': e['depth'], 'residual': e['residual'], 'shortcut': e['shortcut'],
+        'nets': [{'id': e['id'], 'label': label_of(e, config), 'depth': e['depth'], 'residual': e['residual'], 'family': e['family'],
+                  'shortcut': e['shortcut'], 'block': e['block'], 'warmup': e['warmup'],
                   'params': param_count(nets[e['id']]), 'status': status[e['id']] if status[e['id']] != 'training' else ('done' if done_it >= iterations else 'training'),
                   'divergedAt': diverged[e['id']]} for e in entries],
         'series': series,

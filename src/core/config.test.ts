@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery, netsOf, validateConfig } from './config';
+import { CONFIG_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery, netLabelOf, netsOf, validateConfig } from './config';
 import type { ExperimentConfig } from './config';
 
 const custom: ExperimentConfig = {
   depths: [8, 20, 110],
-  families: 'residual',
+  families: ['residual'],
   shortcuts: ['A', 'C'],
-  warmup: 'paper',
+  blocks: ['basic'],
+  warmup: ['paper'],
   lr: 0.05,
   batchSize: 64,
   iterations: 777,
@@ -45,15 +46,16 @@ describe('config codec', () => {
 
   it('uses short, readable URL keys', () => {
     expect(configToQuery(DEFAULT_CONFIG)).toBe(
-      'depths=20%2C56&families=both&shortcuts=A&warmup=off&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
+      'depths=20%2C56&families=plain%2Cresidual&shortcuts=A&blocks=basic&warmup=off&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
     );
   });
 
   const bad: [keyof ExperimentConfig, unknown, RegExp][] = [
     ['depths', '20,21', /depths: "21" is not a CIFAR net depth/],
-    ['families', 'deep', /families: "deep" is not one of both, plain, residual/],
+    ['families', 'deep', /families: "deep" is not one of plain, residual, highway \(or both\)/],
     ['shortcuts', 'D', /shortcuts: "D" is not a shortcut option/],
-    ['warmup', 'slow', /warmup: "slow" is not one of off, paper, paper-110, constant, linear/],
+    ['blocks', 'wide', /blocks: "wide" is not a block type \(basic, bottleneck\)/],
+    ['warmup', 'slow', /warmup: "slow" is not a warmup mode \(off, paper, paper-110, constant, linear\)/],
     ['lr', 'fast', /lr: "fast" is not a number/],
     ['batchSize', 'big', /batchSize: "big" is not a number/],
     ['iterations', 'x', /iterations: "x" is not a number/],
@@ -106,6 +108,47 @@ describe('netsOf', () => {
       'resnet-56-A',
       'resnet-56-B',
     ]);
-    expect(netsOf({ ...DEFAULT_CONFIG, families: 'plain' }).map((n) => n.id)).toEqual(['plain-20', 'plain-56']);
+    expect(netsOf({ ...DEFAULT_CONFIG, families: ['plain'] }).map((n) => n.id)).toEqual(['plain-20', 'plain-56']);
+  });
+
+  it('adds a highway net per depth, builds each depth with every block type it fits, and one net per warmup variant', () => {
+    expect(netsOf({ ...DEFAULT_CONFIG, depths: [20], families: ['plain', 'residual', 'highway'] }).map((n) => n.id)).toEqual(['plain-20', 'resnet-20-A', 'highway-20']);
+    // 20 = 6·3+2 = 9·2+2 fits both; 29 only bottlenecks; 32 only basic blocks
+    expect(netsOf({ ...DEFAULT_CONFIG, depths: [20, 29, 32], families: ['residual'], blocks: ['basic', 'bottleneck'] }).map((n) => `${n.id}:${n.block}`)).toEqual([
+      'resnet-20-A:basic',
+      'resnet-20-A-bottleneck:bottleneck',
+      'resnet-29-A-bottleneck:bottleneck',
+      'resnet-32-A:basic',
+    ]);
+    const warm = netsOf({ ...DEFAULT_CONFIG, depths: [110], families: ['residual'], warmup: ['off', 'paper'] });
+    expect(warm.map((n) => [n.id, n.warmup])).toEqual([
+      ['resnet-110-A-warmup-off', 'off'],
+      ['resnet-110-A-warmup-paper', 'paper'],
+    ]);
+    expect(warm.map((n) => netLabelOf(n, { width: 1, warmup: ['off', 'paper'] }))).toEqual(['ResNet-110, warmup off', 'ResNet-110, warmup paper']);
+  });
+});
+
+describe('the fields of bottlenecks, highway nets and warmup variants', () => {
+  it('reads old links and saved configs: families=both, one warmup as a word', () => {
+    const { config, issues } = configFromQuery('families=both&warmup=paper');
+    expect(issues).toEqual([]);
+    expect(config.families).toEqual(['plain', 'residual']);
+    expect(config.warmup).toEqual(['paper']);
+    expect(validateConfig({ families: 'residual', warmup: 'paper-110' }).config).toMatchObject({ families: ['residual'], warmup: ['paper-110'], blocks: ['basic'] });
+  });
+
+  it('round-trips the new fields through a link', () => {
+    const c: ExperimentConfig = { ...DEFAULT_CONFIG, depths: [29, 56], families: ['plain', 'highway'], blocks: ['bottleneck'], warmup: ['off', 'linear'] };
+    expect(configToQuery(c)).toContain('blocks=bottleneck');
+    expect(configFromQuery(configToQuery(c))).toEqual({ config: c, issues: [] });
+  });
+
+  it('refuses a depth that fits none of the chosen block types, naming the rule', () => {
+    const { config, issues } = validateConfig({ depths: [20, 29], blocks: ['basic'] });
+    expect(issues).toEqual([{ field: 'depths', level: 'error', message: 'depths: 29 fits none of the chosen block types (basic blocks take 6n+2 (8, 14, 20, 32, 44, 56, 110))' }]);
+    expect(config.depths).toEqual([20]);
+    expect(validateConfig({ depths: [29, 164], blocks: ['bottleneck'] }).issues).toEqual([]);
+    expect(configFromQuery('depths=200').issues[0].message).toMatch(/depths: "200" is not a CIFAR net depth .*9n\+2 for bottlenecks, to 164/);
   });
 });

@@ -4,14 +4,14 @@
 // so the URL codec, the JSON codec and validation cannot drift apart (tensorflow/playground style).
 // The same table says how the form shows each field (FORM): the control, its options and its i18n
 // label keys, so a new field or option is one edit here plus its strings in src/ui/i18n.ts.
-import type { NetSpec, Shortcut } from './nets';
-import { SHORTCUTS, cifarNet } from './nets';
+import type { BlockType, NetFamily, NetSpec, Shortcut } from './nets';
+import { BLOCK_TYPES, NET_FAMILIES, SHORTCUTS, blocksFor, cifarNet, fitsBlock } from './nets';
 import type { WarmupMode } from './schedule';
 import { WARMUP_MODES } from './schedule';
 import { BASE_LR, BATCH_SIZE } from './train';
 
-export const FAMILIES = ['both', 'plain', 'residual'] as const;
-export type Families = (typeof FAMILIES)[number];
+/** The families an experiment trains side by side (a link's older 'both' means plain and residual). */
+export const FAMILIES = NET_FAMILIES;
 /** Compute backends; 'auto' picks the fastest that works (src/core/backend.ts). */
 export const BACKEND_CHOICES = ['auto', 'lab-webgpu', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -19,12 +19,16 @@ export const SPLITS = ['test', 'paper'] as const;
 export type Split = (typeof SPLITS)[number];
 
 export interface ExperimentConfig {
-  /** Depths 6n+2 (8 … 110) to train, ascending. */
+  /** Depths to train, ascending: 6n+2 (8 … 110) for basic blocks, 9n+2 (11 … 164) for bottlenecks. */
   depths: number[];
-  families: Families;
+  /** The families trained side by side: plain, residual (one net per shortcut option), highway. */
+  families: NetFamily[];
   /** Shortcut options for the residual nets: one residual net per depth per option. */
   shortcuts: Shortcut[];
-  warmup: WarmupMode;
+  /** Block types: each depth is built with every chosen type whose rule it fits (6n+2 basic, 9n+2 bottleneck). */
+  blocks: BlockType[];
+  /** Warmup variants: every net trains once per variant (one variant: the experiment's warmup). */
+  warmup: WarmupMode[];
   lr: number;
   batchSize: number;
   iterations: number;
@@ -43,15 +47,18 @@ export interface ExperimentConfig {
   backend: BackendChoice;
 }
 
-/** The depths the form offers (any 6n+2 up to MAX_N is valid in a link). */
-export const ALL_DEPTHS = [8, 14, 20, 32, 44, 56, 110] as const;
+/** The depths the form offers (any 6n+2 or 9n+2 up to MAX_N is valid in a link). */
+export const ALL_DEPTHS = [8, 11, 14, 20, 29, 32, 44, 47, 56, 83, 110, 164] as const;
 export const MAX_N = 18;
+/** The largest depth of each block type. */
+const maxDepth = (block: BlockType) => (block === 'basic' ? 6 : 9) * MAX_N + 2;
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
   depths: [20, 56],
-  families: 'both',
+  families: ['plain', 'residual'],
   shortcuts: ['A'],
-  warmup: 'off',
+  blocks: ['basic'],
+  warmup: ['off'],
   lr: BASE_LR,
   batchSize: BATCH_SIZE,
   iterations: 2000,
@@ -138,6 +145,18 @@ function list(raw: unknown): unknown[] | null {
   return null;
 }
 
+/** A non-empty set of options, from a list or a comma-separated string, in the options' order. */
+function listOf<T extends string>(options: readonly T[], what: string) {
+  return (raw: unknown): Parsed<T[]> => {
+    const items = list(raw);
+    if (!items || items.length === 0) return { ok: false, error: `needs at least one ${what}: ${options.join(', ')}` };
+    for (const item of items) {
+      if (!options.includes(item as T)) return { ok: false, error: `${JSON.stringify(item)} is not a ${what} (${options.join(', ')})` };
+    }
+    return { ok: true, value: options.filter((o) => items.includes(o)) };
+  };
+}
+
 const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   depths: {
     key: 'depths',
@@ -148,8 +167,8 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       const depths: number[] = [];
       for (const item of items) {
         const d = number(item);
-        if (d === null || !Number.isInteger(d) || (d - 2) % 6 !== 0 || d < 8 || d > 6 * MAX_N + 2) {
-          return { ok: false, error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${6 * MAX_N + 2}: 8, 14, 20, 32, 44, 56, 110, …)` };
+        if (d === null || !BLOCK_TYPES.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N)) {
+          return { ok: false, error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${maxDepth('basic')}: 8, 14, 20, 32, 44, 56, 110, …; or 9n+2 for bottlenecks, to ${maxDepth('bottleneck')}: 11, 29, 47, 56, 83, 110, 164, …)` };
         }
         if (!depths.includes(d)) depths.push(d);
       }
@@ -161,9 +180,20 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   families: {
     key: 'families',
     url: 'families',
-    parse: oneOf(FAMILIES),
-    toUrl: String,
-    form: { kind: 'radio', options: FAMILIES, optionLabels: 'controls.family', label: 'controls.families', id: 'families', place: 'fieldset' },
+    parse(raw) {
+      const items = list(raw);
+      if (!items || items.length === 0) return { ok: false, error: `needs at least one of ${FAMILIES.join(', ')}` };
+      const out: NetFamily[] = [];
+      for (const item of items) {
+        // 'both' is what links said before highway nets joined: plain and residual
+        const named = item === 'both' ? (['plain', 'residual'] as const) : FAMILIES.filter((f) => f === item);
+        if (named.length === 0) return { ok: false, error: `${JSON.stringify(item)} is not one of ${FAMILIES.join(', ')} (or both)` };
+        for (const f of named) if (!out.includes(f)) out.push(f);
+      }
+      return { ok: true, value: FAMILIES.filter((f) => out.includes(f)) };
+    },
+    toUrl: (v) => v.join(','),
+    form: { kind: 'multi', options: FAMILIES, optionLabels: 'controls.family', layout: 'lines', label: 'controls.families', id: 'families', place: 'fieldset' },
   },
   shortcuts: {
     key: 'shortcuts',
@@ -183,12 +213,20 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
     toUrl: (v) => v.join(','),
     form: { kind: 'multi', options: SHORTCUTS, optionLabels: 'controls.shortcut', layout: 'lines', label: 'controls.shortcuts', id: 'shortcuts', place: 'fieldset' },
   },
+  blocks: {
+    key: 'blocks',
+    url: 'blocks',
+    aliases: ['block'],
+    parse: listOf(BLOCK_TYPES, 'block type'),
+    toUrl: (v) => v.join(','),
+    form: { kind: 'multi', options: BLOCK_TYPES, optionLabels: 'controls.block', layout: 'lines', label: 'controls.blocks', id: 'blocks', place: 'fieldset' },
+  },
   warmup: {
     key: 'warmup',
     url: 'warmup',
-    parse: oneOf(WARMUP_MODES),
-    toUrl: String,
-    form: { kind: 'select', options: WARMUP_MODES, optionLabels: 'controls.warmupMode', label: 'controls.warmup', id: 'warmup', place: 'fieldset' },
+    parse: listOf(WARMUP_MODES, 'warmup mode'),
+    toUrl: (v) => v.join(','),
+    form: { kind: 'multi', options: WARMUP_MODES, optionLabels: 'controls.warmupMode', layout: 'lines', label: 'controls.warmup', id: 'warmup', place: 'fieldset' },
   },
   lr: { key: 'lr', url: 'lr', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String, form: { kind: 'number', step: 0.01, label: 'controls.lr', id: 'lr', place: 'grid' } },
   batchSize: {
@@ -296,6 +334,15 @@ function apply(get: (f: Field<keyof ExperimentConfig>) => unknown, base: Experim
     if (r.warning) issues.push({ field: key, level: 'warning', message: `${key}: ${r.warning}` });
   }
   const c = config as unknown as ExperimentConfig;
+  // each depth must fit one of the chosen block types (and drop out otherwise, with an error naming it)
+  const unfit = c.depths.filter((d) => !c.blocks.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N));
+  if (unfit.length > 0) {
+    const rules = c.blocks.map((b) => (b === 'basic' ? 'basic blocks take 6n+2 (8, 14, 20, 32, 44, 56, 110)' : 'bottlenecks take 9n+2 (11, 29, 47, 56, 83, 110, 164)')).join('; ');
+    issues.push({ field: 'depths', level: 'error', message: `depths: ${unfit.join(', ')} fit${unfit.length === 1 ? 's' : ''} none of the chosen block types (${rules})` });
+    const fit = c.depths.filter((d) => !unfit.includes(d));
+    c.depths = fit.length > 0 ? fit : base.depths.filter((d) => c.blocks.some((b) => fitsBlock(d, b)));
+    if (c.depths.length === 0) c.depths = [c.blocks.includes('basic') ? 20 : 29];
+  }
   if (c.evalEvery > c.iterations) {
     issues.push({ field: 'evalEvery', level: 'warning', message: `evalEvery: ${c.evalEvery} is more than the ${c.iterations} iterations; using ${c.iterations}` });
     c.evalEvery = c.iterations;
@@ -328,24 +375,51 @@ export function configToQuery(config: ExperimentConfig): string {
   return params.toString();
 }
 
-/** The nets an experiment trains: per depth, a plain net and a residual net per shortcut option. */
+/** One net of an experiment: its depth, family, shortcut option, block type and warmup variant. */
 export interface NetEntry {
   id: string;
   depth: number;
+  family: NetFamily;
+  /** family === 'residual' (kept: charts and older saved runs group by it). */
   residual: boolean;
   shortcut: Shortcut;
+  block: BlockType;
+  /** The warmup this net trains with (before warmupForDepth: 'paper-110' is resolved per depth). */
+  warmup: WarmupMode;
 }
 
+/**
+ * The nets an experiment trains: per depth and per block type that the depth fits, per warmup
+ * variant, a plain net, a residual net per shortcut option and a highway net, as chosen. Ids keep
+ * their old form (plain-20, resnet-20-A) for basic blocks and one warmup, so old runs still read.
+ */
 export function netsOf(config: ExperimentConfig): NetEntry[] {
   const out: NetEntry[] = [];
+  const variants = config.warmup.length > 1;
   for (const depth of config.depths) {
-    if (config.families !== 'residual') out.push({ id: `plain-${depth}`, depth, residual: false, shortcut: 'A' });
-    if (config.families !== 'plain') for (const s of config.shortcuts) out.push({ id: `resnet-${depth}-${s}`, depth, residual: true, shortcut: s });
+    for (const block of config.blocks) {
+      if (!fitsBlock(depth, block)) continue;
+      const suffix = block === 'bottleneck' ? '-bottleneck' : '';
+      for (const warmup of config.warmup) {
+        const w = variants ? `-warmup-${warmup}` : '';
+        const add = (id: string, family: NetFamily, shortcut: Shortcut) => out.push({ id: `${id}${suffix}${w}`, depth, family, residual: family === 'residual', shortcut, block, warmup });
+        if (config.families.includes('plain')) add(`plain-${depth}`, 'plain', 'A');
+        if (config.families.includes('residual')) for (const s of config.shortcuts) add(`resnet-${depth}-${s}`, 'residual', s);
+        if (config.families.includes('highway')) add(`highway-${depth}`, 'highway', 'A');
+      }
+    }
   }
   return out;
 }
 
-/** The net spec of one of an experiment's nets: its depth, family and shortcut, at the experiment's width. */
-export function netSpecOf(entry: NetEntry, config: ExperimentConfig): NetSpec {
-  return cifarNet({ n: (entry.depth - 2) / 6, residual: entry.residual, shortcut: entry.shortcut, width: config.width });
+/** The net spec of one of an experiment's nets: its depth, family, shortcut and block type, at the experiment's width. */
+export function netSpecOf(entry: Pick<NetEntry, 'depth' | 'shortcut'> & Partial<Pick<NetEntry, 'family' | 'residual' | 'block'>>, config: Pick<ExperimentConfig, 'width'>): NetSpec {
+  const block = entry.block ?? 'basic';
+  return cifarNet({ n: blocksFor(entry.depth, block), family: entry.family ?? (entry.residual ? 'residual' : 'plain'), shortcut: entry.shortcut, block, width: config.width });
+}
+
+/** A net's label in charts and tables: the spec's ("ResNet-56 (B)"), and its warmup when the experiment compares several. */
+export function netLabelOf(entry: NetEntry, config: Pick<ExperimentConfig, 'width' | 'warmup'>): string {
+  const label = netSpecOf(entry, config).label;
+  return config.warmup.length > 1 ? `${label}, warmup ${entry.warmup}` : label;
 }

@@ -10,9 +10,9 @@ describe('experiment cost', () => {
   });
 
   it('grows with nets, width and batch', () => {
-    const one = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: 'plain' });
-    const two = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: 'both' });
-    const wide = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: 'plain', width: 2 });
+    const one = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: ['plain'] });
+    const two = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: ['plain', 'residual'] });
+    const wide = experimentCost({ ...DEFAULT_CONFIG, depths: [20], families: ['plain'], width: 2 });
     expect(two.memory).toBeGreaterThan(one.memory);
     expect(two.points).toBe(2 * one.points);
     expect(wide.memory).toBeGreaterThan(1.9 * one.memory);

@@ -15,7 +15,7 @@ const data: ExperimentData = { train: ds.train, test: ds.test };
 const tiny: ExperimentConfig = {
   ...DEFAULT_CONFIG,
   depths: [8, 14],
-  families: 'both',
+  families: ['plain', 'residual'],
   shortcuts: ['A'],
   width: 0.25,
   batchSize: 8,
@@ -163,8 +163,8 @@ describe('paired experiments', () => {
 
   it('adds a net to a running experiment at iteration 0, on the same batch sequence', async () => {
     const engine = new RecordingEngine(await lab());
-    const exp = await run({ ...tiny, families: 'plain', depths: [8] }, 3, engine);
-    exp.addNet({ id: 'resnet-8-B', depth: 8, residual: true, shortcut: 'B' });
+    const exp = await run({ ...tiny, families: ['plain'], depths: [8] }, 3, engine);
+    exp.addNet({ id: 'resnet-8-B', depth: 8, family: 'residual', residual: true, shortcut: 'B', block: 'basic', warmup: 'off' });
     for (let r = 0; r < 9; r++) await exp.round();
     const plain = engine.seen.get('plain-8')!;
     const late = engine.seen.get('ResNet-8 (B)')!;
@@ -172,6 +172,45 @@ describe('paired experiments', () => {
     expect(late).toHaveLength(9);
     expect(late).toEqual(plain.slice(0, 9));
     exp.dispose();
+  });
+});
+
+describe('variants side by side', () => {
+  it('trains warmup variants of one net from the same weights on the same batches, each at its own learning rates', async () => {
+    const engine = await lab();
+    const exp = new Experiment({ ...tiny, depths: [8], families: ['residual'], warmup: ['off', 'constant'], iterations: 40 }, data, engine);
+    exp.start();
+    while (await exp.round());
+    const { nets, infos } = exp.takeDelta();
+    expect(infos.map((i) => [i.id, i.label, i.warmup])).toEqual([
+      ['resnet-8-A-warmup-off', 'ResNet-8, warmup off', 'off'],
+      ['resnet-8-A-warmup-constant', 'ResNet-8, warmup constant', 'constant'],
+    ]);
+    const [off, warm] = [nets['resnet-8-A-warmup-off'].train, nets['resnet-8-A-warmup-constant'].train];
+    // the same first loss (same weights, same batch), then apart: one epoch (8 iterations) at lr/10
+    expect(warm.loss[0]).toBe(off.loss[0]);
+    expect(warm.loss[1]).not.toBe(off.loss[1]);
+    expect(off.lr.slice(0, 8)).toEqual(new Array(8).fill(0.1));
+    expect(warm.lr.slice(0, 8).map((x) => Number(x.toPrecision(6)))).toEqual(new Array(8).fill(0.01));
+    expect(warm.lr[8]).toBe(0.1);
+    engine.dispose();
+  });
+
+  it('trains highway and bottleneck nets beside plain and residual ones, recording gate means at each evaluation', async () => {
+    const engine = await lab();
+    const exp = new Experiment({ ...tiny, depths: [8, 11], families: ['plain', 'residual', 'highway'], blocks: ['basic', 'bottleneck'], iterations: 8 }, data, engine);
+    exp.start();
+    while (await exp.round());
+    const { nets, infos } = exp.takeDelta();
+    expect(infos.map((i) => i.id)).toEqual(['plain-8', 'resnet-8-A', 'highway-8', 'plain-11-bottleneck', 'resnet-11-A-bottleneck', 'highway-11-bottleneck']);
+    expect(infos.every((i) => i.status === 'done')).toBe(true);
+    for (const i of infos) {
+      const taps = nets[i.id].taps;
+      expect(taps.length).toBeGreaterThan(1);
+      if (i.family === 'highway') expect(taps.every((t) => t.gateMeans?.length === 3)).toBe(true);
+      else expect(taps.every((t) => t.gateMeans === undefined)).toBe(true);
+    }
+    engine.dispose();
   });
 });
 
@@ -229,7 +268,7 @@ describe('pipelined rounds (results read back a few rounds late, as on the lab W
   };
 
   it('change nothing at a fixed schedule: the same losses, errors, evaluations and learning rates', async () => {
-    const c = { ...config, warmup: 'off' as const };
+    const c = { ...config, warmup: ['off' as const] };
     const [now, late] = [await runToEnd(c, 0), await runToEnd(c, 3)];
     expect(Object.keys(late.nets).sort()).toEqual(Object.keys(now.nets).sort());
     for (const id of Object.keys(now.nets)) {
@@ -242,7 +281,7 @@ describe('pipelined rounds (results read back a few rounds late, as on the lab W
 
   it('delay the paper’s warmup switch by at most the depth: the same run until the error falls below 80%, lr 0.01 up to 3 iterations longer', async () => {
     // 64 images, 8 a batch: the nets fit them, so the running error falls below 80% within the run
-    const c = { ...config, warmup: 'paper' as const, iterations: 240, evalEvery: 60, augment: false };
+    const c = { ...config, warmup: ['paper' as const], iterations: 240, evalEvery: 60, augment: false };
     const depth = 3;
     const [now, late] = [await runToEnd(c, 0), await runToEnd(c, depth)];
     for (const id of Object.keys(now.nets)) {

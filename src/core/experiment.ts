@@ -3,7 +3,7 @@
 // augmentation, and the plain and residual nets of one depth start from the same weights wherever
 // their parameters coincide. The nets step round-robin, so all curves advance together.
 import type { ExperimentConfig, NetEntry } from './config';
-import { netSpecOf, netsOf } from './config';
+import { netLabelOf, netSpecOf, netsOf } from './config';
 import type { LabeledImages } from './data/cifar10';
 import type { InputStats } from './data/augment';
 import { BatchSequence, inputStats, makeBatch } from './data/augment';
@@ -77,14 +77,16 @@ export class Experiment {
   }
 
   /** Add a net. Without a saved state it starts at iteration 0 and follows the same batch sequence. */
-  addNet(entry: NetEntry, saved?: Checkpoint['nets'][string]): void {
+  addNet(given: NetEntry, saved?: Checkpoint['nets'][string]): void {
+    // a checkpoint saved before highway nets, bottlenecks and warmup variants lacks their fields
+    const entry: NetEntry = { ...given, family: given.family ?? (given.residual ? 'residual' : 'plain'), block: given.block ?? 'basic', warmup: given.warmup ?? this.config.warmup[0] };
     if (this.nets.some((n) => n.entry.id === entry.id)) throw new Error(`${entry.id} is already in this experiment`);
     const spec = netSpecOf(entry, this.config);
     const state = saved?.state ?? initialState(spec, this.config.seed);
     const trainer = new NetTrainer(this.engine.createNet(spec, state), {
       lr: this.config.lr,
       iterations: this.config.iterations,
-      warmup: warmupForDepth(this.config.warmup, entry.depth),
+      warmup: warmupForDepth(entry.warmup, entry.depth),
       iterationsPerEpoch: this.sequence.perEpoch,
     });
     if (saved) trainer.restoreErrors(saved.errors);
@@ -95,10 +97,13 @@ export class Experiment {
     }
     const info: NetInfo = {
       id: entry.id,
-      label: spec.label,
+      label: netLabelOf(entry, this.config),
       depth: entry.depth,
       residual: entry.residual,
+      family: entry.family,
       shortcut: entry.shortcut,
+      block: entry.block,
+      warmup: entry.warmup,
       params: paramCount(spec),
       status: trainer.iteration >= this.config.iterations && status !== 'diverged' ? 'done' : status,
       divergedAt: saved?.divergedAt ?? null,
@@ -151,7 +156,7 @@ export class Experiment {
     s.test.it.push(it);
     s.test.err.push(r.errors / Math.max(1, r.count));
     s.test.loss.push(r.loss);
-    s.taps.push({ it, layerStd: r.layerStd, gradNorms });
+    s.taps.push({ it, layerStd: r.layerStd, gradNorms, ...(r.gateMeans ? { gateMeans: r.gateMeans } : {}) });
   }
 
   /**

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { IMAGENET_DEPTHS, imagenetResNet } from './imagenet';
+import { TABLE1_FLOPS } from './paper';
 
 // The paper's Table 1 and §3.4 / torchvision's published models.
 const PARAMS_M = { 18: 11.7, 34: 21.8, 50: 25.6, 101: 44.5, 152: 60.2 };
-const GMACS = { 18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3 };
+const GMACS = TABLE1_FLOPS;
 
 describe('the ImageNet ResNets of Table 1', () => {
   it.each(IMAGENET_DEPTHS)('ResNet-%i has the published parameters, to 0.1 M', (depth) => {

@@ -10,14 +10,15 @@
 // on the 3×3 ("ResNet v1.5"), which costs more multiply-adds and the same parameters. Table 1's
 // FLOPs are the paper's convention; imagenet.test.ts checks both against the published figures and
 // against the PyTorch definitions in bench/reference/imagenet_resnet.py.
-import type { ConvSpec } from './nets';
+import type { BlockType, ConvSpec } from './nets';
+import { branchConvs } from './nets';
 
 /** A convolution of these nets: a ConvSpec (./nets.ts) whose kernel may also be the stem's 7×7. */
 export type ImagenetConv = Omit<ConvSpec, 'k'> & { k: 1 | 3 | 7 };
 
 export const IMAGENET_DEPTHS = [18, 34, 50, 101, 152] as const;
 export type ImagenetDepth = (typeof IMAGENET_DEPTHS)[number];
-export type BlockKind = 'basic' | 'bottleneck';
+export type BlockKind = BlockType;
 
 /** Blocks per stage (conv2_x … conv5_x), Table 1. */
 export const IMAGENET_LAYOUT: Record<ImagenetDepth, { block: BlockKind; blocks: [number, number, number, number] }> = {
@@ -57,25 +58,15 @@ const convParams = (c: ImagenetConv) => c.k * c.k * c.inC * c.outC + 2 * c.outC;
 const convMacs = (c: ImagenetConv) => c.outSize * c.outSize * c.k * c.k * c.inC * c.outC;
 
 /**
- * A block's convolutions (and the projection of its shortcut where the shape changes, option B as
- * in the paper's ImageNet models). `size` is the input map size; stride 1 or 2.
+ * A block's convolutions: the branch of ./nets.ts's `branchConvs` (the CIFAR nets' own block code),
+ * and the projection of its shortcut where the shape changes (option B, as in the paper's ImageNet
+ * models). `size` is the input map size; stride 1 or 2.
  */
 export function blockConvs(name: string, kind: BlockKind, inC: number, width: number, size: number, stride: 1 | 2, strideAt: StrideAt = 'paper'): { convs: ImagenetConv[]; outC: number } {
-  const out = size / stride;
-  const conv = (suffix: string, cin: number, cout: number, k: 1 | 3, s: 1 | 2, outSize: number): ImagenetConv => ({ name: `${name}.${suffix}`, inC: cin, outC: cout, k, stride: s, outSize });
-  const convs: ImagenetConv[] = [];
-  let outC: number;
-  if (kind === 'basic') {
-    outC = width;
-    convs.push(conv('conv1', inC, width, 3, stride, out), conv('conv2', width, width, 3, 1, out));
-  } else {
-    outC = 4 * width;
-    const s1: 1 | 2 = strideAt === 'paper' ? stride : 1;
-    const s2: 1 | 2 = strideAt === 'paper' ? 1 : stride;
-    convs.push(conv('conv1', inC, width, 1, s1, size / s1), conv('conv2', width, width, 3, s2, out), conv('conv3', width, outC, 1, 1, out));
-  }
-  if (stride !== 1 || inC !== outC) convs.push(conv('proj', inC, outC, 1, stride, out));
-  return { convs, outC };
+  const { convs, outC } = branchConvs(name, kind, inC, width, size, stride, strideAt);
+  const all: ImagenetConv[] = [...convs];
+  if (stride !== 1 || inC !== outC) all.push({ name: `${name}.proj`, inC, outC, k: 1, stride, outSize: size / stride });
+  return { convs: all, outC };
 }
 
 /** ResNet-18 … 152 for 224×224 inputs: stem (7×7/2 conv, 3×3/2 max pool), four stages, global average pool, FC to 1000. */

@@ -1,6 +1,7 @@
 // The measurements of a run, per net, as columns (cheap to stream, store, export and chart).
 // The x-axis is the iteration, as in the paper.
-import type { Shortcut } from './nets';
+import type { BlockType, NetFamily, Shortcut } from './nets';
+import type { WarmupMode } from './schedule';
 
 export interface TrainColumns {
   it: number[];
@@ -23,6 +24,8 @@ export interface LayerTap {
   it: number;
   layerStd: number[];
   gradNorms: number[];
+  /** Highway nets: each block's mean gate value T. */
+  gateMeans?: number[];
 }
 
 export interface NetSeries {
@@ -38,7 +41,13 @@ export interface NetInfo {
   label: string;
   depth: number;
   residual: boolean;
+  /** Absent in runs saved before highway nets: then residual says plain or residual. */
+  family?: NetFamily;
   shortcut: Shortcut;
+  /** Absent in older runs: basic. */
+  block?: BlockType;
+  /** Absent in older runs: the experiment's one warmup. */
+  warmup?: WarmupMode;
   params: number;
   status: NetStatusName;
   divergedAt: number | null;
@@ -120,3 +129,6 @@ export interface Progress {
   elapsedMs: number;
   etaMs: number | null;
 }
+
+/** A net's family, also for runs saved before the field existed. */
+export const familyOf = (n: { residual: boolean; family?: NetFamily }): NetFamily => n.family ?? (n.residual ? 'residual' : 'plain');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blocksFor, cifarNet, initParams, paramCount, sizeOf } from './nets';
+import { HIGHWAY_GATE_BIAS, blocksFor, cifarNet, initParams, paramCount, sizeOf } from './nets';
 import type { Shortcut } from './nets';
 
 // The parameter counts of the table in src/core/nets.ts's header (the paper's 0.27M … 1.7M): conv and FC weights, FC bias, BN γ and β.
@@ -34,7 +34,7 @@ describe('cifarNet (§4.2)', () => {
 
   it('has stages of 16/32/64 filters on 32/16/8 maps, stride 2 at the first conv of stages 2 and 3', () => {
     const net = cifarNet({ n: 2, residual: true, shortcut: 'A' });
-    expect(net.blocks.map((b) => [b.name, b.inC, b.outC, b.stride, b.conv1.outSize])).toEqual([
+    expect(net.blocks.map((b) => [b.name, b.inC, b.outC, b.stride, b.branch[0].outSize])).toEqual([
       ['s1.b0', 16, 16, 1, 32],
       ['s1.b1', 16, 16, 1, 32],
       ['s2.b0', 16, 32, 2, 16],
@@ -61,6 +61,52 @@ describe('cifarNet (§4.2)', () => {
     expect(cifarNet({ n: 9, residual: false, shortcut: 'A' }).label).toBe('plain-56');
     expect(cifarNet({ n: 18, residual: true, shortcut: 'A' }).label).toBe('ResNet-110');
     expect(cifarNet({ n: 3, residual: true, shortcut: 'B', width: 0.5 }).label).toBe('ResNet-20 (B)');
+  });
+});
+
+describe('bottleneck blocks (§4.1) and highway nets', () => {
+  it.each([
+    [29, 270_234, 313_114, 486_938],
+    [47, 455_706, 498_586, 846_234],
+    [83, 826_650, 869_530, 1_564_826],
+    [164, 1_661_274, 1_704_154, 3_181_658],
+  ])('bottleneck, %i layers: exact parameter counts for A (= plain), B and C', (depth, a, b, c) => {
+    const n = blocksFor(depth, 'bottleneck');
+    expect(paramCount(cifarNet({ n, family: 'plain', shortcut: 'A', block: 'bottleneck' }))).toBe(a);
+    expect((['A', 'B', 'C'] as Shortcut[]).map((s) => paramCount(cifarNet({ n, family: 'residual', shortcut: s, block: 'bottleneck' })))).toEqual([a, b, c]);
+  });
+
+  it('has 9n+2 layers of 1×1, 3×3, 1×1 blocks, widths ×4 at the expansions, stride 2 on the 3×3', () => {
+    const net = cifarNet({ n: 1, family: 'residual', shortcut: 'A', block: 'bottleneck' });
+    expect(net.depth).toBe(11);
+    expect(net.convs.length + 1).toBe(11); // the stem, 9 branch convs, and the FC layer
+    expect(net.blocks.map((b) => b.branch.map((c) => `${c.k}:${c.inC}>${c.outC}/${c.stride}@${c.outSize}`))).toEqual([
+      ['1:16>16/1@32', '3:16>16/1@32', '1:16>64/1@32'],
+      ['1:64>32/1@32', '3:32>32/2@16', '1:32>128/1@16'],
+      ['1:128>64/1@16', '3:64>64/2@8', '1:64>256/1@8'],
+    ]);
+    // option A pads 16 → 64 channels without a stride in stage 1, and subsamples where the stride is 2
+    expect(net.blocks.map((b) => b.shortcut)).toEqual(['subsample-pad', 'subsample-pad', 'subsample-pad']);
+    expect(net.fc.inC).toBe(256);
+    expect(() => cifarNet({ n: 1, family: 'residual', shortcut: 'A', block: 'wide' as never })).toThrow(/block must be one of basic, bottleneck/);
+  });
+
+  it('gives highway blocks a gate (1×1 conv with a bias of −2) and a projection only where the shape changes', () => {
+    const net = cifarNet({ n: 2, family: 'highway', shortcut: 'A' });
+    expect(net.label).toBe('Highway-14');
+    expect(net.blocks.every((b) => b.shortcut === 'gated' && b.gate?.k === 1)).toBe(true);
+    expect(net.blocks.map((b) => b.projection !== undefined)).toEqual([false, false, true, false, true, false]);
+    expect(net.gates.map((g) => g.name)).toEqual(net.blocks.map((b) => `${b.name}.gate`));
+    const p = initParams(net, 1);
+    expect(Array.from(p['s2.b1.gate.bias'])).toEqual(new Array(32).fill(HIGHWAY_GATE_BIAS));
+    expect(HIGHWAY_GATE_BIAS).toBeLessThan(0);
+    expect(paramCount(cifarNet({ n: 3, family: 'highway', shortcut: 'A' }))).toBe(286_378);
+  });
+
+  it('labels bottleneck and highway nets', () => {
+    expect(cifarNet({ n: 18, family: 'residual', shortcut: 'B', block: 'bottleneck' }).label).toBe('ResNet-164 bottleneck (B)');
+    expect(cifarNet({ n: 3, family: 'plain', shortcut: 'A', block: 'bottleneck' }).label).toBe('plain-29 bottleneck');
+    expect(cifarNet({ n: 9, family: 'highway', shortcut: 'C' }).label).toBe('Highway-56');
   });
 });
 

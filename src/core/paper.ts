@@ -17,3 +17,6 @@ export const TABLE6: PaperRow[] = [
   { net: 'ResNet-56', depth: 56, paramsM: 0.85, testError: 6.97 },
   { net: 'ResNet-110', depth: 110, paramsM: 1.7, testError: 6.43 },
 ];
+
+/** Table 1's FLOPs (multiply-adds, ×10⁹) of the ImageNet ResNets, as printed. */
+export const TABLE1_FLOPS: Record<18 | 34 | 50 | 101 | 152, number> = { 18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3 };

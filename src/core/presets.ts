@@ -2,7 +2,7 @@
 import type { ExperimentConfig } from './config';
 import { DEFAULT_CONFIG } from './config';
 
-export type PresetId = 'classroom' | 'fig6' | 'shortcuts' | 'warmup110';
+export type PresetId = 'classroom' | 'fig6' | 'shortcuts' | 'warmup110' | 'bottleneck' | 'highway';
 
 /** A preset is just a config; its name and description are the page's words (src/ui/i18n.ts). */
 export interface Preset {
@@ -27,9 +27,9 @@ export interface Preset {
 export const CLASSROOM: ExperimentConfig = {
   ...DEFAULT_CONFIG,
   depths: [8, 20, 56],
-  families: 'both',
+  families: ['plain', 'residual'],
   shortcuts: ['A'],
-  warmup: 'paper',
+  warmup: ['paper'],
   lr: 0.1,
   batchSize: 64,
   iterations: 1000,
@@ -44,7 +44,7 @@ export const CLASSROOM: ExperimentConfig = {
 export const FIG6: ExperimentConfig = {
   ...DEFAULT_CONFIG,
   depths: [20, 32, 44, 56, 110],
-  warmup: 'paper-110',
+  warmup: ['paper-110'],
   iterations: 64_000,
   trainSize: 50_000,
   testSize: 10_000,
@@ -53,11 +53,30 @@ export const FIG6: ExperimentConfig = {
   evalEvery: 1000,
 };
 
+/**
+ * Warmup side by side: ResNet-110 with and without the paper's warmup, on the same batches and from
+ * the same weights, at the Classroom scale (narrow, 2,000 images, 1,000 iterations). What it showed
+ * is measured in docs/presets.md (npm run experiment -- --preset warmup110 --seeds 1,2,3).
+ */
+export const WARMUP110: ExperimentConfig = { ...CLASSROOM, depths: [110], families: ['residual'], warmup: ['off', 'paper'] };
+
+/**
+ * Basic against bottleneck blocks of about the same parameter count: a bottleneck block (17w²
+ * weights) costs about what a basic block (18w²) does, so n blocks per stage give 6n+2 basic layers
+ * and 9n+2 bottleneck layers: ResNet-8 with ResNet-11, ResNet-32 with ResNet-47. Classroom scale.
+ */
+export const BOTTLENECK: ExperimentConfig = { ...CLASSROOM, depths: [8, 11, 32, 47], families: ['residual'], blocks: ['basic', 'bottleneck'] };
+
+/** Gates vs identity: plain, highway and residual nets of 20 and 56 layers side by side, Classroom scale. */
+export const HIGHWAY: ExperimentConfig = { ...CLASSROOM, depths: [20, 56], families: ['plain', 'residual', 'highway'] };
+
 export const PRESETS: Preset[] = [
   { id: 'classroom', config: CLASSROOM },
   { id: 'fig6', config: FIG6 },
-  { id: 'shortcuts', config: { ...DEFAULT_CONFIG, depths: [32], families: 'both', shortcuts: ['A', 'B', 'C'], iterations: 2000, evalEvery: 100 } },
-  { id: 'warmup110', config: { ...DEFAULT_CONFIG, depths: [110], families: 'residual', warmup: 'paper', iterations: 2000, evalEvery: 100 } },
+  { id: 'shortcuts', config: { ...DEFAULT_CONFIG, depths: [32], families: ['plain', 'residual'], shortcuts: ['A', 'B', 'C'], iterations: 2000, evalEvery: 100 } },
+  { id: 'warmup110', config: WARMUP110 },
+  { id: 'bottleneck', config: BOTTLENECK },
+  { id: 'highway', config: HIGHWAY },
 ];
 
 export function presetById(id: string): Preset | undefined {

@@ -5,7 +5,8 @@ import * as v from 'valibot';
 import type { ExperimentConfig } from './config';
 import { validateConfig } from './config';
 import type { NetInfo, NetSeries, Progress } from './metrics';
-import { SHORTCUTS } from './nets';
+import { BLOCK_TYPES, NET_FAMILIES, SHORTCUTS } from './nets';
+import { WARMUP_MODES } from './schedule';
 
 export const RUN_FORMAT = 'degradation-lab-run';
 export const RUN_VERSION = 1;
@@ -46,7 +47,7 @@ const numbers = v.array(finite);
 const SeriesSchema = v.object({
   train: v.object({ it: numbers, loss: numbers, err: numbers, runErr: numbers, lr: numbers }),
   test: v.object({ it: numbers, err: numbers, loss: numbers }),
-  taps: v.array(v.object({ it: finite, layerStd: numbers, gradNorms: numbers })),
+  taps: v.array(v.object({ it: finite, layerStd: numbers, gradNorms: numbers, gateMeans: v.optional(numbers) })),
 });
 
 const NetInfoSchema = v.object({
@@ -54,7 +55,10 @@ const NetInfoSchema = v.object({
   label: v.string(),
   depth: v.pipe(finite, v.integer()),
   residual: v.boolean(),
+  family: v.optional(v.picklist(NET_FAMILIES)),
   shortcut: v.picklist(SHORTCUTS),
+  block: v.optional(v.picklist(BLOCK_TYPES)),
+  warmup: v.optional(v.picklist(WARMUP_MODES)),
   params: finite,
   status: v.picklist(['pending', 'training', 'done', 'diverged']),
   divergedAt: v.nullable(finite),

@@ -53,6 +53,8 @@ export interface EvalResult {
    * not settled and blow a layer's std up to a hundred; batch statistics are meaningful at once.)
    */
   layerStd: number[];
+  /** Highway nets: the mean gate value T of each block, on the same images and pass as layerStd. */
+  gateMeans?: number[];
 }
 
 /** Images in the fixed batch whose layer responses are measured (Fig. 7), the first of the test subset. */

@@ -7,6 +7,7 @@
 // its iterations (a window, never a single point, so one noisy batch cannot flip the verdict), and
 // only when it finished: a stopped, failed, unfinished or diverged run is "not shown".
 import type { NetInfo, NetSeries } from './metrics';
+import { familyOf } from './metrics';
 
 export type VerdictOutcome = 'both' | 'plain-only' | 'not-shown';
 
@@ -137,10 +138,19 @@ function residualChecks(res: NetFinal[], deepPlain: NetFinal): VerdictCheck[] {
 }
 
 /** Judge a run: "both halves shown", "only the plain half shown", or "not shown", with the reason and numbers. */
+/** Every net's final training error: its mean mini-batch error over the verdict's window (the last 10%), highway nets and warmup variants included. */
+export function finalErrors(run: Pick<JudgedRun, 'iterations' | 'nets' | 'series'>): { id: string; label: string; error: number | null }[] {
+  const span = Math.max(1, Math.ceil(VERDICT_RULES.window * run.iterations));
+  return run.nets.map((n) => ({ id: n.id, label: n.label, error: windowMean(run.series[n.id], run.iterations - span, run.iterations) }));
+}
+
 export function judgeDegradation(run: JudgedRun): Verdict {
   const span = Math.max(1, Math.ceil(VERDICT_RULES.window * run.iterations));
   const window: [number, number] = [run.iterations - span, run.iterations];
-  const finals: NetFinal[] = run.nets.map((n) => ({
+  // the verdict is about plain against residual nets, of the experiment's first warmup variant
+  // (highway nets, and the other warmup variants, are compared by their own charts)
+  const judged = run.nets.filter((n) => familyOf(n) !== 'highway' && (n.warmup === undefined || n.warmup === run.nets[0].warmup));
+  const finals: NetFinal[] = judged.map((n) => ({
     id: n.id,
     label: n.label,
     depth: n.depth,

@@ -5,6 +5,10 @@ import { useTranslation } from 'react-i18next';
 import { CurvesPanel } from './charts/CurvesPanel';
 import { DegradationSummary } from './charts/DegradationSummary';
 import { LayerChart } from './charts/LayerCharts';
+import { GateChart } from './charts/GateChart';
+import { LrChart } from './charts/LrChart';
+import { ArchitectureView, NetList } from './architecture/ArchitectureView';
+import { familyOf } from '../core/metrics';
 import { ExperimentForm } from './controls/ExperimentForm';
 import { RunControls } from './controls/RunControls';
 import { DataPanel } from './data/DataPanel';
@@ -165,6 +169,8 @@ function Charts() {
         <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} />
         <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} />
       </div>
+      {run.nets.some((n) => familyOf(n) === 'highway') && <GateChart nets={run.nets} series={run.series} scrub={scrub} />}
+      {run.config.warmup.some((w) => w !== 'off') && <LrChart nets={run.nets} series={run.series} iterations={run.config.iterations} />}
     </div>
   );
 }
@@ -215,6 +221,7 @@ export function App() {
               <Tripwire area="saved runs" />
               <RunsPanel />
             </ErrorBoundary>
+            <NetList />
             <ReferencePanel />
           </aside>
         )}
@@ -226,6 +233,7 @@ export function App() {
         </main>
         {classroom && <Explainers />}
       </div>
+      <ArchitectureView />
     </div>
   );
 }

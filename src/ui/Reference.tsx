@@ -8,7 +8,7 @@ export function ReferencePanel() {
   const { t, i18n } = useTranslation();
   const run = useLab((s) => s.run);
   const live = (depth: number) => {
-    const net = run?.nets.find((n) => n.residual && n.shortcut === 'A' && n.depth === depth);
+    const net = run?.nets.find((n) => n.residual && n.shortcut === 'A' && n.depth === depth && (n.block ?? 'basic') === 'basic');
     const s = net ? run?.series[net.id] : undefined;
     return net ? { params: net.params, testError: s?.test.err.at(-1), at: s?.test.it.at(-1) } : null;
   };
@@ -63,7 +63,7 @@ export function Explainers() {
   // the explanations of what this experiment shows: shortcut options and warmup only when it varies them
   const config = useLab((s) => s.run?.config ?? s.config);
   const items = (['residual', 'degradation', 'shortcuts', 'warmup'] as const).filter(
-    (k) => (k !== 'shortcuts' || config.shortcuts.length > 1 || config.shortcuts[0] !== 'A') && (k !== 'warmup' || config.warmup !== 'off'),
+    (k) => (k !== 'shortcuts' || config.shortcuts.length > 1 || config.shortcuts[0] !== 'A') && (k !== 'warmup' || config.warmup.some((w) => w !== 'off')),
   );
   return (
     <aside className="explainers" aria-label={t('explain.label')}>
@@ -71,7 +71,7 @@ export function Explainers() {
         <section key={k}>
           <h2>{t(`explain.${k}Title`)}</h2>
           {/* the warmup this run uses, in its words (the paper's rule is for ResNet-110) */}
-          <p>{k === 'warmup' ? t(`explain.warmupMode.${config.warmup}`) : t(`explain.${k}`)}</p>
+          <p>{k === 'warmup' ? config.warmup.map((w) => t(`explain.warmupMode.${w}`)).join(' ') : t(`explain.${k}`)}</p>
         </section>
       ))}
     </aside>

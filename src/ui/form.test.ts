@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, DEFAULT_CONFIG, FORM, validateConfig } from '../core/config';
 import { DICTIONARIES } from './i18n';
+import { BLOCK_TYPES } from '../core/nets';
+import { PRESETS } from '../core/presets';
 
 function lookup(dict: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), dict);
@@ -32,12 +34,23 @@ describe('the form table', () => {
     });
   }
 
+  for (const lang of ['en', 'zh'] as const) {
+    it(`names and describes every preset in ${lang}`, () => {
+      for (const p of PRESETS) {
+        expect(lookup(DICTIONARIES[lang], `presets.${p.id}.name`), p.id).toEqual(expect.any(String));
+        expect(String(lookup(DICTIONARIES[lang], `presets.${p.id}.blurb`)).length, p.id).toBeGreaterThan(40);
+      }
+    });
+  }
+
   it('offers only values that validation accepts as they are', () => {
     for (const { key, control } of FORM) {
       if (control.kind === 'number' || control.kind === 'toggle') continue;
       for (const o of control.options) {
         const value = control.kind === 'multi' ? [o] : o;
-        const { config, issues } = validateConfig({ ...DEFAULT_CONFIG, iterations: 1000, evalEvery: 100, [key]: value });
+        // a depth chip is valid for the block type whose rule it fits (6n+2 basic, 9n+2 bottleneck)
+        const blocks = key === 'depths' ? [...BLOCK_TYPES] : DEFAULT_CONFIG.blocks;
+        const { config, issues } = validateConfig({ ...DEFAULT_CONFIG, blocks, iterations: 1000, evalEvery: 100, [key]: value });
         expect(issues, `${key} = ${String(o)}`).toEqual([]);
         expect(config[key]).toEqual(value);
       }
@@ -46,7 +59,7 @@ describe('the form table', () => {
 
   it('refuses an empty set for a multi-select, naming the field', () => {
     const multi = FORM.filter((f) => f.control.kind === 'multi');
-    expect(multi.map((f) => f.key)).toEqual(['depths', 'shortcuts']);
+    expect(multi.map((f) => f.key)).toEqual(['depths', 'families', 'shortcuts', 'blocks', 'warmup']);
     for (const { key } of multi) {
       const { issues } = validateConfig({ ...DEFAULT_CONFIG, [key]: [] });
       expect(issues[0]).toMatchObject({ field: key, level: 'error' });

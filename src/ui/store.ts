@@ -72,6 +72,8 @@ export interface LabState {
   storage: { usage: number; quota: number; persisted: boolean } | null;
   /** This machine's measured training speed (from the last run that trained long enough), for expected times. */
   speed: MeasuredSpeed | null;
+  /** The net whose architecture view is open (a net id of the run or the form's experiment), or null. */
+  architecture: string | null;
 }
 
 export interface MeasuredSpeed {
@@ -145,6 +147,7 @@ export const useLab = create<LabState>(() => ({
   errors: [],
   notice: null,
   scrubIteration: null,
+  architecture: null,
   memory: null,
   viewFault: null,
   storage: null,

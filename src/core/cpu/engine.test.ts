@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../tf';
 import { cifarNet } from '../nets';
-import type { NetOptions, Shortcut } from '../nets';
+import type { BlockType, NetFamily, NetOptions, Shortcut } from '../nets';
 import { randomBatch, relDiff } from '../testing/fixtures';
 import { TINY, engineContract, freshState, jitter } from '../testing/engineContract';
 import { expectAgreement } from '../testing/engineAgreement';
@@ -18,16 +18,20 @@ beforeAll(async () => {
 engineContract('lab cpu', makeEngine);
 
 describe('lab cpu engine against the tfjs engine', () => {
-  const cases: [string, number, boolean, Shortcut][] = [
-    ['plain', 1, false, 'A'],
-    ['residual A', 2, true, 'A'],
-    ['residual B', 1, true, 'B'],
-    ['residual C', 2, true, 'C'],
+  const cases: [string, number, NetFamily, Shortcut, BlockType][] = [
+    ['plain', 1, 'plain', 'A', 'basic'],
+    ['residual A', 2, 'residual', 'A', 'basic'],
+    ['residual B', 1, 'residual', 'B', 'basic'],
+    ['residual C', 2, 'residual', 'C', 'basic'],
+    ['residual A bottleneck', 1, 'residual', 'A', 'bottleneck'],
+    ['residual B bottleneck', 1, 'residual', 'B', 'bottleneck'],
+    ['highway', 2, 'highway', 'A', 'basic'],
+    ['highway bottleneck', 1, 'highway', 'A', 'bottleneck'],
   ];
-  it.each(cases)('%s (n=%i): the same loss, gradients, steps and evaluation', async (_name, n, residual, shortcut) => {
+  it.each(cases)('%s (n=%i): the same loss, gradients, steps and evaluation', async (_name, n, family, shortcut, block) => {
     const cpu = await makeEngine();
     const ref = new TfjsEngine('cpu');
-    await expectAgreement(cpu, ref, { n, residual, shortcut, width: 0.5, inputSize: 8 }, {
+    await expectAgreement(cpu, ref, { n, family, shortcut, block, width: 0.5, inputSize: 8 }, {
       steps: 3,
       firstBatchSeed: 30,
       loss: 5e-6,

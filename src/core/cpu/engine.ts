@@ -14,7 +14,7 @@ import { Heap, MAX_PAGES } from './heap';
 import type { Call, HelperInit, WasmVariant } from './kernels';
 import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, encodeCommands, waitFor } from './kernels';
 import type { ConvKernels, NetPlan, Program, Workspace } from './program';
-import { IN_C, activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
+import { IN_C, activationBytes, evalProgram, gateValuesAt, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
 
 const MAX_COMMANDS = 8192;
 
@@ -527,7 +527,13 @@ class LabCpuNet implements EngineNet {
       const mean = F[ws.taps / 8 + 2 * i] / count;
       return Math.sqrt(Math.max(0, F[ws.taps / 8 + 2 * i + 1] / count - mean * mean));
     });
-    return { loss: F[out] / Math.max(1, batch.size), errors: F[out + 1], count: batch.size, layerStd };
+    const F32 = this.engine.views().f32;
+    const gateMeans = gateValuesAt(this.plan, ws, r).map(({ at, count }) => {
+      let sum = 0;
+      for (let i = at / 4; i < at / 4 + count; i++) sum += F32[i];
+      return sum / count;
+    });
+    return { loss: F[out] / Math.max(1, batch.size), errors: F[out + 1], count: batch.size, layerStd, ...(gateMeans.length ? { gateMeans } : {}) };
   }
 
   /** Copy every parameter out of the block at `where(name)`, in the canonical shapes of ../nets.ts. */

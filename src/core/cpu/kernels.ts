@@ -30,6 +30,10 @@ export const KERNELS = [
   'add_inplace',
   'subsample_pad',
   'subsample_pad_bwd',
+  'gate_sigmoid',
+  'highway_fwd',
+  'highway_bwd',
+  'gate_bias_grad',
   'head',
   'sgd',
 ] as const;

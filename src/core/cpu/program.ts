@@ -7,7 +7,7 @@
 // walks the blocks in reverse with three rotating gradient buffers; one SGD call updates the whole
 // parameter block (weights, gradients and momentum are three copies of one layout).
 import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
-import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
+import { NUM_CLASSES, blockOutSize, bnStatNames, sizeOf } from '../nets';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
 import { align, f32 } from './heap';
 import type { Call } from './kernels';
@@ -164,13 +164,14 @@ export const paramAt = (net: NetPlan, name: string) => net.base + net.slots.get(
 export const gradAt = (net: NetPlan, name: string) => net.base + f32(net.blockFloats) + net.slots.get(name)!.offset;
 export const momentumAt = (net: NetPlan, name: string) => net.base + f32(2 * net.blockFloats) + net.slots.get(name)!.offset;
 
-/** Bytes of saved activations for a batch of N: each conv's z, and each block's h and output. */
+/** Bytes of saved activations for a batch of N: each conv's z, each block's inner activations and output, a highway block's F, T and carry. */
 export function activationBytes(spec: NetSpec, N: number): number {
   let bytes = align(f32(N * spec.stem.outSize ** 2 * spec.stem.outC)) * 2; // stem z and output
   for (const b of spec.blocks) {
-    const act = align(f32(N * b.conv1.outSize ** 2 * b.outC));
-    bytes += 4 * act; // z1, h, z2, out
+    const act = align(f32(N * blockOutSize(b) ** 2 * b.outC));
+    for (const c of b.branch) bytes += align(f32(N * c.outSize ** 2 * c.outC)) * 2; // z, and h (or the output for the last)
     if (b.projection) bytes += act;
+    if (b.gate) bytes += 2 * act + (b.projection ? act : 0); // F, T, and the projected carry
   }
   return bytes;
 }
@@ -220,7 +221,7 @@ export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: n
     1,
   );
   const maxC = Math.max(IN_C, ...specs.flatMap((s) => s.convs.map((c) => c.outC)));
-  const maxFlip = Math.max(1, ...specs.flatMap((s) => s.convs.map((c) => c.k * c.k * c.inC * c.outC)));
+  const maxFlip = Math.max(1, ...specs.flatMap((s) => [...s.convs, ...s.gates].map((c) => c.k * c.k * c.inC * c.outC)));
   const maxLayers = Math.max(1, ...specs.map((s) => s.layers3x3.length));
   // Winograd: transformed weights (one conv at a time), per-thread weight-gradient partials and scratch
   const wino = specs.flatMap((s) => s.convs.filter((c) => c.k === 3 && c.stride === 1).map((c) => ({ C: c.inC === 3 ? IN_C : c.inC, K: c.outC })));
@@ -268,13 +269,28 @@ export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: n
   };
 }
 
+/** A highway gate's pointers: a 1×1 conv without BN, and its bias. */
+export interface GatePlan {
+  spec: ConvSpec;
+  inC: number;
+  inSize: number;
+  w: number;
+  gw: number;
+  bias: number;
+  gbias: number;
+}
+
 interface BlockPlan {
   spec: BlockSpec;
-  conv1: ConvPlan;
-  conv2: ConvPlan;
+  /** The branch's convs, and where each inner conv's ReLU(BN(z)) is kept (the last conv's output is the block's). */
+  branch: ConvPlan[];
+  h: number[];
   projection?: ConvPlan;
-  /** Workspace offsets: ReLU(BN(conv1)), and the block output. */
-  h: number;
+  /** Highway: the gate, and the saved F (the branch's BN output), T, and carry (the projection's output; the input itself otherwise). */
+  gate?: GatePlan;
+  f: number;
+  t: number;
+  carry: number;
   out: number;
 }
 
@@ -284,6 +300,10 @@ interface Activations {
   z: Map<string, number>;
   stemOut: number;
   blocks: BlockPlan[];
+}
+
+export function gatePlan(net: NetPlan, g: ConvSpec): GatePlan {
+  return { spec: g, inC: g.inC, inSize: g.outSize * g.stride, w: paramAt(net, g.name), gw: gradAt(net, g.name), bias: paramAt(net, `${g.name}.bias`), gbias: gradAt(net, `${g.name}.bias`) };
 }
 
 function planActivations(net: NetPlan, ws: Workspace, N: number): Activations {
@@ -297,14 +317,32 @@ function planActivations(net: NetPlan, ws: Workspace, N: number): Activations {
   const { spec } = net;
   z.set(spec.stem.name, take(N * spec.stem.outSize ** 2 * spec.stem.outC));
   const stemOut = take(N * spec.stem.outSize ** 2 * spec.stem.outC);
-  const blocks = spec.blocks.map((b) => {
-    const size = N * b.conv1.outSize ** 2 * b.outC;
-    z.set(b.conv1.name, take(size));
-    const h = take(size);
-    z.set(b.conv2.name, take(size));
-    const out = take(size);
+  const blocks = spec.blocks.map((b): BlockPlan => {
+    const size = N * blockOutSize(b) ** 2 * b.outC;
+    const h: number[] = [];
+    let out = 0;
+    b.branch.forEach((c, i) => {
+      const n = N * c.outSize ** 2 * c.outC;
+      z.set(c.name, take(n));
+      if (i < b.branch.length - 1) h.push(take(n));
+      else out = take(n);
+    });
     if (b.projection) z.set(b.projection.name, take(size));
-    return { spec: b, conv1: net.convs.get(b.conv1.name)!, conv2: net.convs.get(b.conv2.name)!, projection: b.projection ? net.convs.get(b.projection.name) : undefined, h, out };
+    const highway = b.gate !== undefined;
+    const f = highway ? take(size) : 0;
+    const t = highway ? take(size) : 0;
+    const carry = highway && b.projection ? take(size) : 0;
+    return {
+      spec: b,
+      branch: b.branch.map((c) => net.convs.get(c.name)!),
+      h,
+      projection: b.projection ? net.convs.get(b.projection.name) : undefined,
+      gate: b.gate ? gatePlan(net, b.gate) : undefined,
+      f,
+      t,
+      carry,
+      out,
+    };
   });
   return { z, stemOut, blocks };
 }
@@ -355,7 +393,7 @@ class Builder {
    * when accumulate) with Winograd variant wv: conv c's kernel, or with `flipped` its flipped,
    * transposed kernel (the input gradient, where C and K are the conv's output and input channels).
    */
-  winogradConv(wv: 'F2' | 'F4', c: ConvPlan, flipped: boolean, C: number, K: number, H: number, y: number, accumulate: boolean): void {
+  winogradConv(wv: 'F2' | 'F4', c: Pick<ConvPlan, 'w'>, flipped: boolean, C: number, K: number, H: number, y: number, accumulate: boolean): void {
     const { calls, ws, N } = this;
     // the weight transform takes the conv's own channel order: (input, output) = (K, C) when flipped
     const [wc, wk] = flipped ? [K, C] : [C, K];
@@ -403,18 +441,25 @@ class Builder {
     calls.push(['bn_apply', this.z(stem), M0, stem.spec.outC, stem.scale, stem.shift, 0, 1, act.stemOut]);
     let a = act.stemOut;
     for (const b of act.blocks) {
-      const M = N * b.spec.conv1.outSize ** 2;
+      const M = N * blockOutSize(b.spec) ** 2;
       const K = b.spec.outC;
-      this.convBnForward(b.conv1, a, mode, tapAt());
-      calls.push(['bn_apply', this.z(b.conv1), M, K, b.conv1.scale, b.conv1.shift, 0, 1, b.h]);
-      this.convBnForward(b.conv2, b.h, mode, tapAt());
+      // the branch F: conv-BN-ReLU … conv-BN (the last BN is applied with the shortcut, below)
+      let x = a;
+      b.branch.forEach((c, i) => {
+        this.convBnForward(c, x, mode, c.spec.k === 3 ? tapAt() : null);
+        if (i < b.branch.length - 1) {
+          calls.push(['bn_apply', this.z(c), N * c.spec.outSize ** 2, c.spec.outC, c.scale, c.shift, 0, 1, b.h[i]]);
+          x = b.h[i];
+        }
+      });
+      const last = b.branch[b.branch.length - 1];
       let res = 0;
       switch (b.spec.shortcut) {
         case 'identity':
           res = a;
           break;
-        case 'subsample-pad': // option A: even rows and columns, zero channels appended
-          calls.push(['subsample_pad', a, N, b.spec.size, b.spec.size, b.spec.inC, K, ws.shortcut]);
+        case 'subsample-pad': // option A: every s-th row and column, zero channels appended
+          calls.push(['subsample_pad', a, N, b.spec.size, b.spec.size, b.spec.inC, K, b.spec.stride, ws.shortcut]);
           res = ws.shortcut;
           break;
         case 'projection': // options B and C: 1×1 conv + BN
@@ -422,31 +467,55 @@ class Builder {
           calls.push(['bn_apply', this.z(b.projection!), M, K, b.projection!.scale, b.projection!.shift, 0, 0, ws.shortcut]);
           res = ws.shortcut;
           break;
+        case 'gated': {
+          // F = BN(z), T = σ(1×1 conv of the input + bias), carry = the input or its projection; y = ReLU(T·F + (1 − T)·carry)
+          const g = b.gate!;
+          calls.push(['bn_apply', this.z(last), M, K, last.scale, last.shift, 0, 0, b.f]);
+          calls.push(['conv_fwd', a, g.inSize, g.inSize, g.inC, g.w, 1, g.spec.stride, b.t, N, g.spec.outSize, g.spec.outSize, K, 0]);
+          calls.push(['gate_sigmoid', b.t, g.bias, M, K]);
+          let carry = a;
+          if (b.projection) {
+            this.convBnForward(b.projection, a, mode, null);
+            calls.push(['bn_apply', this.z(b.projection), M, K, b.projection.scale, b.projection.shift, 0, 0, b.carry]);
+            carry = b.carry;
+          }
+          calls.push(['highway_fwd', b.t, b.f, carry, M * K, b.out]);
+          a = b.out;
+          continue;
+        }
         case 'none':
           break;
       }
-      // residual: ReLU(BN(conv2) + shortcut); plain: ReLU(BN(conv2))
-      calls.push(['bn_apply', this.z(b.conv2), M, K, b.conv2.scale, b.conv2.shift, res, 1, b.out]);
+      // residual: ReLU(BN(last conv) + shortcut); plain: ReLU(BN(last conv))
+      calls.push(['bn_apply', this.z(last), M, K, last.scale, last.shift, res, 1, b.out]);
       a = b.out;
     }
     return a;
   }
 
   /**
-   * BN and conv backward for one conv: from dY (the gradient of the BN output, masked by `mask > 0`
-   * when mask ≠ 0) to the conv's weight gradient and, when dx ≠ 0, its input gradient (added to
-   * dx when accumulate). dZ may be dY itself.
+   * Backward through a block's branch, last conv to first: from dY (masked by `mask` > 0 when
+   * mask ≠ 0) at the branch's output to the gradient at its input, which it returns. Each conv's
+   * BN gradient goes to `bufs[0]` and its input gradient to `bufs[1]`, then they swap (dY may be
+   * bufs[0] itself: BN's backward works in place).
    */
-  convBnBackward(c: ConvPlan, x: number, dY: number, mask: number, dZ: number, dx: number, accumulate: boolean): void {
+  branchBackward(blk: BlockPlan, a: number, dY: number, mask: number, bufs: [number, number]): number {
+    let [p, q] = bufs;
+    for (let i = blk.branch.length - 1; i >= 0; i--) {
+      this.convBnBackward(blk.branch[i], i > 0 ? blk.h[i - 1] : a, dY, mask, p, q, false);
+      dY = q;
+      mask = i > 0 ? blk.h[i - 1] : 0;
+      [p, q] = [q, p];
+    }
+    return dY;
+  }
+
+  /** A conv's weight gradient and, when dx ≠ 0, its input gradient (added to dx when accumulate), from dZ. */
+  convBackward(c: Pick<ConvPlan, 'spec' | 'inC' | 'inSize' | 'w' | 'gw'>, x: number, dZ: number, dx: number, accumulate: boolean): void {
     const { calls, ws, N } = this;
     const { spec: s, inC, inSize } = c;
     const Ho = s.outSize;
-    const M = N * Ho * Ho;
     const K = s.outC;
-    const z = this.z(c);
-    calls.push(['bn_bwd_sums', dY, mask, z, M, K, ws.partials]);
-    calls.push(['bn_bwd_finalize', ws.partials, this.threads, M, K, c.mean, c.invstd, c.gamma, c.ggamma, c.gbeta, c.coefA, c.coefB, c.coefD]);
-    calls.push(['bn_bwd_dx', dY, mask, z, M, K, c.coefA, c.coefB, c.coefD, dZ]);
     if (s.k === 3) {
       calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
       const wv = s.stride === 1 ? winograd('filter', inC, K, Ho, this.kernels) : null;
@@ -489,10 +558,26 @@ class Builder {
     }
   }
 
+  /**
+   * BN and conv backward for one conv: from dY (the gradient of the BN output, masked by `mask > 0`
+   * when mask ≠ 0) to the conv's weight gradient and, when dx ≠ 0, its input gradient (added to
+   * dx when accumulate). dZ may be dY itself.
+   */
+  convBnBackward(c: ConvPlan, x: number, dY: number, mask: number, dZ: number, dx: number, accumulate: boolean): void {
+    const { calls, ws, N } = this;
+    const M = N * c.spec.outSize ** 2;
+    const K = c.spec.outC;
+    const z = this.z(c);
+    calls.push(['bn_bwd_sums', dY, mask, z, M, K, ws.partials]);
+    calls.push(['bn_bwd_finalize', ws.partials, this.threads, M, K, c.mean, c.invstd, c.gamma, c.ggamma, c.gbeta, c.coefA, c.coefB, c.coefD]);
+    calls.push(['bn_bwd_dx', dY, mask, z, M, K, c.coefA, c.coefB, c.coefD, dZ]);
+    this.convBackward(c, x, dZ, dx, accumulate);
+  }
+
   head(last: number, labels: number, withGrads: boolean): void {
     const { net, ws, N } = this;
     const fc = net.spec.fc;
-    const lastSize = net.spec.blocks[net.spec.blocks.length - 1].conv2.outSize;
+    const lastSize = blockOutSize(net.spec.blocks[net.spec.blocks.length - 1]);
     const grads = withGrads ? [ws.grads[0], gradAt(net, 'fc.weight'), gradAt(net, 'fc.bias')] : [0, 0, 0];
     this.calls.push(['head', last, N, lastSize * lastSize, fc.inC, paramAt(net, 'fc.weight'), paramAt(net, 'fc.bias'), labels, net.out, ws.g, ws.probs, ...grads]);
   }
@@ -512,35 +597,35 @@ export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boo
   for (let i = act.blocks.length - 1; i >= 0; i--) {
     const blk = act.blocks[i];
     const a = i > 0 ? act.blocks[i - 1].out : act.stemOut;
-    const M = N * blk.spec.conv1.outSize ** 2;
+    const M = N * blockOutSize(blk.spec) ** 2;
     const K = blk.spec.outC;
     const [t1, t2] = free;
-    const residual = blk.spec.shortcut !== 'none';
-    // ∂loss/∂(pre-ReLU sum) = cur·[out > 0]. A residual block's shortcut needs it too, so it is
-    // written (relu_mask); a plain block's BN backward alone uses it, so the mask is applied as it
-    // reads cur (one pass over memory fewer).
-    if (residual) calls.push(['relu_mask', cur, blk.out, M * K]);
-    // BN2 + conv2: into t1 (cur is still needed by the shortcut when residual)
-    const dZ2 = residual ? t1 : cur;
-    b.convBnBackward(blk.conv2, blk.h, cur, residual ? 0 : blk.out, dZ2, t2, false);
-    // BN1 (through the ReLU, mask h) + conv1: ∂loss/∂h is in t2; the input gradient goes to dA
-    const dA = t1; // dZ2 (t1) is spent by the time conv1's input gradient is written
-    b.convBnBackward(blk.conv1, a, t2, blk.h, t2, dA, false);
-    // the shortcut's gradient joins the branch's
-    switch (blk.spec.shortcut) {
-      case 'identity':
-        calls.push(['add_inplace', dA, cur, N * blk.spec.size * blk.spec.size * blk.spec.inC]);
-        break;
-      case 'subsample-pad':
-        calls.push(['subsample_pad_bwd', cur, N, blk.spec.size, blk.spec.size, blk.spec.inC, K, dA]);
-        break;
-      case 'projection':
-        b.convBnBackward(blk.projection!, a, cur, 0, cur, dA, true);
-        break;
-      case 'none':
-        break;
+    const sc = blk.spec.shortcut;
+    let dA: number;
+    if (sc === 'none') {
+      // plain: the ReLU's mask is applied as the last BN's backward reads cur, which it may overwrite
+      dA = b.branchBackward(blk, a, cur, blk.out, [cur, t1]);
+    } else if (sc === 'gated') {
+      // ∂loss/∂(T·F + (1 − T)·carry): dF into t1, the gate's pre-sigmoid gradient into ws.shortcut
+      // (free in the backward pass), the carry's gradient over cur
+      calls.push(['relu_mask', cur, blk.out, M * K]);
+      calls.push(['highway_bwd', cur, blk.t, blk.f, blk.projection ? blk.carry : a, M * K, t1, ws.shortcut]);
+      dA = b.branchBackward(blk, a, t1, 0, [t1, t2]);
+      if (blk.projection) b.convBnBackward(blk.projection, a, cur, 0, cur, dA, true);
+      else calls.push(['add_inplace', dA, cur, M * K]);
+      const g = blk.gate!;
+      calls.push(['gate_bias_grad', ws.shortcut, M, K, g.gbias]);
+      b.convBackward(g, a, ws.shortcut, dA, true);
+    } else {
+      // ∂loss/∂(pre-ReLU sum) = cur·[out > 0], written: the shortcut needs it too
+      calls.push(['relu_mask', cur, blk.out, M * K]);
+      dA = b.branchBackward(blk, a, cur, 0, [t1, t2]);
+      // the shortcut's gradient joins the branch's
+      if (sc === 'identity') calls.push(['add_inplace', dA, cur, N * blk.spec.size * blk.spec.size * blk.spec.inC]);
+      else if (sc === 'subsample-pad') calls.push(['subsample_pad_bwd', cur, N, blk.spec.size, blk.spec.size, blk.spec.inC, K, blk.spec.stride, dA]);
+      else b.convBnBackward(blk.projection!, a, cur, 0, cur, dA, true);
     }
-    free = [cur, t2];
+    free = ws.grads.filter((g) => g !== dA) as [number, number];
     cur = dA;
   }
   const stem = net.convs.get(net.spec.stem.name)!;
@@ -574,4 +659,9 @@ export function responseProgram(net: NetPlan, ws: Workspace, n: number, threads:
   const b = new Builder(net, ws, n, threads, kernels);
   b.forward('train', ws.evalInput, true);
   return { calls: b.calls, args: {} };
+}
+
+/** Where a forward pass of n images leaves each highway gate's values T (after responseProgram, for their means). */
+export function gateValuesAt(net: NetPlan, ws: Workspace, n: number): { at: number; count: number }[] {
+  return planActivations(net, ws, n).blocks.filter((b) => b.gate).map((b) => ({ at: b.t, count: n * blockOutSize(b.spec) ** 2 * b.spec.outC }));
 }

@@ -6,6 +6,7 @@
 // The maths is the recipe of ../train.ts; engine.gpu.test.ts checks it by the engine contract and
 // against the lab CPU engine.
 import type { NetSpec, Tensors } from '../nets';
+import { labGpuRefusal } from './support';
 import { bnStatNames, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
 import { BN_EPSILON, RESPONSE_IMAGES, gradNormLayers } from '../train';
@@ -49,6 +50,8 @@ function pipelinesOf(device: GPUDevice): Map<KernelName, GPUComputePipeline> {
 }
 
 /** The lab's own WebGPU engine. */
+export { LAB_GPU_FAMILIES, labGpuRefusal } from './support';
+
 export class LabGpuEngine implements Engine {
   readonly name: EngineName = 'lab-webgpu';
   /** Rounds an experiment keeps in flight: the next steps are queued while a round's losses come back. */
@@ -278,6 +281,8 @@ export class LabGpuEngine implements Engine {
 
   createNet(spec: NetSpec, state: NetState): EngineNet {
     this.check();
+    const refusal = labGpuRefusal(spec);
+    if (refusal) throw new Error(refusal);
     const net = new LabGpuNet(this, spec);
     this.nets.add(net);
     net.setState(state);

@@ -86,10 +86,10 @@ export const FIELDS = {
   ...(Object.fromEntries(GEMM_VARIANTS.map((g) => [g.name, GEMM_FIELDS])) as unknown as Record<`${GemmPass}_${TileName}`, readonly string[]>),
   wgrad_reduce: ['len', 'splits', 'gOff', 'span'],
   bn_stats: ['count', 'K', 'mean', 'invstd', 'rmean', 'rvar', 'pad0', 'pad1'],
-  bn_apply: ['total', 'K', 'span', 'evalMode', 'mean', 'invstd', 'rmean', 'rvar', 'gamma', 'beta', 'relu', 'sc', 'H', 'W', 'inC', 'OW', 'pMean', 'pInvstd', 'pRmean', 'pRvar', 'pGamma', 'pBeta', 'pad0', 'pad1'],
+  bn_apply: ['total', 'K', 'span', 'evalMode', 'mean', 'invstd', 'rmean', 'rvar', 'gamma', 'beta', 'relu', 'sc', 'H', 'W', 'inC', 'OW', 'pMean', 'pInvstd', 'pRmean', 'pRvar', 'pGamma', 'pBeta', 'stride', 'pad1'],
   bn_bwd_sums: ['count', 'K', 'mean', 'invstd', 'sums', 'gGamma', 'gBeta', 'hasMask'],
   bn_bwd_dx: ['total', 'K', 'span', 'count', 'mean', 'invstd', 'sums', 'gamma', 'hasMask', 'pad0', 'pad1', 'pad2'],
-  shortcut_bwd: ['total', 'span', 'mode', 'H', 'W', 'C', 'OW', 'K'],
+  shortcut_bwd: ['total', 'span', 'mode', 'H', 'W', 'C', 'OW', 'K', 'stride', 'pad0', 'pad1', 'pad2'],
   head_fwd: ['N', 'HW', 'C', 'wOff', 'bOff', 'pad0', 'pad1', 'pad2'],
   head_sum: ['N', 'slot', 'acc', 'pad0'],
   head_bwd: ['N', 'C', 'gwOff', 'gbOff'],
@@ -325,8 +325,8 @@ ${perItem('total', `  let c = i % u.K;
   var y = norm(z[i], c, u.mean, u.invstd, u.rmean, u.rvar, u.gamma, u.beta);
   if (u.sc == 1u) { y += x[i]; }
   if (u.sc == 2u && c < u.inC) {
-    let p = i / u.K; let ow = p % u.OW; let q = p / u.OW; let oh = q % (u.H / 2u); let n = q / (u.H / 2u);
-    y += x[((n * u.H + 2u * oh) * u.W + 2u * ow) * u.inC + c];
+    let p = i / u.K; let ow = p % u.OW; let q = p / u.OW; let oh = q % (u.H / u.stride); let n = q / (u.H / u.stride);
+    y += x[((n * u.H + u.stride * oh) * u.W + u.stride * ow) * u.inC + c];
   }
   if (u.sc == 3u) { y += norm(x[i], c, u.pMean, u.pInvstd, u.pRmean, u.pRvar, u.pGamma, u.pBeta); }
   if (u.relu != 0u) { y = max(y, 0.0); }
@@ -370,14 +370,14 @@ ${perItem('total', `  let c = i % u.K;
   dz[i] = P[u.gamma + c] * invstd * (gi - S[u.sums + c] / n - xh * S[u.sums + u.K + c] / n);`)}`,
 
   // The gradient a parameter-free shortcut passes to the block input (ReLU of the block output
-  // applied): mode 1 identity, mode 2 option A (to the even pixels, channels < C).
+  // applied): mode 1 identity, mode 2 option A (to every stride-th pixel, channels < C).
   shortcut_bwd: () => `${uniformStruct('shortcut_bwd')}
 ${storage(1, [['g', 'r'], ['mask', 'r'], ['dx', 'rw']])}
 ${perItem('total', `  var at = i;
   if (u.mode == 2u) {
     let c = i % u.C; let p = i / u.C; let w = p % u.W; let q = p / u.W; let h = q % u.H; let n = q / u.H;
-    if (h % 2u != 0u || w % 2u != 0u) { dx[i] = 0.0; return; }
-    at = ((n * (u.H / 2u) + h / 2u) * u.OW + w / 2u) * u.K + c;
+    if (h % u.stride != 0u || w % u.stride != 0u) { dx[i] = 0.0; return; }
+    at = ((n * (u.H / u.stride) + h / u.stride) * u.OW + w / u.stride) * u.K + c;
   }
   var v = g[at];
   if (mask[at] <= 0.0) { v = 0.0; }

@@ -9,7 +9,7 @@
 // on the GPU queue): the inputs and labels, every activation (named by its role, sized for the
 // largest net), the gradient scratch and the weight-gradient partial sums.
 import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
-import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
+import { NUM_CLASSES, blockOutSize, bnStatNames, sizeOf } from '../nets';
 import type { KernelName } from './kernels';
 import { CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
 
@@ -183,6 +183,7 @@ class Builder {
         W: sc.block?.size ?? 0,
         inC: sc.block?.inC ?? 0,
         OW: c.outSize,
+        stride: sc.block?.stride ?? 1,
         ...(p ? { pMean: p.mean, pInvstd: p.invstd, pRmean: p.rmean, pRvar: p.rvar, pGamma: p.gamma, pBeta: p.beta } : {}),
       },
       [z, evalMode ? 'R' : 'S', 'P', sc.x ?? 'dummy', out],
@@ -215,24 +216,29 @@ class Builder {
     let x = this.act('stem.out', stem.outSize, stem.outC);
     this.bnApply(stem, z, x, evalMode, true);
     for (const b of spec.blocks) {
-      const size = b.conv1.outSize;
-      const z1 = this.act(`${b.name}.z1`, size, b.outC);
-      const h = this.act(`${b.name}.h`, size, b.outC);
-      const z2 = this.act(`${b.name}.z2`, size, b.outC);
+      const size = blockOutSize(b);
+      // the branch: conv-BN-ReLU … conv, whose BN is applied with the shortcut and the ReLU
+      let h = x;
+      const last = b.branch.length - 1;
+      b.branch.forEach((c, i) => {
+        const z = this.act(`${b.name}.z${i + 1}`, c.outSize, c.outC);
+        this.conv(c, h, z);
+        if (!evalMode) this.bnStats(c, z);
+        if (i < last) {
+          h = this.act(`${b.name}.h${i + 1}`, c.outSize, c.outC);
+          this.bnApply(c, z, h, evalMode, true);
+        }
+      });
+      const zLast = `a:${b.name}.z${last + 1}`;
       const out = this.act(`${b.name}.out`, size, b.outC);
-      this.conv(b.conv1, x, z1);
-      if (!evalMode) this.bnStats(b.conv1, z1);
-      this.bnApply(b.conv1, z1, h, evalMode, true);
-      this.conv(b.conv2, h, z2);
-      if (!evalMode) this.bnStats(b.conv2, z2);
       if (b.projection) {
         const zp = this.act(`${b.name}.zp`, size, b.outC);
         this.conv(b.projection, x, zp);
         if (!evalMode) this.bnStats(b.projection, zp);
-        this.bnApply(b.conv2, z2, out, evalMode, true, { kind: 3, x: zp, block: b });
+        this.bnApply(b.branch[last], zLast, out, evalMode, true, { kind: 3, x: zp, block: b });
       } else {
         const kind = b.shortcut === 'identity' ? 1 : b.shortcut === 'subsample-pad' ? 2 : 0;
-        this.bnApply(b.conv2, z2, out, evalMode, true, { kind, x: kind ? x : undefined, block: b });
+        this.bnApply(b.branch[last], zLast, out, evalMode, true, { kind, x: kind ? x : undefined, block: b });
       }
       x = out;
     }
@@ -241,7 +247,7 @@ class Builder {
 
   lastSize(): { HW: number; C: number } {
     const last = this.spec.blocks[this.spec.blocks.length - 1];
-    const size = last ? last.conv1.outSize : this.spec.stem.outSize;
+    const size = last ? blockOutSize(last) : this.spec.stem.outSize;
     return { HW: size * size, C: this.spec.fc.inC };
   }
 
@@ -260,7 +266,8 @@ class Builder {
     const { HW, C } = this.lastSize();
     const maxAct = Math.max(
       spec.stem.outSize ** 2 * spec.stem.outC,
-      ...spec.blocks.map((b) => Math.max(b.size * b.size * b.inC, b.conv1.outSize ** 2 * b.outC)),
+      ...spec.convs.map((c) => (c.outSize * c.stride) ** 2 * c.inC),
+      ...spec.convs.map((c) => c.outSize ** 2 * c.outC),
     );
     const grads = [this.ws('g0', N * maxAct), this.ws('g1', N * maxAct)];
     const dz = this.ws('dz', N * maxAct);
@@ -271,20 +278,24 @@ class Builder {
     for (let i = spec.blocks.length - 1; i >= 0; i--) {
       const b = spec.blocks[i];
       const x = i > 0 ? `a:${spec.blocks[i - 1].name}.out` : 'a:stem.out';
-      const [z1, h, z2, out] = ['z1', 'h', 'z2', 'out'].map((t) => `a:${b.name}.${t}`);
+      const out = `a:${b.name}.out`;
       const gOut = grads[g];
       const gIn = grads[1 - g];
       const free = b.shortcut === 'identity' || b.shortcut === 'subsample-pad';
       if (free) {
         const total = N * b.size * b.size * b.inC;
-        this.elementwise('shortcut_bwd', total, { total, mode: b.shortcut === 'identity' ? 1 : 2, H: b.size, W: b.size, C: b.inC, OW: b.conv1.outSize, K: b.outC }, [gOut, out, gIn]);
+        this.elementwise('shortcut_bwd', total, { total, mode: b.shortcut === 'identity' ? 1 : 2, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: b.stride }, [gOut, out, gIn]);
       }
-      this.bnBackward(b.conv2, gOut, out, z2, dz);
-      this.convWgrad(b.conv2, h, dz);
-      this.convDgrad(b.conv2, dz, dh, false);
-      this.bnBackward(b.conv1, dh, h, z1, dz);
-      this.convWgrad(b.conv1, x, dz);
-      this.convDgrad(b.conv1, dz, gIn, free);
+      // the branch, last conv to first: ∂L/∂(a conv's input) goes to dh, then to the block input
+      for (let j = b.branch.length - 1; j >= 0; j--) {
+        const c = b.branch[j];
+        const input = j > 0 ? `a:${b.name}.h${j}` : x;
+        const last = j === b.branch.length - 1;
+        this.bnBackward(c, last ? gOut : dh, last ? out : `a:${b.name}.h${j + 1}`, `a:${b.name}.z${j + 1}`, dz);
+        this.convWgrad(c, input, dz);
+        if (j > 0) this.convDgrad(c, dz, dh, false);
+        else this.convDgrad(c, dz, gIn, free);
+      }
       if (b.projection) {
         const zp = `a:${b.name}.zp`;
         this.bnBackward(b.projection, gOut, out, zp, dz);

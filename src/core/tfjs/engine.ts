@@ -14,6 +14,8 @@ interface Recorder {
   batchStats?: { name: string; outSize: number; mean: tf.Tensor; variance: tf.Tensor }[];
   /** Σy and Σy² of each 3×3 layer's response, for its std (Fig. 7). */
   responses?: tf.Tensor[];
+  /** ΣT of each highway gate (the gate values' mean, once divided by their count). */
+  gates?: tf.Tensor[];
   /** For tests: each block's input and output, kept alive for the caller to dispose. */
   blocks?: { input: tf.Tensor4D; output: tf.Tensor4D }[];
 }
@@ -87,21 +89,36 @@ export class TfjsNet implements EngineNet {
       case 'identity':
         return x;
       case 'subsample-pad': // option A: no parameters; new channels are zero
-        return tf.pad(subsample2(x), [[0, 0], [0, 0], [0, 0], [0, b.outC - b.inC]]);
+        return tf.pad(b.stride === 2 ? subsample2(x) : x, [[0, 0], [0, 0], [0, 0], [0, b.outC - b.inC]]);
       case 'projection': // options B and C
         return this.convBn(b.projection!, x, mode, rec);
+      case 'gated':
       case 'none':
-        throw new Error('a plain block has no shortcut');
+        throw new Error(`a ${b.shortcut} block has no plain shortcut`);
     }
+  }
+
+  /** A highway block's output before its ReLU: T·F + (1 − T)·carry, T = σ(1×1 conv of x + bias). */
+  private highway(b: BlockSpec, x: tf.Tensor4D, f: tf.Tensor4D, mode: Mode, rec: Recorder): tf.Tensor4D {
+    const g = b.gate!;
+    const t = tf.sigmoid(tf.add(tf.conv2d(x, this.p(g.name) as tf.Tensor4D, g.stride, 'valid'), this.p(`${g.name}.bias`))) as tf.Tensor4D;
+    if (rec.gates) rec.gates.push(tf.sum(t));
+    const carry = b.projection ? this.convBn(b.projection, x, mode, rec) : x;
+    return tf.add(tf.mul(t, f), tf.mul(tf.sub(1, t), carry)) as tf.Tensor4D;
   }
 
   /** §4.2: stem, three stages of blocks, global average pooling, FC. Returns logits. */
   forward(x: tf.Tensor4D, mode: Mode, rec: Recorder = {}): tf.Tensor2D {
     let a = tf.relu(this.convBn(this.spec.stem, x, mode, rec));
     for (const b of this.spec.blocks) {
-      const h = tf.relu(this.convBn(b.conv1, a, mode, rec));
-      const f = this.convBn(b.conv2, h, mode, rec);
-      const out = tf.relu(b.shortcut === 'none' ? f : tf.add(f, this.shortcut(b, a, mode, rec))) as tf.Tensor4D;
+      // the branch F: conv-BN, with ReLU between
+      let f = a;
+      b.branch.forEach((c, i) => {
+        f = this.convBn(c, f, mode, rec);
+        if (i < b.branch.length - 1) f = tf.relu(f);
+      });
+      const sum = b.shortcut === 'none' ? f : b.shortcut === 'gated' ? this.highway(b, a, f, mode, rec) : tf.add(f, this.shortcut(b, a, mode, rec));
+      const out = tf.relu(sum) as tf.Tensor4D;
       rec.blocks?.push({ input: tf.keep(a), output: tf.keep(out) });
       a = out;
     }
@@ -209,18 +226,20 @@ export class TfjsNet implements EngineNet {
     const r = Math.min(batch.size, RESPONSE_IMAGES);
     const responses = tf.tidy(() => {
       const px = batch.imageSize * batch.imageSize * 3;
-      const rec: Recorder = { responses: [] };
+      const rec: Recorder = { responses: [], gates: [] };
       this.forward(tf.tensor4d(batch.x.subarray(0, r * px), [r, batch.imageSize, batch.imageSize, 3]), 'train', rec);
-      return tf.concat(rec.responses!);
+      return tf.concat([...rec.responses!, ...rec.gates!.map((g) => tf.reshape(g, [1]))]);
     });
-    sums.set(await responses.data());
+    const values = await responses.data();
     responses.dispose();
+    sums.set(values.subarray(0, 2 * layers));
+    const gateMeans = this.spec.gates.map((g, i) => values[2 * layers + i] / (r * g.outSize * g.outSize * g.outC));
     const layerStd = this.spec.layers3x3.map((c, i) => {
       const count = r * c.outSize * c.outSize * c.outC;
       const mean = sums[2 * i] / count;
       return Math.sqrt(Math.max(0, sums[2 * i + 1] / count - mean * mean));
     });
-    return { loss: loss / Math.max(1, elements), errors, count: elements, layerStd };
+    return { loss: loss / Math.max(1, elements), errors, count: elements, layerStd, ...(gateMeans.length ? { gateMeans } : {}) };
   }
 
   async getState(): Promise<NetState> {

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLab } from '../store';
+import { openArchitecture } from '../architecture/ArchitectureView';
 import { simplificationsNote } from './captions';
 import type { LegendItem } from './exportChart';
 import { chartExporters, composeSvg, download, legendDash, slug, svgToPng } from './exportChart';
@@ -86,7 +87,13 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
               <svg width="28" height="10" aria-hidden="true">
                 <line x1="1" y1="5" x2="27" y2="5" stroke={l.color} strokeWidth="2.5" strokeDasharray={legendDash(l)} />
               </svg>
-              {l.label}
+              {l.netId ? (
+                <button type="button" className="linklike" title={t('arch.openFor', { net: l.label })} onClick={() => openArchitecture(l.netId!)}>
+                  {l.label}
+                </button>
+              ) : (
+                l.label
+              )}
             </li>
           ))}
         </ul>

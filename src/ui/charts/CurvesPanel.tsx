@@ -4,6 +4,8 @@ import { memo, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
+import { familyOf } from '../../core/metrics';
+import { NET_FAMILIES } from '../../core/nets';
 import type { CompareView } from '../store';
 import { useLab } from '../store';
 import { ChartCard } from './ChartCard';
@@ -86,21 +88,31 @@ function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[
   const { t } = useTranslation();
   const [trainingOnly, setTrainingOnly] = useState(false);
   const [fit, setFit] = useState(false);
-  const { plain, residual } = useMemo(() => {
+  // one panel per family: plain | residual, and highway when the run has highway nets
+  const panels = useMemo(() => {
     const words = { train: t('charts.trainWord'), test: t('charts.testWord') };
     const suffix = compare ? ` (${t('charts.compare')})` : '';
     const keep = (l: Line) => !trainingOnly || l.kind === 'train';
-    const mk = (residualNets: boolean) =>
-      [
-        ...errorLines(nets.filter((n) => n.residual === residualNets), nets, series, { words }),
-        ...(compare ? errorLines(compare.nets.filter((n) => n.residual === residualNets), compare.nets, compare.series, { faded: true, suffix, words }) : []),
-      ].filter(keep);
-    return { plain: mk(false), residual: mk(true) };
+    const present = new Set([...nets, ...(compare?.nets ?? [])].map(familyOf));
+    const families = NET_FAMILIES.filter((f) => f !== 'highway' || present.has('highway'));
+    return families.map((family) => ({
+      family,
+      lines: [
+        ...errorLines(nets.filter((n) => familyOf(n) === family), nets, series, { words }),
+        ...(compare ? errorLines(compare.nets.filter((n) => familyOf(n) === family), compare.nets, compare.series, { faded: true, suffix, words }) : []),
+      ].filter(keep),
+    }));
   }, [nets, series, compare, t, trainingOnly]);
-  const all = [...plain, ...residual];
+  const all = panels.flatMap((p) => p.lines);
   const yDomain = errorDomain(all, fit);
   // one entry per net (its colour); the key under the chart says which curve is which
-  const legend = [...new Map(all.filter((l) => l.kind === 'train' || trainingOnly).map((l) => [l.label.replace(/ \S+$/, ''), { label: l.label.replace(/ \S+$/, ''), color: l.color, dashed: false }])).values()];
+  const legend = [
+    ...new Map(
+      all
+        .filter((l) => l.kind === 'train' || trainingOnly)
+        .map((l) => [l.label.replace(/ \S+$/, ''), { label: l.label.replace(/ \S+$/, ''), color: l.color, dashed: false, netId: l.faded ? undefined : l.key.split(':')[0] }]),
+    ).values(),
+  ];
   const csv = () => {
     const full = [
       ...errorLines(nets, nets, series, { max: Infinity }),
@@ -112,7 +124,7 @@ function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[
   return (
     <ChartCard
       id="curves"
-      title={`${t('charts.plain')} | ${t('charts.residual')}`}
+      title={panels.map((p) => t(`charts.${p.family}`)).join(' | ')}
       caption={trainingOnly ? t('charts.legendHintTrain') : t('charts.legendHint')}
       legend={legend}
       csv={csv}
@@ -128,9 +140,10 @@ function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[
         </>
       }
     >
-      <div className="panels-2">
-        <ErrorChart lines={plain} iterations={maxIt} yDomain={yDomain} label={t('charts.plain')} />
-        <ErrorChart lines={residual} iterations={maxIt} yDomain={yDomain} label={t('charts.residual')} />
+      <div className={panels.length > 2 ? 'panels-3' : 'panels-2'}>
+        {panels.map((p) => (
+          <ErrorChart key={p.family} lines={p.lines} iterations={maxIt} yDomain={yDomain} label={t(`charts.${p.family}`)} />
+        ))}
       </div>
     </ChartCard>
   );

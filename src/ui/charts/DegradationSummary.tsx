@@ -4,6 +4,7 @@ import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
+import { familyOf } from '../../core/metrics';
 import { valueAt } from '../../core/metrics';
 import { judgeDegradation } from '../../core/verdict';
 import { ChartCard } from './ChartCard';
@@ -52,7 +53,8 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
   const lines = useMemo(() => {
     // plain against residual is the line style; each point's colour is its depth, as in the curves
     const groups: { key: string; label: string; color: string; dash: string | undefined; nets: NetInfo[] }[] = [
-      { key: 'plain', label: t('charts.plain'), color: FAMILY_LINE, dash: FAMILY_DASH.plain, nets: nets.filter((n) => !n.residual) },
+      { key: 'plain', label: t('charts.plain'), color: FAMILY_LINE, dash: FAMILY_DASH.plain, nets: nets.filter((n) => familyOf(n) === 'plain') },
+      { key: 'highway', label: t('charts.highway'), color: FAMILY_LINE, dash: FAMILY_DASH.highway, nets: nets.filter((n) => familyOf(n) === 'highway') },
     ];
     const shortcuts = [...new Set(nets.filter((n) => n.residual).map((n) => n.shortcut))];
     for (const s of shortcuts) {

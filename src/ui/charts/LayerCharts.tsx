@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LayerTap, NetInfo, NetSeries } from '../../core/metrics';
 import { ChartCard } from './ChartCard';
-import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
+import { familyDash, linesToCsv, netColor } from './chartData';
 
 
 function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
@@ -30,8 +30,8 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
       return {
         key: n.id,
         label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
-        color: depthColor(n.depth, depths),
-        dash: n.residual ? FAMILY_DASH[n.shortcut] : FAMILY_DASH.plain,
+        color: netColor(n, nets),
+        dash: familyDash(n),
         points: values.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0), // a log scale: zeros (no gradient recorded) are left out
       };
     });

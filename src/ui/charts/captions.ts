@@ -3,6 +3,7 @@
 import type { TFunction } from 'i18next';
 import type { ExperimentConfig } from '../../core/config';
 import type { NetInfo, NetSeries } from '../../core/metrics';
+import { familyOf } from '../../core/metrics';
 import { BASE_LR, BATCH_SIZE } from '../../core/train';
 import { valueAt } from '../../core/metrics';
 import type { Verdict } from '../../core/verdict';
@@ -35,7 +36,7 @@ export function summaryCaption(t: TFunction, nets: NetInfo[], series: Record<str
   for (const n of nets) {
     const s = series[n.id];
     const e = s ? valueAt(s.train.it, s.train.runErr, it) : null;
-    if (e !== null) points.push({ label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: e });
+    if (e !== null && familyOf(n) !== 'highway') points.push({ label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: e });
   }
   const byDepth = (a: At, b: At) => a.depth - b.depth;
   const plain = points.filter((p) => !p.residual).sort(byDepth);
@@ -92,7 +93,7 @@ export function simplificationsNote(t: TFunction, config: ExperimentConfig, loca
   if (config.iterations !== PAPER_RECIPE.iterations) parts.push(t('simplified.iterations', { n: n(config.iterations), paper: n(PAPER_RECIPE.iterations) }));
   if (config.batchSize !== PAPER_RECIPE.batchSize) parts.push(t('simplified.batch', { n: config.batchSize, paper: PAPER_RECIPE.batchSize }));
   if (config.lr !== PAPER_RECIPE.lr) parts.push(t('simplified.lr', { lr: config.lr, paper: PAPER_RECIPE.lr }));
-  if (config.warmup !== 'off') parts.push(t(`simplified.warmup.${config.warmup}`));
+  for (const w of config.warmup) if (w !== 'off') parts.push(t(`simplified.warmup.${w}`));
   const body = parts.length ? t('simplified.differs', { parts: parts.join(t('simplified.join')) }) : t('simplified.full');
   return `${t('simplified.inputs')} ${body}`;
 }

@@ -2,6 +2,7 @@
 // downsampling (LTTB from `downsample`) so drawing stays cheap on long runs, and CSV.
 import { LTTB } from 'downsample';
 import type { NetInfo, NetSeries } from '../../core/metrics';
+import { familyOf } from '../../core/metrics';
 
 /**
  * Depth is one ordered colour scale everywhere: viridis (perceptually ordered and colour-blind-safe),
@@ -30,14 +31,23 @@ export function depthColor(depth: number, depths: readonly number[] = [depth]): 
 /** Shortcut options, when one depth is compared across them (the Shortcuts preset): Okabe–Ito. */
 export const SHORTCUT_COLORS: Record<string, string> = { A: '#0072B2', B: '#E69F00', C: '#CC79A7' };
 
-/** Line styles (SVG dash arrays) of plain and residual nets where both share a chart: plain dashed, residual solid. */
-export const FAMILY_DASH = { plain: '8 5', A: undefined, B: '2 3', C: '12 3 2 3' } as const;
+/** Line styles (SVG dash arrays) of the families where they share a chart: plain dashed, residual solid (B, C their own), highway dotted. */
+export const FAMILY_DASH = { plain: '8 5', A: undefined, B: '2 3', C: '12 3 2 3', highway: '1 3' } as const;
 
-/** Colour of a net's lines: by depth, or by shortcut when one depth has several shortcut options. */
+/** A net's line style among the families. */
+export const familyDash = (n: NetInfo): string | undefined => {
+  const f = familyOf(n);
+  return f === 'residual' ? FAMILY_DASH[n.shortcut] : FAMILY_DASH[f];
+};
+
+/** Variants of one net compared at one depth (shortcut options, block types, warmups): Okabe–Ito, the shortcuts' colours first. */
+const VARIANT_COLORS = [SHORTCUT_COLORS.A, SHORTCUT_COLORS.B, SHORTCUT_COLORS.C, '#009E73', '#D55E00', '#56B4E9'];
+
+/** Colour of a net's lines: by depth, or, when the run has one depth and several nets of this net's family there, by variant. */
 export function netColor(net: NetInfo, nets: NetInfo[]): string {
   const depths = nets.map((n) => n.depth);
-  const sameDepthResiduals = nets.filter((n) => n.residual && n.depth === net.depth);
-  if (net.residual && sameDepthResiduals.length > 1 && new Set(depths).size === 1) return SHORTCUT_COLORS[net.shortcut];
+  const siblings = nets.filter((n) => familyOf(n) === familyOf(net) && n.depth === net.depth);
+  if (siblings.length > 1 && new Set(depths).size === 1) return VARIANT_COLORS[siblings.indexOf(net) % VARIANT_COLORS.length];
   return depthColor(net.depth, depths);
 }
 

@@ -7,6 +7,8 @@ export interface LegendItem {
   dashed: boolean;
   /** A dash pattern other than the training curves' (the summary's line styles); overrides `dashed`. */
   dash?: string;
+  /** The net the entry stands for: the entry then opens its architecture view. */
+  netId?: string;
 }
 
 /** The SVG dash array of a legend item. */

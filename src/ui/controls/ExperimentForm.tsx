@@ -24,17 +24,25 @@ export function LrSchedulePlot({ config, trainCount }: { config: ExperimentConfi
   // the paper's warmup ends when training error falls below 80%: "about 400 iterations"
   const warmupEnd = Math.min(400, Math.floor(config.iterations / 10));
   const steps = 160;
-  const pts: string[] = [];
-  for (let i = 0; i <= steps; i++) {
-    const it = Math.round((i / steps) * (config.iterations - 1));
-    const lr = learningRate(it, { lr: config.lr, iterations: config.iterations, warmup: config.warmup, iterationsPerEpoch: perEpoch }, warmupEnd);
-    pts.push(`${((i / steps) * (W - 4) + 2).toFixed(1)},${(H - 4 - (lr / config.lr) * (H - 10)).toFixed(1)}`);
-  }
+  // one line per warmup variant (dashed after the first), drawn with the trainer's own function
+  const lines = config.warmup.map((warmup) => {
+    const pts: string[] = [];
+    for (let i = 0; i <= steps; i++) {
+      const it = Math.round((i / steps) * (config.iterations - 1));
+      const lr = learningRate(it, { lr: config.lr, iterations: config.iterations, warmup, iterationsPerEpoch: perEpoch }, warmupEnd);
+      pts.push(`${((i / steps) * (W - 4) + 2).toFixed(1)},${(H - 4 - (lr / config.lr) * (H - 10)).toFixed(1)}`);
+    }
+    return { warmup, points: pts.join(' ') };
+  });
   return (
     <figure className="lr-plot">
       <svg width={W} height={H} role="img" aria-label={t('controls.schedule')}>
         <rect x="0" y="0" width={W} height={H} fill="#fff" stroke="#d8dce3" />
-        <polyline points={pts.join(' ')} fill="none" stroke="#0072B2" strokeWidth="2" />
+        {lines.map((l, i) => (
+          <polyline key={l.warmup} points={l.points} fill="none" stroke={i === 0 ? '#0072B2' : '#D55E00'} strokeWidth="2" strokeDasharray={i === 0 ? undefined : '5 3'}>
+            <title>{t(`controls.warmupMode.${l.warmup}`)}</title>
+          </polyline>
+        ))}
       </svg>
       <figcaption>{t('controls.schedule')}</figcaption>
     </figure>

@@ -1,9 +1,9 @@
 // Start / Pause / Resume / Stop, and the share link.
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ALL_DEPTHS } from '../../core/config';
+import { ALL_DEPTHS, FAMILIES, netLabelOf, netsOf } from '../../core/config';
 import type { NetEntry } from '../../core/config';
-import { SHORTCUTS } from '../../core/nets';
+import { BLOCK_TYPES, SHORTCUTS } from '../../core/nets';
 import { addNet, exportTorchJob, pauseRun, resumeRun, startRun, stopRun } from '../labController';
 import { useLab } from '../store';
 
@@ -82,11 +82,12 @@ function AddNet() {
   const run = useLab((s) => s.run)!;
   const [choice, setChoice] = useState('');
   const have = new Set(run.nets.map((n) => n.id));
-  const options: NetEntry[] = ALL_DEPTHS.flatMap((depth) => [
-    { id: `plain-${depth}`, depth, residual: false, shortcut: 'A' as const },
-    ...SHORTCUTS.map((s) => ({ id: `resnet-${depth}-${s}`, depth, residual: true, shortcut: s })),
-  ]).filter((e) => !have.has(e.id));
-  const label = (e: NetEntry) => (e.residual ? `ResNet-${e.depth} (${e.shortcut})` : `plain-${e.depth}`);
+  // every net this experiment could hold: each offered depth, family, shortcut, block type and warmup variant
+  const options: NetEntry[] = netsOf({ ...run.config, depths: [...ALL_DEPTHS], families: [...FAMILIES], shortcuts: [...SHORTCUTS], blocks: [...BLOCK_TYPES] }).filter((e) => !have.has(e.id));
+  const label = (e: NetEntry) => {
+    const l = netLabelOf(e, run.config);
+    return e.family === 'residual' && e.shortcut === 'A' ? l.replace(/^(ResNet-\d+( bottleneck)?)/, '$1 (A)') : l;
+  };
   return (
     <div className="add-net">
       <label htmlFor="add-net">{t('run.addNet')}</label>

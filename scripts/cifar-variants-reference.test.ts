@@ -1,0 +1,36 @@
+// The CIFAR nets' exact parameter counts (src/core/nets.ts) against the PyTorch definition the lab
+// exports as its full-scale job (bench/reference/lab_train.py --param-counts): basic and bottleneck
+// blocks, plain, residual A/B/C and highway nets, at two widths. Needs python3 with torch, as
+// scripts/torch-agreement.test.ts: skipped locally without it, failing under CI.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cifarNet, paramCount } from '../src/core/nets';
+import type { BlockType, NetFamily, Shortcut } from '../src/core/nets';
+
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+const SCRIPT = new URL('../bench/reference/lab_train.py', import.meta.url).pathname;
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+type Spec = [n: number, family: NetFamily, width: number, shortcut: Shortcut, block: BlockType];
+
+const SPECS: Spec[] = [];
+for (const block of ['basic', 'bottleneck'] as const) {
+  for (const n of [1, 3, 18]) {
+    for (const width of [1, 0.25]) {
+      SPECS.push([n, 'plain', width, 'A', block], [n, 'highway', width, 'A', block]);
+      for (const s of ['A', 'B', 'C'] as const) SPECS.push([n, 'residual', width, s, block]);
+    }
+  }
+}
+
+describe('the CIFAR nets against their PyTorch definition', () => {
+  it.runIf(hasTorch || process.env.CI)(`the same parameter counts for ${SPECS.length} nets: basic and bottleneck, plain, residual A/B/C, highway`, () => {
+    expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
+    const torch = JSON.parse(execFileSync(PYTHON, [SCRIPT, '--param-counts', JSON.stringify(SPECS)], { encoding: 'utf8' })) as number[];
+    expect(torch.length).toBe(SPECS.length);
+    SPECS.forEach(([n, family, width, shortcut, block], i) => {
+      const spec = cifarNet({ n, family, width, shortcut, block });
+      expect(paramCount(spec), `${spec.label} at width ${width}`).toBe(torch[i]);
+    });
+  }, 120_000);
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { architecture } from './architecture';
+import { cifarNet } from './nets';
+import type { NetOptions } from './nets';
+
+describe('architecture', () => {
+  it('shows ResNet-20’s stages as 32×32×16 → 16×16×32 → 8×8×64, scaled by the width', () => {
+    const a = architecture(cifarNet({ n: 3, family: 'residual', shortcut: 'A' }));
+    expect([a.stem, ...a.stages].map((p) => `${p.size}×${p.size}×${p.channels}`)).toEqual(['32×32×16', '32×32×16', '16×16×32', '8×8×64']);
+    expect(a.stages.map((s) => s.blocks.length)).toEqual([3, 3, 3]);
+    expect(a.shortcuts).toEqual({ identity: 7, 'subsample-pad': 2 });
+    const narrow = architecture(cifarNet({ n: 3, family: 'residual', shortcut: 'A', width: 0.25 }));
+    expect(narrow.stages.map((p) => `${p.size}×${p.size}×${p.channels}`)).toEqual(['32×32×4', '16×16×8', '8×8×16']);
+  });
+
+  it.each<[string, NetOptions]>([
+    ['ResNet-56 (C)', { n: 9, family: 'residual', shortcut: 'C' }],
+    ['plain-20', { n: 3, family: 'plain', shortcut: 'A', width: 0.5 }],
+    ['Highway-32', { n: 5, family: 'highway', shortcut: 'A' }],
+    ['ResNet-47 bottleneck (B)', { n: 5, family: 'residual', shortcut: 'B', block: 'bottleneck' }],
+  ])('adds the stem, stages and head up to %s’s parameters and multiply-adds', (_label, options) => {
+    const a = architecture(cifarNet(options));
+    const parts = [a.stem, ...a.stages, a.head];
+    expect(parts.reduce((s, p) => s + p.params, 0)).toBe(a.params);
+    expect(parts.reduce((s, p) => s + p.multiplyAdds, 0)).toBe(a.multiplyAdds);
+    expect(a.stages.every((s) => s.params > 0 && s.multiplyAdds > 0)).toBe(true);
+  });
+
+  it('counts each shortcut kind: projections for C, gates for highway, none for plain', () => {
+    expect(architecture(cifarNet({ n: 2, family: 'residual', shortcut: 'C' })).shortcuts).toEqual({ projection: 6 });
+    expect(architecture(cifarNet({ n: 2, family: 'highway', shortcut: 'A' })).shortcuts).toEqual({ gated: 6 });
+    expect(architecture(cifarNet({ n: 2, family: 'plain', shortcut: 'A' })).shortcuts).toEqual({ none: 6 });
+    // bottleneck stages output 4× their width: 64/128/256
+    expect(architecture(cifarNet({ n: 1, family: 'residual', shortcut: 'B', block: 'bottleneck' })).stages.map((s) => s.channels)).toEqual([64, 128, 256]);
+  });
+});
