@@ -4,6 +4,8 @@
 // scripts/torch-agreement.test.ts: skipped locally without it, failing under CI.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, netLabelOf, netsOf } from '../src/core/config';
+import type { ExperimentConfig } from '../src/core/config';
 import { cifarNet, paramCount } from '../src/core/nets';
 import type { BlockType, NetFamily, Shortcut } from '../src/core/nets';
 
@@ -33,4 +35,12 @@ describe('the CIFAR nets against their PyTorch definition', () => {
       expect(paramCount(spec), `${spec.label} at width ${width}`).toBe(torch[i]);
     });
   }, 120_000);
+
+  it.runIf(hasTorch || process.env.CI)('the same nets of an experiment, in the same order, with the same ids and labels', () => {
+    expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
+    const config: ExperimentConfig = { ...DEFAULT_CONFIG, depths: [8, 11, 20], families: ['plain', 'residual', 'highway'], shortcuts: ['A', 'C'], blocks: ['basic', 'bottleneck'], warmup: ['off', 'paper-110'] };
+    const torch = JSON.parse(execFileSync(PYTHON, [SCRIPT, '--nets', JSON.stringify(config)], { encoding: 'utf8' })) as { id: string; label: string; warmup: string }[];
+    expect(torch).toEqual(netsOf(config).map((e) => ({ id: e.id, label: netLabelOf(e, config), warmup: e.warmup })));
+    expect(torch.length).toBe(4 * 4 * 2); // (8, 20 basic; 11, 20 bottleneck) × (plain, ResNet A and C, highway) × 2 warmups
+  }, 60_000);
 });

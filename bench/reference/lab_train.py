@@ -411,6 +411,9 @@ def main():
         return agreement(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == '--param-counts':
         return param_counts(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == '--nets':
+        config = json.loads(sys.argv[2])
+        return json.dump([{'id': e['id'], 'label': label_of(e, config), 'warmup': e['warmup']} for e in nets_of(config)], sys.stdout)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog='\n'.join(__doc__.splitlines()[1:]))
     p.add_argument('--config', required=True, help="the lab's config JSON (exported from the lab)")
     src = p.add_mutually_exclusive_group(required=True)

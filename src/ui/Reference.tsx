@@ -62,8 +62,12 @@ export function Explainers() {
   const { t } = useTranslation();
   // the explanations of what this experiment shows: shortcut options and warmup only when it varies them
   const config = useLab((s) => s.run?.config ?? s.config);
-  const items = (['residual', 'degradation', 'shortcuts', 'warmup'] as const).filter(
-    (k) => (k !== 'shortcuts' || config.shortcuts.length > 1 || config.shortcuts[0] !== 'A') && (k !== 'warmup' || config.warmup.some((w) => w !== 'off')),
+  const items = (['residual', 'degradation', 'shortcuts', 'bottleneck', 'highway', 'warmup'] as const).filter(
+    (k) =>
+      (k !== 'shortcuts' || config.shortcuts.length > 1 || config.shortcuts[0] !== 'A') &&
+      (k !== 'warmup' || config.warmup.some((w) => w !== 'off')) &&
+      (k !== 'bottleneck' || config.blocks.includes('bottleneck')) &&
+      (k !== 'highway' || config.families.includes('highway')),
   );
   return (
     <aside className="explainers" aria-label={t('explain.label')}>

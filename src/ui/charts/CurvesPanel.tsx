@@ -27,14 +27,16 @@ function endLabel(l: Line) {
 
 export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[]; iterations: number; yDomain: [number, number]; label: string }) {
   const { t } = useTranslation();
-  // room at the right for the end labels (larger in classroom mode's 20 px type)
+  // room at the right for the end labels, as long as the longest (larger in classroom mode's 20 px type)
   const classroom = useLab((s) => s.classroom);
+  const longest = Math.max(10, ...lines.map((l) => l.endLabel?.length ?? 0));
+  const right = Math.min(classroom ? 280 : 200, Math.round(longest * (classroom ? 11.5 : 7.7)) + 8);
   return (
     <div className="chart-panel" data-subtitle={label} data-lines={lines.length} data-points={lines.reduce((s, l) => s + l.points.length, 0)} data-y-domain={yDomain.join(',')}>
       <h3 className="panel-title">{label}</h3>
       <div className="plot plot-curves">
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right: classroom ? 116 : 76, bottom: 28, left: 8 }}>
+        <LineChart margin={{ top: 8, right, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#e3e6eb" />
           <XAxis
             type="number"
@@ -93,6 +95,7 @@ function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[
     const words = { train: t('charts.trainWord'), test: t('charts.testWord') };
     const suffix = compare ? ` (${t('charts.compare')})` : '';
     const keep = (l: Line) => !trainingOnly || l.kind === 'train';
+    // plain | residual as in Fig. 6 (always both: an empty panel says the run has none), and highway when there are highway nets
     const present = new Set([...nets, ...(compare?.nets ?? [])].map(familyOf));
     const families = NET_FAMILIES.filter((f) => f !== 'highway' || present.has('highway'));
     return families.map((family) => ({

@@ -12,6 +12,8 @@ import { summaryCaption, verdictLines } from './captions';
 import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
 
 /** The summary's lines are dark; their style says plain or residual, their points' colours the depth. */
+/** Lines of block types and warmup variants, when a run compares them: dark first, then Okabe–Ito. */
+const VARIANT_LINES = ['#222222', '#D55E00', '#0072B2', '#009E73', '#CC79A7'];
 const FAMILY_LINE = '#333333';
 
 interface Props {
@@ -60,7 +62,20 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
     for (const s of shortcuts) {
       groups.push({ key: `res-${s}`, label: shortcuts.length > 1 ? `${t('charts.residual')} (${s})` : t('charts.residual'), color: FAMILY_LINE, dash: FAMILY_DASH[s], nets: nets.filter((n) => n.residual && n.shortcut === s) });
     }
-    return groups
+    // block types and warmup variants are lines of their own (a colour each): a line joins one kind of net across depths
+    const variantOf = (n: NetInfo) => `${n.block ?? 'basic'}|${n.warmup ?? ''}`;
+    const variants = [...new Set(nets.map(variantOf))];
+    const split =
+      variants.length > 1
+        ? groups.flatMap((g) =>
+            variants.map((v, i) => {
+              const [block, warmup] = v.split('|');
+              const words = [block === 'bottleneck' ? ` ${t('runName.bottleneck')}` : '', new Set(nets.map((n) => n.warmup)).size > 1 ? `, ${t('runName.warmup', { mode: warmup })}` : ''].join('');
+              return { ...g, key: `${g.key}:${v}`, label: `${g.label}${words}`, color: VARIANT_LINES[i % VARIANT_LINES.length], nets: g.nets.filter((n) => variantOf(n) === v) };
+            }),
+          )
+        : groups;
+    return split
       .filter((g) => g.nets.length)
       .map((g) => ({
         ...g,
