@@ -291,8 +291,8 @@ const en = {
     },
     shortcuts: { name: 'Shortcuts A/B/C', blurb: 'One depth, the three shortcut options side by side, with the plain net for reference.' },
     warmup110: { name: 'Warmup on ResNet-110', blurb: 'ResNet-110 twice, from the same weights on the same batches: at lr 0.1 from the start, and with the paper’s warmup (lr 0.01 until its running training error is below 80%, then 0.1). Narrow (×0.25), 2,000 images, 1,000 iterations; the plot under the curves shows each net’s learning rate. Measured over 3 seeds: without warmup ResNet-110 sat near chance (87–90% at iteration 100) and never caught up (52–77% at the end); with warmup it passed 80% after 74–106 iterations and ended at 16–43%. At this scale lr 0.1 hurts far more than the paper’s “slightly too large”. About 12 minutes on a 2-core Xeon.' },
-    bottleneck: { name: 'Bottleneck blocks', blurb: 'BOTTLENECK_EN' },
-    highway: { name: 'Gates vs identity', blurb: 'HIGHWAY_EN' },
+    bottleneck: { name: 'Bottleneck blocks', blurb: 'Basic against bottleneck ResNets of about the same parameters: ResNet-8 with ResNet-11 bottleneck, ResNet-32 with ResNet-47 bottleneck (a bottleneck block costs what a basic block does, so the same n gives 9n+2 layers instead of 6n+2). Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: the basic nets fit the training set better (ResNet-32 7–13% against ResNet-47 bottleneck 26–50%; ResNet-8 36–43% against 42–46%), and test errors were alike (54–62%). Bottlenecks buy depth at the same cost, which paid off at ImageNet scale; at this width their 3×3 layers have only 4–16 channels. About 5 minutes on a 2-core Xeon.' },
+    highway: { name: 'Gates vs identity', blurb: 'Plain, highway and residual nets of 20 and 56 layers side by side, from the same weights wherever they share them, on the same batches. A highway block mixes its output and its input through a learned gate, y = T·F(x) + (1 − T)·x; a residual block always adds its input. The gates chart shows each block’s mean T as it trains. Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup.' },
   },
   classes: { airplane: 'airplane', automobile: 'automobile', bird: 'bird', cat: 'cat', deer: 'deer', dog: 'dog', frog: 'frog', horse: 'horse', ship: 'ship', truck: 'truck' },
   arch: {
@@ -633,8 +633,8 @@ const zh: Dict = {
     },
     shortcuts: { name: '捷径 A/B/C', blurb: '同一深度下三种捷径方式并列，并以普通网络作对照。' },
     warmup110: { name: 'ResNet-110 预热', blurb: '同一个 ResNet-110 训练两次，初始权重与批次完全相同：一次从一开始就用 lr 0.1，一次用论文的预热（lr 0.01，直到其滑动训练误差低于 80%，之后 0.1）。窄网络（×0.25），2,000 张图像，1,000 次迭代；曲线下方的图给出每个网络的学习率。3 个种子的实测：不预热时 ResNet-110 停在接近随机的水平（第 100 次迭代时 87–90%），之后再也没有追上（最终 52–77%）；预热时它在 74–106 次迭代后低于 80%，最终为 16–43%。在这个规模上，lr 0.1 的害处远大于论文所说的“略大”。在双核 Xeon 上约 12 分钟。' },
-    bottleneck: { name: '瓶颈块', blurb: 'BOTTLENECK_ZH' },
-    highway: { name: '门控与恒等捷径', blurb: 'HIGHWAY_ZH' },
+    bottleneck: { name: '瓶颈块', blurb: '参数量相近的基本块与瓶颈块 ResNet 对比：ResNet-8 对 ResNet-11 瓶颈，ResNet-32 对 ResNet-47 瓶颈（一个瓶颈块的代价与一个基本块相当，所以同样的 n 得到 9n+2 层而不是 6n+2 层）。窄网络（×0.25），2,000 张图像，1,000 次迭代，使用论文的预热。3 个种子的实测：基本块网络对训练集拟合得更好（ResNet-32 为 7–13%，ResNet-47 瓶颈为 26–50%；ResNet-8 为 36–43%，对 42–46%），测试误差相近（54–62%）。瓶颈块以相同代价换来更多层数，这在 ImageNet 规模上有回报；在这个宽度下，它们的 3×3 层只有 4–16 个通道。在双核 Xeon 上约 5 分钟。' },
+    highway: { name: '门控与恒等捷径', blurb: '20 层与 56 层的普通网络、高速网络与残差网络并列训练，共享的权重初始值相同，批次相同。高速块通过学习得到的门混合其输出与输入：y = T·F(x) + (1 − T)·x；残差块总是加上输入。门的图表显示训练中每个块的平均 T。窄网络（×0.25），2,000 张图像，1,000 次迭代，使用论文的预热。' },
   },
   classes: { airplane: '飞机', automobile: '汽车', bird: '鸟', cat: '猫', deer: '鹿', dog: '狗', frog: '青蛙', horse: '马', ship: '船', truck: '卡车' },
   arch: {

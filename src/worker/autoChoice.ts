@@ -11,7 +11,6 @@ import { multiplyAdds } from '../core/nets';
 import { Rng } from '../core/rng';
 import type { EngineName } from '../core/train';
 import { initialState } from '../core/train';
-import { labGpuRefusal } from '../core/gpu/support';
 import type { AutoWorkload, EngineHandle } from './engines';
 
 /** Timed steps per engine stop after this long (the warm-up step, which compiles, is not counted). */
@@ -54,11 +53,11 @@ export function fastest(figures: readonly EngineFigure[]): EngineName {
  * The engines `auto` times here. A software adapter (SwiftShader) is a CPU emulation of a GPU,
  * 110–190× slower than the lab CPU engine for these nets (docs/benchmarks.md §6): timing it
  * would only add its shader compilation, some 10 s, to the start of a run, so neither GPU engine
- * is timed on one. The lab WebGPU engine is left out when it cannot train one of the nets (highway).
+ * is timed on one.
  */
-export function candidates(report: BackendReport | null, webgpu: WebGpuKind, specs: readonly NetSpec[] = []): Exclude<BackendChoice, 'auto'>[] {
+export function candidates(report: BackendReport | null, webgpu: WebGpuKind): Exclude<BackendChoice, 'auto'>[] {
   const out: Exclude<BackendChoice, 'auto'>[] = [];
-  if (webgpu === 'hardware' && specs.every((s) => labGpuRefusal(s) === null)) out.push('lab-webgpu');
+  if (webgpu === 'hardware') out.push('lab-webgpu');
   out.push('lab-cpu');
   if (webgpu === 'hardware' && report && report.active === 'webgpu' && !report.software) out.push('webgpu');
   return out;
@@ -134,7 +133,7 @@ export async function chooseByMeasurement(
 ): Promise<EngineHandle> {
   const spec = largestNet(workload.specs);
   const adapter = await adapterOf();
-  const engines = candidates(report, adapter.kind, workload.specs);
+  const engines = candidates(report, adapter.kind);
   const key = `${adapter.key}|${spec.label}|w${spec.options.width}|in${spec.options.inputSize}|b${workload.batch}|${engines.join(',')}`;
   let figures = await remembered(key);
   const recalled = figures !== null;

@@ -6,8 +6,7 @@
 // The maths is the recipe of ../train.ts; engine.gpu.test.ts checks it by the engine contract and
 // against the lab CPU engine.
 import type { NetSpec, Tensors } from '../nets';
-import { labGpuRefusal } from './support';
-import { bnStatNames, sizeOf } from '../nets';
+import { blockOutSize, bnStatNames, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
 import { BN_EPSILON, RESPONSE_IMAGES, gradNormLayers } from '../train';
 import type { KernelName } from './kernels';
@@ -50,8 +49,6 @@ function pipelinesOf(device: GPUDevice): Map<KernelName, GPUComputePipeline> {
 }
 
 /** The lab's own WebGPU engine. */
-export { LAB_GPU_FAMILIES, labGpuRefusal } from './support';
-
 export class LabGpuEngine implements Engine {
   readonly name: EngineName = 'lab-webgpu';
   /** Rounds an experiment keeps in flight: the next steps are queued while a round's losses come back. */
@@ -281,8 +278,6 @@ export class LabGpuEngine implements Engine {
 
   createNet(spec: NetSpec, state: NetState): EngineNet {
     this.check();
-    const refusal = labGpuRefusal(spec);
-    if (refusal) throw new Error(refusal);
     const net = new LabGpuNet(this, spec);
     this.nets.add(net);
     net.setState(state);
@@ -471,7 +466,20 @@ class LabGpuNet implements EngineNet {
       mean /= c.outC;
       return Math.sqrt(Math.max(0, square / c.outC - mean * mean));
     });
-    return { loss: m[0] / Math.max(1, batch.size), errors: m[1], count: batch.size, layerStd };
+    // highway nets: each gate's mean T, from the values the responses pass left over its z
+    const gates = this.spec.blocks.filter((b) => b.gate);
+    const gateMeans: number[] = [];
+    if (gates.length) {
+      const values = await this.engine.readBack(
+        this.engine.device.createCommandEncoder(),
+        gates.map((b) => {
+          const bytes = 4 * r * blockOutSize(b) ** 2 * b.outC;
+          return { buffer: this.engine.workspaceBuffer(`a:${b.name}.zg`, bytes), offset: 0, bytes };
+        }),
+      );
+      for (const v of values) gateMeans.push(v.reduce((a, x) => a + x, 0) / v.length);
+    }
+    return { loss: m[0] / Math.max(1, batch.size), errors: m[1], count: batch.size, layerStd, ...(gateMeans.length ? { gateMeans } : {}) };
   }
 
   /** Split a whole-block read (P, G or M layout) into tensors by name. */

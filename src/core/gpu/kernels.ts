@@ -53,6 +53,9 @@ export type KernelName =
   | 'head_sum'
   | 'head_bwd'
   | 'gap_bwd'
+  | 'gate_fwd'
+  | 'gate_bwd'
+  | 'gate_bias_grad'
   | 'sgd';
 
 /** Threads per workgroup of the element-wise and reduction kernels. */
@@ -94,6 +97,9 @@ export const FIELDS = {
   head_sum: ['N', 'slot', 'acc', 'pad0'],
   head_bwd: ['N', 'C', 'gwOff', 'gbOff'],
   gap_bwd: ['total', 'span', 'HW', 'C', 'wOff', 'N', 'pad0', 'pad1'],
+  gate_fwd: ['total', 'span', 'K', 'bOff'],
+  gate_bwd: ['total', 'span', 'pad0', 'pad1'],
+  gate_bias_grad: ['count', 'K', 'gOff', 'pad0'],
   sgd: ['len', 'span', 'pad0', 'pad1'],
 } satisfies Record<KernelName, readonly string[]> as Record<KernelName, readonly string[]>;
 
@@ -457,6 +463,36 @@ ${perItem('total', `  let c = i % u.C; let n = i / (u.HW * u.C);
   for (var j = 0u; j < 10u; j++) { s += dlogits[n * 10u + j] * P[u.wOff + c * 10u + j]; }
   da[i] = s / f32(u.HW);`)}`,
 
+  // A highway block's output: T = σ(z + b) from its gate conv's z (written over z, for the backward
+  // pass and the gate means), y = ReLU(T·F + (1 − T)·carry), F the branch's BN output
+  gate_fwd: () => `${uniformStruct('gate_fwd')}
+${storage(1, [['z', 'rw'], ['P', 'r'], ['fx', 'r'], ['carry', 'r'], ['out', 'rw']])}
+${perItem('total', `  let t = 1.0 / (1.0 + exp(-(z[i] + P[u.bOff + i % u.K])));
+  z[i] = t;
+  out[i] = max(t * fx[i] + (1.0 - t) * carry[i], 0.0);`)}`,
+
+  // Its backward: from g = ∂L/∂y (through the ReLU, mask out) to ∂L/∂F = g·T, the gate's
+  // pre-sigmoid gradient g·(F − carry)·T·(1 − T), and the carry's g·(1 − T)
+  gate_bwd: () => `${uniformStruct('gate_bwd')}
+${storage(1, [['g', 'r'], ['out', 'r'], ['t', 'r'], ['fx', 'r'], ['carry', 'r'], ['df', 'rw'], ['dg', 'rw'], ['dc', 'rw']])}
+${perItem('total', `  var d = g[i];
+  if (out[i] <= 0.0) { d = 0.0; }
+  let tv = t[i];
+  df[i] = d * tv;
+  dg[i] = d * (fx[i] - carry[i]) * tv * (1.0 - tv);
+  dc[i] = d * (1.0 - tv);`)}`,
+
+  // One workgroup per channel: the gate bias's gradient, Σ over the pixels of the pre-sigmoid gradient
+  gate_bias_grad: () => `${uniformStruct('gate_bias_grad')}
+${storage(1, [['dg', 'r'], ['G', 'rw']])}
+${PER_CHANNEL}
+  var s = 0.0;
+  for (var i = li; i < u.count; i += ${WG}u) { s += dg[i * u.K + c]; }
+  red[li] = s; red2[li] = 0.0;
+  reduce(li);
+  if (li == 0u) { G[u.gOff + c] = red[0]; }
+}`,
+
   // SGD with momentum and weight decay over a net's whole parameter block, as PyTorch's SGD:
   // g = ∂L/∂w + λw; v = μv + g; w = w − lr·v
   sgd: () => `${uniformStruct('sgd')}${CONTROL}
@@ -476,4 +512,4 @@ export function kernelSource(name: KernelName): string {
 export const KERNEL_NAMES = Object.keys(FIELDS) as KernelName[];
 
 /** Kernels whose workgroups count is given per dispatch (GEMM tiles, channels); the rest are element-wise over `total`/`len`. */
-export const ELEMENTWISE = new Set<KernelName>(['wgrad_reduce', 'bn_apply', 'bn_bwd_dx', 'shortcut_bwd', 'gap_bwd', 'sgd']);
+export const ELEMENTWISE = new Set<KernelName>(['wgrad_reduce', 'bn_apply', 'bn_bwd_dx', 'shortcut_bwd', 'gap_bwd', 'gate_fwd', 'gate_bwd', 'sgd']);

@@ -231,7 +231,24 @@ class Builder {
       });
       const zLast = `a:${b.name}.z${last + 1}`;
       const out = this.act(`${b.name}.out`, size, b.outC);
-      if (b.projection) {
+      if (b.gate) {
+        // highway: F = BN(z), T = σ(1×1 conv of x + b) (over the gate's z), carry = x or its
+        // projection, y = ReLU(T·F + (1 − T)·carry)
+        const fx = this.act(`${b.name}.f`, size, b.outC);
+        this.bnApply(b.branch[last], zLast, fx, evalMode, false);
+        const zg = this.act(`${b.name}.zg`, size, b.outC);
+        this.conv(b.gate, x, zg);
+        let carry = x;
+        if (b.projection) {
+          const zp = this.act(`${b.name}.zp`, size, b.outC);
+          this.conv(b.projection, x, zp);
+          if (!evalMode) this.bnStats(b.projection, zp);
+          carry = this.act(`${b.name}.carry`, size, b.outC);
+          this.bnApply(b.projection, zp, carry, evalMode, false);
+        }
+        const total = N * size * size * b.outC;
+        this.elementwise('gate_fwd', total, { total, K: b.outC, bOff: this.param(`${b.gate.name}.bias`) }, [zg, 'P', fx, carry, out]);
+      } else if (b.projection) {
         const zp = this.act(`${b.name}.zp`, size, b.outC);
         this.conv(b.projection, x, zp);
         if (!evalMode) this.bnStats(b.projection, zp);
@@ -281,8 +298,23 @@ class Builder {
       const out = `a:${b.name}.out`;
       const gOut = grads[g];
       const gIn = grads[1 - g];
-      const free = b.shortcut === 'identity' || b.shortcut === 'subsample-pad';
-      if (free) {
+      let free = b.shortcut === 'identity' || b.shortcut === 'subsample-pad';
+      // highway: the branch starts from ∂L/∂F (the ReLU's mask applied), the carry from its own gradient
+      let top = gOut;
+      let topMask: string | null = out;
+      const carryGrad = b.gate ? this.ws('gate:dc', N * maxAct) : '';
+      if (b.gate) {
+        const total = N * blockOutSize(b) ** 2 * b.outC;
+        top = this.ws('gate:df', N * maxAct);
+        topMask = null;
+        this.elementwise('gate_bwd', total, { total }, [gOut, out, `a:${b.name}.zg`, `a:${b.name}.f`, b.projection ? `a:${b.name}.carry` : x, top, this.ws('gate:dg', N * maxAct), carryGrad]);
+        if (!b.projection) {
+          // the identity carry's gradient is the block input's first term
+          this.elementwise('shortcut_bwd', total, { total, mode: 1, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: 1 }, [carryGrad, out, gIn]);
+          free = true;
+        }
+      }
+      if (b.shortcut === 'identity' || b.shortcut === 'subsample-pad') {
         const total = N * b.size * b.size * b.inC;
         this.elementwise('shortcut_bwd', total, { total, mode: b.shortcut === 'identity' ? 1 : 2, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: b.stride }, [gOut, out, gIn]);
       }
@@ -291,16 +323,24 @@ class Builder {
         const c = b.branch[j];
         const input = j > 0 ? `a:${b.name}.h${j}` : x;
         const last = j === b.branch.length - 1;
-        this.bnBackward(c, last ? gOut : dh, last ? out : `a:${b.name}.h${j + 1}`, `a:${b.name}.z${j + 1}`, dz);
+        this.bnBackward(c, last ? top : dh, last ? topMask : `a:${b.name}.h${j + 1}`, `a:${b.name}.z${j + 1}`, dz);
         this.convWgrad(c, input, dz);
         if (j > 0) this.convDgrad(c, dz, dh, false);
         else this.convDgrad(c, dz, gIn, free);
       }
       if (b.projection) {
+        // a projection shortcut takes ∂L/∂y through the ReLU; a highway block's projected carry, its own gradient
         const zp = `a:${b.name}.zp`;
-        this.bnBackward(b.projection, gOut, out, zp, dz);
+        this.bnBackward(b.projection, b.gate ? carryGrad : gOut, b.gate ? null : out, zp, dz);
         this.convWgrad(b.projection, x, dz);
         this.convDgrad(b.projection, dz, gIn, true);
+      }
+      if (b.gate) {
+        // the gate: its bias's gradient, its weight's, and its input gradient added to the block input's
+        const dg = 'gate:dg';
+        this.push('gate_bias_grad', { count: N * blockOutSize(b) ** 2, K: b.outC, gOff: this.param(`${b.gate.name}.bias`) }, [dg, 'G'], [b.outC, 1, 1]);
+        this.convWgrad(b.gate, x, dg);
+        this.convDgrad(b.gate, dg, gIn, true);
       }
       g = 1 - g;
     }

@@ -56,4 +56,6 @@ export async function expectAgreement(a: Engine, b: Engine, options: NetOptions,
   expect(ea.errors).toBe(eb.errors);
   expect(ea.count).toBe(13);
   ea.layerStd.forEach((s, i) => expect(s).toBeCloseTo(eb.layerStd[i], 4));
+  expect(ea.gateMeans?.length).toBe(eb.gateMeans?.length);
+  ea.gateMeans?.forEach((m, i) => expect(m).toBeCloseTo(eb.gateMeans![i], 4));
 }

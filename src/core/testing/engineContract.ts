@@ -1,8 +1,8 @@
 // The contract every engine meets, run by each engine's test file: gradients that agree with
 // finite differences, reproducible losses, BN modes, no leaks, divergence without exceptions.
 import { describe, expect, it } from 'vitest';
-import { NET_FAMILIES, cifarNet, sizeOf } from '../nets';
-import type { NetFamily, NetOptions, Tensors } from '../nets';
+import { cifarNet, sizeOf } from '../nets';
+import type { NetOptions, Tensors } from '../nets';
 import { Rng } from '../rng';
 import type { Engine, EngineNet, NetState } from '../train';
 import type { ScheduleConfig } from '../schedule';
@@ -103,8 +103,6 @@ export const GRADIENT_CASES: [string, NetOptions][] = [
 ];
 
 export interface ContractOptions {
-  /** Families the engine trains (all by default); the others' cases are not its contract. */
-  families?: readonly NetFamily[];
   /**
    * The GRADIENT_CASES to check by finite differences (all of the engine's families by default). A
    * slow engine may check fewer where a faster test covers the rest: its exact agreement with an
@@ -115,9 +113,8 @@ export interface ContractOptions {
 
 /** The engine-independent contract, for engines made by `makeEngine`. */
 export function engineContract(label: string, makeEngine: () => Promise<Engine> | Engine, contract: ContractOptions = {}): void {
-  const families = contract.families ?? NET_FAMILIES;
   describe(`${label}: engine contract`, () => {
-    const cases = GRADIENT_CASES.filter(([name, o]) => families.includes(o.family!) && (!contract.gradientCases || contract.gradientCases.includes(name)));
+    const cases = GRADIENT_CASES.filter(([name]) => !contract.gradientCases || contract.gradientCases.includes(name));
     it.each(cases)('gradients of the %s net agree with finite differences', async (_name, net) => {
       const engine = await makeEngine();
       const options = { ...TINY, ...net };
@@ -128,23 +125,21 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
       engine.dispose();
     });
 
-    if (families.includes('highway')) {
-      it('reports each highway gate’s mean value with the layer responses: σ(−2) ≈ 0.12 at initialisation', async () => {
-        const engine = await makeEngine();
-        const options = { n: 1, family: 'highway' as const, shortcut: 'A' as const, ...TINY };
-        const batch = randomBatch(8, TINY.inputSize, 4);
-        engine.setBatch(batch);
-        const net = engine.createNet(cifarNet(options), freshState(options, 1));
-        const { gateMeans } = await net.evaluate(batch);
-        expect(gateMeans?.length).toBe(3);
-        // spread around σ(−2) = 0.119 by the He-initialised gate weights, always inside (0, 0.5)
-        for (const m of gateMeans!) expect(m).toBeGreaterThan(0.03);
-        for (const m of gateMeans!) expect(m).toBeLessThan(0.35);
-        const residual = engine.createNet(cifarNet({ ...options, family: 'residual' }), freshState({ ...options, family: 'residual' }, 1));
-        expect((await residual.evaluate(batch)).gateMeans).toBeUndefined();
-        engine.dispose();
-      });
-    }
+    it('reports each highway gate’s mean value with the layer responses: σ(−2) ≈ 0.12 at initialisation', async () => {
+      const engine = await makeEngine();
+      const options = { n: 1, family: 'highway' as const, shortcut: 'A' as const, ...TINY };
+      const batch = randomBatch(8, TINY.inputSize, 4);
+      engine.setBatch(batch);
+      const net = engine.createNet(cifarNet(options), freshState(options, 1));
+      const { gateMeans } = await net.evaluate(batch);
+      expect(gateMeans?.length).toBe(3);
+      // spread around σ(−2) = 0.119 by the He-initialised gate weights, always inside (0, 0.5)
+      for (const m of gateMeans!) expect(m).toBeGreaterThan(0.03);
+      for (const m of gateMeans!) expect(m).toBeLessThan(0.35);
+      const residual = engine.createNet(cifarNet({ ...options, family: 'residual' }), freshState({ ...options, family: 'residual' }, 1));
+      expect((await residual.evaluate(batch)).gateMeans).toBeUndefined();
+      engine.dispose();
+    });
 
     it('gives the same first 5 losses for the same seed, and different ones for another seed', async () => {
       const run = async (seed: number) => {
