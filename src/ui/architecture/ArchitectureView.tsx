@@ -26,12 +26,14 @@ export interface NetChoice {
 }
 
 export function useNetChoices(): { nets: NetChoice[]; config: ExperimentConfig } {
-  const run = useLab((s) => s.run);
+  // the run's nets and config, not the run: its series change with every metrics update, these do not
+  const runNets = useLab((s) => s.run?.nets);
+  const runConfig = useLab((s) => s.run?.config);
   const config = useLab((s) => s.config);
   return useMemo(() => {
-    if (run) return { nets: run.nets, config: run.config };
+    if (runNets && runConfig) return { nets: runNets, config: runConfig };
     return { nets: netsOf(config).map((e) => ({ ...e, label: netLabelOf(e, config) })), config };
-  }, [run, config]);
+  }, [runNets, runConfig, config]);
 }
 
 export const openArchitecture = (id: string) => useLab.setState({ architecture: id });
@@ -40,6 +42,7 @@ export const openArchitecture = (id: string) => useLab.setState({ architecture: 
 export function NetList() {
   const { t, i18n } = useTranslation();
   const { nets, config } = useNetChoices();
+  const params = useMemo(() => new Map(nets.map((n) => [n.id, paramCount(netSpecOf(n, config))])), [nets, config]);
   return (
     <section className="panel net-list" aria-labelledby="net-list-title">
       <h2 id="net-list-title">{t('arch.netList')}</h2>
@@ -49,7 +52,7 @@ export function NetList() {
             <button type="button" className="linklike" onClick={() => openArchitecture(n.id)} aria-label={t('arch.openFor', { net: n.label })}>
               {n.label}
             </button>{' '}
-            <span className="hint">{(paramCount(netSpecOf(n, config)) / 1e6).toLocaleString(i18n.language, { maximumFractionDigits: 3 })}M</span>
+            <span className="hint">{(params.get(n.id)! / 1e6).toLocaleString(i18n.language, { maximumFractionDigits: 3 })}M</span>
           </li>
         ))}
       </ul>
