@@ -122,4 +122,9 @@ test('the new presets load: Gates vs identity, Bottleneck blocks, Warmup on ResN
   await page.getByLabel('Preset').selectOption('warmup110');
   await expect(page).toHaveURL(/warmup=off%2Cpaper/);
   await expect(page.locator('.net-list button')).toHaveText(['ResNet-110, warmup off', 'ResNet-110, warmup paper']);
+  // classroom mode explains the variants, not one warmup for every net
+  await page.getByRole('button', { name: 'Classroom mode' }).click();
+  const explain = page.getByRole('complementary', { name: 'Explanations' });
+  await expect(explain).toContainText('Each net trains once per warmup variant, side by side');
+  await expect(explain).not.toContainText('No warmup: every net starts at the full learning rate');
 });

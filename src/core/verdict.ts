@@ -140,13 +140,17 @@ function residualChecks(res: NetFinal[], deepPlain: NetFinal): VerdictCheck[] {
 /** Judge a run: "both halves shown", "only the plain half shown", or "not shown", with the reason and numbers. */
 /** Every net's final training error: its mean mini-batch error over the verdict's window (the last 10%), highway nets and warmup variants included. */
 export function finalErrors(run: Pick<JudgedRun, 'iterations' | 'nets' | 'series'>): { id: string; label: string; error: number | null }[] {
-  const span = Math.max(1, Math.ceil(VERDICT_RULES.window * run.iterations));
-  return run.nets.map((n) => ({ id: n.id, label: n.label, error: windowMean(run.series[n.id], run.iterations - span, run.iterations) }));
+  const [from, to] = verdictWindow(run.iterations);
+  return run.nets.map((n) => ({ id: n.id, label: n.label, error: windowMean(run.series[n.id], from, to) }));
+}
+
+/** The iterations the verdict averages over: the last VERDICT_RULES.window of the run. */
+function verdictWindow(iterations: number): [number, number] {
+  return [iterations - Math.max(1, Math.ceil(VERDICT_RULES.window * iterations)), iterations];
 }
 
 export function judgeDegradation(run: JudgedRun): Verdict {
-  const span = Math.max(1, Math.ceil(VERDICT_RULES.window * run.iterations));
-  const window: [number, number] = [run.iterations - span, run.iterations];
+  const window = verdictWindow(run.iterations);
   // the verdict is about plain against residual nets, of the experiment's first warmup variant
   // (highway nets, and the other warmup variants, are compared by their own charts)
   const judged = run.nets.filter((n) => familyOf(n) !== 'highway' && (n.warmup === undefined || n.warmup === run.nets[0].warmup));

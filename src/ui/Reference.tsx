@@ -75,7 +75,7 @@ export function Explainers() {
         <section key={k}>
           <h2>{t(`explain.${k}Title`)}</h2>
           {/* the warmup this run uses, in its words (the paper's rule is for ResNet-110) */}
-          <p>{k === 'warmup' ? config.warmup.map((w) => t(`explain.warmupMode.${w}`)).join(' ') : t(`explain.${k}`)}</p>
+          <p>{k !== 'warmup' ? t(`explain.${k}`) : config.warmup.length > 1 ? t('explain.warmupVariants', { list: config.warmup.map((w) => t(`controls.warmupMode.${w}`)).join('; ') }) : t(`explain.warmupMode.${config.warmup[0]}`)}</p>
         </section>
       ))}
     </aside>

@@ -223,6 +223,7 @@ const en = {
     highwayTitle: 'Highway networks',
     highway: 'A gate T = σ(W·x + b) mixes the block’s output and its input: y = T·F(x) + (1 − T)·x. The gate starts mostly open to the input (b = −2), but it is learned: it can close (T → 1), and then the block is plain again. A residual shortcut never closes. The paper notes that highway nets had shown no gains at extreme depth (over 100 layers).',
     warmupTitle: 'Warmup',
+    warmupVariants: 'Each net trains once per warmup variant, side by side, from the same weights on the same batches: {{list}}. The learning-rate chart shows the rate each net trained at.',
     warmupMode: {
       off: 'No warmup: every net starts at the full learning rate.',
       paper: 'Every net here starts at a tenth of the learning rate until its running training error is below 80%, then trains at the full rate. The paper did this for ResNet-110 only (lr 0.01, then 0.1 after about 400 iterations).',
@@ -290,7 +291,7 @@ const en = {
       blurb: '20/32/44/56/110 layers, plain and residual, the full recipe: 64k iterations, batch 128, all the data with augmentation; the 110-layer nets warm up as the paper’s ResNet-110 did. Days on a CPU: use a GPU.',
     },
     shortcuts: { name: 'Shortcuts A/B/C', blurb: 'One depth, the three shortcut options side by side, with the plain net for reference.' },
-    warmup110: { name: 'Warmup on ResNet-110', blurb: 'ResNet-110 twice, from the same weights on the same batches: at lr 0.1 from the start, and with the paper’s warmup (lr 0.01 until its running training error is below 80%, then 0.1). Narrow (×0.25), 2,000 images, 1,000 iterations; the plot under the curves shows each net’s learning rate. Measured over 3 seeds: without warmup ResNet-110 sat near chance (87–90% at iteration 100) and never caught up (52–77% at the end); with warmup it passed 80% after 74–106 iterations and ended at 16–43%. At this scale lr 0.1 hurts far more than the paper’s “slightly too large”. About 12 minutes on a 2-core Xeon.' },
+    warmup110: { name: 'Warmup on ResNet-110', blurb: 'ResNet-110 twice, from the same weights on the same batches: at lr 0.1 from the start, and with the paper’s warmup (lr 0.01 until its running training error is below 80%, then 0.1). Narrow (×0.25), 2,000 images, 1,000 iterations; the learning-rate chart shows each net’s rate. Measured over 3 seeds: without warmup ResNet-110 sat near chance (87–90% at iteration 100) and never caught up (52–77% at the end); with warmup it passed 80% after 74–106 iterations and ended at 16–43%. At this scale lr 0.1 hurts far more than the paper’s “slightly too large”. About 12 minutes on a 2-core Xeon.' },
     bottleneck: { name: 'Bottleneck blocks', blurb: 'Basic against bottleneck ResNets of about the same parameters: ResNet-8 with ResNet-11 bottleneck, ResNet-32 with ResNet-47 bottleneck (a bottleneck block costs what a basic block does, so the same n gives 9n+2 layers instead of 6n+2). Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: the basic nets fit the training set better (ResNet-32 7–13% against ResNet-47 bottleneck 26–50%; ResNet-8 36–43% against 42–46%), and test errors were alike (54–62%). Bottlenecks buy depth at the same cost, which paid off at ImageNet scale; at this width their 3×3 layers have only 4–16 channels. About 5 minutes on a 2-core Xeon.' },
     highway: { name: 'Gates vs identity', blurb: 'Plain, highway and residual nets of 20 and 56 layers side by side, on the same batches. A highway block mixes its output and its input through a learned gate, y = T·F(x) + (1 − T)·x; a residual block always adds its input whole. Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: Highway-20 ended between plain-20 and ResNet-20 (35–46% against 50–53% and 12–19%), and Highway-56 degraded (55–80%, in one seed as high as plain-56) while ResNet-56 reached 8–10%. The gates did not close (mean T about 0.15): a gated shortcut passes on only (1 − T) of its input at every block, so it is no identity — the paper’s point that highway nets had shown no gains at extreme depth. About 12 minutes on a 2-core Xeon.' },
   },
@@ -566,6 +567,7 @@ const zh: Dict = {
     highwayTitle: '高速网络',
     highway: '门 T = σ(W·x + b) 混合块的输出与输入：y = T·F(x) + (1 − T)·x。门一开始主要让输入通过（b = −2），但它是学出来的：它可以关闭（T → 1），这时块又成了普通块。残差捷径永远不会关闭。论文指出，高速网络在极深（超过 100 层）时没有显示出收益。',
     warmupTitle: '预热',
+    warmupVariants: '每个网络按每种预热方式各训练一次，并列进行，初始权重与批次相同：{{list}}。学习率图给出每个网络实际使用的学习率。',
     warmupMode: {
       off: '不预热：每个网络一开始就使用完整的学习率。',
       paper: '这里的每个网络先用十分之一的学习率，直到其滑动平均训练误差低于 80%，然后使用完整的学习率。论文只对 ResNet-110 这样做（学习率 0.01，约 400 次迭代后改为 0.1）。',
@@ -632,7 +634,7 @@ const zh: Dict = {
       blurb: '20/32/44/56/110 层的普通网络与残差网络，完整训练方案：64k 次迭代，批大小 128，全部数据并使用数据增强；110 层网络与论文的 ResNet-110 一样预热。在 CPU 上需要数天：请使用 GPU。',
     },
     shortcuts: { name: '捷径 A/B/C', blurb: '同一深度下三种捷径方式并列，并以普通网络作对照。' },
-    warmup110: { name: 'ResNet-110 预热', blurb: '同一个 ResNet-110 训练两次，初始权重与批次完全相同：一次从一开始就用 lr 0.1，一次用论文的预热（lr 0.01，直到其滑动训练误差低于 80%，之后 0.1）。窄网络（×0.25），2,000 张图像，1,000 次迭代；曲线下方的图给出每个网络的学习率。3 个种子的实测：不预热时 ResNet-110 停在接近随机的水平（第 100 次迭代时 87–90%），之后再也没有追上（最终 52–77%）；预热时它在 74–106 次迭代后低于 80%，最终为 16–43%。在这个规模上，lr 0.1 的害处远大于论文所说的“略大”。在双核 Xeon 上约 12 分钟。' },
+    warmup110: { name: 'ResNet-110 预热', blurb: '同一个 ResNet-110 训练两次，初始权重与批次完全相同：一次从一开始就用 lr 0.1，一次用论文的预热（lr 0.01，直到其滑动训练误差低于 80%，之后 0.1）。窄网络（×0.25），2,000 张图像，1,000 次迭代；学习率图给出每个网络的学习率。3 个种子的实测：不预热时 ResNet-110 停在接近随机的水平（第 100 次迭代时 87–90%），之后再也没有追上（最终 52–77%）；预热时它在 74–106 次迭代后低于 80%，最终为 16–43%。在这个规模上，lr 0.1 的害处远大于论文所说的“略大”。在双核 Xeon 上约 12 分钟。' },
     bottleneck: { name: '瓶颈块', blurb: '参数量相近的基本块与瓶颈块 ResNet 对比：ResNet-8 对 ResNet-11 瓶颈，ResNet-32 对 ResNet-47 瓶颈（一个瓶颈块的代价与一个基本块相当，所以同样的 n 得到 9n+2 层而不是 6n+2 层）。窄网络（×0.25），2,000 张图像，1,000 次迭代，使用论文的预热。3 个种子的实测：基本块网络对训练集拟合得更好（ResNet-32 为 7–13%，ResNet-47 瓶颈为 26–50%；ResNet-8 为 36–43%，对 42–46%），测试误差相近（54–62%）。瓶颈块以相同代价换来更多层数，这在 ImageNet 规模上有回报；在这个宽度下，它们的 3×3 层只有 4–16 个通道。在双核 Xeon 上约 5 分钟。' },
     highway: { name: '门控与恒等捷径', blurb: '20 层与 56 层的普通网络、高速网络与残差网络并列训练，批次相同。高速块通过学习得到的门混合其输出与输入：y = T·F(x) + (1 − T)·x；残差块总是完整地加上输入。窄网络（×0.25），2,000 张图像，1,000 次迭代，使用论文的预热。3 个种子的实测：Highway-20 的结果介于 plain-20 与 ResNet-20 之间（35–46%，对 50–53% 与 12–19%），Highway-56 出现退化（55–80%，有一个种子与 plain-56 一样差），而 ResNet-56 达到 8–10%。门并没有关闭（平均 T 约 0.15）：门控捷径在每个块只传递 (1 − T) 的输入，因此它不是恒等映射——这正是论文所说高速网络在极深时未显示收益的原因。在双核 Xeon 上约 12 分钟。' },
   },

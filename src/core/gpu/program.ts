@@ -298,7 +298,8 @@ class Builder {
       const out = `a:${b.name}.out`;
       const gOut = grads[g];
       const gIn = grads[1 - g];
-      let free = b.shortcut === 'identity' || b.shortcut === 'subsample-pad';
+      const parameterFree = b.shortcut === 'identity' || b.shortcut === 'subsample-pad';
+      let free = parameterFree;
       // highway: the branch starts from ∂L/∂F (the ReLU's mask applied), the carry from its own gradient
       let top = gOut;
       let topMask: string | null = out;
@@ -314,7 +315,7 @@ class Builder {
           free = true;
         }
       }
-      if (b.shortcut === 'identity' || b.shortcut === 'subsample-pad') {
+      if (parameterFree) {
         const total = N * b.size * b.size * b.inC;
         this.elementwise('shortcut_bwd', total, { total, mode: b.shortcut === 'identity' ? 1 : 2, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: b.stride }, [gOut, out, gIn]);
       }

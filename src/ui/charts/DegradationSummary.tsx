@@ -65,12 +65,13 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
     // block types and warmup variants are lines of their own (a colour each): a line joins one kind of net across depths
     const variantOf = (n: NetInfo) => `${n.block ?? 'basic'}|${n.warmup ?? ''}`;
     const variants = [...new Set(nets.map(variantOf))];
+    const warmups = new Set(nets.map((n) => n.warmup)).size > 1;
     const split =
       variants.length > 1
         ? groups.flatMap((g) =>
             variants.map((v, i) => {
               const [block, warmup] = v.split('|');
-              const words = [block === 'bottleneck' ? ` ${t('runName.bottleneck')}` : '', new Set(nets.map((n) => n.warmup)).size > 1 ? `, ${t('runName.warmup', { mode: warmup })}` : ''].join('');
+              const words = [block === 'bottleneck' ? ` ${t('runName.bottleneck')}` : '', warmups ? `, ${t('runName.warmup', { mode: warmup })}` : ''].join('');
               return { ...g, key: `${g.key}:${v}`, label: `${g.label}${words}`, color: VARIANT_LINES[i % VARIANT_LINES.length], nets: g.nets.filter((n) => variantOf(n) === v) };
             }),
           )
