@@ -4,9 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../nets';
 import type { BlockType, NetFamily, NetOptions, Shortcut } from '../nets';
-import { randomBatch } from '../testing/fixtures';
-import { TINY, engineContract, freshState } from '../testing/engineContract';
+import { engineContract } from '../testing/engineContract';
+import { TINY, freshState, randomBatch } from '../testing/fixtures';
 import { expectAgreement } from '../testing/engineAgreement';
+import { GPU_VS_CPU } from '../testing/agreement';
 import { LabCpuEngine } from '../cpu/engine';
 import { relaxedSimdSupported } from '../cpu/kernels';
 import relaxed from '../cpu/build/kernels-relaxed.wasm?url';
@@ -48,17 +49,7 @@ describe('lab WebGPU engine against the lab CPU engine', () => {
     // batches 30–39 residual C crossed one at the 10th step (weights 2.5e-4 apart after 2e-6 at
     // the 9th), with batches 40–49 also at the 10th (gradients 0.5 apart after 4e-5). The batches
     // here (seeds 50–59) cross none in any case, so every gap below is summation order.
-    await expectAgreement(gpu, cpu, { n, family, shortcut, block, width: 0.5, inputSize: 8 }, {
-      steps,
-      firstBatchSeed: 50,
-      loss: 3e-5,
-      stepLoss: 2e-4,
-      grads: 1e-4,
-      params: 1e-4,
-      momentum: 1e-3,
-      stats: 1e-4,
-      gradNorms: { every: false, tol: 1e-3 },
-    });
+    await expectAgreement(gpu, cpu, { n, family, shortcut, block, width: 0.5, inputSize: 8 }, { ...GPU_VS_CPU, steps });
     gpu.dispose();
     cpu.dispose();
   });

@@ -107,6 +107,8 @@ export class LabGpuEngine implements Engine {
     const adapter = options.adapter ?? (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }));
     if (!adapter) throw new Error('WebGPU is available, but no GPU adapter was found');
     const device = await adapter.requestDevice({
+      // timestamp queries, where the adapter has them, for profileStep (the GPU kit's per-kernel times)
+      requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
       requiredLimits: {
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
         maxBufferSize: adapter.limits.maxBufferSize,
@@ -314,6 +316,52 @@ export class LabGpuEngine implements Engine {
       if (requests[i].withGradNorms) out.gradNorms = net.gradNorms(data[k++]);
       return out;
     });
+  }
+
+  /**
+   * One training step of `net` with every dispatch in a compute pass of its own, timed on the GPU by
+   * timestamp queries: nanoseconds summed by kernel, slowest first. Null where the device has no
+   * timestamp queries. The step is a real one (the weights move); the query set and its buffers are
+   * made for the call and destroyed after it, outside the engine's accounting.
+   */
+  async profileStep(net: EngineNet, lr: number): Promise<{ kernel: KernelName; dispatches: number; ns: number }[] | null> {
+    this.check();
+    if (!this.device.features.has('timestamp-query')) return null;
+    if (!(net instanceof LabGpuNet) || !this.nets.has(net)) throw new Error('profileStep: a net of another engine');
+    const c = net.compiled('step', this.currentBatchSize());
+    net.writeControl(lr, true);
+    const count = 2 * c.steps.length;
+    const querySet = this.device.createQuerySet({ type: 'timestamp', count });
+    const resolved = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    c.steps.forEach((s, i) => {
+      const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      pass.setPipeline(s.pipeline);
+      pass.setBindGroup(0, s.bindGroup);
+      pass.dispatchWorkgroups(...s.groups);
+      pass.end();
+    });
+    encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
+    encoder.copyBufferToBuffer(resolved, 0, read, 0, count * 8);
+    this.submit(encoder);
+    try {
+      await read.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(read.getMappedRange().slice(0));
+      const byKernel = new Map<KernelName, { kernel: KernelName; dispatches: number; ns: number }>();
+      c.program.dispatches.forEach((d, i) => {
+        const row = byKernel.get(d.kernel) ?? { kernel: d.kernel, dispatches: 0, ns: 0 };
+        row.dispatches += 1;
+        row.ns += t[2 * i + 1] > t[2 * i] ? Number(t[2 * i + 1] - t[2 * i]) : 0;
+        byKernel.set(d.kernel, row);
+      });
+      this.check();
+      return [...byKernel.values()].sort((a, b) => b.ns - a.ns);
+    } finally {
+      querySet.destroy();
+      resolved.destroy();
+      read.destroy();
+    }
   }
 
   memory(): EngineMemory {

@@ -2,32 +2,12 @@
 // finite differences, reproducible losses, BN modes, no leaks, divergence without exceptions.
 import { describe, expect, it } from 'vitest';
 import { cifarNet, sizeOf } from '../nets';
-import type { NetOptions, Tensors } from '../nets';
+import type { NetOptions } from '../nets';
 import { Rng } from '../rng';
 import type { Engine, EngineNet, NetState } from '../train';
 import type { ScheduleConfig } from '../schedule';
-import { NetTrainer, initialState } from '../train';
-import { randomBatch } from './fixtures';
-
-export const TINY = { width: 0.25, inputSize: 8 } as const;
-
-export function freshState(options: NetOptions, seed = 1): NetState {
-  return initialState(cifarNet(options), seed);
-}
-
-export function cloneTensors(t: Tensors): Tensors {
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, new Float32Array(v)]));
-}
-
-/** Perturb the state's BN γ/β away from 1/0 so every gradient path is exercised. */
-export function jitter(state: NetState, seed: number): NetState {
-  const rng = new Rng(seed, 'jitter');
-  const params = cloneTensors(state.params);
-  for (const [k, v] of Object.entries(params)) {
-    if (k.endsWith('.gamma') || k.endsWith('.beta') || k === 'fc.bias') for (let i = 0; i < v.length; i++) v[i] += 0.3 * rng.normal();
-  }
-  return { ...state, params };
-}
+import { NetTrainer } from '../train';
+import { TINY, cloneTensors, freshState, jitter, randomBatch } from './fixtures';
 
 /**
  * Check every parameter tensor's gradient against a central finite difference along a random

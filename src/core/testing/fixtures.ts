@@ -1,6 +1,29 @@
-// Small, seeded inputs for unit tests.
+// Small, seeded inputs for engine checks: unit tests, and the GPU kit (no test runner there).
+import { cifarNet } from '../nets';
+import type { NetOptions, Tensors } from '../nets';
 import { Rng } from '../rng';
-import type { ImageBatch } from '../train';
+import type { ImageBatch, NetState } from '../train';
+import { initialState } from '../train';
+
+export const TINY = { width: 0.25, inputSize: 8 } as const;
+
+export function freshState(options: NetOptions, seed = 1): NetState {
+  return initialState(cifarNet(options), seed);
+}
+
+export function cloneTensors(t: Tensors): Tensors {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, new Float32Array(v)]));
+}
+
+/** Perturb the state's BN γ/β away from 1/0 so every gradient path is exercised. */
+export function jitter(state: NetState, seed: number): NetState {
+  const rng = new Rng(seed, 'jitter');
+  const params = cloneTensors(state.params);
+  for (const [k, v] of Object.entries(params)) {
+    if (k.endsWith('.gamma') || k.endsWith('.beta') || k === 'fc.bias') for (let i = 0; i < v.length; i++) v[i] += 0.3 * rng.normal();
+  }
+  return { ...state, params };
+}
 
 /** A batch of standard-normal "images" with labels 0..9. */
 export function randomBatch(size: number, imageSize: number, seed = 1): ImageBatch {

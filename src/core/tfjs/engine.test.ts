@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../tf';
 import { cifarNet } from '../nets';
-import { randomBatch } from '../testing/fixtures';
-import { TINY, engineContract, freshState } from '../testing/engineContract';
+import { engineContract } from '../testing/engineContract';
+import { TINY, freshState, randomBatch } from '../testing/fixtures';
 import { TfjsEngine, TfjsNet } from './engine';
 
 beforeAll(async () => {
