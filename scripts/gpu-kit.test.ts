@@ -110,7 +110,7 @@ describe.runIf(hasVulkan || process.env.CI)('bash run.sh --short (the kit on thi
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     expect(md).toContain('| agreement with the lab CPU engine |');
     expect(md).toContain('| throughput (img/s, median round) |');
-    expect(md).toContain('Classroom preset on the GPU');
+    expect(md).toContain('Classroom preset on this adapter');
     // the PyTorch side ran where a python3 here imports torch (CI installs Debian's)
     const torchHere = ['python3', '/usr/bin/python3'].some((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
     expect(existsSync(join(out, 'torch.json'))).toBe(torchHere);

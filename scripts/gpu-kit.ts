@@ -181,5 +181,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const fetched = join(ROOT, 'public/data/cifar-10-batches-bin');
   const data = args.data ?? realDataDir() ?? (existsSync(join(fetched, 'test_batch.bin')) ? fetched : fail('no CIFAR-10 folder: pass --data DIR or set CIFAR10_DIR (npm run fetch-data downloads it)'));
   await buildKit({ out: args.out!, data, vulkanLoader: args['vulkan-loader'] });
-  console.log(`next: copy it to a GPU server and run \`bash ${relative(process.cwd(), resolve(args.out!)) || '.'}/run.sh\` there`);
+  const where = relative(process.cwd(), resolve(args.out!));
+  console.log(`next: copy it to a GPU server and run \`bash ${where.startsWith('..') ? resolve(args.out!) : where}/run.sh\` there (README: Measuring on a GPU server)`);
 }

@@ -194,6 +194,7 @@ async function main(): Promise<number> {
   log(`Degradation Lab GPU kit (${MODE} mode), Deno ${Deno.version.deno}`);
   const { facts } = await adapterFacts();
   log(`adapter: ${facts.description || facts.vendor} (vendor ${facts.vendor}, ${facts.architecture || 'architecture not given'}${facts.fallback ? ', a software fallback adapter' : ''})`);
+  if (facts.fallback && MODE === 'full') log('WARNING: a software adapter (no GPU driver found): its figures check the kit, they are not GPU speed');
   log('1. agreement with the lab CPU engine (the engine contract’s tolerances):');
   const agreed = ONLY.includes('agreement') ? await agreement() : [];
   log('2. throughput of the lab WebGPU engine:');

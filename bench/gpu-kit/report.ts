@@ -96,7 +96,7 @@ export function reportMarkdown(r: KitReport): string {
     }),
     '',
     ...profileLines(r.throughput),
-    r.classroom === null ? 'Classroom preset: not run (--only).' : `Classroom preset on the GPU: ${r.classroom.nets} nets, ${r.classroom.iterations.toLocaleString('en')} iterations, ${r.classroom.trainImages.toLocaleString('en')} training / ${r.classroom.testImages} test images: **${r.classroom.seconds.toFixed(1)} s**, ${r.classroom.outcome}. Final training error: ${r.classroom.finals.map((f) => `${f.label} ${f.trainError === null ? '–' : `${(100 * f.trainError).toFixed(1)}%`}`).join(', ')}.`,
+    r.classroom === null ? 'Classroom preset: not run (--only).' : `Classroom preset on this adapter: ${r.classroom.nets} nets, ${r.classroom.iterations.toLocaleString('en')} iterations, ${r.classroom.trainImages.toLocaleString('en')} training / ${r.classroom.testImages} test images: **${r.classroom.seconds.toFixed(1)} s**, ${r.classroom.outcome}. Final training error: ${r.classroom.finals.map((f) => `${f.label} ${f.trainError === null ? '–' : `${(100 * f.trainError).toFixed(1)}%`}`).join(', ')}.`,
     '',
     `The kit ran for ${r.seconds.toFixed(0)} s (the lab's side).`,
     '',

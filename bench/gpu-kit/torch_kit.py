@@ -63,25 +63,32 @@ def main():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--no-compile', action='store_true', help='eager only')
     p.add_argument('--seconds', type=float, help='timing per case (default 5, short mode 1)')
+    p.add_argument('--compile-budget', type=float, default=240.0,
+                   help='seconds for all torch.compile cases together (compiling takes a while per net); past it, eager only')
     a = p.parse_args()
     cases = json.load(open(a.cases))['throughput'][a.mode]
     seconds = a.seconds if a.seconds is not None else (1.0 if a.mode == 'short' else 5.0)
     device = torch.device(a.device)
     name = torch.cuda.get_device_name(0) if device.type == 'cuda' else f'CPU ({torch.get_num_threads()} threads)'
     compile_ok = not a.no_compile and hasattr(torch, 'compile')
-    rows = []
+    rows, compile_spent = [], 0.0
     for case in cases:
         row = {'name': case['name'], 'eager': None, 'compiled': None}
         try:
             row['eager'] = time_case(case, device, False, seconds)
         except Exception as e:  # noqa: BLE001 - a failure is a figure to report, not a crash
             row['note'] = f'eager failed: {type(e).__name__}: {str(e)[:120]}'
+        if compile_ok and compile_spent > a.compile_budget:
+            compile_ok = False
+            row['note'] = f'torch.compile skipped: past its {a.compile_budget:.0f} s budget'
         if compile_ok:
+            t0 = time.perf_counter()
             try:
                 row['compiled'] = time_case(case, device, True, seconds)
             except Exception as e:  # noqa: BLE001
                 compile_ok = False  # one failure is enough: the rest would fail the same way, slowly
                 row['note'] = f'torch.compile failed: {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""}'
+            compile_spent += time.perf_counter() - t0
         elif not a.no_compile and not hasattr(torch, 'compile'):
             row['note'] = row.get('note', f'no torch.compile in PyTorch {torch.__version__}')
         rows.append(row)
