@@ -5,7 +5,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'src/core/cpu/assembly', 'src/core/cpu/build', 'test-results', 'playwright-report'] },
+  { ignores: ['dist', 'gpu-kit', 'node_modules', 'src/core/cpu/assembly', 'src/core/cpu/build', 'test-results', 'playwright-report'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
