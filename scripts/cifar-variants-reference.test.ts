@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, netLabelOf, netsOf } from '../src/core/config';
 import type { ExperimentConfig } from '../src/core/config';
 import { cifarNet, paramCount } from '../src/core/nets';
+import { learningRate } from '../src/core/schedule';
 import type { BlockType, NetFamily, Shortcut } from '../src/core/nets';
 
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
@@ -42,5 +43,29 @@ describe('the CIFAR nets against their PyTorch definition', () => {
     const torch = JSON.parse(execFileSync(PYTHON, [SCRIPT, '--nets', JSON.stringify(config)], { encoding: 'utf8' })) as { id: string; label: string; warmup: string }[];
     expect(torch).toEqual(netsOf(config).map((e) => ({ id: e.id, label: netLabelOf(e, config), warmup: e.warmup })));
     expect(torch.length).toBe(4 * 4 * 2); // (8, 20 basic; 11, 20 bottleneck) × (plain, ResNet A and C, highway) × 2 warmups
+  }, 60_000);
+
+  it.runIf(hasTorch || process.env.CI)('the same learning rates in every warmup mode, also for a net that never leaves the paper’s warmup', () => {
+    expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
+    // 1,000 iterations, an epoch of 600 (so constant and linear warmups outlast the first drop), 95% error throughout
+    const program = [
+      'import json, os, sys',
+      `sys.path.insert(0, os.path.dirname(${JSON.stringify(SCRIPT)}))`,
+      'from lab_train import Schedule',
+      'out = {}',
+      "for mode in ['off', 'paper', 'constant', 'linear']:",
+      "    s, rates = Schedule({'lr': 0.1, 'iterations': 1000}, mode, 600), []",
+      '    for it in range(1000):',
+      '        rates.append(s.at(it))',
+      '        s.record(0.95)',
+      '    out[mode] = rates',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const torch = JSON.parse(execFileSync(PYTHON, ['-c', program], { encoding: 'utf8' })) as Record<string, number[]>;
+    for (const warmup of ['off', 'paper', 'constant', 'linear'] as const) {
+      const lab = Array.from({ length: 1000 }, (_, it) => learningRate(it, { lr: 0.1, iterations: 1000, warmup, iterationsPerEpoch: 600 }, null));
+      expect(torch[warmup].map((x) => x.toPrecision(10)), warmup).toEqual(lab.map((x) => x.toPrecision(10)));
+    }
+    expect(torch.paper[999]).toBeCloseTo(0.001, 12); // the step schedule's last rate, not the warmup's 0.01
   }, 60_000);
 });

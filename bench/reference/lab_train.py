@@ -11,7 +11,7 @@ changes, C projections everywhere. Bottleneck blocks (9n+2 layers): 1x1 to the s
 conv with its bias at -2, x projected where the shape changes. Warmup variants: one net per variant. SGD with momentum 0.9 and weight decay 1e-4 on every parameter
 (PyTorch's SGD: the lab's update is the same), softmax cross-entropy, BN momentum 0.1, eps 1e-5.
 Learning rate: lr, /10 at 50% and /100 at 75% of the run; warmup modes as in the lab ('paper': lr/10
-until the running training error over 50 mini-batches is below 80%, 'paper-110': the same for nets
+until the running training error over 50 mini-batches is below 80%, never above the step schedule's rate, 'paper-110': the same for nets
 of 110 layers or more, 'constant': lr/10 for one epoch, 'linear': a ramp over one epoch). Inputs: the
 pixel minus the mean image of the experiment's own training images, over the channel's std; with
 augmentation, 4 pixels of zero padding (after normalising), a random 32x32 crop and a random flip.
@@ -259,11 +259,11 @@ class Schedule:
         if self.warmup == 'off':
             return base
         if self.warmup == 'paper':
-            return self.lr * WARMUP_FRACTION if self.warmup_end is None or it <= self.warmup_end else base
+            return min(self.lr * WARMUP_FRACTION, base) if self.warmup_end is None or it <= self.warmup_end else base
         if self.warmup == 'constant':
-            return self.lr * WARMUP_FRACTION if it < self.epoch else base
+            return min(self.lr * WARMUP_FRACTION, base) if it < self.epoch else base
         if self.warmup == 'linear':
-            return self.lr * (it + 1) / self.epoch if it < self.epoch else base
+            return min(self.lr * (it + 1) / self.epoch, base) if it < self.epoch else base
         raise ValueError(f'unknown warmup {self.warmup}')
 
     def running_error(self):
@@ -342,8 +342,21 @@ def make_batch(x, idx, mean, std, augment, gen):
 
 # --- training ----------------------------------------------------------------------------------
 
+def bn_readout(net):
+    """Fig. 7 (b), the lab's layerStd: each 3x3 layer's sqrt(mean gamma^2 + var beta), the std its output has when BN
+    normalises by the batch's own statistics (src/core/fig7.ts)."""
+    out = []
+    for _, cb in net.convs():
+        if cb.conv.kernel_size[0] != 3:
+            continue
+        g, b = cb.bn.weight.detach().double(), cb.bn.bias.detach().double()
+        out.append(math.sqrt(max(0.0, float((g * g).mean() + (b * b).mean() - b.mean() ** 2))))
+    return out
+
+
 def evaluate(net, x, y, device, batch=500):
-    """Test error and loss with BN in eval mode, and each 3x3 layer's response std (the paper's Fig. 7)."""
+    """Test error and loss with BN in eval mode, and each 3x3 layer's response std with BN in eval mode: the paper's
+    Fig. 7, variant (a), the lab's layerStdEval (on every test image; the lab measures the first 128)."""
     net.eval()
     errors, loss, count = 0, 0.0, 0
     convs = [cb for _, cb in net.convs() if cb.conv.kernel_size[0] == 3]
@@ -488,7 +501,7 @@ def main():
             err, loss, layer_std = evaluate(nets[e['id']], xtest, ytest, device)
             s = series[e['id']]['test']
             s['it'].append(0), s['err'].append(err), s['loss'].append(loss)
-            series[e['id']]['taps'].append({'it': 0, 'layerStd': layer_std, 'gradNorms': []})
+            series[e['id']]['taps'].append({'it': 0, 'layerStd': bn_readout(nets[e['id']]), 'layerStdEval': layer_std, 'gradNorms': []})
 
     def checkpoint(it):
         if rank != 0:
@@ -540,7 +553,7 @@ def main():
                 terr, tloss, layer_std = evaluate(nets[k], xtest, ytest, device)
                 t = series[k]['test']
                 t['it'].append(it + 1), t['err'].append(terr), t['loss'].append(tloss)
-                series[k]['taps'].append({'it': it + 1, 'layerStd': layer_std, 'gradNorms': norms})
+                series[k]['taps'].append({'it': it + 1, 'layerStd': bn_readout(nets[k]), 'layerStdEval': layer_std, 'gradNorms': norms})
             if it + 1 >= iterations:
                 status[k] = 'done'
         if (it + 1) % a.checkpoint_every == 0:

@@ -156,7 +156,7 @@ export class Experiment {
     s.test.it.push(it);
     s.test.err.push(r.errors / Math.max(1, r.count));
     s.test.loss.push(r.loss);
-    s.taps.push({ it, layerStd: r.layerStd, gradNorms, ...(r.gateMeans ? { gateMeans: r.gateMeans } : {}) });
+    s.taps.push({ it, layerStd: r.layerStd, layerStdEval: r.layerStdEval, gradNorms, ...(r.gateMeans ? { gateMeans: r.gateMeans } : {}) });
   }
 
   /**

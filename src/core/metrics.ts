@@ -22,7 +22,10 @@ export interface TestColumns {
 /** Per-layer statistics taken at an evaluation: Fig. 7's response std, and weight-gradient norms. */
 export interface LayerTap {
   it: number;
+  /** Fig. 7 (b), the BN readout: BN with the measured batch's own statistics (train.ts EvalResult). */
   layerStd: number[];
+  /** Fig. 7 (a): BN with the running averages, as the trained net computes. Absent in runs saved before it. */
+  layerStdEval?: number[];
   gradNorms: number[];
   /** Highway nets: each block's mean gate value T. */
   gateMeans?: number[];

@@ -35,6 +35,20 @@ describe('warmup modes', () => {
     expect(learningRate(40_000, cfg, 400)).toBeCloseTo(0.01); // and the step schedule applies after
   });
 
+  it('paper: a net whose error never falls below 80% gets exactly the step schedule’s rates after the first drop', () => {
+    // the bug this pins: such a net used to keep 0.01 to the end, while its neighbours went to 0.001
+    const cfg = { ...paper, iterations: 1000, warmup: 'paper' as const };
+    const never = (t: number) => learningRate(t, cfg, null);
+    expect(round([0, 499].map(never))).toEqual([0.01, 0.01]);
+    for (const t of [500, 600, 749, 750, 999]) expect(never(t), `iteration ${t}`).toBe(stepSchedule(t, 0.1, 1000));
+    expect(round([500, 750].map(never))).toEqual([0.01, 0.001]);
+    // the same cap in every warmup mode: no warmup rate above the step schedule's
+    const short = { ...cfg, iterations: 100, iterationsPerEpoch: 391 };
+    for (const warmup of ['paper', 'constant', 'linear'] as const) {
+      for (let t = 0; t < 100; t++) expect(learningRate(t, { ...short, warmup }, null)).toBeLessThanOrEqual(stepSchedule(t, 0.1, 100));
+    }
+  });
+
   it('constant: 0.01 for the first epoch', () => {
     const cfg = { ...paper, warmup: 'constant' as const };
     expect(round([0, 390, 391].map((t) => learningRate(t, cfg)))).toEqual([0.01, 0.01, 0.1]);

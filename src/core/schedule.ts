@@ -58,13 +58,16 @@ export function learningRate(iteration: number, cfg: ScheduleConfig, paperWarmup
   switch (cfg.warmup) {
     case 'off':
       return base;
+    // A warmup rate never exceeds the step schedule's: a net still warming up when the rate drops
+    // (one that never gets below 80% training error) follows the drops like every other net, so
+    // nets of one run end on the same rates and their errors compare on the same schedule.
     case 'paper':
     case 'paper-110': // a net that warms up (see warmupForDepth)
-      return paperWarmupEnd === null || iteration <= paperWarmupEnd ? cfg.lr * WARMUP_FRACTION : base;
+      return paperWarmupEnd === null || iteration <= paperWarmupEnd ? Math.min(cfg.lr * WARMUP_FRACTION, base) : base;
     case 'constant':
-      return iteration < epoch ? cfg.lr * WARMUP_FRACTION : base;
+      return iteration < epoch ? Math.min(cfg.lr * WARMUP_FRACTION, base) : base;
     case 'linear':
       // A ramp from 0 to the base rate over the first epoch; (t+1) so the first step moves.
-      return iteration < epoch ? (cfg.lr * (iteration + 1)) / epoch : base;
+      return iteration < epoch ? Math.min((cfg.lr * (iteration + 1)) / epoch, base) : base;
   }
 }

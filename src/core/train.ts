@@ -47,12 +47,19 @@ export interface EvalResult {
   errors: number;
   count: number;
   /**
-   * Std of each 3×3 layer's response (after BN, before addition/ReLU), the paper's Fig. 7: measured
-   * on the first RESPONSE_IMAGES images of the evaluated batch, with BN normalising by that batch's
-   * own statistics, as in training. (Eval-mode BN uses running averages, which early in a run have
-   * not settled and blow a layer's std up to a hundred; batch statistics are meaningful at once.)
+   * Fig. 7, variant (b), the BN readout: the std of each 3×3 layer's response (after BN, before
+   * addition/ReLU) on the first RESPONSE_IMAGES images of the evaluated batch, with BN normalising
+   * by that batch's own statistics, as in training. Each channel's output then has mean β and std
+   * γ·√(v/(v+ε)) ≈ γ, so this is √(mean γ² + var β) over the layer's channels: a readout of the BN
+   * parameters, in which the images enter only through ε (src/core/fig7.ts).
    */
   layerStd: number[];
+  /**
+   * Fig. 7, variant (a): the same responses as a trained net computes them, BN in evaluation mode
+   * (running averages). Early in a run, or in a plain net whose running averages lag its weights,
+   * a layer's std can be far from 1 (a hundred has been seen): that is what the net computes then.
+   */
+  layerStdEval: number[];
   /** Highway nets: the mean gate value T of each block, on the same images and pass as layerStd. */
   gateMeans?: number[];
 }

@@ -14,7 +14,7 @@ import { Heap, MAX_PAGES } from './heap';
 import type { Call, HelperInit, WasmVariant } from './kernels';
 import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, encodeCommands, waitFor } from './kernels';
 import type { ConvKernels, NetPlan, Program, Workspace } from './program';
-import { IN_C, activationBytes, evalProgram, gateValuesAt, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
+import { IN_C, activationBytes, evalProgram, evalResponseProgram, gateValuesAt, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
 
 const MAX_COMMANDS = 8192;
 
@@ -521,19 +521,26 @@ class LabCpuNet implements EngineNet {
     const r = Math.min(batch.size, RESPONSE_IMAGES, ws.capacity);
     this.engine.writeEvalImages(batch, this.lane, 0, r);
     this.engine.run(this.program(`responses:${r}`, (w) => responseProgram(this.plan, w, r, this.engine.opThreads, this.engine.convKernels)).calls);
-    const F = F64();
-    const layerStd = this.spec.layers3x3.map((c, i) => {
-      const count = r * c.outSize * c.outSize * c.outC;
-      const mean = F[ws.taps / 8 + 2 * i] / count;
-      return Math.sqrt(Math.max(0, F[ws.taps / 8 + 2 * i + 1] / count - mean * mean));
-    });
+    const moments = () =>
+      this.spec.layers3x3.map((c, i) => {
+        const F = F64();
+        const count = r * c.outSize * c.outSize * c.outC;
+        const mean = F[ws.taps / 8 + 2 * i] / count;
+        return Math.sqrt(Math.max(0, F[ws.taps / 8 + 2 * i + 1] / count - mean * mean));
+      });
+    const layerStd = moments();
     const F32 = this.engine.views().f32;
     const gateMeans = gateValuesAt(this.plan, ws, r).map(({ at, count }) => {
       let sum = 0;
       for (let i = at / 4; i < at / 4 + count; i++) sum += F32[i];
       return sum / count;
     });
-    return { loss: F[out] / Math.max(1, batch.size), errors: F[out + 1], count: batch.size, layerStd, ...(gateMeans.length ? { gateMeans } : {}) };
+    // Fig. 7 (a): the same images through the net as it is used, BN with its running averages
+    F64().fill(0, ws.taps / 8, ws.taps / 8 + 2 * layers);
+    this.engine.run(this.program(`eval-responses:${r}`, (w) => evalResponseProgram(this.plan, w, r, this.engine.opThreads, this.engine.convKernels)).calls);
+    const layerStdEval = moments();
+    const F = F64();
+    return { loss: F[out] / Math.max(1, batch.size), errors: F[out + 1], count: batch.size, layerStd, layerStdEval, ...(gateMeans.length ? { gateMeans } : {}) };
   }
 
   /** Copy every parameter out of the block at `where(name)`, in the canonical shapes of ../nets.ts. */

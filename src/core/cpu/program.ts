@@ -426,7 +426,11 @@ class Builder {
       // Fig. 7: the response's moments, BN with this batch's statistics (see responseProgram)
       if (taps !== null) calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, z, taps]);
     } else {
+      // Fig. 7 (a): the response as a trained net computes it, BN with its running averages: the
+      // moments of y = scale·z + shift follow from this batch's Σz, Σz² (see evalResponseProgram)
+      if (taps !== null) calls.push(['chan_sums', z, M, s.outC, ws.partials]);
       calls.push(['bn_eval_affine', c.rmean, c.rvar, s.outC, BN_EPSILON, c.gamma, c.beta, c.scale, c.shift]);
+      if (taps !== null) calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, z, taps]);
     }
   }
 
@@ -658,6 +662,16 @@ export function evalProgram(net: NetPlan, ws: Workspace, n: number, threads: num
 export function responseProgram(net: NetPlan, ws: Workspace, n: number, threads: number, kernels: ConvKernels = 'auto'): Program {
   const b = new Builder(net, ws, n, threads, kernels);
   b.forward('train', ws.evalInput, true);
+  return { calls: b.calls, args: {} };
+}
+
+/**
+ * The layer responses of n images as a trained net computes them (Fig. 7, variant (a)): a forward
+ * pass with BN in evaluation mode (the running averages), each 3×3 layer's Σy and Σy² into ws.taps.
+ */
+export function evalResponseProgram(net: NetPlan, ws: Workspace, n: number, threads: number, kernels: ConvKernels = 'auto'): Program {
+  const b = new Builder(net, ws, n, threads, kernels);
+  b.forward('eval', ws.evalInput, true);
   return { calls: b.calls, args: {} };
 }
 

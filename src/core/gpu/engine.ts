@@ -527,7 +527,33 @@ class LabGpuNet implements EngineNet {
       );
       for (const v of values) gateMeans.push(v.reduce((a, x) => a + x, 0) / v.length);
     }
-    return { loss: m[0] / Math.max(1, batch.size), errors: m[1], count: batch.size, layerStd, ...(gateMeans.length ? { gateMeans } : {}) };
+    // Fig. 7 (a): the same images through the net as it is used, BN with the running averages. A
+    // channel's response is then y = a·z + b (a = γ/√(running var + ε), b = β − a·running mean), so
+    // its moments follow from z's batch mean μ and variance 1/invstd² − ε, which the pass leaves in S.
+    const [S2, R] = await this.run('eval-responses', r, [
+      { buffer: this.buffers.S, offset: 0, bytes: this.layout.scratchFloats * 4 },
+      { buffer: this.buffers.R, offset: 0, bytes: this.layout.statFloats * 4 },
+    ]);
+    const layerStdEval = this.spec.layers3x3.map((c) => {
+      const s = this.layout.scratch.get(c.name)!;
+      const gamma = this.layout.param.get(`${c.name}.bn.gamma`)!;
+      const beta = this.layout.param.get(`${c.name}.bn.beta`)!;
+      const rmean = this.layout.stat.get(`${c.name}.bn.mean`)!;
+      const rvar = this.layout.stat.get(`${c.name}.bn.var`)!;
+      let mean = 0;
+      let square = 0;
+      for (let k = 0; k < c.outC; k++) {
+        const mu = S2[s.mean + k];
+        const variance = Math.max(0, 1 / S2[s.invstd + k] ** 2 - BN_EPSILON);
+        const a = P[gamma + k] / Math.sqrt(R[rvar + k] + BN_EPSILON);
+        const b = P[beta + k] - a * R[rmean + k];
+        mean += a * mu + b;
+        square += a * a * (variance + mu * mu) + 2 * a * b * mu + b * b;
+      }
+      mean /= c.outC;
+      return Math.sqrt(Math.max(0, square / c.outC - mean * mean));
+    });
+    return { loss: m[0] / Math.max(1, batch.size), errors: m[1], count: batch.size, layerStd, layerStdEval, ...(gateMeans.length ? { gateMeans } : {}) };
   }
 
   /** Split a whole-block read (P, G or M layout) into tensors by name. */

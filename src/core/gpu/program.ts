@@ -70,7 +70,7 @@ const MAX_GROUPS = 65535;
 /** Split-K for the weight gradient: at most this many partial sums per weight. */
 export const MAX_SPLITS = 32;
 
-export type ProgramKind = 'step' | 'grads' | 'eval' | 'responses';
+export type ProgramKind = 'step' | 'grads' | 'eval' | 'responses' | 'eval-responses';
 
 /** Builds one program; `N` images of size `spec.options.inputSize`. */
 class Builder {
@@ -205,14 +205,18 @@ class Builder {
     this.elementwise('bn_bwd_dx', total, { total, K: c.outC, count, mean: b.mean, invstd: b.invstd, sums: b.sums, gamma: b.gamma, hasMask }, [g, mask ?? 'dummy', z, 'S', 'P', dz]);
   }
 
-  /** The forward pass; returns the last activation's name. */
-  forward(evalMode: boolean, input: string): string {
+  /**
+   * The forward pass; returns the last activation's name. `stats`: each BN's batch statistics into
+   * S (training always; in evaluation mode only for Fig. 7 (a), which reads them beside the running
+   * averages the pass normalises with).
+   */
+  forward(evalMode: boolean, input: string, stats = !evalMode): string {
     const { spec, N } = this;
     const stem = spec.stem;
     this.ws(input, N * stem.outSize * stem.outSize * 3);
     const z = this.act('stem.z', stem.outSize, stem.outC);
     this.conv(stem, input, z);
-    if (!evalMode) this.bnStats(stem, z);
+    if (stats) this.bnStats(stem, z);
     let x = this.act('stem.out', stem.outSize, stem.outC);
     this.bnApply(stem, z, x, evalMode, true);
     for (const b of spec.blocks) {
@@ -223,7 +227,7 @@ class Builder {
       b.branch.forEach((c, i) => {
         const z = this.act(`${b.name}.z${i + 1}`, c.outSize, c.outC);
         this.conv(c, h, z);
-        if (!evalMode) this.bnStats(c, z);
+        if (stats) this.bnStats(c, z);
         if (i < last) {
           h = this.act(`${b.name}.h${i + 1}`, c.outSize, c.outC);
           this.bnApply(c, z, h, evalMode, true);
@@ -242,7 +246,7 @@ class Builder {
         if (b.projection) {
           const zp = this.act(`${b.name}.zp`, size, b.outC);
           this.conv(b.projection, x, zp);
-          if (!evalMode) this.bnStats(b.projection, zp);
+          if (stats) this.bnStats(b.projection, zp);
           carry = this.act(`${b.name}.carry`, size, b.outC);
           this.bnApply(b.projection, zp, carry, evalMode, false);
         }
@@ -251,7 +255,7 @@ class Builder {
       } else if (b.projection) {
         const zp = this.act(`${b.name}.zp`, size, b.outC);
         this.conv(b.projection, x, zp);
-        if (!evalMode) this.bnStats(b.projection, zp);
+        if (stats) this.bnStats(b.projection, zp);
         this.bnApply(b.branch[last], zLast, out, evalMode, true, { kind: 3, x: zp, block: b });
       } else {
         const kind = b.shortcut === 'identity' ? 1 : b.shortcut === 'subsample-pad' ? 2 : 0;
@@ -363,7 +367,8 @@ export const METRIC_SLOTS = { train: 0, eval: 2 } as const;
  * - 'step': forward (batch statistics), loss, backward, SGD;
  * - 'grads': the same without SGD (the control block's update flag is then off);
  * - 'eval': forward with the running statistics, loss and errors added into the eval slot;
- * - 'responses': forward with batch statistics only (the Fig. 7 measurement reads S).
+ * - 'responses': forward with batch statistics only (the Fig. 7 measurement reads S);
+ * - 'eval-responses': forward with the running statistics, each BN's batch statistics into S (Fig. 7 (a)).
  */
 export function buildProgram(spec: NetSpec, layout: GpuLayout, N: number, kind: ProgramKind): GpuProgram {
   const b = new Builder(spec, layout, N);
@@ -373,6 +378,8 @@ export function buildProgram(spec: NetSpec, layout: GpuLayout, N: number, kind: 
     b.head(last, 'evalLabels', METRIC_SLOTS.eval, true);
   } else if (kind === 'responses') {
     b.forward(false, 'evalInput');
+  } else if (kind === 'eval-responses') {
+    b.forward(true, 'evalInput', true);
   } else {
     const last = b.forward(false, 'input');
     b.head(last, 'labels', METRIC_SLOTS.train, false);

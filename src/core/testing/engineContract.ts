@@ -7,6 +7,7 @@ import { Rng } from '../rng';
 import type { Engine, EngineNet, NetState } from '../train';
 import type { ScheduleConfig } from '../schedule';
 import { NetTrainer } from '../train';
+import { bnReadout } from '../fig7';
 import { TINY, cloneTensors, freshState, jitter, randomBatch } from './fixtures';
 
 /**
@@ -176,6 +177,27 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
       expect(layerStd.length).toBe(cifarNet(options).layers3x3.length);
       for (const s of layerStd) expect(s).toBeCloseTo(1, 2);
       expect((await net.getState()).bnStats).toEqual(before.bnStats);
+      engine.dispose();
+    });
+
+    it('measures Fig. 7 both ways: (b) the BN readout √(mean γ² + var β), and (a) the responses with the running averages', async () => {
+      const engine = await makeEngine();
+      const options = { n: 1, residual: true, shortcut: 'B' as const, ...TINY };
+      const spec = cifarNet(options);
+      const batch = randomBatch(8, TINY.inputSize, 4);
+      const shifted = { ...batch, x: batch.x.map((v) => 3 * v + 2) };
+      engine.setBatch(shifted);
+      const state = jitter(freshState(options, 1), 5); // γ and β away from 1 and 0
+      const net = engine.createNet(spec, state);
+      const { layerStd, layerStdEval } = await net.evaluate(shifted);
+      const readout = bnReadout(spec, state.params);
+      // (b) is the closed form: the images enter only through ε (v/(v + ε) of each channel's variance)
+      layerStd.forEach((s, i) => expect(Math.abs(s - readout[i]), `layer ${i}`).toBeLessThan(2e-3 * readout[i] + 1e-4));
+      // (a) is a measurement: with fresh running averages (mean 0, variance 1) the shifted images come out far
+      // from the readout in the stem (its input has std 3 and mean 2), and every value is finite
+      expect(layerStdEval.length).toBe(spec.layers3x3.length);
+      for (const s of layerStdEval) expect(Number.isFinite(s) && s > 0).toBe(true);
+      expect(Math.abs(layerStdEval[0] - layerStd[0])).toBeGreaterThan(0.5);
       engine.dispose();
     });
 

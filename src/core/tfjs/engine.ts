@@ -222,24 +222,32 @@ export class TfjsNet implements EngineNet {
       errors += v[1];
       elements += n;
     }
-    // Fig. 7: the responses of a fixed batch, BN with that batch's statistics (running averages untouched)
+    // Fig. 7: the responses of a fixed batch, (b) BN with that batch's statistics (running averages
+    // untouched), and (a) BN with the running averages, as the trained net computes them
     const r = Math.min(batch.size, RESPONSE_IMAGES);
-    const responses = tf.tidy(() => {
-      const px = batch.imageSize * batch.imageSize * 3;
-      const rec: Recorder = { responses: [], gates: [] };
-      this.forward(tf.tensor4d(batch.x.subarray(0, r * px), [r, batch.imageSize, batch.imageSize, 3]), 'train', rec);
-      return tf.concat([...rec.responses!, ...rec.gates!.map((g) => tf.reshape(g, [1]))]);
-    });
+    const pass = (mode: 'train' | 'eval') =>
+      tf.tidy(() => {
+        const px = batch.imageSize * batch.imageSize * 3;
+        const rec: Recorder = { responses: [], gates: [] };
+        this.forward(tf.tensor4d(batch.x.subarray(0, r * px), [r, batch.imageSize, batch.imageSize, 3]), mode, rec);
+        return tf.concat([...rec.responses!, ...rec.gates!.map((g) => tf.reshape(g, [1]))]);
+      });
+    const stds = (values: ArrayLike<number>) =>
+      this.spec.layers3x3.map((c, i) => {
+        const count = r * c.outSize * c.outSize * c.outC;
+        const mean = values[2 * i] / count;
+        return Math.sqrt(Math.max(0, values[2 * i + 1] / count - mean * mean));
+      });
+    const responses = pass('train');
     const values = await responses.data();
     responses.dispose();
     sums.set(values.subarray(0, 2 * layers));
     const gateMeans = this.spec.gates.map((g, i) => values[2 * layers + i] / (r * g.outSize * g.outSize * g.outC));
-    const layerStd = this.spec.layers3x3.map((c, i) => {
-      const count = r * c.outSize * c.outSize * c.outC;
-      const mean = sums[2 * i] / count;
-      return Math.sqrt(Math.max(0, sums[2 * i + 1] / count - mean * mean));
-    });
-    return { loss: loss / Math.max(1, elements), errors, count: elements, layerStd, ...(gateMeans.length ? { gateMeans } : {}) };
+    const layerStd = stds(sums);
+    const evalResponses = pass('eval');
+    const layerStdEval = stds(await evalResponses.data());
+    evalResponses.dispose();
+    return { loss: loss / Math.max(1, elements), errors, count: elements, layerStd, layerStdEval, ...(gateMeans.length ? { gateMeans } : {}) };
   }
 
   async getState(): Promise<NetState> {

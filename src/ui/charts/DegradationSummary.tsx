@@ -38,8 +38,8 @@ function VerdictPanel({ nets, series, status, iterations }: Pick<Props, 'nets' |
       </h3>
       <ul>
         {lines.map((l, i) => (
-          <li key={i} className={l.holds ? 'holds' : 'fails'}>
-            <span aria-hidden="true">{l.holds ? '✓' : '✗'}</span> {l.text}
+          <li key={i} className={l.holds === null ? 'note' : l.holds ? 'holds' : 'fails'}>
+            <span aria-hidden="true">{l.holds === null ? '•' : l.holds ? '✓' : '✗'}</span> {l.text}
           </li>
         ))}
       </ul>

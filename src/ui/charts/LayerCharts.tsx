@@ -2,8 +2,11 @@
 // layer's response (Fig. 7) and each layer's weight-gradient norm, plain against residual.
 import { memo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LayerTap, NetInfo, NetSeries } from '../../core/metrics';
+import type { Fig7Variant } from '../../core/fig7';
+import { fig7Summary, fig7Values } from '../../core/fig7';
 import { ChartCard } from './ChartCard';
 import { familyDash, linesToCsv, netColor } from './chartData';
 
@@ -21,12 +24,16 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
   const [chosen, setChosen] = useState<number | null>(null);
   const depth = chosen !== null && depths.includes(chosen) ? chosen : (depths.at(-1) ?? 0);
+  // Fig. 7 in two variants (src/core/fig7.ts): (a) as the trained net computes, the default; (b) the BN readout
+  const [wanted, setVariant] = useState<Fig7Variant>('eval');
+  const shown = nets.filter((n) => n.depth === depth).map((n) => ({ ...n, tap: tapAt(series[n.id], scrub) }));
+  const hasEval = shown.some((n) => n.tap?.layerStdEval);
+  const variant: Fig7Variant = hasEval ? wanted : 'readout';
   // tens of points: cheap enough to build on every render
-  const lines = nets
-    .filter((n) => n.depth === depth)
+  const lines = shown
     .map((n) => {
-      const tap = tapAt(series[n.id], scrub);
-      const values = tap ? (kind === 'std' ? tap.layerStd : tap.gradNorms) : [];
+      const tap = n.tap;
+      const values = tap ? (kind === 'std' ? (fig7Values(tap, variant) ?? []) : tap.gradNorms) : [];
       return {
         key: n.id,
         label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
@@ -40,16 +47,27 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
   const title = kind === 'std' ? t('charts.layerStd') : t('charts.gradNorm');
   const yLabel = kind === 'std' ? t('charts.std') : t('charts.norm');
   const empty = lines.every((l) => l.points.length === 0);
+  const caption = kind === 'std' ? fig7Caption(t, shown, variant, hasEval) : t('captions.gradNorm');
   return (
     <ChartCard
       id={kind === 'std' ? 'layer-std' : 'grad-norm'}
       title={title}
-      caption={kind === 'std' ? t('charts.layerStdCaption') : t('captions.gradNorm')}
+      caption={caption}
       legend={lines.map((l) => ({ label: l.label, color: l.color, dashed: false, dash: l.dash }))}
       csv={() => linesToCsv(lines, 'layer', yLabel)}
       empty={empty}
       tools={
-        depths.length > 1 ? (
+        <>
+          {kind === 'std' && hasEval && (
+            <label>
+              {t('fig7.variant')}{' '}
+              <select value={variant} onChange={(e) => setVariant(e.target.value as Fig7Variant)} data-testid="fig7-variant">
+                <option value="eval">{t('fig7.eval')}</option>
+                <option value="readout">{t('fig7.readout')}</option>
+              </select>
+            </label>
+          )}
+          {depths.length > 1 ? (
           <label>
             {t('charts.netFor')}{' '}
             <select value={depth} onChange={(e) => setChosen(Number(e.target.value))}>
@@ -60,7 +78,8 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
               ))}
             </select>
           </label>
-        ) : null
+          ) : null}
+        </>
       }
     >
       <div className={kind === 'std' ? 'panels-2' : undefined}>
@@ -69,6 +88,26 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
       </div>
     </ChartCard>
   );
+}
+
+/**
+ * Fig. 7's caption, computed from what the chart shows: which variant it is and what that means,
+ * each net's median layer std, whether the ResNet's responses are the smaller ones, and any net whose
+ * BN running averages lag (its evaluation-mode responses far above its readout), shown as measured.
+ */
+function fig7Caption(t: TFunction, shown: (NetInfo & { tap: LayerTap | null })[], variant: Fig7Variant, hasEval: boolean): string {
+  const summary = fig7Summary(shown, variant);
+  const parts = [t(variant === 'eval' ? 'fig7.captionEval' : 'fig7.captionReadout')];
+  if (!hasEval) parts.push(t('fig7.noEval'));
+  if (summary.nets.length) parts.push(t('fig7.medians', { list: summary.nets.map((n) => `${n.label} ${n.median.toPrecision(2)}`).join(t('captions.join')) }));
+  const res = summary.nets.filter((n) => n.residual);
+  const plain = summary.nets.filter((n) => !n.residual);
+  if (res.length && plain.length) {
+    const smaller = Math.max(...res.map((n) => n.median)) < Math.min(...plain.map((n) => n.median));
+    parts.push(t(smaller ? 'fig7.smaller' : 'fig7.notSmaller'));
+  }
+  for (const o of summary.offAverages) parts.push(t('fig7.off', { net: o.label, a: o.largest.toPrecision(3), b: o.readout.toPrecision(2) }));
+  return parts.join(' ');
 }
 
 type PanelLine = { key: string; label: string; color: string; dash?: string; points: { x: number; y: number }[] };

@@ -6,8 +6,7 @@ import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 import { BASE_LR, BATCH_SIZE } from '../../core/train';
 import { valueAt } from '../../core/metrics';
-import type { Verdict } from '../../core/verdict';
-import { VERDICT_RULES } from '../../core/verdict';
+import type { Verdict, VerdictCause, VerdictCheck } from '../../core/verdict';
 
 interface At {
   label: string;
@@ -53,27 +52,45 @@ export function summaryCaption(t: TFunction, nets: NetInfo[], series: Record<str
   return t('captions.summary', { it, sentences: sentences.join(t('captions.join')) });
 }
 
+/** A verdict line: ✓ (holds), ✗ (fails), or a note (null) about a net the verdict does not judge. */
+export interface VerdictLine {
+  holds: boolean | null;
+  text: string;
+}
+
 /**
  * The verdict in the page's words: the outcome, then one line per check with its numbers (the
- * mean training error over the last 10% of the run) and the margin it needs, or the one cause
- * that made the run "not shown" before any margin.
+ * mean training error over the last 10% of the run) and the margin it needed, or the one cause
+ * that made a group "not shown" before any margin. A run of several block types or warmup variants
+ * gets a line per group before its checks; a highway net that diverged, a note.
  */
-export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outcome: string; lines: { holds: boolean; text: string }[] } {
+export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outcome: string; lines: VerdictLine[] } {
   const outcome = t(`verdict.${v.outcome}`);
   const label = (id: string) => nets.find((n) => n.id === id)?.label ?? id;
-  if (v.cause.kind !== 'margins') {
-    const c = v.cause;
+  const causeLine = (c: VerdictCause): VerdictLine => {
     const names = 'nets' in c ? c.nets.map(label).join(', ') : '';
-    return { outcome, lines: [{ holds: false, text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }) }] };
-  }
+    return { holds: false, text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }) };
+  };
+  const notes = v.notes.map((n): VerdictLine => ({ holds: null, text: t('verdict.note', { net: n.label, it: n.divergedAt ?? '–' }) }));
+  if (v.groups.length === 0) return { outcome, lines: [causeLine(v.cause), ...notes] };
   const finals = new Map(v.finals.map((f) => [f.id, f]));
-  const lines = v.checks.map((c) => {
-    const need = t(`verdict.need.${c.rule}`, { pts: (100 * (c.rule === 'plain-degrades' ? VERDICT_RULES.plainGap : c.rule === 'residual-fixes' ? VERDICT_RULES.fixGap : VERDICT_RULES.residualSlack)).toFixed(0) });
+  const pts = (x: number) => (100 * x).toFixed(1);
+  const checkLine = (c: VerdictCheck): VerdictLine => {
+    const need = t(`verdict.need.${c.rule}`, { pts: pts(c.need), slack: pts(c.slack ?? 0) });
     const [a, b] = (c.pair ?? []).map((id) => finals.get(id));
-    if (!a || !b || a.error === null || b.error === null) return { holds: c.holds, text: `${need}` };
+    if (!a || !b || a.error === null || b.error === null) return { holds: c.holds, text: need };
     return { holds: c.holds, text: `${compare(t, a as At, b as At)} ${need}` };
+  };
+  const several = v.groups.length > 1;
+  const blocks = new Set(v.groups.map((g) => g.block)).size > 1;
+  const warmups = new Set(v.groups.map((g) => g.warmup)).size > 1;
+  const lines = v.groups.flatMap((g, i): VerdictLine[] => {
+    const own = g.cause.kind === 'margins' ? v.checks.filter((c) => c.group === i).map(checkLine) : [causeLine(g.cause)];
+    if (!several) return own;
+    const name = [blocks ? t(`verdict.group.${g.block}`) : '', warmups ? t('runName.warmup', { mode: g.warmup }) : ''].filter(Boolean).join(t('verdict.group.join'));
+    return [{ holds: g.outcome === 'both', text: t('verdict.group.line', { group: name, outcome: t(`verdict.${g.outcome}`) }) }, ...own];
   });
-  return { outcome, lines };
+  return { outcome, lines: [...lines, ...notes] };
 }
 
 /** The paper's CIFAR-10 recipe (§4.2), as the lab's config would hold it. */
