@@ -39,10 +39,10 @@ describe('the CIFAR nets against their PyTorch definition', () => {
 
   it.runIf(hasTorch || process.env.CI)('the same nets of an experiment, in the same order, with the same ids and labels', () => {
     expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
-    const config: ExperimentConfig = { ...DEFAULT_CONFIG, depths: [8, 11, 20], families: ['plain', 'residual', 'highway'], shortcuts: ['A', 'C'], blocks: ['basic', 'bottleneck'], warmup: ['off', 'paper-110'] };
+    const config: ExperimentConfig = { ...DEFAULT_CONFIG, depths: [8, 11, 20], families: ['plain', 'residual', 'highway'], shortcuts: ['A', 'C'], blocks: ['basic', 'bottleneck'], warmup: ['off', 'paper-110'], gateBias: [-2, -6] };
     const torch = JSON.parse(execFileSync(PYTHON, [SCRIPT, '--nets', JSON.stringify(config)], { encoding: 'utf8' })) as { id: string; label: string; warmup: string }[];
-    expect(torch).toEqual(netsOf(config).map((e) => ({ id: e.id, label: netLabelOf(e, config), warmup: e.warmup })));
-    expect(torch.length).toBe(4 * 4 * 2); // (8, 20 basic; 11, 20 bottleneck) × (plain, ResNet A and C, highway) × 2 warmups
+    expect(torch).toEqual(netsOf(config).map((e) => ({ id: e.id, label: netLabelOf(e, config), warmup: e.warmup, ...(e.gateBias !== undefined ? { gateBias: e.gateBias } : {}) })));
+    expect(torch.length).toBe(4 * 5 * 2); // (8, 20 basic; 11, 20 bottleneck) × (plain, ResNet A and C, highway at 2 gate biases) × 2 warmups
   }, 60_000);
 
   it.runIf(hasTorch || process.env.CI)('the same learning rates in every warmup mode, also for a net that never leaves the paper’s warmup', () => {

@@ -8,7 +8,7 @@ ReLU after BN and, in a residual block, after the addition; global average pooli
 Shortcuts: A identity with subsampling and zero-padded channels, B 1x1 projections where the shape
 changes, C projections everywhere. Bottleneck blocks (9n+2 layers): 1x1 to the stage's width, 3x3
 (with the stride), 1x1 to 4x the width. Highway nets: y = ReLU(T*F(x) + (1-T)*x), T = sigmoid of a 1x1
-conv with its bias at -2, x projected where the shape changes. Warmup variants: one net per variant. SGD with momentum 0.9 and weight decay 1e-4 on every parameter
+conv with its bias at -2 (the config's gateBias: one highway net per value), x projected where the shape changes. Warmup variants: one net per variant. SGD with momentum 0.9 and weight decay 1e-4 on every parameter
 (PyTorch's SGD: the lab's update is the same), softmax cross-entropy, BN momentum 0.1, eps 1e-5.
 Learning rate: lr, /10 at 50% and /100 at 75% of the run; warmup modes as in the lab ('paper': lr/10
 until the running training error over 50 mini-batches is below 80%, never above the step schedule's rate, 'paper-110': the same for nets
@@ -71,7 +71,7 @@ class Block(nn.Module):
     ReLU(T*F(x) + (1-T)*carry(x)), T = sigmoid(1x1 conv of x + bias), bias initialised to HIGHWAY_GATE_BIAS,
     carry = x or, where the shape changes, its 1x1 projection."""
 
-    def __init__(self, cin, width, stride, family, shortcut, block='basic'):
+    def __init__(self, cin, width, stride, family, shortcut, block='basic', gate_bias=HIGHWAY_GATE_BIAS):
         super().__init__()
         self.family, self.cin, self.stride = family, cin, stride
         if block == 'basic':
@@ -88,7 +88,7 @@ class Block(nn.Module):
         self.gate = None
         if family == 'highway':
             self.gate = nn.Conv2d(cin, cout, 1, stride, 0, bias=True)
-            nn.init.constant_(self.gate.bias, HIGHWAY_GATE_BIAS)
+            nn.init.constant_(self.gate.bias, gate_bias)
 
     def forward(self, x):
         out = x
@@ -113,7 +113,7 @@ class CifarNet(nn.Module):
     """The CIFAR net: 6n+2 layers with basic blocks, 9n+2 with bottlenecks; plain, residual (shortcut A, B or C)
     or highway. `residual` may be a bool (plain or residual) or the family's name."""
 
-    def __init__(self, n, residual, width=1.0, shortcut='A', block='basic'):
+    def __init__(self, n, residual, width=1.0, shortcut='A', block='basic', gate_bias=HIGHWAY_GATE_BIAS):
         super().__init__()
         family = residual if isinstance(residual, str) else ('residual' if residual else 'plain')
         c = [int(round(16 * width)), int(round(32 * width)), int(round(64 * width))]
@@ -123,7 +123,7 @@ class CifarNet(nn.Module):
         blocks, cin = [], c[0]
         for s, width_s in enumerate(c):
             for b in range(n):
-                blk = Block(cin, width_s, 2 if s > 0 and b == 0 else 1, family, shortcut, block)
+                blk = Block(cin, width_s, 2 if s > 0 and b == 0 else 1, family, shortcut, block, gate_bias)
                 blocks.append(blk)
                 cin = blk.cout
         self.blocks = nn.Sequential(*blocks)
@@ -215,7 +215,10 @@ def nets_of(config):
                     for s in config['shortcuts']:
                         out.append({'id': f'resnet-{d}-{s}{suffix}{ws}', 'family': 'residual', 'residual': True, 'shortcut': s, **common})
                 if 'highway' in fams:
-                    out.append({'id': f'highway-{d}{suffix}{ws}', 'family': 'highway', 'residual': False, 'shortcut': 'A', **common})
+                    biases = as_list(config.get('gateBias', [HIGHWAY_GATE_BIAS]))
+                    for gb in biases:
+                        g = f'-gate{fmt_number(gb)}' if len(biases) > 1 else ''
+                        out.append({'id': f'highway-{d}{g}{suffix}{ws}', 'family': 'highway', 'residual': False, 'shortcut': 'A', 'gateBias': gb, **common})
     return out
 
 
@@ -225,9 +228,16 @@ def label_of(entry, config=None):
     base = f"{kind}-{entry['depth']}" + (' bottleneck' if entry.get('block') == 'bottleneck' else '')
     if entry['residual'] and entry['shortcut'] != 'A':
         base += f" ({entry['shortcut']})"
+    if config is not None and entry.get('family') == 'highway' and len(as_list(config.get('gateBias', [HIGHWAY_GATE_BIAS]))) > 1:
+        base += f" (gate bias {fmt_number(entry.get('gateBias', HIGHWAY_GATE_BIAS))})"
     if config is not None and len(as_list(config['warmup'])) > 1:
         base += f", warmup {entry['warmup']}"
     return base
+
+
+def fmt_number(x):
+    """A number as JavaScript's String() writes it: -2, not -2.0; 0.5 as 0.5."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def blocks_per_stage(entry):
@@ -426,7 +436,7 @@ def main():
         return param_counts(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == '--nets':
         config = json.loads(sys.argv[2])
-        return json.dump([{'id': e['id'], 'label': label_of(e, config), 'warmup': e['warmup']} for e in nets_of(config)], sys.stdout)
+        return json.dump([{'id': e['id'], 'label': label_of(e, config), 'warmup': e['warmup'], **({'gateBias': e['gateBias']} if 'gateBias' in e else {})} for e in nets_of(config)], sys.stdout)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog='\n'.join(__doc__.splitlines()[1:]))
     p.add_argument('--config', required=True, help="the lab's config JSON (exported from the lab)")
     src = p.add_mutually_exclusive_group(required=True)
@@ -474,7 +484,7 @@ def main():
     entries = nets_of(config)
     nets, opts, scheds = {}, {}, {}
     for e in entries:
-        net = CifarNet(blocks_per_stage(e), e['family'], config['width'], e['shortcut'], e['block'])
+        net = CifarNet(blocks_per_stage(e), e['family'], config['width'], e['shortcut'], e['block'], e.get('gateBias', HIGHWAY_GATE_BIAS))
         if distributed and a.sync_bn:
             net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
         net = net.to(device)

@@ -8,6 +8,7 @@ const custom: ExperimentConfig = {
   shortcuts: ['A', 'C'],
   blocks: ['basic'],
   warmup: ['paper'],
+  gateBias: [-2, -6],
   lr: 0.05,
   batchSize: 64,
   iterations: 777,
@@ -46,7 +47,7 @@ describe('config codec', () => {
 
   it('uses short, readable URL keys', () => {
     expect(configToQuery(DEFAULT_CONFIG)).toBe(
-      'depths=20%2C56&families=plain%2Cresidual&shortcuts=A&blocks=basic&warmup=off&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
+      'depths=20%2C56&families=plain%2Cresidual&shortcuts=A&blocks=basic&warmup=off&gatebias=-2&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
     );
   });
 
@@ -56,6 +57,7 @@ describe('config codec', () => {
     ['shortcuts', 'D', /shortcuts: "D" is not a shortcut option/],
     ['blocks', 'wide', /blocks: "wide" is not a block type \(basic, bottleneck\)/],
     ['warmup', 'slow', /warmup: "slow" is not a warmup mode \(off, paper, paper-110, constant, linear\)/],
+    ['gateBias', 'open', /gateBias: "open" is not a number \(highway gate bias\)/],
     ['lr', 'fast', /lr: "fast" is not a number/],
     ['batchSize', 'big', /batchSize: "big" is not a number/],
     ['iterations', 'x', /iterations: "x" is not a number/],
@@ -150,5 +152,30 @@ describe('the fields of bottlenecks, highway nets and warmup variants', () => {
     expect(config.depths).toEqual([20]);
     expect(validateConfig({ depths: [29, 164], blocks: ['bottleneck'] }).issues).toEqual([]);
     expect(configFromQuery('depths=200').issues[0].message).toMatch(/depths: "200" is not a CIFAR net depth .*9n\+2 for bottlenecks, to 164/);
+  });
+
+  it('takes the highway gate bias as a list, one highway net per value, clamped to −10…0 with a warning', () => {
+    const { config, issues } = configFromQuery('families=plain,highway&depths=20&gatebias=-6,-2,-6,3');
+    expect(config.gateBias).toEqual([0, -2, -6]);
+    expect(issues.map((i) => i.message)).toEqual(['gateBias: 3 is outside -10–0; using 0']);
+    const nets = netsOf({ ...DEFAULT_CONFIG, depths: [20], families: ['highway'], gateBias: [-2, -6] });
+    expect(nets.map((n) => [n.id, n.gateBias])).toEqual([
+      ['highway-20-gate-2', -2],
+      ['highway-20-gate-6', -6],
+    ]);
+    expect(nets.map((n) => netLabelOf(n, { ...DEFAULT_CONFIG, gateBias: [-2, -6] }))).toEqual(['Highway-20 (gate bias -2)', 'Highway-20 (gate bias -6)']);
+    // one bias keeps the old ids and labels, so older runs and links read as before
+    expect(netsOf({ ...DEFAULT_CONFIG, depths: [20], families: ['highway'], gateBias: [-6] }).map((n) => n.id)).toEqual(['highway-20']);
+  });
+
+  it('makes B the default shortcut of bottleneck nets, and notes option A’s zero-padded channels where it is chosen', () => {
+    expect(configFromQuery('blocks=bottleneck&depths=29').config.shortcuts).toEqual(['B']);
+    const chosen = configFromQuery('blocks=bottleneck&depths=29&shortcuts=A');
+    expect(chosen.config.shortcuts).toEqual(['A']);
+    expect(chosen.issues.find((i) => i.field === 'shortcuts')?.message).toMatch(/48 of its 64 channels have no identity path/);
+    // basic nets keep A, the paper's CIFAR option, without a note
+    const basic = configFromQuery('depths=20');
+    expect(basic.config.shortcuts).toEqual(['A']);
+    expect(basic.issues).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 // The same table says how the form shows each field (FORM): the control, its options and its i18n
 // label keys, so a new field or option is one edit here plus its strings in src/ui/i18n.ts.
 import type { BlockType, NetFamily, NetSpec, Shortcut } from './nets';
-import { BLOCK_TYPES, NET_FAMILIES, SHORTCUTS, blocksFor, cifarNet, fitsBlock } from './nets';
+import { BLOCK_TYPES, HIGHWAY_GATE_BIAS, NET_FAMILIES, SHORTCUTS, blocksFor, cifarNet, fitsBlock } from './nets';
 import type { WarmupMode } from './schedule';
 import { WARMUP_MODES } from './schedule';
 import { BASE_LR, BATCH_SIZE } from './train';
@@ -29,6 +29,8 @@ export interface ExperimentConfig {
   blocks: BlockType[];
   /** Warmup variants: every net trains once per variant (one variant: the experiment's warmup). */
   warmup: WarmupMode[];
+  /** Highway nets: the gates' initial bias, one highway net per value (He et al. 2016 found −6 best for this gating). */
+  gateBias: number[];
   lr: number;
   batchSize: number;
   iterations: number;
@@ -47,6 +49,9 @@ export interface ExperimentConfig {
   backend: BackendChoice;
 }
 
+/** The range of a highway gate's initial bias: 0 (half open) to −10 (closed: σ(−10) ≈ 5e-5). */
+export const GATE_BIAS_RANGE = [-10, 0] as const;
+
 /** The depths the form offers (any 6n+2 or 9n+2 up to MAX_N is valid in a link). */
 export const ALL_DEPTHS = [8, 11, 14, 20, 29, 32, 44, 47, 56, 83, 110, 164] as const;
 export const MAX_N = 18;
@@ -59,6 +64,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   shortcuts: ['A'],
   blocks: ['basic'],
   warmup: ['off'],
+  gateBias: [HIGHWAY_GATE_BIAS],
   lr: BASE_LR,
   batchSize: BATCH_SIZE,
   iterations: 2000,
@@ -228,6 +234,25 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
     toUrl: (v) => v.join(','),
     form: { kind: 'multi', options: WARMUP_MODES, optionLabels: 'controls.warmupMode', layout: 'lines', label: 'controls.warmup', id: 'warmup', place: 'fieldset' },
   },
+  gateBias: {
+    key: 'gateBias',
+    url: 'gatebias',
+    parse(raw) {
+      const items = list(raw);
+      if (!items || items.length === 0) return { ok: false, error: `needs at least one gate bias from ${GATE_BIAS_RANGE[0]} to ${GATE_BIAS_RANGE[1]}, e.g. -2` };
+      const out: number[] = [];
+      const warnings: string[] = [];
+      for (const item of items) {
+        const r = ranged(GATE_BIAS_RANGE[0], GATE_BIAS_RANGE[1], false, 'highway gate bias')(item);
+        if (!r.ok) return r;
+        if (r.warning) warnings.push(r.warning);
+        if (!out.includes(r.value)) out.push(r.value);
+      }
+      return { ok: true, value: out.sort((a, b) => b - a), warning: warnings.join('; ') || undefined };
+    },
+    toUrl: (v) => v.join(','),
+    form: { kind: 'multi', options: [-1, -2, -3, -6, -10], layout: 'chips', label: 'controls.gateBias', id: 'gate-bias', place: 'fieldset' },
+  },
   lr: { key: 'lr', url: 'lr', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String, form: { kind: 'number', step: 0.01, label: 'controls.lr', id: 'lr', place: 'grid' } },
   batchSize: {
     key: 'batchSize',
@@ -343,6 +368,15 @@ function apply(get: (f: Field<keyof ExperimentConfig>) => unknown, base: Experim
     c.depths = fit.length > 0 ? fit : base.depths.filter((d) => c.blocks.some((b) => fitsBlock(d, b)));
     if (c.depths.length === 0) c.depths = [c.blocks.includes('basic') ? 20 : 29];
   }
+  // B is the bottleneck nets' default: a link or file that names bottlenecks alone and no shortcut gets B
+  if (get(FIELDS.shortcuts as Field<keyof ExperimentConfig>) === undefined && !c.blocks.includes('basic') && c.shortcuts.join() === 'A') c.shortcuts = ['B'];
+  if (c.blocks.includes('bottleneck') && c.families.includes('residual') && c.shortcuts.includes('A')) {
+    issues.push({
+      field: 'shortcuts',
+      level: 'warning',
+      message: 'shortcuts: option A in a bottleneck net zero-pads 16 → 64 channels at stride 1 in stage 1, so 48 of its 64 channels have no identity path there; ResNet-164 (He et al. 2016) projects instead: B is the default for bottleneck nets',
+    });
+  }
   if (c.evalEvery > c.iterations) {
     issues.push({ field: 'evalEvery', level: 'warning', message: `evalEvery: ${c.evalEvery} is more than the ${c.iterations} iterations; using ${c.iterations}` });
     c.evalEvery = c.iterations;
@@ -386,6 +420,8 @@ export interface NetEntry {
   block: BlockType;
   /** The warmup this net trains with (before warmupForDepth: 'paper-110' is resolved per depth). */
   warmup: WarmupMode;
+  /** Highway nets: the gates' initial bias (absent: HIGHWAY_GATE_BIAS, as in runs saved before the field). */
+  gateBias?: number;
 }
 
 /**
@@ -405,7 +441,14 @@ export function netsOf(config: ExperimentConfig): NetEntry[] {
         const add = (id: string, family: NetFamily, shortcut: Shortcut) => out.push({ id: `${id}${suffix}${w}`, depth, family, residual: family === 'residual', shortcut, block, warmup });
         if (config.families.includes('plain')) add(`plain-${depth}`, 'plain', 'A');
         if (config.families.includes('residual')) for (const s of config.shortcuts) add(`resnet-${depth}-${s}`, 'residual', s);
-        if (config.families.includes('highway')) add(`highway-${depth}`, 'highway', 'A');
+        if (config.families.includes('highway')) {
+          const biases = config.gateBias ?? [HIGHWAY_GATE_BIAS];
+          for (const gateBias of biases) {
+            // one bias: the old ids (highway-56); several: one net each (highway-56-gate-6)
+            const g = biases.length > 1 ? `-gate${gateBias}` : '';
+            out.push({ id: `highway-${depth}${g}${suffix}${w}`, depth, family: 'highway', residual: false, shortcut: 'A', block, warmup, gateBias });
+          }
+        }
       }
     }
   }
@@ -413,13 +456,14 @@ export function netsOf(config: ExperimentConfig): NetEntry[] {
 }
 
 /** The net spec of one of an experiment's nets: its depth, family, shortcut and block type, at the experiment's width. */
-export function netSpecOf(entry: Pick<NetEntry, 'depth' | 'shortcut'> & Partial<Pick<NetEntry, 'family' | 'residual' | 'block'>>, config: Pick<ExperimentConfig, 'width'>): NetSpec {
+export function netSpecOf(entry: Pick<NetEntry, 'depth' | 'shortcut'> & Partial<Pick<NetEntry, 'family' | 'residual' | 'block' | 'gateBias'>>, config: Pick<ExperimentConfig, 'width'>): NetSpec {
   const block = entry.block ?? 'basic';
-  return cifarNet({ n: blocksFor(entry.depth, block), family: entry.family ?? (entry.residual ? 'residual' : 'plain'), shortcut: entry.shortcut, block, width: config.width });
+  return cifarNet({ n: blocksFor(entry.depth, block), family: entry.family ?? (entry.residual ? 'residual' : 'plain'), shortcut: entry.shortcut, block, width: config.width, gateBias: entry.gateBias });
 }
 
-/** A net's label in charts and tables: the spec's ("ResNet-56 (B)"), and its warmup when the experiment compares several. */
-export function netLabelOf(entry: NetEntry, config: Pick<ExperimentConfig, 'width' | 'warmup'>): string {
-  const label = netSpecOf(entry, config).label;
+/** A net's label in charts and tables: the spec's ("ResNet-56 (B)"), with the gate bias and the warmup where the experiment compares several. */
+export function netLabelOf(entry: NetEntry, config: Pick<ExperimentConfig, 'width' | 'warmup'> & Partial<Pick<ExperimentConfig, 'gateBias'>>): string {
+  let label = netSpecOf(entry, config).label;
+  if (entry.family === 'highway' && (config.gateBias?.length ?? 1) > 1) label += ` (gate bias ${entry.gateBias ?? HIGHWAY_GATE_BIAS})`;
   return config.warmup.length > 1 ? `${label}, warmup ${entry.warmup}` : label;
 }

@@ -100,6 +100,9 @@ describe('bottleneck blocks (§4.1) and highway nets', () => {
     const p = initParams(net, 1);
     expect(Array.from(p['s2.b1.gate.bias'])).toEqual(new Array(32).fill(HIGHWAY_GATE_BIAS));
     expect(HIGHWAY_GATE_BIAS).toBeLessThan(0);
+    // a chosen bias (He et al. 2016 found −6 best for this gating) starts every gate there
+    const six = initParams(cifarNet({ n: 2, family: 'highway', shortcut: 'A', width: 0.5, gateBias: -6 }), 1);
+    expect(Array.from(six['s2.b1.gate.bias'])).toEqual(new Array(16).fill(-6));
     expect(paramCount(cifarNet({ n: 3, family: 'highway', shortcut: 'A' }))).toBe(286_378);
   });
 

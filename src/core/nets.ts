@@ -48,7 +48,11 @@ export type NetFamily = (typeof NET_FAMILIES)[number];
 /** Block types: two 3×3 convs, or the bottleneck 1×1-3×3-1×1. */
 export const BLOCK_TYPES = ['basic', 'bottleneck'] as const;
 export type BlockType = (typeof BLOCK_TYPES)[number];
-/** The highway gate's initial bias: negative, so T = σ(−2) ≈ 0.12 and a new block mostly carries its input (Srivastava et al. used −1 to −3). */
+/**
+ * The highway gate's initial bias: negative, so T = σ(−2) ≈ 0.12 and a new block mostly carries its input
+ * (Srivastava et al. used −1 to −3). The block is the "exclusive gating" of He et al. 2016 (Identity
+ * Mappings, Fig. 2c), whose results depended strongly on this bias (best near −6): a config field.
+ */
 export const HIGHWAY_GATE_BIAS = -2;
 
 export interface NetOptions {
@@ -63,6 +67,8 @@ export interface NetOptions {
   width?: number;
   /** Input height and width: 32 for CIFAR-10; smaller (8) only for quick tests. */
   inputSize?: number;
+  /** Highway nets: the gates' initial bias (default HIGHWAY_GATE_BIAS). */
+  gateBias?: number;
 }
 
 /** NetOptions with every choice made. */
@@ -74,6 +80,7 @@ export interface ResolvedNetOptions {
   block: BlockType;
   width: number;
   inputSize: number;
+  gateBias: number;
 }
 
 export interface ConvSpec {
@@ -195,6 +202,7 @@ export function cifarNet(options: NetOptions): NetSpec {
     block: options.block ?? 'basic',
     width: options.width ?? 1,
     inputSize: options.inputSize ?? IMAGE_SIZE,
+    gateBias: options.gateBias ?? HIGHWAY_GATE_BIAS,
   };
   if (!Number.isInteger(o.n) || o.n < 1 || o.n > 200) throw new Error(`n must be an integer from 1 to 200, got ${o.n}`);
   if (!Number.isInteger(o.inputSize / 4) || o.inputSize < 4) throw new Error(`inputSize must be a multiple of 4, got ${o.inputSize}`);
@@ -296,7 +304,7 @@ export type Tensors = Record<string, Float32Array>;
 
 /**
  * Initial weights. He initialisation (§3.4, [13]): conv, gate and FC weights ~ N(0, 2/fan_in); BN γ = 1,
- * β = 0; FC bias 0; a highway gate's bias HIGHWAY_GATE_BIAS. Each parameter draws from its own substream named by the seed and the
+ * β = 0; FC bias 0; a highway gate's bias the net's gateBias (HIGHWAY_GATE_BIAS unless chosen). Each parameter draws from its own substream named by the seed and the
  * parameter's name, so a plain and a residual net of one depth (same names, same shapes) start
  * from identical weights, and adding a projection to a net changes no other weight.
  */
@@ -311,7 +319,7 @@ export function initParams(spec: NetSpec, seed: number): Tensors {
     } else if (p.kind === 'bn-gamma') {
       v.fill(1);
     } else if (p.kind === 'gate-bias') {
-      v.fill(HIGHWAY_GATE_BIAS);
+      v.fill(spec.options.gateBias);
     }
     out[p.name] = v;
   }

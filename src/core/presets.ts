@@ -69,14 +69,14 @@ export const WARMUP110: ExperimentConfig = { ...CLASSROOM, depths: [110], famili
  * Measured (docs/presets.md, seeds 1–3): the basic nets fit the training set better (ResNet-32
  * 6.8/12.8/12.3% against ResNet-47 bottleneck 26.2/27.6/50.4%), test errors alike.
  */
-export const BOTTLENECK: ExperimentConfig = { ...CLASSROOM, depths: [8, 11, 32, 47], families: ['residual'], blocks: ['basic', 'bottleneck'] };
+export const BOTTLENECK: ExperimentConfig = { ...CLASSROOM, depths: [8, 11, 32, 47], families: ['residual'], shortcuts: ['B'], blocks: ['basic', 'bottleneck'] };
 
 /**
  * Gates vs identity: plain, highway and residual nets of 20 and 56 layers side by side, Classroom
  * scale. Measured (docs/presets.md, seeds 1–3): Highway-20 between plain-20 and ResNet-20, Highway-56
  * degraded (55/80/76% against ResNet-56's 10/8/8%), the gates mostly open to the carry (T ≈ 0.15).
  */
-export const HIGHWAY: ExperimentConfig = { ...CLASSROOM, depths: [20, 56], families: ['plain', 'residual', 'highway'] };
+export const HIGHWAY: ExperimentConfig = { ...CLASSROOM, depths: [20, 56], families: ['plain', 'residual', 'highway'], gateBias: [-2, -6] };
 
 export const PRESETS: Preset[] = [
   { id: 'classroom', config: CLASSROOM },

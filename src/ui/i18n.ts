@@ -61,6 +61,7 @@ const en = {
       C: 'C — 1×1 projection on every block',
     },
     warmup: 'Learning-rate warmup',
+    gateBias: 'Highway gate bias (initial; a highway net per value)',
     warmupMode: {
       off: 'off',
       paper: 'paper: lr/10 until train error < 80%',
@@ -419,6 +420,7 @@ const zh: Dict = {
       C: 'C — 每个块都使用 1×1 投影',
     },
     warmup: '学习率预热',
+    gateBias: '高速网络门控偏置（初始值；每个取值一个高速网络）',
     warmupMode: {
       off: '关闭',
       paper: '论文：lr/10 直到训练误差 < 80%',
