@@ -32,6 +32,13 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   await expect(fig7).toHaveCount(2);
   await expect(fig7.nth(1)).toHaveAttribute('data-subtitle', 'sorted by magnitude');
   await expect(fig7.nth(1)).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  // two variants, said which is which: (a) the responses as the net computes them, (b) the BN readout
+  const card = page.locator('[data-chart="layer-std"]');
+  await expect(card).toContainText('with BN in evaluation mode (its running averages)');
+  await expect(card).toContainText(/Median std: .*plain-14 \d/);
+  await page.getByTestId('fig7-variant').selectOption('readout');
+  await expect(card).toContainText('√(mean γ² + var β)');
+  await expect(fig7.nth(0)).toHaveAttribute('data-points', /^[1-9]\d*$/);
   expect(problems()).toEqual([]);
 });
 

@@ -14,10 +14,12 @@
 //   --expect-degradation=plain: exit 1 unless every seed shows at least the plain half
 //   --export-torch DIR: write the experiment as a PyTorch job instead (script, config.json, README.md;
 //   README "Full scale"), to train at full scale on a GPU and import the run file it writes
+//   --charts-of RUN.json [RUN.json …]: no training: import each finished run into the page and write its
+//   charts (PNG 2× and SVG) beside it, with the captions the page computes now
 // The verdict is src/core/verdict.ts, the same judge as the page's summary.
 // Ctrl-C stops the run cleanly and writes what was recorded.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
 import type { ExperimentConfig } from '../src/core/config';
@@ -65,6 +67,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     'export-torch': { type: 'string' },
+    'charts-of': { type: 'string', multiple: true },
     ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((k) => [k, { type: 'string' as const }])),
   },
 });
@@ -231,22 +234,43 @@ async function runOnce(config: ExperimentConfig, dataDir: string, out: string): 
     if (!run) fail('the run left no record', 3);
     writeFileSync(join(out, 'run.json'), JSON.stringify(run));
     writeFileSync(join(out, 'metrics.csv'), metricsCsv(run));
-    const charts: { file: string; width: number; height: number }[] = [];
-    await page.waitForTimeout(500); // let the charts draw the last points
-    for (const id of ['curves', 'summary', 'layer-std', 'grad-norm']) {
-      const svg = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'svg'), id);
-      const png = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'png'), id);
-      writeFileSync(join(out, `${id}.svg`), svg);
-      writeFileSync(join(out, `${id}.png`), Buffer.from(png, 'base64'));
-      const m = /width="(\d+)" height="(\d+)"/.exec(svg)!;
-      charts.push({ file: `${id}.png`, width: 2 * Number(m[1]), height: 2 * Number(m[2]) });
-    }
-    writeFileSync(join(out, 'charts.json'), `${JSON.stringify(charts, null, 2)}\n`);
+    const charts = await writeCharts(page, out);
     const text = summaryMd(run, wallMs);
     writeFileSync(join(out, 'summary.md'), text);
     console.log(text);
     console.log(`Wrote run.json, metrics.csv, summary.md and ${charts.length} charts (PNG 2× and SVG) to ${out}`);
     return { run, wallMs };
+  } finally {
+    await session.close();
+  }
+}
+
+/** The page's four paper-style charts as PNG (2×) and SVG, and charts.json listing them, into `out`. */
+async function writeCharts(page: Page, out: string): Promise<{ file: string; width: number; height: number }[]> {
+  const charts: { file: string; width: number; height: number }[] = [];
+  await page.waitForTimeout(500); // let the charts draw the last points
+  for (const id of ['curves', 'summary', 'layer-std', 'grad-norm']) {
+    const svg = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'svg'), id);
+    const png = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'png'), id);
+    writeFileSync(join(out, `${id}.svg`), svg);
+    writeFileSync(join(out, `${id}.png`), Buffer.from(png, 'base64'));
+    const m = /width="(\d+)" height="(\d+)"/.exec(svg)!;
+    charts.push({ file: `${id}.png`, width: 2 * Number(m[1]), height: 2 * Number(m[2]) });
+  }
+  writeFileSync(join(out, 'charts.json'), `${JSON.stringify(charts, null, 2)}\n`);
+  return charts;
+}
+
+/** --charts-of: redraw the charts of finished runs (after a caption or chart change), without training. */
+async function chartsOf(files: string[]): Promise<void> {
+  const session = await openLab({ log: (l) => console.error(l) });
+  try {
+    for (const file of files) {
+      await session.page.getByTestId('import-run-input').setInputFiles(resolve(file));
+      await session.page.waitForFunction(() => ['done', 'stopped', 'failed'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''), null, { timeout: 60_000 });
+      const charts = await writeCharts(session.page, dirname(resolve(file)));
+      console.log(`${file}: wrote ${charts.map((c) => c.file).join(', ')} (and SVG)`);
+    }
   } finally {
     await session.close();
   }
@@ -262,6 +286,7 @@ function exportTorch(config: ExperimentConfig, dir: string): void {
 }
 
 async function main() {
+  if (args['charts-of']) return chartsOf(args['charts-of']);
   const config = buildConfig();
   if (args['export-torch']) return exportTorch(config, resolve(args['export-torch']));
   const out = resolve(args.out ?? fail('--out <dir> is required'));

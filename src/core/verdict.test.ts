@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseRunFile } from './runFile';
 import type { NetInfo, NetSeries } from './metrics';
 import { emptySeries } from './metrics';
 import { Rng } from './rng';
@@ -230,6 +233,15 @@ describe('judgeDegradation', () => {
         const curves = [...plain(jitter(), jitter(), jitter()), ...resnet(jitter(), jitter(), jitter())].map((c) => ({ ...c, noise: level / 5 }));
         expect(judgeDegradation(run(curves)).outcome, `level ${level}, seed ${k}`).toBe('not-shown');
       }
+    }
+  });
+
+  it('gives "both halves shown" for the committed Classroom runs, seeds 1–3 (docs/classroom-run)', () => {
+    for (const seed of [1, 2, 3]) {
+      const run = parseRunFile(readFileSync(join(import.meta.dirname, `../../docs/classroom-run/seed-${seed}/run.json`), 'utf8'));
+      const v = judgeDegradation({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series });
+      expect(v.outcome, `seed ${seed}: ${v.reason}`).toBe('both');
+      expect(v.groups).toHaveLength(1);
     }
   });
 });

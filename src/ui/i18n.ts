@@ -251,7 +251,8 @@ const en = {
     noEval: 'This run was saved before the evaluation-mode responses were measured: only the readout is shown.',
     medians: 'Median std: {{list}}.',
     smaller: 'Here the ResNet’s responses are the smaller, as in the paper (its residual functions stay closer to zero).',
-    notSmaller: 'Here the ResNet’s responses are not the smaller, unlike the paper’s.',
+    similar: 'Here the medians are within a tenth of each other: by this measure neither net’s responses are the smaller.',
+    notSmaller: 'Here the ResNet’s responses are the larger, unlike the paper’s.',
     off: '{{net}}: BN’s running averages lag its weights, so in evaluation mode a layer’s std reaches {{a}} (readout {{b}}); shown as measured.',
   },
   verdict: {
@@ -299,7 +300,7 @@ const en = {
     classroom: {
       name: 'Classroom demo',
       blurb:
-        'Both halves of Fig. 6: 8, 20 and 56 layers, plain and residual, narrow (×0.25), on 2,000 training images for 1,000 iterations with the paper’s warmup. Deeper plain nets end with a higher training error; deeper ResNets do not: ResNet-56 ends far below ResNet-8. Measured: about 6 minutes on a 2-core Intel Xeon with the lab CPU engine (354 s, median of 3 seeds).',
+        'Both halves of Fig. 6: 8, 20 and 56 layers, plain and residual, narrow (×0.25), on 2,000 training images for 1,000 iterations with the paper’s warmup. Plain-56 ends with a far higher training error than plain-8 (plain-20 can land on either side of plain-8); the ResNets do not degrade: ResNet-56 ends far below ResNet-8 and plain-56. Measured: about 3 minutes on a 2-core Intel Xeon with the lab CPU engine (151–193 s over 6 runs).',
     },
     fig6: {
       name: 'Paper Fig. 6',
@@ -307,7 +308,7 @@ const en = {
     },
     shortcuts: { name: 'Shortcuts A/B/C', blurb: 'One depth, the three shortcut options side by side, with the plain net for reference.' },
     warmup110: { name: 'Warmup on ResNet-110', blurb: 'ResNet-110 twice, from the same weights on the same batches: at lr 0.1 from the start, and with the paper’s warmup (lr 0.01 until its running training error is below 80%, then 0.1). Narrow (×0.25), 2,000 images, 1,000 iterations; the learning-rate chart shows each net’s rate. Measured over 3 seeds: without warmup ResNet-110 sat near chance (87–90% at iteration 100) and never caught up (52–77% at the end); with warmup it passed 80% after 74–106 iterations and ended at 16–43%. At this scale lr 0.1 hurts far more than the paper’s “slightly too large”. About 12 minutes on a 2-core Xeon.' },
-    bottleneck: { name: 'Bottleneck blocks', blurb: 'Basic against bottleneck ResNets of about the same parameters: ResNet-8 with ResNet-11 bottleneck, ResNet-32 with ResNet-47 bottleneck (a bottleneck block costs what a basic block does, so the same n gives 9n+2 layers instead of 6n+2). Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: the basic nets fit the training set better (ResNet-32 7–13% against ResNet-47 bottleneck 26–50%; ResNet-8 36–43% against 42–46%), and test errors were alike (54–62%). Bottlenecks buy depth at the same cost, which paid off at ImageNet scale; at this width their 3×3 layers have only 4–16 channels. About 5 minutes on a 2-core Xeon.' },
+    bottleneck: { name: 'Bottleneck blocks', blurb: 'Basic against bottleneck ResNets of about the same cost: ResNet-8 with ResNet-11 bottleneck, ResNet-32 with ResNet-47 bottleneck (a bottleneck block costs what a basic block does, so the same n gives 9n+2 layers instead of 6n+2), all with shortcut B, the bottleneck nets’ default (option A would zero-pad 48 of 64 channels where stage 1 begins). Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: ResNet-32 fit the training set better than ResNet-47 bottleneck (9–25% against 26–34%); the small pair depended on the seed; test errors were alike (51–62%). Bottlenecks buy depth at the same cost, which paid off at ImageNet scale; at this width their 3×3 layers have only 4–16 channels. About 4 minutes on a 2-core Xeon.' },
     highway: { name: 'Gates vs identity', blurb: 'Plain, highway and residual nets of 20 and 56 layers side by side, on the same batches. A highway block mixes its output and its input through a learned gate, y = T·F(x) + (1 − T)·x; a residual block always adds its input whole. Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: Highway-20 ended between plain-20 and ResNet-20 (35–46% against 50–53% and 12–19%), and Highway-56 degraded (55–80%, in one seed as high as plain-56) while ResNet-56 reached 8–10%. The gates did not close (mean T about 0.15): a gated shortcut passes on only (1 − T) of its input at every block, so it is no identity — the paper’s point that highway nets had shown no gains at extreme depth. About 12 minutes on a 2-core Xeon.' },
   },
   classes: { airplane: 'airplane', automobile: 'automobile', bird: 'bird', cat: 'cat', deer: 'deer', dog: 'dog', frog: 'frog', horse: 'horse', ship: 'ship', truck: 'truck' },
@@ -610,7 +611,8 @@ const zh: Dict = {
     noEval: '本次运行保存于测量评估模式响应之前：只显示参数读数。',
     medians: '标准差的中位数：{{list}}。',
     smaller: '本次运行中 ResNet 的响应更小，与论文一致（其残差函数更接近零）。',
-    notSmaller: '本次运行中 ResNet 的响应并不更小，与论文不同。',
+    similar: '本次运行中两者的中位数相差不到十分之一：按这个指标，谁的响应都不更小。',
+    notSmaller: '本次运行中 ResNet 的响应更大，与论文不同。',
     off: '{{net}}：BN 的滑动平均跟不上权重的变化，因此在评估模式下某层的标准差达到 {{a}}（参数读数为 {{b}}）；按实测显示。',
   },
   verdict: {
@@ -657,7 +659,7 @@ const zh: Dict = {
   presets: {
     classroom: {
       name: '课堂演示',
-      blurb: '图 6 的两半：8、20、56 层的普通网络与残差网络，窄网络（×0.25），2,000 张训练图像，1,000 次迭代，使用论文的预热。较深的普通网络训练误差更高；较深的 ResNet 则不会：ResNet-56 最终远低于 ResNet-8。实测：在双核 Intel Xeon 上使用实验室 CPU 引擎约 6 分钟（3 个种子的中位数 354 秒）。',
+      blurb: '图 6 的左右两部分：8、20、56 层的普通网络与残差网络，窄网络（×0.25），2,000 张训练图像，1,000 次迭代，使用论文的预热。plain-56 最终的训练误差远高于 plain-8（plain-20 可能高于也可能低于 plain-8）；ResNet 不会退化：ResNet-56 最终远低于 ResNet-8 和 plain-56。实测：在双核 Intel Xeon 上使用本实验室的 CPU 引擎约 3 分钟（6 次运行 151–193 秒）。',
     },
     fig6: {
       name: '论文图 6',
@@ -665,7 +667,7 @@ const zh: Dict = {
     },
     shortcuts: { name: '捷径 A/B/C', blurb: '同一深度下三种捷径方式并列，并以普通网络作对照。' },
     warmup110: { name: 'ResNet-110 预热', blurb: '同一个 ResNet-110 训练两次，初始权重与批次完全相同：一次从一开始就用 lr 0.1，一次用论文的预热（lr 0.01，直到其滑动训练误差低于 80%，之后 0.1）。窄网络（×0.25），2,000 张图像，1,000 次迭代；学习率图给出每个网络的学习率。3 个种子的实测：不预热时 ResNet-110 停在接近随机的水平（第 100 次迭代时 87–90%），之后再也没有追上（最终 52–77%）；预热时它在 74–106 次迭代后低于 80%，最终为 16–43%。在这个规模上，lr 0.1 的害处远大于论文所说的“略大”。在双核 Xeon 上约 12 分钟。' },
-    bottleneck: { name: '瓶颈块', blurb: '参数量相近的基本块与瓶颈块 ResNet 对比：ResNet-8 对 ResNet-11 瓶颈，ResNet-32 对 ResNet-47 瓶颈（一个瓶颈块的代价与一个基本块相当，所以同样的 n 得到 9n+2 层而不是 6n+2 层）。窄网络（×0.25），2,000 张图像，1,000 次迭代，使用论文的预热。3 个种子的实测：基本块网络对训练集拟合得更好（ResNet-32 为 7–13%，ResNet-47 瓶颈为 26–50%；ResNet-8 为 36–43%，对 42–46%），测试误差相近（54–62%）。瓶颈块以相同代价换来更多层数，这在 ImageNet 规模上有回报；在这个宽度下，它们的 3×3 层只有 4–16 个通道。在双核 Xeon 上约 5 分钟。' },
+    bottleneck: { name: '瓶颈块', blurb: '代价相近的基本块与瓶颈块 ResNet 对比：ResNet-8 对 ResNet-11 瓶颈，ResNet-32 对 ResNet-47 瓶颈（一个瓶颈块的代价与一个基本块相当，所以同样的 n 得到 9n+2 层而不是 6n+2 层），全部使用捷径 B，即瓶颈网络的默认选项（选项 A 会在第 1 阶段开头把 64 个通道中的 48 个补零）。窄网络（×0.25），2,000 张图像，1,000 次迭代，使用论文的预热。3 个种子的实测：ResNet-32 对训练集的拟合好于 ResNet-47 瓶颈（9–25% 对 26–34%）；较小的一对因种子而异；测试误差相近（51–62%）。瓶颈块以相同代价换来深度，这在 ImageNet 规模上见效；在这个宽度下它们的 3×3 层只有 4–16 个通道。在双核 Xeon 上约 4 分钟。' },
     highway: { name: '门控与恒等捷径', blurb: '20 层与 56 层的普通网络、高速网络与残差网络并列训练，批次相同。高速块通过学习得到的门混合其输出与输入：y = T·F(x) + (1 − T)·x；残差块总是完整地加上输入。窄网络（×0.25），2,000 张图像，1,000 次迭代，使用论文的预热。3 个种子的实测：Highway-20 的结果介于 plain-20 与 ResNet-20 之间（35–46%，对 50–53% 与 12–19%），Highway-56 出现退化（55–80%，有一个种子与 plain-56 一样差），而 ResNet-56 达到 8–10%。门并没有关闭（平均 T 约 0.15）：门控捷径在每个块只传递 (1 − T) 的输入，因此它不是恒等映射——这正是论文所说高速网络在极深时未显示收益的原因。在双核 Xeon 上约 12 分钟。' },
   },
   classes: { airplane: '飞机', automobile: '汽车', bird: '鸟', cat: '猫', deer: '鹿', dog: '狗', frog: '青蛙', horse: '马', ship: '船', truck: '卡车' },

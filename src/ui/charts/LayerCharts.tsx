@@ -103,8 +103,9 @@ function fig7Caption(t: TFunction, shown: (NetInfo & { tap: LayerTap | null })[]
   const res = summary.nets.filter((n) => n.residual);
   const plain = summary.nets.filter((n) => !n.residual);
   if (res.length && plain.length) {
-    const smaller = Math.max(...res.map((n) => n.median)) < Math.min(...plain.map((n) => n.median));
-    parts.push(t(smaller ? 'fig7.smaller' : 'fig7.notSmaller'));
+    // a tenth apart at least before the caption calls one side smaller (the medians of 16–55 layers are close otherwise)
+    const [r, p] = [Math.max(...res.map((n) => n.median)), Math.min(...plain.map((n) => n.median))];
+    parts.push(t(r < 0.9 * p ? 'fig7.smaller' : r <= p / 0.9 ? 'fig7.similar' : 'fig7.notSmaller'));
   }
   for (const o of summary.offAverages) parts.push(t('fig7.off', { net: o.label, a: o.largest.toPrecision(3), b: o.readout.toPrecision(2) }));
   return parts.join(' ');

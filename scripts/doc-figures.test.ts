@@ -1,0 +1,181 @@
+// Every figure in the docs that report measured runs is recomputed here from the committed run files,
+// so a doc cannot drift from its data. A table of figures opens with a comment naming its runs:
+//
+//   <!-- figures: runs=docs/classroom-run/seed-{seed}/run.json -->
+//   | seed | plain-8 | ResNet-8 | … | verdict | wall time |
+//
+// A column named by a net's label holds its final training error (the verdict's: the mean over the last
+// 10% of iterations); "<label> test" its last test error; "verdict" the verdict of that run; with a "net"
+// column (a row per net), "it N" the net's running training error at iteration N and "full lr from" the
+// first iteration it trained at the base rate. "seed", "net" and "wall time" (machine-dependent) are
+// keys or left alone; any other column fails the test. Every table with a percentage in these docs must
+// carry such a comment. Sentences that quote ranges are listed in CLAIMS with the computation behind them.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunFile } from '../src/core/runFile';
+import { parseRunFile } from '../src/core/runFile';
+import { valueAt } from '../src/core/metrics';
+import { OUTCOME_TEXT, finalErrors, judgeDegradation } from '../src/core/verdict';
+
+const ROOT = join(import.meta.dirname, '..');
+const FIGURE_DOCS = ['docs/presets.md', 'docs/classroom-tuning.md', 'docs/verdict.md'];
+
+const cache = new Map<string, RunFile>();
+function runAt(path: string): RunFile {
+  let run = cache.get(path);
+  if (!run) {
+    const file = join(ROOT, path);
+    if (!existsSync(file)) throw new Error(`${path}: no such run file (commit the run.json a doc cites)`);
+    cache.set(path, (run = parseRunFile(readFileSync(file, 'utf8'))));
+  }
+  return run;
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+
+/** A net's final training error (the verdict's window), by label. */
+function finalOf(run: RunFile, label: string): number | null {
+  const f = finalErrors({ iterations: run.config.iterations, nets: run.nets, series: run.series }).find((x) => x.label === label);
+  if (!f) throw new Error(`no net labelled "${label}" in the run (${run.nets.map((n) => n.label).join(', ')})`);
+  return f.error;
+}
+
+function verdictOf(run: RunFile) {
+  return judgeDegradation({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series });
+}
+
+interface Table {
+  doc: string;
+  line: number;
+  runs: string | null;
+  header: string[];
+  rows: string[][];
+}
+
+const cells = (line: string) =>
+  line
+    .trim()
+    .replace(/^\||\|$/g, '')
+    .split('|')
+    .map((c) => c.trim().replace(/\*\*/g, ''));
+
+function tables(doc: string): Table[] {
+  const lines = readFileSync(join(ROOT, doc), 'utf8').split('\n');
+  const out: Table[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i].startsWith('|') || !lines[i + 1]?.startsWith('|---')) continue;
+    const comment = lines[i - 1]?.match(/^<!-- figures: runs=(\S+) -->$/);
+    const rows: string[][] = [];
+    let j = i + 2;
+    for (; j < lines.length && lines[j].startsWith('|'); j++) rows.push(cells(lines[j]));
+    out.push({ doc, line: i + 1, runs: comment ? comment[1] : null, header: cells(lines[i]), rows });
+    i = j;
+  }
+  return out;
+}
+
+const IGNORED = new Set(['seed', 'net', 'wall time']);
+
+/** Every cell of a figures table beside what its run file says. */
+function check(t: Table): { where: string; doc: string; computed: string }[] {
+  const out: { where: string; doc: string; computed: string }[] = [];
+  const seedCol = t.header.indexOf('seed');
+  const netCol = t.header.indexOf('net');
+  for (const row of t.rows) {
+    const run = runAt(t.runs!.replace('{seed}', row[seedCol]));
+    t.header.forEach((h, c) => {
+      if (IGNORED.has(h)) return;
+      const where = `${t.doc}:${t.line} seed ${row[seedCol]}${netCol >= 0 ? ` ${row[netCol]}` : ''}, column "${h}"`;
+      let computed: string;
+      const at = h.match(/^it (\d+)$/);
+      if (h === 'verdict') computed = OUTCOME_TEXT[verdictOf(run).outcome];
+      else if (at || h === 'full lr from') {
+        const n = run.nets.find((x) => x.label === row[netCol]);
+        if (!n) throw new Error(`${where}: no net "${row[netCol]}"`);
+        const s = run.series[n.id];
+        computed = at ? pct(valueAt(s.train.it, s.train.runErr, Number(at[1]))) : String(s.train.it.find((_, i) => s.train.lr[i] >= run.config.lr * 0.999) ?? '–');
+      } else if (h.endsWith(' test')) {
+        const n = run.nets.find((x) => x.label === h.slice(0, -' test'.length));
+        if (!n) throw new Error(`${where}: no net "${h.slice(0, -5)}"`);
+        computed = pct(run.series[n.id].test.err.at(-1));
+      } else computed = pct(finalOf(run, h));
+      out.push({ where, doc: row[c], computed });
+    });
+  }
+  return out;
+}
+
+describe('the docs’ figures, recomputed from the committed run files', () => {
+  for (const doc of FIGURE_DOCS) {
+    it(`${doc}: every table of figures names its runs, and every figure matches them`, () => {
+      const all = tables(doc);
+      const unsourced = all.filter((t) => !t.runs && t.rows.some((r) => r.some((c) => /\d%/.test(c))));
+      expect(unsourced.map((t) => `${doc}:${t.line}`), 'tables of percentages without a <!-- figures: runs=… --> comment').toEqual([]);
+      const checked = all.filter((t) => t.runs).flatMap(check);
+      for (const c of checked) expect(c.doc, c.where).toBe(c.computed);
+    });
+  }
+
+  it('the sentences that quote ranges say what the runs give', () => {
+    for (const claim of CLAIMS) {
+      const text = readFileSync(join(ROOT, claim.doc), 'utf8').replace(/\s+/g, ' ');
+      expect(text, `${claim.doc}: ${claim.what}`).toContain(claim.text());
+    }
+  });
+});
+
+/** A range "a–b" of numbers, to one decimal. */
+const range = (xs: number[], digits = 1) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+const seeds = [1, 2, 3];
+const points = (x: number) => 100 * x;
+
+/** Sentences with computed numbers: each is found, word for word, in its doc. */
+const CLAIMS: { doc: string; what: string; text: () => string }[] = [
+  {
+    doc: 'docs/classroom-tuning.md',
+    what: 'the Classroom runs: plain-56 above plain-8, in points',
+    text: () => `plain-56 is ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).map((r) => points(finalOf(r, 'plain-56')! - finalOf(r, 'plain-8')!)))} points above plain-8`,
+  },
+  {
+    doc: 'docs/classroom-tuning.md',
+    what: 'the Classroom runs: ResNet-56 below plain-56, in points',
+    text: () => `ResNet-56 is ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).map((r) => points(finalOf(r, 'plain-56')! - finalOf(r, 'ResNet-56')!)))} points below plain-56`,
+  },
+  {
+    doc: 'docs/presets.md',
+    what: 'warmup110: how much worse lr 0.1 from the start ended',
+    text: () => `ended ${range(seeds.map((s) => runAt(`docs/presets/warmup110/seed-${s}/run.json`)).map((r) => points(finalOf(r, 'ResNet-110, warmup off')! - finalOf(r, 'ResNet-110, warmup paper')!)))} points worse`,
+  },
+  {
+    doc: 'docs/presets.md',
+    what: 'warmup110: the running error of lr 0.1 from the start at iteration 100',
+    text: () =>
+      `still ${range(
+        seeds.map((s) => {
+          const r = runAt(`docs/presets/warmup110/seed-${s}/run.json`);
+          const n = r.nets.find((x) => x.label === 'ResNet-110, warmup off')!;
+          return points(valueAt(r.series[n.id].train.it, r.series[n.id].train.runErr, 100)!);
+        }),
+      )}% at iteration 100`,
+  },
+  {
+    doc: 'docs/presets.md',
+    what: 'bottleneck: ResNet-32 below ResNet-47 bottleneck',
+    text: () => `ended ${range(seeds.map((s) => runAt(`docs/presets/bottleneck/seed-${s}/run.json`)).map((r) => points(finalOf(r, 'ResNet-47 bottleneck (B)')! - finalOf(r, 'ResNet-32 (B)')!)))} points below ResNet-47 bottleneck`,
+  },
+  {
+    doc: 'docs/classroom-tuning.md',
+    what: 'the Classroom runs: the final test errors',
+    text: () => `The test errors (not judged) are ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).flatMap((r) => r.nets.map((n) => points(r.series[n.id].test.err.at(-1)!))), 0)}%`,
+  },
+  {
+    doc: 'docs/presets.md',
+    what: 'highway: Highway-56 above Highway-20 at bias −2',
+    text: () => `Highway-56 (gate bias -2) ended ${range(seeds.map((s) => runAt(`docs/presets/highway/seed-${s}/run.json`)).map((r) => points(finalOf(r, 'Highway-56 (gate bias -2)')! - finalOf(r, 'Highway-20 (gate bias -2)')!)))} points above Highway-20`,
+  },
+];
+
+function classroomRun(half: string, seed: number): RunFile {
+  return runAt(half === 'seed' ? `docs/classroom-run/seed-${seed}/run.json` : `docs/classroom-run/heldout/seed-${seed}/run.json`);
+}
