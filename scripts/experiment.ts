@@ -56,7 +56,8 @@ const FLAG_FIELDS: Record<string, keyof ExperimentConfig> = {
   backend: 'backend',
 };
 
-const { values: args } = parseArgs({
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     preset: { type: 'string' },
     config: { type: 'string' },
@@ -67,7 +68,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     'export-torch': { type: 'string' },
-    'charts-of': { type: 'string', multiple: true },
+    'charts-of': { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((k) => [k, { type: 'string' as const }])),
   },
 });
@@ -286,7 +287,8 @@ function exportTorch(config: ExperimentConfig, dir: string): void {
 }
 
 async function main() {
-  if (args['charts-of']) return chartsOf(args['charts-of']);
+  if (args['charts-of']) return chartsOf(positionals.length ? positionals : fail('--charts-of needs run files: --charts-of seed-1/run.json …'));
+  if (positionals.length) fail(`unexpected argument ${positionals[0]} (run files go after --charts-of)`);
   const config = buildConfig();
   if (args['export-torch']) return exportTorch(config, resolve(args['export-torch']));
   const out = resolve(args.out ?? fail('--out <dir> is required'));

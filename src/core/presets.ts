@@ -64,18 +64,19 @@ export const FIG6: ExperimentConfig = {
 export const WARMUP110: ExperimentConfig = { ...CLASSROOM, depths: [110], families: ['residual'], warmup: ['off', 'paper'] };
 
 /**
- * Basic against bottleneck blocks of about the same parameter count: a bottleneck block (17w²
- * weights) costs about what a basic block (18w²) does, so n blocks per stage give 6n+2 basic layers
- * and 9n+2 bottleneck layers: ResNet-8 with ResNet-11, ResNet-32 with ResNet-47. Classroom scale.
- * Measured (docs/presets.md, seeds 1–3): the basic nets fit the training set better (ResNet-32
- * 6.8/12.8/12.3% against ResNet-47 bottleneck 26.2/27.6/50.4%), test errors alike.
+ * Basic against bottleneck blocks of about the same cost: a bottleneck block (17w² weights) costs
+ * about what a basic block (18w²) does, so n blocks per stage give 6n+2 basic layers and 9n+2
+ * bottleneck layers: ResNet-8 with ResNet-11, ResNet-32 with ResNet-47. Shortcut B, the bottleneck
+ * nets' default (option A zero-pads 48 of 64 channels where stage 1 begins). Classroom scale.
+ * Measured (docs/presets.md, seeds 1–3): ResNet-32 fit better than ResNet-47 bottleneck.
  */
 export const BOTTLENECK: ExperimentConfig = { ...CLASSROOM, depths: [8, 11, 32, 47], families: ['residual'], shortcuts: ['B'], blocks: ['basic', 'bottleneck'] };
 
 /**
  * Gates vs identity: plain, highway and residual nets of 20 and 56 layers side by side, Classroom
- * scale. Measured (docs/presets.md, seeds 1–3): Highway-20 between plain-20 and ResNet-20, Highway-56
- * degraded (55/80/76% against ResNet-56's 10/8/8%), the gates mostly open to the carry (T ≈ 0.15).
+ * scale, the highway gates' bias at −2 and at −6 (He et al. 2016 found this gating best near −6).
+ * Measured (docs/presets.md, seeds 1–3): at −2 Highway-20 between plain-20 and ResNet-20, Highway-56
+ * degraded; at −6 the gates stayed nearly shut, no degradation, but both fit far worse than ResNets.
  */
 export const HIGHWAY: ExperimentConfig = { ...CLASSROOM, depths: [20, 56], families: ['plain', 'residual', 'highway'], gateBias: [-2, -6] };
 

@@ -50,7 +50,9 @@ describe('the form table', () => {
         const value = control.kind === 'multi' ? [o] : o;
         // a depth chip is valid for the block type whose rule it fits (6n+2 basic, 9n+2 bottleneck)
         const blocks = key === 'depths' ? [...BLOCK_TYPES] : DEFAULT_CONFIG.blocks;
-        const { config, issues } = validateConfig({ ...DEFAULT_CONFIG, blocks, iterations: 1000, evalEvery: 100, [key]: value });
+        // with bottlenecks, shortcut B (their default; option A gets a note, tested in config.test.ts)
+        const shortcuts = key === 'depths' || key === 'blocks' ? ['B'] : DEFAULT_CONFIG.shortcuts;
+        const { config, issues } = validateConfig({ ...DEFAULT_CONFIG, blocks, shortcuts, iterations: 1000, evalEvery: 100, [key]: value });
         expect(issues, `${key} = ${String(o)}`).toEqual([]);
         expect(config[key]).toEqual(value);
       }
@@ -59,7 +61,7 @@ describe('the form table', () => {
 
   it('refuses an empty set for a multi-select, naming the field', () => {
     const multi = FORM.filter((f) => f.control.kind === 'multi');
-    expect(multi.map((f) => f.key)).toEqual(['depths', 'families', 'shortcuts', 'blocks', 'warmup']);
+    expect(multi.map((f) => f.key)).toEqual(['depths', 'families', 'shortcuts', 'blocks', 'warmup', 'gateBias']);
     for (const { key } of multi) {
       const { issues } = validateConfig({ ...DEFAULT_CONFIG, [key]: [] });
       expect(issues[0]).toMatchObject({ field: key, level: 'error' });
