@@ -68,15 +68,33 @@ test('pause, reload: the curves are restored; resume continues from the checkpoi
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
 });
 
-test('a page reload mid-run keeps every point and offers to resume from the checkpoint', async ({ page }) => {
-  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=2000')}`);
+test('a page reload mid-run keeps every point and resumes within a few iterations of where it was', async ({ page }) => {
+  // a checkpoint at every evaluation (every 5 iterations here), and in between as often as a twentieth of the time allows
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=2000').replace('eval=10', 'eval=5')}`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
-  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(50);
+  const reloadedAt = await iteration(page);
   await page.reload();
-  await expect(page.getByTestId('interrupted')).toBeVisible({ timeout: 30_000 });
+  const banner = page.getByTestId('interrupted');
+  await expect(banner).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused');
   await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  const checkpointAt = Number(/iteration ([\d,]+)/.exec((await banner.textContent()) ?? '')?.[1].replace(/,/g, ''));
+  expect(checkpointAt, `reloaded at iteration ${reloadedAt}`).toBeGreaterThanOrEqual(reloadedAt - 5);
+  // Resume continues from there
+  await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(checkpointAt);
+  expect(await iteration(page)).toBeGreaterThanOrEqual(reloadedAt - 5);
+  // the time left is this session's speed, not the saved clock's over iterations trained again
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(checkpointAt + 25);
+  await expect(page.getByTestId('eta')).toHaveText(/^\d+(:\d\d){1,2}$/);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+  // a stopped run has no time left
+  await expect(page.getByTestId('eta')).toHaveText('–');
 });
 
 test('Stop works on a run restored after a reload: the run is stopped in storage, and stays stopped', async ({ page }) => {
@@ -251,37 +269,38 @@ function storedCheckpoints(page: import('@playwright/test').Page): Promise<numbe
 
 test('a NaN weight and a failed write never replace the last good checkpoint; resume lands on it', async ({ page }) => {
   const inject = (kind: string) => page.evaluate((k) => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault(k), kind);
-  const trainThenPause = async () => {
-    const from = await iteration(page);
-    await page.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(from + 5);
+  const pause = async () => {
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+  };
+  // a fault in the next checkpoint, taken soon after Resume (checkpoints are frequent): it names the last good one, which stays
+  const faultyCheckpoint = async (kind: string, says: string) => {
+    const [good] = await storedCheckpoints(page);
+    await inject(kind);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect(page.getByTestId('error-banner').last()).toContainText(`checkpoint: not saved, the last good checkpoint (iteration ${good}) is kept`);
+    await expect(page.getByTestId('error-banner').last()).toContainText(says);
+    await pause();
   };
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}&automation=1`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
-  await expect.poll(() => storedCheckpoints(page)).toHaveLength(2);
-  const [good] = await storedCheckpoints(page);
-  expect(good).toBeGreaterThan(10);
+  await pause();
+  await expect.poll(async () => (await storedCheckpoints(page)).length).toBeGreaterThanOrEqual(1);
+  expect((await storedCheckpoints(page))[0]).toBeGreaterThan(10);
 
-  await inject('nan-checkpoint');
-  await trainThenPause();
-  await expect(page.getByTestId('error-banner').last()).toContainText(`checkpoint: not saved, the last good checkpoint (iteration ${good}) is kept`);
-  await expect(page.getByTestId('error-banner').last()).toContainText('is NaN');
-  await inject('write-fault');
-  await trainThenPause();
-  await expect(page.getByTestId('error-banner').last()).toContainText('the write failed (simulated)');
-  expect((await storedCheckpoints(page))[0]).toBe(good);
+  await faultyCheckpoint('nan-checkpoint', 'is NaN');
+  await faultyCheckpoint('write-fault', 'the write failed (simulated)');
+  // the run trains on after each: the checkpoint taken at the pause is good, and it is the one resumed from
+  const [last] = await storedCheckpoints(page);
+  expect(last).toBe(await iteration(page));
 
   await page.reload();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
   await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Resume' }).click();
-  await expect(page.getByTestId('notice')).toContainText(`Resumed from the checkpoint at iteration ${good}.`);
+  await expect(page.getByTestId('notice')).toContainText(`Resumed from the checkpoint at iteration ${last}.`);
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
   await page.getByRole('button', { name: 'Stop' }).click();
 });
@@ -312,7 +331,8 @@ test('a lost device stops the run cleanly, keeps every point, and offers to resu
   await expect(banner).toContainText('Every recorded point is kept');
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'failed');
   const failedAt = await iteration(page);
-  await expect(page.locator('[data-chart="curves"] .chart-panel').nth(1)).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  await expect(page.locator('[data-chart="curves"] .chart-panel')).toHaveCount(1); // residual nets only: no empty plain panel
+  await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
   await banner.getByRole('button', { name: 'Resume on cpu' }).click();
   await expect(page.getByTestId('engine')).toContainText('tfjs cpu', { timeout: 30_000 });
   // the weights at the moment of the fault are not trusted: it resumes from the last checkpoint before it

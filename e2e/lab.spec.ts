@@ -79,6 +79,13 @@ test('a preset starts and both panels gain series with the expected legend entri
   await page.getByRole('button', { name: 'Start' }).click();
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(3);
   const [plainPanel, resPanel] = [page.locator('[data-chart="curves"] .chart-panel').nth(0), page.locator('[data-chart="curves"] .chart-panel').nth(1)];
+  // 2,000 images are memorised: training error only until asked (3 depths), with the reason said
+  await expect(plainPanel).toHaveAttribute('data-lines', '3');
+  await expect(resPanel).toHaveAttribute('data-lines', '3');
+  const card = page.locator('[data-chart="curves"]');
+  await expect(card.getByLabel('Training error only')).toBeChecked();
+  await expect(card).toContainText('nets trained on 2,000 images memorise them');
+  await card.getByLabel('Training error only').uncheck();
   await expect(plainPanel).toHaveAttribute('data-lines', '6'); // 3 depths × (train, test)
   await expect(resPanel).toHaveAttribute('data-lines', '6');
   const legend = page.locator('[data-chart="curves"] .legend');
@@ -206,17 +213,21 @@ test('the curves can show training error only (Fig. 6’s emphasis), and fit the
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
   const card = page.locator('[data-chart="curves"]');
   const plainPanel = card.locator('.chart-panel').first();
+  // 500 images: training error only by default (they are memorised), test error on demand
+  await expect(plainPanel).toHaveAttribute('data-lines', '2');
+  await card.getByLabel('Training error only').uncheck();
   await expect(plainPanel).toHaveAttribute('data-lines', '4');
   await card.getByLabel('Training error only').check();
   await expect(plainPanel).toHaveAttribute('data-lines', '2');
   await expect(card).toContainText('dashed: training error (running mean over 50 mini-batches)');
+  await expect(card).not.toContainText('memorise'); // the reason is said only while the default holds
   await expect(plainPanel).toHaveAttribute('data-y-domain', /^0,/);
   await card.getByLabel('Fit the y-axis to the data').check();
   // every training error of this short run is far above 0%: the fitted range starts well above it
   await expect(plainPanel).toHaveAttribute('data-y-domain', /^([1-9]\d*),\d+$/);
 });
 
-test('compare: a second run overlays the first, and a saved run can be compared on demand', async ({ page }) => {
+test('compare: a second run shows only its own curves; a saved run is overlaid only when asked', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=20')}`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -227,15 +238,17 @@ test('compare: a second run overlays the first, and a saved run can be compared 
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
   const legend = page.locator('[data-chart="curves"] .legend');
   await expect(legend).toContainText('ResNet-8 (B)');
-  await expect(legend).toContainText('ResNet-8 (compare)');
+  // no ghost of the previous run: it would give away the ending of a live run
+  await expect(legend).not.toContainText('(compare)');
   const runs = page.getByTestId('saved-runs').locator('li');
   await expect(runs).toHaveCount(2);
-  // stop comparing, then compare again from the saved runs
+  // compare with the older run on demand, then stop comparing
   const older = runs.nth(1);
+  await older.getByRole('button', { name: 'Compare' }).click();
+  await expect(legend).toContainText('ResNet-8 (compare)');
+  await expect(legend).toContainText('ResNet-14 (compare)');
   await older.getByRole('button', { name: 'Stop comparing' }).click();
   await expect(legend).not.toContainText('(compare)');
-  await older.getByRole('button', { name: 'Compare' }).click();
-  await expect(legend).toContainText('ResNet-14 (compare)');
 });
 
 test('switching the language changes the labels, and the choice is remembered', async ({ page }) => {

@@ -80,8 +80,8 @@ test('a tiny run of every new family and variant trains to the end: gates charte
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 200_000 });
   const curves = page.locator('[data-chart="curves"] .chart-panel');
   await expect(curves).toHaveCount(3);
-  // 4 nets per family: 2 depths (basic 8, bottleneck 11) × 2 warmups, train and test lines each
-  for (let i = 0; i < 3; i++) await expect(curves.nth(i)).toHaveAttribute('data-lines', '8');
+  // 4 nets per family: 2 depths (basic 8, bottleneck 11) × 2 warmups, their training lines (500 images: test error on demand)
+  for (let i = 0; i < 3; i++) await expect(curves.nth(i)).toHaveAttribute('data-lines', '4');
   const gates = page.locator('[data-chart="gates"] .chart-panel');
   await expect(gates).toHaveCount(2);
   await expect(gates.first()).toHaveAttribute('data-points', String(4 * 3)); // 4 highway nets × 3 blocks

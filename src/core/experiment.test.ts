@@ -226,6 +226,27 @@ describe('the ETA', () => {
     expect(p.etaMs).toBeCloseTo((200 - 25) * (p.elapsedMs / 25), 6);
     exp.dispose();
   });
+
+  it('after a resume, counts only the time since the resume: the earlier time may cover iterations trained again', async () => {
+    const config = { ...tiny, iterations: 200, evalEvery: 5 };
+    const first = new Experiment(config, data, await lab());
+    first.start();
+    for (let i = 0; i < 10; i++) await first.round();
+    const cp = await first.checkpoint();
+    first.dispose();
+    const resumed = new Experiment(config, data, await lab());
+    resumed.start(cp);
+    // the saved run's clock says an hour (it trained past its checkpoint, or on a slower machine)
+    resumed.restoreElapsed(3_600_000);
+    for (let i = 0; i < 25; i++) await resumed.round();
+    const p = resumed.progress();
+    expect(p.iteration).toBe(35);
+    expect(p.elapsedMs).toBeGreaterThan(3_600_000);
+    expect(p.etaMs).toBeCloseTo((200 - 35) * ((p.elapsedMs - 3_600_000) / 25), 6);
+    // an hour over 35 iterations would have said over 4 hours
+    expect(p.etaMs ?? Infinity).toBeLessThan(3_600_000);
+    resumed.dispose();
+  });
 });
 
 /** The lab CPU engine, declared pipelined: its steps run at once, their results are read rounds later. */

@@ -56,6 +56,8 @@ export class Experiment {
   /** The paper's per-pixel mean (and channel scale) of this experiment's training images. */
   readonly inputStats: InputStats;
   private elapsedMs = 0;
+  /** Where this session's clock began (a resumed run's earlier time is not its current speed). */
+  private etaFrom = { ms: 0, iteration: 0 };
   private imagesPerSec = 0;
   private roundMs = 0;
 
@@ -281,14 +283,17 @@ export class Experiment {
 
   progress(): Progress {
     const remaining = Math.max(0, this.config.iterations - this.iteration);
+    const done = this.iteration - this.etaFrom.iteration;
     return {
       iteration: this.iteration,
       iterations: this.config.iterations,
       imagesPerSec: this.imagesPerSec,
       elapsedMs: this.elapsedMs,
-      // the average time per iteration so far (evaluations included), not the last rounds': the ETA
-      // then settles instead of swinging with every evaluation and chart redraw
-      etaMs: !this.active ? 0 : this.iteration >= ETA_MIN_ITERATIONS ? remaining * (this.elapsedMs / this.iteration) : this.roundMs > 0 ? remaining * this.roundMs : null,
+      // the average time per iteration since this session began (evaluations included), not the last
+      // rounds': the ETA then settles instead of swinging with every evaluation and chart redraw. A
+      // resumed run's earlier time is left out: it may include iterations after its checkpoint that
+      // are trained again, and another machine's or engine's speed.
+      etaMs: !this.active ? 0 : done >= ETA_MIN_ITERATIONS ? remaining * ((this.elapsedMs - this.etaFrom.ms) / done) : this.roundMs > 0 ? remaining * this.roundMs : null,
     };
   }
 
@@ -302,6 +307,7 @@ export class Experiment {
   /** Resume the clock from a saved run. */
   restoreElapsed(ms: number): void {
     this.elapsedMs = ms;
+    this.etaFrom = { ms, iteration: this.iteration };
   }
 
   async checkpoint(): Promise<Checkpoint> {

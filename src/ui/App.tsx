@@ -163,7 +163,7 @@ function Charts() {
           SVG
         </button>
       </div>
-      <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} compare={compare} />
+      <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} trainSize={run.config.trainSize} compare={compare} />
       <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} status={run.state} iterations={run.config.iterations} />
       <div className="panels-2 layer-charts">
         <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} />

@@ -78,7 +78,8 @@ export function StatusBar() {
   const memory = useLab((s) => s.memory);
   const p = run?.progress;
   const nets = run?.nets.length ?? 0;
-  const eta = formatEta(p?.etaMs, t);
+  // a time left only while the run trains: a stopped, paused or failed run has none
+  const eta = formatEta(run?.state === 'running' || run?.state === 'starting' ? p?.etaMs : null, t);
   return (
     <div className="status" data-testid="backend-line">
       {/* first what is training and how fast; the adapter and checks behind "details" */}

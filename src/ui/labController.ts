@@ -159,6 +159,13 @@ export function bootLab(): void {
   const unexpected = (reason: unknown) => addError(i18n.t('errors.unexpected', { message: reason instanceof Error ? reason.message : String(reason) }));
   window.addEventListener('unhandledrejection', (e) => unexpected(e.reason));
   window.addEventListener('error', (e) => unexpected(e.error ?? e.message));
+  // a hidden or unloading page asks for a checkpoint now (the worker also takes them often: an
+  // unloading page's worker may die before it answers)
+  const checkpointSoon = () => {
+    if (useLab.getState().run?.state === 'running') client.send({ type: 'checkpointSoon' });
+  };
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && checkpointSoon());
+  window.addEventListener('pagehide', checkpointSoon);
   client.send({ type: 'probe' });
   useLab.setState({ data: { status: 'loading' } });
   client.send({ type: 'loadData' });
@@ -264,7 +271,6 @@ export function startRun(options: StartOptions = {}): void {
   }
   const id = newRunId();
   const config = s.config;
-  const previous = s.run;
   const run: RunView = {
     id,
     name: describeConfig(config),
@@ -280,7 +286,6 @@ export function startRun(options: StartOptions = {}): void {
     run,
     backendFailure: null,
     scrubIteration: null,
-    compare: previous && Object.keys(previous.series).length ? { id: previous.id, name: previous.name, nets: previous.nets, series: previous.series } : s.compare,
   });
   ownRunId = id;
   client.send({ type: 'start', runId: id, name: run.name, config, options });

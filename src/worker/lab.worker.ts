@@ -83,6 +83,8 @@ async function dispatch(cmd: Command): Promise<void> {
       return startOrFail(cmd.runId, () => session.start(cmd));
     case 'pause':
       return session.pause();
+    case 'checkpointSoon':
+      return session.checkpointSoon();
     case 'stop':
       return session.stop(cmd.runId);
     case 'resume':

@@ -60,6 +60,8 @@ export type Command =
   | { type: 'dropFiles'; files: { name: string; bytes: ArrayBuffer }[] }
   | { type: 'start'; runId: string; name: string; config: ExperimentConfig; options?: StartOptions }
   | { type: 'pause' }
+  /** The page is being hidden or unloaded (visibilitychange, pagehide): checkpoint after the round in flight. */
+  | { type: 'checkpointSoon' }
   /** Stop the run this worker trains; with runId, also a saved run no worker trains (one restored after a reload). */
   | { type: 'stop'; runId?: string }
   /** Resume the run in memory, or a saved one from its last checkpoint (optionally on another backend). */

@@ -3,6 +3,7 @@
 // points and checkpoints. The page's rename, delete and import of saved runs arrive here too, so
 // this file is the only writer of run records (src/storage/runsWrite.ts).
 import { checkpointIteration, checkpointProblem } from '../core/checkpoint';
+import { checkpointDue } from './checkpointPolicy';
 import type { Checkpoint } from '../core/experiment';
 import { Experiment, netSpecOf } from '../core/experiment';
 import { netsOf, validateConfig } from '../core/config';
@@ -25,8 +26,6 @@ import { runLockHeld, runLockName } from './protocol';
  * keeps streaming within a few percent of not streaming (npm run bench -- --stream-cost).
  */
 const FLUSH_MS = 400;
-/** A checkpoint of every net's weights and optimiser state at most this often (and at pause/stop). */
-const CHECKPOINT_MS = 30_000;
 
 interface ActiveRun {
   record: RunRecord;
@@ -35,6 +34,12 @@ interface ActiveRun {
   stream: boolean;
   lastFlush: number;
   lastCheckpoint: number;
+  /** How long the last checkpoint took (ms): checkpoints are spaced by what they cost (checkpointPolicy.ts). */
+  checkpointMs: number;
+  /** The page asked for a checkpoint (it is being hidden or unloaded): take one after the round in flight. */
+  checkpointAsked: boolean;
+  /** The iteration of the last checkpoint: an evaluation since then calls for one. */
+  checkpointAt: number;
   looping: boolean;
   /** The iteration from which storage was full (points after it are only in the page), or null. */
   storageFullAt: number | null;
@@ -112,7 +117,10 @@ async function flush(run: ActiveRun): Promise<void> {
  * Either way the run trains on, and the page hears why the checkpoint was not saved.
  */
 async function checkpoint(run: ActiveRun): Promise<void> {
-  run.lastCheckpoint = performance.now();
+  const t0 = performance.now();
+  run.lastCheckpoint = t0;
+  run.checkpointAsked = false;
+  run.checkpointAt = run.exp.iteration;
   const cp = await run.exp.checkpoint();
   const fault = checkpointFault;
   checkpointFault = null;
@@ -130,6 +138,7 @@ async function checkpoint(run: ActiveRun): Promise<void> {
     return;
   }
   run.record.checkpointIteration = checkpointIteration(cp);
+  run.checkpointMs = performance.now() - t0;
   post({ type: 'checkpoint', runId: run.record.id, iteration: run.record.checkpointIteration });
 }
 
@@ -161,7 +170,7 @@ async function loop(run: ActiveRun): Promise<void> {
       });
       if (!more) run.state = 'done';
       if (!more || performance.now() - run.lastFlush >= FLUSH_MS) await flush(run);
-      if (run.state === 'running' && performance.now() - run.lastCheckpoint >= CHECKPOINT_MS) await checkpoint(run);
+      if (run.state === 'running' && checkpointDue({ ...run, iteration: run.exp.iteration, evalEvery: run.record.config.evalEvery })) await checkpoint(run);
       await new Promise((r) => setTimeout(r, 0));
     }
     await run.exp.drain();
@@ -220,7 +229,7 @@ async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: 
   record.nets = exp.infos();
   record.progress = exp.progress();
   const now = performance.now();
-  return { record, exp, state: 'running', stream, lastFlush: now, lastCheckpoint: now, looping: false, storageFullAt: null };
+  return { record, exp, state: 'running', stream, lastFlush: now, lastCheckpoint: now, checkpointMs: 0, checkpointAsked: false, checkpointAt: exp.iteration, looping: false, storageFullAt: null };
 }
 
 export async function start(cmd: Extract<Command, { type: 'start' }>): Promise<void> {
@@ -281,6 +290,11 @@ export async function resume(cmd: Extract<Command, { type: 'resume' }>): Promise
 
 export function pause(): void {
   if (active?.state === 'running') active.state = 'paused';
+}
+
+/** The page is being hidden or unloaded: checkpoint after the round in flight, so a reload loses little. */
+export function checkpointSoon(): void {
+  if (active?.state === 'running') active.checkpointAsked = true;
 }
 
 export async function stop(runId?: string): Promise<void> {

@@ -113,9 +113,10 @@ describe('lab WebGPU engine: the GPU queue', () => {
     expect(gpu.counters.bytesAllocated - before.bytesAllocated).toBe(0);
     expect(gpu.counters.buffersCreated - before.buffersCreated).toBe(0);
     expect(gpu.memory()).toEqual(memory);
-    // 12 rounds: one submit per training step of both nets, and per evaluation chunk or read
+    // 12 rounds: one submit per training step of both nets; per evaluation, one for its chunk, one for
+    // its reads, and one for Fig. 7 (a)'s responses with BN's running averages (the 'eval-responses' pass)
     const evaluations = [6, 9, 12, 15].length * nets.length;
-    expect(gpu.counters.submits - before.submits).toBe(12 + evaluations * 2);
+    expect(gpu.counters.submits - before.submits).toBe(12 + evaluations * 3);
     gpu.dispose();
   });
 

@@ -86,18 +86,28 @@ export function errorDomain(lines: Line[], fit: boolean): [number, number] {
   return [Math.max(0, Math.floor(lo / 5) * 5), Math.min(100, Math.max(Math.ceil(hi / 5) * 5, Math.floor(lo / 5) * 5 + 5))];
 }
 
-function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[]; series: Record<string, NetSeries>; iterations: number; compare: CompareView | null }) {
+/**
+ * Up to this many training images, a run's nets memorise their data: their test error says little
+ * about depth (the Classroom demo's ResNets test at ~57% whatever their depth), so the curves show
+ * training error alone until asked, as the paper's Fig. 6 emphasises.
+ */
+export const MEMORISED_TRAIN_SIZE = 5_000;
+
+function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { nets: NetInfo[]; series: Record<string, NetSeries>; iterations: number; trainSize: number; compare: CompareView | null }) {
   const { t } = useTranslation();
-  const [trainingOnly, setTrainingOnly] = useState(false);
+  const memorised = trainSize <= MEMORISED_TRAIN_SIZE;
+  // the reader's choice, once made, holds across runs; until then, the data's size decides
+  const [asked, setTrainingOnly] = useState<boolean | null>(null);
+  const trainingOnly = asked ?? memorised;
   const [fit, setFit] = useState(false);
   // one panel per family: plain | residual, and highway when the run has highway nets
   const panels = useMemo(() => {
     const words = { train: t('charts.trainWord'), test: t('charts.testWord') };
     const suffix = compare ? ` (${t('charts.compare')})` : '';
     const keep = (l: Line) => !trainingOnly || l.kind === 'train';
-    // plain | residual as in Fig. 6 (always both: an empty panel says the run has none), and highway when there are highway nets
+    // plain | residual as in Fig. 6, and highway: a panel for each family the run (or the compared run) has
     const present = new Set([...nets, ...(compare?.nets ?? [])].map(familyOf));
-    const families = NET_FAMILIES.filter((f) => f !== 'highway' || present.has('highway'));
+    const families = nets.length || compare ? NET_FAMILIES.filter((f) => present.has(f)) : NET_FAMILIES.filter((f) => f !== 'highway');
     return families.map((family) => ({
       family,
       lines: [
@@ -128,7 +138,7 @@ function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[
     <ChartCard
       id="curves"
       title={panels.map((p) => t(`charts.${p.family}`)).join(' | ')}
-      caption={trainingOnly ? t('charts.legendHintTrain') : t('charts.legendHint')}
+      caption={trainingOnly ? `${t('charts.legendHintTrain')}${asked === null && memorised ? ` ${t('charts.memorised', { n: trainSize.toLocaleString('en') })}` : ''}` : t('charts.legendHint')}
       legend={legend}
       csv={csv}
       empty={all.length === 0}
@@ -143,7 +153,7 @@ function CurvesPanelImpl({ nets, series, iterations, compare }: { nets: NetInfo[
         </>
       }
     >
-      <div className={panels.length > 2 ? 'panels-3' : 'panels-2'}>
+      <div className={`panels-${panels.length}`}>
         {panels.map((p) => (
           <ErrorChart key={p.family} lines={p.lines} iterations={maxIt} yDomain={yDomain} label={t(`charts.${p.family}`)} />
         ))}

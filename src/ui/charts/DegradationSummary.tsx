@@ -144,7 +144,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
                 strokeWidth={3}
                 strokeDasharray={l.dash}
                 dot={(p: { cx?: number; cy?: number; payload?: { x: number }; index?: number }) => (
-                  <circle key={p.index} cx={p.cx} cy={p.cy} r={6} fill={depthColor(p.payload?.x ?? 0, depths)} stroke="#fff" strokeWidth={1.5} />
+                  <circle key={p.index} cx={p.cx} cy={p.cy} r={6} fill={depthColor(p.payload?.x ?? 0)} stroke="#fff" strokeWidth={1.5} />
                 )}
                 isAnimationActive={false}
               />

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { NetInfo } from '../../core/metrics';
 import type { Line } from './chartData';
-import { depthColor } from './chartData';
+import { SHORTCUT_COLORS, VARIANT_COLORS, depthColor, netColor } from './chartData';
 import { errorDomain } from './CurvesPanel';
 
 /** Relative luminance (0 dark … 1 light) of #rrggbb. */
@@ -9,18 +10,61 @@ function luminance(hex: string): number {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
+/** WCAG contrast ratio of two colours. */
+const contrast = (a: string, b: string) => {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+};
+
+/** CIELAB (D65) of #rrggbb, for a perceptual distance between two colours (ΔE 1976). */
+function lab(hex: string): [number, number, number] {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const xyz = [(0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883];
+  const [fx, fy, fz] = xyz.map((t) => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116));
+  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+}
+const deltaE = (a: string, b: string) => Math.hypot(...lab(a).map((v, i) => v - lab(b)[i]));
+
+const net = (depth: number, family: 'plain' | 'residual' = 'residual', shortcut: 'A' | 'B' | 'C' = 'A'): NetInfo => ({
+  id: `${family}-${depth}-${shortcut}`,
+  label: `${family}-${depth}`,
+  depth,
+  residual: family === 'residual',
+  family,
+  shortcut,
+  block: 'basic',
+  params: 0,
+  status: 'training',
+  divergedAt: null,
+});
+
 describe('one colour language', () => {
-  it('gives depth one ordered scale: deeper is lighter, every depth of a run its own colour', () => {
-    for (const depths of [[8, 20, 56], [20, 32, 44, 56, 110], [8, 14, 20, 32, 44, 56, 110]]) {
-      const colors = depths.map((d) => depthColor(d, depths));
-      expect(new Set(colors).size).toBe(depths.length);
-      const lum = colors.map(luminance);
-      for (let i = 1; i < lum.length; i++) expect(lum[i]).toBeGreaterThan(lum[i - 1]);
+  it('gives a depth the same colour in every run and every family', () => {
+    const a = [net(8), net(20), net(56), net(20, 'plain')];
+    const b = [net(20), net(32), net(44), net(56), net(110)];
+    expect(netColor(a[1], a)).toBe(netColor(b[0], b));
+    expect(netColor(a[2], a)).toBe(netColor(b[3], b));
+    expect(netColor(a[3], a)).toBe(netColor(a[1], a));
+    expect(depthColor(20)).toBe(netColor(b[0], b));
+  });
+
+  it('keeps every depth and variant colour at 3:1 contrast or more against the white chart (WCAG non-text contrast)', () => {
+    for (let depth = 2; depth <= 1202; depth++) expect(contrast(depthColor(depth), '#ffffff'), `depth ${depth}`).toBeGreaterThanOrEqual(3);
+    for (const c of [...VARIANT_COLORS, ...Object.values(SHORTCUT_COLORS)]) expect(contrast(c, '#ffffff'), c).toBeGreaterThanOrEqual(3);
+  });
+
+  it('keeps neighbouring depths of every preset apart, and the Classroom’s three far apart', () => {
+    for (const depths of [[8, 20, 56], [20, 32, 44, 56, 110], [8, 14, 20, 32, 44, 56, 110], [8, 11, 32, 47], [20, 56, 110, 1202]]) {
+      const colors = depths.map((d) => depthColor(d));
+      for (let i = 1; i < colors.length; i++) expect(deltaE(colors[i - 1], colors[i]), `${depths[i - 1]} vs ${depths[i]}`).toBeGreaterThan(10);
     }
-    // the Classroom's three depths are far apart on the scale (a projector keeps them apart)
-    const [a, b, c] = [8, 20, 56].map((d) => luminance(depthColor(d, [8, 20, 56])));
-    expect(b - a).toBeGreaterThan(0.05);
-    expect(c - b).toBeGreaterThan(0.1);
+    expect(deltaE(depthColor(8), depthColor(20))).toBeGreaterThan(30);
+    expect(deltaE(depthColor(20), depthColor(56))).toBeGreaterThan(30);
+  });
+
+  it('colours variants at one depth (shortcut options) by variant, not depth', () => {
+    const nets = [net(20, 'residual', 'A'), net(20, 'residual', 'B'), net(20, 'residual', 'C')];
+    expect(nets.map((n) => netColor(n, nets))).toEqual([SHORTCUT_COLORS.A, SHORTCUT_COLORS.B, SHORTCUT_COLORS.C]);
   });
 });
 

@@ -1,35 +1,50 @@
-// Turning run series into chart points: colours per depth (Okabe–Ito, colour-blind-safe),
+// Turning run series into chart points: one colour per depth, the same in every run (3:1 contrast on white),
 // downsampling (LTTB from `downsample`) so drawing stays cheap on long runs, and CSV.
 import { LTTB } from 'downsample';
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 
 /**
- * Depth is one ordered colour scale everywhere: viridis (perceptually ordered and colour-blind-safe),
- * from dark purple for the shallowest net of a run to green for the deepest, stopping short of its
- * yellow, which a projector washes out. A run's depths are spread over the whole scale, so 8, 20 and
- * 56 layers get three clearly different colours. Plain against residual is never a colour: it is
- * the panel (curves) or the line style (summary, layer charts).
+ * Depth is one ordered colour scale, the same in every run: a depth keeps its colour from run to run
+ * and from chart to chart (plain-20 is the same blue today as yesterday, beside ResNet-20). The scale
+ * runs from dark purple (8 layers) through blue and teal (20–44) to green (56), brown (110) and red
+ * (1,202), interpolated on log depth between those anchors, so the Classroom's 8, 20 and 56 layers get
+ * three clearly different hues. Every colour has at least 3:1 contrast against the white chart
+ * background (WCAG 2.1 non-text contrast), so none washes out on a projector. Plain against residual
+ * is never a colour: it is the panel (curves) or the line style (summary, layer charts).
  */
-const VIRIDIS = ['#440154', '#46327e', '#365c8d', '#277f8e', '#1fa187', '#4ac16d', '#a0da39'];
+const DEPTH_ANCHORS: readonly [number, string][] = [
+  [8, '#440154'],
+  [20, '#3b528b'],
+  [32, '#2c728e'],
+  [44, '#1f8a86'],
+  [56, '#1a7f3c'],
+  [110, '#9a6200'],
+  [1202, '#b2182b'],
+];
 
 function mix(a: string, b: string, f: number): string {
   const ch = (h: string, i: number) => parseInt(h.slice(1 + 2 * i, 3 + 2 * i), 16);
   return `#${[0, 1, 2].map((i) => Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * f).toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** The colour of one depth among a run's depths (ordered: shallow dark, deep light). */
-export function depthColor(depth: number, depths: readonly number[] = [depth]): string {
-  const sorted = [...new Set(depths)].sort((a, b) => a - b);
-  const rank = sorted.indexOf(depth);
-  const t = sorted.length <= 1 || rank < 0 ? 0.4 : rank / (sorted.length - 1);
-  const pos = t * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(pos));
-  return mix(VIRIDIS[i], VIRIDIS[i + 1], pos - i);
+/** The colour of one depth: the same in every run. */
+export function depthColor(depth: number): string {
+  const [first] = DEPTH_ANCHORS;
+  if (!(depth > first[0])) return first[1];
+  for (let i = 1; i < DEPTH_ANCHORS.length; i++) {
+    const [d0, c0] = DEPTH_ANCHORS[i - 1];
+    const [d1, c1] = DEPTH_ANCHORS[i];
+    if (depth <= d1) return mix(c0, c1, Math.log(depth / d0) / Math.log(d1 / d0));
+  }
+  return DEPTH_ANCHORS[DEPTH_ANCHORS.length - 1][1];
 }
 
-/** Shortcut options, when one depth is compared across them (the Shortcuts preset): Okabe–Ito. */
-export const SHORTCUT_COLORS: Record<string, string> = { A: '#0072B2', B: '#E69F00', C: '#CC79A7' };
+/**
+ * Shortcut options, when one depth is compared across them (the Shortcuts preset): Okabe–Ito's blue,
+ * orange and purple, the orange and purple darkened to 3:1 contrast against white.
+ */
+export const SHORTCUT_COLORS: Record<string, string> = { A: '#0072B2', B: '#A66F00', C: '#B3568C' };
 
 /** Line styles (SVG dash arrays) of the families where they share a chart: plain dashed, residual solid (B, C their own), highway dotted. */
 export const FAMILY_DASH = { plain: '8 5', A: undefined, B: '2 3', C: '12 3 2 3', highway: '1 3' } as const;
@@ -41,14 +56,14 @@ export const familyDash = (n: NetInfo): string | undefined => {
 };
 
 /** Variants of one net compared at one depth (shortcut options, block types, warmups): Okabe–Ito, the shortcuts' colours first. */
-const VARIANT_COLORS = [SHORTCUT_COLORS.A, SHORTCUT_COLORS.B, SHORTCUT_COLORS.C, '#009E73', '#D55E00', '#56B4E9'];
+export const VARIANT_COLORS = [SHORTCUT_COLORS.A, SHORTCUT_COLORS.B, SHORTCUT_COLORS.C, '#00805C', '#D55E00', '#2F86C0'];
 
 /** Colour of a net's lines: by depth, or, when the run has one depth and several nets of this net's family there, by variant. */
 export function netColor(net: NetInfo, nets: NetInfo[]): string {
   const depths = nets.map((n) => n.depth);
   const siblings = nets.filter((n) => familyOf(n) === familyOf(net) && n.depth === net.depth);
   if (siblings.length > 1 && new Set(depths).size === 1) return VARIANT_COLORS[siblings.indexOf(net) % VARIANT_COLORS.length];
-  return depthColor(net.depth, depths);
+  return depthColor(net.depth);
 }
 
 export interface Point {
