@@ -42,6 +42,23 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   expect(problems()).toEqual([]);
 });
 
+test('Fig. 7 and the gradient norms follow the evaluations during a run, not only at its end', async ({ page }) => {
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(45);
+  const latest = async (chart: string) => {
+    const text = (await page.locator(`[data-chart="${chart}"] .legend`).textContent()) ?? '';
+    return Math.max(-1, ...[...text.matchAll(/@ ([\d,]+)/g)].map((m) => Number(m[1].replace(/,/g, ''))));
+  };
+  // evaluations every 10 iterations: the charts show one from well after the start
+  await expect.poll(() => latest('layer-std'), { timeout: 30_000 }).toBeGreaterThanOrEqual(30);
+  await expect.poll(() => latest('grad-norm'), { timeout: 30_000 }).toBeGreaterThanOrEqual(30);
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+});
+
 test('pause, reload: the curves are restored; resume continues from the checkpoint', async ({ page }) => {
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=5000')}`);
   await loadFixtureData(page);

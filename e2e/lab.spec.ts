@@ -23,6 +23,10 @@ function parseCsv(text: string): string[][] {
     .map((line) => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.slice(0, -1).map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')));
 }
 
+
+/** An SVG's text, its lines joined by spaces (a wrapped footer is one sentence again). */
+const svgWords = (svg: string) => svg.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
 test('a first visit opens on the Classroom demo, and a reload keeps it selected', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByLabel('Preset')).toHaveValue('classroom');
@@ -43,6 +47,8 @@ test('a first visit guides in three steps until the first run; the status line s
   await expect(page.getByTestId('expected-time')).toContainText('not measured on this machine yet');
   await expect(steps).toContainText('Press Start');
   await loadFixtureData(page);
+  // a step done says so: the data is loaded
+  await expect(steps.locator('li').first()).toHaveText('✓ CIFAR-10 is loaded.');
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(steps).toHaveCount(0);
   const status = page.getByTestId('run-status');
@@ -170,6 +176,10 @@ test('charts export a 2× PNG with title and legend, an SVG, and a CSV of the se
   expect(svgText).toContain('Plain networks | Residual networks (ResNets)');
   expect(svgText).toContain('plain-14');
   expect(svgText).toContain('class="end-label"');
+  // what the run simplifies: once on the page, and in each export's footer
+  await expect(page.locator('.settings-note')).toHaveCount(1);
+  await expect(page.getByTestId('settings-note')).toContainText('width ×0.25');
+  expect(svgWords(svgText)).toMatch(/width ×0\.25/);
 
   const [csv] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'CSV' }).click()]);
   const rows = parseCsv(readFileSync(await csv.path(), 'utf8'));
@@ -200,7 +210,7 @@ test('a figure for slides in one click: a fixed 1920×1080 PNG and SVG with both
   expect(text).toContain('width="1920" height="1080"');
   expect(text.match(/<svg [^>]*class="recharts-surface/g)?.length).toBe(3);
   for (const part of ['Deep plain nets train worse; residual nets do not', 'dashed: training error · solid: test error', 'iteration 30 of 30', 'Plain networks', 'training error against depth', 'ResNet-14']) expect(text).toContain(part);
-  expect(text).toMatch(/width ×0\.25/);
+  expect(svgWords(text)).toMatch(/width ×0\.25/); // a footer wraps at any space
   await page.getByLabel('Language').selectOption('zh');
   const [zh] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: '幻灯片用图（1920×1080）' }).getByRole('button', { name: 'SVG' }).click()]);
   expect(zh.suggestedFilename()).toMatch(/^深的普通网络训练得更差.*-slide\.svg$/);

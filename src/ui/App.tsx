@@ -20,6 +20,7 @@ import { RunsPanel } from './runs/RunsPanel';
 import { ErrorBoundary, Tripwire } from './ErrorBoundary';
 import { StatusBar } from './StatusBar';
 import { exportSlide } from './charts/slide';
+import { simplificationsNote } from './charts/captions';
 import { syncUrl, useLab } from './store';
 
 function Banners() {
@@ -104,10 +105,12 @@ function useThrottled<T>(value: T, ms: number, key: unknown): T {
 function FirstSteps() {
   const { t } = useTranslation();
   const show = useLab((s) => s.savedRuns.length === 0 && !s.run);
+  const loaded = useLab((s) => s.data.status === 'ready');
   if (!show) return null;
   return (
     <ol className="first-steps" data-testid="first-steps" aria-label={t('firstSteps.label')}>
-      <li>{t('firstSteps.data')}</li>
+      {/* a step already done says so, instead of asking for it */}
+      <li className={loaded ? 'done' : undefined}>{loaded ? `✓ ${t('firstSteps.dataDone')}` : t('firstSteps.data')}</li>
       <li>{t('firstSteps.start')}</li>
       <li>{t('firstSteps.watch')}</li>
     </ol>
@@ -152,6 +155,9 @@ function Charts() {
       </div>
     );
   }
+  const settingsNote = simplificationsNote(t, run.config, i18n.language);
+  // the evaluations recorded so far (the per-layer charts redraw when this changes; see sameTaps)
+  const taps = run.nets.reduce((k, n) => k + (run.series[n.id]?.taps.length ?? 0), 0);
   return (
     <div className="charts" data-testid="charts" data-iteration={run.progress?.iteration ?? 0}>
       <div className="slide-tools" role="group" aria-label={t('charts.slide')}>
@@ -165,11 +171,17 @@ function Charts() {
       </div>
       <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} trainSize={run.config.trainSize} compare={compare} />
       <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} status={run.state} iterations={run.config.iterations} />
+      {/* what the run simplifies compared with the paper, once on the page (each export carries it in its footer) */}
+      {settingsNote && (
+        <p className="caption settings-note" data-testid="settings-note">
+          {settingsNote}
+        </p>
+      )}
       <div className="panels-2 layer-charts">
-        <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} />
-        <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} />
+        <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} taps={taps} />
+        <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} taps={taps} />
       </div>
-      {run.nets.some((n) => familyOf(n) === 'highway') && <GateChart nets={run.nets} series={run.series} scrub={scrub} />}
+      {run.nets.some((n) => familyOf(n) === 'highway') && <GateChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} />}
       {run.config.warmup.some((w) => w !== 'off') && <LrChart nets={run.nets} series={run.series} iterations={run.config.iterations} />}
     </div>
   );

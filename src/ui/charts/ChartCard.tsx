@@ -25,7 +25,7 @@ export interface ChartCardProps {
 export function ChartCard({ id, title, caption, legend, csv, children, tools, empty }: ChartCardProps) {
   const { t, i18n } = useTranslation();
   const body = useRef<HTMLDivElement>(null);
-  // what the run simplifies compared with the paper: on the page and in every export
+  // what the run simplifies compared with the paper: in every export (on the page it is said once, under the charts)
   const config = useLab((s) => s.run?.config);
   const note = config ? simplificationsNote(t, config, i18n.language) : '';
 
@@ -99,11 +99,6 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
         </ul>
       )}
       {caption && <p className="caption">{caption}</p>}
-      {note && (
-        <p className="caption settings-note" data-testid={`${id}-note`}>
-          {note}
-        </p>
-      )}
     </section>
   );
 }

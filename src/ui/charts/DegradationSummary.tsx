@@ -5,10 +5,9 @@ import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
-import { valueAt } from '../../core/metrics';
 import { judgeDegradation } from '../../core/verdict';
 import { ChartCard } from './ChartCard';
-import { summaryCaption, verdictLines } from './captions';
+import { summaryCaption, summaryErrors, verdictLines } from './captions';
 import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
 
 /** The summary's lines are dark; their style says plain or residual, their points' colours the depth. */
@@ -53,6 +52,8 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
   const latest = Math.max(0, ...Object.values(series).map((s) => s.train.it.at(-1) ?? 0));
   const at = scrub === null ? latest : Math.min(scrub, latest);
   const lines = useMemo(() => {
+    // at the run's end, the verdict's numbers (the mean over its window); before, the running error at `at`
+    const { errorOf } = summaryErrors(nets, series, at, iterations);
     // plain against residual is the line style; each point's colour is its depth, as in the curves
     const groups: { key: string; label: string; color: string; dash: string | undefined; nets: NetInfo[] }[] = [
       { key: 'plain', label: t('charts.plain'), color: FAMILY_LINE, dash: FAMILY_DASH.plain, nets: nets.filter((n) => familyOf(n) === 'plain') },
@@ -81,12 +82,12 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
       .map((g) => ({
         ...g,
         points: g.nets
-          .map((n) => ({ x: n.depth, y: series[n.id] ? valueAt(series[n.id].train.it, series[n.id].train.runErr, at) : null }))
+          .map((n) => ({ x: n.depth, y: errorOf.get(n.id) ?? null }))
           .filter((p): p is { x: number; y: number } => p.y !== null)
           .map((p) => ({ x: p.x, y: 100 * p.y }))
           .sort((a, b) => a.x - b.x),
       }));
-  }, [nets, series, at, t]);
+  }, [nets, series, at, t, iterations]);
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
   const yMax = Math.min(100, Math.ceil(Math.max(10, ...lines.flatMap((l) => l.points.map((p) => p.y))) / 20) * 20);
   const legend = lines.map((l) => ({ label: l.label, color: l.color, dashed: false, dash: l.dash }));
@@ -95,7 +96,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
     <ChartCard
       id="summary"
       title={t('charts.summary')}
-      caption={summaryCaption(t, nets, series, at)}
+      caption={summaryCaption(t, nets, series, at, iterations)}
       legend={legend}
       csv={() => linesToCsv(lines, 'depth', `training error % at iteration ${at}`)}
       empty={empty}

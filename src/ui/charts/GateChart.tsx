@@ -32,7 +32,7 @@ function GatePanel({ lines, xLabel, subtitle }: { lines: PanelLine[]; xLabel: st
   );
 }
 
-function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null }) {
+function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; taps: number }) {
   const { t } = useTranslation();
   const highway = nets.filter((n) => familyOf(n) === 'highway');
   const taps = (n: NetInfo) => (series[n.id]?.taps ?? []).filter((tap) => tap.gateMeans && (scrub === null || tap.it <= scrub));
@@ -63,10 +63,9 @@ function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Recor
   );
 }
 
-/** Gates change only at evaluations. */
+/** Gates change only at evaluations: `taps` counts them when the props were made (the columns grow in place). */
 function sameTaps(a: Parameters<typeof GateChartImpl>[0], b: Parameters<typeof GateChartImpl>[0]): boolean {
-  if (a.nets !== b.nets || a.scrub !== b.scrub) return false;
-  return a.nets.every((n) => a.series[n.id]?.taps.length === b.series[n.id]?.taps.length);
+  return a.nets === b.nets && a.scrub === b.scrub && a.taps === b.taps;
 }
 
 export const GateChart = memo(GateChartImpl, sameTaps);

@@ -19,7 +19,7 @@ function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
   return best ?? s.taps[0];
 }
 
-function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null }) {
+function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; taps: number }) {
   const { t } = useTranslation();
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
   const [chosen, setChosen] = useState<number | null>(null);
@@ -144,10 +144,13 @@ function LayerPanel({ lines, kind, xLabel, yLabel, subtitle }: { lines: PanelLin
   );
 }
 
-/** Per-layer taps change only at evaluations: skip the re-render for every other metrics update. */
+/**
+ * Per-layer taps change only at evaluations: skip the re-render for every other metrics update.
+ * `taps` counts them when the props were made: the series' columns grow in place, so comparing their
+ * lengths now would compare an array with itself, and the chart would stay at its first evaluation.
+ */
 function sameTaps(a: Parameters<typeof LayerChartImpl>[0], b: Parameters<typeof LayerChartImpl>[0]): boolean {
-  if (a.kind !== b.kind || a.nets !== b.nets || a.scrub !== b.scrub) return false;
-  return a.nets.every((n) => a.series[n.id]?.taps.length === b.series[n.id]?.taps.length);
+  return a.kind === b.kind && a.nets === b.nets && a.scrub === b.scrub && a.taps === b.taps;
 }
 
 export const LayerChart = memo(LayerChartImpl, sameTaps);

@@ -7,6 +7,7 @@ import { familyOf } from '../../core/metrics';
 import { BASE_LR, BATCH_SIZE } from '../../core/train';
 import { valueAt } from '../../core/metrics';
 import type { Verdict, VerdictCause, VerdictCheck } from '../../core/verdict';
+import { finalErrors, verdictWindow } from '../../core/verdict';
 
 interface At {
   label: string;
@@ -26,15 +27,31 @@ function compare(t: TFunction, a: At, b: At): string {
 }
 
 /**
+ * The training error the depth summary shows for each net at iteration `it`: the running error there,
+ * or, once a run has reached its last iteration, the mean over the verdict's window (the last 10%),
+ * the number the verdict judges. One rule, so the chart, its caption and the verdict never give two
+ * figures for one gap. `window` says which was used.
+ */
+export function summaryErrors(nets: readonly NetInfo[], series: Record<string, NetSeries>, it: number, iterations?: number): { errorOf: Map<string, number | null>; window: [number, number] | null } {
+  if (iterations !== undefined && it >= iterations) {
+    const errorOf = new Map(finalErrors({ iterations, nets: [...nets], series }).map((f) => [f.id, f.error]));
+    return { errorOf, window: verdictWindow(iterations) };
+  }
+  const errorOf = new Map(nets.map((n) => [n.id, series[n.id] ? valueAt(series[n.id].train.it, series[n.id].train.runErr, it) : null]));
+  return { errorOf, window: null };
+}
+
+/**
  * The depth summary's caption at iteration `it`: how the deepest plain net compares with the
  * shallowest, and for each shortcut option how the deepest ResNet compares with the plain net of
- * its depth and with the shallowest ResNet. Only what the chart shows at that iteration.
+ * its depth and with the shallowest ResNet. Only what the chart shows at that iteration, with the
+ * verdict's numbers at the run's end (summaryErrors).
  */
-export function summaryCaption(t: TFunction, nets: NetInfo[], series: Record<string, NetSeries>, it: number): string {
+export function summaryCaption(t: TFunction, nets: NetInfo[], series: Record<string, NetSeries>, it: number, iterations?: number): string {
+  const { errorOf, window } = summaryErrors(nets, series, it, iterations);
   const points: At[] = [];
   for (const n of nets) {
-    const s = series[n.id];
-    const e = s ? valueAt(s.train.it, s.train.runErr, it) : null;
+    const e = errorOf.get(n.id) ?? null;
     if (e !== null && familyOf(n) !== 'highway') points.push({ label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: e });
   }
   const byDepth = (a: At, b: At) => a.depth - b.depth;
@@ -49,6 +66,7 @@ export function summaryCaption(t: TFunction, nets: NetInfo[], series: Record<str
     if (res.length >= 2) sentences.push(compare(t, deep, res[0]));
   }
   if (sentences.length === 0) return t('captions.none', { it });
+  if (window) return t('captions.summaryWindow', { from: window[0] + 1, to: window[1], sentences: sentences.join(t('captions.join')) });
   return t('captions.summary', { it, sentences: sentences.join(t('captions.join')) });
 }
 

@@ -29,7 +29,7 @@ export function slideFigure(t: TFunction, run: RunView, locale: string): { svg: 
     // Fig. 6's two panels side by side, the depth summary under them
     rows: summary ? [curves.map((_, i) => i), [curves.length]] : undefined,
     legend,
-    footer: [summaryCaption(t, run.nets, run.series, it), simplificationsNote(t, run.config, locale)].filter(Boolean).join(' '),
+    footer: [summaryCaption(t, run.nets, run.series, it, run.config.iterations), simplificationsNote(t, run.config, locale)].filter(Boolean).join(' '),
   });
   return { ...f, title };
 }

@@ -1,0 +1,58 @@
+import { createInstance } from 'i18next';
+import { describe, expect, it } from 'vitest';
+import type { NetInfo, NetSeries } from '../../core/metrics';
+import { emptySeries } from '../../core/metrics';
+import { judgeDegradation } from '../../core/verdict';
+import { DICTIONARIES } from '../i18n';
+import { summaryCaption, summaryErrors, verdictLines } from './captions';
+
+const i18n = createInstance();
+void i18n.init({ resources: { en: { translation: DICTIONARIES.en } }, lng: 'en', interpolation: { escapeValue: false }, initAsync: false });
+const t = i18n.t.bind(i18n);
+
+const ITERATIONS = 200;
+/** A net whose running error settles at `final`, then jumps to `last` at the very last iteration. */
+function net(depth: number, residual: boolean, final: number, last: number): { info: NetInfo; series: NetSeries } {
+  const s = emptySeries();
+  for (let it = 1; it <= ITERATIONS; it++) {
+    const err = it === ITERATIONS ? last : it < 100 ? 0.9 - ((0.9 - final) * it) / 100 : final;
+    s.train.it.push(it);
+    s.train.err.push(err);
+    s.train.runErr.push(err);
+    s.train.loss.push(2 * err);
+    s.train.lr.push(0.1);
+  }
+  const id = residual ? `resnet-${depth}-A` : `plain-${depth}`;
+  const info: NetInfo = { id, label: residual ? `ResNet-${depth}` : `plain-${depth}`, depth, residual, family: residual ? 'residual' : 'plain', shortcut: 'A', params: 1, status: 'done', divergedAt: null };
+  return { info, series: s };
+}
+
+describe('the depth summary and the verdict give one number for one gap', () => {
+  // the last point differs from the window's mean, as a running error's last value does
+  const nets = [net(8, false, 0.4, 0.38), net(56, false, 0.85, 0.9), net(8, true, 0.35, 0.3), net(56, true, 0.1, 0.12)];
+  const infos = nets.map((n) => n.info);
+  const series = Object.fromEntries(nets.map((n) => [n.info.id, n.series]));
+
+  it('at the run’s end, the summary shows the verdict’s window means, and says so', () => {
+    const { errorOf, window } = summaryErrors(infos, series, ITERATIONS, ITERATIONS);
+    expect(window).toEqual([180, 200]);
+    const verdict = judgeDegradation({ status: 'done', iterations: ITERATIONS, nets: infos, series });
+    for (const f of verdict.finals) expect(errorOf.get(f.id)).toBeCloseTo(f.error!, 12);
+    // plain-56: 19 iterations at 0.85 and one at 0.9 → 85.25%, not the last point's 90%
+    expect(errorOf.get('plain-56')).toBeCloseTo((19 * 0.85 + 0.9) / 20, 12);
+
+    const caption = summaryCaption(t, infos, series, ITERATIONS, ITERATIONS);
+    expect(caption).toContain('Mean training error over iterations 181–200');
+    const gap = /plain-56 is ([\d.]+) points above plain-8/.exec(caption)?.[1];
+    expect(gap).toBeDefined();
+    const lines = verdictLines(t, verdict, infos).lines.map((l) => l.text).join('\n');
+    expect(lines).toContain(`plain-56 is ${gap} points above plain-8`);
+  });
+
+  it('before the end (or scrubbed back), it shows the running error at that iteration', () => {
+    const { errorOf, window } = summaryErrors(infos, series, 150, ITERATIONS);
+    expect(window).toBeNull();
+    expect(errorOf.get('plain-56')).toBeCloseTo(0.85, 12);
+    expect(summaryCaption(t, infos, series, 150, ITERATIONS)).toContain('At iteration 150, running training error: plain-56 is 45.0 points above plain-8');
+  });
+});
