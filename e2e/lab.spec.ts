@@ -305,14 +305,20 @@ test('简体中文 is complete: no English is left on the page, in text or acces
   expect(english).toEqual([]);
 });
 
-for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
-  test(`classroom mode fits the lesson on one ${viewport.width}×${viewport.height} screen: both panels and the depth summary, 4 px lines, 20 px text`, async ({ page }) => {
+for (const [viewport, lang] of [
+  [{ width: 1280, height: 720 }, 'en'],
+  [{ width: 1920, height: 1080 }, 'en'],
+  [{ width: 1280, height: 720 }, 'zh'],
+  [{ width: 1920, height: 1080 }, 'zh'],
+] as const) {
+  test(`classroom mode fits the lesson on one ${viewport.width}×${viewport.height} screen (${lang}): both panels, the depth summary and the verdict, 4 px lines, 20 px text`, async ({ page }) => {
     await page.setViewportSize(viewport);
     await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=40')}`);
     await loadFixtureData(page);
     await page.getByRole('button', { name: 'Start' }).click();
     await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
-    await page.getByRole('button', { name: 'Classroom mode' }).click();
+    await page.getByLabel('Language').selectOption(lang);
+    await page.getByRole('button', { name: lang === 'zh' ? '课堂模式' : 'Classroom mode' }).click();
     const plots = page.locator('.plot:visible');
     await expect(plots).toHaveCount(3);
     for (const box of await plots.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect))) {
@@ -327,15 +333,40 @@ for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 108
       tick: Math.min(...[...document.querySelectorAll('.plot .recharts-cartesian-axis-tick-value')].map((e) => parseFloat(getComputedStyle(e).fontSize))),
       legend: parseFloat(getComputedStyle(document.querySelector('.legend')!).fontSize),
     }));
+    // no scrolling; each curve plot at least 35% of the width; end labels never overlap; the verdict and the time left in view
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(viewport.height);
+    const curvePlots = page.locator('[data-chart="curves"] .plot');
+    for (const box of await curvePlots.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width))) expect(box).toBeGreaterThanOrEqual(0.35 * viewport.width);
+    // (the labels are placed once the resized chart reports its height: poll)
+    const overlaps = () =>
+      page.locator('[data-chart="curves"] .chart-panel').evaluateAll((panels) =>
+        panels.map((p) => {
+          const boxes = [...p.querySelectorAll('.end-label')].map((e) => e.getBoundingClientRect());
+          let n = 0;
+          for (let i = 0; i < boxes.length; i++)
+            for (let j = i + 1; j < boxes.length; j++) {
+              const [a, b] = [boxes[i], boxes[j]];
+              if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) n++;
+            }
+          return { labels: boxes.length, overlapping: n };
+        }),
+      );
+    await expect.poll(overlaps).toEqual([{ labels: 2, overlapping: 0 }, { labels: 2, overlapping: 0 }]);
+    const verdict = await page.getByTestId('verdict').boundingBox();
+    expect(verdict).not.toBeNull();
+    expect(verdict!.y + verdict!.height).toBeLessThanOrEqual(viewport.height);
+    await expect(page.getByTestId('eta')).toBeVisible();
     expect(style.line).toBeGreaterThanOrEqual(4);
     expect(style.tick).toBeGreaterThanOrEqual(20);
     expect(style.legend).toBeGreaterThanOrEqual(20);
-    // the status line says what trains and the iteration, nothing more
+    // no title cut short
+    expect(await page.locator('[data-chart="curves"] .panel-title').evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent))).toEqual([]);
+    // the status line says what trains, the iteration and the time left, nothing more
     await expect(page.getByTestId('engine')).toBeVisible();
     await expect(page.getByTestId('iteration')).toBeVisible();
     await expect(page.getByTestId('images-per-sec')).toBeHidden();
     // the explanations are those of this experiment: no warmup or shortcut options in it
-    await expect(page.getByRole('complementary', { name: 'Explanations' }).locator('h2')).toHaveCount(2);
+    await expect(page.locator('aside.explainers h2')).toHaveCount(2);
   });
 }
 
@@ -407,4 +438,48 @@ test('the main thread never freezes (no task over 500 ms), and the layout does n
   // the Classroom preset) is `npm run bench -- --main-thread`.
   expect(tasks.filter((d) => d > 500)).toEqual([]);
   expect(shift).toBeLessThan(0.01); // cumulative layout shift while metrics streamed
+});
+
+test('every preset’s recorded run draws its curves in both modes at both projector sizes, with no empty panel', async ({ page }) => {
+  test.setTimeout(240_000);
+  const runs = {
+    classroom: 'docs/classroom-run/seed-1/run.json',
+    warmup110: 'docs/presets/warmup110/seed-1/run.json',
+    bottleneck: 'docs/presets/bottleneck/seed-1/run.json',
+    highway: 'docs/presets/highway/seed-1/run.json',
+  };
+  await page.goto('/');
+  for (const [preset, file] of Object.entries(runs)) {
+    const families = new Set((JSON.parse(readFileSync(file, 'utf8')) as { nets: { family?: string; residual: boolean }[] }).nets.map((n) => n.family ?? (n.residual ? 'residual' : 'plain')));
+    await page.getByTestId('import-run-input').setInputFiles(file);
+    await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 60_000 });
+    for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+      await page.setViewportSize(viewport);
+      for (const classroom of [false, true]) {
+        const toggle = page.getByRole('button', { name: classroom ? 'Classroom mode' : 'Exit classroom mode' });
+        if (await toggle.isVisible()) await toggle.click();
+        const where = `${preset} at ${viewport.width}×${viewport.height}${classroom ? ', classroom' : ''}`;
+        const panels = page.locator('[data-chart="curves"] .chart-panel');
+        // one panel per family the run has: no empty "Plain networks" beside residual nets only
+        await expect(panels, where).toHaveCount(families.size);
+        // every panel draws its lines, at a visible size
+        await expect
+          .poll(
+            () =>
+              panels.evaluateAll((els) =>
+                els.map((p) => {
+                  const paths = [...p.querySelectorAll('path.recharts-line-curve')].map((e) => e.getBoundingClientRect());
+                  const plot = p.querySelector('.plot')!.getBoundingClientRect();
+                  // (a net that diverged early draws a short line: at least one spans the run)
+                  return paths.length > 0 && paths.some((r) => r.width > 0.4 * plot.width) && plot.height >= 200;
+                }),
+              ),
+            { message: where },
+          )
+          .toEqual(new Array(families.size).fill(true));
+        if (classroom) expect(await page.evaluate(() => document.documentElement.scrollHeight), where).toBeLessThanOrEqual(viewport.height);
+      }
+      await page.getByRole('button', { name: 'Exit classroom mode' }).click();
+    }
+  }
 });

@@ -115,7 +115,8 @@ test('the new presets load: Gates vs identity, Bottleneck blocks, Warmup on ResN
   await page.goto('/');
   await page.getByLabel('Preset').selectOption('highway');
   await expect(page).toHaveURL(/families=plain%2Cresidual%2Chighway/);
-  await expect(page.locator('.net-list button')).toHaveCount(6);
+  // plain, residual, and a highway net per gate bias (−2, −6), at 20 and 56 layers
+  await expect(page.locator('.net-list button')).toHaveCount(8);
   await page.getByLabel('Preset').selectOption('bottleneck');
   await expect(page).toHaveURL(/blocks=basic%2Cbottleneck/);
   await expect(page.locator('.net-list')).toContainText('ResNet-47 bottleneck');

@@ -83,6 +83,8 @@ test('the experiment runner writes run.json, metrics.csv, charts and a summary p
       .filter((n: { residual: boolean }) => n.residual === residual)
       .reduce((s: number, n: { id: string }) => s + runFile.series[n.id].train.it.length + runFile.series[n.id].test.it.length, 0);
   const panels = page.locator('[data-chart="curves"] .chart-panel');
+  // every point drawn: the test error too (a small training set shows training error only until asked)
+  await page.locator('[data-chart="curves"]').getByLabel('Training error only').uncheck();
   await expect(panels.nth(0)).toHaveAttribute('data-points', String(expected(false)));
   await expect(panels.nth(1)).toHaveAttribute('data-points', String(expected(true)));
 });

@@ -3,7 +3,7 @@
 import { useDeferredValue, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CurvesPanel } from './charts/CurvesPanel';
-import { DegradationSummary } from './charts/DegradationSummary';
+import { DegradationSummary, VerdictPanel } from './charts/DegradationSummary';
 import { LayerChart } from './charts/LayerCharts';
 import { GateChart } from './charts/GateChart';
 import { LrChart } from './charts/LrChart';
@@ -128,6 +128,7 @@ function Charts() {
   const compare = useDeferredValue(useLab((s) => s.compare));
   const scrub = useLab((s) => s.scrubIteration);
   const data = useLab((s) => s.data);
+  const classroom = useLab((s) => s.classroom);
   if (!run || run.nets.length === 0) {
     // Without data, the empty chart area says how to get it, and takes a dropped archive.
     return (
@@ -170,7 +171,9 @@ function Charts() {
         </button>
       </div>
       <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} trainSize={run.config.trainSize} compare={compare} />
-      <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} status={run.state} iterations={run.config.iterations} />
+      <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} iterations={run.config.iterations} />
+      {['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} />}
+      {classroom && <Explainers />}
       {/* what the run simplifies compared with the paper, once on the page (each export carries it in its footer) */}
       {settingsNote && (
         <p className="caption settings-note" data-testid="settings-note">
@@ -190,6 +193,7 @@ function Charts() {
 export function App() {
   const { t, i18n } = useTranslation();
   const classroom = useLab((s) => s.classroom);
+  const hasRun = useLab((s) => (s.run?.nets.length ?? 0) > 0);
   useEffect(() => bootLab(), []);
   const toggleClassroom = () => {
     useLab.setState((s) => ({ classroom: !s.classroom }));
@@ -243,7 +247,8 @@ export function App() {
             <Charts />
           </ErrorBoundary>
         </main>
-        {classroom && <Explainers />}
+        {/* in classroom mode the explanations sit beside the depth summary, inside the charts' grid, once a run is shown */}
+        {classroom && !hasRun && <Explainers />}
       </div>
       <ArchitectureView />
     </div>

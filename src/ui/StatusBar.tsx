@@ -100,7 +100,7 @@ export function StatusBar() {
         <span className="secondary">
           {t('run.elapsed')} <span className="num">{formatDuration(p?.elapsedMs)}</span>
         </span>
-        <span className="secondary">
+        <span className="secondary eta">
           {t('run.eta')}{' '}
           <span className="num" data-testid="eta">
             {eta.text}

@@ -12,31 +12,80 @@ import { ChartCard } from './ChartCard';
 import type { Line } from './chartData';
 import { errorLines, linesToCsv } from './chartData';
 
-/** A line's name at its last point, in its colour: lines are labelled where they end, not in a long legend. */
-function endLabel(l: Line) {
+/**
+ * Where each line's end label goes: at its last value, moved apart just enough that no two overlap.
+ * Values are placed on the chart's own pixel scale (the plot's height and y range), sorted top to
+ * bottom, pushed down to keep `gap` pixels between neighbours, then the whole stack moved up as far
+ * as it overran the bottom. Returns each key's label centre in pixels from the plot's top.
+ */
+export function placeEndLabels(ends: { key: string; value: number }[], domain: [number, number], plotHeight: number, gap: number): Map<string, number> {
+  const [lo, hi] = domain;
+  const span = hi - lo || 1;
+  const wanted = ends
+    .map((e) => ({ key: e.key, y: Math.min(plotHeight, Math.max(0, (1 - (e.value - lo) / span) * plotHeight)) }))
+    .sort((a, b) => a.y - b.y);
+  const placed = wanted.map((w) => w.y);
+  for (let i = 1; i < placed.length; i++) placed[i] = Math.max(placed[i], placed[i - 1] + gap);
+  const over = placed.length ? placed[placed.length - 1] - plotHeight : 0;
+  if (over > 0) {
+    placed[placed.length - 1] -= over;
+    for (let i = placed.length - 2; i >= 0; i--) placed[i] = Math.min(placed[i], placed[i + 1] - gap);
+  }
+  return new Map(wanted.map((w, i) => [w.key, placed[i]]));
+}
+
+/**
+ * A name that fits `chars` characters: the name; or, in a panel of one family, without the family
+ * ("Highway-20 (−6)" → "20 (−6)": the panel's title names it); or cut, with "…".
+ */
+export function fitEndLabel(name: string, chars: number): string {
+  if (name.length <= chars) return name;
+  const bare = name.replace(/^[^\s-]+-(?=\d)/, '');
+  if (bare.length <= chars) return bare;
+  return `${bare.slice(0, Math.max(1, chars - 1))}…`;
+}
+
+/** A line's name at its last point, in its colour, at the height placeEndLabels gave it, fitted to `chars` characters (the full name in its title). */
+function endLabel(l: Line, placedY: number | undefined, fontSize: number, chars: number) {
   const last = l.points.length - 1;
+  const name = l.endLabel ?? '';
+  const shown = fitEndLabel(name, chars);
   return function EndLabel(props: { x?: number | string; y?: number | string; index?: number }) {
     if (!l.endLabel || props.index !== last) return <g />;
     return (
-      <text x={Number(props.x) + 5} y={Number(props.y)} dy={4} fill={l.color} fontSize={12} fontWeight={600} className="end-label">
-        {l.endLabel}
+      <text x={Number(props.x) + 5} y={placedY ?? Number(props.y)} dy={fontSize / 3} fill={l.color} fontSize={fontSize} fontWeight={600} className="end-label">
+        {shown !== name && <title>{name}</title>}
+        {shown}
       </text>
     );
   };
 }
 
+/** The chart's margins and x-axis height (Recharts' default), to turn the container's height into the plot's. */
+const MARGIN = { top: 8, bottom: 28, left: 8 };
+const X_AXIS_HEIGHT = 30;
+
 export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[]; iterations: number; yDomain: [number, number]; label: string }) {
   const { t } = useTranslation();
   // room at the right for the end labels, as long as the longest (larger in classroom mode's 20 px type)
   const classroom = useLab((s) => s.classroom);
-  const longest = Math.max(10, ...lines.map((l) => l.endLabel?.length ?? 0));
-  const right = Math.min(classroom ? 280 : 200, Math.round(longest * (classroom ? 11.5 : 7.7)) + 8);
+  // the end labels, apart on the chart's pixel scale (the container reports its size); their room at
+  // the right is at most 30% of the panel, so the curves keep most of it: a longer name is cut
+  const [{ width, height }, setSize] = useState({ width: 0, height: 0 });
+  const charWidth = classroom ? 11.5 : 7.7;
+  const longest = Math.max(8, ...lines.map((l) => l.endLabel?.length ?? 0));
+  const right = Math.ceil(Math.min(longest * charWidth + 8, width > 0 ? 0.3 * width : 200));
+  const chars = Math.max(4, Math.floor((right - 4) / charWidth));
+  const fontSize = classroom ? 20 : 12;
+  const ends = lines.filter((l) => l.endLabel && l.points.length).map((l) => ({ key: l.key, value: l.points[l.points.length - 1].y }));
+  const plotHeight = Math.max(0, height - MARGIN.top - MARGIN.bottom - X_AXIS_HEIGHT);
+  const placed = height > 0 ? placeEndLabels(ends, yDomain, plotHeight, Math.ceil(fontSize * 1.3)) : new Map<string, number>();
   return (
     <div className="chart-panel" data-subtitle={label} data-lines={lines.length} data-points={lines.reduce((s, l) => s + l.points.length, 0)} data-y-domain={yDomain.join(',')}>
       <h3 className="panel-title">{label}</h3>
       <div className="plot plot-curves">
-      <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 8, right, bottom: 28, left: 8 }}>
+      <ResponsiveContainer width="100%" height="100%" onResize={(w, h) => setSize({ width: w, height: h })}>
+        <LineChart margin={{ ...MARGIN, right }}>
           <CartesianGrid stroke="#e3e6eb" />
           <XAxis
             type="number"
@@ -60,7 +109,7 @@ export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[
               strokeOpacity={l.faded ? 0.35 : 1}
               strokeDasharray={l.dashed ? '6 4' : undefined}
               dot={false}
-              label={l.endLabel ? endLabel(l) : undefined}
+              label={l.endLabel ? endLabel(l, placed.has(l.key) ? MARGIN.top + placed.get(l.key)! : undefined, fontSize, chars) : undefined}
               isAnimationActive={false}
               connectNulls
             />
@@ -138,7 +187,7 @@ function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { net
     <ChartCard
       id="curves"
       title={panels.map((p) => t(`charts.${p.family}`)).join(' | ')}
-      caption={trainingOnly ? `${t('charts.legendHintTrain')}${asked === null && memorised ? ` ${t('charts.memorised', { n: trainSize.toLocaleString('en') })}` : ''}` : t('charts.legendHint')}
+      caption={trainingOnly ? `${t('charts.legendHintTrain')}${asked === null && memorised ? `${t('charts.sentenceEnd')}${t('charts.memorised', { n: trainSize.toLocaleString('en') })}` : ''}` : t('charts.legendHint')}
       legend={legend}
       csv={csv}
       empty={all.length === 0}

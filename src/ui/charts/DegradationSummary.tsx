@@ -20,13 +20,13 @@ interface Props {
   series: Record<string, NetSeries>;
   scrub: number | null;
   onScrub: (it: number | null) => void;
-  /** The run's state and length: the verdict is shown once the run has ended. */
+  /** The run's state (the verdict is shown once the run has ended) and length (at its end the summary shows the verdict's numbers). */
   status: string;
   iterations: number;
 }
 
-/** The verdict of a run that has ended (src/core/verdict.ts), with a line per check. */
-function VerdictPanel({ nets, series, status, iterations }: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'>) {
+/** The verdict of a run that has ended (src/core/verdict.ts), with a line per check: under the depth summary, or in classroom mode under the curves. */
+export function VerdictPanel({ nets, series, status, iterations }: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'>) {
   const { t } = useTranslation();
   const verdict = useMemo(() => judgeDegradation({ status, iterations, nets, series }), [status, iterations, nets, series]);
   const { outcome, lines } = verdictLines(t, verdict, nets);
@@ -47,7 +47,7 @@ function VerdictPanel({ nets, series, status, iterations }: Pick<Props, 'nets' |
   );
 }
 
-function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iterations }: Props) {
+function DegradationSummaryImpl({ nets, series, scrub, onScrub, iterations }: Omit<Props, 'status'>) {
   const { t } = useTranslation();
   const latest = Math.max(0, ...Object.values(series).map((s) => s.train.it.at(-1) ?? 0));
   const at = scrub === null ? latest : Math.min(scrub, latest);
@@ -154,7 +154,6 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, status, iteratio
         </ResponsiveContainer>
         </div>
       </div>
-      {['done', 'stopped', 'failed'].includes(status) && <VerdictPanel nets={nets} series={series} status={status} iterations={iterations} />}
     </ChartCard>
   );
 }

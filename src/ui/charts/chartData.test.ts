@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { NetInfo } from '../../core/metrics';
 import type { Line } from './chartData';
 import { SHORTCUT_COLORS, VARIANT_COLORS, depthColor, netColor } from './chartData';
-import { errorDomain } from './CurvesPanel';
+import { errorDomain, fitEndLabel, placeEndLabels } from './CurvesPanel';
+import { endLabelOf } from './chartData';
 
 /** Relative luminance (0 dark … 1 light) of #rrggbb. */
 function luminance(hex: string): number {
@@ -75,5 +76,32 @@ describe('the error axis', () => {
     expect(errorDomain([line([88, 62, 41])], true)).toEqual([40, 90]);
     expect(errorDomain([line([3, 2])], false)).toEqual([0, 10]);
     expect(errorDomain([], true)).toEqual([0, 100]);
+  });
+});
+
+describe('the end labels', () => {
+  it('sit at their line’s last value on the pixel scale when there is room', () => {
+    const at = placeEndLabels([{ key: 'a', value: 90 }, { key: 'b', value: 10 }], [0, 100], 300, 22);
+    expect(at.get('a')).toBeCloseTo(30, 9);
+    expect(at.get('b')).toBeCloseTo(270, 9);
+  });
+
+  it('never overlap: neighbours at least the gap apart, in the lines’ order, inside the plot', () => {
+    // plain-20 and plain-56 end 0.3 points apart, a third label at the bottom edge
+    const ends = [{ key: 'p56', value: 91.2 }, { key: 'p20', value: 90.9 }, { key: 'p8', value: 90.0 }, { key: 'low', value: 0 }, { key: 'low2', value: 0.5 }];
+    const at = placeEndLabels(ends, [0, 100], 240, 22);
+    const ys = ['p56', 'p20', 'p8', 'low2', 'low'].map((k) => at.get(k)!);
+    for (let i = 1; i < ys.length; i++) expect(ys[i] - ys[i - 1]).toBeGreaterThanOrEqual(22 - 1e-9);
+    expect(Math.min(...ys)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...ys)).toBeLessThanOrEqual(240);
+  });
+});
+
+describe('an end label that must fit', () => {
+  it('keeps the name when it fits, drops the family (the panel names it), then cuts', () => {
+    expect(endLabelOf('Highway-20 (gate bias -6)')).toBe('Highway-20 (−6)');
+    expect(fitEndLabel('ResNet-56', 9)).toBe('ResNet-56');
+    expect(fitEndLabel('Highway-20 (−6)', 10)).toBe('20 (−6)');
+    expect(fitEndLabel('ResNet-56 bottleneck', 10)).toBe('56 bottle…');
   });
 });

@@ -66,6 +66,11 @@ export function netColor(net: NetInfo, nets: NetInfo[]): string {
   return depthColor(net.depth);
 }
 
+/** A net's name where its line ends: short, since it shares the panel's width ("Highway-20 (gate bias -6)" → "Highway-20 (−6)"; the legend has the full name). */
+export function endLabelOf(label: string): string {
+  return label.replace(/ \(gate bias (-?[\d.]+)\)/, (_, b: string) => ` (${b.replace('-', '−')})`);
+}
+
 export interface Point {
   x: number;
   y: number;
@@ -110,7 +115,7 @@ export function errorLines(
     if (!s) continue;
     const color = netColor(net, all);
     const label = `${net.label}${opts.suffix ?? ''}`;
-    lines.push({ key: `${net.id}:train${opts.suffix ?? ''}`, label: `${label} ${words.train}`, color, dashed: true, faded: opts.faded, kind: 'train', endLabel: opts.faded ? undefined : net.label, points: downsample(s.train.it, s.train.runErr.map((e) => 100 * e), max) });
+    lines.push({ key: `${net.id}:train${opts.suffix ?? ''}`, label: `${label} ${words.train}`, color, dashed: true, faded: opts.faded, kind: 'train', endLabel: opts.faded ? undefined : endLabelOf(net.label), points: downsample(s.train.it, s.train.runErr.map((e) => 100 * e), max) });
     if (s.test.it.length) {
       lines.push({ key: `${net.id}:test${opts.suffix ?? ''}`, label: `${label} ${words.test}`, color, dashed: false, faded: opts.faded, kind: 'test', points: downsample(s.test.it, s.test.err.map((e) => 100 * e), max) });
     }
