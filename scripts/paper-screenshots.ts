@@ -1,6 +1,8 @@
 // The screenshots of issue #18's additions, in docs/screens/: the architecture view (a bottleneck
 // ResNet and a highway net, with the ImageNet table), and one finished run of each new preset,
-// imported from the run files `npm run experiment` wrote (docs/presets/<preset>/seed-1/run.json).
+// imported from the run files `npm run experiment` wrote (docs/presets/<preset>/seed-1/run.json);
+// and classroom mode on a projector (issue #33): each preset's recorded run at 1280×720 and
+// 1920×1080 in English, and with LANGS=en,zh at 1280×720 in Chinese (classroom-<preset>-<size>-<lang>.png).
 //   npm run build && npx tsx scripts/paper-screenshots.ts
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +30,7 @@ try {
   await shot(page, 'architecture-bottleneck');
   await page.keyboard.press('Escape');
   await page.getByLabel('Preset').selectOption('highway');
-  await page.getByRole('button', { name: 'Architecture of Highway-20' }).click();
+  await page.getByRole('button', { name: 'Architecture of Highway-20 (gate bias -2)' }).click();
   await page.getByTestId('arch-diagram').waitFor();
   await shot(page, 'architecture-highway');
   await page.keyboard.press('Escape');
@@ -39,6 +41,22 @@ try {
     await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
     await page.evaluate(() => document.querySelector('main')?.scrollIntoView());
     await shot(page, `preset-${preset}-done`, true);
+  }
+  // classroom mode on a projector, each preset's recorded run
+  const runs = { classroom: 'docs/classroom-run/seed-1/run.json', warmup110: 'docs/presets/warmup110/seed-1/run.json', bottleneck: 'docs/presets/bottleneck/seed-1/run.json', highway: 'docs/presets/highway/seed-1/run.json' };
+  for (const [preset, file] of Object.entries(runs)) {
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.getByTestId('import-run-input').setInputFiles(join(ROOT, file));
+    await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
+    // (Chinese too, where the machine has CJK fonts: LANGS=en,zh)
+    for (const [w, h, lang] of ([[1280, 720, 'en'], [1920, 1080, 'en'], [1280, 720, 'zh']] as const).filter(([, , l]) => (process.env.LANGS ?? 'en').split(',').includes(l))) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption(lang);
+      if ((await page.locator('.app.classroom').count()) === 0) await page.getByRole('button', { name: lang === 'zh' ? '课堂模式' : 'Classroom mode' }).click();
+      await shot(page, `classroom-${preset}-${w}x${h}-${lang}`);
+      await page.getByRole('button', { name: lang === 'zh' ? '退出课堂模式' : 'Exit classroom mode' }).click();
+    }
+    await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption('en');
   }
   console.log(`wrote ${written.map((f) => f.replace(`${ROOT}/`, '')).join(', ')}`);
 } finally {

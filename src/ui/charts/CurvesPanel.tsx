@@ -72,7 +72,7 @@ export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[
   // the end labels, apart on the chart's pixel scale (the container reports its size); their room at
   // the right is at most 30% of the panel, so the curves keep most of it: a longer name is cut
   const [{ width, height }, setSize] = useState({ width: 0, height: 0 });
-  const charWidth = classroom ? 11.5 : 7.7;
+  const charWidth = classroom ? 12.5 : 8; // bold 20 px and 12 px type
   const longest = Math.max(8, ...lines.map((l) => l.endLabel?.length ?? 0));
   const right = Math.ceil(Math.min(longest * charWidth + 8, width > 0 ? 0.3 * width : 200));
   const chars = Math.max(4, Math.floor((right - 4) / charWidth));
