@@ -23,6 +23,10 @@ export default defineConfig({
     viewport: { width: 1280, height: 720 },
     launchOptions: launchOptions(),
     trace: 'off',
+    // The production build registers a service worker (src/sw/sw.ts). Requests a service worker
+    // handles bypass Playwright's routes, which many tests use; so it is blocked here (the page
+    // then runs uncached, as in a browser without one) and allowed in e2e/static-host.spec.ts.
+    serviceWorkers: 'block',
   },
   webServer: {
     command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,

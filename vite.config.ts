@@ -1,6 +1,8 @@
 /// <reference types="vitest/config" />
-import { appendFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { join, relative } from 'node:path';
+import { transformSync } from 'esbuild';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
@@ -22,9 +24,9 @@ const CSP_REPORT_PATH = '/__csp-report';
  * pieces Vite injects in development (React Refresh's preamble, and CSS as <style> tags); the
  * production build has none.
  */
-export function contentSecurityPolicy(nonce?: string): string {
+export function contentSecurityPolicy(nonce?: string, where: 'header' | 'meta' = 'header'): string {
   const n = nonce ? ` 'nonce-${nonce}'` : '';
-  return [
+  const policy = [
     "default-src 'self'",
     `script-src 'self' 'wasm-unsafe-eval' 'report-sample'${n}`,
     "worker-src 'self'",
@@ -36,7 +38,48 @@ export function contentSecurityPolicy(nonce?: string): string {
     "form-action 'none'",
     "frame-ancestors 'none'",
     `report-uri ${CSP_REPORT_PATH}`,
-  ].join('; ');
+  ];
+  // a <meta> policy may not hold frame-ancestors or report-uri (browsers ignore them there, with a warning)
+  return (where === 'meta' ? policy.filter((d) => !/^(frame-ancestors|report-uri) /.test(d)) : policy).join('; ');
+}
+
+/**
+ * Production builds, for hosts that cannot set headers (README "Hosting"):
+ * - the Content-Security-Policy as the first tag of index.html (<meta http-equiv>);
+ * - dist/sw.js, the service worker (src/sw/sw.ts): this build's files to cache (the public folder's
+ *   data/ aside: the data is cached in IndexedDB), a version hashed from them, and the policy it
+ *   adds as a header, with the isolation headers, where the server sends none.
+ */
+function staticHosting(): Plugin {
+  let publicDir = '';
+  return {
+    name: 'static-hosting',
+    apply: 'build',
+    enforce: 'post',
+    configResolved: (c) => void (publicDir = c.publicDir),
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy(undefined, 'meta') }, injectTo: 'head-prepend' }],
+    generateBundle(_options, bundle) {
+      const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
+      const publicFiles = publicDir ? walk(publicDir).map((f) => relative(publicDir, f).split('\\').join('/')).filter((f) => !f.startsWith('data/')) : [];
+      const files = [...Object.keys(bundle), ...publicFiles].filter((f) => f !== 'sw.js' && !f.endsWith('.map')).sort();
+      const hash = createHash('sha256');
+      for (const f of files) {
+        const out = bundle[f];
+        hash.update(f);
+        if (out) hash.update(out.type === 'chunk' ? out.code : out.source);
+      }
+      const source = transformSync(readFileSync(new URL('./src/sw/sw.ts', import.meta.url), 'utf8'), {
+        loader: 'ts',
+        target: 'es2022',
+        define: {
+          __LAB_SW_VERSION__: JSON.stringify(hash.digest('hex').slice(0, 16)),
+          __LAB_SW_PRECACHE__: JSON.stringify(files),
+          __LAB_SW_CSP__: JSON.stringify(contentSecurityPolicy()),
+        },
+      }).code;
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
 }
 
 /**
@@ -65,7 +108,7 @@ function cspReports(): Plugin {
 const devNonce = randomUUID().replace(/-/g, '');
 
 export default defineConfig(({ command }) => ({
-  plugins: [react(), cspReports()],
+  plugins: [react(), cspReports(), staticHosting()],
   server: { headers: { ...isolation, 'Content-Security-Policy': contentSecurityPolicy(devNonce) } },
   preview: { headers: { ...isolation, 'Content-Security-Policy': contentSecurityPolicy() } },
   // development only: Vite puts this nonce on the script and style tags it injects

@@ -3,7 +3,7 @@
 // degradation effect on real data (--degradation). Prints figures; it never fails on speed.
 //
 //   npm run bench -- [--backends lab-cpu,lab-webgpu,webgpu,webgl,cpu,wasm] [--cases plain-20,resnet-20,plain-56,resnet-56]
-//                    [--batch 32,128] [--reps 5] [--budget 60] [--width 1] [--json out.json]
+//                    [--batch-size 32,128] [--reps 5] [--budget 60] [--width 1] [--json out.json]
 //                    [--vs-torch] [--torch-device cpu|cuda|auto] [--degradation] [--preset classroom]
 //                    [--stream-cost] [--main-thread]
 //                    [--experiment classroom [--iterations 50] [--vs-torch]]: a whole preset's nets, N iterations,
@@ -12,40 +12,63 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Option } from 'commander';
 import type { Page } from '@playwright/test';
 import { realDataDir } from '../src/node/realData';
 import type { NetInfo, NetSeries, Progress } from '../src/core/metrics';
 import { OUTCOME_TEXT, judgeDegradation } from '../src/core/verdict';
 import { netsOf } from '../src/core/config';
 import { cifarNet, multiplyAdds } from '../src/core/nets';
-import { presetById } from '../src/core/presets';
+import { presetById, presetList } from '../src/core/presets';
+import { cliMain, newCommand } from '../scripts/cli';
 import type { LabAutomation } from '../src/ui/automation';
 import type { BenchResult, BenchSpec } from '../src/worker/protocol';
 import { ROOT, openLab } from '../scripts/labBrowser';
 
-const { values: args } = parseArgs({
-  options: {
-    backends: { type: 'string', default: 'lab-cpu,lab-webgpu,webgpu,webgl,cpu,wasm' },
-    cases: { type: 'string', default: 'plain-20,resnet-20,plain-56,resnet-56' },
-    batch: { type: 'string', default: '32,128' },
-    reps: { type: 'string', default: '5' },
-    budget: { type: 'string', default: '60' },
-    width: { type: 'string', default: '1' },
-    json: { type: 'string' },
-    'vs-torch': { type: 'boolean', default: false },
-    'torch-device': { type: 'string', default: 'auto' },
-    degradation: { type: 'boolean', default: false },
-    preset: { type: 'string', default: 'classroom' },
-    'stream-cost': { type: 'boolean', default: false },
-    'data-load': { type: 'boolean', default: false },
-    'main-thread': { type: 'boolean', default: false },
-    experiment: { type: 'string' },
-    iterations: { type: 'string', default: '50' },
-    seconds: { type: 'string', default: '20' },
-    python: { type: 'string', default: '/usr/bin/python3' },
-  },
-});
+// One vocabulary with the page's URL and the runner: --width, --iterations and --batch-size are the
+// settings' names (scripts/cli.ts); --batch is still read. --help lists every option and its default.
+const cmd = newCommand('bench', "Training throughput of the lab's own step in the worker, per backend, in headless Chromium on the production build. Prints figures; never fails on speed.")
+  .option('--backends <list>', 'engines to time, comma-separated', 'lab-cpu,lab-webgpu,webgpu,webgl,cpu,wasm')
+  .option('--cases <list>', 'nets to time: plain-<6n+2> or resnet-<6n+2>, comma-separated', 'plain-20,resnet-20,plain-56,resnet-56')
+  .option('--batch-size <list>', 'images per mini-batch, comma-separated (also read: --batch)', '32,128')
+  .addOption(new Option('--batch <list>').hideHelp())
+  .option('--reps <n>', 'timed steps per case', '5')
+  .option('--budget <s>', 'seconds at most per case', '60')
+  .option('--width <x>', 'width multiplier of the 16/32/64 filters', '1')
+  .option('--json <file>', 'also write the figures as JSON')
+  .option('--vs-torch', 'the same nets and batches in PyTorch, beside the lab')
+  .option('--torch-device <d>', 'cpu, cuda or auto', 'auto')
+  .option('--degradation', 'time a preset on real CIFAR-10 to its verdict')
+  .option('--preset <id>', `the preset --degradation runs: ${presetList()}`, 'classroom')
+  .option('--stream-cost', 'the cost of streaming metrics to the page')
+  .option('--data-load', 'the time to load and decode the data')
+  .option('--main-thread', 'the page\'s responsiveness while training (long tasks)')
+  .option('--experiment <id>', `a whole preset's nets for --iterations (${presetList()})`)
+  .option('--iterations <n>', 'iterations for --experiment', '50')
+  .option('--seconds <s>', 'seconds of training for --main-thread', '20')
+  .option('--python <path>', 'the Python with PyTorch', '/usr/bin/python3');
+const { opts } = cliMain('bench', cmd, process.argv.slice(2));
+const str = (k: string) => opts[k] as string;
+const args = {
+  backends: str('backends'),
+  cases: str('cases'),
+  batch: (opts.batch as string | undefined) ?? str('batchSize'),
+  reps: str('reps'),
+  budget: str('budget'),
+  width: str('width'),
+  json: opts.json as string | undefined,
+  'vs-torch': opts.vsTorch === true,
+  'torch-device': str('torchDevice'),
+  degradation: opts.degradation === true,
+  preset: str('preset'),
+  'stream-cost': opts.streamCost === true,
+  'data-load': opts.dataLoad === true,
+  'main-thread': opts.mainThread === true,
+  experiment: opts.experiment as string | undefined,
+  iterations: str('iterations'),
+  seconds: str('seconds'),
+  python: str('python'),
+};
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

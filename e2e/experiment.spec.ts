@@ -141,7 +141,7 @@ test('after a reload the last run reopens with its charts, and the form and the 
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
   await expect(page.locator('[data-chart="curves"] .chart-panel').first()).toHaveAttribute('data-points', /^[1-9]\d*$/);
   await expect(page.getByLabel('Iterations')).toHaveValue('30');
-  await expect(page).toHaveURL(/iters=30/);
+  await expect(page).toHaveURL(/iterations=30/);
   await expect(page).toHaveURL(/depths=8%2C14/);
   // a link to another experiment is not overridden by the old run
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=70')}`);

@@ -135,7 +135,7 @@ test('every form change goes through validation: a refused one is named under it
   await page.getByLabel('Iterations').fill('999999');
   await page.getByLabel('Iterations').press('Enter');
   await expect(page.locator('#iterations-note')).toContainText('iterations: 999999 is outside 1–200000; using 200000');
-  await expect(page).toHaveURL(/iters=200000/);
+  await expect(page).toHaveURL(/iterations=200000/);
 });
 
 test('an experiment too large for the device is refused before it starts, with the figure and the limit', async ({ page }) => {

@@ -76,7 +76,7 @@ test('the experiment runner writes run.json, metrics.csv, charts and a summary p
   await page.getByTestId('import-run-input').setInputFiles({ name: 'run.json', mimeType: 'application/json', buffer: readFileSync(join(out, 'run.json')) });
   await expect(page.getByTestId('saved-runs')).toContainText(runFile.name);
   // the form and the link now hold the settings that made the run, so "Copy link" shares it
-  await expect(page).toHaveURL(/depths=8%2C14&.*iters=24&.*seed=2/);
+  await expect(page).toHaveURL(/depths=8%2C14&.*iterations=24&.*seed=2/);
   await expect(page.getByLabel('Iterations')).toHaveValue('24');
   const expected = (residual: boolean) =>
     runFile.nets

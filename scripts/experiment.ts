@@ -5,10 +5,12 @@
 //   npm run experiment -- --preset classroom --data <dir of .bin files> --out <dir>
 //   npm run experiment -- --config run.json --out <dir>          (a config, or a run the lab exported)
 //   npm run experiment -- --link 'http://localhost:5173/?depths=20,56&…' --out <dir>
-//   Every config field is a flag: --depths 20,56 --families plain,residual,highway --shortcuts A,B
-//   --blocks basic,bottleneck --warmup off,paper (one net per variant)
-//   --lr 0.1 --batch-size 128 --iterations 2000 --train-size 10000 --test-size 1000 --split test
-//   --augment on --width 1 --eval-every 100 --seed 1 --backend auto
+//   Every setting is a flag named as in the page's URL (a share link's settings run unchanged):
+//   --depths 20,56 --families plain,residual,highway --shortcuts A,B --blocks basic,bottleneck
+//   --warmup off,paper --gate-bias -2 --lr 0.1 --batch-size 128 --iterations 2000 --train-size 10000
+//   --test-size 1000 --split test --augment on --width 1 --eval-every 100 --seed 1 --backend auto
+//   (older names still read: --iters, --train, --test, --aug, --eval, --batch, --gatebias, …);
+//   npm run experiment -- --help lists every flag with its range and default
 //   --seeds 1,2,3: one run per seed (each in <out>/seed-N), and one summary.md with a row per seed
 //   --expect-degradation=both: exit 1 unless every seed shows both halves of Fig. 6;
 //   --expect-degradation=plain: exit 1 unless every seed shows at least the plain half
@@ -20,95 +22,39 @@
 // Ctrl-C stops the run cleanly and writes what was recorded.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
 import type { ExperimentConfig } from '../src/core/config';
-import { DEFAULT_CONFIG, configFromQuery, configToQuery, validateConfig } from '../src/core/config';
+import { configToQuery, validateConfig } from '../src/core/config';
 import { realDataDir } from '../src/node/realData';
 import type { Progress } from '../src/core/metrics';
-import { PRESETS, presetById } from '../src/core/presets';
 import { TORCH_SCRIPT_NAME, torchExport } from '../src/core/torchExport';
 import type { RunFile } from '../src/core/runFile';
 import type { LabAutomation } from '../src/ui/automation';
 import type { Verdict } from '../src/core/verdict';
 import { OUTCOME_TEXT, VERDICT_RULES, finalErrors, judgeDegradation } from '../src/core/verdict';
 import { openLab } from './labBrowser';
+import { CliError, cliMain } from './cli';
+import { configFromCli, experimentCommand } from './experimentCli';
 
-/** CLI flag → config field. */
-const FLAG_FIELDS: Record<string, keyof ExperimentConfig> = {
-  depths: 'depths',
-  families: 'families',
-  shortcuts: 'shortcuts',
-  shortcut: 'shortcuts',
-  blocks: 'blocks',
-  block: 'blocks',
-  warmup: 'warmup',
-  lr: 'lr',
-  'batch-size': 'batchSize',
-  iterations: 'iterations',
-  'train-size': 'trainSize',
-  'test-size': 'testSize',
-  split: 'split',
-  augment: 'augment',
-  width: 'width',
-  'eval-every': 'evalEvery',
-  seed: 'seed',
-  backend: 'backend',
-};
-
-const { values: args, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    preset: { type: 'string' },
-    config: { type: 'string' },
-    link: { type: 'string' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    'expect-degradation': { type: 'string' },
-    seeds: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    'export-torch': { type: 'string' },
-    'charts-of': { type: 'boolean', default: false },
-    ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((k) => [k, { type: 'string' as const }])),
-  },
-});
+const { opts, args: positionals } = cliMain('experiment', experimentCommand(), process.argv.slice(2));
+/** The runner's own options (commander's names: camel case); the settings are read by buildConfig. */
+const args = opts as { preset?: string; data?: string; out?: string; seeds?: string; quiet?: boolean; exportTorch?: string; chartsOf?: boolean; expectDegradation?: 'both' | 'plain' };
 
 function fail(message: string, code = 2): never {
   console.error(`experiment: ${message}`);
   process.exit(code);
 }
 
-/** The config: a preset, a file or a link as the base, then every field given as a flag. */
+/** The config: a preset, a file or a link as the base, then every setting given as a flag (scripts/experimentCli.ts). */
 export function buildConfig(): ExperimentConfig {
-  let base: ExperimentConfig = DEFAULT_CONFIG;
-  if (args.preset) base = presetById(args.preset)?.config ?? fail(`--preset: "${args.preset}" is not a preset (${PRESETS.map((p) => p.id).join(', ')})`);
-  if (args.config) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(args.config, 'utf8'));
-    } catch (err) {
-      fail(`--config ${args.config}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    const raw = (json as { format?: string; config?: unknown }).format === 'degradation-lab-run' ? (json as { config: unknown }).config : json;
-    const v = validateConfig(raw, base);
-    const errors = v.issues.filter((i) => i.level === 'error');
-    if (errors.length) fail(`--config ${args.config}: ${errors.map((e) => e.message).join('; ')}`);
-    base = v.config;
+  try {
+    const { config, notes } = configFromCli(opts, (path) => readFileSync(path, 'utf8'));
+    for (const n of notes) console.error(`experiment: note: ${n}`);
+    return config;
+  } catch (err) {
+    if (err instanceof CliError) fail(err.message);
+    throw err;
   }
-  if (args.link) {
-    const query = args.link.includes('?') ? args.link.slice(args.link.indexOf('?')) : args.link;
-    const v = configFromQuery(query, base);
-    const errors = v.issues.filter((i) => i.level === 'error');
-    if (errors.length) fail(`--link: ${errors.map((e) => e.message).join('; ')}`);
-    base = v.config;
-  }
-  const flags: Record<string, unknown> = {};
-  for (const [flag, field] of Object.entries(FLAG_FIELDS)) if ((args as Record<string, unknown>)[flag] !== undefined) flags[field] = (args as Record<string, unknown>)[flag];
-  const v = validateConfig(flags, base);
-  const errors = v.issues.filter((i) => i.level === 'error');
-  if (errors.length) fail(errors.map((e) => `--${Object.keys(FLAG_FIELDS).find((k) => FLAG_FIELDS[k] === e.field)} ${e.message.replace(/^\w+: /, '')}`).join('; '));
-  for (const w of v.issues) console.error(`experiment: note: ${w.message}`);
-  return v.config;
 }
 
 const state = (page: Page) => page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
@@ -287,15 +233,14 @@ function exportTorch(config: ExperimentConfig, dir: string): void {
 }
 
 async function main() {
-  if (args['charts-of']) return chartsOf(positionals.length ? positionals : fail('--charts-of needs run files: --charts-of seed-1/run.json …'));
+  if (args.chartsOf) return chartsOf(positionals.length ? positionals : fail('--charts-of needs run files: --charts-of seed-1/run.json …'));
   if (positionals.length) fail(`unexpected argument ${positionals[0]} (run files go after --charts-of)`);
   const config = buildConfig();
-  if (args['export-torch']) return exportTorch(config, resolve(args['export-torch']));
+  if (args.exportTorch) return exportTorch(config, resolve(args.exportTorch));
   const out = resolve(args.out ?? fail('--out <dir> is required'));
   const dataDir = args.data ? resolve(args.data) : realDataDir();
   if (!dataDir) fail('no data: pass --data <folder of CIFAR-10 .bin files> (or set CIFAR10_DIR)');
-  const expect = args['expect-degradation'];
-  if (expect !== undefined && expect !== 'both' && expect !== 'plain') fail(`--expect-degradation: "${expect}" is not "both" or "plain"`);
+  const expect = args.expectDegradation;
   let seeds = [config.seed];
   if (args.seeds !== undefined) {
     const v = args.seeds.split(',').map((x) => validateConfig({ seed: x.trim() }, config));

@@ -42,7 +42,8 @@ export async function openLab(opts: { query?: string; dataDir?: string | null; l
   if (!url) throw new Error('the preview server did not report its URL');
   // handleSIGINT off: the runner stops the run cleanly on Ctrl-C and closes the browser itself
   const browser = await chromium.launch({ ...launchOptions(), headless: true, handleSIGINT: false });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
+  // no service worker: the runner and the bench serve the data through routes, which it would bypass
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true, serviceWorkers: 'block' });
   if (opts.dataDir) await serveDataDir(context, opts.dataDir);
   const page = await context.newPage();
   page.on('pageerror', (e) => opts.log?.(`page error: ${e.message}`));

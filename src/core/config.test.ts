@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery, netLabelOf, netsOf, validateConfig } from './config';
+import { CONFIG_KEYS, CONFIG_URL_KEYS, DEFAULT_CONFIG, SETTINGS, SETTING_ALIASES, configFromQuery, configToQuery, netLabelOf, netsOf, validateConfig } from './config';
 import type { ExperimentConfig } from './config';
 
 const custom: ExperimentConfig = {
@@ -45,10 +45,33 @@ describe('config codec', () => {
     expect(configFromQuery('?shortcuts=C&shortcut=A').config.shortcuts).toEqual(['C']);
   });
 
-  it('uses short, readable URL keys', () => {
+  it('names every setting once: its key in kebab case, in the URL as in the runner\'s flags', () => {
     expect(configToQuery(DEFAULT_CONFIG)).toBe(
-      'depths=20%2C56&families=plain%2Cresidual&shortcuts=A&blocks=basic&warmup=off&gatebias=-2&lr=0.1&batch=128&iters=2000&train=50000&test=1000&split=test&aug=1&width=1&eval=100&seed=1&backend=auto',
+      'depths=20%2C56&families=plain%2Cresidual&shortcuts=A&blocks=basic&warmup=off&gate-bias=-2&lr=0.1&batch-size=128&iterations=2000&train-size=50000&test-size=1000&split=test&augment=1&width=1&eval-every=100&seed=1&backend=auto',
     );
+    expect(SETTINGS.map((s) => s.name)).toEqual(CONFIG_KEYS.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
+    for (const s of SETTINGS) expect(s.help.length, s.name).toBeGreaterThan(10);
+  });
+
+  it('still reads every older name (the alias table), so shared links keep working', () => {
+    expect(SETTING_ALIASES).toEqual({
+      shortcut: 'shortcuts',
+      block: 'blocks',
+      gatebias: 'gate-bias',
+      batch: 'batch-size',
+      iters: 'iterations',
+      train: 'train-size',
+      test: 'test-size',
+      aug: 'augment',
+      eval: 'eval-every',
+    });
+    const old = 'depths=8,20&families=both&shortcut=B&block=basic&gatebias=-6&batch=64&iters=700&train=2000&test=500&aug=0&eval=25';
+    const now = 'depths=8,20&families=plain,residual&shortcuts=B&blocks=basic&gate-bias=-6&batch-size=64&iterations=700&train-size=2000&test-size=500&augment=0&eval-every=25';
+    expect(configFromQuery(old).issues).toEqual([]);
+    expect(configFromQuery(old).config).toEqual(configFromQuery(now).config);
+    expect(configFromQuery(now).config).toMatchObject({ shortcuts: ['B'], gateBias: [-6], batchSize: 64, iterations: 700, trainSize: 2000, testSize: 500, augment: false, evalEvery: 25 });
+    // every name, old or new, marks a link as a link to an experiment
+    for (const k of [...Object.keys(SETTING_ALIASES), ...SETTINGS.map((s) => s.name)]) expect(CONFIG_URL_KEYS).toContain(k);
   });
 
   const bad: [keyof ExperimentConfig, unknown, RegExp][] = [

@@ -57,6 +57,8 @@ export const ALL_DEPTHS = [8, 11, 14, 20, 29, 32, 44, 47, 56, 83, 110, 164] as c
 export const MAX_N = 18;
 /** The largest depth of each block type. */
 const maxDepth = (block: BlockType) => (block === 'basic' ? 6 : 9) * MAX_N + 2;
+/** The form's depths that fit a block type, as a message lists them: "8, 14, 20, …" (from the tables, never a literal list). */
+const depthsText = (block: BlockType) => ALL_DEPTHS.filter((d) => fitsBlock(d, block) && blocksFor(d, block) <= MAX_N).join(', ');
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
   depths: [20, 56],
@@ -89,10 +91,13 @@ type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; error: 
 
 interface Field<K extends keyof ExperimentConfig> {
   key: K;
-  /** Short URL parameter name. */
-  url: string;
-  /** Older names of the parameter, still read so that old links keep working. */
+  /**
+   * Older names of the setting (URL keys and runner flags before one vocabulary), still read so
+   * that old links and scripts keep working. The name itself is the key in kebab case (nameOf).
+   */
   aliases?: readonly string[];
+  /** What it is and its range, for the runner's --help. */
+  help: string;
   /** Parse from a URL string or check a JSON value. */
   parse(raw: unknown): Parsed<ExperimentConfig[K]>;
   toUrl(v: ExperimentConfig[K]): string;
@@ -166,7 +171,7 @@ function listOf<T extends string>(options: readonly T[], what: string) {
 const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   depths: {
     key: 'depths',
-    url: 'depths',
+    help: `depths, comma-separated: 6n+2 (8 … ${maxDepth('basic')}) for basic blocks, 9n+2 (11 … ${maxDepth('bottleneck')}) for bottlenecks`,
     parse(raw) {
       const items = list(raw);
       if (!items || items.length === 0) return { ok: false, error: 'needs at least one depth, e.g. 20,56' };
@@ -174,7 +179,7 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       for (const item of items) {
         const d = number(item);
         if (d === null || !BLOCK_TYPES.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N)) {
-          return { ok: false, error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${maxDepth('basic')}: 8, 14, 20, 32, 44, 56, 110, …; or 9n+2 for bottlenecks, to ${maxDepth('bottleneck')}: 11, 29, 47, 56, 83, 110, 164, …)` };
+          return { ok: false, error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${maxDepth('basic')}: ${depthsText('basic')}, …; or 9n+2 for bottlenecks, to ${maxDepth('bottleneck')}: ${depthsText('bottleneck')}, …)` };
         }
         if (!depths.includes(d)) depths.push(d);
       }
@@ -185,7 +190,7 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   },
   families: {
     key: 'families',
-    url: 'families',
+    help: `families trained side by side, comma-separated: ${NET_FAMILIES.join(', ')} (both = plain,residual)`,
     parse(raw) {
       const items = list(raw);
       if (!items || items.length === 0) return { ok: false, error: `needs at least one of ${FAMILIES.join(', ')}` };
@@ -203,15 +208,15 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   },
   shortcuts: {
     key: 'shortcuts',
-    url: 'shortcuts',
     aliases: ['shortcut'],
+    help: 'shortcut options of the residual nets, comma-separated: A (identity, zero-padded), B (projection where dimensions grow), C (projections everywhere)',
     parse(raw) {
       const items = list(raw);
-      if (!items || items.length === 0) return { ok: false, error: 'needs at least one of A, B, C' };
+      if (!items || items.length === 0) return { ok: false, error: `needs at least one of ${SHORTCUTS.join(', ')}` };
       const out: Shortcut[] = [];
       for (const item of items) {
         const s = SHORTCUTS.find((o) => typeof item === 'string' && item.toUpperCase() === o);
-        if (!s) return { ok: false, error: `${JSON.stringify(item)} is not a shortcut option (A, B or C)` };
+        if (!s) return { ok: false, error: `${JSON.stringify(item)} is not a shortcut option (${SHORTCUTS.join(', ')})` };
         if (!out.includes(s)) out.push(s);
       }
       return { ok: true, value: out.sort() };
@@ -221,22 +226,23 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   },
   blocks: {
     key: 'blocks',
-    url: 'blocks',
     aliases: ['block'],
+    help: `block types, comma-separated: ${BLOCK_TYPES.join(', ')} (each depth is built with every type whose rule it fits)`,
     parse: listOf(BLOCK_TYPES, 'block type'),
     toUrl: (v) => v.join(','),
     form: { kind: 'multi', options: BLOCK_TYPES, optionLabels: 'controls.block', layout: 'lines', label: 'controls.blocks', id: 'blocks', place: 'fieldset' },
   },
   warmup: {
     key: 'warmup',
-    url: 'warmup',
+    help: `warmup variants, comma-separated (every net trains once per variant): ${WARMUP_MODES.join(', ')}`,
     parse: listOf(WARMUP_MODES, 'warmup mode'),
     toUrl: (v) => v.join(','),
     form: { kind: 'multi', options: WARMUP_MODES, optionLabels: 'controls.warmupMode', layout: 'lines', label: 'controls.warmup', id: 'warmup', place: 'fieldset' },
   },
   gateBias: {
     key: 'gateBias',
-    url: 'gatebias',
+    aliases: ['gatebias'],
+    help: `highway nets: the gates' initial bias, comma-separated, ${GATE_BIAS_RANGE[0]}–${GATE_BIAS_RANGE[1]} (one highway net per value)`,
     parse(raw) {
       const items = list(raw);
       if (!items || items.length === 0) return { ok: false, error: `needs at least one gate bias from ${GATE_BIAS_RANGE[0]} to ${GATE_BIAS_RANGE[1]}, e.g. -2` };
@@ -253,45 +259,50 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
     toUrl: (v) => v.join(','),
     form: { kind: 'multi', options: [-1, -2, -3, -6, -10], layout: 'chips', label: 'controls.gateBias', id: 'gate-bias', place: 'fieldset' },
   },
-  lr: { key: 'lr', url: 'lr', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String, form: { kind: 'number', step: 0.01, label: 'controls.lr', id: 'lr', place: 'grid' } },
+  lr: { key: 'lr', help: 'learning rate, 0.00001–10', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String, form: { kind: 'number', step: 0.01, label: 'controls.lr', id: 'lr', place: 'grid' } },
   batchSize: {
     key: 'batchSize',
-    url: 'batch',
+    aliases: ['batch'],
+    help: 'images per mini-batch, 2–512',
     parse: ranged(2, 512, true, 'images per batch'),
     toUrl: String,
     form: { kind: 'select', options: [16, 32, 64, 128, 256], open: true, label: 'controls.batch', id: 'batch', place: 'grid' },
   },
   iterations: {
     key: 'iterations',
-    url: 'iters',
+    aliases: ['iters'],
+    help: 'training iterations (SGD steps), 1–200000',
     parse: ranged(1, 200_000, true, 'iterations'),
     toUrl: String,
     form: { kind: 'number', step: 100, label: 'controls.iterations', id: 'iterations', place: 'grid' },
   },
   trainSize: {
     key: 'trainSize',
-    url: 'train',
+    aliases: ['train'],
+    help: 'training images used (the first ones of the training set), 100–50000',
     parse: ranged(100, 50_000, true, 'training images'),
     toUrl: String,
     form: { kind: 'select', options: [1000, 5000, 10_000, 45_000, 50_000], open: true, label: 'controls.trainSize', id: 'train-size', place: 'grid' },
   },
   testSize: {
     key: 'testSize',
-    url: 'test',
+    aliases: ['test'],
+    help: 'test images evaluated at every evaluation, 10–10000',
     parse: ranged(10, 10_000, true, 'test images'),
     toUrl: String,
     form: { kind: 'number', step: 100, label: 'controls.testSize', id: 'test-size', place: 'grid' },
   },
   split: {
     key: 'split',
-    url: 'split',
+    help: `what the test error is measured on: ${SPLITS.join(', ')} (paper: hold out the last 5k training images, 45k/5k)`,
     parse: oneOf(SPLITS),
     toUrl: String,
     form: { kind: 'select', options: SPLITS, optionLabels: 'controls.splitMode', label: 'controls.split', id: 'split', place: 'grid' },
   },
   augment: {
     key: 'augment',
-    url: 'aug',
+    aliases: ['aug'],
+    help: 'augmentation (4-pixel pad, random crop, flip): on/off (1/0, true/false)',
     parse: (raw) =>
       raw === true || raw === '1' || raw === 'true' || raw === 'on'
         ? { ok: true, value: true }
@@ -303,7 +314,7 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   },
   width: {
     key: 'width',
-    url: 'width',
+    help: 'width multiplier of the 16/32/64 filters, 0.25–4 in steps of 0.25',
     parse(raw) {
       const r = ranged(0.25, 4, false, 'width multiplier')(raw);
       if (!r.ok) return r;
@@ -315,15 +326,16 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
   },
   evalEvery: {
     key: 'evalEvery',
-    url: 'eval',
+    aliases: ['eval'],
+    help: 'iterations between evaluations (test error, layer responses, gradient norms), 1–100000',
     parse: ranged(1, 100_000, true, 'iterations between evaluations'),
     toUrl: String,
     form: { kind: 'number', step: 10, label: 'controls.evalEvery', id: 'eval-every', place: 'grid' },
   },
-  seed: { key: 'seed', url: 'seed', parse: ranged(0, 2 ** 32 - 1, true, 'random seed'), toUrl: String, form: { kind: 'number', step: 1, label: 'controls.seed', id: 'seed', place: 'grid' } },
+  seed: { key: 'seed', help: 'random seed: weights, data order and augmentation, 0–4294967295', parse: ranged(0, 2 ** 32 - 1, true, 'random seed'), toUrl: String, form: { kind: 'number', step: 1, label: 'controls.seed', id: 'seed', place: 'grid' } },
   backend: {
     key: 'backend',
-    url: 'backend',
+    help: `compute engine: ${BACKEND_CHOICES.join(', ')} (auto picks the fastest that works)`,
     parse: oneOf(BACKEND_CHOICES),
     toUrl: String,
     form: { kind: 'select', options: BACKEND_CHOICES, optionLabels: 'controls.backendMode', label: 'controls.backend', id: 'backend-choice', place: 'grid' },
@@ -335,8 +347,23 @@ export const CONFIG_KEYS = Object.keys(FIELDS) as (keyof ExperimentConfig)[];
 /** The form's controls, in table order. */
 export const FORM: readonly { key: keyof ExperimentConfig; control: FormControl }[] = CONFIG_KEYS.map((key) => ({ key, control: FIELDS[key].form }));
 
-/** The URL parameter of every field. */
-export const CONFIG_URL_KEYS: readonly string[] = CONFIG_KEYS.flatMap((k) => [FIELDS[k].url, ...(FIELDS[k].aliases ?? [])]);
+/**
+ * A setting's one name, in the URL, the runner's flags and the bench: its key in kebab case
+ * (trainSize → train-size). One vocabulary, so a share link's settings run unchanged as flags.
+ */
+export const nameOf = (key: keyof ExperimentConfig): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every setting's name, its older names (still read), its help text and its default, for the URL codec and the command lines. */
+export const SETTINGS: readonly { key: keyof ExperimentConfig; name: string; aliases: readonly string[]; help: string; defaultText: string }[] = CONFIG_KEYS.map((key) => {
+  const f = FIELDS[key] as Field<keyof ExperimentConfig>;
+  return { key, name: nameOf(key), aliases: f.aliases ?? [], help: f.help, defaultText: f.toUrl(DEFAULT_CONFIG[key]) };
+});
+
+/** Every name a URL may use for a setting (its name and its older names). */
+export const CONFIG_URL_KEYS: readonly string[] = SETTINGS.flatMap((s) => [s.name, ...s.aliases]);
+
+/** The older name → the name, for every setting that had another name (an alias table; tested). */
+export const SETTING_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(SETTINGS.flatMap((s) => s.aliases.map((a) => [a, s.name])));
 
 export interface ValidatedConfig {
   config: ExperimentConfig;
@@ -362,7 +389,7 @@ function apply(get: (f: Field<keyof ExperimentConfig>) => unknown, base: Experim
   // each depth must fit one of the chosen block types (and drop out otherwise, with an error naming it)
   const unfit = c.depths.filter((d) => !c.blocks.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N));
   if (unfit.length > 0) {
-    const rules = c.blocks.map((b) => (b === 'basic' ? 'basic blocks take 6n+2 (8, 14, 20, 32, 44, 56, 110)' : 'bottlenecks take 9n+2 (11, 29, 47, 56, 83, 110, 164)')).join('; ');
+    const rules = c.blocks.map((b) => (b === 'basic' ? `basic blocks take 6n+2 (${depthsText('basic')})` : `bottlenecks take 9n+2 (${depthsText('bottleneck')})`)).join('; ');
     issues.push({ field: 'depths', level: 'error', message: `depths: ${unfit.join(', ')} fit${unfit.length === 1 ? 's' : ''} none of the chosen block types (${rules})` });
     const fit = c.depths.filter((d) => !unfit.includes(d));
     c.depths = fit.length > 0 ? fit : base.depths.filter((d) => c.blocks.some((b) => fitsBlock(d, b)));
@@ -396,7 +423,7 @@ export function validateConfig(input: unknown, base: ExperimentConfig = DEFAULT_
 /** Read a config from a URL query string; parameters that are not config keys are ignored. */
 export function configFromQuery(query: string, base: ExperimentConfig = DEFAULT_CONFIG): ValidatedConfig {
   const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
-  return apply((f) => [f.url, ...(f.aliases ?? [])].map((k) => params.get(k)).find((v) => v !== null) ?? undefined, base);
+  return apply((f) => [nameOf(f.key), ...(f.aliases ?? [])].map((k) => params.get(k)).find((v) => v !== null) ?? undefined, base);
 }
 
 /** The query string for a config: every field, in table order, so a link reproduces the run. */
@@ -404,7 +431,7 @@ export function configToQuery(config: ExperimentConfig): string {
   const params = new URLSearchParams();
   for (const key of CONFIG_KEYS) {
     const field = FIELDS[key] as Field<keyof ExperimentConfig>;
-    params.set(field.url, field.toUrl(config[key]));
+    params.set(nameOf(key), field.toUrl(config[key]));
   }
   return params.toString();
 }

@@ -2,7 +2,9 @@
 import type { ExperimentConfig } from './config';
 import { DEFAULT_CONFIG } from './config';
 
-export type PresetId = 'classroom' | 'fig6' | 'shortcuts' | 'warmup110' | 'bottleneck' | 'highway';
+/** The presets' ids, in the page's order: every list of presets in a message or a help text comes from PRESETS. */
+export const PRESET_IDS = ['classroom', 'fig6', 'shortcuts', 'warmup110', 'bottleneck', 'highway'] as const;
+export type PresetId = (typeof PRESET_IDS)[number];
 
 /** A preset is just a config; its name and description are the page's words (src/ui/i18n.ts). */
 export interface Preset {
@@ -88,6 +90,9 @@ export const PRESETS: Preset[] = [
   { id: 'bottleneck', config: BOTTLENECK },
   { id: 'highway', config: HIGHWAY },
 ];
+
+/** The presets' ids as a message lists them ("classroom, fig6, …"). */
+export const presetList = (): string => PRESETS.map((p) => p.id).join(', ');
 
 export function presetById(id: string): Preset | undefined {
   return PRESETS.find((p) => p.id === id);

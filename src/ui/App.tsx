@@ -21,6 +21,7 @@ import { ErrorBoundary, Tripwire } from './ErrorBoundary';
 import { StatusBar } from './StatusBar';
 import { exportSlide } from './charts/slide';
 import { simplificationsNote } from './charts/captions';
+import { applyUpdate } from './serviceWorker';
 import { syncUrl, useLab } from './store';
 
 function Banners() {
@@ -28,6 +29,7 @@ function Banners() {
   const urlIssues = useLab((s) => s.urlIssues);
   const errors = useLab((s) => s.errors);
   const notice = useLab((s) => s.notice);
+  const updateReady = useLab((s) => s.updateReady);
   const failure = useLab((s) => s.backendFailure);
   const run = useLab((s) => s.run);
   return (
@@ -58,6 +60,14 @@ function Banners() {
           {notice}
           <button type="button" className="small" onClick={() => useLab.setState({ notice: null })} aria-label={t('dismiss')}>
             ×
+          </button>
+        </div>
+      )}
+      {updateReady && (
+        <div className="banner ok" role="status" data-testid="update-ready">
+          {t('update.ready')}{' '}
+          <button type="button" onClick={applyUpdate}>
+            {t('update.reload')}
           </button>
         </div>
       )}

@@ -8,6 +8,10 @@ const en = {
   lede: 'Train plain and residual CNNs of increasing depth on CIFAR-10, live in your browser. Deep plain nets train worse than shallow ones; residual nets of the same depth do not (He et al., 2015).',
   language: 'Language',
   dismiss: 'Dismiss',
+  update: {
+    ready: 'A new version of the lab is ready. It is used from the next reload; until then everything on this page stays on the version it opened with.',
+    reload: 'Reload now',
+  },
   classroom: 'Classroom mode',
   exitClassroom: 'Exit classroom mode',
   backend: {
@@ -372,6 +376,10 @@ const zh: Dict = {
   lede: '在浏览器中实时训练深度递增的普通 CNN 和残差 CNN（CIFAR-10）。深的普通网络比浅的训练得更差；同样深度的残差网络则不会（He 等，2015）。',
   language: '语言',
   dismiss: '关闭',
+  update: {
+    ready: '实验室有新版本可用。下次重新加载时启用；在此之前，本页的一切仍使用打开时的版本。',
+    reload: '立即重新加载',
+  },
   classroom: '课堂模式',
   exitClassroom: '退出课堂模式',
   backend: {

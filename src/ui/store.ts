@@ -63,6 +63,8 @@ export interface LabState {
   backendFailure: { runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] } | null;
   errors: string[];
   notice: string | null;
+  /** A new version of the app is installed and waiting (src/ui/serviceWorker.ts). */
+  updateReady: boolean;
   classroom: boolean;
   scrubIteration: number | null;
   memory: { tensors: number; bytes: number } | null;
@@ -129,7 +131,7 @@ export function initialFromUrl(search: string): Pick<LabState, 'config' | 'prese
   const preset = params.get('preset');
   const base = preset ? presetById(preset)?.config : undefined;
   const issues: ConfigIssue[] = [];
-  if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (classroom, fig6, shortcuts, warmup110)` });
+  if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (${PRESETS.map((p) => p.id).join(', ')})` });
   const { config, issues: more } = configFromQuery(search, base ?? (linkHasConfigKeys(search) ? DEFAULT_CONFIG : CLASSROOM));
   return { config, presetId: presetIdOf(config), urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
 }
@@ -146,6 +148,7 @@ export const useLab = create<LabState>(() => ({
   backendFailure: null,
   errors: [],
   notice: null,
+  updateReady: false,
   scrubIteration: null,
   architecture: null,
   memory: null,
