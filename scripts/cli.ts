@@ -5,7 +5,7 @@
 // An unknown or bad flag is one line on stderr and exit code 2; never a stack trace.
 import { Command, CommanderError, Option } from 'commander';
 import type { ExperimentConfig } from '../src/core/config';
-import { SETTINGS } from '../src/core/config';
+import { SETTINGS, nameOf } from '../src/core/config';
 
 /** A command-line mistake: one line for the user, exit code 2. */
 export class CliError extends Error {}
@@ -21,8 +21,8 @@ export function newCommand(prog: string, summary: string): Command {
     .configureHelp({ helpWidth: 110, sortOptions: false });
 }
 
-/** Commander's attribute for each flag that names a setting (its name and its older names) → the setting. */
-const settingAttribute = new Map<string, keyof ExperimentConfig>();
+/** Commander's attribute for each flag that names a setting → the setting, and whether the flag is its name (else an older name). */
+const settingAttribute = new Map<string, { key: keyof ExperimentConfig; isName: boolean }>();
 
 /** One flag per experiment setting, named as in the URL; the older names are hidden flags for the same setting. */
 export function addSettingFlags(cmd: Command, only?: readonly (keyof ExperimentConfig)[]): Command {
@@ -30,11 +30,11 @@ export function addSettingFlags(cmd: Command, only?: readonly (keyof ExperimentC
     if (only && !only.includes(s.key)) continue;
     const aliases = s.aliases.length ? `; also read: --${s.aliases.join(', --')}` : '';
     const o = new Option(`--${s.name} <value>`, `${s.help} (default ${s.defaultText}${aliases})`);
-    settingAttribute.set(o.attributeName(), s.key);
+    settingAttribute.set(o.attributeName(), { key: s.key, isName: true });
     cmd.addOption(o);
     for (const alias of s.aliases) {
       const a = new Option(`--${alias} <value>`).hideHelp();
-      settingAttribute.set(a.attributeName(), s.key);
+      settingAttribute.set(a.attributeName(), { key: s.key, isName: false });
       cmd.addOption(a);
     }
   }
@@ -45,16 +45,15 @@ export function addSettingFlags(cmd: Command, only?: readonly (keyof ExperimentC
 export function settingsFromFlags(opts: Record<string, unknown>): Partial<Record<keyof ExperimentConfig, string>> {
   const out: Partial<Record<keyof ExperimentConfig, string>> = {};
   const given = (attr: string) => opts[attr] !== undefined && typeof opts[attr] === 'string';
-  for (const [attr, key] of settingAttribute) {
+  for (const [attr, { key, isName }] of settingAttribute) {
     if (!given(attr)) continue;
-    const isName = SETTINGS.find((s) => s.key === key)!.name === attr.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     if (isName || out[key] === undefined) out[key] = opts[attr] as string;
   }
   return out;
 }
 
 /** The flag a setting is given by on the command line (for messages). */
-export const flagOf = (key: keyof ExperimentConfig): string => `--${SETTINGS.find((s) => s.key === key)!.name}`;
+export const flagOf = (key: keyof ExperimentConfig): string => `--${nameOf(key)}`;
 
 /**
  * Parse argv (without node and the script). Returns the options and positionals, or
@@ -104,8 +103,8 @@ export function nearestFlag(cmd: Command, typed: string): string | null {
     // a prefix is near; so is a typo in the first word of a two-word flag ("--bach" for --batch-size)
     const d = long.startsWith(word) ? Math.abs(long.length - word.length) * 0.1 : Math.min(editDistance(word, long), editDistance(word, long.split('-')[0]) + 0.5);
     if (best === null || d < best.d) {
-      const key = settingAttribute.get(o.attributeName());
-      const name = key ? SETTINGS.find((s) => s.key === key)!.name : long;
+      const setting = settingAttribute.get(o.attributeName());
+      const name = setting ? nameOf(setting.key) : long;
       best = { flag: name === long ? `--${long}` : `--${name} (or its older name --${long})`, d };
     }
   }

@@ -6,7 +6,7 @@ import type { ConfigIssue, ExperimentConfig } from '../core/config';
 import { CONFIG_URL_KEYS, DEFAULT_CONFIG, configFromQuery, configToQuery, validateConfig } from '../core/config';
 import type { NetInfo, NetSeries, Progress } from '../core/metrics';
 import { appendSeries, emptySeries } from '../core/metrics';
-import { CLASSROOM, PRESETS, presetById } from '../core/presets';
+import { CLASSROOM, PRESETS, presetById, presetList } from '../core/presets';
 import type { RunFile } from '../core/runFile';
 import type { ConvSelfTest } from '../core/selftest';
 import type { RunRecord } from '../storage/runsDb';
@@ -63,7 +63,7 @@ export interface LabState {
   backendFailure: { runId: string; backend: string; message: string; suggestion: ExperimentConfig['backend'] } | null;
   errors: string[];
   notice: string | null;
-  /** A new version of the app is installed and waiting (src/ui/serviceWorker.ts). */
+  /** A new version of the app has taken over; this page stays on its own files until a reload (src/ui/serviceWorker.ts). */
   updateReady: boolean;
   classroom: boolean;
   scrubIteration: number | null;
@@ -131,7 +131,7 @@ export function initialFromUrl(search: string): Pick<LabState, 'config' | 'prese
   const preset = params.get('preset');
   const base = preset ? presetById(preset)?.config : undefined;
   const issues: ConfigIssue[] = [];
-  if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (${PRESETS.map((p) => p.id).join(', ')})` });
+  if (preset && !base) issues.push({ field: 'depths', level: 'error', message: `preset: "${preset}" is not a preset (${presetList()})` });
   const { config, issues: more } = configFromQuery(search, base ?? (linkHasConfigKeys(search) ? DEFAULT_CONFIG : CLASSROOM));
   return { config, presetId: presetIdOf(config), urlIssues: [...issues, ...more], classroom: params.get('view') === 'classroom' };
 }
