@@ -503,7 +503,9 @@ test('the lab WebGPU engine trains a paired experiment in the page (on SwiftShad
   await page.goto(`/?${query.replace('backend=lab-webgpu', 'backend=auto').replace('iters=20', 'iters=10')}`);
   await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Start' }).click();
-  const engine = page.getByTestId('engine');
+  // the status line names the engine; what auto measured is under "details"
+  await expect(page.getByTestId('engine')).toContainText(/lab CPU engine \(\d threads?\)/, { timeout: 120_000 });
+  const engine = page.getByTestId('engine-detail');
   await expect(engine).toContainText(/lab CPU engine .* — auto: CPU [\d,]+ img\/s · WebGPU: not timed, the only adapter is a software one/, { timeout: 120_000 });
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
 });

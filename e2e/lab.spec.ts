@@ -44,7 +44,8 @@ test('a first visit guides in three steps until the first run; the status line s
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
   const steps = page.getByTestId('first-steps');
   await expect(steps.locator('li')).toHaveCount(3);
-  await expect(page.getByTestId('expected-time')).toContainText('not measured on this machine yet');
+  // one expected time, on this machine: before any run, from a few timed steps (the preset texts give no other machine's)
+  await expect(page.getByTestId('expected-time')).toContainText(/Expected here: \d+:\d\d, from a few timed steps on this machine \(lab CPU engine/, { timeout: 30_000 });
   await expect(steps).toContainText('Press Start');
   await loadFixtureData(page);
   // a step done says so: the data is loaded
@@ -195,25 +196,62 @@ test('charts export a 2× PNG with title and legend, an SVG, and a CSV of the se
   expect(values.every((v) => v >= 0 && v <= 100)).toBe(true);
 });
 
-test('a figure for slides in one click: a fixed 1920×1080 PNG and SVG with both panels, the summary, the key, the iteration and the settings; a Chinese title stays readable in the file name', async ({ page }) => {
+/** Every text of an SVG figure as the browser lays it out: its box (getBBox) and font size. */
+async function svgTextBoxes(page: Page, svg: string): Promise<{ text: string; x: number; y: number; w: number; h: number; size: number }[]> {
+  // off the app's origin: a blank page, under no Content-Security-Policy of the lab's
+  if (page.url() !== 'about:blank') await page.goto('about:blank');
+  await page.setContent(`<!doctype html><body>${svg}</body>`);
+  return page.evaluate(() =>
+    [...document.querySelectorAll('svg[data-slide] text')].map((el) => {
+      const b = (el as SVGTextElement).getBBox();
+      return { text: el.textContent ?? '', x: b.x, y: b.y, w: b.width, h: b.height, size: Number(el.getAttribute('font-size')) };
+    }),
+  );
+}
+
+test('a figure for slides in one click, 16:9 and 4:3, PNG and SVG: text ≥ 24 px inside the frame and never overlapping (browser metrics), lines ≥ 4 px, the verdict, a plain title; Chinese too', async ({ page }) => {
   await page.setViewportSize({ width: 1100, height: 800 }); // the figure's size does not follow the window
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=30')}`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
-  const tools = page.getByRole('group', { name: 'Figure for slides (1920×1080)' });
-  const [png] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: 'PNG' }).click()]);
+  const tools = page.getByRole('group', { name: 'Figure for slides:' });
+  const [png] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: '16:9 PNG' }).click()]);
   expect(pngSize(readFileSync(await png.path()))).toEqual({ width: 1920, height: 1080 });
-  expect(png.suggestedFilename()).toMatch(/-slide\.png$/);
-  const [svg] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: 'SVG' }).click()]);
-  const text = readFileSync(await svg.path(), 'utf8');
-  expect(text).toContain('width="1920" height="1080"');
-  expect(text.match(/<svg [^>]*class="recharts-surface/g)?.length).toBe(3);
-  for (const part of ['Deep plain nets train worse; residual nets do not', 'dashed: training error · solid: test error', 'iteration 30 of 30', 'Plain networks', 'training error against depth', 'ResNet-14']) expect(text).toContain(part);
-  expect(svgWords(text)).toMatch(/width ×0\.25/); // a footer wraps at any space
+  expect(png.suggestedFilename()).toMatch(/-slide-16x9\.png$/);
+  const [png43] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: '4:3 PNG' }).click()]);
+  expect(pngSize(readFileSync(await png43.path()))).toEqual({ width: 1440, height: 1080 });
+  const svgs: Record<string, string> = {};
+  for (const aspect of ['16:9', '4:3']) {
+    const [svg] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: `${aspect} SVG` }).click()]);
+    svgs[aspect] = readFileSync(await svg.path(), 'utf8');
+  }
   await page.getByLabel('Language').selectOption('zh');
-  const [zh] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: '幻灯片用图（1920×1080）' }).getByRole('button', { name: 'SVG' }).click()]);
-  expect(zh.suggestedFilename()).toMatch(/^深的普通网络训练得更差.*-slide\.svg$/);
+  const [zh] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: '幻灯片用图：' }).getByRole('button', { name: '16:9 SVG' }).click()]);
+  expect(zh.suggestedFilename()).toMatch(/\p{Script=Han}.*-slide-16x9\.svg$/u);
+  svgs.zh = readFileSync(await zh.path(), 'utf8');
+  const text = svgWords(svgs['16:9']);
+  for (const part of ['Plain networks', 'Residual networks', 'Training error against depth', 'ResNet-14', '500 CIFAR-10 training images', 'width ×0.25']) expect(text).toContain(part);
+  expect(text).toMatch(/[✓✗] (Both halves shown|Only the plain half shown|Not shown)/); // the verdict
+  expect(svgs['16:9']).not.toContain('plain+res'); // no jargon subtitle
+  for (const [name, svg] of Object.entries(svgs)) {
+    const [, w, h] = /width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
+    expect([w, h]).toEqual(name === '4:3' ? [1440, 1080] : [1920, 1080]);
+    const boxes = await svgTextBoxes(page, svg);
+    expect(boxes.length, name).toBeGreaterThan(10);
+    for (const b of boxes) {
+      expect(b.size, `${name}: ${b.text}`).toBeGreaterThanOrEqual(24);
+      expect(b.x >= 0 && b.y >= 0 && b.x + b.w <= w && b.y + b.h <= h, `${name}: "${b.text}" inside the frame`).toBe(true);
+    }
+    // ink boxes: a glyph box is taller than its letters, so compare the middle 60% of each line's height
+    const ink = boxes.map((b) => ({ ...b, y: b.y + 0.2 * b.h, h: 0.6 * b.h }));
+    const clashes = ink.flatMap((a, i) => ink.slice(i + 1).filter((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h).map((b) => `${a.text} / ${b.text}`));
+    expect(clashes, name).toEqual([]);
+    const strokes = [...svg.matchAll(/<path [^>]*stroke-width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(Math.min(...strokes)).toBeGreaterThanOrEqual(4);
+  }
+  expect(svgWords(svgs.zh)).toMatch(/\p{Script=Han}/u);
+  expect(svgWords(svgs.zh)).not.toMatch(/training|iteration|Plain networks/);
 });
 
 test('the curves can show training error only (Fig. 6’s emphasis), and fit the y-axis to the data', async ({ page }) => {
@@ -275,7 +313,7 @@ test('switching the language changes the labels, and the choice is remembered', 
 });
 
 /** Words that stay as they are in 简体中文: names of nets, formats, backends, datasets and products. */
-const KEEP_IN_ZH = /\b(English|CNN|ResNet|plain|CIFAR|PNG|SVG|CSV|JSON|PyTorch|WebGPU|WebGL|WebAssembly|SIMD|FMA|tfjs|webgpu|webgl|cpu|CPU|GPU|lab|BN|ReLU|SGD|lr|epoch|tar|bin|gz|cifar|binary|google|swiftshader|SwiftShader|ANGLE|Google|Vulkan|Subzero|Device|driver|He)\b/g;
+const KEEP_IN_ZH = /\b(English|CNN|ResNet|plain|CIFAR|PNG|SVG|CSV|JSON|PyTorch|WebGPU|WebGL|WebAssembly|SIMD|FMA|tfjs|webgpu|webgl|cpu|CPU|GPU|BN|ReLU|SGD|lr|epoch|tar|bin|gz|cifar|binary|google|swiftshader|SwiftShader|ANGLE|Google|Vulkan|Subzero|Device|driver|He)\b/g;
 
 test('简体中文 is complete: no English is left on the page, in text or accessible names, while a run trains', async ({ page }) => {
   await page.addInitScript(() => localStorage.setItem('degradation-lab.lang', 'zh'));
@@ -291,6 +329,8 @@ test('简体中文 is complete: no English is left on the page, in text or acces
       if (!text) return;
       const rest = text.replace(re, '').replace(/https?:\S+|[\w.-]+\.(tar\.gz|bin|txt|json)|npm run [\w-]+|CIFAR10_DIR/g, '');
       if (/[A-Za-z]{3,}/.test(rest)) left.push(`${where}: ${text}`);
+      // full-width punctuation next to Chinese: no ASCII comma, colon, semicolon or parenthesis beside a Han character
+      if (/\p{Script=Han}[,:;(]|[,:;]\s*\p{Script=Han}|\(\s*\p{Script=Han}|\p{Script=Han}\s*\)/u.test(text)) left.push(`${where} (punctuation): ${text}`);
     };
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     let n: Node | null;

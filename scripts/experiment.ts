@@ -32,6 +32,7 @@ import type { RunFile } from '../src/core/runFile';
 import type { LabAutomation } from '../src/ui/automation';
 import type { Verdict } from '../src/core/verdict';
 import { OUTCOME_TEXT, VERDICT_RULES, finalErrors, judgeDegradation } from '../src/core/verdict';
+import { QUESTION_OUTCOME_TEXT, QUESTION_TEXT, asksFig6, comparisonText, judgeQuestions } from '../src/core/questions';
 import { openLab } from './labBrowser';
 import { CliError, cliMain } from './cli';
 import { configFromCli, experimentCommand } from './experimentCli';
@@ -84,6 +85,14 @@ function verdictOf(run: RunFile): Verdict {
   return judgeDegradation({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series });
 }
 
+/** The run's own questions (src/core/questions.ts), a line each with its comparisons. */
+function questionLines(run: RunFile): string[] {
+  const label = (id: string) => run.nets.find((n) => n.id === id)?.label ?? id;
+  return judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }).map(
+    (q) => `**${QUESTION_TEXT[q.kind]} ${QUESTION_OUTCOME_TEXT[q.outcome]}**${q.comparisons.length ? ` — ${q.comparisons.map((c) => `${c.holds ? '✓' : '✗'} ${comparisonText(c, label)}`).join('; ')}` : ''}.`,
+  );
+}
+
 /** summary.md of one run: the verdict with its reason, then a row per net. */
 function summaryMd(run: RunFile, wallMs: number): string {
   const verdict = verdictOf(run);
@@ -95,8 +104,8 @@ function summaryMd(run: RunFile, wallMs: number): string {
   return [
     `# ${run.name}`,
     '',
-    `**Verdict: ${OUTCOME_TEXT[verdict.outcome]}** — ${verdict.reason}.`,
-    '',
+    ...(asksFig6(run.nets) || questionLines(run).length === 0 ? [`**Verdict: ${OUTCOME_TEXT[verdict.outcome]}** — ${verdict.reason}.`, ''] : []),
+    ...questionLines(run).flatMap((l) => [l, '']),
     `- Engine: ${run.backend}`,
     `- Data: ${run.dataset}`,
     `- Iterations: ${run.progress.iteration} of ${run.progress.iterations}; wall time ${(wallMs / 1000).toFixed(0)} s; ${run.progress.imagesPerSec.toFixed(0)} images/s at the end`,
@@ -132,6 +141,7 @@ function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): str
   }
   lines.push('', `- Engine: ${results[0].run.backend}`, `- Data: ${results[0].run.dataset}`, `- Config (seed aside): \`${configToQuery(results[0].run.config)}\``, '');
   for (const r of results) lines.push(`- Seed ${r.seed}: ${verdictOf(r.run).reason}.`);
+  for (const r of results) for (const q of questionLines(r.run)) lines.push(`- Seed ${r.seed}: ${q}`);
   lines.push('');
   return lines.join('\n');
 }

@@ -82,10 +82,17 @@ export const BOTTLENECK: ExperimentConfig = { ...CLASSROOM, depths: [8, 11, 32, 
  */
 export const HIGHWAY: ExperimentConfig = { ...CLASSROOM, depths: [20, 56], families: ['plain', 'residual', 'highway'], gateBias: [-2, -6] };
 
+/**
+ * Shortcuts A/B/C (Table 3) at the Classroom scale: plain-32 for reference and ResNet-32 with each shortcut
+ * option, on the same batches. The paper (ImageNet, 34 layers) found A, B and C close, B slightly better
+ * than A and C marginally better than B; measured here: docs/presets.md.
+ */
+export const SHORTCUTS_PRESET: ExperimentConfig = { ...CLASSROOM, depths: [32], families: ['plain', 'residual'], shortcuts: ['A', 'B', 'C'] };
+
 export const PRESETS: Preset[] = [
   { id: 'classroom', config: CLASSROOM },
   { id: 'fig6', config: FIG6 },
-  { id: 'shortcuts', config: { ...DEFAULT_CONFIG, depths: [32], families: ['plain', 'residual'], shortcuts: ['A', 'B', 'C'], iterations: 2000, evalEvery: 100 } },
+  { id: 'shortcuts', config: SHORTCUTS_PRESET },
   { id: 'warmup110', config: WARMUP110 },
   { id: 'bottleneck', config: BOTTLENECK },
   { id: 'highway', config: HIGHWAY },

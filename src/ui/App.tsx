@@ -171,18 +171,23 @@ function Charts() {
   const taps = run.nets.reduce((k, n) => k + (run.series[n.id]?.taps.length ?? 0), 0);
   return (
     <div className="charts" data-testid="charts" data-iteration={run.progress?.iteration ?? 0}>
+      {/* the verdict first, so that it is in the first screen once a run has ended (classroom mode places it under the curves) */}
+      {['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} />}
       <div className="slide-tools" role="group" aria-label={t('charts.slide')}>
-        {t('charts.slide')}:{' '}
-        <button type="button" onClick={() => void exportSlide(t, run, i18n.language, 'png')}>
-          PNG
-        </button>{' '}
-        <button type="button" onClick={() => void exportSlide(t, run, i18n.language, 'svg')}>
-          SVG
-        </button>
+        {t('charts.slide')}
+        {(['16:9', '4:3'] as const).map((aspect) => (
+          <span key={aspect} className="slide-aspect">
+            {aspect}{' '}
+            {(['png', 'svg'] as const).map((format) => (
+              <button key={format} type="button" aria-label={`${aspect} ${format.toUpperCase()}`} onClick={() => void exportSlide(t, run, i18n.language, format, aspect)}>
+                {format.toUpperCase()}
+              </button>
+            ))}
+          </span>
+        ))}
       </div>
       <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} trainSize={run.config.trainSize} compare={compare} />
       <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} iterations={run.config.iterations} />
-      {['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} />}
       {classroom && <Explainers />}
       {/* what the run simplifies compared with the paper, once on the page (each export carries it in its footer) */}
       {settingsNote && (

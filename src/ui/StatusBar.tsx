@@ -49,7 +49,7 @@ function BackendLine({ report }: { report: BackendReport }) {
   return (
     <span>
       {report.active} {t('backend.on')} <span data-testid="backend-adapter">{localizeEngine(report.adapter)}</span>
-      {report.software ? ` — ${t('backend.software')}; ${t('backend.autoCpu')}` : ''}
+      {report.software ? t('backend.softwareLine', { software: t('backend.software'), auto: t('backend.autoCpu') }) : ''}
       {skipped.map((a) => (
         <span key={a.name} className="backend-skip">
           {' · '}
@@ -69,6 +69,17 @@ export function formatEta(ms: number | null | undefined, t: (k: string, o?: Reco
   return { text: formatDuration(ms), advice: null };
 }
 
+/**
+ * The status line's name for an engine: "lab CPU engine (2 threads)", "lab WebGPU engine on …", "tfjs
+ * webgl on …". The kernels' variant, the thread schedule and what auto measured go under "details".
+ */
+export function shortEngine(label: string): string {
+  const base = label.split(' — ')[0];
+  const threads = /\d+ threads?/.exec(base)?.[0];
+  const name = base.replace(/ \(.*\)$/, '');
+  return threads ? `${name} (${threads})` : name;
+}
+
 export function StatusBar() {
   const { t, i18n } = useTranslation();
   const report = useLab((s) => s.backend);
@@ -86,7 +97,7 @@ export function StatusBar() {
       <div className="status-row run-status" data-testid="run-status" aria-live="polite">
         {run?.engine && (
           <span data-testid="engine">
-            {t(run.state === 'running' || run.state === 'starting' ? 'backend.trainingNets' : 'backend.trainedNets', { count: nets })} {localizeEngine(run.engine)}
+            {t(run.state === 'running' || run.state === 'starting' ? 'backend.trainingNets' : 'backend.trainedNets', { count: nets })} {localizeEngine(shortEngine(run.engine))}
           </span>
         )}
         <span className="secondary">
@@ -115,15 +126,24 @@ export function StatusBar() {
       </div>
       <details className="status-details">
         <summary>
-          {report ? (
-            <>
-              {t('backend.label')}: <strong data-testid="backend-name">{report.active}</strong>
-            </>
-          ) : (
-            t('backend.probing')
-          )}{' '}
-          · {t('backend.details')}
+          {t('backend.details')}{' '}
+          <span className="secondary">
+            {report ? (
+              <>
+                {t('backend.label')}
+                <span data-testid="backend-name">{report.active}</span>
+                {t('backend.labelEnd')}
+              </>
+            ) : (
+              t('backend.probing')
+            )}
+          </span>
         </summary>
+        {run?.engine && (
+          <div className="status-row" data-testid="engine-detail">
+            {localizeEngine(run.engine)}
+          </div>
+        )}
         <div className="status-row">
           {report && <BackendLine report={report} />}{' '}
           {report && (

@@ -7,6 +7,7 @@ import { configToQuery } from '../core/config';
 import { DATA_GUIDANCE } from '../core/data/guidance';
 import { dropSizeError } from '../core/data/archive';
 import { costProblem, measuredSpeed } from '../core/cost';
+import { cifarNet, multiplyAdds } from '../core/nets';
 import { torchExport } from '../core/torchExport';
 import torchScript from '../../bench/reference/lab_train.py?raw';
 import { strToU8, zipSync } from 'fflate';
@@ -120,6 +121,25 @@ function rememberSpeed(runId: string): void {
   saveSpeed({ macsPerSec: measuredSpeed(run.config, run.progress.imagesPerSec), engine: run.engine });
 }
 
+/**
+ * The net a first visit times to say how long an experiment will take here before any run has
+ * measured this machine: ResNet-20 at the Classroom width and batch, a few steps on the lab CPU engine
+ * (about a second). The first run that trains long enough replaces the figure (rememberSpeed).
+ */
+export const ESTIMATE_SPEC: BenchSpec = { backend: 'lab-cpu', n: 3, residual: true, width: 0.25, batch: 64, reps: 3, budgetMs: 1000 };
+let estimating = false;
+
+async function estimateSpeed(): Promise<void> {
+  if (estimating || useLab.getState().speed || useLab.getState().run?.state === 'running') return;
+  estimating = true;
+  const r = await runBench(ESTIMATE_SPEC);
+  const steps = [...(r.stepMs ?? [])].sort((a, b) => a - b);
+  if (!r.ok || steps.length === 0 || useLab.getState().speed) return;
+  const median = steps[Math.floor(steps.length / 2)];
+  const macs = multiplyAdds(cifarNet({ n: ESTIMATE_SPEC.n, residual: ESTIMATE_SPEC.residual, shortcut: 'A', width: ESTIMATE_SPEC.width }));
+  saveSpeed({ macsPerSec: (ESTIMATE_SPEC.batch * macs) / (median / 1000), engine: r.engine ?? 'lab CPU engine', estimated: true });
+}
+
 function onEvent(e: WorkerEvent): void {
   const change = reduceEvent(useLab.getState(), e);
   if (change) useLab.setState(change);
@@ -133,6 +153,11 @@ function onEvent(e: WorkerEvent): void {
       // the list shows a run once it trains, and its status whenever that changes
       if (e.state !== 'starting') void refreshRuns();
       if (e.state === 'done' || e.state === 'stopped' || e.state === 'paused') rememberSpeed(e.runId);
+      return;
+    case 'dataset':
+    case 'dataMissing':
+      // nothing measured this machine yet: time a few steps once the worker has settled its data
+      void estimateSpeed();
       return;
     case 'benchResult':
       benchWaiters.get(e.id)?.(e.result);

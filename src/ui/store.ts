@@ -83,6 +83,8 @@ export interface MeasuredSpeed {
   macsPerSec: number;
   /** The engine that ran at this speed. */
   engine: string;
+  /** True when it comes from a few timed steps of one net before any run (estimateSpeed), not from a run. */
+  estimated?: boolean;
 }
 
 const SPEED_KEY = 'degradation-lab.speed';

@@ -52,6 +52,9 @@ async function startOrFail(runId: string, open: () => Promise<void>): Promise<vo
   }
 }
 
+/** The benchmark timing in flight (a first visit's speed estimate, or bench/run.ts), which a start waits for. */
+let benching: Promise<void> = Promise.resolve();
+
 async function dispatch(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'probe':
@@ -80,6 +83,8 @@ async function dispatch(cmd: Command): Promise<void> {
       }
       return;
     case 'start':
+      // a run waits for a timing in flight: both would step the one lab CPU engine
+      await benching;
       return startOrFail(cmd.runId, () => session.start(cmd));
     case 'pause':
       return session.pause();
@@ -88,6 +93,7 @@ async function dispatch(cmd: Command): Promise<void> {
     case 'stop':
       return session.stop(cmd.runId);
     case 'resume':
+      await benching;
       return startOrFail(cmd.runId, () => session.resume(cmd));
     case 'addNet':
       return session.addNet(cmd);
@@ -102,9 +108,12 @@ async function dispatch(cmd: Command): Promise<void> {
     case 'netCheck':
       post(await netCheck());
       return;
-    case 'bench':
-      post({ type: 'benchResult', id: cmd.id, result: await bench(cmd.spec) });
+    case 'bench': {
+      const result = bench(cmd.spec);
+      benching = result.then(() => undefined);
+      post({ type: 'benchResult', id: cmd.id, result: await result });
       return;
+    }
   }
 }
 

@@ -57,7 +57,7 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
         <h2 id={`${id}-title`}>{title}</h2>
         <div className="chart-tools">
           {tools}
-          <div className="export" role="group" aria-label={`${title}: ${t('charts.exportGroup')}`}>
+          <div className="export" role="group" aria-label={t('charts.named', { title, what: t('charts.exportGroup') })}>
             <button
               type="button"
               disabled={empty}
@@ -81,7 +81,7 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
         {children}
       </div>
       {legend.length > 0 && (
-        <ul className="legend" aria-label={`${title}: ${t('charts.legendGroup')}`}>
+        <ul className="legend" aria-label={t('charts.named', { title, what: t('charts.legendGroup') })}>
           {legend.map((l) => (
             <li key={l.label}>
               <svg width="28" height="10" aria-hidden="true">

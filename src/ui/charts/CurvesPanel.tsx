@@ -202,7 +202,7 @@ function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { net
         </>
       }
     >
-      <div className={`panels-${panels.length}`}>
+      <div className={`panels-${panels.length}`} data-training-only={trainingOnly}>
         {panels.map((p) => (
           <ErrorChart key={p.family} lines={p.lines} iterations={maxIt} yDomain={yDomain} label={t(`charts.${p.family}`)} />
         ))}

@@ -6,8 +6,10 @@ import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, 
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 import { judgeDegradation } from '../../core/verdict';
+import { asksFig6, judgeQuestions } from '../../core/questions';
 import { ChartCard } from './ChartCard';
-import { summaryCaption, summaryErrors, verdictLines } from './captions';
+import type { VerdictLine } from './captions';
+import { questionLines, summaryCaption, summaryErrors, verdictLines } from './captions';
 import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
 
 /** The summary's lines are dark; their style says plain or residual, their points' colours the depth. */
@@ -25,24 +27,57 @@ interface Props {
   iterations: number;
 }
 
-/** The verdict of a run that has ended (src/core/verdict.ts), with a line per check: under the depth summary, or in classroom mode under the curves. */
+/**
+ * The verdict of a run that has ended: Fig. 6's (src/core/verdict.ts) where the run has plain nets of two
+ * depths, and each question its nets ask (src/core/questions.ts: warmup, bottleneck, highway, shortcuts),
+ * with a line per comparison. At the top of the charts, or in classroom mode under the curves.
+ */
 export function VerdictPanel({ nets, series, status, iterations }: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'>) {
   const { t } = useTranslation();
   const verdict = useMemo(() => judgeDegradation({ status, iterations, nets, series }), [status, iterations, nets, series]);
+  const questions = useMemo(() => judgeQuestions({ status, iterations, nets, series }), [status, iterations, nets, series]);
+  const fig6 = asksFig6(nets) || questions.length === 0;
   const { outcome, lines } = verdictLines(t, verdict, nets);
+  const list = (items: VerdictLine[]) => (
+    <ul>
+      {items.map((l, i) => (
+        <li key={i} className={l.holds === null ? 'note' : l.holds ? 'holds' : 'fails'}>
+          <span aria-hidden="true">{l.holds === null ? '•' : l.holds ? '✓' : '✗'}</span> {l.text}
+        </li>
+      ))}
+    </ul>
+  );
   return (
-    <section className={`verdict verdict-${verdict.outcome}`} data-testid="verdict" data-outcome={verdict.outcome} aria-label={t('verdict.heading')}>
-      <h3>
-        {t('verdict.heading')} <strong>{outcome}</strong>
-      </h3>
-      <ul>
-        {lines.map((l, i) => (
-          <li key={i} className={l.holds === null ? 'note' : l.holds ? 'holds' : 'fails'}>
-            <span aria-hidden="true">{l.holds === null ? '•' : l.holds ? '✓' : '✗'}</span> {l.text}
-          </li>
-        ))}
-      </ul>
-      {verdict.cause.kind === 'margins' && <p className="hint">{t('verdict.window', { from: verdict.window[0] + 1, to: verdict.window[1] })}</p>}
+    <section
+      className={`verdict verdict-${fig6 ? verdict.outcome : (questions[0]?.outcome ?? 'not-judged')}`}
+      data-testid="verdict"
+      data-outcome={fig6 ? verdict.outcome : ''}
+      data-questions={questions.map((q) => `${q.kind}:${q.outcome}`).join(' ')}
+      aria-label={t('verdict.heading')}
+    >
+      {fig6 && (
+        <>
+          <h3>
+            {t('verdict.heading')} <strong>{outcome}</strong>
+          </h3>
+          {list(lines)}
+        </>
+      )}
+      {questions.map((q) => {
+        const { outcome: answer, lines: qLines } = questionLines(t, q, nets);
+        return (
+          <div key={q.kind} className={`question question-${q.outcome}`} data-testid={`question-${q.kind}`} data-outcome={q.outcome}>
+            <h3>
+              {t(`questions.heading.${q.kind}`)} <strong>{answer}</strong>
+            </h3>
+            {list(qLines)}
+            <p className="hint paper-finding">{t(`questions.paper.${q.kind}`)}</p>
+          </div>
+        );
+      })}
+      {(fig6 ? verdict.cause.kind === 'margins' : questions.some((q) => !q.cause)) && (
+        <p className="hint">{fig6 ? t('verdict.window', { from: verdict.window[0] + 1, to: verdict.window[1] }) : t('questions.window', { from: verdict.window[0] + 1, to: verdict.window[1] })}</p>
+      )}
     </section>
   );
 }

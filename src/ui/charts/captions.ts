@@ -8,6 +8,7 @@ import { BASE_LR, BATCH_SIZE } from '../../core/train';
 import { valueAt } from '../../core/metrics';
 import type { Verdict, VerdictCause, VerdictCheck } from '../../core/verdict';
 import { finalErrors, verdictWindow } from '../../core/verdict';
+import type { Question } from '../../core/questions';
 
 interface At {
   label: string;
@@ -109,6 +110,28 @@ export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outco
     return [{ holds: g.outcome === 'both', text: t('verdict.group.line', { group: name, outcome: t(`verdict.${g.outcome}`) }) }, ...own];
   });
   return { outcome, lines: [...lines, ...notes] };
+}
+
+/**
+ * A question of the run (src/core/questions.ts) in the page's words: its answer, then one line per
+ * comparison, ✓ where the run agrees with the paper, or the cause that left it unjudged.
+ */
+export function questionLines(t: TFunction, q: Question, nets: NetInfo[]): { outcome: string; lines: VerdictLine[] } {
+  const label = (id: string) => nets.find((n) => n.id === id)?.label ?? id;
+  const pts = (x: number) => (100 * Math.abs(x)).toFixed(1);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  if (q.cause) {
+    const c = q.cause;
+    const names = 'nets' in c ? c.nets.map(label).join(t('verdict.group.join')) : '';
+    return { outcome: t(`questions.outcome.${q.outcome}`), lines: [{ holds: false, text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }) }] };
+  }
+  const lines = q.comparisons.map((c): VerdictLine => {
+    const a = `${label(c.a)} ${pct(c.errors[0])}`;
+    const b = `${label(c.b)} ${pct(c.errors[1])}`;
+    if (c.expect === 'close') return { holds: c.holds, text: t('questions.close', { a, b, pts: pts(c.spread!), allowed: pts(c.allowed!) }) };
+    return { holds: c.holds, text: `${t(`questions.relation.${c.relation}`, { a, b, pts: pts(c.errors[0] - c.errors[1]) })} ${t(`questions.expect.${c.expect}`)}` };
+  });
+  return { outcome: t(`questions.outcome.${q.outcome}`), lines };
 }
 
 /** The paper's CIFAR-10 recipe (§4.2), as the lab's config would hold it. */

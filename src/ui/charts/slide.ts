@@ -1,43 +1,129 @@
-// "Figure for slides": the curves' two panels and the depth summary of the run on screen as one
-// fixed 16:9 figure (1920×1080 PNG or SVG), with the key, the iteration, a legend and a footer of
-// the settings and what they simplify compared with the paper (composeSlide in ./exportChart.ts).
+// "Figure for slides": the run on screen as one figure for a 16:9 (1920×1080) or 4:3 (1440×1080)
+// slide, PNG or SVG: a title in plain words (the finding when the verdict shows it, else the question),
+// the verdict in one line, a panel per family of the curves and the depth summary, and the settings on
+// one line. Drawn from the run's data by ./slideFigure.ts, never copied from the page's charts.
 import type { TFunction } from 'i18next';
+import type { NetInfo } from '../../core/metrics';
+import { familyOf } from '../../core/metrics';
+import { NET_FAMILIES } from '../../core/nets';
+import { asksFig6, judgeQuestions } from '../../core/questions';
+import { finalErrors, judgeDegradation } from '../../core/verdict';
 import type { RunView } from '../store';
-import { simplificationsNote, summaryCaption } from './captions';
-import { FAMILY_DASH, netColor } from './chartData';
-import type { LegendItem } from './exportChart';
-import { SLIDE, composeSlide, download, slug, svgToPng } from './exportChart';
+import { summaryErrors } from './captions';
+import { depthColor, downsample, endLabelOf, netColor } from './chartData';
+import { download, slug, svgToPng } from './exportChart';
+import type { SlideAspect, SlideLine, SlidePanel, SlideResult } from './slideFigure';
+import { renderSlide } from './slideFigure';
 
-export function slideFigure(t: TFunction, run: RunView, locale: string): { svg: string; width: number; height: number; title: string } {
-  const curves = [...document.querySelectorAll<SVGSVGElement>('[data-chart="curves"] .chart-panel svg.recharts-surface')];
-  const summary = document.querySelector<SVGSVGElement>('[data-chart="summary"] .chart-panel svg.recharts-surface');
-  const panels = [
-    ...curves.map((svg) => ({ svg, subtitle: svg.closest<HTMLElement>('.chart-panel')?.dataset.subtitle })),
-    ...(summary ? [{ svg: summary, subtitle: t('charts.slideSummary') }] : []),
-  ];
-  const it = run.progress?.iteration ?? 0;
-  const legend: LegendItem[] = [
-    ...run.nets.map((n) => ({ label: n.label, color: netColor(n, run.nets), dashed: false })),
-    { label: t('charts.slidePlain'), color: '#333333', dashed: false, dash: FAMILY_DASH.plain },
-    { label: t('charts.slideResidual'), color: '#333333', dashed: false },
-  ];
-  const title = t('charts.slideTitle');
-  const f = composeSlide({
-    title,
-    subtitle: `${run.name} · ${t('charts.legendHint')} · ${t('charts.slideIteration', { it: it.toLocaleString(locale), of: run.config.iterations.toLocaleString(locale) })}`,
-    panels,
-    // Fig. 6's two panels side by side, the depth summary under them
-    rows: summary ? [curves.map((_, i) => i), [curves.length]] : undefined,
-    legend,
-    footer: [summaryCaption(t, run.nets, run.series, it, run.config.iterations), simplificationsNote(t, run.config, locale)].filter(Boolean).join(' '),
-  });
-  return { ...f, title };
+/** Dash arrays at the slide's 5 px lines: plain dashed, residual solid (B, C their own), highway dotted. */
+const SLIDE_DASH: Record<string, string | undefined> = { plain: '16 10', A: undefined, B: '4 8', C: '20 7 5 7', highway: '2 9' };
+const VARIANT_LINES = ['#222222', '#D55E00', '#0072B2', '#009E73', '#CC79A7'];
+
+/** The verdict in one line: Fig. 6's outcome and its two main gaps, or the run's own question and its answer. */
+function verdictLine(t: TFunction, run: RunView): { text: string; mark: 'holds' | 'fails' | 'none'; title: string } {
+  const judged = { status: run.state, iterations: run.config.iterations, nets: run.nets, series: run.series };
+  if (run.state !== 'done') {
+    const it = run.progress?.iteration ?? 0;
+    return { text: t('slide.running', { it: it.toLocaleString('en'), of: run.config.iterations.toLocaleString('en') }), mark: 'none', title: asksFig6(run.nets) ? t('slide.titleDepth') : t('slide.titleRun') };
+  }
+  const questions = judgeQuestions(judged);
+  if (!asksFig6(run.nets) && questions.length) {
+    const q = questions[0];
+    const extra = questions.length > 1 ? ` ${questions.slice(1).map((x) => `${t(`questions.heading.${x.kind}`)} ${t(`questions.outcome.${x.outcome}`)}`).join(' ')}` : '';
+    return { text: `${t(`questions.outcome.${q.outcome}`)}.${extra}`, mark: q.outcome === 'as-paper' ? 'holds' : q.outcome === 'not-judged' ? 'none' : 'fails', title: t(`questions.heading.${q.kind}`) };
+  }
+  const v = judgeDegradation(judged);
+  const finals = new Map(finalErrors(judged).map((f) => [f.id, f.error]));
+  const pts = (a: NetInfo, b: NetInfo) => (100 * Math.abs((finals.get(a.id) ?? 0) - (finals.get(b.id) ?? 0))).toFixed(1);
+  const gap = (a: NetInfo, b: NetInfo) => t((finals.get(a.id) ?? 0) >= (finals.get(b.id) ?? 0) ? 'captions.above' : 'captions.below', { a: a.label, b: b.label, pts: pts(a, b) });
+  const byDepth = (a: NetInfo, b: NetInfo) => a.depth - b.depth;
+  const plain = run.nets.filter((n) => familyOf(n) === 'plain').sort(byDepth);
+  const res = run.nets.filter((n) => familyOf(n) === 'residual').sort(byDepth);
+  const parts: string[] = [];
+  if (plain.length >= 2) parts.push(gap(plain[plain.length - 1], plain[0]));
+  if (res.length >= 2) parts.push(gap(res[res.length - 1], res[0]));
+  const text = `${t(`verdict.${v.outcome}`)}${parts.length ? `${t('slide.colon')}${parts.join(t('captions.join'))}` : ''}`;
+  return { text, mark: v.outcome === 'both' ? 'holds' : 'fails', title: v.outcome === 'both' ? t('charts.slideTitle') : t('slide.titleDepth') };
 }
 
-/** Download the figure for slides as a 1920×1080 PNG or as SVG. */
-export async function exportSlide(t: TFunction, run: RunView, locale: string, format: 'png' | 'svg'): Promise<void> {
-  const f = slideFigure(t, run, locale);
-  const name = `${slug(f.title)}-slide`;
+/** The settings in a few words, and the curves' key. */
+function settingsLine(t: TFunction, run: RunView, locale: string, trainingOnly: boolean): string {
+  const c = run.config;
+  const n = (x: number) => x.toLocaleString(locale);
+  const parts = [t('slide.images', { n: n(c.trainSize) }), t('slide.width', { w: c.width }), t('slide.iterations', { n: n(c.iterations) }), t('slide.batch', { n: c.batchSize })];
+  if (c.augment) parts.push(t('slide.augment'));
+  if (c.warmup.some((w) => w !== 'off')) parts.push(t('slide.warmup'));
+  return `${t(trainingOnly ? 'slide.keyTrain' : 'slide.keyBoth')}${t('simplified.join')}${parts.join(t('simplified.join'))}`;
+}
+
+/** The slide's panels: one per family present (training error against iteration), then the depth summary. */
+function panels(t: TFunction, run: RunView, trainingOnly: boolean): { panels: SlidePanel[]; yMax: number } {
+  const out: SlidePanel[] = [];
+  let top = 10;
+  for (const family of NET_FAMILIES) {
+    const nets = run.nets.filter((n) => familyOf(n) === family);
+    if (!nets.length) continue;
+    const lines: SlideLine[] = [];
+    for (const net of nets) {
+      const s = run.series[net.id];
+      if (!s) continue;
+      const color = netColor(net, run.nets);
+      const train = downsample(s.train.it, s.train.runErr.map((e) => 100 * e), 300);
+      const endLabel = endLabelOf(net.label);
+      // the panel names the family: "Highway-20 (−2)" may shorten to "20 (−2)"
+      lines.push({ points: train, color, dash: trainingOnly ? undefined : SLIDE_DASH.plain, endLabel, shortLabel: endLabel.replace(/^[A-Za-z]+-/, '') });
+      if (!trainingOnly && s.test.it.length) lines.push({ points: s.test.it.map((x, i) => ({ x, y: 100 * s.test.err[i] })), color, secondary: true });
+      top = Math.max(top, ...train.map((p) => p.y));
+    }
+    out.push({ title: t(`charts.${family}`), kind: 'iterations', xLabel: t('slide.iterAxis'), xMax: run.config.iterations, lines });
+  }
+  // the depth summary: a line per kind of net across depths, dots in the depths' colours
+  const at = run.progress?.iteration ?? 0;
+  const { errorOf } = summaryErrors(run.nets, run.series, at, run.config.iterations);
+  const shortcuts = new Set(run.nets.filter((n) => n.residual).map((n) => n.shortcut)).size > 1;
+  const variantOf = (n: NetInfo) => `${n.block ?? 'basic'}|${n.warmup ?? ''}`;
+  const variants = [...new Set(run.nets.map(variantOf))];
+  const warmups = new Set(run.nets.map((n) => n.warmup)).size > 1;
+  const groups = new Map<string, NetInfo[]>();
+  // a highway net per gate bias (its label says which)
+  const biasOf = (n: NetInfo) => (familyOf(n) === 'highway' ? (/gate bias (-?[\d.]+)/.exec(n.label)?.[1] ?? '') : '');
+  for (const n of run.nets) {
+    const key = `${familyOf(n)}|${shortcuts && n.residual ? n.shortcut : ''}|${variantOf(n)}|${biasOf(n)}`;
+    groups.set(key, [...(groups.get(key) ?? []), n]);
+  }
+  const depths = [...new Set(run.nets.map((n) => n.depth))].sort((a, b) => a - b);
+  const summary: SlideLine[] = [];
+  for (const [key, nets] of groups) {
+    const [family, shortcut, block, warmup, bias] = key.split('|');
+    const pts = nets
+      .map((n) => ({ x: n.depth, y: errorOf.get(n.id) ?? null }))
+      .filter((p): p is { x: number; y: number } => p.y !== null)
+      .map((p) => ({ x: p.x, y: 100 * p.y }))
+      .sort((a, b) => a.x - b.x);
+    if (!pts.length) continue;
+    const words = [t(`slide.${family}`), shortcut ? `(${shortcut})` : '', bias ? `(${bias.replace('-', '−')})` : '', block === 'bottleneck' ? t('runName.bottleneck') : '', warmups ? t('runName.warmup', { mode: warmup }) : ''].filter(Boolean).join(' ');
+    const vi = variants.indexOf(`${block}|${warmup}`);
+    summary.push({ points: pts, color: variants.length > 1 ? VARIANT_LINES[vi % VARIANT_LINES.length] : '#333333', dash: SLIDE_DASH[family === 'residual' ? shortcut || 'A' : family], endLabel: words, dots: pts.map((p) => depthColor(p.x)) });
+    top = Math.max(top, ...pts.map((p) => p.y));
+  }
+  if (summary.length) out.push({ title: t('slide.depthPanel'), kind: 'depths', xLabel: t('slide.depthAxis'), depths, lines: summary });
+  return { panels: out, yMax: Math.min(100, Math.ceil(top / 20) * 20) };
+}
+
+/** The figure for a slide of the run on screen. `trainingOnly` follows the curves' "Training error only". */
+export function slideFigure(t: TFunction, run: RunView, locale: string, aspect: SlideAspect, trainingOnly: boolean): SlideResult & { title: string } {
+  const v = verdictLine(t, run);
+  const { panels: ps, yMax } = panels(t, run, trainingOnly);
+  const f = renderSlide({ aspect, title: v.title, verdict: { text: v.text, mark: v.mark }, panels: ps, settings: settingsLine(t, run, locale, trainingOnly), yMax });
+  return { ...f, title: v.title };
+}
+
+/** Download the figure for slides as PNG (2×) or SVG. */
+export async function exportSlide(t: TFunction, run: RunView, locale: string, format: 'png' | 'svg', aspect: SlideAspect = '16:9'): Promise<void> {
+  // the curves' own choice of training error only, as the page shows them
+  const trainingOnly = document.querySelector<HTMLElement>('[data-chart="curves"] [data-training-only]')?.dataset.trainingOnly !== 'false';
+  const f = slideFigure(t, run, locale, aspect, trainingOnly);
+  const name = `${slug(f.title)}-slide-${aspect.replace(':', 'x')}`;
   if (format === 'svg') download(f.svg, `${name}.svg`, 'image/svg+xml');
-  else download(await svgToPng(f.svg, SLIDE.width, SLIDE.height, 1), `${name}.png`);
+  else download(await svgToPng(f.svg, f.width, f.height, 1), `${name}.png`);
 }

@@ -180,7 +180,7 @@ function FieldControl({ k, control, locked, optionText, extra }: { k: Key; contr
   }
 }
 
-/** How long this experiment should take here, from the speed this machine trained at last. */
+/** How long this experiment should take here: one number, from the speed this machine trained at last, or from a few timed steps before any run. */
 function ExpectedTime({ config }: { config: ExperimentConfig }) {
   const { t } = useTranslation();
   const speed = useLab((s) => s.speed);
@@ -188,7 +188,7 @@ function ExpectedTime({ config }: { config: ExperimentConfig }) {
   const eta = formatEta(expectedMs(config, speed.macsPerSec), t);
   return (
     <p className="hint" data-testid="expected-time">
-      {t('controls.expected', { time: eta.text, engine: localizeEngine(speed.engine) })}
+      {t(speed.estimated ? 'controls.expectedEstimate' : 'controls.expected', { time: eta.text, engine: localizeEngine(speed.engine) })}
       {eta.advice ? ` (${eta.advice})` : ''}
     </p>
   );
@@ -244,7 +244,7 @@ export function ExperimentForm() {
             </option>
           ))}
         </select>
-        {presetId && <p className="hint">{t(`presets.${presetId}.blurb`)}</p>}
+        {presetId && <p className="hint" data-testid="preset-blurb">{t(`presets.${presetId}.blurb`)}</p>}
         <ExpectedTime config={config} />
       </div>
       {controls('fieldset')}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInstance } from 'i18next';
+import { describe, expect, it } from 'vitest';
+import { parseRunFile } from '../../core/runFile';
+import { DICTIONARIES } from '../i18n';
+import { runViewFromFile } from '../store';
+import { slideFigure } from './slide';
+import type { TextBox } from './slideFigure';
+import { SLIDE_SIZES, spreadLabels, textWidth, wrapToWidth } from './slideFigure';
+
+const tFor = (lng: 'en' | 'zh') => {
+  const i18n = createInstance();
+  void i18n.init({ resources: { [lng]: { translation: DICTIONARIES[lng] } }, lng, interpolation: { escapeValue: false }, initAsync: false });
+  return i18n.t.bind(i18n);
+};
+const RUNS = ['classroom-run/seed-1', 'presets/warmup110/seed-1', 'presets/bottleneck/seed-1', 'presets/highway/seed-1'];
+const runView = (path: string) => runViewFromFile(path, parseRunFile(readFileSync(join(import.meta.dirname, `../../../docs/${path}/run.json`), 'utf8')));
+const overlap = (a: TextBox, b: TextBox) => a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5;
+
+describe('the figure for slides', () => {
+  for (const path of RUNS) {
+    for (const aspect of ['16:9', '4:3'] as const) {
+      for (const lang of ['en', 'zh'] as const) {
+        for (const trainingOnly of [true, false]) {
+          it(`${path}, ${aspect}, ${lang}${trainingOnly ? '' : ', with test error'}: text ≥ 24 px inside the frame, no overlaps, lines ≥ 4 px, charts ≥ 80% of the frame`, () => {
+            const f = slideFigure(tFor(lang), runView(path), lang, aspect, trainingOnly);
+            const { width, height } = SLIDE_SIZES[aspect];
+            expect([f.width, f.height]).toEqual([width, height]);
+            expect(f.texts.length).toBeGreaterThan(10);
+            for (const b of f.texts) {
+              expect(b.size, b.text).toBeGreaterThanOrEqual(24);
+              expect(b.x, b.text).toBeGreaterThanOrEqual(0);
+              expect(b.y, b.text).toBeGreaterThanOrEqual(0);
+              expect(b.x + b.w, b.text).toBeLessThanOrEqual(width);
+              expect(b.y + b.h, b.text).toBeLessThanOrEqual(height);
+            }
+            const clashes = f.texts.flatMap((a, i) => f.texts.slice(i + 1).filter((b) => overlap(a, b)).map((b) => `${a.text} / ${b.text}`));
+            expect(clashes).toEqual([]);
+            expect((f.chart.w * f.chart.h) / (width * height)).toBeGreaterThanOrEqual(0.8);
+            const strokes = [...f.svg.matchAll(/<path [^>]*stroke-width="([\d.]+)"/g)].map((m) => Number(m[1]));
+            expect(strokes.length).toBeGreaterThan(0);
+            expect(Math.min(...strokes)).toBeGreaterThanOrEqual(4);
+            // a title in plain words, in the page's language; the settings on one line
+            expect(f.title).not.toMatch(/·|×|\d+ it\b/);
+            if (lang === 'zh') expect(f.title).toMatch(/\p{Script=Han}/u);
+            expect(f.texts.filter((b) => /CIFAR-10/.test(b.text))).toHaveLength(1);
+          });
+        }
+      }
+    }
+  }
+
+  it('says the verdict: the finding as the title when Fig. 6 is shown, the answer to the run’s own question otherwise', () => {
+    const t = tFor('en');
+    const classroom = slideFigure(t, runView('classroom-run/seed-1'), 'en', '16:9', true);
+    expect(classroom.title).toBe('Deep plain nets train worse; residual nets do not');
+    expect(classroom.texts[1].text).toMatch(/^✓ Both halves shown: plain-56 is [\d.]+ points above plain-8; ResNet-56 is [\d.]+ points below ResNet-8/);
+    const warmup = slideFigure(t, runView('presets/warmup110/seed-1'), 'en', '16:9', true);
+    expect(warmup.title).toBe('Did the warmup help?');
+    expect(warmup.texts[1].text).toBe('✓ Yes, as in the paper.');
+    const zh = slideFigure(tFor('zh'), runView('classroom-run/seed-1'), 'zh', '16:9', true);
+    expect(zh.texts[1].text).toMatch(/^✓ 左右两部分都已呈现：/);
+  });
+
+  it('spreads end labels that want one height, keeping their order, inside the plot', () => {
+    const ys = spreadLabels([100, 101, 102, 400], 30, 50, 420);
+    expect(ys[1] - ys[0]).toBeGreaterThanOrEqual(30);
+    expect(ys[2] - ys[1]).toBeGreaterThanOrEqual(30);
+    expect(ys[3]).toBe(400);
+    const low = spreadLabels([410, 412, 415], 30, 50, 420);
+    expect(Math.max(...low)).toBeLessThanOrEqual(420);
+    expect(low[2] - low[1]).toBeGreaterThanOrEqual(30);
+  });
+
+  it('wraps and cuts by width, Han text at any character', () => {
+    expect(textWidth('图', 24)).toBe(24);
+    const lines = wrapToWidth('训练误差'.repeat(40), 24, 600, 2);
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(textWidth(l, 24)).toBeLessThanOrEqual(600);
+    expect(lines[1].endsWith('…')).toBe(true);
+  });
+});
