@@ -37,7 +37,8 @@ test('the architecture view opens from the net list by keyboard, draws each shor
   // switch to another net in the view: option A pads at stride 1 and subsamples at stride 2; plain draws no shortcut
   await view.getByLabel('Net', { exact: true }).selectOption({ label: 'ResNet-11 bottleneck, warmup off' });
   await expect(diagram.locator('[data-block] [data-shortcut="subsample-pad"]')).toHaveCount(3);
-  await expect(diagram).toContainText('1×1 · 3×3 · 1×1');
+  await expect(diagram).toContainText('1×1 conv');
+  await expect(diagram).toContainText('3×3 conv');
   await view.getByLabel('Net', { exact: true }).selectOption({ label: 'plain-8, warmup off' });
   await expect(diagram.locator('[data-block] [data-shortcut]')).toHaveCount(0);
   // exports: a standalone SVG with the net's name, and a PNG at twice the size
@@ -56,6 +57,36 @@ test('the architecture view opens from the net list by keyboard, draws each shor
   await expect(view).toBeHidden();
   await expect(opener).toBeFocused();
   await expect(page).not.toHaveURL(/architecture/);
+});
+
+test('the architecture view draws blocks as the paper’s Fig. 2, folds repeated blocks, and fits a 1280×720 screen with 16 px labels, ResNet-110 included', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto('/?depths=56,110&families=plain,residual&shortcuts=A&width=0.25');
+  await page.getByRole('button', { name: 'Architecture of ResNet-110' }).click();
+  const view = page.getByTestId('architecture-view');
+  const diagram = view.getByTestId('arch-diagram');
+  await expect(diagram).toBeVisible();
+  // 18 blocks a stage: stage 1 one run of 18, stages 2 and 3 a stride-2 block then 17 alike
+  await expect(diagram.getByTestId('arch-repeat')).toHaveText(['× 18', '× 1', '× 17', '× 1', '× 17']);
+  await expect(diagram.locator('[data-block] [data-shortcut="identity"]')).toHaveCount(3);
+  await expect(diagram.locator('[data-block] [data-shortcut="subsample-pad"]')).toHaveCount(2);
+  await expect(diagram).toContainText('ReLU');
+  const fit = await page.evaluate(() => {
+    const svg = document.querySelector<SVGSVGElement>('[data-testid="arch-diagram"]')!;
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    const sizes = [...svg.querySelectorAll('text')].map((t) => Number(t.getAttribute('font-size')) * scale);
+    const scroller = svg.closest('.arch-scroll')!;
+    return { right: box.right, bottom: box.bottom, minText: Math.min(...sizes), scrolls: scroller.scrollWidth > scroller.clientWidth + 1 };
+  });
+  expect(fit.scrolls).toBe(false);
+  expect(fit.right).toBeLessThanOrEqual(1280);
+  expect(fit.bottom).toBeLessThanOrEqual(720);
+  expect(fit.minText).toBeGreaterThanOrEqual(16);
+  // a plain net: no shortcut, no addition
+  await view.getByLabel('Net', { exact: true }).selectOption({ label: 'plain-56' });
+  await expect(diagram.locator('[data-shortcut]')).toHaveCount(0);
+  await expect(diagram.getByTestId('arch-repeat')).toHaveText(['× 9', '× 1', '× 8', '× 1', '× 8']);
 });
 
 test('the architecture view speaks Chinese too', async ({ page }) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { architecture } from './architecture';
+import { architecture, foldBlocks } from './architecture';
 import { cifarNet } from './nets';
 import type { NetOptions } from './nets';
 
@@ -32,5 +32,15 @@ describe('architecture', () => {
     expect(architecture(cifarNet({ n: 2, family: 'plain', shortcut: 'A' })).shortcuts).toEqual({ none: 6 });
     // bottleneck stages output 4× their width: 64/128/256
     expect(architecture(cifarNet({ n: 1, family: 'residual', shortcut: 'B', block: 'bottleneck' })).stages.map((s) => s.channels)).toEqual([64, 128, 256]);
+  });
+
+  it('folds a stage into runs of identical blocks: ResNet-56 draws 1 + 2 + 2 blocks, option C and bottlenecks as their shortcuts differ', () => {
+    const runs = (o: NetOptions) => architecture(cifarNet(o)).stages.map((s) => foldBlocks(s.blocks).map((r) => `${r.block.shortcut}×${r.count}`));
+    expect(runs({ n: 9, residual: true, shortcut: 'A' })).toEqual([['identity×9'], ['subsample-pad×1', 'identity×8'], ['subsample-pad×1', 'identity×8']]);
+    expect(runs({ n: 9, residual: true, shortcut: 'C' })).toEqual([['projection×9'], ['projection×1', 'projection×8'], ['projection×1', 'projection×8']]);
+    expect(runs({ n: 9, residual: false, shortcut: 'A' })).toEqual([['none×9'], ['none×1', 'none×8'], ['none×1', 'none×8']]);
+    expect(runs({ n: 2, residual: true, shortcut: 'B', block: 'bottleneck' })).toEqual([['projection×1', 'identity×1'], ['projection×1', 'identity×1'], ['projection×1', 'identity×1']]);
+    // every block is in exactly one run
+    for (const s of architecture(cifarNet({ n: 18, residual: true, shortcut: 'A' })).stages) expect(foldBlocks(s.blocks).reduce((k, r) => k + r.count, 0)).toBe(s.blocks.length);
   });
 });

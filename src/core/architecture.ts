@@ -54,3 +54,24 @@ export function architecture(spec: NetSpec): Architecture {
   for (const b of spec.blocks) shortcuts[b.shortcut] = (shortcuts[b.shortcut] ?? 0) + 1;
   return { spec, stem, stages, head, params: paramCount(spec), multiplyAdds: multiplyAdds(spec), shortcuts };
 }
+
+/** Blocks drawn once for a run of identical ones: the first block of the run and how many there are. */
+export interface BlockRun {
+  block: BlockSpec;
+  count: number;
+}
+
+/** What makes two blocks look the same in a drawing: their branch's convs, stride, shortcut and projection. */
+const drawnAs = (b: BlockSpec) =>
+  [b.branch.map((c) => `${c.k}:${c.outC}:${c.stride}`).join(','), b.inC, b.outC, b.stride, b.shortcut, b.projection ? `${b.projection.outC}:${b.projection.stride}` : '', b.gate ? 'gate' : ''].join('|');
+
+/** A stage's blocks folded into runs of identical consecutive blocks (ResNet-56's stage 2: one stride-2 block, then 8 alike). */
+export function foldBlocks(blocks: readonly BlockSpec[]): BlockRun[] {
+  const runs: BlockRun[] = [];
+  for (const b of blocks) {
+    const last = runs[runs.length - 1];
+    if (last && drawnAs(last.block) === drawnAs(b)) last.count++;
+    else runs.push({ block: b, count: 1 });
+  }
+  return runs;
+}
