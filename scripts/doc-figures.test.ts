@@ -5,7 +5,8 @@
 //   | seed | plain-8 | ResNet-8 | … | verdict | wall time |
 //
 // A column named by a net's label holds its final training error (the verdict's: the mean over the last
-// 10% of iterations); "<label> test" its last test error; "verdict" the verdict of that run; with a "net"
+// 10% of iterations); "<label> test" its last test error; "verdict" the verdict of that run; "answer" the
+// answers to its own questions (src/core/questions.ts); with a "net"
 // column (a row per net), "it N" the net's running training error at iteration N and "full lr from" the
 // first iteration it trained at the base rate. "seed", "net" and "wall time" (machine-dependent) are
 // keys or left alone; any other column fails the test. Every table with a percentage in these docs must
@@ -17,6 +18,7 @@ import type { RunFile } from '../src/core/runFile';
 import { parseRunFile } from '../src/core/runFile';
 import { valueAt } from '../src/core/metrics';
 import { OUTCOME_TEXT, finalErrors, judgeDegradation } from '../src/core/verdict';
+import { QUESTION_OUTCOME_TEXT, judgeQuestions } from '../src/core/questions';
 
 const ROOT = join(import.meta.dirname, '..');
 const FIGURE_DOCS = ['docs/presets.md', 'docs/classroom-tuning.md', 'docs/verdict.md'];
@@ -90,6 +92,7 @@ function check(t: Table): { where: string; doc: string; computed: string }[] {
       let computed: string;
       const at = h.match(/^it (\d+)$/);
       if (h === 'verdict') computed = OUTCOME_TEXT[verdictOf(run).outcome];
+      else if (h === 'answer') computed = judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
       else if (at || h === 'full lr from') {
         const n = run.nets.find((x) => x.label === row[netCol]);
         if (!n) throw new Error(`${where}: no net "${row[netCol]}"`);
@@ -175,6 +178,17 @@ const CLAIMS: { doc: string; what: string; text: () => string }[] = [
     doc: 'docs/presets.md',
     what: 'highway: Highway-56 above Highway-20 at bias −2',
     text: () => `Highway-56 (gate bias -2) ended ${range(seeds.map((s) => runAt(`docs/presets/highway/seed-${s}/run.json`)).map((r) => gap(finalOf(r, 'Highway-56 (gate bias -2)'), finalOf(r, 'Highway-20 (gate bias -2)'))))} points above Highway-20`,
+  },
+  {
+    doc: 'docs/presets.md',
+    what: 'shortcuts: the spread of A, B and C, and their gap to plain-20',
+    text: () => {
+      const runs = seeds.map((s) => runAt(`docs/presets/shortcuts/seed-${s}/run.json`));
+      const res = ['ResNet-20', 'ResNet-20 (B)', 'ResNet-20 (C)'];
+      const spread = runs.map((r) => Math.max(...res.map((l) => gap(finalOf(r, l), 0))) - Math.min(...res.map((l) => gap(finalOf(r, l), 0))));
+      const below = runs.flatMap((r) => res.map((l) => gap(finalOf(r, 'plain-20'), finalOf(r, l))));
+      return `ended within ${range(spread)} points of each other and ${range(below, 0)} points below plain-20`;
+    },
   },
 ];
 

@@ -123,6 +123,8 @@ function summaryMd(run: RunFile, wallMs: number): string {
 function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): string {
   const finalsOf = (run: RunFile) => finalErrors({ iterations: run.config.iterations, nets: run.nets, series: run.series });
   const labels = finalsOf(results[0].run).map((f) => f.label);
+  // Fig. 6's verdict where the run asks it, else the answers to its own questions (src/core/questions.ts)
+  const fig6 = asksFig6(results[0].run.nets) || questionLines(results[0].run).length === 0;
   const lines = [
     `# ${results[0].run.name}: seeds ${results.map((r) => r.seed).join(', ')}`,
     '',
@@ -132,12 +134,13 @@ function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): str
     `residual does not — deepest ResNet at or below the shallowest, no deeper ResNet more than ${VERDICT_RULES.residualSlack}·s above a shallower one;`,
     `and the ResNet of the deepest plain net's depth ≥ ${VERDICT_RULES.fixGap}·s below it).`,
     '',
-    `| seed | ${labels.join(' | ')} | verdict | wall time |`,
+    `| seed | ${labels.join(' | ')} | ${fig6 ? 'verdict' : 'answer'} | wall time |`,
     `|---|${labels.map(() => '---|').join('')}---|---|`,
   ];
   for (const r of results) {
     const v = verdictOf(r.run);
-    lines.push(`| ${r.seed} | ${finalsOf(r.run).map((f) => pct(f.error)).join(' | ')} | ${OUTCOME_TEXT[v.outcome]} | ${(r.wallMs / 1000).toFixed(0)} s |`);
+    const answer = fig6 ? OUTCOME_TEXT[v.outcome] : judgeQuestions({ status: r.run.status, iterations: r.run.config.iterations, nets: r.run.nets, series: r.run.series }).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
+    lines.push(`| ${r.seed} | ${finalsOf(r.run).map((f) => pct(f.error)).join(' | ')} | ${answer} | ${(r.wallMs / 1000).toFixed(0)} s |`);
   }
   lines.push('', `- Engine: ${results[0].run.backend}`, `- Data: ${results[0].run.dataset}`, `- Config (seed aside): \`${configToQuery(results[0].run.config)}\``, '');
   for (const r of results) lines.push(`- Seed ${r.seed}: ${verdictOf(r.run).reason}.`);

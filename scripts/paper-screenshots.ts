@@ -2,7 +2,7 @@
 // ResNet and a highway net, with the ImageNet table), and one finished run of each new preset,
 // imported from the run files `npm run experiment` wrote (docs/presets/<preset>/seed-1/run.json);
 // and classroom mode on a projector (issue #33): each preset's recorded run at 1280×720 and
-// 1920×1080 in English, and with LANGS=en,zh at 1280×720 in Chinese (classroom-<preset>-<size>-<lang>.png).
+// 1920×1080 in English, and with LANGS=en,zh in Chinese too (classroom-<preset>-<size>-<lang>.png).
 //   npm run build && npx tsx scripts/paper-screenshots.ts
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,22 +34,29 @@ try {
   await page.getByTestId('arch-diagram').waitFor();
   await shot(page, 'architecture-highway');
   await page.keyboard.press('Escape');
+  // the deepest CIFAR net of the paper's Fig. 6 on a 1280×720 projector: folded, no scrolling
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.getByLabel('Preset').selectOption('fig6');
+  await page.getByRole('button', { name: 'Architecture of ResNet-110' }).click();
+  await page.getByTestId('arch-diagram').waitFor();
+  await shot(page, 'architecture-resnet110-1280x720');
+  await page.keyboard.press('Escape');
   // one finished run of each new preset
   await page.setViewportSize({ width: 1600, height: 1000 });
-  for (const preset of ['highway', 'bottleneck', 'warmup110']) {
+  for (const preset of ['highway', 'bottleneck', 'warmup110', 'shortcuts']) {
     await page.getByTestId('import-run-input').setInputFiles(join(ROOT, `docs/presets/${preset}/seed-1/run.json`));
     await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
     await page.evaluate(() => document.querySelector('main')?.scrollIntoView());
     await shot(page, `preset-${preset}-done`, true);
   }
   // classroom mode on a projector, each preset's recorded run
-  const runs = { classroom: 'docs/classroom-run/seed-1/run.json', warmup110: 'docs/presets/warmup110/seed-1/run.json', bottleneck: 'docs/presets/bottleneck/seed-1/run.json', highway: 'docs/presets/highway/seed-1/run.json' };
+  const runs = { classroom: 'docs/classroom-run/seed-1/run.json', warmup110: 'docs/presets/warmup110/seed-1/run.json', bottleneck: 'docs/presets/bottleneck/seed-1/run.json', highway: 'docs/presets/highway/seed-1/run.json', shortcuts: 'docs/presets/shortcuts/seed-1/run.json' };
   for (const [preset, file] of Object.entries(runs)) {
     await page.setViewportSize({ width: 1600, height: 1000 });
     await page.getByTestId('import-run-input').setInputFiles(join(ROOT, file));
     await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
     // (Chinese too, where the machine has CJK fonts: LANGS=en,zh)
-    for (const [w, h, lang] of ([[1280, 720, 'en'], [1920, 1080, 'en'], [1280, 720, 'zh']] as const).filter(([, , l]) => (process.env.LANGS ?? 'en').split(',').includes(l))) {
+    for (const [w, h, lang] of ([[1280, 720, 'en'], [1920, 1080, 'en'], [1280, 720, 'zh'], [1920, 1080, 'zh']] as const).filter(([, , l]) => (process.env.LANGS ?? 'en').split(',').includes(l))) {
       await page.setViewportSize({ width: w, height: h });
       await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption(lang);
       if ((await page.locator('.app.classroom').count()) === 0) await page.getByRole('button', { name: lang === 'zh' ? '课堂模式' : 'Classroom mode' }).click();

@@ -67,10 +67,22 @@ try {
   // the figure for slides of the finished run
   await page.setViewportSize(SIZES[0]);
   await page.waitForTimeout(1200);
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Figure for slides (1920×1080)' }).getByRole('button', { name: 'PNG' }).click()]);
-  const slide = join(ROOT, 'docs/slide-classroom.png');
-  copyFileSync(await download.path(), slide);
-  written.push(slide);
+  // the figure for slides, 16:9 and 4:3, in English and Chinese (docs/slide-classroom.png is the English 16:9)
+  for (const lang of ['en', 'zh'] as const) {
+    await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption(lang);
+    const tools = page.getByRole('group', { name: lang === 'zh' ? '幻灯片用图：' : 'Figure for slides:' });
+    for (const aspect of ['16:9', '4:3']) {
+      const [download] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: `${aspect} PNG` }).click()]);
+      const file = join(ROOT, `docs/screens/slide-classroom-${aspect.replace(':', 'x')}-${lang}.png`);
+      copyFileSync(await download.path(), file);
+      written.push(file);
+      if (lang === 'en' && aspect === '16:9') {
+        copyFileSync(file, join(ROOT, 'docs/slide-classroom.png'));
+        written.push(join(ROOT, 'docs/slide-classroom.png'));
+      }
+    }
+  }
+  await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption('en');
   console.log(`wrote ${written.map((f) => f.replace(`${ROOT}/`, '')).join(', ')}`);
 } finally {
   await s.close();

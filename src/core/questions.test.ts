@@ -116,5 +116,8 @@ describe('the questions a run asks besides Fig. 6', () => {
     expect(answers('bottleneck')).toEqual([['bottleneck:unlike-paper'], ['bottleneck:unlike-paper'], ['bottleneck:partly']]);
     // the ResNets below every highway net; Highway-20 at gate bias −6 above plain-20 in every seed
     expect(answers('highway')).toEqual([['highway:partly'], ['highway:partly'], ['highway:partly']]);
+    // A, B and C close at width ×0.5; at ×0.25, C far behind
+    expect(answers('shortcuts')).toEqual([['shortcuts:as-paper'], ['shortcuts:as-paper'], ['shortcuts:as-paper']]);
+    expect(answers('shortcuts/width-0.25')).toEqual([['shortcuts:partly'], ['shortcuts:partly'], ['shortcuts:partly']]);
   });
 });

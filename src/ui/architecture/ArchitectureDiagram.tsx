@@ -5,6 +5,7 @@
 // identity solid, option A's zero-padding dashed, a projection with a 1×1 conv box on it, a highway
 // gate with a valve T; a plain block has none (and no ⊕). The SVG is self-contained (white background,
 // text in the page's font), so it exports as it is.
+import { FONT_STACK as FONT } from '../fonts';
 import type { ReactElement } from 'react';
 import { forwardRef } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -12,7 +13,6 @@ import type { Architecture, ArchPart, BlockRun } from '../../core/architecture';
 import { foldBlocks } from '../../core/architecture';
 import type { BlockSpec, ShortcutKind } from '../../core/nets';
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
 const INK = '#1b1f24';
 const BRANCH_FILL = '#e8f1fb';
 const SHORTCUT = '#B34700';

@@ -1,5 +1,6 @@
 // Slide-ready exports of a chart card: one standalone SVG with a white background, the title,
 // the card's panels side by side, and a legend; a PNG of it at 2×; and CSV from the data.
+import { FONT_STACK as FONT } from '../fonts';
 
 export interface LegendItem {
   label: string;
@@ -23,7 +24,6 @@ export interface FigureSpec {
   footer?: string;
 }
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Compose the figure as a standalone SVG document; returns it with its size in CSS pixels. */

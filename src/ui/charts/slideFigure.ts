@@ -7,6 +7,7 @@
 // Text widths are estimated from the characters (Han and full-width forms 1 em, capitals and digits
 // about 0.7 em, lower case 0.6 em, narrow marks 0.35 em), on the wide side of common sans-serif fonts
 // (DejaVu Sans, Noto Sans CJK), so a box measured by a browser is no wider than the one laid out.
+import { FONT_STACK as FONT } from '../fonts';
 
 export const SLIDE_SIZES = { '16:9': { width: 1920, height: 1080 }, '4:3': { width: 1440, height: 1080 } } as const;
 export type SlideAspect = keyof typeof SLIDE_SIZES;
@@ -75,7 +76,6 @@ export interface SlideResult {
   chart: { x: number; y: number; w: number; h: number };
 }
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The estimated advance of one character, in em. */
