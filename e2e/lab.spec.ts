@@ -502,6 +502,11 @@ test('every preset’s recorded run draws its curves in both modes at both proje
     await expect(verdict, preset).toHaveAttribute('data-questions', questions);
     // no red "not shown" for a preset that asked another question
     if (!fig6) await expect(verdict, preset).not.toContainText('Did this run show Fig. 6?');
+    // the fourth line: the Classroom run's test error does not tell the story, and the page says why
+    if (preset === 'classroom') {
+      await expect(verdict.getByTestId('test-story')).toHaveAttribute('data-outcome', 'plain-only');
+      await expect(verdict.getByTestId('test-story')).toContainText('Why: 2,000 training images are memorised');
+    }
     // in the first screen at 1280×720, in the normal view: its heading at least
     await page.evaluate(() => window.scrollTo(0, 0));
     expect((await verdict.locator('h3').first().boundingBox())!.y, preset).toBeLessThan(720 - 40);

@@ -31,7 +31,7 @@ import { TORCH_SCRIPT_NAME, torchExport } from '../src/core/torchExport';
 import type { RunFile } from '../src/core/runFile';
 import type { LabAutomation } from '../src/ui/automation';
 import type { Verdict } from '../src/core/verdict';
-import { OUTCOME_TEXT, VERDICT_RULES, finalErrors, judgeDegradation } from '../src/core/verdict';
+import { OUTCOME_TEXT, VERDICT_RULES, finalErrors, judgeDegradation, judgeTestStory } from '../src/core/verdict';
 import { QUESTION_OUTCOME_TEXT, QUESTION_TEXT, asksFig6, comparisonText, judgeQuestions } from '../src/core/questions';
 import { openLab } from './labBrowser';
 import { CliError, cliMain } from './cli';
@@ -93,6 +93,16 @@ function questionLines(run: RunFile): string[] {
   );
 }
 
+/** The verdict's fourth line: does test error tell the same story (judgeTestStory)? */
+function testStoryLine(run: RunFile): string[] {
+  const story = judgeTestStory({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }, run.config.trainSize);
+  if (!story) return [];
+  if (story.outcome === 'both') return ['**Test error tells the same story** (the same rules, on each net\'s test error).', ''];
+  const failed = story.checks.filter((c) => !c.holds).map((c) => c.detail);
+  const why = story.memorised ? ` ${run.config.trainSize.toLocaleString('en')} training images are memorised: test error says little about depth here.` : '';
+  return [`**Test error does not tell the same story** — ${failed.join('; ')}.${why}`, ''];
+}
+
 /** summary.md of one run: the verdict with its reason, then a row per net. */
 function summaryMd(run: RunFile, wallMs: number): string {
   const verdict = verdictOf(run);
@@ -105,6 +115,7 @@ function summaryMd(run: RunFile, wallMs: number): string {
     `# ${run.name}`,
     '',
     ...(asksFig6(run.nets) || questionLines(run).length === 0 ? [`**Verdict: ${OUTCOME_TEXT[verdict.outcome]}** — ${verdict.reason}.`, ''] : []),
+    ...testStoryLine(run),
     ...questionLines(run).flatMap((l) => [l, '']),
     `- Engine: ${run.backend}`,
     `- Data: ${run.dataset}`,

@@ -5,7 +5,7 @@ import { parseRunFile } from './runFile';
 import type { NetCurve } from './testing/judgedRuns';
 import { run, series } from './testing/judgedRuns';
 import { Rng } from './rng';
-import { judgeDegradation } from './verdict';
+import { judgeDegradation, judgeTestStory } from './verdict';
 
 const plain = (e8: number, e20: number, e56: number): NetCurve[] => [
   { depth: 8, residual: false, final: e8 },
@@ -182,5 +182,37 @@ describe('judgeDegradation', () => {
       expect(v.outcome, `seed ${seed}: ${v.reason}`).toBe('both');
       expect(v.groups).toHaveLength(1);
     }
+  });
+
+  describe('the fourth line: does test error tell the same story?', () => {
+    const withTest = (train: number[], test: number[]): NetCurve[] =>
+      [8, 20, 56].flatMap((d, i) => [
+        { depth: d, residual: false, final: train[i], test: test[i] },
+        { depth: d, residual: true, final: train[3 + i], test: test[3 + i] },
+      ]);
+    it('says "same" when test error follows Fig. 6 too, and not when plain-20 tests 2 points below plain-8 (the issue’s 10k-image run)', () => {
+      const train = [0.44, 0.43, 0.76, 0.43, 0.38, 0.36];
+      expect(judgeTestStory(run(withTest(train, [0.44, 0.45, 0.766, 0.449, 0.386, 0.371])), 10_000)).toMatchObject({ outcome: 'both', memorised: false });
+      // plain 44.0/41.9/76.6%, ResNet 44.9/38.6/37.1%: "plain-20 did not degrade"
+      expect(judgeTestStory(run(withTest(train, [0.44, 0.419, 0.766, 0.449, 0.386, 0.371])), 10_000)!.outcome).toBe('not-shown');
+    });
+    it('says where it differs when deeper ResNets test worse, and that 2,000 images are memorised', () => {
+      const story = judgeTestStory(run(withTest([0.4, 0.5, 0.87, 0.35, 0.12, 0.09], [0.55, 0.6, 0.78, 0.554, 0.534, 0.634])), 2_000)!;
+      expect(story.outcome).toBe('plain-only');
+      expect(story.memorised).toBe(true);
+      expect(story.checks.find((c) => c.rule === 'residual-holds')!.holds).toBe(false);
+    });
+    it('is not asked when the training error did not show both halves, or when nets were not evaluated', () => {
+      expect(judgeTestStory(run(withTest([0.4, 0.4, 0.4, 0.4, 0.4, 0.4], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5])), 2_000)).toBeNull();
+      const noTest = [8, 56].flatMap((d, i) => [{ depth: d, residual: false, final: [0.4, 0.87][i] }, { depth: d, residual: true, final: [0.35, 0.09][i] }]);
+      expect(judgeTestStory(run(noTest), 2_000)).toBeNull();
+    });
+    it('finds the committed Classroom runs’ test error not telling the story (2,000 images, memorised)', () => {
+      for (const seed of [1, 2, 3]) {
+        const r = parseRunFile(readFileSync(join(import.meta.dirname, `../../docs/classroom-run/seed-${seed}/run.json`), 'utf8'));
+        const story = judgeTestStory({ status: r.status, iterations: r.config.iterations, nets: r.nets, series: r.series }, r.config.trainSize);
+        expect(story, `seed ${seed}`).toMatchObject({ outcome: 'plain-only', memorised: true });
+      }
+    });
   });
 });

@@ -137,6 +137,20 @@ function windowMean(s: NetSeries | undefined, from: number, to: number): number 
   return count > 0 ? sum / count : null;
 }
 
+/** Mean test error of the evaluations in (from, to], or the last evaluation's when none falls there (a run evaluated rarely). */
+function testWindowMean(s: NetSeries | undefined, from: number, to: number): number | null {
+  if (!s || s.test.it.length === 0) return null;
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < s.test.it.length; i++) {
+    if (s.test.it[i] > from && s.test.it[i] <= to) {
+      sum += s.test.err[i];
+      count++;
+    }
+  }
+  return count > 0 ? sum / count : s.test.err[s.test.it.length - 1];
+}
+
 /** Every pair (shallower, deeper) of a family sorted by depth where the deeper one is worse by more than `slack`. */
 function inversions(nets: NetFinal[], slack: number): [NetFinal, NetFinal][] {
   const bad: [NetFinal, NetFinal][] = [];
@@ -293,6 +307,37 @@ export function judgeDegradation(run: JudgedRun): Verdict {
   const reason = groups.map((g) => (named ? `${groupName(g, groups)}: ${g.reason}` : g.reason)).join('; ') + noteText;
   const cause = groups.some((g) => g.cause.kind === 'margins') ? ({ kind: 'margins' } as const) : groups[0].cause;
   return { outcome, reason, checks: groups.flatMap((g) => g.checks), finals, window, cause, groups, notes };
+}
+
+/**
+ * Does test error tell Fig. 6's story too? The same rules as the verdict, applied to each net's test error
+ * (the mean over the evaluations in the verdict's window, or the last one): deeper plain nets end higher,
+ * deeper ResNets no higher, and the deep ResNet far below the deep plain net. 'both' when it does, for every
+ * group. Only asked of a run whose training error showed both halves (a run that did not has no story to
+ * tell twice), and only where every judged net was evaluated. `memorised` when the run trained on so few
+ * images that test error says little about depth (MEMORISED_TRAIN_SIZE).
+ */
+export interface TestStory {
+  outcome: VerdictOutcome;
+  groups: GroupVerdict[];
+  checks: VerdictCheck[];
+  finals: NetFinal[];
+  memorised: boolean;
+}
+
+/** Runs on at most this many training images memorise them: their test error says little about depth. */
+export const MEMORISED_TRAIN_SIZE = 5_000;
+
+export function judgeTestStory(run: JudgedRun, trainSize: number): TestStory | null {
+  const v = judgeDegradation(run);
+  if (v.outcome !== 'both') return null;
+  const window = verdictWindow(run.iterations);
+  const grouped = verdictGroups(run.nets);
+  const finals = grouped.flatMap((g) => g.nets.map((n): NetFinal => ({ id: n.id, label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: testWindowMean(run.series[n.id], window[0], window[1]) })));
+  if (finals.some((f) => f.error === null)) return null;
+  const groups: GroupVerdict[] = grouped.map((g, i) => ({ block: g.block, warmup: g.warmup, ...judgeGroup(run, g.nets, g.nets.map((n) => finals.find((f) => f.id === n.id)!), i) }));
+  const outcome = groups.reduce<VerdictOutcome>((worst, g) => (RANK[g.outcome] < RANK[worst] ? g.outcome : worst), 'both');
+  return { outcome, groups, checks: groups.flatMap((g) => g.checks), finals, memorised: trainSize <= MEMORISED_TRAIN_SIZE };
 }
 
 /** The verdict's name, as the page and the runner print it. */

@@ -172,7 +172,7 @@ function Charts() {
   return (
     <div className="charts" data-testid="charts" data-iteration={run.progress?.iteration ?? 0}>
       {/* the verdict first, so that it is in the first screen once a run has ended (classroom mode places it under the curves) */}
-      {['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} />}
+      {['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} trainSize={run.config.trainSize} />}
       <div className="slide-tools" role="group" aria-label={t('charts.slide')}>
         {t('charts.slide')}
         {(['16:9', '4:3'] as const).map((aspect) => (

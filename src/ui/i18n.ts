@@ -264,6 +264,12 @@ const en = {
   },
   verdict: {
     heading: 'Did this run show Fig. 6?',
+    test: {
+      same: 'Test error tells the same story: deeper plain nets test worse, deeper ResNets no worse, by the same rules.',
+      differs: 'Test error does not tell the same story (the same rules, on each net’s test error):',
+      prefix: 'test error: ',
+      memorised: 'Why: {{n}} training images are memorised. Every ResNet here fits them, so a deeper one does not generalise better; depth pays off in test error when a net trains on more images than it can memorise (the paper: 50,000, augmented).',
+    },
     both: 'Both halves shown',
     'plain-only': 'Only the plain half shown',
     'not-shown': 'Not shown',
@@ -674,6 +680,12 @@ const zh: Dict = {
   },
   verdict: {
     heading: '本次运行是否呈现了图 6？',
+    test: {
+      same: '测试误差也呈现同样的规律：按同样的标准，更深的普通网络测试误差更高，更深的 ResNet 不更高。',
+      differs: '测试误差没有呈现同样的规律（对每个网络的测试误差使用同样的标准）：',
+      prefix: '测试误差：',
+      memorised: '原因：{{n}} 张训练图像会被记住。这里每个 ResNet 都能拟合它们，所以更深的网络并不泛化得更好；只有当网络训练的图像多到无法记住时（论文：50,000 张，并使用数据增强），深度才会在测试误差上带来收益。',
+    },
     both: '左右两部分都已呈现',
     'plain-only': '只呈现了普通网络那一部分',
     'not-shown': '未呈现',

@@ -1,5 +1,6 @@
 // The worker's diagnostics: the benchmark harness's timed steps (bench/run.ts) and the "Verify
 // backend" check of a small net's gradients on the active tfjs backend against the lab CPU engine.
+import { LabCpuEngine } from '../core/cpu/engine';
 import { LabGpuEngine } from '../core/gpu/engine';
 import { cifarNet } from '../core/nets';
 import { Rng } from '../core/rng';
@@ -20,18 +21,24 @@ export async function bench(spec: BenchSpec): Promise<BenchResult> {
     return { spec, ok: false, reason: errorMessage(err) };
   }
   const net = cifarNet({ n: spec.n, residual: spec.residual, shortcut: 'A', width: spec.width });
-  planSchedule(h, [net], 'ops');
+  planSchedule(h, [net], spec.schedule ?? 'ops');
   const rng = new Rng(1, 'bench-batch');
   const x = new Float32Array(spec.batch * 3072);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   const labels = Uint8Array.from({ length: spec.batch }, () => rng.int(10));
   const memoryBefore = h.engine.memory();
-  let trained: ReturnType<typeof h.engine.createNet> | null = null;
+  // 'nets' with several copies: one net per thread, stepped together as a run steps its nets
+  const copies = spec.copies === 'threads' ? (h.engine instanceof LabCpuEngine ? h.engine.threads : 1) : (spec.copies ?? 1);
+  const nets: ReturnType<typeof h.engine.createNet>[] = [];
+  const stepAll = async () => {
+    if (nets.length > 1 && h.engine.stepMany) await h.engine.stepMany(nets.map((n) => ({ net: n, lr: 0.01 })));
+    else for (const n of nets) await n.step(0.01);
+  };
   try {
     h.engine.setBatch({ x, labels, size: spec.batch, imageSize: 32 });
-    trained = h.engine.createNet(net, initialState(net, 1));
+    for (let i = 0; i < copies; i++) nets.push(h.engine.createNet(net, initialState(net, 1)));
     const t0 = performance.now();
-    await trained.step(0.01);
+    await stepAll();
     const warmupMs = performance.now() - t0;
     const stepMs: number[] = [];
     const gpu = h.engine instanceof LabGpuEngine ? h.engine : null;
@@ -39,7 +46,7 @@ export async function bench(spec: BenchSpec): Promise<BenchResult> {
     const start = performance.now();
     while (stepMs.length < spec.reps && performance.now() - start + warmupMs < spec.budgetMs) {
       const t = performance.now();
-      await trained.step(0.01);
+      await stepAll();
       stepMs.push(performance.now() - t);
     }
     const memoryAfter = h.engine.memory();
@@ -53,11 +60,11 @@ export async function bench(spec: BenchSpec): Promise<BenchResult> {
             adapter: gpu.adapterName,
           }
         : undefined;
-    return { spec, ok: true, engine: h.description, warmupMs, stepMs, memoryBefore, memoryAfter, gpu: queue };
+    return { spec, ok: true, engine: h.description, copies, warmupMs, stepMs, memoryBefore, memoryAfter, gpu: queue };
   } catch (err) {
     return { spec, ok: false, engine: h.description, reason: errorMessage(err) };
   } finally {
-    trained?.dispose();
+    for (const n of nets) n.dispose();
     if (!h.persistent) h.engine.dispose();
   }
 }

@@ -37,6 +37,10 @@ export interface BenchSpec {
   reps: number;
   /** Stop timing after this long (slow backends report the steps they managed). */
   budgetMs: number;
+  /** The lab CPU engine's schedule: 'ops' (the default) splits each kernel across the threads; 'nets' gives each net a thread, as a run of several nets does. */
+  schedule?: 'ops' | 'nets';
+  /** Copies of the net stepped together (default 1); 'threads': one per thread of the lab CPU engine. A step's time is theirs together. */
+  copies?: number | 'threads';
 }
 
 export interface BenchResult {
@@ -45,6 +49,8 @@ export interface BenchResult {
   /** Why the backend could not run the case. */
   reason?: string;
   engine?: string;
+  /** The copies of the net each timed step trained. */
+  copies?: number;
   warmupMs?: number;
   stepMs?: number[];
   memoryBefore?: { bytes: number; tensors: number };

@@ -24,6 +24,8 @@ export interface NetCurve {
   block?: 'basic' | 'bottleneck';
   warmup?: 'off' | 'paper';
   highway?: boolean;
+  /** Test error at every 100th iteration (none when absent). */
+  test?: number;
   /** A label suffix (a highway net's gate bias). */
   tag?: string;
 }
@@ -41,6 +43,11 @@ export function series(c: NetCurve, seed: number): NetSeries {
     s.train.runErr.push(err);
     s.train.loss.push(2 * err);
     s.train.lr.push(0.1);
+    if (c.test !== undefined && it % 100 === 0) {
+      s.test.it.push(it);
+      s.test.err.push(c.test);
+      s.test.loss.push(2 * c.test);
+    }
   }
   return s;
 }

@@ -6,6 +6,7 @@ import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, 
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 import { NET_FAMILIES } from '../../core/nets';
+import { MEMORISED_TRAIN_SIZE } from '../../core/verdict';
 import type { CompareView } from '../store';
 import { useLab } from '../store';
 import { ChartCard } from './ChartCard';
@@ -135,12 +136,9 @@ export function errorDomain(lines: Line[], fit: boolean): [number, number] {
   return [Math.max(0, Math.floor(lo / 5) * 5), Math.min(100, Math.max(Math.ceil(hi / 5) * 5, Math.floor(lo / 5) * 5 + 5))];
 }
 
-/**
- * Up to this many training images, a run's nets memorise their data: their test error says little
- * about depth (the Classroom demo's ResNets test at ~57% whatever their depth), so the curves show
- * training error alone until asked, as the paper's Fig. 6 emphasises.
- */
-export const MEMORISED_TRAIN_SIZE = 5_000;
+// Up to MEMORISED_TRAIN_SIZE training images (src/core/verdict.ts), a run's nets memorise their data: their
+// test error says little about depth (the Classroom demo's ResNets test at ~57% whatever their depth), so
+// the curves show training error alone until asked, as the paper's Fig. 6 emphasises.
 
 function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { nets: NetInfo[]; series: Record<string, NetSeries>; iterations: number; trainSize: number; compare: CompareView | null }) {
   const { t } = useTranslation();

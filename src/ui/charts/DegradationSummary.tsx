@@ -5,11 +5,11 @@ import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
-import { judgeDegradation } from '../../core/verdict';
+import { judgeDegradation, judgeTestStory } from '../../core/verdict';
 import { asksFig6, judgeQuestions } from '../../core/questions';
 import { ChartCard } from './ChartCard';
 import type { VerdictLine } from './captions';
-import { questionLines, summaryCaption, summaryErrors, verdictLines } from './captions';
+import { questionLines, summaryCaption, summaryErrors, testStoryLines, verdictLines } from './captions';
 import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
 
 /** The summary's lines are dark; their style says plain or residual, their points' colours the depth. */
@@ -32,12 +32,15 @@ interface Props {
  * depths, and each question its nets ask (src/core/questions.ts: warmup, bottleneck, highway, shortcuts),
  * with a line per comparison. At the top of the charts, or in classroom mode under the curves.
  */
-export function VerdictPanel({ nets, series, status, iterations }: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'>) {
-  const { t } = useTranslation();
+export function VerdictPanel({ nets, series, status, iterations, trainSize }: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'> & { trainSize: number }) {
+  const { t, i18n } = useTranslation();
   const verdict = useMemo(() => judgeDegradation({ status, iterations, nets, series }), [status, iterations, nets, series]);
   const questions = useMemo(() => judgeQuestions({ status, iterations, nets, series }), [status, iterations, nets, series]);
   const fig6 = asksFig6(nets) || questions.length === 0;
   const { outcome, lines } = verdictLines(t, verdict, nets);
+  // the fourth line: does test error tell the same story?
+  const story = useMemo(() => judgeTestStory({ status, iterations, nets, series }, trainSize), [status, iterations, nets, series, trainSize]);
+  const testLines = testStoryLines(t, story, nets, trainSize, i18n.language);
   const list = (items: VerdictLine[]) => (
     <ul>
       {items.map((l, i) => (
@@ -61,6 +64,11 @@ export function VerdictPanel({ nets, series, status, iterations }: Pick<Props, '
             {t('verdict.heading')} <strong>{outcome}</strong>
           </h3>
           {list(lines)}
+          {testLines.length > 0 && (
+            <div className="test-story" data-testid="test-story" data-outcome={story?.outcome}>
+              {list(testLines)}
+            </div>
+          )}
         </>
       )}
       {questions.map((q) => {

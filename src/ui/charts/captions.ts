@@ -6,7 +6,7 @@ import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 import { BASE_LR, BATCH_SIZE } from '../../core/train';
 import { valueAt } from '../../core/metrics';
-import type { Verdict, VerdictCause, VerdictCheck } from '../../core/verdict';
+import type { TestStory, Verdict, VerdictCause, VerdictCheck } from '../../core/verdict';
 import { finalErrors, verdictWindow } from '../../core/verdict';
 import type { Question } from '../../core/questions';
 
@@ -110,6 +110,22 @@ export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outco
     return [{ holds: g.outcome === 'both', text: t('verdict.group.line', { group: name, outcome: t(`verdict.${g.outcome}`) }) }, ...own];
   });
   return { outcome, lines: [...lines, ...notes] };
+}
+
+/**
+ * The verdict's fourth line: whether test error tells Fig. 6's story too, with the checks that failed
+ * (their numbers: each net's test error over the verdict's window), and, for a run on few images, why
+ * its test error says little about depth. Nothing when it was not asked (judgeTestStory).
+ */
+export function testStoryLines(t: TFunction, story: TestStory | null, nets: NetInfo[], trainSize: number, locale: string): VerdictLine[] {
+  if (!story) return [];
+  const same = story.outcome === 'both';
+  const pseudo: Verdict = { outcome: story.outcome, reason: '', checks: story.checks, finals: story.finals, window: [0, 0], cause: { kind: 'margins' }, groups: story.groups, notes: [] };
+  const failed = verdictLines(t, pseudo, nets).lines.filter((l) => l.holds === false);
+  const lines: VerdictLine[] = [{ holds: same, text: t(same ? 'verdict.test.same' : 'verdict.test.differs') }];
+  if (!same) lines.push(...failed.map((l) => ({ holds: false, text: `${t('verdict.test.prefix')}${l.text}` })));
+  if (!same && story.memorised) lines.push({ holds: null, text: t('verdict.test.memorised', { n: trainSize.toLocaleString(locale) }) });
+  return lines;
 }
 
 /**

@@ -10,7 +10,7 @@ import { FORM, netsOf } from '../../core/config';
 import { PRESETS } from '../../core/presets';
 import { costProblem, expectedMs } from '../../core/cost';
 import { localizeEngine } from '../i18n';
-import { formatEta } from '../StatusBar';
+import { formatEta, shortEngine } from '../StatusBar';
 import { learningRate } from '../../core/schedule';
 import { iterationsPerEpoch } from '../../core/data/augment';
 import { setConfig, useLab } from '../store';
@@ -188,7 +188,7 @@ function ExpectedTime({ config }: { config: ExperimentConfig }) {
   const eta = formatEta(expectedMs(config, speed.macsPerSec), t);
   return (
     <p className="hint" data-testid="expected-time">
-      {t(speed.estimated ? 'controls.expectedEstimate' : 'controls.expected', { time: eta.text, engine: localizeEngine(speed.engine) })}
+      {t(speed.estimated ? 'controls.expectedEstimate' : 'controls.expected', { time: eta.text, engine: localizeEngine(shortEngine(speed.engine)) })}
       {eta.advice ? ` (${eta.advice})` : ''}
     </p>
   );
