@@ -2,7 +2,8 @@
 // ResNet and a highway net, with the ImageNet table), and one finished run of each new preset,
 // imported from the run files `npm run experiment` wrote (docs/presets/<preset>/seed-1/run.json);
 // and classroom mode on a projector (issue #33): each preset's recorded run at 1280×720 and
-// 1920×1080 in English, and with LANGS=en,zh in Chinese too (classroom-<preset>-<size>-<lang>.png).
+// 1920×1080 in English, and with LANGS=en,zh in Chinese too (classroom-<preset>-<size>-<lang>.png); and the
+// guided lesson at 1280×720 (lesson-1280x720-<lang>.png).
 //   npm run build && npx tsx scripts/paper-screenshots.ts
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +66,20 @@ try {
     }
     await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption('en');
   }
+  // the guided lesson at 1280×720, the residual half just revealed on the recorded Classroom run, in English and Chinese
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.getByTestId('import-run-input').setInputFiles(join(ROOT, 'docs/classroom-run/seed-1/run.json'));
+  await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
+  for (const lang of ['en', 'zh'].filter((l) => (process.env.LANGS ?? 'en').split(',').includes(l))) {
+    await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption(lang);
+    await page.getByRole('button', { name: lang === 'zh' ? '课程' : 'Lesson' }).click();
+    await page.getByRole('button', { name: lang === 'zh' ? '下一步 →' : 'Next →' }).click();
+    await page.getByTestId('lesson').and(page.locator('[data-step="watch-residual"]')).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, `lesson-1280x720-${lang}`);
+    await page.getByRole('button', { name: lang === 'zh' ? '退出课程' : 'End lesson' }).click();
+  }
+  await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption('en');
   console.log(`wrote ${written.map((f) => f.replace(`${ROOT}/`, '')).join(', ')}`);
 } finally {
   await s.close();

@@ -1,6 +1,8 @@
 // The lab: controls on the left, live charts on the right; classroom mode hides the controls,
 // enlarges the type and puts short explanations beside the charts.
-import { useDeferredValue, useEffect, useRef, useState } from 'react';
+import { Lesson, LessonSheets, endLesson, startLesson } from './lesson/Lesson';
+import { hidesResidual } from '../core/lesson';
+import { useDeferredValue, useEffect, useRef, useState, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CurvesPanel } from './charts/CurvesPanel';
 import { DegradationSummary, VerdictPanel } from './charts/DegradationSummary';
@@ -139,6 +141,9 @@ function Charts() {
   const scrub = useLab((s) => s.scrubIteration);
   const data = useLab((s) => s.data);
   const classroom = useLab((s) => s.classroom);
+  // the lesson keeps the residual half hidden until the plain half is clear (src/core/lesson.ts)
+  const hide = hidesResidual(useLab((s) => s.lesson));
+  const nets = useMemo(() => (run && hide ? run.nets.filter((n) => familyOf(n) === 'plain') : (run?.nets ?? [])), [run, hide]);
   if (!run || run.nets.length === 0) {
     // Without data, the empty chart area says how to get it, and takes a dropped archive.
     return (
@@ -172,7 +177,7 @@ function Charts() {
   return (
     <div className="charts" data-testid="charts" data-iteration={run.progress?.iteration ?? 0}>
       {/* the verdict first, so that it is in the first screen once a run has ended (classroom mode places it under the curves) */}
-      {['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} trainSize={run.config.trainSize} />}
+      {!hide && ['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} trainSize={run.config.trainSize} />}
       <div className="slide-tools" role="group" aria-label={t('charts.slide')}>
         {t('charts.slide')}
         {(['16:9', '4:3'] as const).map((aspect) => (
@@ -186,8 +191,8 @@ function Charts() {
           </span>
         ))}
       </div>
-      <CurvesPanel nets={run.nets} series={run.series} iterations={run.config.iterations} trainSize={run.config.trainSize} compare={compare} />
-      <DegradationSummary nets={run.nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} iterations={run.config.iterations} />
+      <CurvesPanel nets={nets} series={run.series} iterations={run.config.iterations} trainSize={run.config.trainSize} compare={compare} />
+      <DegradationSummary nets={nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} iterations={run.config.iterations} />
       {classroom && <Explainers />}
       {/* what the run simplifies compared with the paper, once on the page (each export carries it in its footer) */}
       {settingsNote && (
@@ -209,13 +214,14 @@ export function App() {
   const { t, i18n } = useTranslation();
   const classroom = useLab((s) => s.classroom);
   const hasRun = useLab((s) => (s.run?.nets.length ?? 0) > 0);
+  const lesson = useLab((s) => s.lesson);
   useEffect(() => bootLab(), []);
   const toggleClassroom = () => {
     useLab.setState((s) => ({ classroom: !s.classroom }));
     syncUrl(useLab.getState());
   };
   return (
-    <div className={classroom ? 'app classroom' : 'app'}>
+    <div className={`app${classroom ? ' classroom' : ''}${lesson ? ' lesson-on' : ''}`}>
       <header className="app-header">
         <div className="title-block">
           <h1>{t('title')}</h1>
@@ -230,6 +236,9 @@ export function App() {
               <option value="zh">简体中文</option>
             </select>
           </label>
+          <button type="button" aria-pressed={lesson !== null} onClick={() => (lesson ? endLesson() : startLesson())}>
+            {t('lesson.button')}
+          </button>
           <button type="button" aria-pressed={classroom} onClick={toggleClassroom}>
             {classroom ? t('exitClassroom') : t('classroom')}
           </button>
@@ -257,6 +266,7 @@ export function App() {
           </aside>
         )}
         <main className="main" aria-label={t('charts.region')}>
+          <Lesson />
           <ErrorBoundary area="charts">
             <Tripwire area="charts" />
             <Charts />
@@ -266,6 +276,7 @@ export function App() {
         {classroom && !hasRun && <Explainers />}
       </div>
       <ArchitectureView />
+      <LessonSheets />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // The page's state (zustand): what the worker reported, the experiment form, the run on screen,
 // a saved run to compare with, and view settings. Components read it; only actions change it.
+import type { LessonStep } from '../core/lesson';
 import { create } from 'zustand';
 import type { BackendReport } from '../core/backend';
 import type { ConfigIssue, ExperimentConfig } from '../core/config';
@@ -76,6 +77,8 @@ export interface LabState {
   speed: MeasuredSpeed | null;
   /** The net whose architecture view is open (a net id of the run or the form's experiment), or null. */
   architecture: string | null;
+  /** The guided lesson's step (src/ui/lesson), or null when no lesson is on. */
+  lesson: LessonStep | null;
 }
 
 export interface MeasuredSpeed {
@@ -153,6 +156,7 @@ export const useLab = create<LabState>(() => ({
   updateReady: false,
   scrubIteration: null,
   architecture: null,
+  lesson: null,
   memory: null,
   viewFault: null,
   storage: null,

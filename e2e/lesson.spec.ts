@@ -1,0 +1,85 @@
+// The guided lesson (issue #29): predict → watch → explain → try, by keyboard, accessible; the
+// residual half stays hidden until the plain half is clear by the verdict's rules; the printable sheets.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test } from '@playwright/test';
+import { TINY_QUERY, loadFixtureData } from './fixtures';
+
+test('the lesson runs end to end by keyboard on tiny nets: the residual half waits for the plain half, then the block, then a preset to try', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=80')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Lesson' }).click();
+  const lesson = page.getByTestId('lesson');
+  await expect(lesson).toHaveAttribute('data-step', 'predict');
+  await expect(lesson).toContainText('one with 8 layers, one with 14');
+  await expect(lesson).toContainText('Nothing is recorded');
+  const violations = (await new AxeBuilder({ page }).include('[data-testid="lesson"]').analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+  // → : watch the plain nets; the lesson's own Start
+  await page.keyboard.press('ArrowRight');
+  await expect(lesson).toHaveAttribute('data-step', 'watch-plain');
+  await expect(lesson.getByRole('heading')).toBeFocused();
+  await lesson.getByRole('button', { name: 'Start' }).click();
+  const panels = page.locator('[data-chart="curves"] .chart-panel');
+  await expect(page.getByTestId('iteration')).not.toHaveText('–', { timeout: 60_000 });
+  // while the plain half is not clear: the plain panel alone, no verdict, and Next (button or key) waits
+  await expect(panels).toHaveCount(1);
+  await expect(page.locator('[data-chart="curves"] .legend')).not.toContainText('ResNet');
+  await expect(page.locator('[data-chart="summary"] .legend')).not.toContainText('Residual');
+  if ((await lesson.getAttribute('data-step')) === 'watch-plain') {
+    await expect(lesson.getByRole('button', { name: /Next/ })).toBeDisabled();
+    await page.keyboard.press('ArrowRight');
+    await expect(lesson).toHaveAttribute('data-step', 'watch-plain');
+  }
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('verdict')).toHaveCount((await lesson.getAttribute('data-step')) === 'watch-plain' ? 0 : 1);
+  // a run whose plain half is clear (the recorded Classroom run): the residual half appears by itself
+  await page.getByTestId('import-run-input').setInputFiles('docs/classroom-run/seed-1/run.json');
+  await expect(lesson).toHaveAttribute('data-step', 'watch-residual', { timeout: 60_000 });
+  await expect(lesson.getByTestId('lesson-plain-clear')).toContainText(/plain-56 is [\d.]+ points above plain-8 at iteration 1,000/);
+  await expect(panels).toHaveCount(2);
+  await expect(page.getByTestId('verdict')).toBeVisible();
+  // Space: explain; the residual block opens in the architecture view, and Escape closes the view, not the lesson
+  await page.keyboard.press('Space');
+  await expect(lesson).toHaveAttribute('data-step', 'explain');
+  await lesson.getByRole('button', { name: 'Show the residual block of ResNet-56' }).click();
+  await expect(page.getByTestId('architecture-view')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('architecture-view')).toBeHidden();
+  await expect(lesson).toBeVisible();
+  // → : try; a preset loads with its question first
+  await lesson.getByRole('heading').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(lesson).toHaveAttribute('data-step', 'try');
+  await expect(lesson).toContainText('Does the kind of shortcut matter?');
+  await lesson.getByRole('button', { name: 'Load “Shortcuts A/B/C”' }).click();
+  await expect(page.getByLabel('Preset')).toHaveValue('shortcuts');
+  // ← goes back, Escape ends the lesson
+  await lesson.getByRole('heading').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(lesson).toHaveAttribute('data-step', 'explain');
+  await page.keyboard.press('Escape');
+  await expect(lesson).toHaveCount(0);
+});
+
+test('the teacher notes and the student worksheet print alone, in English and Chinese', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Lesson' }).click();
+  await expect(page.getByTestId('print-notes')).toBeHidden(); // not on screen
+  await page.emulateMedia({ media: 'print' });
+  await page.evaluate(() => (document.body.dataset.print = 'notes'));
+  await expect(page.getByTestId('print-notes')).toBeVisible();
+  await expect(page.getByTestId('print-notes')).toContainText('teacher notes');
+  await expect(page.getByTestId('print-worksheet')).toBeHidden();
+  await expect(page.getByTestId('lesson')).toBeHidden();
+  await expect(page.getByRole('heading', { name: 'Degradation Lab', exact: true })).toBeHidden();
+  await page.evaluate(() => (document.body.dataset.print = 'worksheet'));
+  await expect(page.getByTestId('print-worksheet')).toBeVisible();
+  await expect(page.getByTestId('print-worksheet').locator('li')).toHaveCount(6);
+  await page.emulateMedia({ media: 'screen' });
+  await page.getByLabel('Language').selectOption('zh');
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.getByTestId('print-worksheet')).toContainText('练习单');
+  await page.evaluate(() => (document.body.dataset.print = 'notes'));
+  await expect(page.getByTestId('print-notes')).toContainText('教师备课说明');
+});
