@@ -23,7 +23,7 @@ import { Experiment, netSpecOf } from '../src/core/experiment';
 import type { NetSeries } from '../src/core/metrics';
 import { appendSeries, emptySeries } from '../src/core/metrics';
 import { presetById } from '../src/core/presets';
-import { OUTCOME_TEXT, judgeDegradation } from '../src/core/verdict';
+import { OUTCOME_TEXT, judgeDegradation, judgeTestStory } from '../src/core/verdict';
 import { realDataDir } from '../src/node/realData';
 
 const { values: args } = parseArgs({
@@ -77,6 +77,9 @@ async function train(config: ExperimentConfig) {
   collect();
   const seconds = (performance.now() - t0) / 1000;
   const verdict = judgeDegradation({ status: 'done', iterations: config.iterations, nets: experiment.infos(), series });
+  // the fourth line: the last test errors, and whether they tell the same story (judgeTestStory)
+  const story = judgeTestStory({ status: 'done', iterations: config.iterations, nets: experiment.infos(), series }, config.trainSize);
+  console.error(`  seed ${config.seed} test · ${experiment.infos().map((n) => `${n.label} ${series[n.id].test.err.length ? (100 * series[n.id].test.err.at(-1)!).toFixed(1) : '–'}`).join(' · ')} · test tells the same story: ${story ? (story.outcome === 'both' ? 'yes' : `no (${story.checks.filter((c) => !c.holds).map((c) => c.detail).join('; ')})`) : 'not asked'}`);
   experiment.dispose();
   engine.dispose();
   return { seconds, verdict };
