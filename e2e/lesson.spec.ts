@@ -39,7 +39,16 @@ test('the lesson runs end to end by keyboard on tiny nets: the residual half wai
   await expect(lesson.getByTestId('lesson-plain-clear')).toContainText(/plain-56 is [\d.]+ points above plain-8 at iteration 1,000/);
   await expect(panels).toHaveCount(2);
   await expect(page.getByTestId('verdict')).toBeVisible();
-  // Space: explain; the residual block opens in the architecture view, and Escape closes the view, not the lesson
+  // on the projector: classroom mode with the lesson step still fits 1280×720 without scrolling
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.getByRole('button', { name: 'Classroom mode' }).click();
+  await expect.poll(() => page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(720);
+  await expect(lesson).toBeInViewport();
+  await expect(panels.last()).toBeInViewport();
+  await page.getByRole('button', { name: 'Exit classroom mode' }).click();
+  // Space: explain (from the step's heading: on a focused button, Space presses the button); the residual
+  // block opens in the architecture view, and Escape closes the view, not the lesson
+  await lesson.getByRole('heading').focus();
   await page.keyboard.press('Space');
   await expect(lesson).toHaveAttribute('data-step', 'explain');
   await lesson.getByRole('button', { name: 'Show the residual block of ResNet-56' }).click();
