@@ -314,7 +314,7 @@ test('switching the language changes the labels, and the choice is remembered', 
 });
 
 /** Words that stay as they are in 简体中文: names of nets, formats, backends, datasets and products. */
-const KEEP_IN_ZH = /\b(English|CNN|ResNet|plain|CIFAR|PNG|SVG|CSV|JSON|PyTorch|WebGPU|WebGL|WebAssembly|SIMD|FMA|tfjs|webgpu|webgl|cpu|CPU|GPU|BN|ReLU|SGD|lr|epoch|tar|bin|gz|cifar|binary|google|swiftshader|SwiftShader|ANGLE|Google|Vulkan|Subzero|Device|driver|He)\b/g;
+const KEEP_IN_ZH = /\b(English|CNN|ResNet|plain|CIFAR|PNG|SVG|CSV|JSON|PyTorch|WebGPU|WebGL|WebAssembly|SIMD|FMA|tfjs|webgpu|webgl|cpu|CPU|GPU|BN|ReLU|SGD|lr|epoch|tar|bin|gz|cifar|binary|google|swiftshader|SwiftShader|ANGLE|Google|Vulkan|Subzero|Device|driver|He|Esc)\b/g;
 
 test('简体中文 is complete: no English is left on the page, in text or accessible names, while a run trains', async ({ page }) => {
   await page.addInitScript(() => localStorage.setItem('degradation-lab.lang', 'zh'));
@@ -323,6 +323,8 @@ test('简体中文 is complete: no English is left on the page, in text or acces
   await page.getByRole('button', { name: '开始' }).click();
   await expect.poll(async () => Number(((await page.getByTestId('iteration').textContent()) ?? '').replace(/,/g, '')) || 0, { timeout: 60_000 }).toBeGreaterThan(20);
   await page.locator('.status-details > summary').click();
+  await page.getByRole('button', { name: '课程' }).click(); // the lesson's step too
+  await expect(page.getByTestId('lesson')).toBeVisible();
   const english = await page.evaluate((keep) => {
     const re = new RegExp(keep, 'g');
     const left: string[] = [];
