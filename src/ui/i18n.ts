@@ -312,6 +312,7 @@ const en = {
   },
   slide: {
     running: 'Iteration {{it}} of {{of}}, still training: no verdict yet',
+    stopped: 'Stopped at iteration {{it}} of {{of}}: a verdict needs a finished run',
     titleDepth: 'Do deeper nets train better, plain and residual?',
     titleRun: 'What this run measured',
     colon: ': ',
@@ -800,6 +801,7 @@ const zh: Dict = {
   },
   slide: {
     running: '第 {{it}} 次迭代，共 {{of}} 次，仍在训练：尚无结论',
+    stopped: '在第 {{it}} 次迭代停止（共 {{of}} 次）：结论需要完成的运行',
     titleDepth: '更深的网络训练得更好吗？普通网络与残差网络',
     titleRun: '本次运行的测量结果',
     colon: '：',

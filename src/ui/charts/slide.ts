@@ -24,7 +24,8 @@ function verdictLine(t: TFunction, run: RunView): { text: string; mark: 'holds' 
   const judged = { status: run.state, iterations: run.config.iterations, nets: run.nets, series: run.series };
   if (run.state !== 'done') {
     const it = run.progress?.iteration ?? 0;
-    return { text: t('slide.running', { it: it.toLocaleString('en'), of: run.config.iterations.toLocaleString('en') }), mark: 'none', title: asksFig6(run.nets) ? t('slide.titleDepth') : t('slide.titleRun') };
+    const words = run.state === 'running' || run.state === 'starting' || run.state === 'paused' ? 'slide.running' : 'slide.stopped';
+    return { text: t(words, { it: it.toLocaleString('en'), of: run.config.iterations.toLocaleString('en') }), mark: 'none', title: asksFig6(run.nets) ? t('slide.titleDepth') : t('slide.titleRun') };
   }
   const questions = judgeQuestions(judged);
   if (!asksFig6(run.nets) && questions.length) {

@@ -81,3 +81,15 @@ describe('the figure for slides', () => {
     expect(lines[1].endsWith('…')).toBe(true);
   });
 });
+
+describe('the figure for slides of an unfinished run', () => {
+  it('says where the run stands instead of a verdict, and asks its question as the title', () => {
+    const t = tFor('en');
+    const view = runView('classroom-run/seed-1');
+    const running = slideFigure(t, { ...view, state: 'running', progress: { ...view.progress!, iteration: 300 } }, 'en', '16:9', true);
+    expect(running.title).toBe('Do deeper nets train better, plain and residual?');
+    expect(running.texts[1].text).toBe('Iteration 300 of 1,000, still training: no verdict yet');
+    const stopped = slideFigure(t, { ...view, state: 'stopped', progress: { ...view.progress!, iteration: 300 } }, 'en', '16:9', true);
+    expect(stopped.texts[1].text).toBe('Stopped at iteration 300 of 1,000: a verdict needs a finished run');
+  });
+});
