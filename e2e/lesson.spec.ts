@@ -92,3 +92,15 @@ test('the teacher notes and the student worksheet print alone, in English and Ch
   await page.evaluate(() => (document.body.dataset.print = 'notes'));
   await expect(page.getByTestId('print-notes')).toContainText('教师备课说明');
 });
+
+test('on an experiment without plain nets of two depths, the lesson says it is written for the Classroom demo and does not wait for a plain half', async ({ page }) => {
+  await page.goto('/?preset=warmup110');
+  await page.getByRole('button', { name: 'Lesson' }).click();
+  const lesson = page.getByTestId('lesson');
+  await expect(lesson).toContainText('the lesson is written for the Classroom demo');
+  await page.keyboard.press('ArrowRight');
+  await expect(lesson).toHaveAttribute('data-step', 'watch-plain');
+  await expect(lesson.getByRole('button', { name: /Next/ })).toBeEnabled();
+  await page.keyboard.press('ArrowRight');
+  await expect(lesson).toHaveAttribute('data-step', 'watch-residual');
+});

@@ -342,6 +342,7 @@ const en = {
     keys: '→ or Space: next · ←: back · Esc: end',
     printNotes: 'Print teacher notes',
     printWorksheet: 'Print student worksheet',
+    needsPlain: 'This experiment has no plain nets of two depths to compare: the lesson is written for the Classroom demo (choose it under Preset).',
     predict: {
       title: 'Predict',
       question: 'Two plain networks train on the same images: one with {{a}} layers, one with {{b}}. Which will reach the lower training error?',
@@ -831,6 +832,7 @@ const zh: Dict = {
     keys: '→ 或空格：下一步 · ←：上一步 · Esc：退出',
     printNotes: '打印教师备课说明',
     printWorksheet: '打印学生练习单',
+    needsPlain: '本实验没有两种深度的普通网络可供比较：本课程是为课堂演示编写的（请在“预设”中选择它）。',
     predict: {
       title: '预测',
       question: '两个普通网络在相同的图像上训练：一个 {{a}} 层，一个 {{b}} 层。哪一个的训练误差会更低？',

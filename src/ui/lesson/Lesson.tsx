@@ -31,13 +31,17 @@ export function Lesson() {
   const run = useLab((s) => s.run);
   const data = useLab((s) => s.data.status);
   const nets = run?.nets ?? [];
-  const half = useMemo(() => (run ? plainHalfClear(run.nets, run.series) : null), [run]);
+  // judged only while the lesson waits for it or reports it (the stream updates often)
+  const judging = step === 'watch-plain' || step === 'watch-residual';
+  const half = useMemo(() => (run && judging ? plainHalfClear(run.nets, run.series) : null), [run, judging]);
   // the run's plain nets, or before any run the form's experiment's
   const choices = useNetChoices().nets;
-  const depths = predictDepths(choices) ?? [8, 56];
+  const pair = predictDepths(choices);
+  const depths = pair ?? [8, 56];
   const heading = useRef<HTMLHeadingElement>(null);
   // the plain half is clear: reveal the residual half by itself
-  const blocked = step === 'watch-plain' && !half?.clear;
+  // (an experiment without plain nets of two depths has no plain half to wait for)
+  const blocked = step === 'watch-plain' && pair !== null && !half?.clear;
   useEffect(() => {
     if (step === 'watch-plain' && half?.clear) useLab.setState({ lesson: 'watch-residual' });
   }, [step, half?.clear]);
@@ -50,7 +54,7 @@ export function Lesson() {
       else if (e.key === 'ArrowRight' || e.key === 'PageDown' || (e.key === ' ' && !(e.target instanceof HTMLButtonElement))) {
         e.preventDefault();
         // the plain half must be clear before the residual half shows (it then shows by itself)
-        if (!(step === 'watch-plain' && !half?.clear)) go(step, 1);
+        if (!blocked) go(step, 1);
       } else if (e.key === 'ArrowLeft' || e.key === 'PageUp') {
         e.preventDefault();
         go(step, -1);
@@ -58,7 +62,7 @@ export function Lesson() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [step, half?.clear]);
+  }, [step, blocked]);
   // each step's heading takes the focus, so a screen reader reads it and the keys keep working
   useEffect(() => heading.current?.focus(), [step]);
   if (!step) return null;
@@ -84,6 +88,7 @@ export function Lesson() {
       </div>
       <div className="lesson-body" aria-live="polite">
         {step === 'predict' && <p className="lesson-question">{t('lesson.predict.question', { a: depths[0], b: depths[1] })}</p>}
+        {pair === null && (step === 'predict' || step === 'watch-plain') && <p className="hint">{t('lesson.needsPlain')}</p>}
         {step === 'predict' && <p>{t('lesson.predict.hands')}</p>}
         {step === 'watch-plain' && (
           <>
