@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next';
 import type { LessonStep } from '../../core/lesson';
 import { LESSON_STEPS, plainHalfClear, predictDepths } from '../../core/lesson';
 import { familyOf } from '../../core/metrics';
+import type { PresetId } from '../../core/presets';
 import { presetById } from '../../core/presets';
 import { openArchitecture, useNetChoices } from '../architecture/ArchitectureView';
 import { startRun } from '../labController';
@@ -69,7 +70,7 @@ export function Lesson() {
   const index = LESSON_STEPS.indexOf(step);
   const pts = (x: number) => (100 * x).toFixed(1);
   const deepRes = [...nets].filter((n) => familyOf(n) === 'residual').sort((a, b) => b.depth - a.depth)[0];
-  const loadPreset = (id: 'shortcuts' | 'warmup110') => {
+  const loadPreset = (id: PresetId) => {
     const p = presetById(id);
     if (p) showConfig(p.config);
   };
