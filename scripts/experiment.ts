@@ -32,7 +32,7 @@ import type { RunFile } from '../src/core/runFile';
 import type { LabAutomation } from '../src/ui/automation';
 import type { Verdict } from '../src/core/verdict';
 import { OUTCOME_TEXT, VERDICT_RULES, finalErrors, judgeDegradation, judgeTestStory } from '../src/core/verdict';
-import { QUESTION_OUTCOME_TEXT, QUESTION_TEXT, asksFig6, comparisonText, judgeQuestions } from '../src/core/questions';
+import { QUESTION_OUTCOME_TEXT, QUESTION_TEXT, comparisonText, judgeQuestions, showsFig6 } from '../src/core/questions';
 import { openLab } from './labBrowser';
 import { CliError, cliMain } from './cli';
 import { configFromCli, experimentCommand } from './experimentCli';
@@ -85,10 +85,13 @@ function verdictOf(run: RunFile): Verdict {
   return judgeDegradation({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series });
 }
 
-/** The run's own questions (src/core/questions.ts), a line each with its comparisons. */
+/** The run's own questions, judged (src/core/questions.ts). */
+const judgedQuestions = (run: RunFile) => judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series });
+
+/** The run's own questions, a line each with its comparisons. */
 function questionLines(run: RunFile): string[] {
   const label = (id: string) => run.nets.find((n) => n.id === id)?.label ?? id;
-  return judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }).map(
+  return judgedQuestions(run).map(
     (q) => `**${QUESTION_TEXT[q.kind]} ${QUESTION_OUTCOME_TEXT[q.outcome]}**${q.comparisons.length ? ` — ${q.comparisons.map((c) => `${c.holds ? '✓' : '✗'} ${comparisonText(c, label)}`).join('; ')}` : ''}.`,
   );
 }
@@ -106,6 +109,7 @@ function testStoryLine(run: RunFile): string[] {
 /** summary.md of one run: the verdict with its reason, then a row per net. */
 function summaryMd(run: RunFile, wallMs: number): string {
   const verdict = verdictOf(run);
+  const questions = questionLines(run);
   const finals = new Map(finalErrors({ iterations: run.config.iterations, nets: run.nets, series: run.series }).map((f) => [f.id, f.error]));
   const rows = run.nets.map((n) => {
     const s = run.series[n.id];
@@ -114,9 +118,9 @@ function summaryMd(run: RunFile, wallMs: number): string {
   return [
     `# ${run.name}`,
     '',
-    ...(asksFig6(run.nets) || questionLines(run).length === 0 ? [`**Verdict: ${OUTCOME_TEXT[verdict.outcome]}** — ${verdict.reason}.`, ''] : []),
+    ...(showsFig6(run.nets, judgedQuestions(run)) ? [`**Verdict: ${OUTCOME_TEXT[verdict.outcome]}** — ${verdict.reason}.`, ''] : []),
     ...testStoryLine(run),
-    ...questionLines(run).flatMap((l) => [l, '']),
+    ...questions.flatMap((l) => [l, '']),
     `- Engine: ${run.backend}`,
     `- Data: ${run.dataset}`,
     `- Iterations: ${run.progress.iteration} of ${run.progress.iterations}; wall time ${(wallMs / 1000).toFixed(0)} s; ${run.progress.imagesPerSec.toFixed(0)} images/s at the end`,
@@ -135,7 +139,7 @@ function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): str
   const finalsOf = (run: RunFile) => finalErrors({ iterations: run.config.iterations, nets: run.nets, series: run.series });
   const labels = finalsOf(results[0].run).map((f) => f.label);
   // Fig. 6's verdict where the run asks it, else the answers to its own questions (src/core/questions.ts)
-  const fig6 = asksFig6(results[0].run.nets) || questionLines(results[0].run).length === 0;
+  const fig6 = showsFig6(results[0].run.nets, judgedQuestions(results[0].run));
   const lines = [
     `# ${results[0].run.name}: seeds ${results.map((r) => r.seed).join(', ')}`,
     '',
@@ -150,7 +154,7 @@ function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): str
   ];
   for (const r of results) {
     const v = verdictOf(r.run);
-    const answer = fig6 ? OUTCOME_TEXT[v.outcome] : judgeQuestions({ status: r.run.status, iterations: r.run.config.iterations, nets: r.run.nets, series: r.run.series }).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
+    const answer = fig6 ? OUTCOME_TEXT[v.outcome] : judgedQuestions(r.run).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
     lines.push(`| ${r.seed} | ${finalsOf(r.run).map((f) => pct(f.error)).join(' | ')} | ${answer} | ${(r.wallMs / 1000).toFixed(0)} s |`);
   }
   lines.push('', `- Engine: ${results[0].run.backend}`, `- Data: ${results[0].run.dataset}`, `- Config (seed aside): \`${configToQuery(results[0].run.config)}\``, '');

@@ -12,7 +12,7 @@
 import type { NetInfo } from './metrics';
 import { familyOf } from './metrics';
 import type { JudgedRun, VerdictCause } from './verdict';
-import { VERDICT_RULES, finalErrors } from './verdict';
+import { VERDICT_RULES, finalErrors, pct, pts } from './verdict';
 
 export const QUESTION_KINDS = ['warmup', 'bottleneck', 'highway', 'shortcuts'] as const;
 export type QuestionKind = (typeof QUESTION_KINDS)[number];
@@ -152,6 +152,11 @@ export function asksFig6(nets: readonly NetInfo[]): boolean {
   return plain.some((a) => plain.some((b) => b.depth !== a.depth && (a.block ?? 'basic') === (b.block ?? 'basic') && a.warmup === b.warmup));
 }
 
+/** Whether a run's summary shows Fig. 6's verdict: where it asks Fig. 6's question, or asks no other (its "not shown" then says why). */
+export function showsFig6(nets: readonly NetInfo[], questions: readonly Question[]): boolean {
+  return asksFig6(nets) || questions.length === 0;
+}
+
 /** The questions' answers in the runner's words (English), one line each, for summary.md and the console. */
 export const QUESTION_TEXT: Record<QuestionKind, string> = {
   warmup: 'Did the warmup help?',
@@ -169,8 +174,6 @@ export const QUESTION_OUTCOME_TEXT: Record<QuestionOutcome, string> = {
 
 /** One comparison in words: "ResNet-110, warmup paper 22.2% is 30.0 points below ResNet-110, warmup off 52.2%". */
 export function comparisonText(c: Comparison, label: (id: string) => string): string {
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const pts = (x: number) => `${(100 * Math.abs(x)).toFixed(1)} points`;
   if (c.expect === 'close') return `${label(c.a)} ${pct(c.errors[0])} and ${label(c.b)} ${pct(c.errors[1])} are ${pts(c.spread!)} apart (close: at most ${pts(c.allowed!)})`;
   const gap = c.errors[0] - c.errors[1];
   const rel = c.relation === 'level' ? `level with (${pts(gap)} ${gap <= 0 ? 'below' : 'above'})` : `${pts(gap)} ${c.relation}`;

@@ -119,8 +119,9 @@ export interface JudgedRun {
   series: Record<string, NetSeries>;
 }
 
-const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
-const pts = (x: number) => `${(100 * Math.abs(x)).toFixed(1)} points`;
+/** A fraction as the verdict's sentences write it: "52.2%", and a gap: "30.0 points". */
+export const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
+export const pts = (x: number) => `${(100 * Math.abs(x)).toFixed(1)} points`;
 
 /** Mean mini-batch training error of iterations in (from, to]. */
 function windowMean(s: NetSeries | undefined, from: number, to: number): number | null {

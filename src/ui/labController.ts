@@ -8,6 +8,7 @@ import { DATA_GUIDANCE } from '../core/data/guidance';
 import { dropSizeError } from '../core/data/archive';
 import { costProblem, measuredSpeed } from '../core/cost';
 import { cifarNet, multiplyAdds } from '../core/nets';
+import { median } from '../core/fig7';
 import { torchExport } from '../core/torchExport';
 import torchScript from '../../bench/reference/lab_train.py?raw';
 import { strToU8, zipSync } from 'fflate';
@@ -134,11 +135,10 @@ async function estimateSpeed(): Promise<void> {
   if (estimating || useLab.getState().speed || useLab.getState().run?.state === 'running') return;
   estimating = true;
   const r = await runBench(ESTIMATE_SPEC);
-  const steps = [...(r.stepMs ?? [])].sort((a, b) => a - b);
-  if (!r.ok || steps.length === 0 || useLab.getState().speed) return;
-  const median = steps[Math.floor(steps.length / 2)];
+  if (!r.ok || !r.stepMs?.length || useLab.getState().speed) return;
+  const stepMs = median(r.stepMs);
   const macs = multiplyAdds(cifarNet({ n: ESTIMATE_SPEC.n, residual: ESTIMATE_SPEC.residual, shortcut: 'A', width: ESTIMATE_SPEC.width }));
-  saveSpeed({ macsPerSec: ((r.copies ?? 1) * ESTIMATE_SPEC.batch * macs) / (median / 1000), engine: r.engine ?? 'lab CPU engine', estimated: true });
+  saveSpeed({ macsPerSec: ((r.copies ?? 1) * ESTIMATE_SPEC.batch * macs) / (stepMs / 1000), engine: r.engine ?? 'lab CPU engine', estimated: true });
 }
 
 function onEvent(e: WorkerEvent): void {

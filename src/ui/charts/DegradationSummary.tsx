@@ -4,18 +4,14 @@ import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
-import { familyOf } from '../../core/metrics';
 import { judgeDegradation, judgeTestStory } from '../../core/verdict';
-import { asksFig6, judgeQuestions } from '../../core/questions';
+import { judgeQuestions, showsFig6 } from '../../core/questions';
 import { ChartCard } from './ChartCard';
 import type { VerdictLine } from './captions';
 import { questionLines, summaryCaption, summaryErrors, testStoryLines, verdictLines } from './captions';
-import { FAMILY_DASH, depthColor, linesToCsv } from './chartData';
+import { FAMILY_DASH, depthColor, linesToCsv, summaryGroups } from './chartData';
 
-/** The summary's lines are dark; their style says plain or residual, their points' colours the depth. */
-/** Lines of block types and warmup variants, when a run compares them: dark first, then Okabe–Ito. */
-const VARIANT_LINES = ['#222222', '#D55E00', '#0072B2', '#009E73', '#CC79A7'];
-const FAMILY_LINE = '#333333';
+/** The summary's lines (summaryGroups) are dark, or a colour per block type and warmup variant; their style says plain or residual, their points' colours the depth. */
 
 interface Props {
   nets: NetInfo[];
@@ -36,7 +32,7 @@ export function VerdictPanel({ nets, series, status, iterations, trainSize }: Pi
   const { t, i18n } = useTranslation();
   const verdict = useMemo(() => judgeDegradation({ status, iterations, nets, series }), [status, iterations, nets, series]);
   const questions = useMemo(() => judgeQuestions({ status, iterations, nets, series }), [status, iterations, nets, series]);
-  const fig6 = asksFig6(nets) || questions.length === 0;
+  const fig6 = showsFig6(nets, questions);
   const { outcome, lines } = verdictLines(t, verdict, nets);
   // the fourth line: does test error tell the same story?
   const story = useMemo(() => judgeTestStory({ status, iterations, nets, series }, trainSize), [status, iterations, nets, series, trainSize]);
@@ -98,38 +94,11 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, iterations }: Om
     // at the run's end, the verdict's numbers (the mean over its window); before, the running error at `at`
     const { errorOf } = summaryErrors(nets, series, at, iterations);
     // plain against residual is the line style; each point's colour is its depth, as in the curves
-    const groups: { key: string; label: string; color: string; dash: string | undefined; nets: NetInfo[] }[] = [
-      { key: 'plain', label: t('charts.plain'), color: FAMILY_LINE, dash: FAMILY_DASH.plain, nets: nets.filter((n) => familyOf(n) === 'plain') },
-      { key: 'highway', label: t('charts.highway'), color: FAMILY_LINE, dash: FAMILY_DASH.highway, nets: nets.filter((n) => familyOf(n) === 'highway') },
-    ];
-    const shortcuts = [...new Set(nets.filter((n) => n.residual).map((n) => n.shortcut))];
-    for (const s of shortcuts) {
-      groups.push({ key: `res-${s}`, label: shortcuts.length > 1 ? `${t('charts.residual')} (${s})` : t('charts.residual'), color: FAMILY_LINE, dash: FAMILY_DASH[s], nets: nets.filter((n) => n.residual && n.shortcut === s) });
-    }
-    // block types and warmup variants are lines of their own (a colour each): a line joins one kind of net across depths
-    const variantOf = (n: NetInfo) => `${n.block ?? 'basic'}|${n.warmup ?? ''}`;
-    const variants = [...new Set(nets.map(variantOf))];
-    const warmups = new Set(nets.map((n) => n.warmup)).size > 1;
-    const split =
-      variants.length > 1
-        ? groups.flatMap((g) =>
-            variants.map((v, i) => {
-              const [block, warmup] = v.split('|');
-              const words = [block === 'bottleneck' ? ` ${t('runName.bottleneck')}` : '', warmups ? `, ${t('runName.warmup', { mode: warmup })}` : ''].join('');
-              return { ...g, key: `${g.key}:${v}`, label: `${g.label}${words}`, color: VARIANT_LINES[i % VARIANT_LINES.length], nets: g.nets.filter((n) => variantOf(n) === v) };
-            }),
-          )
-        : groups;
-    return split
-      .filter((g) => g.nets.length)
-      .map((g) => ({
-        ...g,
-        points: g.nets
-          .map((n) => ({ x: n.depth, y: errorOf.get(n.id) ?? null }))
-          .filter((p): p is { x: number; y: number } => p.y !== null)
-          .map((p) => ({ x: p.x, y: 100 * p.y }))
-          .sort((a, b) => a.x - b.x),
-      }));
+    return summaryGroups(nets, errorOf).map((g) => {
+      const family = g.family === 'plain' ? t('charts.plain') : g.family === 'highway' ? t('charts.highway') : t('charts.residual');
+      const words = [g.shortcut ? ` (${g.shortcut})` : '', g.gateBias ? ` (${g.gateBias.replace('-', '−')})` : '', g.variants && g.block === 'bottleneck' ? ` ${t('runName.bottleneck')}` : '', g.variants && g.warmups ? `, ${t('runName.warmup', { mode: g.warmup })}` : ''].join('');
+      return { key: g.key, label: `${family}${words}`, color: g.color, dash: g.family === 'residual' ? FAMILY_DASH[g.nets[0].shortcut] : FAMILY_DASH[g.family], points: g.points };
+    });
   }, [nets, series, at, t, iterations]);
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
   const yMax = Math.min(100, Math.ceil(Math.max(10, ...lines.flatMap((l) => l.points.map((p) => p.y))) / 20) * 20);

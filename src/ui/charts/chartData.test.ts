@@ -3,7 +3,7 @@ import type { NetInfo } from '../../core/metrics';
 import type { Line } from './chartData';
 import { SHORTCUT_COLORS, VARIANT_COLORS, depthColor, netColor } from './chartData';
 import { errorDomain, fitEndLabel, placeEndLabels } from './CurvesPanel';
-import { endLabelOf } from './chartData';
+import { SUMMARY_LINE, SUMMARY_VARIANT_LINES, endLabelOf, summaryGroups } from './chartData';
 
 /** Relative luminance (0 dark … 1 light) of #rrggbb. */
 function luminance(hex: string): number {
@@ -103,5 +103,37 @@ describe('an end label that must fit', () => {
     expect(fitEndLabel('ResNet-56', 9)).toBe('ResNet-56');
     expect(fitEndLabel('Highway-20 (−6)', 10)).toBe('20 (−6)');
     expect(fitEndLabel('ResNet-56 bottleneck', 10)).toBe('56 bottle…');
+  });
+});
+
+describe('the depth summary’s lines (summaryGroups, for the page and the slide)', () => {
+  const net = (id: string, depth: number, family: 'plain' | 'residual' | 'highway', extra: Partial<NetInfo> = {}): NetInfo => ({ id, label: id, depth, residual: family === 'residual', family, shortcut: 'A', params: 1, status: 'done', divergedAt: null, ...extra });
+  it('gives plain, highway (one line per gate bias) and residual lines, each across depths, in % by depth', () => {
+    const nets = [
+      net('plain-20', 20, 'plain'), net('resnet-20-A', 20, 'residual'), net('hw-20-a', 20, 'highway', { label: 'Highway-20 (gate bias -2)' }), net('hw-20-b', 20, 'highway', { label: 'Highway-20 (gate bias -6)' }),
+      net('plain-56', 56, 'plain'), net('resnet-56-A', 56, 'residual'), net('hw-56-a', 56, 'highway', { label: 'Highway-56 (gate bias -2)' }), net('hw-56-b', 56, 'highway', { label: 'Highway-56 (gate bias -6)' }),
+    ];
+    const errorOf = new Map(nets.map((n, i) => [n.id, i / 10]));
+    const g = summaryGroups(nets, errorOf);
+    expect(g.map((x) => [x.family, x.gateBias, x.nets.map((n) => n.depth)])).toEqual([
+      ['plain', null, [20, 56]],
+      ['highway', '-2', [20, 56]],
+      ['highway', '-6', [20, 56]],
+      ['residual', null, [20, 56]],
+    ]);
+    expect(g[0].points).toEqual([{ x: 20, y: 0 }, { x: 56, y: 40 }]);
+    expect(g.every((x) => x.color === SUMMARY_LINE && !x.variants)).toBe(true);
+  });
+  it('splits shortcut options only where there are several, and block types or warmups by colour', () => {
+    const errorOf = new Map<string, number | null>([['a', 0.1], ['b', 0.2], ['c', 0.3], ['d', null]]);
+    const one = summaryGroups([net('a', 20, 'residual', { shortcut: 'B' }), net('b', 56, 'residual', { shortcut: 'B' })], errorOf);
+    expect(one.map((x) => x.shortcut)).toEqual([null]);
+    const abc = summaryGroups([net('a', 20, 'residual', { shortcut: 'A' }), net('b', 20, 'residual', { shortcut: 'C' }), net('c', 20, 'residual', { shortcut: 'B' })], errorOf);
+    expect(abc.map((x) => x.shortcut)).toEqual(['A', 'B', 'C']);
+    const warm = summaryGroups([net('a', 110, 'residual', { warmup: 'off' }), net('b', 110, 'residual', { warmup: 'paper' }), net('d', 56, 'residual', { warmup: 'paper' })], errorOf);
+    expect(warm.map((x) => [x.warmup, x.color, x.points.length])).toEqual([
+      ['off', SUMMARY_VARIANT_LINES[0], 1],
+      ['paper', SUMMARY_VARIANT_LINES[1], 1], // a net with no error yet has no point
+    ]);
   });
 });

@@ -2,6 +2,8 @@
 // downsampling (LTTB from `downsample`) so drawing stays cheap on long runs, and CSV.
 import { LTTB } from 'downsample';
 import type { NetInfo, NetSeries } from '../../core/metrics';
+import type { BlockType, NetFamily } from '../../core/nets';
+import type { WarmupMode } from '../../core/schedule';
 import { familyOf } from '../../core/metrics';
 
 /**
@@ -74,6 +76,67 @@ export function endLabelOf(label: string): string {
 export interface Point {
   x: number;
   y: number;
+}
+
+/** The depth summary's line colours where a run compares block types or warmup variants: dark first, then Okabe–Ito. */
+export const SUMMARY_VARIANT_LINES = ['#222222', '#D55E00', '#0072B2', '#009E73', '#CC79A7'];
+/** The depth summary's line colour where it does not: plain against residual is the line style. */
+export const SUMMARY_LINE = '#333333';
+
+/** One line of the depth summary: one kind of net across depths, with its points (error % by depth). */
+export interface SummaryGroup {
+  key: string;
+  family: NetFamily;
+  /** The shortcut option, where the run's ResNets have several. */
+  shortcut: NetInfo['shortcut'] | null;
+  block: BlockType;
+  warmup: WarmupMode | undefined;
+  /** A highway net's gate bias, where its label names one (several highway nets per depth). */
+  gateBias: string | null;
+  /** Whether the run compares block types or warmup variants (then each is a colour), whether it compares warmups, and this line's colour. */
+  variants: boolean;
+  warmups: boolean;
+  color: string;
+  nets: NetInfo[];
+  points: Point[];
+}
+
+/**
+ * The depth summary's lines, for the page's chart and the figure for slides: plain, highway (one per gate
+ * bias) and residual (one per shortcut option where there are several), each split by block type and
+ * warmup variant where the run compares them; a line's points are its nets' errors (0..1 in `errorOf`) in
+ * %, by depth. Lines without a point are left out.
+ */
+export function summaryGroups(nets: readonly NetInfo[], errorOf: Map<string, number | null>): SummaryGroup[] {
+  const shortcuts = new Set(nets.filter((n) => familyOf(n) === 'residual').map((n) => n.shortcut)).size > 1;
+  const variantOf = (n: NetInfo) => `${n.block ?? 'basic'}|${n.warmup ?? ''}`;
+  const variants = [...new Set(nets.map(variantOf))];
+  const warmups = new Set(nets.map((n) => n.warmup)).size > 1;
+  const biasOf = (n: NetInfo) => (familyOf(n) === 'highway' ? (/gate bias (-?[\d.]+)/.exec(n.label)?.[1] ?? null) : null);
+  const biases = [...new Set(nets.map(biasOf))];
+  // plain, highway, residual; then shortcut, gate bias and variant, each in the order the run has them
+  const rank = (n: NetInfo) => [['plain', 'highway', 'residual'].indexOf(familyOf(n)), familyOf(n) === 'residual' ? n.shortcut.charCodeAt(0) : 0, biases.indexOf(biasOf(n)), variants.indexOf(variantOf(n))];
+  const before = (a: NetInfo, b: NetInfo) => rank(a).reduce((d, x, i) => d || x - rank(b)[i], 0);
+  const groups = new Map<string, SummaryGroup>();
+  for (const n of [...nets].sort(before)) {
+    const shortcut = shortcuts && familyOf(n) === 'residual' ? n.shortcut : null;
+    const key = [familyOf(n), shortcut ?? '', biasOf(n) ?? '', variantOf(n)].join('|');
+    let g = groups.get(key);
+    if (!g) {
+      const v = variants.indexOf(variantOf(n));
+      g = { key, family: familyOf(n), shortcut, block: n.block ?? 'basic', warmup: n.warmup, gateBias: biasOf(n), variants: variants.length > 1, warmups, color: variants.length > 1 ? SUMMARY_VARIANT_LINES[v % SUMMARY_VARIANT_LINES.length] : SUMMARY_LINE, nets: [], points: [] };
+      groups.set(key, g);
+    }
+    g.nets.push(n);
+  }
+  for (const g of groups.values()) {
+    g.points = g.nets
+      .map((n) => ({ x: n.depth, y: errorOf.get(n.id) ?? null }))
+      .filter((p): p is Point => p.y !== null)
+      .map((p) => ({ x: p.x, y: 100 * p.y }))
+      .sort((a, b) => a.x - b.x);
+  }
+  return [...groups.values()].filter((g) => g.points.length);
 }
 
 export const MAX_POINTS = 200;

@@ -6,18 +6,17 @@ import type { TFunction } from 'i18next';
 import type { NetInfo } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 import { NET_FAMILIES } from '../../core/nets';
-import { asksFig6, judgeQuestions } from '../../core/questions';
+import { asksFig6, judgeQuestions, showsFig6 } from '../../core/questions';
 import { finalErrors, judgeDegradation } from '../../core/verdict';
 import type { RunView } from '../store';
 import { summaryErrors } from './captions';
-import { depthColor, downsample, endLabelOf, netColor } from './chartData';
+import { depthColor, downsample, endLabelOf, netColor, summaryGroups } from './chartData';
 import { download, slug, svgToPng } from './exportChart';
 import type { SlideAspect, SlideLine, SlidePanel, SlideResult } from './slideFigure';
 import { renderSlide } from './slideFigure';
 
 /** Dash arrays at the slide's 5 px lines: plain dashed, residual solid (B, C their own), highway dotted. */
 const SLIDE_DASH: Record<string, string | undefined> = { plain: '16 10', A: undefined, B: '4 8', C: '20 7 5 7', highway: '2 9' };
-const VARIANT_LINES = ['#222222', '#D55E00', '#0072B2', '#009E73', '#CC79A7'];
 
 /** The verdict in one line: Fig. 6's outcome and its two main gaps, or the run's own question and its answer. */
 function verdictLine(t: TFunction, run: RunView): { text: string; mark: 'holds' | 'fails' | 'none'; title: string } {
@@ -28,7 +27,7 @@ function verdictLine(t: TFunction, run: RunView): { text: string; mark: 'holds' 
     return { text: t(words, { it: it.toLocaleString('en'), of: run.config.iterations.toLocaleString('en') }), mark: 'none', title: asksFig6(run.nets) ? t('slide.titleDepth') : t('slide.titleRun') };
   }
   const questions = judgeQuestions(judged);
-  if (!asksFig6(run.nets) && questions.length) {
+  if (!showsFig6(run.nets, questions)) {
     const q = questions[0];
     const extra = questions.length > 1 ? ` ${questions.slice(1).map((x) => `${t(`questions.heading.${x.kind}`)} ${t(`questions.outcome.${x.outcome}`)}`).join(' ')}` : '';
     return { text: `${t(`questions.outcome.${q.outcome}`)}.${extra}`, mark: q.outcome === 'as-paper' ? 'holds' : q.outcome === 'not-judged' ? 'none' : 'fails', title: t(`questions.heading.${q.kind}`) };
@@ -81,32 +80,12 @@ function panels(t: TFunction, run: RunView, trainingOnly: boolean): { panels: Sl
   // the depth summary: a line per kind of net across depths, dots in the depths' colours
   const at = run.progress?.iteration ?? 0;
   const { errorOf } = summaryErrors(run.nets, run.series, at, run.config.iterations);
-  const shortcuts = new Set(run.nets.filter((n) => n.residual).map((n) => n.shortcut)).size > 1;
-  const variantOf = (n: NetInfo) => `${n.block ?? 'basic'}|${n.warmup ?? ''}`;
-  const variants = [...new Set(run.nets.map(variantOf))];
-  const warmups = new Set(run.nets.map((n) => n.warmup)).size > 1;
-  const groups = new Map<string, NetInfo[]>();
-  // a highway net per gate bias (its label says which)
-  const biasOf = (n: NetInfo) => (familyOf(n) === 'highway' ? (/gate bias (-?[\d.]+)/.exec(n.label)?.[1] ?? '') : '');
-  for (const n of run.nets) {
-    const key = `${familyOf(n)}|${shortcuts && n.residual ? n.shortcut : ''}|${variantOf(n)}|${biasOf(n)}`;
-    groups.set(key, [...(groups.get(key) ?? []), n]);
-  }
   const depths = [...new Set(run.nets.map((n) => n.depth))].sort((a, b) => a - b);
-  const summary: SlideLine[] = [];
-  for (const [key, nets] of groups) {
-    const [family, shortcut, block, warmup, bias] = key.split('|');
-    const pts = nets
-      .map((n) => ({ x: n.depth, y: errorOf.get(n.id) ?? null }))
-      .filter((p): p is { x: number; y: number } => p.y !== null)
-      .map((p) => ({ x: p.x, y: 100 * p.y }))
-      .sort((a, b) => a.x - b.x);
-    if (!pts.length) continue;
-    const words = [t(`slide.${family}`), shortcut ? `(${shortcut})` : '', bias ? `(${bias.replace('-', '−')})` : '', block === 'bottleneck' ? t('runName.bottleneck') : '', warmups ? t('runName.warmup', { mode: warmup }) : ''].filter(Boolean).join(' ');
-    const vi = variants.indexOf(`${block}|${warmup}`);
-    summary.push({ points: pts, color: variants.length > 1 ? VARIANT_LINES[vi % VARIANT_LINES.length] : '#333333', dash: SLIDE_DASH[family === 'residual' ? shortcut || 'A' : family], endLabel: words, dots: pts.map((p) => depthColor(p.x)) });
-    top = Math.max(top, ...pts.map((p) => p.y));
-  }
+  const summary: SlideLine[] = summaryGroups(run.nets, errorOf).map((g) => {
+    const words = [t(`slide.${g.family}`), g.shortcut ? `(${g.shortcut})` : '', g.gateBias ? `(${g.gateBias.replace('-', '−')})` : '', g.variants && g.block === 'bottleneck' ? t('runName.bottleneck') : '', g.variants && g.warmups ? t('runName.warmup', { mode: g.warmup }) : ''].filter(Boolean).join(' ');
+    top = Math.max(top, ...g.points.map((p) => p.y));
+    return { points: g.points, color: g.color, dash: SLIDE_DASH[g.family === 'residual' ? (g.shortcut ?? 'A') : g.family], endLabel: words, dots: g.points.map((p) => depthColor(p.x)) };
+  });
   if (summary.length) out.push({ title: t('slide.depthPanel'), kind: 'depths', xLabel: t('slide.depthAxis'), depths, lines: summary });
   return { panels: out, yMax: Math.min(100, Math.ceil(top / 20) * 20) };
 }

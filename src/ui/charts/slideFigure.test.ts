@@ -7,7 +7,7 @@ import { DICTIONARIES } from '../i18n';
 import { runViewFromFile } from '../store';
 import { slideFigure } from './slide';
 import type { TextBox } from './slideFigure';
-import { SLIDE_SIZES, spreadLabels, textWidth, wrapToWidth } from './slideFigure';
+import { SLIDE_SIZES, fitText, spreadLabels, textWidth } from './slideFigure';
 
 const tFor = (lng: 'en' | 'zh') => {
   const i18n = createInstance();
@@ -73,12 +73,11 @@ describe('the figure for slides', () => {
     expect(low[2] - low[1]).toBeGreaterThanOrEqual(30);
   });
 
-  it('wraps and cuts by width, Han text at any character', () => {
+  it('cuts by width, Han text a full em a character', () => {
     expect(textWidth('图', 24)).toBe(24);
-    const lines = wrapToWidth('训练误差'.repeat(40), 24, 600, 2);
-    expect(lines).toHaveLength(2);
-    for (const l of lines) expect(textWidth(l, 24)).toBeLessThanOrEqual(600);
-    expect(lines[1].endsWith('…')).toBe(true);
+    const cut = fitText('训练误差'.repeat(40), 24, 600);
+    expect(textWidth(cut, 24)).toBeLessThanOrEqual(600);
+    expect(cut.endsWith('…')).toBe(true);
   });
 });
 

@@ -104,27 +104,6 @@ export function fitText(text: string, size: number, max: number, bold = false): 
   return `${chars.join('').trimEnd()}…`;
 }
 
-/** Break a text into at most `lines` lines that fit `max` (at spaces; Han text at any character), the last cut with an ellipsis. */
-export function wrapToWidth(text: string, size: number, max: number, lines: number, bold = false): string[] {
-  const out: string[] = [];
-  let rest = text;
-  while (rest && out.length < lines - 1) {
-    if (textWidth(rest, size, bold) <= max) break;
-    const chars = [...rest];
-    let cut = chars.length;
-    while (cut > 1 && textWidth(chars.slice(0, cut).join(''), size, bold) > max) cut--;
-    // back up to a space unless the text there is Han (no spaces to break at)
-    const head = chars.slice(0, cut).join('');
-    const space = head.lastIndexOf(' ');
-    const han = /\p{Script=Han}/u.test(chars[cut - 1] ?? '');
-    const at = !han && space > head.length / 3 ? space : head.length;
-    out.push(head.slice(0, at).trimEnd());
-    rest = rest.slice(at).trimStart();
-  }
-  if (rest) out.push(fitText(rest, size, max, bold));
-  return out;
-}
-
 /** Nice tick steps for an axis from 0 to max, about `count` of them. */
 function ticks(max: number, count: number): number[] {
   const raw = max / count;
@@ -236,12 +215,9 @@ export function renderSlide(spec: SlideSpec): SlideResult {
   const mark = spec.verdict.mark === 'holds' ? '✓ ' : spec.verdict.mark === 'fails' ? '✗ ' : '';
   // one line: at the text size, else at the small size, else cut
   const verdictSize = textWidth(mark + spec.verdict.text, SLIDE_TYPE.text) <= inner ? SLIDE_TYPE.text : SLIDE_TYPE.small;
-  const verdictLines = wrapToWidth(mark + spec.verdict.text, verdictSize, inner, 1);
   const fill = spec.verdict.mark === 'holds' ? '#0b6b4d' : spec.verdict.mark === 'fails' ? '#8a4b00' : '#222';
-  for (const line of verdictLines) {
-    c.text(line, pad, y + SLIDE_TYPE.text * 0.92, verdictSize, { fill });
-    y += SLIDE_TYPE.text * 1.18 + 4;
-  }
+  c.text(fitText(mark + spec.verdict.text, verdictSize, inner), pad, y + SLIDE_TYPE.text * 0.92, verdictSize, { fill });
+  y += SLIDE_TYPE.text * 1.18 + 4;
   const settingsY = height - pad - SLIDE_TYPE.small * 0.26;
   c.text(fitText(spec.settings, SLIDE_TYPE.small, inner), pad, settingsY, SLIDE_TYPE.small, { fill: '#444' });
   const top = y + 4;

@@ -15,6 +15,12 @@ import { openArchitecture, useNetChoices } from '../architecture/ArchitectureVie
 import { startRun } from '../labController';
 import { showConfig, useLab } from '../store';
 
+/** The Try step's presets, each asked as a question first (its i18n words under lesson.try). */
+const TRY: { preset: PresetId; words: string }[] = [
+  { preset: 'shortcuts', words: 'shortcuts' },
+  { preset: 'warmup110', words: 'warmup' },
+];
+
 export const startLesson = () => useLab.setState({ lesson: 'predict' });
 export const endLesson = () => useLab.setState({ lesson: null });
 
@@ -130,18 +136,14 @@ export function Lesson() {
         )}
         {step === 'try' && (
           <ul className="lesson-try">
-            <li>
-              <strong>{t('lesson.try.shortcutsQ')}</strong> {t('lesson.try.shortcuts')}{' '}
-              <button type="button" onClick={() => loadPreset('shortcuts')}>
-                {t('lesson.try.load', { name: t('presets.shortcuts.name') })}
-              </button>
-            </li>
-            <li>
-              <strong>{t('lesson.try.warmupQ')}</strong> {t('lesson.try.warmup')}{' '}
-              <button type="button" onClick={() => loadPreset('warmup110')}>
-                {t('lesson.try.load', { name: t('presets.warmup110.name') })}
-              </button>
-            </li>
+            {TRY.map(({ preset, words }) => (
+              <li key={preset}>
+                <strong>{t(`lesson.try.${words}Q`)}</strong> {t(`lesson.try.${words}`)}{' '}
+                <button type="button" onClick={() => loadPreset(preset)}>
+                  {t('lesson.try.load', { name: t(`presets.${preset}.name`) })}
+                </button>
+              </li>
+            ))}
           </ul>
         )}
         {running && <p className="hint lesson-talk">{t(`lesson.${step}.talk`)}</p>}
