@@ -22,17 +22,18 @@ test('the lesson runs end to end by keyboard on tiny nets: the residual half wai
   await lesson.getByRole('button', { name: 'Start' }).click();
   const panels = page.locator('[data-chart="curves"] .chart-panel');
   await expect(page.getByTestId('iteration')).not.toHaveText('–', { timeout: 60_000 });
-  // while the plain half is not clear: the plain panel alone, no verdict, and Next (button or key) waits
+  // 80 iterations are fewer than the live judgement looks at (LIVE_MIN_ITERATIONS, 100), so this run's plain half is
+  // never clear, whatever the machine's speed: the plain panel alone, no verdict, and Next (button or key) waits
   await expect(panels).toHaveCount(1);
   await expect(page.locator('[data-chart="curves"] .legend')).not.toContainText('ResNet');
   await expect(page.locator('[data-chart="summary"] .legend')).not.toContainText('Residual');
-  if ((await lesson.getAttribute('data-step')) === 'watch-plain') {
-    await expect(lesson.getByRole('button', { name: /Next/ })).toBeDisabled();
-    await page.keyboard.press('ArrowRight');
-    await expect(lesson).toHaveAttribute('data-step', 'watch-plain');
-  }
+  await expect(lesson.getByRole('button', { name: /Next/ })).toBeDisabled();
+  await page.keyboard.press('ArrowRight');
+  await expect(lesson).toHaveAttribute('data-step', 'watch-plain');
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
-  await expect(page.getByTestId('verdict')).toHaveCount((await lesson.getAttribute('data-step')) === 'watch-plain' ? 0 : 1);
+  await expect(lesson).toHaveAttribute('data-step', 'watch-plain');
+  await expect(panels).toHaveCount(1);
+  await expect(page.getByTestId('verdict')).toHaveCount(0);
   // a run whose plain half is clear (the recorded Classroom run): the residual half appears by itself
   await page.getByTestId('import-run-input').setInputFiles('docs/classroom-run/seed-1/run.json');
   await expect(lesson).toHaveAttribute('data-step', 'watch-residual', { timeout: 60_000 });
