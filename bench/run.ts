@@ -17,7 +17,7 @@ import type { Page } from '@playwright/test';
 import { realDataDir } from '../src/node/realData';
 import type { NetInfo, NetSeries, Progress } from '../src/core/metrics';
 import { OUTCOME_TEXT, judgeDegradation } from '../src/core/verdict';
-import { netsOf } from '../src/core/config';
+import { netsOf } from '../src/core/experimentNets';
 import { cifarNet, multiplyAdds } from '../src/core/nets';
 import { presetById, presetList } from '../src/core/presets';
 import { cliMain, newCommand } from '../scripts/cli';

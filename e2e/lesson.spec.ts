@@ -52,6 +52,7 @@ test('the lesson runs end to end by keyboard on tiny nets: the residual half wai
   await lesson.getByRole('heading').focus();
   await page.keyboard.press('Space');
   await expect(lesson).toHaveAttribute('data-step', 'explain');
+  await expect(lesson.getByTestId('lesson-test')).toContainText('The Full lesson trains on 5,000 augmented images');
   await lesson.getByRole('button', { name: 'Show the residual block of ResNet-56' }).click();
   await expect(page.getByTestId('architecture-view')).toBeVisible();
   await page.keyboard.press('Escape');
@@ -85,7 +86,7 @@ test('the teacher notes and the student worksheet print alone, in English and Ch
   await expect(page.getByRole('heading', { name: 'Degradation Lab', exact: true })).toBeHidden();
   await page.evaluate(() => (document.body.dataset.print = 'worksheet'));
   await expect(page.getByTestId('print-worksheet')).toBeVisible();
-  await expect(page.getByTestId('print-worksheet').locator('li')).toHaveCount(6);
+  await expect(page.getByTestId('print-worksheet').locator('li')).toHaveCount(7);
   await page.emulateMedia({ media: 'screen' });
   await page.getByLabel('Language').selectOption('zh');
   await page.emulateMedia({ media: 'print' });
@@ -104,4 +105,38 @@ test('on an experiment without plain nets of two depths, the lesson says it is w
   await expect(lesson.getByRole('button', { name: /Next/ })).toBeEnabled();
   await page.keyboard.press('ArrowRight');
   await expect(lesson).toHaveAttribute('data-step', 'watch-residual');
+});
+
+test('while the nets train, the lesson lists what to talk about (on the projector one point at a time); before a run, Predict offers the two demos', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000')}`);
+  await loadFixtureData(page);
+  await page.getByRole('button', { name: 'Lesson' }).click();
+  const lesson = page.getByTestId('lesson');
+  await page.keyboard.press('ArrowRight');
+  await expect(lesson).toHaveAttribute('data-step', 'watch-plain');
+  await expect(lesson.getByTestId('lesson-more')).toHaveCount(0); // nothing trains yet
+  await lesson.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running', { timeout: 60_000 });
+  const more = lesson.getByTestId('lesson-more').locator('li');
+  await expect(more).toHaveCount(3);
+  await expect(more.first()).toContainText('the same 64 images');
+  await page.getByRole('button', { name: 'Classroom mode' }).click();
+  await expect(more).toHaveCount(1);
+  await page.getByRole('button', { name: 'Exit classroom mode' }).click();
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
+  await expect(lesson.getByTestId('lesson-more')).toHaveCount(0);
+  // back to Predict: the Classroom demo or the Full lesson, one click each, the loaded one marked
+  await lesson.getByRole('heading').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(lesson).toHaveAttribute('data-step', 'predict');
+  const full = lesson.getByRole('button', { name: /Load “Full lesson”/ });
+  await expect(full).toHaveAttribute('aria-pressed', 'false');
+  await full.click();
+  await expect(page.getByLabel('Preset')).toHaveValue('full');
+  await expect(full).toHaveAttribute('aria-pressed', 'true');
+  await expect(lesson.getByRole('button', { name: /Load “Classroom demo”/ })).toHaveAttribute('aria-pressed', 'false');
+  const violations = (await new AxeBuilder({ page }).include('[data-testid="lesson"]').analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 });

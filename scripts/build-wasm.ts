@@ -1,14 +1,16 @@
 // Build the lab CPU engine's WebAssembly kernels from source with AssemblyScript (from npm).
 // Four variants of one source: with/without relaxed SIMD (fused multiply-add), and with a shared
 // memory (threads, needs a cross-origin-isolated page) or a private one.
-// Skips the work when every output is newer than the source; `--force` rebuilds.
-import { mkdirSync, statSync } from 'node:fs';
+// Skips the work when every output is newer than every source file; `--force` rebuilds.
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'src/core/cpu/assembly/kernels.ts');
+const assembly = join(root, 'src/core/cpu/assembly');
+/** The entry: it exports every kernel family's file (one family per file in assembly/). */
+const source = join(assembly, 'kernels.ts');
 const outDir = join(root, 'src/core/cpu/build');
 
 export const VARIANTS = [
@@ -28,7 +30,7 @@ const mtime = (p: string): number => {
 
 export async function buildWasm({ force = false, quiet = false } = {}): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  const srcTime = Math.max(mtime(source), mtime(fileURLToPath(import.meta.url)));
+  const srcTime = Math.max(...readdirSync(assembly).map((f) => mtime(join(assembly, f))), mtime(fileURLToPath(import.meta.url)));
   for (const v of VARIANTS) {
     const out = join(outDir, v.name);
     if (!force && mtime(out) > srcTime) continue;

@@ -4,7 +4,8 @@
 // scripts/torch-agreement.test.ts: skipped locally without it, failing under CI.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, netLabelOf, netsOf } from '../src/core/config';
+import { DEFAULT_CONFIG } from '../src/core/config';
+import { netLabelOf, netsOf } from '../src/core/experimentNets';
 import type { ExperimentConfig } from '../src/core/config';
 import { cifarNet, paramCount } from '../src/core/nets';
 import { learningRate } from '../src/core/schedule';

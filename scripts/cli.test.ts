@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, SETTING_ALIASES, configToQuery } from '../src/core/config';
-import { PRESETS, PRESET_IDS } from '../src/core/presets';
+import { FULL_LESSON, PRESETS, PRESET_IDS } from '../src/core/presets';
 import { CliError, editDistance, parseCli } from './cli';
 import { configFromCli, experimentCommand } from './experimentCli';
 
@@ -21,6 +21,15 @@ const flagsOf = (query: string) => [...new URLSearchParams(query)].flatMap(([k, 
 describe('one vocabulary for the URL and the runner', () => {
   it("runs every preset's share link unchanged as flags", () => {
     for (const p of PRESETS) expect(parse(flagsOf(configToQuery(p.config))).config, p.id).toEqual(p.config);
+  });
+
+  it('runs the Full lesson by name, from the page\'s link, and with a flag after it', () => {
+    expect(parse(['--preset', 'full']).config).toEqual(FULL_LESSON);
+    expect(parse(flagsOf(configToQuery(FULL_LESSON))).config).toEqual(FULL_LESSON);
+    // a flag after the preset changes that setting only
+    expect(parse(['--preset', 'full', '--seed', '2']).config).toEqual({ ...FULL_LESSON, seed: 2 });
+    // what makes it the Full lesson: more images than the Classroom memorises, augmented, tested on 2,000
+    expect(FULL_LESSON).toMatchObject({ trainSize: 5000, augment: true, testSize: 2000, depths: [8, 56] });
   });
 
   it('reads the older names as flags, as old links and scripts say them; the name wins over an older name', () => {

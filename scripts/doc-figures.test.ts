@@ -5,7 +5,8 @@
 //   | seed | plain-8 | ResNet-8 | … | verdict | wall time |
 //
 // A column named by a net's label holds its final training error (the verdict's: the mean over the last
-// 10% of iterations); "<label> test" its last test error; "verdict" the verdict of that run; "answer" the
+// 10% of iterations); "<label> test" its last test error; "verdict" the verdict of that run; "test verdict"
+// whether its test error tells the same story (judgeTestStory; "–" where the training verdict is not both); "answer" the
 // answers to its own questions (src/core/questions.ts); with a "net"
 // column (a row per net), "it N" the net's running training error at iteration N and "full lr from" the
 // first iteration it trained at the base rate. "seed", "net" and "wall time" (machine-dependent) are
@@ -15,9 +16,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunFile } from '../src/core/runFile';
-import { parseRunFile } from '../src/core/runFile';
+import { parseRunFile, runFileText } from '../src/core/runFile';
 import { valueAt } from '../src/core/metrics';
-import { OUTCOME_TEXT, finalErrors, judgeDegradation } from '../src/core/verdict';
+import { OUTCOME_TEXT, finalErrors, judgeDegradation, judgeTestStory } from '../src/core/verdict';
 import { QUESTION_OUTCOME_TEXT, judgeQuestions } from '../src/core/questions';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -29,7 +30,7 @@ function runAt(path: string): RunFile {
   if (!run) {
     const file = join(ROOT, path);
     if (!existsSync(file)) throw new Error(`${path}: no such run file (commit the run.json a doc cites)`);
-    cache.set(path, (run = parseRunFile(readFileSync(file, 'utf8'))));
+    cache.set(path, (run = parseRunFile(runFileText(path, readFileSync(file)))));
   }
   return run;
 }
@@ -92,7 +93,10 @@ function check(t: Table): { where: string; doc: string; computed: string }[] {
       let computed: string;
       const at = h.match(/^it (\d+)$/);
       if (h === 'verdict') computed = OUTCOME_TEXT[verdictOf(run).outcome];
-      else if (h === 'answer') computed = judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
+      else if (h === 'test verdict') {
+        const story = judgeTestStory({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }, run.config.trainSize);
+        computed = story ? OUTCOME_TEXT[story.outcome] : '–';
+      }      else if (h === 'answer') computed = judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
       else if (at || h === 'full lr from') {
         const n = run.nets.find((x) => x.label === row[netCol]);
         if (!n) throw new Error(`${where}: no net "${row[netCol]}"`);

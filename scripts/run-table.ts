@@ -5,7 +5,7 @@
 // warmup ended), and for highway nets the mean gate value T over their blocks, first and last evaluation.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseRunFile } from '../src/core/runFile';
+import { parseRunFile, runFileText } from '../src/core/runFile';
 import { valueAt } from '../src/core/metrics';
 
 const { values: a, positionals: files } = parseArgs({ options: { at: { type: 'string', default: '100,200,400,1000' } }, allowPositionals: true });
@@ -16,12 +16,12 @@ console.log(`| run | net | ${at.map((i) => `it ${i}`).join(' | ')} | full lr fro
 console.log(`|---|---|${at.map(() => '---|').join('')}---|---|`);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const file of files) {
-  const run = parseRunFile(readFileSync(file, 'utf8'));
+  const run = parseRunFile(runFileText(file, readFileSync(file)));
   for (const n of run.nets) {
     const s = run.series[n.id];
     const full = s.train.it.find((_, i) => s.train.lr[i] >= run.config.lr * 0.999);
     const gates = s.taps.filter((t) => t.gateMeans?.length);
     const gate = gates.length ? `${mean(gates[0].gateMeans!).toFixed(2)} → ${mean(gates.at(-1)!.gateMeans!).toFixed(2)} (${Math.min(...gates.at(-1)!.gateMeans!).toFixed(2)}–${Math.max(...gates.at(-1)!.gateMeans!).toFixed(2)})` : '–';
-    console.log(`| ${file.replace(/\/run\.json$/, '')} | ${n.label} | ${at.map((i) => pct(valueAt(s.train.it, s.train.runErr, i))).join(' | ')} | ${full ?? '–'} | ${gate} |`);
+    console.log(`| ${file.replace(/\/run\.json(\.gz)?$/, '')} | ${n.label} | ${at.map((i) => pct(valueAt(s.train.it, s.train.runErr, i))).join(' | ')} | ${full ?? '–'} | ${gate} |`);
   }
 }

@@ -13,7 +13,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { netsOf, validateConfig } from '../src/core/config';
+import { validateConfig } from '../src/core/config';
+import { netsOf } from '../src/core/experimentNets';
 import type { ExperimentConfig } from '../src/core/config';
 import { LabCpuEngine, chooseSchedule } from '../src/core/cpu/engine';
 import type { Schedule } from '../src/core/cpu/engine';

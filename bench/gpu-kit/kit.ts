@@ -8,7 +8,8 @@
 // then one Markdown table and one JSON file. Exit 1 when an agreement check fails.
 //
 //   deno run --allow-read --allow-write --allow-env kit.js --kit DIR --out DIR [--short] [--only agreement,throughput,classroom]
-import { netsOf, validateConfig } from '../../src/core/config';
+import { validateConfig } from '../../src/core/config';
+import { netsOf } from '../../src/core/experimentNets';
 import type { ExperimentConfig } from '../../src/core/config';
 import { LabCpuEngine } from '../../src/core/cpu/engine';
 import { relaxedSimdSupported, variantFile } from '../../src/core/cpu/kernels';

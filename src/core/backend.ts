@@ -3,9 +3,9 @@
 // Runs in the training worker (no DOM), and in Node for tests (where only 'cpu' exists).
 import * as tf from './tf';
 
-export type TfBackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+type TfBackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
-export interface BackendAttempt {
+interface BackendAttempt {
   name: TfBackendName;
   ok: boolean;
   /** Why this backend is not active (unavailable, failed, or slower than another). */
@@ -23,7 +23,7 @@ export interface BackendReport {
 }
 
 /** The default probe order: fastest first. */
-export const PROBE_ORDER: readonly TfBackendName[] = ['webgpu', 'webgl', 'cpu'];
+const PROBE_ORDER: readonly TfBackendName[] = ['webgpu', 'webgl', 'cpu'];
 
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, CONFIG_URL_KEYS, DEFAULT_CONFIG, SETTINGS, SETTING_ALIASES, configFromQuery, configToQuery, netLabelOf, netsOf, validateConfig } from './config';
+import { CONFIG_KEYS, CONFIG_URL_KEYS, DEFAULT_CONFIG, SETTINGS, SETTING_ALIASES, configFromQuery, configToQuery, validateConfig } from './config';
+import { netLabelOf, netsOf } from './experimentNets';
 import type { ExperimentConfig } from './config';
+import { ENGINES, ENGINE_NAMES } from './train';
 
 const custom: ExperimentConfig = {
   depths: [8, 20, 110],
@@ -200,5 +202,16 @@ describe('the fields of bottlenecks, highway nets and warmup variants', () => {
     const basic = configFromQuery('depths=20');
     expect(basic.config.shortcuts).toEqual(['A']);
     expect(basic.issues).toEqual([]);
+  });
+});
+
+describe('the engine table', () => {
+  it('gives the choices a config offers, in the form’s order, and every engine a different one to resume on', () => {
+    expect(ENGINE_NAMES.filter((e) => ENGINES[e].choice)).toEqual(['lab-webgpu', 'webgpu', 'webgl', 'lab-cpu', 'cpu']);
+    for (const e of ENGINE_NAMES) {
+      expect(ENGINES[e].next, e).not.toBe(e);
+      expect(ENGINES[ENGINES[e].next].choice, e).toBe(true);
+      expect(validateConfig({ ...DEFAULT_CONFIG, backend: e }).issues.length === 0, e).toBe(ENGINES[e].choice);
+    }
   });
 });

@@ -3,19 +3,21 @@
 // One table (FIELDS) describes every field: its URL key, default, and how to parse and check it,
 // so the URL codec, the JSON codec and validation cannot drift apart (tensorflow/playground style).
 // The same table says how the form shows each field (FORM): the control, its options and its i18n
-// label keys, so a new field or option is one edit here plus its strings in src/ui/i18n.ts.
-import type { BlockType, NetFamily, NetSpec, Shortcut } from './nets';
-import { BLOCK_TYPES, HIGHWAY_GATE_BIAS, NET_FAMILIES, SHORTCUTS, blocksFor, cifarNet, fitsBlock } from './nets';
+// label keys, so a new field or option is one edit here plus its strings in src/ui/i18n/en.ts and zh.ts.
+// The nets an experiment trains from a config (netsOf, their specs and labels) are in ./experimentNets.ts.
+import type { BlockType, NetFamily, Shortcut } from './nets';
+import { BLOCK_TYPES, HIGHWAY_GATE_BIAS, NET_FAMILIES, SHORTCUTS, blocksFor, fitsBlock } from './nets';
 import type { WarmupMode } from './schedule';
 import { WARMUP_MODES } from './schedule';
-import { BASE_LR, BATCH_SIZE } from './train';
+import type { ChoosableEngine } from './train';
+import { BASE_LR, BATCH_SIZE, ENGINES, ENGINE_NAMES } from './train';
 
 /** The families an experiment trains side by side (a link's older 'both' means plain and residual). */
 export const FAMILIES = NET_FAMILIES;
 /** Compute backends; 'auto' picks the fastest that works (src/core/backend.ts). */
-export const BACKEND_CHOICES = ['auto', 'lab-webgpu', 'webgpu', 'webgl', 'lab-cpu', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-export const SPLITS = ['test', 'paper'] as const;
+export type BackendChoice = 'auto' | ChoosableEngine;
+const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...ENGINE_NAMES.filter((e): e is ChoosableEngine => ENGINES[e].choice)];
+const SPLITS = ['test', 'paper'] as const;
 export type Split = (typeof SPLITS)[number];
 
 export interface ExperimentConfig {
@@ -50,11 +52,11 @@ export interface ExperimentConfig {
 }
 
 /** The range of a highway gate's initial bias: 0 (half open) to −10 (closed: σ(−10) ≈ 5e-5). */
-export const GATE_BIAS_RANGE = [-10, 0] as const;
+const GATE_BIAS_RANGE = [-10, 0] as const;
 
 /** The depths the form offers (any 6n+2 or 9n+2 up to MAX_N is valid in a link). */
 export const ALL_DEPTHS = [8, 11, 14, 20, 29, 32, 44, 47, 56, 83, 110, 164] as const;
-export const MAX_N = 18;
+const MAX_N = 18;
 /** The largest depth of each block type. */
 const maxDepth = (block: BlockType) => (block === 'basic' ? 6 : 9) * MAX_N + 2;
 /** The form's depths that fit a block type, as a message lists them: "8, 14, 20, …" (from the tables, never a literal list). */
@@ -365,7 +367,7 @@ export const CONFIG_URL_KEYS: readonly string[] = SETTINGS.flatMap((s) => [s.nam
 /** The older name → the name, for every setting that had another name (an alias table; tested). */
 export const SETTING_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(SETTINGS.flatMap((s) => s.aliases.map((a) => [a, s.name])));
 
-export interface ValidatedConfig {
+interface ValidatedConfig {
   config: ExperimentConfig;
   issues: ConfigIssue[];
 }
@@ -434,63 +436,4 @@ export function configToQuery(config: ExperimentConfig): string {
     params.set(nameOf(key), field.toUrl(config[key]));
   }
   return params.toString();
-}
-
-/** One net of an experiment: its depth, family, shortcut option, block type and warmup variant. */
-export interface NetEntry {
-  id: string;
-  depth: number;
-  family: NetFamily;
-  /** family === 'residual' (kept: charts and older saved runs group by it). */
-  residual: boolean;
-  shortcut: Shortcut;
-  block: BlockType;
-  /** The warmup this net trains with (before warmupForDepth: 'paper-110' is resolved per depth). */
-  warmup: WarmupMode;
-  /** Highway nets: the gates' initial bias (absent: HIGHWAY_GATE_BIAS, as in runs saved before the field). */
-  gateBias?: number;
-}
-
-/**
- * The nets an experiment trains: per depth and per block type that the depth fits, per warmup
- * variant, a plain net, a residual net per shortcut option and a highway net, as chosen. Ids keep
- * their old form (plain-20, resnet-20-A) for basic blocks and one warmup, so old runs still read.
- */
-export function netsOf(config: ExperimentConfig): NetEntry[] {
-  const out: NetEntry[] = [];
-  const variants = config.warmup.length > 1;
-  for (const depth of config.depths) {
-    for (const block of config.blocks) {
-      if (!fitsBlock(depth, block)) continue;
-      const suffix = block === 'bottleneck' ? '-bottleneck' : '';
-      for (const warmup of config.warmup) {
-        const w = variants ? `-warmup-${warmup}` : '';
-        const add = (id: string, family: NetFamily, shortcut: Shortcut) => out.push({ id: `${id}${suffix}${w}`, depth, family, residual: family === 'residual', shortcut, block, warmup });
-        if (config.families.includes('plain')) add(`plain-${depth}`, 'plain', 'A');
-        if (config.families.includes('residual')) for (const s of config.shortcuts) add(`resnet-${depth}-${s}`, 'residual', s);
-        if (config.families.includes('highway')) {
-          const biases = config.gateBias ?? [HIGHWAY_GATE_BIAS];
-          for (const gateBias of biases) {
-            // one bias: the old ids (highway-56); several: one net each (highway-56-gate-6)
-            const g = biases.length > 1 ? `-gate${gateBias}` : '';
-            out.push({ id: `highway-${depth}${g}${suffix}${w}`, depth, family: 'highway', residual: false, shortcut: 'A', block, warmup, gateBias });
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** The net spec of one of an experiment's nets: its depth, family, shortcut and block type, at the experiment's width. */
-export function netSpecOf(entry: Pick<NetEntry, 'depth' | 'shortcut'> & Partial<Pick<NetEntry, 'family' | 'residual' | 'block' | 'gateBias'>>, config: Pick<ExperimentConfig, 'width'>): NetSpec {
-  const block = entry.block ?? 'basic';
-  return cifarNet({ n: blocksFor(entry.depth, block), family: entry.family ?? (entry.residual ? 'residual' : 'plain'), shortcut: entry.shortcut, block, width: config.width, gateBias: entry.gateBias });
-}
-
-/** A net's label in charts and tables: the spec's ("ResNet-56 (B)"), with the gate bias and the warmup where the experiment compares several. */
-export function netLabelOf(entry: NetEntry, config: Pick<ExperimentConfig, 'width' | 'warmup'> & Partial<Pick<ExperimentConfig, 'gateBias'>>): string {
-  let label = netSpecOf(entry, config).label;
-  if (entry.family === 'highway' && (config.gateBias?.length ?? 1) > 1) label += ` (gate bias ${entry.gateBias ?? HIGHWAY_GATE_BIAS})`;
-  return config.warmup.length > 1 ? `${label}, warmup ${entry.warmup}` : label;
 }

@@ -2,7 +2,8 @@
 // points it will record. A config over either limit is refused before it starts, with the figure
 // and the limit (the form shows it; the page and the worker refuse to start it).
 import type { ExperimentConfig } from './config';
-import { netSpecOf, netsOf, validateConfig } from './config';
+import { validateConfig } from './config';
+import { netSpecOf, netsOf } from './experimentNets';
 import { activationBytes, netBytes } from './cpu/program';
 import { multiplyAdds } from './nets';
 
@@ -18,7 +19,7 @@ export const MEMORY_LIMIT = 3 * 2 ** 30;
  */
 export const POINTS_LIMIT = 25_000_000;
 
-export interface ExperimentCost {
+interface ExperimentCost {
   nets: number;
   /** Bytes: every net's weights, gradients and momentum, plus the largest net's saved activations twice (a workspace per thread). */
   memory: number;

@@ -2,8 +2,9 @@
 // one engine. Paired means paired: every net sees the same batches in the same order with the same
 // augmentation, and the plain and residual nets of one depth start from the same weights wherever
 // their parameters coincide. The nets step round-robin, so all curves advance together.
-import type { ExperimentConfig, NetEntry } from './config';
-import { netLabelOf, netSpecOf, netsOf } from './config';
+import type { ExperimentConfig } from './config';
+import type { NetEntry } from './experimentNets';
+import { netLabelOf, netSpecOf, netsOf } from './experimentNets';
 import type { LabeledImages } from './data/cifar10';
 import type { InputStats } from './data/augment';
 import { BatchSequence, inputStats, makeBatch } from './data/augment';
@@ -45,8 +46,8 @@ export interface MetricsDelta {
   memory: EngineMemory;
 }
 
-/** The spec of one of an experiment's nets (defined beside netsOf, in ./config.ts). */
-export { netSpecOf } from './config';
+/** The spec of one of an experiment's nets (defined beside netsOf, in ./experimentNets.ts). */
+export { netSpecOf } from './experimentNets';
 
 export class Experiment {
   readonly sequence: BatchSequence;

@@ -44,9 +44,9 @@ export function median(xs: readonly number[]): number {
 }
 
 /** How far (a) may exceed (b) before the caption says the running averages are off: a factor of 10. */
-export const OFF_AVERAGES_FACTOR = 10;
+const OFF_AVERAGES_FACTOR = 10;
 
-export interface Fig7Summary {
+interface Fig7Summary {
   /** Median layer std of each net, in the chosen variant. */
   nets: { id: string; label: string; residual: boolean; median: number; largest: number }[];
   /** Nets whose evaluation-mode responses are over OFF_AVERAGES_FACTOR × their readout in some layer: BN's running averages lag. */

@@ -14,14 +14,14 @@ import type { BlockType, ConvSpec } from './nets';
 import { branchConvs } from './nets';
 
 /** A convolution of these nets: a ConvSpec (./nets.ts) whose kernel may also be the stem's 7×7. */
-export type ImagenetConv = Omit<ConvSpec, 'k'> & { k: 1 | 3 | 7 };
+type ImagenetConv = Omit<ConvSpec, 'k'> & { k: 1 | 3 | 7 };
 
 export const IMAGENET_DEPTHS = [18, 34, 50, 101, 152] as const;
-export type ImagenetDepth = (typeof IMAGENET_DEPTHS)[number];
-export type BlockKind = BlockType;
+type ImagenetDepth = (typeof IMAGENET_DEPTHS)[number];
+type BlockKind = BlockType;
 
 /** Blocks per stage (conv2_x … conv5_x), Table 1. */
-export const IMAGENET_LAYOUT: Record<ImagenetDepth, { block: BlockKind; blocks: [number, number, number, number] }> = {
+const IMAGENET_LAYOUT: Record<ImagenetDepth, { block: BlockKind; blocks: [number, number, number, number] }> = {
   18: { block: 'basic', blocks: [2, 2, 2, 2] },
   34: { block: 'basic', blocks: [3, 4, 6, 3] },
   50: { block: 'bottleneck', blocks: [3, 4, 6, 3] },
@@ -32,7 +32,7 @@ export const IMAGENET_LAYOUT: Record<ImagenetDepth, { block: BlockKind; blocks: 
 /** Where a bottleneck block's stride goes: the paper's first 1×1, or torchvision's 3×3. */
 export type StrideAt = 'paper' | 'torchvision';
 
-export interface StageSummary {
+interface StageSummary {
   name: string;
   blocks: number;
   /** Output map size and channels, e.g. 56 and 256. */
@@ -42,7 +42,7 @@ export interface StageSummary {
   multiplyAdds: number;
 }
 
-export interface ImagenetNet {
+interface ImagenetNet {
   depth: ImagenetDepth;
   block: BlockKind;
   convs: ImagenetConv[];
@@ -62,7 +62,7 @@ const convMacs = (c: ImagenetConv) => c.outSize * c.outSize * c.k * c.k * c.inC 
  * and the projection of its shortcut where the shape changes (option B, as in the paper's ImageNet
  * models). `size` is the input map size; stride 1 or 2.
  */
-export function blockConvs(name: string, kind: BlockKind, inC: number, width: number, size: number, stride: 1 | 2, strideAt: StrideAt = 'paper'): { convs: ImagenetConv[]; outC: number } {
+function blockConvs(name: string, kind: BlockKind, inC: number, width: number, size: number, stride: 1 | 2, strideAt: StrideAt = 'paper'): { convs: ImagenetConv[]; outC: number } {
   const { convs, outC } = branchConvs(name, kind, inC, width, size, stride, strideAt);
   const all: ImagenetConv[] = [...convs];
   if (stride !== 1 || inC !== outC) all.push({ name: `${name}.proj`, inC, outC, k: 1, stride, outSize: size / stride });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LESSON_STEPS, hidesResidual, plainHalfClear, predictDepths } from './lesson';
+import { LESSON_STEPS, PROMPT_EVERY, hidesResidual, plainHalfClear, predictDepths, promptIndex } from './lesson';
 import type { NetSeries } from './metrics';
 import { emptySeries } from './metrics';
 import type { NetCurve } from './testing/judgedRuns';
@@ -57,5 +57,12 @@ describe('the lesson', () => {
     expect(plainHalfClear(one.nets, one.series).clear).toBe(false);
     expect(predictDepths(one.nets)).toBeNull();
     expect(predictDepths(run(classroomLike).nets)).toEqual([8, 56]);
+  });
+
+  it('moves the projector to the next talking point with the run’s progress, every PROMPT_EVERY iterations, and round again', () => {
+    const shown = [0, PROMPT_EVERY - 1, PROMPT_EVERY, 2 * PROMPT_EVERY, 3 * PROMPT_EVERY, 3 * PROMPT_EVERY + 1].map((it) => promptIndex(it, 3));
+    expect(shown).toEqual([0, 0, 1, 2, 0, 0]);
+    expect(promptIndex(-5, 3)).toBe(0);
+    expect(promptIndex(10_000, 0)).toBe(0);
   });
 });

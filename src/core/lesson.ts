@@ -16,7 +16,7 @@ export const hidesResidual = (step: LessonStep | null): boolean => step === 'pre
 /** The fewest iterations the live judgement looks at, so that the first noisy mini-batches cannot make a half "clear". */
 export const LIVE_MIN_ITERATIONS = 100;
 
-export interface PlainHalf {
+interface PlainHalf {
   clear: boolean;
   /** The iteration judged (the latest every net has reached). */
   at: number;
@@ -55,3 +55,9 @@ export function predictDepths(nets: readonly Pick<NetInfo, 'depth' | 'family' | 
   const depths = [...new Set(nets.filter((n) => familyOf(n) === 'plain').map((n) => n.depth))].sort((a, b) => a - b);
   return depths.length >= 2 ? [depths[0], depths[depths.length - 1]] : null;
 }
+
+/** How many iterations each talking point stays on the projector while the nets train. */
+export const PROMPT_EVERY = 250;
+
+/** Which of n talking points the projector shows at an iteration: the next one every PROMPT_EVERY iterations, round again. */
+export const promptIndex = (iteration: number, n: number): number => (n > 0 ? Math.floor(Math.max(0, iteration) / PROMPT_EVERY) % n : 0);

@@ -3,7 +3,7 @@
 import type { BlockType, NetFamily, Shortcut } from './nets';
 import type { WarmupMode } from './schedule';
 
-export interface TrainColumns {
+interface TrainColumns {
   it: number[];
   loss: number[];
   /** Mini-batch training error, 0..1. */
@@ -13,7 +13,7 @@ export interface TrainColumns {
   lr: number[];
 }
 
-export interface TestColumns {
+interface TestColumns {
   it: number[];
   err: number[];
   loss: number[];
@@ -37,7 +37,7 @@ export interface NetSeries {
   taps: LayerTap[];
 }
 
-export type NetStatusName = 'pending' | 'training' | 'done' | 'diverged';
+type NetStatusName = 'pending' | 'training' | 'done' | 'diverged';
 
 export interface NetInfo {
   id: string;

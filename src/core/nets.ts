@@ -72,7 +72,7 @@ export interface NetOptions {
 }
 
 /** NetOptions with every choice made. */
-export interface ResolvedNetOptions {
+interface ResolvedNetOptions {
   n: number;
   residual: boolean;
   family: NetFamily;
@@ -117,9 +117,9 @@ export interface BlockSpec {
   gate?: ConvSpec;
 }
 
-export type ParamKind = 'conv' | 'bn-gamma' | 'bn-beta' | 'fc-weight' | 'fc-bias' | 'gate-bias';
+type ParamKind = 'conv' | 'bn-gamma' | 'bn-beta' | 'fc-weight' | 'fc-bias' | 'gate-bias';
 
-export interface ParamSpec {
+interface ParamSpec {
   name: string;
   shape: number[];
   kind: ParamKind;
@@ -148,19 +148,19 @@ export interface NetSpec {
 }
 
 export const NUM_CLASSES = 10;
-export const IMAGE_SIZE = 32;
-export const BASE_WIDTHS = [16, 32, 64] as const;
+const IMAGE_SIZE = 32;
+const BASE_WIDTHS = [16, 32, 64] as const;
 /** Layers per block: 2 for basic blocks, 3 for bottlenecks. */
-export const layersPerBlock = (block: BlockType): 2 | 3 => (block === 'basic' ? 2 : 3);
+const layersPerBlock = (block: BlockType): 2 | 3 => (block === 'basic' ? 2 : 3);
 
 /** Depth of the CIFAR net with n blocks per stage: 6n+2 (basic) or 9n+2 (bottleneck). */
-export const depthOf = (n: number, block: BlockType = 'basic'): number => 3 * layersPerBlock(block) * n + 2;
+const depthOf = (n: number, block: BlockType = 'basic'): number => 3 * layersPerBlock(block) * n + 2;
 /** Blocks per stage for a depth: (depth − 2) / 6 for basic blocks, / 9 for bottlenecks; not an integer when the depth does not fit. */
 export const blocksFor = (depth: number, block: BlockType = 'basic'): number => (depth - 2) / (3 * layersPerBlock(block));
 /** Whether a depth is one the block type builds (6n+2 or 9n+2, n ≥ 1). */
 export const fitsBlock = (depth: number, block: BlockType): boolean => Number.isInteger(blocksFor(depth, block)) && blocksFor(depth, block) >= 1;
 
-export function stageChannels(width: number): [number, number, number] {
+function stageChannels(width: number): [number, number, number] {
   const c = BASE_WIDTHS.map((b) => Math.round(b * width)) as [number, number, number];
   if (c.some((x) => x < 4 || x % 4 !== 0)) {
     throw new Error(`width ${width} gives ${c.join('/')} filters; each must be a multiple of 4 (use a multiple of 0.25)`);
@@ -168,7 +168,7 @@ export function stageChannels(width: number): [number, number, number] {
   return c;
 }
 
-export function netLabel(o: ResolvedNetOptions): string {
+function netLabel(o: ResolvedNetOptions): string {
   // The width is the experiment's, the same for every net: the charts say it once, not per line.
   const depth = depthOf(o.n, o.block);
   const base = o.family === 'residual' ? `ResNet-${depth}` : o.family === 'highway' ? `Highway-${depth}` : `plain-${depth}`;

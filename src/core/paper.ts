@@ -1,7 +1,7 @@
 // Figures reported by He et al. 2015 for CIFAR-10 (Table 6), for the reference panel. Only what
 // the paper states; the lab draws no invented curves.
 
-export interface PaperRow {
+interface PaperRow {
   net: string;
   depth: number;
   /** Parameters in millions, as printed. */

@@ -14,16 +14,15 @@ import { familyOf } from './metrics';
 import type { JudgedRun, VerdictCause } from './verdict';
 import { VERDICT_RULES, finalErrors, pct, pts } from './verdict';
 
-export const QUESTION_KINDS = ['warmup', 'bottleneck', 'highway', 'shortcuts'] as const;
-export type QuestionKind = (typeof QUESTION_KINDS)[number];
+type QuestionKind = 'warmup' | 'bottleneck' | 'highway' | 'shortcuts';
 
 /** Whether the run agrees with the paper on a question: all its comparisons, some, none; or unjudged. */
-export type QuestionOutcome = 'as-paper' | 'partly' | 'unlike-paper' | 'not-judged';
+type QuestionOutcome = 'as-paper' | 'partly' | 'unlike-paper' | 'not-judged';
 
 /** a against b: 'below' (a lower beyond the level band), 'level' or 'above'. */
-export type Relation = 'below' | 'level' | 'above';
+type Relation = 'below' | 'level' | 'above';
 
-export interface Comparison {
+interface Comparison {
   /** What the paper expects of a against b. */
   expect: 'below' | 'not-above' | 'close';
   a: string;
@@ -46,7 +45,7 @@ export interface Question {
 }
 
 /** The band within which two errors are level: residualSlack of the larger, at least of scaleFloor. */
-export function levelBand(a: number, b: number): number {
+function levelBand(a: number, b: number): number {
   return VERDICT_RULES.residualSlack * Math.max(a, b, VERDICT_RULES.scaleFloor);
 }
 

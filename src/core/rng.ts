@@ -3,7 +3,7 @@
 // not depend on how many draws came before it in another part of the program.
 
 /** A 32-bit hash of a string (FNV-1a with a final avalanche), used to name substreams. */
-export function hashString(s: string): number {
+function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

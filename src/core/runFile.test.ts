@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './config';
 import { emptySeries } from './metrics';
-import { RUN_FORMAT, parseRunFile, runFileName } from './runFile';
+import { gzipSync, strToU8 } from 'fflate';
+import { MAX_RUN_FILE_BYTES, RUN_FORMAT, parseRunFile, runFileName, runFileText } from './runFile';
 import type { RunFile } from './runFile';
 
 function sample(): RunFile {
@@ -28,6 +29,25 @@ describe('run files', () => {
   it('round-trips through JSON', () => {
     const run = sample();
     expect(parseRunFile(JSON.stringify(run))).toEqual(run);
+  });
+
+  it('reads a run file gzipped (run.json.gz), told by its bytes, and plain JSON unchanged', () => {
+    const run = sample();
+    const json = JSON.stringify(run);
+    expect(parseRunFile(runFileText('run.json.gz', gzipSync(strToU8(json))))).toEqual(run);
+    expect(parseRunFile(runFileText('renamed.json', gzipSync(strToU8(json))))).toEqual(run);
+    expect(runFileText('run.json', strToU8(json))).toBe(json);
+  });
+
+  it('refuses a gzipped run file that is cut short, or that decompresses past the size limit, naming the file', () => {
+    const gz = gzipSync(strToU8(JSON.stringify(sample())));
+    // cut short: its last bytes are not a trailer, so it is refused either by the size they state or as it decompresses
+    expect(() => runFileText('run.json.gz', gz.subarray(0, gz.length >> 1))).toThrow(/^run\.json\.gz is gzip-compressed .*damaged or cut short/);
+    expect(() => runFileText('run.json.gz', gz.subarray(0, gz.length - 9))).toThrow(/^run\.json\.gz is gzip-compressed .*damaged or cut short/);
+    // a stream whose trailer states more than the limit is refused before it is decompressed
+    const bomb = gz.slice();
+    new DataView(bomb.buffer).setUint32(bomb.length - 4, MAX_RUN_FILE_BYTES + 2 ** 20, true);
+    expect(() => runFileText('bomb.json.gz', bomb)).toThrow(/^bomb\.json\.gz is gzip-compressed and its trailer says it decompresses to 257 MB: run files over 256 MB are refused/);
   });
 
   it('refuses text that is not JSON', () => {

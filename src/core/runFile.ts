@@ -1,6 +1,7 @@
 // A run as a file: the config that made it, its nets and every recorded point. The page exports
 // and imports this JSON, and the headless runner writes it. An import is checked with valibot
 // (structure) and validateConfig (the config), and a bad file is refused whole with a reason.
+import { gunzipSync } from 'fflate';
 import * as v from 'valibot';
 import type { ExperimentConfig } from './config';
 import { validateConfig } from './config';
@@ -22,6 +23,31 @@ export function runFileSizeError(fileName: string, bytes: number): string | null
   return bytes > MAX_RUN_FILE_BYTES
     ? `${fileName} is ${(bytes / 2 ** 20).toFixed(0)} MB; run files over ${MAX_RUN_FILE_BYTES / 2 ** 20} MB are refused (no run the lab records is that large)`
     : null;
+}
+
+/**
+ * A run file's text from its bytes: JSON, or JSON gzipped (run.json.gz, as the docs commit their runs;
+ * told by gzip's magic bytes, not by the name). A gzip stream that does not decompress, or decompresses
+ * past the size limit, is refused with the file's name.
+ */
+export function runFileText(fileName: string, bytes: Uint8Array): string {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    // gzip's trailer states the decompressed size (mod 2³²): a file that claims too much is refused unread
+    const claimed = bytes.length >= 18 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
+    if (claimed > MAX_RUN_FILE_BYTES) {
+      throw new Error(`${fileName} is gzip-compressed and its trailer says it decompresses to ${(claimed / 2 ** 20).toFixed(0)} MB: run files over ${MAX_RUN_FILE_BYTES / 2 ** 20} MB are refused, so it is not a run file, or it is damaged or cut short`);
+    }
+    let raw: Uint8Array;
+    try {
+      raw = gunzipSync(bytes);
+    } catch (err) {
+      throw new Error(`${fileName} is gzip-compressed but does not decompress (${err instanceof Error ? err.message : String(err)}): the file is damaged or cut short`);
+    }
+    const tooBig = runFileSizeError(`${fileName} (decompressed)`, raw.byteLength);
+    if (tooBig) throw new Error(tooBig);
+    bytes = raw;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';

@@ -15,7 +15,7 @@ export type WarmupMode = (typeof WARMUP_MODES)[number];
 
 
 /** Depth from which 'paper-110' warms up. */
-export const PAPER_WARMUP_DEPTH = 110;
+const PAPER_WARMUP_DEPTH = 110;
 
 /** The warmup a net of this depth trains with under an experiment's mode. */
 export function warmupForDepth(mode: WarmupMode, depth: number): WarmupMode {
@@ -38,7 +38,7 @@ export const PAPER_WARMUP_ERROR = 0.8;
 /** The running error needs this many mini-batches before it can end the paper's warmup. */
 export const PAPER_WARMUP_MIN_SAMPLES = 10;
 /** Warmup learning rate as a fraction of the base rate: 0.01 / 0.1 in the paper. */
-export const WARMUP_FRACTION = 0.1;
+const WARMUP_FRACTION = 0.1;
 
 /** The step schedule alone: lr, lr/10 from 50% of the run, lr/100 from 75%. */
 export function stepSchedule(iteration: number, lr: number, iterations: number): number {

@@ -6,7 +6,7 @@ import { configToQuery } from './config';
 
 export const TORCH_SCRIPT_NAME = 'degradation_lab_train.py';
 
-export interface TorchExport {
+interface TorchExport {
   files: { name: string; text: string }[];
   /** How to run it and bring the result back, as a README in the folder. */
   readme: string;

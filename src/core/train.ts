@@ -21,8 +21,23 @@ export const BASE_LR = 0.1;
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-/** The compute engines: tfjs backends, the lab's own WebAssembly CPU engine and its own WebGPU engine. */
-export type EngineName = 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu' | 'lab-webgpu';
+/**
+ * The compute engines, one row each: the lab's own WebGPU and WebAssembly CPU engines and the tfjs
+ * backends. Every list of engines derives from this table: the names, the choices a config offers (in
+ * the form's order), the short names of the speed figures, and the engine a failed run resumes on.
+ */
+export const ENGINES = {
+  'lab-webgpu': { choice: true, short: 'WebGPU', next: 'lab-cpu' },
+  webgpu: { choice: true, short: 'tfjs WebGPU', next: 'webgl' },
+  webgl: { choice: true, short: 'tfjs WebGL', next: 'lab-cpu' },
+  'lab-cpu': { choice: true, short: 'CPU', next: 'cpu' },
+  cpu: { choice: true, short: 'tfjs CPU', next: 'lab-cpu' },
+  wasm: { choice: false, short: 'tfjs WASM', next: 'lab-cpu' },
+} as const satisfies Record<string, { choice: boolean; short: string; next: string }>;
+export type EngineName = keyof typeof ENGINES;
+export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
+/** The engines a config may name (the tfjs WASM backend is probed, never chosen). */
+export type ChoosableEngine = { [K in EngineName]: (typeof ENGINES)[K]['choice'] extends true ? K : never }[EngineName];
 
 /** A batch of normalised images, NHWC float32 [size, imageSize, imageSize, 3], and their labels. */
 export interface ImageBatch {
@@ -141,7 +156,7 @@ export function initialState(spec: NetSpec, seed: number): NetState {
 }
 
 /** Zero momentum buffers shaped like the parameters. */
-export function zerosLike(t: Tensors): Tensors {
+function zerosLike(t: Tensors): Tensors {
   const out: Tensors = {};
   for (const [k, v] of Object.entries(t)) out[k] = new Float32Array(v.length);
   return out;
@@ -150,9 +165,9 @@ export function zerosLike(t: Tensors): Tensors {
 /** Mini-batches in the running training error (the lab's smoothed curve and the paper's warmup rule). */
 export const RUNNING_WINDOW = 50;
 
-export type NetStatus = 'training' | 'diverged';
+type NetStatus = 'training' | 'diverged';
 
-export interface StepRecord {
+interface StepRecord {
   iteration: number;
   lr: number;
   loss: number;

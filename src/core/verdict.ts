@@ -17,7 +17,7 @@ import { familyOf } from './metrics';
 import type { BlockType } from './nets';
 import type { WarmupMode } from './schedule';
 
-export type VerdictOutcome = 'both' | 'plain-only' | 'not-shown';
+type VerdictOutcome = 'both' | 'plain-only' | 'not-shown';
 
 /**
  * The rules. The margins are fractions of a group's error scale: the mean training error of its
@@ -39,7 +39,7 @@ export const VERDICT_RULES = {
   fixGap: 0.5,
 } as const;
 
-export interface NetFinal {
+interface NetFinal {
   id: string;
   label: string;
   depth: number;
@@ -76,7 +76,7 @@ export type VerdictCause =
   | { kind: 'margins' };
 
 /** The verdict of one block type and warmup variant. */
-export interface GroupVerdict {
+interface GroupVerdict {
   block: BlockType;
   /** Undefined in runs saved before warmup variants. */
   warmup: WarmupMode | undefined;
@@ -89,7 +89,7 @@ export interface GroupVerdict {
 }
 
 /** A net the verdict does not judge (a highway net) that diverged: said on its own line, never a reason for "not shown". */
-export interface VerdictNote {
+interface VerdictNote {
   id: string;
   label: string;
   divergedAt: number | null;
@@ -280,7 +280,7 @@ function judgeGroup(run: JudgedRun, nets: NetInfo[], finals: NetFinal[], index: 
 }
 
 /** A group's name in the runner's words: "bottleneck, warmup off"; empty for the only group of a run. */
-export function groupName(g: Pick<GroupVerdict, 'block' | 'warmup'>, groups: readonly Pick<GroupVerdict, 'block' | 'warmup'>[]): string {
+function groupName(g: Pick<GroupVerdict, 'block' | 'warmup'>, groups: readonly Pick<GroupVerdict, 'block' | 'warmup'>[]): string {
   const blocks = new Set(groups.map((x) => x.block)).size > 1;
   const warmups = new Set(groups.map((x) => x.warmup)).size > 1;
   return [blocks ? g.block : '', warmups ? `warmup ${g.warmup}` : ''].filter(Boolean).join(', ');

@@ -44,7 +44,7 @@ export interface StoredDataset {
 }
 
 /** A stored checkpoint. A run keeps its newest two (by `seq`, the order they were written in). */
-export interface Snapshot {
+interface Snapshot {
   runId: string;
   seq: number;
   iteration: number;
@@ -124,7 +124,7 @@ const RUN_STATUSES: readonly string[] = ['running', 'paused', 'stopped', 'done',
  * damaged, or written by an older or newer version of the lab, and one bad record must not take
  * the page down.
  */
-export function runRecordProblem(rec: unknown): string | null {
+function runRecordProblem(rec: unknown): string | null {
   if (typeof rec !== 'object' || rec === null) return 'the record is not an object';
   const r = rec as Record<string, unknown>;
   for (const k of ['id', 'name', 'createdAt'] as const) if (typeof r[k] !== 'string') return `its ${k} is not text`;
@@ -137,7 +137,7 @@ export function runRecordProblem(rec: unknown): string | null {
   return null;
 }
 
-export class DamagedRunError extends Error {
+class DamagedRunError extends Error {
   constructor(id: string, problem: string) {
     super(`the saved run ${id} is damaged: ${problem}`);
     this.name = 'DamagedRunError';

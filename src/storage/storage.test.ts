@@ -2,13 +2,14 @@
 // newest two, written with their record in one transaction, never half-written, checked on read),
 // and series stored in bounded chunks.
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
+import { unwrap } from 'idb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { Checkpoint } from '../core/experiment';
 import { emptySeries } from '../core/metrics';
 import type { RunRecord } from './runsDb';
-import { DB_VERSION, closeDb, db, getRun, listSnapshots, loadCheckpoint, loadSeries } from './runsDb';
+import { DB_VERSION, closeDb, db, getRun, listRuns, listSnapshots, loadCheckpoint, loadSeries, onStorageProblem } from './runsDb';
 import { SNAPSHOTS_KEPT, deleteRun, replaceSeries, saveCheckpoint, saveRun } from './runsWrite';
 
 function record(id = 'run-1'): RunRecord {
@@ -113,5 +114,47 @@ describe('the schema', () => {
     await saveRun(record());
     await saveCheckpoint(record(), checkpoint(50));
     expect((await listSnapshots('run-1')).map((s) => s.iteration)).toEqual([50, 40]);
+  });
+});
+
+describe('storage trouble reaches the page', () => {
+  /** A version-1 database held open by an old tab that does not close when asked. */
+  function oldTab(): Promise<IDBDatabase> {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open('degradation-lab', 1);
+      open.onupgradeneeded = () => {
+        const d = open.result;
+        d.createObjectStore('runs', { keyPath: 'id' });
+        d.createObjectStore('chunks', { autoIncrement: true }).createIndex('runId', 'runId');
+        d.createObjectStore('checkpoints', { keyPath: 'runId' });
+        d.createObjectStore('datasets', { keyPath: 'slot' });
+      };
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+  }
+
+  it('says so when an old tab blocks the upgrade, and opens once that tab closes', async () => {
+    const problems: string[] = [];
+    onStorageProblem((m) => problems.push(m));
+    const old = await oldTab();
+    const opening = db();
+    await expect.poll(() => problems).toEqual(['Another tab of the lab has the saved runs open with an older version: close it to continue.']);
+    old.close();
+    expect((await opening).version).toBe(DB_VERSION);
+    expect((await listRuns()).runs).toEqual([]);
+  });
+
+  it('says so when the browser closes the database, and reopens it on the next use', async () => {
+    const problems: string[] = [];
+    onStorageProblem((m) => problems.push(m));
+    const first = await db();
+    // (fake-indexeddb types its argument as the IDBDatabase class, though it takes a connection)
+    forceCloseDatabase(unwrap(first) as unknown as typeof IDBDatabase);
+    await expect.poll(() => problems).toEqual(['The browser closed the saved-runs database unexpectedly; it is reopened on the next save.']);
+    const again = await db();
+    expect(again).not.toBe(first);
+    await saveRun(record('run-2'));
+    expect((await getRun('run-2'))!.id).toBe('run-2');
   });
 });

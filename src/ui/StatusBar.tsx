@@ -8,7 +8,7 @@ import { localizeEngine } from './i18n';
 import { verifyBackend } from './labController';
 import { useLab } from './store';
 
-export function formatDuration(ms: number | null | undefined): string {
+function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
   const s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600);

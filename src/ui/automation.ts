@@ -6,7 +6,9 @@ import type { RunFile } from '../core/runFile';
 import type { BenchResult, BenchSpec } from '../worker/protocol';
 import { chartExporters, svgToPng } from './charts/exportChart';
 import type { Command } from '../worker/protocol';
-import { injectFault, runAsFile, runBench, startRun, stopRun } from './labController';
+import { injectFault, startRun, stopRun } from './labController';
+import { runBench } from './lab/channel';
+import { runAsFile } from './lab/savedRuns';
 import { useLab } from './store';
 
 export interface LabAutomation {

@@ -5,7 +5,7 @@ import { CLASSROOM } from '../core/presets';
 import type { NetInfo, NetSeries } from '../core/metrics';
 import { emptySeries } from '../core/metrics';
 import type { WorkerEvent } from '../worker/protocol';
-import { MAX_ERRORS, reduceEvent } from './events';
+import { MAX_ERRORS, reduceEvent, withError } from './events';
 import type { LabState, RunView } from './store';
 import { mergeSeries, useLab } from './store';
 
@@ -106,6 +106,16 @@ describe('reduceEvent', () => {
     for (let i = 0; i < MAX_ERRORS + 3; i++) s = { ...s, ...reduceEvent(s, { type: 'error', during: 'training', message: `e${i}` }) };
     expect(s.errors.length).toBe(MAX_ERRORS);
     expect(s.errors.at(-1)).toBe(`training: e${MAX_ERRORS + 2}`);
+  });
+
+  it('says storage trouble in its own words, once, though the page and the worker both meet it', () => {
+    const message = 'Another tab of the lab has the saved runs open with an older version: close it to continue.';
+    let s = state({ errors: [] });
+    s = { ...s, ...reduceEvent(s, { type: 'error', during: 'storage', message }) };
+    expect(s.errors).toEqual([message]);
+    s = { ...s, ...reduceEvent(s, { type: 'error', during: 'storage', message }) };
+    expect(s.errors).toEqual([message]);
+    expect(withError(s, 'another').errors).toEqual([message, 'another']);
   });
 
   it('leaves the state alone for answers that only wake a waiting request', () => {

@@ -8,7 +8,9 @@ import { mergeSeries } from './store';
 /** At most this many error messages stay on the page (the newest). */
 export const MAX_ERRORS = 5;
 
+/** Add a message to the page's errors; one already shown is not shown twice (the page and the worker may both meet it). */
 export function withError(s: Pick<LabState, 'errors'>, message: string): Pick<LabState, 'errors'> {
+  if (s.errors.includes(message)) return { errors: s.errors };
   return { errors: [...s.errors.slice(-(MAX_ERRORS - 1)), message] };
 }
 
@@ -82,7 +84,8 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
       return { backendFailure: { runId: e.runId, backend: e.backend, message: e.message, suggestion: e.suggestion } };
     case 'error':
       // a Pause or Stop the worker refused is no longer pending
-      return { ...withError(s, `${e.during}: ${e.message}`), ...((e.during === 'stop' || e.during === 'pause') && s.run?.pending ? { run: { ...s.run, pending: undefined } } : {}) };
+      // storage trouble is said in its own words, as the page says it when the page meets it (labController's listener)
+      return { ...withError(s, e.during === 'storage' ? e.message : `${e.during}: ${e.message}`), ...((e.during === 'stop' || e.during === 'pause') && s.run?.pending ? { run: { ...s.run, pending: undefined } } : {}) };
     case 'benchResult':
     case 'savedRun':
     case 'heartbeat':

@@ -2,10 +2,11 @@
 // table to what the form needs: every label and option has words in both languages, and every
 // option the form offers is a value that validateConfig accepts unchanged.
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, DEFAULT_CONFIG, FORM, validateConfig } from '../core/config';
+import { CONFIG_KEYS, DEFAULT_CONFIG, FORM, configToQuery, validateConfig } from '../core/config';
 import { DICTIONARIES } from './i18n';
 import { BLOCK_TYPES } from '../core/nets';
-import { PRESETS } from '../core/presets';
+import { FULL_LESSON, PRESETS } from '../core/presets';
+import { initialFromUrl } from './store';
 
 function lookup(dict: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), dict);
@@ -70,5 +71,20 @@ describe('the form table', () => {
       expect(issues[0]).toMatchObject({ field: key, level: 'error' });
       expect(issues[0].message).toContain(key);
     }
+  });
+});
+
+describe('a preset in the page URL', () => {
+  it('opens the Full lesson from its name and from the link the page writes for it, and names it', () => {
+    for (const search of ['?preset=full', `?${configToQuery(FULL_LESSON)}`]) {
+      const page = initialFromUrl(search);
+      expect(page.urlIssues, search).toEqual([]);
+      expect(page.config, search).toEqual(FULL_LESSON);
+      expect(page.presetId, search).toBe('full');
+    }
+    // a setting after the preset's name changes that setting, and the config is no longer the preset
+    const changed = initialFromUrl('?preset=full&seed=2');
+    expect(changed.config).toEqual({ ...FULL_LESSON, seed: 2 });
+    expect(changed.presetId).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 // The page's side of the worker protocol: one worker, typed commands out, typed events in.
 import type { Command, WorkerEvent } from '../worker/protocol';
 
-export type Listener = (event: WorkerEvent) => void;
+type Listener = (event: WorkerEvent) => void;
 
 export class LabClient {
   private worker: Worker;

@@ -41,7 +41,7 @@ export interface CompareView {
   series: Record<string, NetSeries>;
 }
 
-export type DataState =
+type DataState =
   | { status: 'idle' }
   /** `previous`: the dataset loaded before a drop, which stays in use (and comes back) if the drop fails. */
   | { status: 'loading'; file?: string; loaded?: number; total?: number | null; previous?: Extract<DataState, { status: 'ready' }> }
@@ -81,7 +81,7 @@ export interface LabState {
   lesson: LessonStep | null;
 }
 
-export interface MeasuredSpeed {
+interface MeasuredSpeed {
   /** Forward multiply-adds per second (src/core/cost.ts measuredSpeed). */
   macsPerSec: number;
   /** The engine that ran at this speed. */
@@ -92,7 +92,7 @@ export interface MeasuredSpeed {
 
 const SPEED_KEY = 'degradation-lab.speed';
 
-export function loadSpeed(): MeasuredSpeed | null {
+function loadSpeed(): MeasuredSpeed | null {
   try {
     const v = JSON.parse(localStorage.getItem(SPEED_KEY) ?? 'null') as MeasuredSpeed | null;
     return v && Number.isFinite(v.macsPerSec) && v.macsPerSec > 0 && typeof v.engine === 'string' ? v : null;
@@ -111,7 +111,7 @@ export function saveSpeed(speed: MeasuredSpeed): void {
 }
 
 /** The preset whose config this is exactly, or null ("Custom"). */
-export function presetIdOf(config: ExperimentConfig): string | null {
+function presetIdOf(config: ExperimentConfig): string | null {
   const query = configToQuery(config);
   return PRESETS.find((p) => configToQuery(p.config) === query)?.id ?? null;
 }

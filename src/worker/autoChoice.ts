@@ -10,34 +10,33 @@ import type { NetSpec } from '../core/nets';
 import { multiplyAdds } from '../core/nets';
 import { Rng } from '../core/rng';
 import type { EngineName } from '../core/train';
-import { initialState } from '../core/train';
+import { ENGINES, initialState } from '../core/train';
 import type { AutoWorkload, EngineHandle } from './engines';
 
 /** Timed steps per engine stop after this long (the warm-up step, which compiles, is not counted). */
-export const MEASURE_BUDGET_MS = 1000;
+const MEASURE_BUDGET_MS = 1000;
 const MAX_TIMED_STEPS = 3;
 
-export interface EngineFigure {
+interface EngineFigure {
   engine: EngineName;
   /** Images per second of the largest net; null when the engine could not run it. */
   imagesPerSec: number | null;
   note?: string;
 }
 
-const SHORT: Partial<Record<EngineName, string>> = { 'lab-webgpu': 'WebGPU', 'lab-cpu': 'CPU', webgpu: 'tfjs WebGPU', webgl: 'tfjs WebGL' };
 
 /** "WebGPU 2,140 img/s · CPU 380 img/s", fastest first; then the engines not timed, with why (a short reason). */
 export function figuresText(figures: readonly EngineFigure[]): string {
   const timed = [...figures]
     .filter((f) => f.imagesPerSec !== null)
     .sort((a, b) => b.imagesPerSec! - a.imagesPerSec!)
-    .map((f) => `${SHORT[f.engine] ?? f.engine} ${Math.round(f.imagesPerSec!).toLocaleString('en')} img/s`);
-  const skipped = figures.filter((f) => f.imagesPerSec === null && f.note).map((f) => `${SHORT[f.engine] ?? f.engine}: ${f.note}`);
+    .map((f) => `${ENGINES[f.engine].short} ${Math.round(f.imagesPerSec!).toLocaleString('en')} img/s`);
+  const skipped = figures.filter((f) => f.imagesPerSec === null && f.note).map((f) => `${ENGINES[f.engine].short}: ${f.note}`);
   return [...timed, ...skipped].join(' · ');
 }
 
 /** What WebGPU offers here: nothing, only a software adapter (SwiftShader, a CPU emulation), or a GPU. */
-export type WebGpuKind = 'none' | 'software' | 'hardware';
+type WebGpuKind = 'none' | 'software' | 'hardware';
 
 /** Said in the status line when the only adapter is a software one. */
 export const SOFTWARE_ADAPTER_NOTE = 'not timed, the only adapter is a software one';

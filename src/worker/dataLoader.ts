@@ -9,7 +9,7 @@ import { loadDataset as loadCached } from '../storage/runsDb';
 import { saveDataset } from '../storage/runsWrite';
 import type { DatasetSummary } from './protocol';
 
-export const DATA_BASE = `${import.meta.env.BASE_URL}data/cifar-10-batches-bin/`;
+const DATA_BASE = `${import.meta.env.BASE_URL}data/cifar-10-batches-bin/`;
 
 interface ManifestFile {
   name: string;
@@ -20,7 +20,7 @@ interface ManifestFile {
 /** There is no data on the server (the download step has not run): not an error, a state. */
 export class NoServerData extends Error {}
 
-export type OnProgress = (file: string, loaded: number, total: number | null) => void;
+type OnProgress = (file: string, loaded: number, total: number | null) => void;
 
 async function fetchWithProgress(url: string, name: string, onProgress: OnProgress, expected: number | null): Promise<Uint8Array> {
   const res = await fetch(url);

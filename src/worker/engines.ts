@@ -12,6 +12,7 @@ import { LabGpuEngine } from '../core/gpu/engine';
 import { chooseByMeasurement } from './autoChoice';
 import * as tf from '../core/tf';
 import type { Engine, EngineName } from '../core/train';
+import { ENGINES } from '../core/train';
 import { heartbeat } from './heartbeat';
 import relaxedShared from '../core/cpu/build/kernels-relaxed-shared.wasm?url';
 import relaxed from '../core/cpu/build/kernels-relaxed.wasm?url';
@@ -49,14 +50,14 @@ export interface EngineHandle {
 export const engineLabel = (h: EngineHandle): string => (h.measured ? `${h.description} — auto: ${h.measured}` : h.description);
 
 /** What 'auto' falls back to without measuring (no experiment to measure yet): a real GPU through tfjs if there is one, else the lab's CPU engine. */
-export function resolveAuto(report: BackendReport | null): Exclude<BackendChoice, 'auto'> {
+function resolveAuto(report: BackendReport | null): Exclude<BackendChoice, 'auto'> {
   if (report && (report.active === 'webgpu' || report.active === 'webgl') && !report.software) return report.active;
   return 'lab-cpu';
 }
 
 /** The next backend to try after `failed` (for "resume on the next backend"). */
 export function nextBackend(failed: EngineName): Exclude<BackendChoice, 'auto'> {
-  return failed === 'lab-webgpu' ? 'lab-cpu' : failed === 'webgpu' ? 'webgl' : failed === 'webgl' ? 'lab-cpu' : failed === 'lab-cpu' ? 'cpu' : 'lab-cpu';
+  return ENGINES[failed].next;
 }
 
 let labCpu: { handle: EngineHandle } | null = null;

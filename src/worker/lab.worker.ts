@@ -12,6 +12,7 @@ import { heartbeat } from './heartbeat';
 import { errorMessage, lab, post, reportError } from './host';
 import type { Command } from './protocol';
 import * as session from './session';
+import { onStorageProblem } from '../storage/runsDb';
 
 self.addEventListener('error', (e) => reportError('worker', (e as ErrorEvent).error ?? (e as ErrorEvent).message));
 self.addEventListener('unhandledrejection', (e) => reportError('worker', (e as PromiseRejectionEvent).reason));
@@ -116,6 +117,9 @@ async function dispatch(cmd: Command): Promise<void> {
     }
   }
 }
+
+// the saved-runs database's trouble, met by the worker's reads and writes, goes to the page's messages
+onStorageProblem((message) => post({ type: 'error', during: 'storage', message }));
 
 self.addEventListener('message', (e: MessageEvent<Command>) => {
   dispatch(e.data).catch((err) => reportError(e.data.type, err));

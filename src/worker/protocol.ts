@@ -1,12 +1,14 @@
 // The one typed message protocol between the page and the training worker.
 // The page sends Commands; the worker answers with Events. Nothing else crosses the boundary.
 import type { BackendReport } from '../core/backend';
-import type { ExperimentConfig, NetEntry } from '../core/config';
+import type { ExperimentConfig } from '../core/config';
+import type { NetEntry } from '../core/experimentNets';
 import type { ChannelStats, DataSource } from '../core/data/cifar10';
 import type { MetricsDelta } from '../core/experiment';
 import type { NetInfo, NetSeries } from '../core/metrics';
 import type { RunStatus } from '../core/runFile';
 import type { ConvSelfTest } from '../core/selftest';
+import type { EngineName } from '../core/train';
 
 export interface DatasetSummary {
   source: DataSource;
@@ -28,7 +30,7 @@ export interface StartOptions {
 
 /** One throughput case of the benchmark harness (bench/run.ts). */
 export interface BenchSpec {
-  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'lab-cpu' | 'lab-webgpu';
+  backend: EngineName;
   n: number;
   residual: boolean;
   width: number;

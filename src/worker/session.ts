@@ -6,11 +6,12 @@ import { checkpointIteration, checkpointProblem } from '../core/checkpoint';
 import { checkpointDue } from './checkpointPolicy';
 import type { Checkpoint } from '../core/experiment';
 import { Experiment, netSpecOf } from '../core/experiment';
-import { netsOf, validateConfig } from '../core/config';
+import { validateConfig } from '../core/config';
+import { netsOf } from '../core/experimentNets';
 import { costProblem } from '../core/cost';
 import { selectSubsets } from '../core/data/cifar10';
 import { truncateSeries } from '../core/metrics';
-import { parseRunFile, runFileSizeError } from '../core/runFile';
+import { parseRunFile, runFileSizeError, runFileText } from '../core/runFile';
 import type { RunRecord } from '../storage/runsDb';
 import { getRun, loadCheckpoint, loadSeries } from '../storage/runsDb';
 import { appendPoints, deleteRun, recordOfFile, renameRun, replaceSeries, saveCheckpoint, saveRun } from '../storage/runsWrite';
@@ -374,7 +375,7 @@ export async function remove(runId: string): Promise<void> {
 export async function importFile(runId: string, fileName: string, bytes: ArrayBuffer): Promise<string> {
   const tooBig = runFileSizeError(fileName, bytes.byteLength);
   if (tooBig) throw new Error(tooBig);
-  const file = parseRunFile(new TextDecoder().decode(bytes));
+  const file = parseRunFile(runFileText(fileName, new Uint8Array(bytes)));
   await saveRun(recordOfFile(runId, file));
   await replaceSeries(runId, file.series);
   return file.name;

@@ -18,7 +18,7 @@ import { IN_C, activationBytes, evalProgram, evalResponseProgram, gateValuesAt, 
 
 const MAX_COMMANDS = 8192;
 
-export interface LabCpuOptions {
+interface LabCpuOptions {
   module: WebAssembly.Module;
   variant: WasmVariant;
   /** Threads, including the calling one; > 1 needs a shared-memory variant and spawnHelper. */
@@ -63,7 +63,7 @@ export function planLanes(costs: readonly number[], lanes: number): { lane: numb
 }
 
 /** The busiest lane may carry at most this much more than the average for 'nets' to beat 'ops'. */
-export const LANE_IMBALANCE_LIMIT = 1.2;
+const LANE_IMBALANCE_LIMIT = 1.2;
 
 /**
  * The schedule for a set of nets on `threads` threads: 'nets' when there are at least as many nets

@@ -21,7 +21,7 @@ export type ConvKernels = 'auto' | 'direct';
 /**
  * Bytes of one thread's scratch in the Winograd kernels for C input and K output channels: the
  * larger of F(2×2)'s (16 matrices of 64 tiles) and F(4×4)'s (36 of 32 tiles, and a 6×6 buffer),
- * each matrix padded by a cache line (wstride in ./assembly/kernels.ts; checked against the
+ * each matrix padded by a cache line (wstride in ./assembly/winograd.ts; checked against the
  * kernels' own wino_scratch_bytes and wino4_scratch_bytes by convKernels.test.ts).
  */
 export const winoScratchBytes = (C: number, K: number) => Math.max(16 * (64 * (C + K) + 32) * 4, (36 * (32 * (C + K) + 32) + 144) * 4);
@@ -47,13 +47,13 @@ export function winograd(pass: 'forward' | 'filter', C: number, K: number, H: nu
 }
 
 /** A tensor's place in a net's parameter block; sizes are padded to 4 floats (16 bytes). */
-export interface Slot {
+interface Slot {
   offset: number; // bytes from the block start
   length: number; // floats used
 }
 
 /** The per-conv pointers a program needs. */
-export interface ConvPlan {
+interface ConvPlan {
   spec: ConvSpec;
   inC: number; // channels the kernels see (the stem's 3 padded to 4)
   inSize: number;
@@ -270,7 +270,7 @@ export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: n
 }
 
 /** A highway gate's pointers: a 1×1 conv without BN, and its bias. */
-export interface GatePlan {
+interface GatePlan {
   spec: ConvSpec;
   inC: number;
   inSize: number;
@@ -302,7 +302,7 @@ interface Activations {
   blocks: BlockPlan[];
 }
 
-export function gatePlan(net: NetPlan, g: ConvSpec): GatePlan {
+function gatePlan(net: NetPlan, g: ConvSpec): GatePlan {
   return { spec: g, inC: g.inC, inSize: g.outSize * g.stride, w: paramAt(net, g.name), gw: gradAt(net, g.name), bias: paramAt(net, `${g.name}.bias`), gbias: gradAt(net, `${g.name}.bias`) };
 }
 
@@ -348,7 +348,7 @@ function planActivations(net: NetPlan, ws: Workspace, N: number): Activations {
 }
 
 /** An argument that changes from run to run of a program: the call it is in, and its index in that call. */
-export interface ArgRef {
+interface ArgRef {
   call: number;
   index: number;
 }

@@ -5,9 +5,9 @@ import { parseTar } from 'nanotar';
 import { ARCHIVE_DIR, DataError, META_FILE, TEST_FILE } from './cifar10';
 import type { CifarFiles } from './cifar10';
 
-export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 /** A POSIX tar has "ustar" at offset 257 of its first header. */
-export const isTar = (b: Uint8Array): boolean => b.length >= 262 && String.fromCharCode(...b.subarray(257, 262)) === 'ustar';
+const isTar = (b: Uint8Array): boolean => b.length >= 262 && String.fromCharCode(...b.subarray(257, 262)) === 'ustar';
 
 const WANTED = /(^|\/)(data_batch_\d+\.bin|test_batch\.bin|batches\.meta\.txt)$/;
 

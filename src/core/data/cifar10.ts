@@ -7,7 +7,7 @@ export const RECORD_BYTES = 3073;
 export const IMAGE_BYTES = 3072;
 export const SIDE = 32;
 
-export const TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
+const TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
 export const TEST_FILE = 'test_batch.bin';
 export const META_FILE = 'batches.meta.txt';
 export const ARCHIVE_DIR = 'cifar-10-batches-bin';
@@ -86,7 +86,7 @@ export function parseClassNames(text: string, fileName = META_FILE): string[] {
 }
 
 /** Join several parsed files into one set (one copy). */
-export function concatImages(parts: LabeledImages[]): LabeledImages {
+function concatImages(parts: LabeledImages[]): LabeledImages {
   const count = parts.reduce((s, p) => s + p.count, 0);
   if (parts.length === 1) return parts[0];
   const images = new Uint8Array(count * IMAGE_BYTES);

@@ -17,7 +17,7 @@ import { METRIC_SLOTS, buildProgram, layoutNet } from './program';
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
 /** What a step costs the GPU queue: for the benchmark's table. */
-export interface GpuCounters {
+interface GpuCounters {
   dispatches: number;
   submits: number;
   /** Buffers created (bytes) since the counters were reset. */
@@ -33,7 +33,7 @@ interface Compiled {
   uniforms: GPUBuffer[];
 }
 
-export interface LabGpuOptions {
+interface LabGpuOptions {
   /** An adapter chosen elsewhere; else navigator.gpu's default (high-performance). */
   adapter?: GPUAdapter;
 }

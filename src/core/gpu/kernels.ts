@@ -17,7 +17,7 @@ import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
  * 4×4 tiles, which waste fewer rows. Measured on SwiftShader, ResNet-20, batch 16, kernel by kernel:
  * 8×8 made the forward 2.1× and the input gradient 1.4× faster, and the weight gradient 1.15× slower.
  */
-export const GEMM_TILES = {
+const GEMM_TILES = {
   pixels: [
     { m: 128, n: 32, rm: 8, rn: 8, k: 16 },
     { m: 256, n: 16, rm: 8, rn: 8, k: 8 },
@@ -29,9 +29,9 @@ export const GEMM_TILES = {
     { m: 128, n: 8, rm: 4, rn: 4, k: 16 },
   ],
 } as const;
-export type GemmTile = { m: number; n: number; rm: number; rn: number; k: number };
+type GemmTile = { m: number; n: number; rm: number; rn: number; k: number };
 type TileName = '128x32' | '256x16' | '256x8' | '32x32' | '64x16' | '128x8';
-export type GemmPass = 'conv_fwd' | 'conv_dgrad' | 'conv_wgrad';
+type GemmPass = 'conv_fwd' | 'conv_dgrad' | 'conv_wgrad';
 
 const tilesOf = (pass: GemmPass): readonly GemmTile[] => (pass === 'conv_wgrad' ? GEMM_TILES.weights : GEMM_TILES.pixels);
 
@@ -102,9 +102,6 @@ export const FIELDS = {
   gate_bias_grad: ['count', 'K', 'gOff', 'pad0'],
   sgd: ['len', 'span', 'pad0', 'pad1'],
 } satisfies Record<KernelName, readonly string[]> as Record<KernelName, readonly string[]>;
-
-/** The per-net control block every step writes before it is submitted: lr (f32) and whether BN updates its running averages. */
-export const CONTROL_FIELDS = ['lr', 'update', 'pad0', 'pad1'] as const;
 
 const f = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
 

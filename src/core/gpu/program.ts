@@ -13,7 +13,7 @@ import { NUM_CLASSES, blockOutSize, bnStatNames, sizeOf } from '../nets';
 import type { KernelName } from './kernels';
 import { CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
 
-export interface Dispatch {
+interface Dispatch {
   kernel: KernelName;
   /** Uniform values by field name (./kernels.ts FIELDS); missing fields are 0. */
   u: Record<string, number>;
@@ -68,7 +68,7 @@ export function layoutNet(spec: NetSpec): GpuLayout {
 const MAX_GROUPS = 65535;
 
 /** Split-K for the weight gradient: at most this many partial sums per weight. */
-export const MAX_SPLITS = 32;
+const MAX_SPLITS = 32;
 
 export type ProgramKind = 'step' | 'grads' | 'eval' | 'responses' | 'eval-responses';
 

@@ -23,7 +23,7 @@ export interface Agreement {
 }
 
 /** One comparison: it passes when value < tol (a count that must be equal has tol 0.5). */
-export interface Gap {
+interface Gap {
   what: string;
   value: number;
   tol: number;

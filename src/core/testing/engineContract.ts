@@ -14,7 +14,7 @@ import { TINY, cloneTensors, freshState, jitter, randomBatch } from './fixtures'
  * Check every parameter tensor's gradient against a central finite difference along a random
  * direction d within that tensor: (L(w+εd) − L(w−εd)) / 2ε ≈ ⟨∂L/∂w, d⟩.
  */
-export async function directionalGradientCheck(
+async function directionalGradientCheck(
   net: EngineNet,
   state: NetState,
   eps = 1e-3,
@@ -48,7 +48,7 @@ export async function directionalGradientCheck(
   return rows;
 }
 
-export function expectGradientsMatch(rows: { name: string; analytic: number; numeric: number }[]): void {
+function expectGradientsMatch(rows: { name: string; analytic: number; numeric: number }[]): void {
   const scale = Math.max(...rows.map((r) => Math.abs(r.analytic)));
   expect(scale).toBeGreaterThan(1e-3); // the check is not vacuous
   for (const r of rows) {
@@ -66,7 +66,7 @@ function trainerFor(engine: Engine, options: NetOptions, schedule: Omit<Schedule
 }
 
 /** The nets whose gradients the contract checks: every family, shortcut and block type. */
-export const GRADIENT_CASES: [string, NetOptions][] = [
+const GRADIENT_CASES: [string, NetOptions][] = [
   ['plain', { n: 1, family: 'plain', shortcut: 'A' }],
   ['residual A', { n: 1, family: 'residual', shortcut: 'A' }],
   ['residual B', { n: 1, family: 'residual', shortcut: 'B' }],
@@ -83,7 +83,7 @@ export const GRADIENT_CASES: [string, NetOptions][] = [
   ['highway bottleneck', { n: 1, family: 'highway', shortcut: 'A', block: 'bottleneck' }],
 ];
 
-export interface ContractOptions {
+interface ContractOptions {
   /**
    * The GRADIENT_CASES to check by finite differences (all of the engine's families by default). A
    * slow engine may check fewer where a faster test covers the rest: its exact agreement with an

@@ -11,13 +11,13 @@ import { forwardRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Architecture, ArchPart, BlockRun } from '../../core/architecture';
 import { foldBlocks } from '../../core/architecture';
-import type { BlockSpec, ShortcutKind } from '../../core/nets';
+import type { BlockSpec } from '../../core/nets';
 
 const INK = '#1b1f24';
 const BRANCH_FILL = '#e8f1fb';
 const SHORTCUT = '#B34700';
 /** The drawing's width: the dialog's at 1280 px, so it is drawn at 1:1 there and its 16 px text stays 16 px. */
-export const DIAGRAM_WIDTH = 1120;
+const DIAGRAM_WIDTH = 1120;
 const PAD = 12;
 const SIDE = 112;
 const GAP = 14;
@@ -26,8 +26,6 @@ const BOX_W = 100;
 const BOX_H = 44;
 const BLOCK_W = 150;
 const TEXT = 16;
-
-export const SHORTCUT_KINDS: ShortcutKind[] = ['identity', 'subsample-pad', 'projection', 'gated', 'none'];
 
 const fmtParams = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
 const fmtMacs = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e5 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { architecture } from '../../core/architecture';
 import type { ExperimentConfig } from '../../core/config';
-import { netLabelOf, netSpecOf, netsOf } from '../../core/config';
+import { netLabelOf, netSpecOf, netsOf } from '../../core/experimentNets';
 import { IMAGENET_DEPTHS, imagenetResNet } from '../../core/imagenet';
 import { TABLE1_FLOPS } from '../../core/paper';
 import { paramCount } from '../../core/nets';
@@ -15,7 +15,7 @@ import { useLab } from '../store';
 import { ArchitectureDiagram, fmtMacs, fmtParams } from './ArchitectureDiagram';
 
 /** A net the view can show: the run's nets when there is a run, else the form's experiment's. */
-export interface NetChoice {
+interface NetChoice {
   id: string;
   label: string;
   depth: number;

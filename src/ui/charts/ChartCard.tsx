@@ -9,7 +9,7 @@ import { simplificationsNote } from './captions';
 import type { LegendItem } from './exportChart';
 import { chartExporters, composeSvg, download, legendDash, slug, svgToPng } from './exportChart';
 
-export interface ChartCardProps {
+interface ChartCardProps {
   id: string;
   title: string;
   caption?: string;

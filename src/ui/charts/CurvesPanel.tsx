@@ -66,7 +66,7 @@ function endLabel(l: Line, placedY: number | undefined, fontSize: number, chars:
 const MARGIN = { top: 8, bottom: 28, left: 8 };
 const X_AXIS_HEIGHT = 30;
 
-export function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[]; iterations: number; yDomain: [number, number]; label: string }) {
+function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[]; iterations: number; yDomain: [number, number]; label: string }) {
   const { t } = useTranslation();
   // room at the right for the end labels, as long as the longest (larger in classroom mode's 20 px type)
   const classroom = useLab((s) => s.classroom);

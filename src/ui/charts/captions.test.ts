@@ -56,3 +56,24 @@ describe('the depth summary and the verdict give one number for one gap', () => 
     expect(summaryCaption(t, infos, series, 150, ITERATIONS)).toContain('At iteration 150, running training error: plain-56 is 45.0 points above plain-8');
   });
 });
+
+describe('the depth summary’s caption compares nets as the verdict groups them', () => {
+  it('compares a warmup variant’s nets with each other, never with another variant’s', () => {
+    // two warmup variants of plain-8/plain-56 and ResNet-56: each variant its own comparisons
+    const variant = (warmup: 'off' | 'paper', errs: [number, number, number]) =>
+      [net(8, false, errs[0], errs[0]), net(56, false, errs[1], errs[1]), net(56, true, errs[2], errs[2])].map(({ info, series }) => ({
+        info: { ...info, id: `${info.id}-${warmup}`, label: `${info.label} (${warmup})`, warmup },
+        series,
+      }));
+    const nets = [...variant('off', [0.4, 0.8, 0.2]), ...variant('paper', [0.3, 0.5, 0.1])];
+    const infos = nets.map((n) => n.info);
+    const series = Object.fromEntries(nets.map((n) => [n.info.id, n.series]));
+    const caption = summaryCaption(t, infos, series, ITERATIONS, ITERATIONS);
+    expect(caption).toContain('plain-56 (off) is 40.0 points above plain-8 (off)');
+    expect(caption).toContain('plain-56 (paper) is 20.0 points above plain-8 (paper)');
+    expect(caption).toContain('ResNet-56 (off) is 60.0 points below plain-56 (off)');
+    expect(caption).toContain('ResNet-56 (paper) is 40.0 points below plain-56 (paper)');
+    // no comparison across the variants
+    expect(caption).not.toMatch(/\(off\)[^;.]*\(paper\)|\(paper\)[^;.]*\(off\)/);
+  });
+});

@@ -3,11 +3,10 @@
 import type { TFunction } from 'i18next';
 import type { ExperimentConfig } from '../../core/config';
 import type { NetInfo, NetSeries } from '../../core/metrics';
-import { familyOf } from '../../core/metrics';
 import { BASE_LR, BATCH_SIZE } from '../../core/train';
 import { valueAt } from '../../core/metrics';
 import type { TestStory, Verdict, VerdictCause, VerdictCheck } from '../../core/verdict';
-import { finalErrors, verdictWindow } from '../../core/verdict';
+import { finalErrors, verdictGroups, verdictWindow } from '../../core/verdict';
 import type { Question } from '../../core/questions';
 
 interface At {
@@ -50,21 +49,25 @@ export function summaryErrors(nets: readonly NetInfo[], series: Record<string, N
  */
 export function summaryCaption(t: TFunction, nets: NetInfo[], series: Record<string, NetSeries>, it: number, iterations?: number): string {
   const { errorOf, window } = summaryErrors(nets, series, it, iterations);
-  const points: At[] = [];
-  for (const n of nets) {
-    const e = errorOf.get(n.id) ?? null;
-    if (e !== null && familyOf(n) !== 'highway') points.push({ label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: e });
-  }
   const byDepth = (a: At, b: At) => a.depth - b.depth;
-  const plain = points.filter((p) => !p.residual).sort(byDepth);
   const sentences: string[] = [];
-  if (plain.length >= 2) sentences.push(compare(t, plain[plain.length - 1], plain[0]));
-  for (const s of [...new Set(points.filter((p) => p.residual).map((p) => p.shortcut))].sort()) {
-    const res = points.filter((p) => p.residual && p.shortcut === s).sort(byDepth);
-    const deep = res[res.length - 1];
-    const twin = plain.find((p) => p.depth === deep.depth);
-    if (twin) sentences.push(compare(t, deep, twin));
-    if (res.length >= 2) sentences.push(compare(t, deep, res[0]));
+  // the verdict's groups (one block type and warmup variant each; no highway nets): nets are compared
+  // within a group only, as the verdict compares them
+  for (const group of verdictGroups(nets)) {
+    const points: At[] = [];
+    for (const n of group.nets) {
+      const e = errorOf.get(n.id) ?? null;
+      if (e !== null) points.push({ label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: e });
+    }
+    const plain = points.filter((p) => !p.residual).sort(byDepth);
+    if (plain.length >= 2) sentences.push(compare(t, plain[plain.length - 1], plain[0]));
+    for (const s of [...new Set(points.filter((p) => p.residual).map((p) => p.shortcut))].sort()) {
+      const res = points.filter((p) => p.residual && p.shortcut === s).sort(byDepth);
+      const deep = res[res.length - 1];
+      const twin = plain.find((p) => p.depth === deep.depth);
+      if (twin) sentences.push(compare(t, deep, twin));
+      if (res.length >= 2) sentences.push(compare(t, deep, res[0]));
+    }
   }
   if (sentences.length === 0) return t('captions.none', { it });
   if (window) return t('captions.summaryWindow', { from: window[0] + 1, to: window[1], sentences: sentences.join(t('captions.join')) });
@@ -151,7 +154,7 @@ export function questionLines(t: TFunction, q: Question, nets: NetInfo[]): { out
 }
 
 /** The paper's CIFAR-10 recipe (§4.2), as the lab's config would hold it. */
-export const PAPER_RECIPE = { width: 1, trainSize: 50_000, augment: true, iterations: 64_000, batchSize: BATCH_SIZE, lr: BASE_LR } as const;
+const PAPER_RECIPE = { width: 1, trainSize: 50_000, augment: true, iterations: 64_000, batchSize: BATCH_SIZE, lr: BASE_LR } as const;
 
 /**
  * What a run simplifies compared with the paper's recipe, in one line for every chart and export:

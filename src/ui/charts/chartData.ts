@@ -84,7 +84,7 @@ export const SUMMARY_VARIANT_LINES = ['#222222', '#D55E00', '#0072B2', '#009E73'
 export const SUMMARY_LINE = '#333333';
 
 /** One line of the depth summary: one kind of net across depths, with its points (error % by depth). */
-export interface SummaryGroup {
+interface SummaryGroup {
   key: string;
   family: NetFamily;
   /** The shortcut option, where the run's ResNets have several. */
@@ -139,7 +139,7 @@ export function summaryGroups(nets: readonly NetInfo[], errorOf: Map<string, num
   return [...groups.values()].filter((g) => g.points.length);
 }
 
-export const MAX_POINTS = 200;
+const MAX_POINTS = 200;
 
 /** At most `max` points, keeping the shape (largest-triangle-three-buckets). */
 export function downsample(xs: number[], ys: number[], max = MAX_POINTS): Point[] {

@@ -15,7 +15,7 @@ export interface LegendItem {
 /** The SVG dash array of a legend item. */
 export const legendDash = (l: LegendItem): string | undefined => l.dash ?? (l.dashed ? '6 4' : undefined);
 
-export interface FigureSpec {
+interface FigureSpec {
   title: string;
   /** The chart SVGs to place side by side, each with an optional subtitle. */
   panels: { svg: SVGSVGElement; subtitle?: string }[];
@@ -77,7 +77,7 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
 }
 
 /** Break text into lines of at most `max` characters, at spaces (CJK text, which has none, at any character). */
-export function wrapText(text: string, max: number): string[] {
+function wrapText(text: string, max: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/(?<= )/)) {
@@ -147,7 +147,7 @@ export const slug = (s: string) =>
     .replace(/^-|-$/g, '') || 'chart';
 
 /** The charts on screen, by id, so automation (the headless runner) can export what users export. */
-export interface ChartExporter {
+interface ChartExporter {
   figure(): { svg: string; width: number; height: number };
   csv(): string;
 }

@@ -12,10 +12,10 @@ import { FONT_STACK as FONT } from '../fonts';
 export const SLIDE_SIZES = { '16:9': { width: 1920, height: 1080 }, '4:3': { width: 1440, height: 1080 } } as const;
 export type SlideAspect = keyof typeof SLIDE_SIZES;
 
-export const SLIDE_TYPE = { title: 44, text: 28, small: 24 } as const;
-export const SLIDE_LINE = 5;
+const SLIDE_TYPE = { title: 44, text: 28, small: 24 } as const;
+const SLIDE_LINE = 5;
 
-export interface SlidePoint {
+interface SlidePoint {
   x: number;
   y: number;
 }
@@ -46,7 +46,7 @@ export interface SlidePanel {
   depths?: number[];
 }
 
-export interface SlideSpec {
+interface SlideSpec {
   aspect: SlideAspect;
   title: string;
   /** The verdict in one line (cut with an ellipsis if longer), and its mark. */

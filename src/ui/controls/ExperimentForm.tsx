@@ -6,7 +6,8 @@ import type { ReactNode } from 'react';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConfigIssue, ExperimentConfig, FormControl } from '../../core/config';
-import { FORM, netsOf } from '../../core/config';
+import { FORM } from '../../core/config';
+import { netsOf } from '../../core/experimentNets';
 import { PRESETS } from '../../core/presets';
 import { costProblem, expectedMs } from '../../core/cost';
 import { localizeEngine } from '../i18n';
@@ -16,7 +17,7 @@ import { iterationsPerEpoch } from '../../core/data/augment';
 import { setConfig, useLab } from '../store';
 
 /** A small plot of the learning rate the warmup mode gives over the run (the function the trainer uses). */
-export function LrSchedulePlot({ config, trainCount }: { config: ExperimentConfig; trainCount: number }) {
+function LrSchedulePlot({ config, trainCount }: { config: ExperimentConfig; trainCount: number }) {
   const { t } = useTranslation();
   const W = 240;
   const H = 56;

@@ -1,10 +1,12 @@
 // Start / Pause / Resume / Stop, and the share link.
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ALL_DEPTHS, FAMILIES, netLabelOf, netsOf } from '../../core/config';
-import type { NetEntry } from '../../core/config';
+import { ALL_DEPTHS, FAMILIES } from '../../core/config';
+import { netLabelOf, netsOf } from '../../core/experimentNets';
+import type { NetEntry } from '../../core/experimentNets';
 import { BLOCK_TYPES, SHORTCUTS } from '../../core/nets';
-import { addNet, exportTorchJob, pauseRun, resumeRun, startRun, stopRun } from '../labController';
+import { addNet, pauseRun, resumeRun, startRun, stopRun } from '../labController';
+import { exportTorchJob } from '../lab/torchJob';
 import { useLab } from '../store';
 
 export function RunControls({ compact = false }: { compact?: boolean }) {

@@ -7,10 +7,10 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LessonStep } from '../../core/lesson';
-import { LESSON_STEPS, plainHalfClear, predictDepths } from '../../core/lesson';
+import { LESSON_STEPS, plainHalfClear, predictDepths, promptIndex } from '../../core/lesson';
 import { familyOf } from '../../core/metrics';
 import type { PresetId } from '../../core/presets';
-import { presetById } from '../../core/presets';
+import { LESSON_DEMOS, presetById } from '../../core/presets';
 import { openArchitecture, useNetChoices } from '../architecture/ArchitectureView';
 import { startRun } from '../labController';
 import { showConfig, useLab } from '../store';
@@ -35,6 +35,8 @@ const inControl = (e: KeyboardEvent) => e.target instanceof HTMLElement && e.tar
 export function Lesson() {
   const { t, i18n } = useTranslation();
   const step = useLab((s) => s.lesson);
+  const presetId = useLab((s) => s.presetId);
+  const classroom = useLab((s) => s.classroom);
   const run = useLab((s) => s.run);
   const data = useLab((s) => s.data.status);
   const nets = run?.nets ?? [];
@@ -81,6 +83,9 @@ export function Lesson() {
     if (p) showConfig(p.config);
   };
   const running = run?.state === 'running' || run?.state === 'starting';
+  // what to talk about while the nets train (a slow preset leaves minutes): the whole list, or on the
+  // projector one prompt at a time, moving on with the run's progress (not a timer)
+  const prompts = step === 'watch-plain' || step === 'watch-residual' ? (t(`lesson.${step}.more`, { returnObjects: true }) as string[]) : [];
   return (
     <section className="lesson" data-testid="lesson" data-step={step} aria-labelledby="lesson-title" aria-roledescription={t('lesson.role')}>
       <div className="lesson-head">
@@ -97,6 +102,17 @@ export function Lesson() {
         {step === 'predict' && <p className="lesson-question">{t('lesson.predict.question', { a: depths[0], b: depths[1] })}</p>}
         {pair === null && (step === 'predict' || step === 'watch-plain') && <p className="hint">{t('lesson.needsPlain')}</p>}
         {step === 'predict' && <p>{t('lesson.predict.hands')}</p>}
+        {step === 'predict' && !running && (
+          <p className="lesson-demos" data-testid="lesson-demos">
+            {t('lesson.choose')}{' '}
+            {LESSON_DEMOS.map((id) => (
+              <button key={id} type="button" aria-pressed={presetId === id} onClick={() => loadPreset(id)}>
+                {t('lesson.try.load', { name: t(`presets.${id}.name`) })}
+                {presetId === id && ` ${t('lesson.chosen')}`}
+              </button>
+            ))}
+          </p>
+        )}
         {step === 'watch-plain' && (
           <>
             <p>{t('lesson.watch-plain.text')}</p>
@@ -132,6 +148,7 @@ export function Lesson() {
               )}{' '}
               {t('lesson.explain.fig7')}
             </p>
+            <p data-testid="lesson-test">{t('lesson.explain.test')}</p>
           </>
         )}
         {step === 'try' && (
@@ -147,6 +164,13 @@ export function Lesson() {
           </ul>
         )}
         {running && <p className="hint lesson-talk">{t(`lesson.${step}.talk`)}</p>}
+        {running && prompts.length > 0 && (
+          <ul className="hint lesson-more" data-testid="lesson-more">
+            {(classroom ? [prompts[promptIndex(run?.progress?.iteration ?? 0, prompts.length)]] : prompts).map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+        )}
       </div>
       <div className="lesson-nav">
         <button type="button" onClick={() => go(step, -1)} disabled={index === 0}>
@@ -179,7 +203,7 @@ export function Lesson() {
 }
 
 /** Print one sheet: the page hides everything else while it prints (app.css @media print). */
-export function printSheet(sheet: 'notes' | 'worksheet'): void {
+function printSheet(sheet: 'notes' | 'worksheet'): void {
   document.body.dataset.print = sheet;
   const done = () => {
     delete document.body.dataset.print;

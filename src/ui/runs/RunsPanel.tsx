@@ -1,7 +1,7 @@
 // Saved runs: open, compare, rename, delete, export and import as JSON.
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { compareRun, deleteSavedRun, exportRun, importRun, openRun, renameSavedRun } from '../labController';
+import { compareRun, deleteSavedRun, exportRun, importRun, openRun, renameSavedRun } from '../lab/savedRuns';
 import { useLab } from '../store';
 
 /** A wall time as h:mm:ss (or m:ss). */
@@ -92,7 +92,7 @@ export function RunsPanel() {
       <input
         ref={file}
         type="file"
-        accept=".json,application/json"
+        accept=".json,.gz,application/json,application/gzip"
         hidden
         data-testid="import-run-input"
         aria-label={t('runs.import')}

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { relaxedSimdSupported, variantFile } from '../kernels';
 import type { HelperInit, WasmVariant } from '../kernels';
 
-export const BUILD_DIR = join(import.meta.dirname, '..', 'build');
+const BUILD_DIR = join(import.meta.dirname, '..', 'build');
 
 export function nodeKernels(shared = false, relaxed = relaxedSimdSupported()): { module: WebAssembly.Module; variant: WasmVariant } {
   const variant = { relaxed, shared };
