@@ -194,7 +194,46 @@ const CLAIMS: { doc: string; what: string; text: () => string }[] = [
       return `ended within ${range(spread)} points of each other and ${range(below, 0)} points below plain-20`;
     },
   },
+  ...(['docs/presets.md', 'README.md'] as const).flatMap((doc) => [
+    {
+      doc,
+      what: 'full: plain-56 above plain-8 in test error, in points',
+      text: () => `plain-56 tests ${range(fullRuns().map((r) => gap(testOf(r, 'plain-56'), testOf(r, 'plain-8'))))} points above plain-8`,
+    },
+    {
+      doc,
+      what: 'full: ResNet-56 below ResNet-8 in test error, in points',
+      text: () => `ResNet-56 ${range(fullRuns().map((r) => gap(testOf(r, 'ResNet-8'), testOf(r, 'ResNet-56'))))} points below ResNet-8`,
+    },
+  ]),
+  {
+    doc: 'docs/presets.md',
+    what: 'full: plain-56 above plain-8 in training error, in points',
+    text: () => `plain-56 ends ${range(fullRuns().map((r) => gap(finalOf(r, 'plain-56'), finalOf(r, 'plain-8'))))} points above plain-8 in training error`,
+  },
+  {
+    doc: 'docs/presets.md',
+    what: 'full: ResNet-56 below ResNet-8 in training error, in points',
+    text: () => `ResNet-56 ends ${range(fullRuns().map((r) => gap(finalOf(r, 'ResNet-8'), finalOf(r, 'ResNet-56'))))} points below ResNet-8 in training error`,
+  },
+  {
+    doc: 'docs/presets.md',
+    what: 'full: plain-8 and ResNet-8 apart, in points',
+    text: () => `within ${range(fullRuns().map((r) => Math.abs(gap(finalOf(r, 'plain-8'), finalOf(r, 'ResNet-8')))))} points of each other in training error`,
+  },
 ];
+
+/** The Full lesson's six recorded runs: seeds 1–3 on each half of data_batch_1. */
+function fullRuns(): RunFile[] {
+  return ['', 'heldout/'].flatMap((half) => seeds.map((s) => runAt(`docs/presets/full/${half}seed-${s}/run.json.gz`)));
+}
+
+/** A net's last test error, by label. */
+function testOf(run: RunFile, label: string): number {
+  const net = run.nets.find((n) => n.label === label);
+  if (!net) throw new Error(`no net labelled "${label}" in the run`);
+  return run.series[net.id].test.err.at(-1)!;
+}
 
 function classroomRun(half: string, seed: number): RunFile {
   return runAt(half === 'seed' ? `docs/classroom-run/seed-${seed}/run.json` : `docs/classroom-run/heldout/seed-${seed}/run.json`);
