@@ -28,7 +28,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/ui/**', '**/worker/**', '**/storage/**'], message: 'src/core imports nothing from ui, worker, storage or src/node (ARCHITECTURE.md: core → nothing above it).' },
+            {
+              group: ['**/ui/**', '**/worker/**', '**/storage/**'],
+              message: 'src/core imports nothing from ui, worker, storage or src/node (ARCHITECTURE.md: core → nothing above it).',
+            },
             { group: ['react', 'react-dom', 'react-*', 'recharts', 'zustand', 'i18next'], message: 'src/core knows nothing of the UI.' },
           ],
         },
@@ -43,7 +46,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/ui/**', '**/worker/**', '**/storage/**', '**/node/**'], message: 'src/core imports nothing from ui, worker, storage or src/node (ARCHITECTURE.md: core → nothing above it).' },
+            {
+              group: ['**/ui/**', '**/worker/**', '**/storage/**', '**/node/**'],
+              message: 'src/core imports nothing from ui, worker, storage or src/node (ARCHITECTURE.md: core → nothing above it).',
+            },
             { group: ['node:*'], message: 'src/core runs in the browser too: Node modules belong in src/node.' },
             { group: ['react', 'react-dom', 'react-*', 'recharts', 'zustand', 'i18next'], message: 'src/core knows nothing of the UI.' },
           ],
@@ -59,7 +65,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/ui/**', '**/node/**'], message: 'src/worker imports nothing from the page (ui) or Node-only helpers: it talks to the page through src/worker/protocol.ts.' },
+            {
+              group: ['**/ui/**', '**/node/**'],
+              message: 'src/worker imports nothing from the page (ui) or Node-only helpers: it talks to the page through src/worker/protocol.ts.',
+            },
             { group: ['react', 'react-dom', 'react-*', 'recharts', 'zustand', 'i18next'], message: 'src/worker knows nothing of the UI.' },
           ],
         },
@@ -74,7 +83,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/ui/**', '**/worker/**', '**/node/**'], message: 'src/storage imports only core: the worker and the page call it, never the other way round.' },
+            {
+              group: ['**/ui/**', '**/worker/**', '**/node/**'],
+              message: 'src/storage imports only core: the worker and the page call it, never the other way round.',
+            },
             { group: ['react', 'react-dom', 'react-*', 'recharts', 'zustand', 'i18next'], message: 'src/storage knows nothing of the UI.' },
           ],
         },
@@ -97,7 +109,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/src/ui/**', '!**/src/ui/automation'], message: 'scripts and bench drive the page only through src/ui/automation.ts (window.labAutomation).' },
+            {
+              group: ['**/src/ui/**', '!**/src/ui/automation'],
+              message: 'scripts and bench drive the page only through src/ui/automation.ts (window.labAutomation).',
+            },
             { group: ['**/src/worker/**', '!**/src/worker/protocol'], message: 'scripts and bench reach the worker only through src/worker/protocol.ts.' },
           ],
         },
@@ -112,9 +127,19 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/core/cpu/**', '**/core/gpu/**', '**/core/tfjs/**', '**/core/tf', '**/core/experiment', '**/worker/engines', '**/worker/lab.worker'], message: 'The UI never imports an engine: it sends commands through src/worker/protocol.ts.' },
-            { group: ['**/storage/runsWrite'], message: 'The worker is the one writer of saved runs: the page asks it through src/worker/protocol.ts (renameRun, deleteRun, importRun).' },
-            { group: ['**/storage/runsDb'], importNames: ['db'], message: 'The page reads saved runs through runsDb’s read functions; the database handle is for the worker’s writes.' },
+            {
+              group: ['**/core/cpu/**', '**/core/gpu/**', '**/core/tfjs/**', '**/core/tf', '**/core/experiment', '**/worker/engines', '**/worker/lab.worker'],
+              message: 'The UI never imports an engine: it sends commands through src/worker/protocol.ts.',
+            },
+            {
+              group: ['**/storage/runsWrite'],
+              message: 'The worker is the one writer of saved runs: the page asks it through src/worker/protocol.ts (renameRun, deleteRun, importRun).',
+            },
+            {
+              group: ['**/storage/runsDb'],
+              importNames: ['db'],
+              message: 'The page reads saved runs through runsDb’s read functions; the database handle is for the worker’s writes.',
+            },
           ],
         },
       ],

@@ -57,10 +57,16 @@ function staticHosting(): Plugin {
     apply: 'build',
     enforce: 'post',
     configResolved: (c) => void (publicDir = c.publicDir),
-    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy(undefined, 'meta') }, injectTo: 'head-prepend' }],
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy(undefined, 'meta') }, injectTo: 'head-prepend' },
+    ],
     generateBundle(_options, bundle) {
       const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
-      const publicFiles = publicDir ? walk(publicDir).map((f) => relative(publicDir, f).split('\\').join('/')).filter((f) => !f.startsWith('data/')) : [];
+      const publicFiles = publicDir
+        ? walk(publicDir)
+            .map((f) => relative(publicDir, f).split('\\').join('/'))
+            .filter((f) => !f.startsWith('data/'))
+        : [];
       const files = [...Object.keys(bundle), ...publicFiles].filter((f) => f !== 'sw.js' && !f.endsWith('.map')).sort();
       const hash = createHash('sha256');
       for (const f of files) {

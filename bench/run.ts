@@ -27,7 +27,10 @@ import { ROOT, openLab } from '../scripts/labBrowser';
 
 // One vocabulary with the page's URL and the runner: --width, --iterations and --batch-size are the
 // settings' names (scripts/cli.ts); --batch is still read. --help lists every option and its default.
-const cmd = newCommand('bench', "Training throughput of the lab's own step in the worker, per backend, in headless Chromium on the production build. Prints figures; never fails on speed.")
+const cmd = newCommand(
+  'bench',
+  "Training throughput of the lab's own step in the worker, per backend, in headless Chromium on the production build. Prints figures; never fails on speed.",
+)
   .option('--backends <list>', 'engines to time, comma-separated', 'lab-cpu,lab-webgpu,webgpu,webgl,cpu,wasm')
   .option('--cases <list>', 'nets to time: plain-<6n+2> or resnet-<6n+2>, comma-separated', 'plain-20,resnet-20,plain-56,resnet-56')
   .option('--batch-size <list>', 'images per mini-batch, comma-separated (also read: --batch)', '32,128')
@@ -42,7 +45,7 @@ const cmd = newCommand('bench', "Training throughput of the lab's own step in th
   .option('--preset <id>', `the preset --degradation runs: ${presetList()}`, 'classroom')
   .option('--stream-cost', 'the cost of streaming metrics to the page')
   .option('--data-load', 'the time to load and decode the data')
-  .option('--main-thread', 'the page\'s responsiveness while training (long tasks)')
+  .option('--main-thread', "the page's responsiveness while training (long tasks)")
   .option('--experiment <id>', `a whole preset's nets for --iterations (${presetList()})`)
   .option('--iterations <n>', 'iterations for --experiment', '50')
   .option('--seconds <s>', 'seconds of training for --main-thread', '20')
@@ -95,11 +98,38 @@ function torchAvailable(python: string): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-function runTorch(python: string, c: { n: number; residual: boolean }, batch: number, reps: number, budget: number, width: number, device: string): TorchResult {
-  const argv = [join(ROOT, 'bench/reference/torch_resnet.py'), '--n', String(c.n), '--batch', String(batch), '--reps', String(reps), '--budget', String(budget), '--width', String(width), '--device', device];
+function runTorch(
+  python: string,
+  c: { n: number; residual: boolean },
+  batch: number,
+  reps: number,
+  budget: number,
+  width: number,
+  device: string,
+): TorchResult {
+  const argv = [
+    join(ROOT, 'bench/reference/torch_resnet.py'),
+    '--n',
+    String(c.n),
+    '--batch',
+    String(batch),
+    '--reps',
+    String(reps),
+    '--budget',
+    String(budget),
+    '--width',
+    String(width),
+    '--device',
+    device,
+  ];
   if (!c.residual) argv.push('--plain');
   try {
-    return JSON.parse(execFileSync(python, argv, { encoding: 'utf8', timeout: (budget + 120) * 1000 }).trim().split('\n').pop()!) as TorchResult;
+    return JSON.parse(
+      execFileSync(python, argv, { encoding: 'utf8', timeout: (budget + 120) * 1000 })
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as TorchResult;
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }
@@ -107,8 +137,19 @@ function runTorch(python: string, c: { n: number; residual: boolean }, batch: nu
 
 async function machine(page: Page, browserVersion: string) {
   const backend = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().backend);
-  const adapter = await page.getByTestId('backend-adapter').textContent().catch(() => null);
-  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, browser: `Chromium ${browserVersion}`, tfjsBackend: backend, adapter, node: process.version, date: new Date().toISOString() };
+  const adapter = await page
+    .getByTestId('backend-adapter')
+    .textContent()
+    .catch(() => null);
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    browser: `Chromium ${browserVersion}`,
+    tfjsBackend: backend,
+    adapter,
+    node: process.version,
+    date: new Date().toISOString(),
+  };
 }
 
 async function throughput(page: Page, out: Record<string, unknown>) {
@@ -119,7 +160,8 @@ async function throughput(page: Page, out: Record<string, unknown>) {
   const budgetMs = Number(args.budget) * 1000;
   const width = Number(args.width);
   const torch = args['vs-torch'] ? torchAvailable(args.python!) : null;
-  if (args['vs-torch'] && !torch) console.log(`PyTorch is absent (${args.python} cannot import torch): install it with \`apt-get install -y python3-torch\`. Running the lab alone.\n`);
+  if (args['vs-torch'] && !torch)
+    console.log(`PyTorch is absent (${args.python} cannot import torch): install it with \`apt-get install -y python3-torch\`. Running the lab alone.\n`);
   const torchDevices = !torch ? [] : args['torch-device'] === 'auto' ? (torch.endsWith('True') ? ['cpu', 'cuda'] : ['cpu']) : [args['torch-device']!];
   const rows: Record<string, unknown>[] = [];
   const failed = new Map<string, string>();
@@ -144,16 +186,39 @@ async function throughput(page: Page, out: Record<string, unknown>) {
           rows.push({ backend, net: c.label, batch, ok: false, reason: r.reason });
           continue;
         }
-        if (r.warmupMs! > budgetMs) tooSlow.set(backend, `the warm-up step of ${c.label} at batch ${batch} alone took ${(r.warmupMs! / 1000).toFixed(0)} s, over the ${args.budget} s budget`);
+        if (r.warmupMs! > budgetMs)
+          tooSlow.set(
+            backend,
+            `the warm-up step of ${c.label} at batch ${batch} alone took ${(r.warmupMs! / 1000).toFixed(0)} s, over the ${args.budget} s budget`,
+          );
         const ips = stats((r.stepMs!.length ? r.stepMs! : [r.warmupMs!]).map((ms) => (batch * 1000) / ms));
-        const torchRuns = backend === backends[backends.length - 1] || backends.length === 1 ? torchDevices.map((d) => ({ device: d, ...runTorch(args.python!, c, batch, reps, Number(args.budget), width, d) })) : [];
+        const torchRuns =
+          backend === backends[backends.length - 1] || backends.length === 1
+            ? torchDevices.map((d) => ({ device: d, ...runTorch(args.python!, c, batch, reps, Number(args.budget), width, d) }))
+            : [];
         const ratio = torchRuns
           .filter((t) => t.ok)
           .map((t) => `${(ips.median / t.imagesPerSec!.median).toFixed(2)}× of ${t.device} ${fmt(t.imagesPerSec!.median)} img/s`)
           .join('; ');
         const mem = `${(r.memoryBefore!.bytes / 2 ** 20).toFixed(0)} MB/${r.memoryBefore!.tensors} → ${(r.memoryAfter!.bytes / 2 ** 20).toFixed(0)} MB/${r.memoryAfter!.tensors}`;
-        console.log(`| ${backend} | ${c.label} | ${batch} | ${fmt(ips.median, 1)} (${fmt(ips.min, 1)}–${fmt(ips.max, 1)}) | ${fmt(r.warmupMs! / 1000, 2)} | ${r.stepMs!.length} | ${mem} | ${ratio || (torchDevices.length ? 'torch failed' : '')} |`);
-        rows.push({ backend, engine: r.engine, net: c.label, batch, width, imagesPerSec: ips, warmupMs: r.warmupMs, stepMs: r.stepMs, memoryBefore: r.memoryBefore, memoryAfter: r.memoryAfter, torch: torchRuns, gpu: r.gpu, macsPerImage: macsOf(c, width) });
+        console.log(
+          `| ${backend} | ${c.label} | ${batch} | ${fmt(ips.median, 1)} (${fmt(ips.min, 1)}–${fmt(ips.max, 1)}) | ${fmt(r.warmupMs! / 1000, 2)} | ${r.stepMs!.length} | ${mem} | ${ratio || (torchDevices.length ? 'torch failed' : '')} |`,
+        );
+        rows.push({
+          backend,
+          engine: r.engine,
+          net: c.label,
+          batch,
+          width,
+          imagesPerSec: ips,
+          warmupMs: r.warmupMs,
+          stepMs: r.stepMs,
+          memoryBefore: r.memoryBefore,
+          memoryAfter: r.memoryAfter,
+          torch: torchRuns,
+          gpu: r.gpu,
+          macsPerImage: macsOf(c, width),
+        });
       }
     }
   }
@@ -187,19 +252,28 @@ function gpuQueueTable(rows: Record<string, unknown>[]): void {
     const tfjs = all.find((t) => t.backend === 'webgpu' && t.net === r.net && t.batch === r.batch && t.imagesPerSec);
     const ratio = tfjs ? `${(ips / tfjs.imagesPerSec!.median).toFixed(1)}× (${fmt(tfjs.imagesPerSec!.median, 2)} img/s)` : 'not measured';
     const gflops = (ips * 6 * (r.macsPerImage ?? 0)) / 1e9;
-    console.log(`| ${r.net} | ${r.batch} | ${r.gpu!.adapter} | ${fmt(ips, 1)} | ${fmt(r.gpu!.dispatchesPerStep)} | ${fmt(r.gpu!.submitsPerStep, 1)} | ${fmt(r.gpu!.bytesPerStep)} | ${fmt(gflops, 2)} | ${ratio} |`);
+    console.log(
+      `| ${r.net} | ${r.batch} | ${r.gpu!.adapter} | ${fmt(ips, 1)} | ${fmt(r.gpu!.dispatchesPerStep)} | ${fmt(r.gpu!.submitsPerStep, 1)} | ${fmt(r.gpu!.bytesPerStep)} | ${fmt(gflops, 2)} | ${ratio} |`,
+    );
   }
 }
 
 async function waitForData(page: Page) {
-  await page.waitForFunction(() => {
-    const s = (window as unknown as { labAutomation: LabAutomation }).labAutomation.state();
-    return s.data === 'ready' || s.data === 'missing' || s.data === 'error';
-  }, null, { timeout: 300_000 });
+  await page.waitForFunction(
+    () => {
+      const s = (window as unknown as { labAutomation: LabAutomation }).labAutomation.state();
+      return s.data === 'ready' || s.data === 'missing' || s.data === 'error';
+    },
+    null,
+    { timeout: 300_000 },
+  );
 }
 
 /** Run a preset as a user would (Start in the page) and time it, reporting progress. */
-async function runPreset(page: Page, label: string): Promise<{ wallMs: number; series: Record<string, NetSeries>; nets: NetInfo[]; progress: Progress; status: string; iterations: number }> {
+async function runPreset(
+  page: Page,
+  label: string,
+): Promise<{ wallMs: number; series: Record<string, NetSeries>; nets: NetInfo[]; progress: Progress; status: string; iterations: number }> {
   await waitForData(page);
   const t0 = Date.now();
   await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.start());
@@ -222,8 +296,15 @@ async function runPreset(page: Page, label: string): Promise<{ wallMs: number; s
 
 /** Start a config in the page (metrics streaming on or off), wait until the run ends, and return its run file. */
 async function runToEnd(page: Page, config: Record<string, unknown>, stream: boolean) {
-  await page.evaluate(([c, st]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.startWith(c as never, st as boolean), [config, stream] as const);
-  await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''), null, { timeout: 3_600_000, polling: 500 });
+  await page.evaluate(([c, st]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.startWith(c as never, st as boolean), [
+    config,
+    stream,
+  ] as const);
+  await page.waitForFunction(
+    () => ['done', 'failed', 'stopped'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''),
+    null,
+    { timeout: 3_600_000, polling: 500 },
+  );
   return page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.runFile());
 }
 
@@ -235,7 +316,13 @@ async function degradation(page: Page, out: Record<string, unknown>) {
   console.log(`\n| net | training error, iterations ${v.window[0] + 1}–${v.window[1]} % | final test error % |`);
   console.log('|---|---|---|');
   for (const f of v.finals) console.log(`| ${f.label} | ${fmt(100 * (f.error ?? NaN), 1)} | ${fmt(100 * (r.series[f.id].test.err.at(-1) ?? NaN), 1)} |`);
-  out.degradation = { preset: args.preset, wallMs: r.wallMs, outcome: v.outcome, reason: v.reason, finals: v.finals.map((f) => ({ net: f.label, train: f.error, test: r.series[f.id].test.err.at(-1) })) };
+  out.degradation = {
+    preset: args.preset,
+    wallMs: r.wallMs,
+    outcome: v.outcome,
+    reason: v.reason,
+    finals: v.finals.map((f) => ({ net: f.label, train: f.error, test: r.series[f.id].test.err.at(-1) })),
+  };
 }
 
 /**
@@ -255,7 +342,9 @@ async function experimentBench(page: Page, out: Record<string, unknown>) {
   const labS = file.progress.elapsedMs / 1000;
   const nets = netsOf(config);
   const images = nets.length * n * config.batchSize;
-  console.log(`Lab (${file.backend}): ${nets.length} nets × ${n} iterations × batch ${config.batchSize} in ${labS.toFixed(1)} s = ${(images / labS).toFixed(0)} img/s`);
+  console.log(
+    `Lab (${file.backend}): ${nets.length} nets × ${n} iterations × batch ${config.batchSize} in ${labS.toFixed(1)} s = ${(images / labS).toFixed(0)} img/s`,
+  );
   const row: Record<string, unknown> = { preset: preset.id, iterations: n, nets: nets.map((e) => e.id), engine: file.backend, labSeconds: labS };
   if (args['vs-torch']) {
     const version = torchAvailable(args.python!);
@@ -268,7 +357,7 @@ async function experimentBench(page: Page, out: Record<string, unknown>) {
         if (!r.ok || !r.imagesPerSec) throw new Error(`PyTorch failed on ${e.id}: ${r.reason}`);
         const s = (n * config.batchSize) / r.imagesPerSec.median;
         torchS += s;
-        console.log(`  PyTorch ${version.split(" ")[0]}: ${e.id} ${r.imagesPerSec.median.toFixed(0)} img/s → ${s.toFixed(1)} s`);
+        console.log(`  PyTorch ${version.split(' ')[0]}: ${e.id} ${r.imagesPerSec.median.toFixed(0)} img/s → ${s.toFixed(1)} s`);
       }
       console.log(`PyTorch (CPU): the same nets and batches in ${torchS.toFixed(1)} s. Lab speed ÷ PyTorch speed = ${(torchS / labS).toFixed(2)}×`);
       Object.assign(row, { torchSeconds: torchS, ratio: torchS / labS, torch: version });
@@ -284,7 +373,10 @@ async function experimentBench(page: Page, out: Record<string, unknown>) {
 async function mainThread(page: Page, out: Record<string, unknown>) {
   await waitForData(page);
   await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.start());
-  await page.waitForFunction(() => Number(document.querySelector('[data-chart="curves"] .chart-panel')?.getAttribute('data-points') ?? 0) > 0, null, { timeout: 600_000, polling: 200 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-chart="curves"] .chart-panel')?.getAttribute('data-points') ?? 0) > 0, null, {
+    timeout: 600_000,
+    polling: 200,
+  });
   await page.evaluate(() => {
     const w = window as unknown as { __tasks: number[] };
     w.__tasks = [];
@@ -298,7 +390,9 @@ async function mainThread(page: Page, out: Record<string, unknown>) {
   const state = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
   await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.stop());
   const longest = Math.max(0, ...tasks);
-  console.log(`Main thread during ${seconds} s of the ${args.preset} preset (from iteration ${(state.run?.progress as Progress | null)?.iteration ?? '?'}): longest task ${longest} ms; ${tasks.length} tasks over 50 ms; ${tasks.filter((d) => d > 100).length} over 100 ms (goal: none)`);
+  console.log(
+    `Main thread during ${seconds} s of the ${args.preset} preset (from iteration ${(state.run?.progress as Progress | null)?.iteration ?? '?'}): longest task ${longest} ms; ${tasks.length} tasks over 50 ms; ${tasks.filter((d) => d > 100).length} over 100 ms (goal: none)`,
+  );
   console.log(`All tasks over 50 ms (ms): ${tasks.join(', ') || 'none'}`);
   out.mainThread = { preset: args.preset, seconds, longest, over50: tasks.length, over100: tasks.filter((d) => d > 100).length, tasks };
 }
@@ -309,7 +403,19 @@ async function mainThread(page: Page, out: Record<string, unknown>) {
  */
 async function streamCost(page: Page, out: Record<string, unknown>) {
   await waitForData(page);
-  const config = { depths: [8, 20], families: 'both', shortcuts: ['A'], width: 1, batchSize: 32, iterations: 60, evalEvery: 20, testSize: 200, trainSize: 10_000, augment: true, backend: 'auto' };
+  const config = {
+    depths: [8, 20],
+    families: 'both',
+    shortcuts: ['A'],
+    width: 1,
+    batchSize: 32,
+    iterations: 60,
+    evalEvery: 20,
+    testSize: 200,
+    trainSize: 10_000,
+    augment: true,
+    backend: 'auto',
+  };
   const rows: { stream: boolean; imagesPerSec: number }[] = [];
   for (const stream of [true, false, true, false]) {
     const file = await runToEnd(page, config, stream);
@@ -328,7 +434,10 @@ Metrics streaming on: ${mean(true).toFixed(1)} img/s; off: ${mean(false).toFixed
 async function dataLoad(page: Page, out: Record<string, unknown>) {
   const timeLoad = async (reload: boolean) => {
     if (reload) await page.reload();
-    await page.waitForFunction(() => (window as unknown as { labAutomation?: LabAutomation }).labAutomation?.state().data === 'ready', null, { timeout: 300_000, polling: 50 });
+    await page.waitForFunction(() => (window as unknown as { labAutomation?: LabAutomation }).labAutomation?.state().data === 'ready', null, {
+      timeout: 300_000,
+      polling: 50,
+    });
     const s = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
     return { ms: s.dataReadyMs ?? NaN, source: s.dataSource };
   };
@@ -336,17 +445,24 @@ async function dataLoad(page: Page, out: Record<string, unknown>) {
   const cold = await timeLoad(false);
   const warm = await timeLoad(true);
   const count = await page.getByTestId('data-count').textContent();
-  console.log(`Data load (${count}), from navigation start to a loaded dataset: cold ${(cold.ms / 1000).toFixed(2)} s (source: ${cold.source}); after a reload ${(warm.ms / 1000).toFixed(2)} s (source: ${warm.source})`);
+  console.log(
+    `Data load (${count}), from navigation start to a loaded dataset: cold ${(cold.ms / 1000).toFixed(2)} s (source: ${cold.source}); after a reload ${(warm.ms / 1000).toFixed(2)} s (source: ${warm.source})`,
+  );
   out.dataLoad = { cold, warm, count };
 }
 
 async function main() {
   const needsData = args.degradation || args['stream-cost'] || args['data-load'] || args['main-thread'] || Boolean(args.experiment);
   const dataDir = needsData ? realDataDir() : null;
-  if (needsData && !dataDir) throw new Error('--degradation, --stream-cost and --data-load need real CIFAR-10: set CIFAR10_DIR to a folder with data_batch_1.bin and test_batch.bin');
+  if (needsData && !dataDir)
+    throw new Error('--degradation, --stream-cost and --data-load need real CIFAR-10: set CIFAR10_DIR to a folder with data_batch_1.bin and test_batch.bin');
   const query = args.degradation || args['main-thread'] ? `preset=${args.preset}` : '';
   // the lab's own server serves the data when the build has it (npm run fetch-data); else the harness does
-  const session = await openLab({ query, dataDir: existsSync(join(ROOT, 'dist/data/cifar-10-batches-bin/manifest.json')) ? null : dataDir, log: (l) => console.log(l) });
+  const session = await openLab({
+    query,
+    dataDir: existsSync(join(ROOT, 'dist/data/cifar-10-batches-bin/manifest.json')) ? null : dataDir,
+    log: (l) => console.log(l),
+  });
   const out: Record<string, unknown> = {};
   try {
     out.machine = await machine(session.page, session.browserVersion);

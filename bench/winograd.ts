@@ -40,10 +40,22 @@ const timeAll = (lists: Call[][]) => {
   return ts.map(median);
 };
 
-console.log(`Direct vs Winograd F(2×2,3×3) and F(4×4,3×3), batch ${N}, 1 thread, ${variant.relaxed ? 'relaxed SIMD (FMA)' : 'SIMD'}; ms per call, median of ${reps}, the kernels taking turns\n`);
+console.log(
+  `Direct vs Winograd F(2×2,3×3) and F(4×4,3×3), batch ${N}, 1 thread, ${variant.relaxed ? 'relaxed SIMD (FMA)' : 'SIMD'}; ms per call, median of ${reps}, the kernels taking turns\n`,
+);
 console.log('| map | C → K | pass | direct ms | F(2×2) ms | F(4×4) ms | best speed-up | rule picks |');
 console.log('|---|---|---|---|---|---|---|---|');
-for (const [H, C] of [[32, 4], [16, 8], [8, 16], [32, 8], [16, 16], [8, 32], [32, 16], [16, 32], [8, 64]] as const) {
+for (const [H, C] of [
+  [32, 4],
+  [16, 8],
+  [8, 16],
+  [32, 8],
+  [16, 16],
+  [8, 32],
+  [32, 16],
+  [16, 32],
+  [8, 64],
+] as const) {
   const K = C;
   const P = H + 2;
   const sstride = winoScratchBytes(C, K);
@@ -55,22 +67,42 @@ for (const [H, C] of [[32, 4], [16, 8], [8, 16], [32, 8], [16, 16], [8, 32], [32
   const dU = random(36 * C * K);
   const dw = random(9 * C * K);
   const rows: ['forward' | 'filter', Call[][]][] = [
-    ['forward', [
-      [['conv_fwd', xp, P, P, C, w, 3, 1, y, N, H, H, K, 0]],
-      [['wino_weights', w, C, K, 0, U], ['wino_fwd', xp, P, P, C, U, y, N, H, H, K, 0, scratch, sstride]],
-      [['wino4_weights', w, C, K, 0, U, scratch, sstride], ['wino4_fwd', xp, P, P, C, U, y, N, H, H, K, 0, scratch, sstride]],
-    ]],
-    ['filter', [
-      [['conv_bwd_filter', xp, P, P, C, y, N, H, H, K, 3, 1, dw]],
-      [['wino_bwd_filter', xp, P, P, C, y, N, H, H, K, dU, scratch, sstride], ['wino_filter_finish', dU, 1, C, K, dw]],
-      [['wino4_bwd_filter', xp, P, P, C, y, N, H, H, K, dU, scratch, sstride], ['wino4_filter_finish', dU, 1, C, K, dw, scratch, sstride]],
-    ]],
+    [
+      'forward',
+      [
+        [['conv_fwd', xp, P, P, C, w, 3, 1, y, N, H, H, K, 0]],
+        [
+          ['wino_weights', w, C, K, 0, U],
+          ['wino_fwd', xp, P, P, C, U, y, N, H, H, K, 0, scratch, sstride],
+        ],
+        [
+          ['wino4_weights', w, C, K, 0, U, scratch, sstride],
+          ['wino4_fwd', xp, P, P, C, U, y, N, H, H, K, 0, scratch, sstride],
+        ],
+      ],
+    ],
+    [
+      'filter',
+      [
+        [['conv_bwd_filter', xp, P, P, C, y, N, H, H, K, 3, 1, dw]],
+        [
+          ['wino_bwd_filter', xp, P, P, C, y, N, H, H, K, dU, scratch, sstride],
+          ['wino_filter_finish', dU, 1, C, K, dw],
+        ],
+        [
+          ['wino4_bwd_filter', xp, P, P, C, y, N, H, H, K, dU, scratch, sstride],
+          ['wino4_filter_finish', dU, 1, C, K, dw, scratch, sstride],
+        ],
+      ],
+    ],
   ];
   for (const [pass, lists] of rows) {
     const [d, w2, w4] = timeAll(lists);
     const pick = winograd(pass, C, K, H);
     const picked = pick === 'F4' ? w4 : pick === 'F2' ? w2 : d;
-    console.log(`| ${H}×${H} | ${C} → ${K} | ${pass === 'forward' ? 'forward' : 'weight gradient'} | ${d.toFixed(2)} | ${w2.toFixed(2)} | ${w4.toFixed(2)} | ${(d / Math.min(w2, w4, d)).toFixed(2)}× | ${pick ?? 'direct'} (${(d / picked).toFixed(2)}×) |`);
+    console.log(
+      `| ${H}×${H} | ${C} → ${K} | ${pass === 'forward' ? 'forward' : 'weight gradient'} | ${d.toFixed(2)} | ${w2.toFixed(2)} | ${w4.toFixed(2)} | ${(d / Math.min(w2, w4, d)).toFixed(2)}× | ${pick ?? 'direct'} (${(d / picked).toFixed(2)}×) |`,
+    );
   }
   for (const p of [xp, w, y, U, scratch, dU, dw]) heap.release(p);
 }

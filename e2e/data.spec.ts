@@ -54,7 +54,12 @@ test('loads the files from the app’s own origin with a progress bar, checked a
 
 test('a file that does not match the manifest is refused, naming the file', async ({ page, context }) => {
   const good = makeBin(50, 1);
-  const manifest = { files: [{ name: 'data_batch_1.bin', bytes: good.length, sha256: sha256(good) }, { name: 'test_batch.bin', bytes: good.length, sha256: '0'.repeat(64) }] };
+  const manifest = {
+    files: [
+      { name: 'data_batch_1.bin', bytes: good.length, sha256: sha256(good) },
+      { name: 'test_batch.bin', bytes: good.length, sha256: '0'.repeat(64) },
+    ],
+  };
   await context.route('**/data/cifar-10-batches-bin/*', (route) => {
     const name = new URL(route.request().url()).pathname.split('/').pop()!;
     return name === 'manifest.json' ? route.fulfill({ json: manifest }) : route.fulfill({ body: Buffer.from(good) });
@@ -73,8 +78,13 @@ test('without data on the server the lab says how to get it, and a bad drop gets
   const truncated = fixtureArchive().subarray(0, 5000);
   await page.getByTestId('data-file-input').setInputFiles({ name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: truncated });
   // a cut archive's last bytes are whatever was there: caught while inflating, or by the size they declare
-  await expect(page.getByTestId('data-error')).toContainText(/cifar-10-binary\.tar\.gz (is not a valid gzip file \(corrupt or truncated\)|declares \d+ MB unpacked .* truncated or damaged \(download it again\))/);
+  await expect(page.getByTestId('data-error')).toContainText(
+    /cifar-10-binary\.tar\.gz (is not a valid gzip file \(corrupt or truncated\)|declares \d+ MB unpacked .* truncated or damaged \(download it again\))/,
+  );
   const notCifar = Buffer.from(makeBin(3).subarray(0, 3000));
-  await page.getByTestId('data-file-input').setInputFiles([{ name: 'data_batch_1.bin', mimeType: 'application/octet-stream', buffer: notCifar }, { name: 'test_batch.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(makeBin(2)) }]);
+  await page.getByTestId('data-file-input').setInputFiles([
+    { name: 'data_batch_1.bin', mimeType: 'application/octet-stream', buffer: notCifar },
+    { name: 'test_batch.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(makeBin(2)) },
+  ]);
   await expect(page.getByTestId('data-error')).toContainText('data_batch_1.bin is 3,000 bytes, not a multiple of the 3073-byte CIFAR-10 record');
 });

@@ -164,11 +164,15 @@ test('export a run as JSON and import it back', async ({ page }) => {
 
   // a damaged file changes nothing and says why
   const before = await page.getByTestId('saved-runs').locator('li').count();
-  await page.getByTestId('import-run-input').setInputFiles({ name: 'broken.run.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"degradation-lab-run","version":1}') });
+  await page
+    .getByTestId('import-run-input')
+    .setInputFiles({ name: 'broken.run.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"degradation-lab-run","version":1}') });
   await expect(page.getByTestId('error-banner')).toContainText('Could not import broken.run.json');
   await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(before);
 
-  await page.getByTestId('import-run-input').setInputFiles({ name: 'copy.run.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...run, name: 'Imported copy' })) });
+  await page
+    .getByTestId('import-run-input')
+    .setInputFiles({ name: 'copy.run.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...run, name: 'Imported copy' })) });
   await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(before + 1);
   await expect(page.getByTestId('saved-runs')).toContainText('Imported copy');
 });
@@ -226,7 +230,13 @@ test('a run of 250,000 iterations survives import → storage → open → expor
     nets: [{ id: 'plain-8', label: 'plain-8', depth: 8, residual: false, shortcut: 'A', params: 1000, status: 'done', divergedAt: null }],
     series: {
       'plain-8': {
-        train: { it, loss: col((i) => 2.3 / (1 + i / 1000)), err: col((i) => 0.9 / (1 + i / 1000)), runErr: col((i) => 0.9 / (1 + i / 1000)), lr: col(() => 0.1) },
+        train: {
+          it,
+          loss: col((i) => 2.3 / (1 + i / 1000)),
+          err: col((i) => 0.9 / (1 + i / 1000)),
+          runErr: col((i) => 0.9 / (1 + i / 1000)),
+          lr: col(() => 0.1),
+        },
         test: { it: [1000, 250_000], err: [0.8, 0.2], loss: [2, 0.5] },
         taps: [],
       },
@@ -245,7 +255,10 @@ test('a run of 250,000 iterations survives import → storage → open → expor
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const req = open.result.transaction('chunks').objectStore('chunks').getAll();
-          req.onsuccess = () => resolve(req.result.map((c: { nets: Record<string, { train: { it: number[] } }> }) => Math.max(...Object.values(c.nets).map((s) => s.train.it.length))));
+          req.onsuccess = () =>
+            resolve(
+              req.result.map((c: { nets: Record<string, { train: { it: number[] } }> }) => Math.max(...Object.values(c.nets).map((s) => s.train.it.length))),
+            );
           req.onerror = () => reject(req.error);
         };
       }),
@@ -260,7 +273,9 @@ test('a run of 250,000 iterations survives import → storage → open → expor
   expect(exported.series['plain-8'].train.it.at(-1)).toBe(n);
   expect(exported.series['plain-8'].train.loss).toEqual(run.series['plain-8'].train.loss);
   // and the export imports again
-  await page.getByTestId('import-run-input').setInputFiles({ name: 'again.run.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, name: 'Long run again' })) });
+  await page
+    .getByTestId('import-run-input')
+    .setInputFiles({ name: 'again.run.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, name: 'Long run again' })) });
   await expect(page.getByTestId('saved-runs').locator('li')).toHaveCount(2, { timeout: 60_000 });
   await expect(page.getByTestId('saved-runs')).toContainText('Long run again');
 });
@@ -285,7 +300,8 @@ function storedCheckpoints(page: import('@playwright/test').Page): Promise<numbe
 }
 
 test('a NaN weight and a failed write never replace the last good checkpoint; resume lands on it', async ({ page }) => {
-  const inject = (kind: string) => page.evaluate((k) => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault(k), kind);
+  const inject = (kind: string) =>
+    page.evaluate((k) => (window as unknown as { labAutomation: { injectFault(k: string): void } }).labAutomation.injectFault(k), kind);
   const pause = async () => {
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
@@ -324,7 +340,12 @@ test('a NaN weight and a failed write never replace the last good checkpoint; re
 
 test('the live tensor count reported by the worker stays flat over 100 steps (tfjs engine)', async ({ page }) => {
   // tfjs's own CPU backend, so the count is of real tfjs tensors (the lab CPU engine counts buffers)
-  const query = TINY_QUERY.replace('iters=60', 'iters=100').replace('backend=lab-cpu', 'backend=cpu').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4').replace('eval=10', 'eval=50');
+  const query = TINY_QUERY.replace('iters=60', 'iters=100')
+    .replace('backend=lab-cpu', 'backend=cpu')
+    .replace('depths=8,14', 'depths=8')
+    .replace('families=both', 'families=residual')
+    .replace('batch=8', 'batch=4')
+    .replace('eval=10', 'eval=50');
   await page.goto(`/?${query}`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -337,7 +358,10 @@ test('the live tensor count reported by the worker stays flat over 100 steps (tf
 });
 
 test('a lost device stops the run cleanly, keeps every point, and offers to resume on the next backend', async ({ page }) => {
-  const query = TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('batch=8', 'batch=4');
+  const query = TINY_QUERY.replace('iters=60', 'iters=100000')
+    .replace('depths=8,14', 'depths=8')
+    .replace('families=both', 'families=residual')
+    .replace('batch=8', 'batch=4');
   await page.goto(`/?${query}&automation=1`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -380,7 +404,10 @@ test('a helper thread that dies does not wedge the lab: the watchdog restarts th
 });
 
 test('a lost WebGL context stops the run cleanly and offers to resume on the next backend', async ({ page }) => {
-  const query = TINY_QUERY.replace('iters=60', 'iters=100000').replace('depths=8,14', 'depths=8').replace('families=both', 'families=residual').replace('backend=lab-cpu', 'backend=webgl');
+  const query = TINY_QUERY.replace('iters=60', 'iters=100000')
+    .replace('depths=8,14', 'depths=8')
+    .replace('families=both', 'families=residual')
+    .replace('backend=lab-cpu', 'backend=webgl');
   await page.goto(`/?${query}&automation=1`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -425,7 +452,9 @@ test('a start that the worker refuses ends as "failed" with the reason; the page
   await page.goto(`/?${TINY_QUERY}&automation=1`);
   await loadFixtureData(page);
   // the automation API passes the config to the worker unchecked: the worker's validation refuses it
-  await page.evaluate(() => (window as unknown as { labAutomation: { startWith(c: object, s: boolean): void } }).labAutomation.startWith({ depths: [9] }, true));
+  await page.evaluate(() =>
+    (window as unknown as { labAutomation: { startWith(c: object, s: boolean): void } }).labAutomation.startWith({ depths: [9] }, true),
+  );
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'failed', { timeout: 30_000 });
   const run = await page.evaluate(() => (window as unknown as { labAutomation: { state(): { run: { message?: string } | null } } }).labAutomation.state().run);
   expect(run?.message).toContain('invalid experiment: depths: 9 is not a CIFAR net depth');
@@ -452,7 +481,10 @@ test('storage full mid-run: a specific message, training goes on, and Export JSO
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const req = open.result.transaction('chunks').objectStore('chunks').getAll();
-          req.onsuccess = () => resolve(req.result.reduce((n: number, c: { nets: Record<string, { train: { it: number[] } }> }) => n + (c.nets['plain-8']?.train.it.length ?? 0), 0));
+          req.onsuccess = () =>
+            resolve(
+              req.result.reduce((n: number, c: { nets: Record<string, { train: { it: number[] } }> }) => n + (c.nets['plain-8']?.train.it.length ?? 0), 0),
+            );
           req.onerror = () => reject(req.error);
         };
       }),
@@ -506,6 +538,8 @@ test('the lab WebGPU engine trains a paired experiment in the page (on SwiftShad
   // the status line names the engine; what auto measured is under "details"
   await expect(page.getByTestId('engine')).toContainText(/lab CPU engine \(\d threads?\)/, { timeout: 120_000 });
   const engine = page.getByTestId('engine-detail');
-  await expect(engine).toContainText(/lab CPU engine .* — auto: CPU [\d,]+ img\/s · WebGPU: not timed, the only adapter is a software one/, { timeout: 120_000 });
+  await expect(engine).toContainText(/lab CPU engine .* — auto: CPU [\d,]+ img\/s · WebGPU: not timed, the only adapter is a software one/, {
+    timeout: 120_000,
+  });
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
 });

@@ -17,4 +17,5 @@ export async function loadFixtureData(page: Page): Promise<void> {
 }
 
 /** A tiny, fast experiment on the lab CPU engine (a documented URL setting: backend=lab-cpu). */
-export const TINY_QUERY = 'depths=8,14&families=both&shortcut=A&warmup=off&lr=0.1&batch=8&iters=60&train=500&test=50&split=test&aug=0&width=0.25&eval=10&seed=3&backend=lab-cpu';
+export const TINY_QUERY =
+  'depths=8,14&families=both&shortcut=A&warmup=off&lr=0.1&batch=8&iters=60&train=500&test=50&split=test&aug=0&width=0.25&eval=10&seed=3&backend=lab-cpu';

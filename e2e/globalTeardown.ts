@@ -6,6 +6,8 @@ import { CSP_PROBE } from './helpers';
 
 export default function globalTeardown(): void {
   if (!existsSync(CSP_REPORT_FILE)) return;
-  const reports = readFileSync(CSP_REPORT_FILE, 'utf8').split('\n').filter((l) => l.trim() && !l.includes(CSP_PROBE));
+  const reports = readFileSync(CSP_REPORT_FILE, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.includes(CSP_PROBE));
   if (reports.length) throw new Error(`${reports.length} Content-Security-Policy violation report(s) during the e2e suite:\n${reports.slice(0, 5).join('\n')}`);
 }

@@ -21,9 +21,13 @@ function parseCsv(text: string): string[][] {
   return text
     .trim()
     .split('\n')
-    .map((line) => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.slice(0, -1).map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')));
+    .map((line) =>
+      line
+        .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+        .slice(0, -1)
+        .map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')),
+    );
 }
-
 
 /** An SVG's text, its lines joined by spaces (a wrapped footer is one sentence again). */
 const svgWords = (svg: string) => svg.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
@@ -46,7 +50,9 @@ test('a first visit guides in three steps until the first run; the status line s
   const steps = page.getByTestId('first-steps');
   await expect(steps.locator('li')).toHaveCount(3);
   // one expected time, on this machine: before any run, from a few timed steps (the preset texts give no other machine's)
-  await expect(page.getByTestId('expected-time')).toContainText(/Expected here: \d+:\d\d, from a few timed steps on this machine \(lab CPU engine/, { timeout: 30_000 });
+  await expect(page.getByTestId('expected-time')).toContainText(/Expected here: \d+:\d\d, from a few timed steps on this machine \(lab CPU engine/, {
+    timeout: 30_000,
+  });
   await expect(steps).toContainText('Press Start');
   await loadFixtureData(page);
   // a step done says so: the data is loaded
@@ -210,7 +216,9 @@ async function svgTextBoxes(page: Page, svg: string): Promise<{ text: string; x:
   );
 }
 
-test('a figure for slides in one click, 16:9 and 4:3, PNG and SVG: text ≥ 24 px inside the frame and never overlapping (browser metrics), lines ≥ 4 px, the verdict, a plain title; Chinese too', async ({ page }) => {
+test('a figure for slides in one click, 16:9 and 4:3, PNG and SVG: text ≥ 24 px inside the frame and never overlapping (browser metrics), lines ≥ 4 px, the verdict, a plain title; Chinese too', async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 1100, height: 800 }); // the figure's size does not follow the window
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=30')}`);
   await loadFixtureData(page);
@@ -228,11 +236,15 @@ test('a figure for slides in one click, 16:9 and 4:3, PNG and SVG: text ≥ 24 p
     svgs[aspect] = readFileSync(await svg.path(), 'utf8');
   }
   await page.getByLabel('Language').selectOption('zh');
-  const [zh] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: '幻灯片用图：' }).getByRole('button', { name: '16:9 SVG' }).click()]);
+  const [zh] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('group', { name: '幻灯片用图：' }).getByRole('button', { name: '16:9 SVG' }).click(),
+  ]);
   expect(zh.suggestedFilename()).toMatch(/\p{Script=Han}.*-slide-16x9\.svg$/u);
   svgs.zh = readFileSync(await zh.path(), 'utf8');
   const text = svgWords(svgs['16:9']);
-  for (const part of ['Plain networks', 'Residual networks', 'Training error against depth', 'ResNet-14', '500 CIFAR-10 training images', 'width ×0.25']) expect(text).toContain(part);
+  for (const part of ['Plain networks', 'Residual networks', 'Training error against depth', 'ResNet-14', '500 CIFAR-10 training images', 'width ×0.25'])
+    expect(text).toContain(part);
   expect(text).toMatch(/[✓✗] (Both halves shown|Only the plain half shown|Not shown)/); // the verdict
   expect(svgs['16:9']).not.toContain('plain+res'); // no jargon subtitle
   for (const [name, svg] of Object.entries(svgs)) {
@@ -246,14 +258,23 @@ test('a figure for slides in one click, 16:9 and 4:3, PNG and SVG: text ≥ 24 p
     }
     // ink boxes: a glyph box is taller than its letters, so compare the middle 60% of each line's height
     const ink = boxes.map((b) => ({ ...b, y: b.y + 0.2 * b.h, h: 0.6 * b.h }));
-    const clashes = ink.flatMap((a, i) => ink.slice(i + 1).filter((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h).map((b) => `${a.text} / ${b.text}`));
+    const clashes = ink.flatMap((a, i) =>
+      ink
+        .slice(i + 1)
+        .filter((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h)
+        .map((b) => `${a.text} / ${b.text}`),
+    );
     expect(clashes, name).toEqual([]);
     const strokes = [...svg.matchAll(/<path [^>]*stroke-width="([\d.]+)"/g)].map((m) => Number(m[1]));
     expect(Math.min(...strokes)).toBeGreaterThanOrEqual(4);
   }
   expect(svgWords(svgs.zh)).toMatch(/\p{Script=Han}/u);
   // the Chinese slide speaks Chinese: no English word is left but the names kept in 简体中文 (KEEP_IN_ZH)
-  expect(svgWords(svgs.zh).replace(KEEP_IN_ZH, '').match(/[A-Za-z]{3,}/g)).toBeNull();
+  expect(
+    svgWords(svgs.zh)
+      .replace(KEEP_IN_ZH, '')
+      .match(/[A-Za-z]{3,}/g),
+  ).toBeNull();
 });
 
 test('the curves can show training error only (Fig. 6’s emphasis), and fit the y-axis to the data', async ({ page }) => {
@@ -315,14 +336,17 @@ test('switching the language changes the labels, and the choice is remembered', 
 });
 
 /** Words that stay as they are in 简体中文: names of nets, formats, backends, datasets and products. */
-const KEEP_IN_ZH = /\b(English|CNN|ResNet|plain|CIFAR|PNG|SVG|CSV|JSON|PyTorch|WebGPU|WebGL|WebAssembly|SIMD|FMA|tfjs|webgpu|webgl|cpu|CPU|GPU|BN|ReLU|SGD|lr|epoch|tar|bin|gz|cifar|binary|google|swiftshader|SwiftShader|ANGLE|Google|Vulkan|Subzero|Device|driver|He|Esc)\b/g;
+const KEEP_IN_ZH =
+  /\b(English|CNN|ResNet|plain|CIFAR|PNG|SVG|CSV|JSON|PyTorch|WebGPU|WebGL|WebAssembly|SIMD|FMA|tfjs|webgpu|webgl|cpu|CPU|GPU|BN|ReLU|SGD|lr|epoch|tar|bin|gz|cifar|binary|google|swiftshader|SwiftShader|ANGLE|Google|Vulkan|Subzero|Device|driver|He|Esc)\b/g;
 
 test('简体中文 is complete: no English is left on the page, in text or accessible names, while a run trains', async ({ page }) => {
   await page.addInitScript(() => localStorage.setItem('degradation-lab.lang', 'zh'));
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=400')}`);
   await loadFixtureData(page);
   await page.getByRole('button', { name: '开始' }).click();
-  await expect.poll(async () => Number(((await page.getByTestId('iteration').textContent()) ?? '').replace(/,/g, '')) || 0, { timeout: 60_000 }).toBeGreaterThan(20);
+  await expect
+    .poll(async () => Number(((await page.getByTestId('iteration').textContent()) ?? '').replace(/,/g, '')) || 0, { timeout: 60_000 })
+    .toBeGreaterThan(20);
   await page.locator('.status-details > summary').click();
   await page.getByRole('button', { name: '课程' }).click(); // the lesson's step too
   await expect(page.getByTestId('lesson')).toBeVisible();
@@ -343,7 +367,8 @@ test('简体中文 is complete: no English is left on the page, in text or acces
       if (!el || el.closest('script, style, option[value="en"]') || el.getClientRects().length === 0) continue;
       check('text', n.textContent);
     }
-    for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) for (const a of ['aria-label', 'title', 'placeholder']) check(a, el.getAttribute(a));
+    for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]'))
+      for (const a of ['aria-label', 'title', 'placeholder']) check(a, el.getAttribute(a));
     return left;
   }, KEEP_IN_ZH.source);
   expect(english).toEqual([]);
@@ -355,7 +380,9 @@ for (const [viewport, lang] of [
   [{ width: 1280, height: 720 }, 'zh'],
   [{ width: 1920, height: 1080 }, 'zh'],
 ] as const) {
-  test(`classroom mode fits the lesson on one ${viewport.width}×${viewport.height} screen (${lang}): both panels, the depth summary and the verdict, 4 px lines, 20 px text`, async ({ page }) => {
+  test(`classroom mode fits the lesson on one ${viewport.width}×${viewport.height} screen (${lang}): both panels, the depth summary and the verdict, 4 px lines, 20 px text`, async ({
+    page,
+  }) => {
     await page.setViewportSize(viewport);
     await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=40')}`);
     await loadFixtureData(page);
@@ -380,7 +407,8 @@ for (const [viewport, lang] of [
     // no scrolling; each curve plot at least 35% of the width; end labels never overlap; the verdict and the time left in view
     expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(viewport.height);
     const curvePlots = page.locator('[data-chart="curves"] .plot');
-    for (const box of await curvePlots.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width))) expect(box).toBeGreaterThanOrEqual(0.35 * viewport.width);
+    for (const box of await curvePlots.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width)))
+      expect(box).toBeGreaterThanOrEqual(0.35 * viewport.width);
     // (the labels are placed once the resized chart reports its height: poll)
     const overlaps = () =>
       page.locator('[data-chart="curves"] .chart-panel').evaluateAll((panels) =>
@@ -395,7 +423,10 @@ for (const [viewport, lang] of [
           return { labels: boxes.length, overlapping: n };
         }),
       );
-    await expect.poll(overlaps).toEqual([{ labels: 2, overlapping: 0 }, { labels: 2, overlapping: 0 }]);
+    await expect.poll(overlaps).toEqual([
+      { labels: 2, overlapping: 0 },
+      { labels: 2, overlapping: 0 },
+    ]);
     const verdict = await page.getByTestId('verdict').boundingBox();
     expect(verdict).not.toBeNull();
     expect(verdict!.y + verdict!.height).toBeLessThanOrEqual(viewport.height);
@@ -404,7 +435,9 @@ for (const [viewport, lang] of [
     expect(style.tick).toBeGreaterThanOrEqual(20);
     expect(style.legend).toBeGreaterThanOrEqual(20);
     // no title cut short
-    expect(await page.locator('[data-chart="curves"] .panel-title').evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent))).toEqual([]);
+    expect(
+      await page.locator('[data-chart="curves"] .panel-title').evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent)),
+    ).toEqual([]);
     // the status line says what trains, the iteration and the time left, nothing more
     await expect(page.getByTestId('engine')).toBeVisible();
     await expect(page.getByTestId('iteration')).toBeVisible();
@@ -442,7 +475,13 @@ test('no serious or critical accessibility violations, idle and running', async 
   const serious = async () =>
     (await new AxeBuilder({ page }).analyze()).violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+      .map(
+        (v) =>
+          `${v.id}: ${v.help} (${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 3)
+            .join('; ')})`,
+      );
   expect(await serious()).toEqual([]);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThan(10);
@@ -461,7 +500,8 @@ test('the main thread never freezes (no task over 500 ms), and the layout does n
       if (w.__recording) for (const e of list.getEntries()) w.__longTasks.push(Math.round(e.duration));
     }).observe({ type: 'longtask', buffered: false });
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (w.__recording && !e.hadRecentInput) w.__shift += e.value;
+      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[])
+        if (w.__recording && !e.hadRecentInput) w.__shift += e.value;
     }).observe({ type: 'layout-shift', buffered: false });
   });
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000').replace('eval=10', 'eval=25')}`);
@@ -484,7 +524,9 @@ test('the main thread never freezes (no task over 500 ms), and the layout does n
   expect(shift).toBeLessThan(0.01); // cumulative layout shift while metrics streamed
 });
 
-test('every preset’s recorded run draws its curves in both modes at both projector sizes, with no empty panel, and answers its own question in the first screen', async ({ page }) => {
+test('every preset’s recorded run draws its curves in both modes at both projector sizes, with no empty panel, and answers its own question in the first screen', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   // each preset's question (Fig. 6's for the Classroom and Gates presets), and its answer in the committed run
   const runs: Record<string, [string, string, string]> = {
@@ -498,7 +540,13 @@ test('every preset’s recorded run draws its curves in both modes at both proje
   };
   await page.goto('/');
   for (const [preset, [file, fig6, questions]] of Object.entries(runs)) {
-    const families = new Set((JSON.parse(file.endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8')) as { nets: { family?: string; residual: boolean }[] }).nets.map((n) => n.family ?? (n.residual ? 'residual' : 'plain')));
+    const families = new Set(
+      (
+        JSON.parse(file.endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8')) as {
+          nets: { family?: string; residual: boolean }[];
+        }
+      ).nets.map((n) => n.family ?? (n.residual ? 'residual' : 'plain')),
+    );
     await page.setViewportSize({ width: 1280, height: 720 });
     await page.getByTestId('import-run-input').setInputFiles(file);
     const verdict = page.getByTestId('verdict');
@@ -517,7 +565,10 @@ test('every preset’s recorded run draws its curves in both modes at both proje
     // in the first screen at 1280×720, in the normal view: its heading at least
     await page.evaluate(() => window.scrollTo(0, 0));
     expect((await verdict.locator('h3').first().boundingBox())!.y, preset).toBeLessThan(720 - 40);
-    for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+    for (const viewport of [
+      { width: 1280, height: 720 },
+      { width: 1920, height: 1080 },
+    ]) {
       await page.setViewportSize(viewport);
       for (const classroom of [false, true]) {
         const toggle = page.getByRole('button', { name: classroom ? 'Classroom mode' : 'Exit classroom mode' });

@@ -4,7 +4,9 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { TINY_QUERY, loadFixtureData } from './fixtures';
 
-test('the lesson runs end to end by keyboard on tiny nets: the residual half waits for the plain half, then the block, then a preset to try', async ({ page }) => {
+test('the lesson runs end to end by keyboard on tiny nets: the residual half waits for the plain half, then the block, then a preset to try', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=80')}`);
   await loadFixtureData(page);
@@ -13,7 +15,9 @@ test('the lesson runs end to end by keyboard on tiny nets: the residual half wai
   await expect(lesson).toHaveAttribute('data-step', 'predict');
   await expect(lesson).toContainText('one with 8 layers, one with 14');
   await expect(lesson).toContainText('Nothing is recorded');
-  const violations = (await new AxeBuilder({ page }).include('[data-testid="lesson"]').analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const violations = (await new AxeBuilder({ page }).include('[data-testid="lesson"]').analyze()).violations.filter(
+    (v) => v.impact === 'serious' || v.impact === 'critical',
+  );
   expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
   // → : watch the plain nets; the lesson's own Start
   await page.keyboard.press('ArrowRight');
@@ -95,7 +99,9 @@ test('the teacher notes and the student worksheet print alone, in English and Ch
   await expect(page.getByTestId('print-notes')).toContainText('教师备课说明');
 });
 
-test('on an experiment without plain nets of two depths, the lesson says it is written for the Classroom demo and does not wait for a plain half', async ({ page }) => {
+test('on an experiment without plain nets of two depths, the lesson says it is written for the Classroom demo and does not wait for a plain half', async ({
+  page,
+}) => {
   await page.goto('/?preset=warmup110');
   await page.getByRole('button', { name: 'Lesson' }).click();
   const lesson = page.getByTestId('lesson');
@@ -107,7 +113,9 @@ test('on an experiment without plain nets of two depths, the lesson says it is w
   await expect(lesson).toHaveAttribute('data-step', 'watch-residual');
 });
 
-test('while the nets train, the lesson lists what to talk about (on the projector one point at a time); before a run, Predict offers the two demos', async ({ page }) => {
+test('while the nets train, the lesson lists what to talk about (on the projector one point at a time); before a run, Predict offers the two demos', async ({
+  page,
+}) => {
   test.setTimeout(120_000);
   await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=100000')}`);
   await loadFixtureData(page);
@@ -137,6 +145,8 @@ test('while the nets train, the lesson lists what to talk about (on the projecto
   await expect(page.getByLabel('Preset')).toHaveValue('full');
   await expect(full).toHaveAttribute('aria-pressed', 'true');
   await expect(lesson.getByRole('button', { name: /Load “Classroom demo”/ })).toHaveAttribute('aria-pressed', 'false');
-  const violations = (await new AxeBuilder({ page }).include('[data-testid="lesson"]').analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const violations = (await new AxeBuilder({ page }).include('[data-testid="lesson"]').analyze()).violations.filter(
+    (v) => v.impact === 'serious' || v.impact === 'critical',
+  );
   expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 });

@@ -8,7 +8,8 @@ import type { RunFile } from '../src/core/runFile';
 import { loadFixtureData } from './fixtures';
 
 /** Every new family and variant at once, tiny: 8 and 11 layers (basic and bottleneck), plain, residual and highway, with and without warmup. */
-const VARIANTS = 'depths=8,11&families=plain,residual,highway&shortcuts=A&blocks=basic,bottleneck&warmup=off,paper&lr=0.1&batch=8&iters=30&train=500&test=50&split=test&aug=0&width=0.25&eval=10&seed=3&backend=lab-cpu';
+const VARIANTS =
+  'depths=8,11&families=plain,residual,highway&shortcuts=A&blocks=basic,bottleneck&warmup=off,paper&lr=0.1&batch=8&iters=30&train=500&test=50&split=test&aug=0&width=0.25&eval=10&seed=3&backend=lab-cpu';
 
 const runFile = (page: Page) => page.evaluate(() => (window as unknown as { labAutomation: { runFile(): Promise<RunFile | null> } }).labAutomation.runFile());
 
@@ -29,7 +30,9 @@ test('the architecture view opens from the net list by keyboard, draws each shor
   // the stage table adds up to the net's parameters (5,418 for Highway-8 at ×0.25, as nets.ts counts)
   await expect(view.getByTestId('arch-total-params')).toContainText('5,418');
   // no serious or critical accessibility violation in the open dialog
-  const violations = (await new AxeBuilder({ page }).include('[data-testid="architecture-view"]').analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const violations = (await new AxeBuilder({ page }).include('[data-testid="architecture-view"]').analyze()).violations.filter(
+    (v) => v.impact === 'serious' || v.impact === 'critical',
+  );
   expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
   // the ImageNet table, from the same block code
   await expect(view.getByTestId('imagenet-table').getByRole('row', { name: /ResNet-152/ })).toContainText('60.2M');
@@ -59,7 +62,9 @@ test('the architecture view opens from the net list by keyboard, draws each shor
   await expect(page).not.toHaveURL(/architecture/);
 });
 
-test('the architecture view draws blocks as the paper’s Fig. 2, folds repeated blocks, and fits a 1280×720 screen with 16 px labels, ResNet-110 included', async ({ page }) => {
+test('the architecture view draws blocks as the paper’s Fig. 2, folds repeated blocks, and fits a 1280×720 screen with 16 px labels, ResNet-110 included', async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto('/?depths=56,110&families=plain,residual&shortcuts=A&width=0.25');
   await page.getByRole('button', { name: 'Architecture of ResNet-110' }).click();

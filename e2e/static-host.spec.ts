@@ -15,11 +15,22 @@ import type { LabAutomation } from '../src/ui/automation';
 import { TINY_QUERY } from './fixtures';
 
 const DIST = resolve('dist');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.json': 'application/json', '.bin': 'application/octet-stream', '.txt': 'text/plain' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.bin': 'application/octet-stream',
+  '.txt': 'text/plain',
+};
 
 /** The fixture data where the lab looks for it on its own origin, with the manifest the download script writes. */
 const DATA = makeFiles(2, 1000, 500);
-const MANIFEST = JSON.stringify({ files: DATA.map((f) => ({ name: f.name, bytes: f.data.length, sha256: createHash('sha256').update(f.data).digest('hex') })) });
+const MANIFEST = JSON.stringify({
+  files: DATA.map((f) => ({ name: f.name, bytes: f.data.length, sha256: createHash('sha256').update(f.data).digest('hex') })),
+});
 
 /**
  * A static server in the plainest form: files and a Content-Type, no other header. `build` 2 serves
@@ -46,8 +57,10 @@ class StaticHost {
       const file = normalize(join(DIST, path.endsWith('/') ? `${path}index.html` : path));
       if (!file.startsWith(DIST) || !existsSync(file)) return void res.writeHead(404).end();
       let body: Buffer | string = readFileSync(file);
-      if (this.build === 2 && path === '/sw.js') body = `${body.toString('utf8')}\n// build 2\n`.replace(/const CACHE = `\$\{PREFIX\}\$\{"([0-9a-f]+)"\}`/, 'const CACHE = `${PREFIX}${"$1-2"}`');
-      if (this.build === 2 && (path === '/' || path === '/index.html')) body = body.toString('utf8').replace('<title>', '<meta name="lab-build" content="2" /><title>');
+      if (this.build === 2 && path === '/sw.js')
+        body = `${body.toString('utf8')}\n// build 2\n`.replace(/const CACHE = `\$\{PREFIX\}\$\{"([0-9a-f]+)"\}`/, 'const CACHE = `${PREFIX}${"$1-2"}`');
+      if (this.build === 2 && (path === '/' || path === '/index.html'))
+        body = body.toString('utf8').replace('<title>', '<meta name="lab-build" content="2" /><title>');
       res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' }).end(body);
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
@@ -101,7 +114,9 @@ test('on a server with no COOP/COEP headers, the service worker isolates the pag
   expect(headers['cross-origin-embedder-policy']).toBeUndefined();
   expect(headers['content-security-policy']).toBeUndefined();
   // one reload, once the service worker controls the page
-  await expect.poll(() => page.evaluate(() => window.crossOriginIsolated && navigator.serviceWorker.controller !== null).catch(() => false), { timeout: 60_000 }).toBe(true);
+  await expect
+    .poll(() => page.evaluate(() => window.crossOriginIsolated && navigator.serviceWorker.controller !== null).catch(() => false), { timeout: 60_000 })
+    .toBe(true);
   await expect(page.getByRole('heading', { name: 'Degradation Lab' })).toBeVisible();
   const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(meta).toContain("script-src 'self' 'wasm-unsafe-eval'");
@@ -130,7 +145,9 @@ test('offline after one visit: with the network cut, a reload opens the lab and 
   await expect(page.getByLabel('Preset')).toHaveValue('classroom');
   await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Start' }).click();
-  await expect.poll(async () => ((await state(page)).run?.progress as { iteration?: number } | null)?.iteration ?? 0, { timeout: 90_000 }).toBeGreaterThanOrEqual(3);
+  await expect
+    .poll(async () => ((await state(page)).run?.progress as { iteration?: number } | null)?.iteration ?? 0, { timeout: 90_000 })
+    .toBeGreaterThanOrEqual(3);
   expect((await state(page)).run!.engine).not.toContain('one thread');
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect.poll(async () => (await state(page)).run?.state, { timeout: 30_000 }).toBe('stopped');
@@ -140,13 +157,17 @@ test('offline after one visit: with the network cut, a reload opens the lab and 
   host.down = false;
 });
 
-test('a new build takes over without mixing: the open page keeps its own files and says an update is ready; a reload opens the new build', async ({ browser }) => {
+test('a new build takes over without mixing: the open page keeps its own files and says an update is ready; a reload opens the new build', async ({
+  browser,
+}) => {
   // a fresh visitor (no offline emulation left over), on the first build
   await context.close();
   await open(browser);
   const url = host.url(`/?${TINY_QUERY.replace('iters=60', 'iters=20')}&automation=1`);
   await page.goto(url);
-  await expect.poll(() => page.evaluate(() => window.crossOriginIsolated && navigator.serviceWorker.controller !== null).catch(() => false), { timeout: 60_000 }).toBe(true);
+  await expect
+    .poll(() => page.evaluate(() => window.crossOriginIsolated && navigator.serviceWorker.controller !== null).catch(() => false), { timeout: 60_000 })
+    .toBe(true);
   await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'origin', { timeout: 60_000 });
   host.build = 2;
   await page.goto(url);

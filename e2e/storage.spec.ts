@@ -34,13 +34,20 @@ test('an old tab blocking the saved-runs upgrade: the page says so once, and the
   // the old tab closes its connection: the upgrade goes on, and the lab's saved runs work
   await old.evaluate(() => (window as unknown as { oldDb: IDBDatabase }).oldDb.close());
   await expect
-    .poll(() => page.evaluate(() => new Promise<number>((resolve) => {
-      const open = indexedDB.open('degradation-lab');
-      open.onsuccess = () => {
-        resolve(open.result.version);
-        open.result.close();
-      };
-    })), { timeout: 30_000 })
+    .poll(
+      () =>
+        page.evaluate(
+          () =>
+            new Promise<number>((resolve) => {
+              const open = indexedDB.open('degradation-lab');
+              open.onsuccess = () => {
+                resolve(open.result.version);
+                open.result.close();
+              };
+            }),
+        ),
+      { timeout: 30_000 },
+    )
     .toBe(2);
   await banner.getByRole('button', { name: /dismiss/i }).click();
   await expect(banner).toHaveCount(0);

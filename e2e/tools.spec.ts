@@ -26,7 +26,9 @@ function fixtureDir(): string {
 test('the benchmark harness measures one tiny case and writes its table and JSON', async () => {
   test.setTimeout(180_000);
   const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.json');
-  const { stdout } = await run(tsx, ['bench/run.ts', '--backends', 'lab-cpu,wasm', '--cases', 'resnet-8', '--batch', '8', '--reps', '5', '--json', json], { timeout: 170_000 });
+  const { stdout } = await run(tsx, ['bench/run.ts', '--backends', 'lab-cpu,wasm', '--cases', 'resnet-8', '--batch', '8', '--reps', '5', '--json', json], {
+    timeout: 170_000,
+  });
   expect(stdout).toContain('| backend | net | batch | img/s median (min–max) |');
   expect(stdout).toMatch(/\| lab-cpu \| ResNet-8 \| 8 \| [\d.]+ \([\d.]+–[\d.]+\) \|/);
   // tfjs's wasm backend initialises but cannot train: the harness says why
@@ -39,10 +41,40 @@ test('the benchmark harness measures one tiny case and writes its table and JSON
   expect(row.memoryAfter.tensors).toBeGreaterThan(0);
 });
 
-test('the experiment runner writes run.json, metrics.csv, charts and a summary per seed, a row per seed, and an exit code that follows the verdicts; the page imports its run', async ({ page }) => {
+test('the experiment runner writes run.json, metrics.csv, charts and a summary per seed, a row per seed, and an exit code that follows the verdicts; the page imports its run', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   const top = mkdtempSync(join(tmpdir(), 'experiment-'));
-  const args = ['scripts/experiment.ts', '--depths', '8,14', '--width', '0.25', '--iterations', '24', '--batch-size', '8', '--eval-every', '8', '--train-size', '400', '--test-size', '60', '--augment', 'off', '--backend', 'lab-cpu', '--data', fixtureDir(), '--out', top, '--quiet', '--seeds', '1,2', '--expect-degradation=both'];
+  const args = [
+    'scripts/experiment.ts',
+    '--depths',
+    '8,14',
+    '--width',
+    '0.25',
+    '--iterations',
+    '24',
+    '--batch-size',
+    '8',
+    '--eval-every',
+    '8',
+    '--train-size',
+    '400',
+    '--test-size',
+    '60',
+    '--augment',
+    'off',
+    '--backend',
+    'lab-cpu',
+    '--data',
+    fixtureDir(),
+    '--out',
+    top,
+    '--quiet',
+    '--seeds',
+    '1,2',
+    '--expect-degradation=both',
+  ];
   const { stdout, code } = await run(tsx, args, { timeout: 230_000 }).then(
     (r) => ({ stdout: r.stdout, code: 0 }),
     (err: { stdout: string; code: number }) => ({ stdout: err.stdout, code: err.code }),
@@ -114,7 +146,8 @@ test('Full scale (PyTorch): the exported job trains 50 iterations on the CPU, an
     () => false,
   );
   test.skip(!hasTorch && !process.env.CI, `${python} cannot import torch (apt-get install -y python3-torch); CI installs it`);
-  const query = 'depths=8,14&families=both&shortcuts=A&warmup=paper&lr=0.1&batch=32&iters=1000&train=1000&test=200&split=test&aug=1&width=0.25&eval=25&seed=2&backend=lab-cpu';
+  const query =
+    'depths=8,14&families=both&shortcuts=A&warmup=paper&lr=0.1&batch=32&iters=1000&train=1000&test=200&split=test&aug=1&width=0.25&eval=25&seed=2&backend=lab-cpu';
   await page.goto(`/?${query}`);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Full scale (PyTorch)' }).click()]);
   const files = unzipSync(new Uint8Array(readFileSync(await download.path())));
@@ -129,7 +162,27 @@ test('Full scale (PyTorch): the exported job trains 50 iterations on the CPU, an
   const dir = mkdtempSync(join(tmpdir(), 'lab-pytorch-'));
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name.split('/').pop()!), bytes);
   const data = process.env.CIFAR10_DIR ?? fixtureDir();
-  await run(python, [join(dir, 'degradation_lab_train.py'), '--config', join(dir, 'config.json'), '--data', data, '--iterations', '50', '--out', join(dir, 'run.json'), '--checkpoint', join(dir, 'ck.pt'), '--device', 'cpu', '--threads', '2'], { timeout: 240_000 });
+  await run(
+    python,
+    [
+      join(dir, 'degradation_lab_train.py'),
+      '--config',
+      join(dir, 'config.json'),
+      '--data',
+      data,
+      '--iterations',
+      '50',
+      '--out',
+      join(dir, 'run.json'),
+      '--checkpoint',
+      join(dir, 'ck.pt'),
+      '--device',
+      'cpu',
+      '--threads',
+      '2',
+    ],
+    { timeout: 240_000 },
+  );
   const runFile = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   expect(runFile.progress.iteration).toBe(50);
   expect(runFile.nets.map((n: { id: string }) => n.id)).toEqual(['plain-8', 'resnet-8-A', 'plain-14', 'resnet-14-A']);

@@ -42,7 +42,9 @@ function main(): void {
   const list = JSON.parse(readFileSync(`${root}security/known-bad.json`, 'utf8')) as { updated: string; advisories: Advisory[] };
   const hits = auditLockfile(JSON.parse(readFileSync(lockPath, 'utf8')), list.advisories);
   for (const h of hits) console.log(`${h.package}@${h.version} (${h.path}): ${h.advisory.id} ${h.advisory.summary}; affected ${h.advisory.range}`);
-  console.log(`${hits.length ? 'FAIL' : 'ok'}: ${hits.length} known-bad version(s) in ${lockPath} (list of ${list.advisories.length} advisories, updated ${list.updated})`);
+  console.log(
+    `${hits.length ? 'FAIL' : 'ok'}: ${hits.length} known-bad version(s) in ${lockPath} (list of ${list.advisories.length} advisories, updated ${list.updated})`,
+  );
   process.exit(hits.length ? 1 : 0);
 }
 

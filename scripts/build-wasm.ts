@@ -36,10 +36,21 @@ export async function buildWasm({ force = false, quiet = false } = {}): Promise<
     if (!force && mtime(out) > srcTime) continue;
     const args = [
       source,
-      '-o', out,
-      '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
-      '--enable', 'simd',
-      '--importMemory', '--initialMemory', '2', '--maximumMemory', '65536',
+      '-o',
+      out,
+      '-O3',
+      '--noAssert',
+      '--runtime',
+      'stub',
+      '--use',
+      'abort=',
+      '--enable',
+      'simd',
+      '--importMemory',
+      '--initialMemory',
+      '2',
+      '--maximumMemory',
+      '65536',
     ];
     if (v.relaxed) args.push('--enable', 'relaxed-simd');
     if (v.shared) args.push('--enable', 'threads', '--sharedMemory');

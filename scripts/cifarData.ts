@@ -139,7 +139,14 @@ function describeFile(name: string, data: Uint8Array, fileMd5: Record<string, st
  * last (the lab only trusts a folder with a complete manifest).
  * `strict`: a file with a published checksum must match it (true for the official archive).
  */
-export function installFiles(files: Map<string, Uint8Array>, dataDir: string, source: Manifest['source'], from: string, strict: boolean, fileMd5: Record<string, string> = OFFICIAL.fileMd5): Manifest {
+export function installFiles(
+  files: Map<string, Uint8Array>,
+  dataDir: string,
+  source: Manifest['source'],
+  from: string,
+  strict: boolean,
+  fileMd5: Record<string, string> = OFFICIAL.fileMd5,
+): Manifest {
   const described = [...files].map(([name, data]) => describeFile(name, data, fileMd5));
   if (strict) {
     const bad = described.filter((f) => f.official === false);
@@ -172,7 +179,8 @@ export function filesFromFolder(dir: string): Map<string, Uint8Array> {
   const names = readdirSync(dir).filter((n) => /^(data_batch_\d+|test_batch)\.bin$/.test(n) || n === META_FILE);
   const files = new Map(names.sort().map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))]));
   for (const [n, b] of files) {
-    if (n.endsWith('.bin') && b.length % RECORD_BYTES !== 0) throw new DataError(`${join(dir, n)} is ${b.length} bytes, not a multiple of ${RECORD_BYTES}: truncated or not CIFAR-10`);
+    if (n.endsWith('.bin') && b.length % RECORD_BYTES !== 0)
+      throw new DataError(`${join(dir, n)} is ${b.length} bytes, not a multiple of ${RECORD_BYTES}: truncated or not CIFAR-10`);
   }
   return files;
 }

@@ -23,7 +23,7 @@ describe('one vocabulary for the URL and the runner', () => {
     for (const p of PRESETS) expect(parse(flagsOf(configToQuery(p.config))).config, p.id).toEqual(p.config);
   });
 
-  it('runs the Full lesson by name, from the page\'s link, and with a flag after it', () => {
+  it("runs the Full lesson by name, from the page's link, and with a flag after it", () => {
     expect(parse(['--preset', 'full']).config).toEqual(FULL_LESSON);
     expect(parse(flagsOf(configToQuery(FULL_LESSON))).config).toEqual(FULL_LESSON);
     // a flag after the preset changes that setting only
@@ -34,7 +34,16 @@ describe('one vocabulary for the URL and the runner', () => {
 
   it('reads the older names as flags, as old links and scripts say them; the name wins over an older name', () => {
     const oldLink = 'iters=700&train=10000&test=500&aug=0&eval=25&batch=64&gatebias=-6&shortcut=B&block=basic';
-    expect(parse(flagsOf(oldLink)).config).toMatchObject({ iterations: 700, trainSize: 10_000, testSize: 500, augment: false, evalEvery: 25, batchSize: 64, gateBias: [-6], shortcuts: ['B'] });
+    expect(parse(flagsOf(oldLink)).config).toMatchObject({
+      iterations: 700,
+      trainSize: 10_000,
+      testSize: 500,
+      augment: false,
+      evalEvery: 25,
+      batchSize: 64,
+      gateBias: [-6],
+      shortcuts: ['B'],
+    });
     expect(parse(['--train', '100', '--train-size', '3000']).config.trainSize).toBe(3000);
     for (const alias of Object.keys(SETTING_ALIASES)) expect(() => parse([`--${alias}`, 'x']), alias).toThrow(CliError);
   });
@@ -80,11 +89,16 @@ describe('one vocabulary for the URL and the runner', () => {
   });
 
   it('the real command lines: --help exits 0; a mistake is one line on stderr with exit code 2, no stack trace', () => {
-    const run = (script: string, argv: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, script), ...argv], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const run = (script: string, argv: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, script), ...argv], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     const help = run('scripts/experiment.ts', ['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--train-size <value>');
-    for (const argv of [['--train', '10000', '--trian', '3'], ['--iterations', 'x'], ['--preset', 'nope']]) {
+    for (const argv of [
+      ['--train', '10000', '--trian', '3'],
+      ['--iterations', 'x'],
+      ['--preset', 'nope'],
+    ]) {
       const r = run('scripts/experiment.ts', argv);
       expect(r.status, argv.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), argv.join(' ')).toHaveLength(1);
@@ -100,7 +114,10 @@ describe('one vocabulary for the URL and the runner', () => {
 
 describe('no literal lists of presets', () => {
   /** Every .ts/.tsx file under src/, tests aside. */
-  const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : /\.tsx?$/.test(f) && !/\.test\.tsx?$/.test(f) ? [join(dir, f)] : []));
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((f) =>
+      statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : /\.tsx?$/.test(f) && !/\.test\.tsx?$/.test(f) ? [join(dir, f)] : [],
+    );
   // ids that name nothing else in the lab (shortcuts, bottleneck and highway are also words and families)
   const own = ['classroom', 'fig6', 'warmup110'];
   const id = `(?:${PRESET_IDS.join('|')})`;

@@ -101,7 +101,9 @@ export function nearestFlag(cmd: Command, typed: string): string | null {
     const long = o.long?.replace(/^--/, '');
     if (!long || (o.hidden && !settingAttribute.has(o.attributeName()))) continue;
     // a prefix is near; so is a typo in the first word of a two-word flag ("--bach" for --batch-size)
-    const d = long.startsWith(word) ? Math.abs(long.length - word.length) * 0.1 : Math.min(editDistance(word, long), editDistance(word, long.split('-')[0]) + 0.5);
+    const d = long.startsWith(word)
+      ? Math.abs(long.length - word.length) * 0.1
+      : Math.min(editDistance(word, long), editDistance(word, long.split('-')[0]) + 0.5);
     if (best === null || d < best.d) {
       const setting = settingAttribute.get(o.attributeName());
       const name = setting ? nameOf(setting.key) : long;

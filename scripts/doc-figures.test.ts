@@ -96,12 +96,17 @@ function check(t: Table): { where: string; doc: string; computed: string }[] {
       else if (h === 'test verdict') {
         const story = judgeTestStory({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }, run.config.trainSize);
         computed = story ? OUTCOME_TEXT[story.outcome] : '–';
-      }      else if (h === 'answer') computed = judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
+      } else if (h === 'answer')
+        computed = judgeQuestions({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series })
+          .map((q) => QUESTION_OUTCOME_TEXT[q.outcome])
+          .join('; ');
       else if (at || h === 'full lr from') {
         const n = run.nets.find((x) => x.label === row[netCol]);
         if (!n) throw new Error(`${where}: no net "${row[netCol]}"`);
         const s = run.series[n.id];
-        computed = at ? pct(valueAt(s.train.it, s.train.runErr, Number(at[1]))) : String(s.train.it.find((_, i) => s.train.lr[i] >= run.config.lr * 0.999) ?? '–');
+        computed = at
+          ? pct(valueAt(s.train.it, s.train.runErr, Number(at[1])))
+          : String(s.train.it.find((_, i) => s.train.lr[i] >= run.config.lr * 0.999) ?? '–');
       } else if (h.endsWith(' test')) {
         const n = run.nets.find((x) => x.label === h.slice(0, -' test'.length));
         if (!n) throw new Error(`${where}: no net "${h.slice(0, -5)}"`);
@@ -118,7 +123,10 @@ describe('the docs’ figures, recomputed from the committed run files', () => {
     it(`${doc}: every table of figures names its runs, and every figure matches them`, () => {
       const all = tables(doc);
       const unsourced = all.filter((t) => !t.runs && t.rows.some((r) => r.some((c) => /\d%/.test(c))));
-      expect(unsourced.map((t) => `${doc}:${t.line}`), 'tables of percentages without a <!-- figures: runs=… --> comment').toEqual([]);
+      expect(
+        unsourced.map((t) => `${doc}:${t.line}`),
+        'tables of percentages without a <!-- figures: runs=… --> comment',
+      ).toEqual([]);
       const checked = all.filter((t) => t.runs).flatMap(check);
       for (const c of checked) expect(c.doc, c.where).toBe(c.computed);
     });
@@ -144,17 +152,20 @@ const CLAIMS: { doc: string; what: string; text: () => string }[] = [
   {
     doc: 'docs/classroom-tuning.md',
     what: 'the Classroom runs: plain-56 above plain-8, in points',
-    text: () => `plain-56 is ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).map((r) => gap(finalOf(r, 'plain-56'), finalOf(r, 'plain-8'))))} points above plain-8`,
+    text: () =>
+      `plain-56 is ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).map((r) => gap(finalOf(r, 'plain-56'), finalOf(r, 'plain-8'))))} points above plain-8`,
   },
   {
     doc: 'docs/classroom-tuning.md',
     what: 'the Classroom runs: ResNet-56 below plain-56, in points',
-    text: () => `ResNet-56 is ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).map((r) => gap(finalOf(r, 'plain-56'), finalOf(r, 'ResNet-56'))))} points below plain-56`,
+    text: () =>
+      `ResNet-56 is ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).map((r) => gap(finalOf(r, 'plain-56'), finalOf(r, 'ResNet-56'))))} points below plain-56`,
   },
   {
     doc: 'docs/presets.md',
     what: 'warmup110: how much worse lr 0.1 from the start ended',
-    text: () => `ended ${range(seeds.map((s) => runAt(`docs/presets/warmup110/seed-${s}/run.json`)).map((r) => gap(finalOf(r, 'ResNet-110, warmup off'), finalOf(r, 'ResNet-110, warmup paper'))))} points worse`,
+    text: () =>
+      `ended ${range(seeds.map((s) => runAt(`docs/presets/warmup110/seed-${s}/run.json`)).map((r) => gap(finalOf(r, 'ResNet-110, warmup off'), finalOf(r, 'ResNet-110, warmup paper'))))} points worse`,
   },
   {
     doc: 'docs/presets.md',
@@ -171,17 +182,23 @@ const CLAIMS: { doc: string; what: string; text: () => string }[] = [
   {
     doc: 'docs/presets.md',
     what: 'bottleneck: ResNet-32 below ResNet-47 bottleneck',
-    text: () => `ended ${range(seeds.map((s) => runAt(`docs/presets/bottleneck/seed-${s}/run.json`)).map((r) => gap(finalOf(r, 'ResNet-47 bottleneck (B)'), finalOf(r, 'ResNet-32 (B)'))))} points below ResNet-47 bottleneck`,
+    text: () =>
+      `ended ${range(seeds.map((s) => runAt(`docs/presets/bottleneck/seed-${s}/run.json`)).map((r) => gap(finalOf(r, 'ResNet-47 bottleneck (B)'), finalOf(r, 'ResNet-32 (B)'))))} points below ResNet-47 bottleneck`,
   },
   {
     doc: 'docs/classroom-tuning.md',
     what: 'the Classroom runs: the final test errors',
-    text: () => `The test errors (not judged) are ${range(['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).flatMap((r) => r.nets.map((n) => points(r.series[n.id].test.err.at(-1)!))), 0)}%`,
+    text: () =>
+      `The test errors (not judged) are ${range(
+        ['seed', 'heldout'].flatMap((h) => seeds.map((s) => classroomRun(h, s))).flatMap((r) => r.nets.map((n) => points(r.series[n.id].test.err.at(-1)!))),
+        0,
+      )}%`,
   },
   {
     doc: 'docs/presets.md',
     what: 'highway: Highway-56 above Highway-20 at bias −2',
-    text: () => `Highway-56 (gate bias -2) ended ${range(seeds.map((s) => runAt(`docs/presets/highway/seed-${s}/run.json`)).map((r) => gap(finalOf(r, 'Highway-56 (gate bias -2)'), finalOf(r, 'Highway-20 (gate bias -2)'))))} points above Highway-20`,
+    text: () =>
+      `Highway-56 (gate bias -2) ended ${range(seeds.map((s) => runAt(`docs/presets/highway/seed-${s}/run.json`)).map((r) => gap(finalOf(r, 'Highway-56 (gate bias -2)'), finalOf(r, 'Highway-20 (gate bias -2)'))))} points above Highway-20`,
   },
   {
     doc: 'docs/presets.md',

@@ -39,7 +39,16 @@ import { configFromCli, experimentCommand } from './experimentCli';
 
 const { opts, args: positionals } = cliMain('experiment', experimentCommand(), process.argv.slice(2));
 /** The runner's own options (commander's names: camel case); the settings are read by buildConfig. */
-const args = opts as { preset?: string; data?: string; out?: string; seeds?: string; quiet?: boolean; exportTorch?: string; chartsOf?: boolean; expectDegradation?: 'both' | 'plain' };
+const args = opts as {
+  preset?: string;
+  data?: string;
+  out?: string;
+  seeds?: string;
+  quiet?: boolean;
+  exportTorch?: string;
+  chartsOf?: boolean;
+  expectDegradation?: 'both' | 'plain';
+};
 
 function fail(message: string, code = 2): never {
   console.error(`experiment: ${message}`);
@@ -59,7 +68,8 @@ export function buildConfig(): ExperimentConfig {
 }
 
 const state = (page: Page) => page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state());
-const fmtTime = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : `${Math.floor(ms / 60000)}:${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}`);
+const fmtTime = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? '–' : `${Math.floor(ms / 60000)}:${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}`;
 
 function metricsCsv(run: RunFile): string {
   const lines = ['net,label,iteration,loss,train_error,running_train_error,lr,test_error,test_loss'];
@@ -72,7 +82,17 @@ function metricsCsv(run: RunFile): string {
       const i = train.get(it);
       const j = test.get(it);
       lines.push(
-        [n.id, n.label, it, i !== undefined ? s.train.loss[i] : '', i !== undefined ? s.train.err[i] : '', i !== undefined ? s.train.runErr[i] : '', i !== undefined ? s.train.lr[i] : '', j !== undefined ? s.test.err[j] : '', j !== undefined ? s.test.loss[j] : ''].join(','),
+        [
+          n.id,
+          n.label,
+          it,
+          i !== undefined ? s.train.loss[i] : '',
+          i !== undefined ? s.train.err[i] : '',
+          i !== undefined ? s.train.runErr[i] : '',
+          i !== undefined ? s.train.lr[i] : '',
+          j !== undefined ? s.test.err[j] : '',
+          j !== undefined ? s.test.loss[j] : '',
+        ].join(','),
       );
     }
   }
@@ -92,7 +112,8 @@ const judgedQuestions = (run: RunFile) => judgeQuestions({ status: run.status, i
 function questionLines(run: RunFile): string[] {
   const label = (id: string) => run.nets.find((n) => n.id === id)?.label ?? id;
   return judgedQuestions(run).map(
-    (q) => `**${QUESTION_TEXT[q.kind]} ${QUESTION_OUTCOME_TEXT[q.outcome]}**${q.comparisons.length ? ` — ${q.comparisons.map((c) => `${c.holds ? '✓' : '✗'} ${comparisonText(c, label)}`).join('; ')}` : ''}.`,
+    (q) =>
+      `**${QUESTION_TEXT[q.kind]} ${QUESTION_OUTCOME_TEXT[q.outcome]}**${q.comparisons.length ? ` — ${q.comparisons.map((c) => `${c.holds ? '✓' : '✗'} ${comparisonText(c, label)}`).join('; ')}` : ''}.`,
   );
 }
 
@@ -100,7 +121,7 @@ function questionLines(run: RunFile): string[] {
 function testStoryLine(run: RunFile): string[] {
   const story = judgeTestStory({ status: run.status, iterations: run.config.iterations, nets: run.nets, series: run.series }, run.config.trainSize);
   if (!story) return [];
-  if (story.outcome === 'both') return ['**Test error tells the same story** (the same rules, on each net\'s test error).', ''];
+  if (story.outcome === 'both') return ["**Test error tells the same story** (the same rules, on each net's test error).", ''];
   const failed = story.checks.filter((c) => !c.holds).map((c) => c.detail);
   const why = story.memorised ? ` ${run.config.trainSize.toLocaleString('en')} training images are memorised: test error says little about depth here.` : '';
   return [`**Test error does not tell the same story** — ${failed.join('; ')}.${why}`, ''];
@@ -154,10 +175,24 @@ function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): str
   ];
   for (const r of results) {
     const v = verdictOf(r.run);
-    const answer = fig6 ? OUTCOME_TEXT[v.outcome] : judgedQuestions(r.run).map((q) => QUESTION_OUTCOME_TEXT[q.outcome]).join('; ');
-    lines.push(`| ${r.seed} | ${finalsOf(r.run).map((f) => pct(f.error)).join(' | ')} | ${answer} | ${(r.wallMs / 1000).toFixed(0)} s |`);
+    const answer = fig6
+      ? OUTCOME_TEXT[v.outcome]
+      : judgedQuestions(r.run)
+          .map((q) => QUESTION_OUTCOME_TEXT[q.outcome])
+          .join('; ');
+    lines.push(
+      `| ${r.seed} | ${finalsOf(r.run)
+        .map((f) => pct(f.error))
+        .join(' | ')} | ${answer} | ${(r.wallMs / 1000).toFixed(0)} s |`,
+    );
   }
-  lines.push('', `- Engine: ${results[0].run.backend}`, `- Data: ${results[0].run.dataset}`, `- Config (seed aside): \`${configToQuery(results[0].run.config)}\``, '');
+  lines.push(
+    '',
+    `- Engine: ${results[0].run.backend}`,
+    `- Data: ${results[0].run.dataset}`,
+    `- Config (seed aside): \`${configToQuery(results[0].run.config)}\``,
+    '',
+  );
   for (const r of results) lines.push(`- Seed ${r.seed}: ${verdictOf(r.run).reason}.`);
   for (const r of results) for (const q of questionLines(r.run)) lines.push(`- Seed ${r.seed}: ${q}`);
   lines.push('');
@@ -177,7 +212,11 @@ async function runOnce(config: ExperimentConfig, dataDir: string, out: string): 
     void page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.stop()).catch(() => undefined);
   });
   try {
-    await page.waitForFunction(() => ['ready', 'missing', 'error'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().data), null, { timeout: 300_000 });
+    await page.waitForFunction(
+      () => ['ready', 'missing', 'error'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().data),
+      null,
+      { timeout: 300_000 },
+    );
     const s0 = await state(page);
     if (s0.data !== 'ready') fail(`the lab could not load the data in ${dataDir} (${s0.data})`, 3);
     const t0 = Date.now();
@@ -242,7 +281,11 @@ async function chartsOf(files: string[]): Promise<void> {
   try {
     for (const file of files) {
       await session.page.getByTestId('import-run-input').setInputFiles(resolve(file));
-      await session.page.waitForFunction(() => ['done', 'stopped', 'failed'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''), null, { timeout: 60_000 });
+      await session.page.waitForFunction(
+        () => ['done', 'stopped', 'failed'].includes((window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state ?? ''),
+        null,
+        { timeout: 60_000 },
+      );
       const charts = await writeCharts(session.page, dirname(resolve(file)));
       console.log(`${file}: wrote ${charts.map((c) => c.file).join(', ')} (and SVG)`);
     }
@@ -257,7 +300,9 @@ function exportTorch(config: ExperimentConfig, dir: string): void {
   const { files } = torchExport(config, script, args.preset ? `The ${args.preset} preset` : 'A lab experiment');
   mkdirSync(dir, { recursive: true });
   for (const f of files) writeFileSync(join(dir, f.name), f.text);
-  console.log(`wrote ${files.map((f) => join(dir, f.name)).join(', ')}\nrun: cd ${dir} && python3 ${TORCH_SCRIPT_NAME} --config config.json --data <CIFAR-10 binary folder>`);
+  console.log(
+    `wrote ${files.map((f) => join(dir, f.name)).join(', ')}\nrun: cd ${dir} && python3 ${TORCH_SCRIPT_NAME} --config config.json --data <CIFAR-10 binary folder>`,
+  );
 }
 
 async function main() {

@@ -9,7 +9,10 @@ import { presetById, presetList } from '../src/core/presets';
 import { CliError, addSettingFlags, flagOf, newCommand, settingsFromFlags } from './cli';
 
 export function experimentCommand(): Command {
-  const cmd = newCommand('experiment', 'Run a lab experiment headless, with the lab\'s own worker code in Chromium, and write run.json, metrics.csv, the charts and summary.md with a verdict.')
+  const cmd = newCommand(
+    'experiment',
+    "Run a lab experiment headless, with the lab's own worker code in Chromium, and write run.json, metrics.csv, the charts and summary.md with a verdict.",
+  )
     .usage('[options]   (npm run experiment -- --preset classroom --out runs/classroom)')
     .argument('[runs...]', 'run files, after --charts-of')
     .option('--preset <id>', `start from a preset: ${presetList()}`)
@@ -18,7 +21,9 @@ export function experimentCommand(): Command {
     .option('--data <dir>', 'folder of CIFAR-10 .bin files (default: $CIFAR10_DIR, or the one npm run fetch-data wrote)')
     .option('--out <dir>', 'where to write the run (required to train)')
     .option('--seeds <list>', 'one run per seed, comma-separated (each in <out>/seed-N), and a summary with a row per seed')
-    .addOption(new Option('--expect-degradation <which>', 'exit 1 unless every seed shows both halves of Fig. 6, or at least the plain half').choices(['both', 'plain']))
+    .addOption(
+      new Option('--expect-degradation <which>', 'exit 1 unless every seed shows both halves of Fig. 6, or at least the plain half').choices(['both', 'plain']),
+    )
     .option('--export-torch <dir>', 'write the experiment as a PyTorch job instead of running it here')
     .option('--charts-of', 'no training: redraw the charts of finished runs (the run files follow)')
     .option('--quiet', 'no progress lines');

@@ -86,7 +86,9 @@ describe('fetch-data against a local server', () => {
 
   it('reports a connection dropped mid-body, then resumes from where it stopped', async () => {
     const d = dirs();
-    await expect(fetchCifar({ ...d, url: `${base}/flaky`, archive: sums, fileMd5 })).rejects.toThrow(/the download stopped at .* Run the same command again to resume/);
+    await expect(fetchCifar({ ...d, url: `${base}/flaky`, archive: sums, fileMd5 })).rejects.toThrow(
+      /the download stopped at .* Run the same command again to resume/,
+    );
     const part = join(d.cacheDir, 'cifar-10-binary.tar.gz.part');
     expect(existsSync(part)).toBe(true);
     const half = readFileSync(part).length;
@@ -101,7 +103,9 @@ describe('fetch-data against a local server', () => {
     const d = dirs();
     await fetchCifar({ ...d, url: `${base}/ok`, archive: sums, fileMd5 });
     const before = readFileSync(join(d.dataDir, MANIFEST), 'utf8');
-    await expect(fetchCifar({ ...d, url: `${base}/ok`, archive: sums, fileMd5: { ...fileMd5, 'test_batch.bin': '0'.repeat(32) }, force: true })).rejects.toThrow(/checksum mismatch/);
+    await expect(
+      fetchCifar({ ...d, url: `${base}/ok`, archive: sums, fileMd5: { ...fileMd5, 'test_batch.bin': '0'.repeat(32) }, force: true }),
+    ).rejects.toThrow(/checksum mismatch/);
     expect(readFileSync(join(d.dataDir, MANIFEST), 'utf8')).toBe(before);
     expect(readManifest(d.dataDir)).not.toBeNull();
   });

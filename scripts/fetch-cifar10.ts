@@ -49,7 +49,10 @@ export async function fetchCifar(o: FetchOptions): Promise<Manifest> {
     if (!existsSync(archivePath)) {
       log(`downloading ${o.url}`);
       const bar = o.progress
-        ? new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {done} of {all} | {speed} | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            { format: ' {bar} {percentage}% | {done} of {all} | {speed} | ETA {eta_formatted}', hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
         : null;
       const t0 = Date.now();
       let started = false;
@@ -64,7 +67,11 @@ export async function fetchCifar(o: FetchOptions): Promise<Manifest> {
         const secs = (Date.now() - t0) / 1000;
         const speed = secs > 0 ? (received - first) / secs : 0;
         bar.setTotal(total ?? received);
-        bar.update(received, { done: `${(received / 1e6).toFixed(1)} MB`, all: total ? `${(total / 1e6).toFixed(1)} MB` : '?', speed: `${(speed / 1e6).toFixed(1)} MB/s` });
+        bar.update(received, {
+          done: `${(received / 1e6).toFixed(1)} MB`,
+          all: total ? `${(total / 1e6).toFixed(1)} MB` : '?',
+          speed: `${(speed / 1e6).toFixed(1)} MB/s`,
+        });
       }).finally(() => bar?.stop());
     }
   }

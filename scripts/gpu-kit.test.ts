@@ -50,7 +50,19 @@ describe('npm run gpu-kit', () => {
   it('writes one folder within 45 MiB with the runtime, the program, the kernels, the data, the PyTorch side and run.sh', () => {
     const files = manifest.files.map((f) => f.path);
     expect(files).toEqual(
-      expect.arrayContaining(['run.sh', 'kit.js', 'runtime/deno.xz', 'runtime/deno.sha256', 'wasm/kernels-simd.wasm', 'wasm/kernels-relaxed.wasm', 'data/data_batch_1.bin', 'data/test_batch.bin', 'torch_kit.py', 'lab_train.py', 'cases.json']),
+      expect.arrayContaining([
+        'run.sh',
+        'kit.js',
+        'runtime/deno.xz',
+        'runtime/deno.sha256',
+        'wasm/kernels-simd.wasm',
+        'wasm/kernels-relaxed.wasm',
+        'data/data_batch_1.bin',
+        'data/test_batch.bin',
+        'torch_kit.py',
+        'lab_train.py',
+        'cases.json',
+      ]),
     );
     expect(manifest.bytes).toBeLessThanOrEqual(KIT_LIMIT_BYTES);
     // the runtime is the bulk of it: a kit without it would be small, and prove nothing
@@ -73,7 +85,12 @@ describe('npm run gpu-kit', () => {
     const cases = JSON.parse(readFileSync(join(kit, 'cases.json'), 'utf8'));
     expect(cases.throughput).toEqual(JSON.parse(JSON.stringify(THROUGHPUT_CASES)));
     expect(cases.agreement.full.map((c: { name: string }) => c.name)).toEqual(AGREEMENT_CASES.full.map((c) => c.name));
-    expect(THROUGHPUT_CASES.full.map((c) => c.name)).toEqual(['ResNet-20, width ×1', 'ResNet-56, width ×1', 'ResNet-110, width ×1', 'Classroom: plain and ResNet 8/20/56, width ×0.25']);
+    expect(THROUGHPUT_CASES.full.map((c) => c.name)).toEqual([
+      'ResNet-20, width ×1',
+      'ResNet-56, width ×1',
+      'ResNet-110, width ×1',
+      'Classroom: plain and ResNet 8/20/56, width ×0.25',
+    ]);
     expect(THROUGHPUT_CASES.full[3].nets).toHaveLength(6);
   });
 
@@ -126,7 +143,10 @@ describe.runIf(hasVulkan || process.env.CI)('bash run.sh --short (the kit on thi
     const copy = join(work, 'corrupt');
     cpSync(kit, copy, { recursive: true });
     writeFileSync(join(copy, 'runtime/deno.sha256'), `${'0'.repeat(64)}  deno\n`);
-    const r = spawnSync('bash', [join(copy, 'run.sh'), '--short', '--no-torch', '--out', join(work, 'out-corrupt')], { encoding: 'utf8', env: { ...process.env, TMPDIR: work } });
+    const r = spawnSync('bash', [join(copy, 'run.sh'), '--short', '--no-torch', '--out', join(work, 'out-corrupt')], {
+      encoding: 'utf8',
+      env: { ...process.env, TMPDIR: work },
+    });
     expect(r.status).toBe(2);
     expect(r.stdout).toContain('runtime/deno.xz is corrupt');
   });

@@ -68,7 +68,9 @@ function denoBinary(): { path: string; version: string } {
   try {
     pkg = require.resolve(`${DENO_PACKAGE}/package.json`);
   } catch {
-    fail(`${DENO_PACKAGE} is not installed (npm installs it with the deno devDependency on Linux x64; elsewhere: npm install --no-save --force ${DENO_PACKAGE}@${require('deno/package.json').version})`);
+    fail(
+      `${DENO_PACKAGE} is not installed (npm installs it with the deno devDependency on Linux x64; elsewhere: npm install --no-save --force ${DENO_PACKAGE}@${require('deno/package.json').version})`,
+    );
   }
   const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
   return { path: join(dirname(pkg), 'deno'), version };
@@ -170,17 +172,36 @@ export async function buildKit(options: { out: string; data: string; vulkanLoade
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let args;
   try {
-    ({ values: args } = parseArgs({ options: { out: { type: 'string', default: join(ROOT, 'gpu-kit') }, data: { type: 'string' }, 'vulkan-loader': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values: args } = parseArgs({
+      options: {
+        out: { type: 'string', default: join(ROOT, 'gpu-kit') },
+        data: { type: 'string' },
+        'vulkan-loader': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (e) {
     fail(`${(e as Error).message} (try --help)`);
   }
   if (args.help) {
-    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 12).map((l) => l.slice(3)).join('\n'));
+    console.log(
+      readFileSync(fileURLToPath(import.meta.url), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('//'))
+        .slice(0, 12)
+        .map((l) => l.slice(3))
+        .join('\n'),
+    );
     process.exit(0);
   }
   const fetched = join(ROOT, 'public/data/cifar-10-batches-bin');
-  const data = args.data ?? realDataDir() ?? (existsSync(join(fetched, 'test_batch.bin')) ? fetched : fail('no CIFAR-10 folder: pass --data DIR or set CIFAR10_DIR (npm run fetch-data downloads it)'));
+  const data =
+    args.data ??
+    realDataDir() ??
+    (existsSync(join(fetched, 'test_batch.bin')) ? fetched : fail('no CIFAR-10 folder: pass --data DIR or set CIFAR10_DIR (npm run fetch-data downloads it)'));
   await buildKit({ out: args.out!, data, vulkanLoader: args['vulkan-loader'] });
   const where = relative(process.cwd(), resolve(args.out!));
-  console.log(`next: copy it to a GPU server and run \`bash ${where.startsWith('..') ? resolve(args.out!) : where}/run.sh\` there (README: Measuring on a GPU server)`);
+  console.log(
+    `next: copy it to a GPU server and run \`bash ${where.startsWith('..') ? resolve(args.out!) : where}/run.sh\` there (README: Measuring on a GPU server)`,
+  );
 }

@@ -12,13 +12,20 @@ const SCRIPT = new URL('../bench/reference/imagenet_resnet.py', import.meta.url)
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
 describe('the ImageNet ResNets against their PyTorch definitions', () => {
-  it.runIf(hasTorch || process.env.CI).each(['paper', 'torchvision'] as StrideAt[])('the same parameters and multiply-adds, stride at the %s position', (strideAt) => {
-    expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
-    const torch = JSON.parse(execFileSync(PYTHON, [SCRIPT, '--stride-at', strideAt], { encoding: 'utf8' })) as Record<string, { params: number; multiply_adds: number }>;
-    for (const depth of IMAGENET_DEPTHS) {
-      const lab = imagenetResNet(depth, strideAt);
-      expect(lab.params, `ResNet-${depth} parameters`).toBe(torch[depth].params);
-      expect(lab.multiplyAdds, `ResNet-${depth} multiply-adds`).toBe(torch[depth].multiply_adds);
-    }
-  }, 120_000);
+  it.runIf(hasTorch || process.env.CI).each(['paper', 'torchvision'] as StrideAt[])(
+    'the same parameters and multiply-adds, stride at the %s position',
+    (strideAt) => {
+      expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
+      const torch = JSON.parse(execFileSync(PYTHON, [SCRIPT, '--stride-at', strideAt], { encoding: 'utf8' })) as Record<
+        string,
+        { params: number; multiply_adds: number }
+      >;
+      for (const depth of IMAGENET_DEPTHS) {
+        const lab = imagenetResNet(depth, strideAt);
+        expect(lab.params, `ResNet-${depth} parameters`).toBe(torch[depth].params);
+        expect(lab.multiplyAdds, `ResNet-${depth} multiply-adds`).toBe(torch[depth].multiply_adds);
+      }
+    },
+    120_000,
+  );
 });

@@ -48,7 +48,13 @@ export async function openLab(opts: { query?: string; dataDir?: string | null; l
   const page = await context.newPage();
   page.on('pageerror', (e) => opts.log?.(`page error: ${e.message}`));
   await page.goto(`${url}/?${opts.query ? `${opts.query}&` : ''}automation=1`);
-  await page.waitForFunction(() => Boolean((window as unknown as { labAutomation?: unknown }).labAutomation) && (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().backend !== null, null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () =>
+      Boolean((window as unknown as { labAutomation?: unknown }).labAutomation) &&
+      (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().backend !== null,
+    null,
+    { timeout: 60_000 },
+  );
   return {
     page,
     browser,

@@ -48,7 +48,11 @@ describe('the layer rules', () => {
     ['ui → core and the protocol', 'src/ui/probe.ts', "import { x } from '../core/config';\nimport type { y } from '../worker/protocol';"],
     ['ui → storage reads', 'src/ui/probe.ts', "import { x } from '../storage/runsDb';"],
     ['worker → storage and core', 'src/worker/probe.ts', "import { x } from '../storage/runsWrite';\nimport { y } from '../core/cpu/engine';"],
-    ['scripts → the automation interface and the protocol', 'scripts/probe.ts', "import type { x } from '../src/ui/automation';\nimport type { y } from '../src/worker/protocol';"],
+    [
+      'scripts → the automation interface and the protocol',
+      'scripts/probe.ts',
+      "import type { x } from '../src/ui/automation';\nimport type { y } from '../src/worker/protocol';",
+    ],
   ];
   it.each(good)('allows %s', async (_name, path, code) => {
     expect(await layerErrors(path, code)).toEqual([]);

@@ -51,13 +51,26 @@ try {
     await shot(page, `preset-${preset}-done`, true);
   }
   // classroom mode on a projector, each preset's recorded run
-  const runs = { classroom: 'docs/classroom-run/seed-1/run.json', warmup110: 'docs/presets/warmup110/seed-1/run.json', bottleneck: 'docs/presets/bottleneck/seed-1/run.json', highway: 'docs/presets/highway/seed-1/run.json', shortcuts: 'docs/presets/shortcuts/seed-1/run.json' };
+  const runs = {
+    classroom: 'docs/classroom-run/seed-1/run.json',
+    warmup110: 'docs/presets/warmup110/seed-1/run.json',
+    bottleneck: 'docs/presets/bottleneck/seed-1/run.json',
+    highway: 'docs/presets/highway/seed-1/run.json',
+    shortcuts: 'docs/presets/shortcuts/seed-1/run.json',
+  };
   for (const [preset, file] of Object.entries(runs)) {
     await page.setViewportSize({ width: 1600, height: 1000 });
     await page.getByTestId('import-run-input').setInputFiles(join(ROOT, file));
     await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
     // (Chinese too, where the machine has CJK fonts: LANGS=en,zh)
-    for (const [w, h, lang] of ([[1280, 720, 'en'], [1920, 1080, 'en'], [1280, 720, 'zh'], [1920, 1080, 'zh']] as const).filter(([, , l]) => (process.env.LANGS ?? 'en').split(',').includes(l))) {
+    for (const [w, h, lang] of (
+      [
+        [1280, 720, 'en'],
+        [1920, 1080, 'en'],
+        [1280, 720, 'zh'],
+        [1920, 1080, 'zh'],
+      ] as const
+    ).filter(([, , l]) => (process.env.LANGS ?? 'en').split(',').includes(l))) {
       await page.setViewportSize({ width: w, height: h });
       await page.locator('select[aria-label="Language"], select[aria-label="语言"]').selectOption(lang);
       if ((await page.locator('.app.classroom').count()) === 0) await page.getByRole('button', { name: lang === 'zh' ? '课堂模式' : 'Classroom mode' }).click();

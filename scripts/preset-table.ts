@@ -24,7 +24,11 @@ for (const { file, run } of runs) {
   const finals = finalErrors(judged);
   const story = judgeTestStory(judged, run.config.trainSize);
   const seed = run.config.seed;
-  train.push(`| ${seed} | ${labels.map((l) => pct(finals.find((f) => f.label === l)?.error)).join(' | ')} | ${OUTCOME_TEXT[judgeDegradation(judged).outcome]} | ${wallTime(file)} s |`);
-  test.push(`| ${seed} | ${labels.map((l) => pct(run.series[run.nets.find((n) => n.label === l)!.id].test.err.at(-1))).join(' | ')} | ${story ? OUTCOME_TEXT[story.outcome] : '–'} |`);
+  train.push(
+    `| ${seed} | ${labels.map((l) => pct(finals.find((f) => f.label === l)?.error)).join(' | ')} | ${OUTCOME_TEXT[judgeDegradation(judged).outcome]} | ${wallTime(file)} s |`,
+  );
+  test.push(
+    `| ${seed} | ${labels.map((l) => pct(run.series[run.nets.find((n) => n.label === l)!.id].test.err.at(-1))).join(' | ')} | ${story ? OUTCOME_TEXT[story.outcome] : '–'} |`,
+  );
 }
 console.log([...train, '', ...test].join('\n'));

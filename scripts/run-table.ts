@@ -21,7 +21,11 @@ for (const file of files) {
     const s = run.series[n.id];
     const full = s.train.it.find((_, i) => s.train.lr[i] >= run.config.lr * 0.999);
     const gates = s.taps.filter((t) => t.gateMeans?.length);
-    const gate = gates.length ? `${mean(gates[0].gateMeans!).toFixed(2)} → ${mean(gates.at(-1)!.gateMeans!).toFixed(2)} (${Math.min(...gates.at(-1)!.gateMeans!).toFixed(2)}–${Math.max(...gates.at(-1)!.gateMeans!).toFixed(2)})` : '–';
-    console.log(`| ${file.replace(/\/run\.json(\.gz)?$/, '')} | ${n.label} | ${at.map((i) => pct(valueAt(s.train.it, s.train.runErr, i))).join(' | ')} | ${full ?? '–'} | ${gate} |`);
+    const gate = gates.length
+      ? `${mean(gates[0].gateMeans!).toFixed(2)} → ${mean(gates.at(-1)!.gateMeans!).toFixed(2)} (${Math.min(...gates.at(-1)!.gateMeans!).toFixed(2)}–${Math.max(...gates.at(-1)!.gateMeans!).toFixed(2)})`
+      : '–';
+    console.log(
+      `| ${file.replace(/\/run\.json(\.gz)?$/, '')} | ${n.label} | ${at.map((i) => pct(valueAt(s.train.it, s.train.runErr, i))).join(' | ')} | ${full ?? '–'} | ${gate} |`,
+    );
   }
 }

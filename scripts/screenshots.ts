@@ -58,7 +58,9 @@ try {
   );
   await shots(page, 'running');
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
-  await page.waitForFunction(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state === 'stopped', null, { timeout: 60_000 });
+  await page.waitForFunction(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.state().run?.state === 'stopped', null, {
+    timeout: 60_000,
+  });
   // done: a finished run, imported
   await page.getByTestId('import-run-input').setInputFiles(a.run);
   await page.getByTestId('verdict').waitFor({ timeout: 60_000 });

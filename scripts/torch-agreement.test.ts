@@ -80,7 +80,15 @@ export async function agreementRun(): Promise<{ lab: number[]; labWinograd: numb
   writeFileSync(join(tmp, 'labels.u8'), labels);
   if (process.env.KEEP_AGREEMENT) console.log('agreement folder', tmp);
   const run = (f64: boolean) =>
-    (JSON.parse(execFileSync(PYTHON, [SCRIPT, '--agreement', tmp], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, LAB_AGREEMENT_F64: f64 ? '1' : '' } })) as { losses: number[] }).losses;
+    (
+      JSON.parse(
+        execFileSync(PYTHON, [SCRIPT, '--agreement', tmp], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 24,
+          env: { ...process.env, LAB_AGREEMENT_F64: f64 ? '1' : '' },
+        }),
+      ) as { losses: number[] }
+    ).losses;
   return { lab, labWinograd, torch: run(false), torch64: run(true) };
 }
 
@@ -89,8 +97,17 @@ describe('the lab and its PyTorch export', () => {
     expect(hasTorch, `${PYTHON} cannot import torch: apt-get install -y python3-torch`).toBe(true);
     const { lab, labWinograd, torch, torch64 } = await agreementRun();
     expect(torch.length).toBe(STEPS);
-    const rows = lab.map((l, i) => `| ${i + 1} | ${l.toFixed(6)} | ${torch[i].toFixed(6)} | ${Math.abs(l - torch[i]).toExponential(1)} | ${Math.abs(torch[i] - torch64[i]).toExponential(1)} | ${Math.abs(labWinograd[i] - torch[i]).toExponential(1)} |`);
-    console.log(['| step | lab CPU engine (direct) | PyTorch (f32) | lab − PyTorch | PyTorch f32 − f64 | lab (Winograd) − PyTorch |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+    const rows = lab.map(
+      (l, i) =>
+        `| ${i + 1} | ${l.toFixed(6)} | ${torch[i].toFixed(6)} | ${Math.abs(l - torch[i]).toExponential(1)} | ${Math.abs(torch[i] - torch64[i]).toExponential(1)} | ${Math.abs(labWinograd[i] - torch[i]).toExponential(1)} |`,
+    );
+    console.log(
+      [
+        '| step | lab CPU engine (direct) | PyTorch (f32) | lab − PyTorch | PyTorch f32 − f64 | lab (Winograd) − PyTorch |',
+        '|---|---|---|---|---|---|',
+        ...rows,
+      ].join('\n'),
+    );
     // Winograd: the first three steps within 2e-5 (measured: at most 4.4e-6, on real and on fixture images)
     for (let i = 0; i < 3; i++) expect(Math.abs(labWinograd[i] - torch[i]), `Winograd, step ${i + 1}`).toBeLessThan(2e-5);
     // The first steps agree to float32 rounding. After that, ResNet-20 at width ×0.25 (4 channels in

@@ -40,13 +40,26 @@ const { values: args } = parseArgs({
 });
 
 // 1. The data: every .bin file of the folder, optionally without the first `from` training images.
-const dir = args.data ?? realDataDir() ?? (() => { throw new Error('no CIFAR-10 folder: pass --data or set CIFAR10_DIR'); })();
-const files = new Map(readdirSync(dir).filter((f) => /\.(bin|txt)$/.test(f)).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+const dir =
+  args.data ??
+  realDataDir() ??
+  (() => {
+    throw new Error('no CIFAR-10 folder: pass --data or set CIFAR10_DIR');
+  })();
+const files = new Map(
+  readdirSync(dir)
+    .filter((f) => /\.(bin|txt)$/.test(f))
+    .map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]),
+);
 const dataset = datasetFromFiles(files, 'origin', dir);
 const from = Number(args.from);
 
 // 2. The config: a preset, then the overrides.
-const preset = presetById(args.preset!)?.config ?? (() => { throw new Error(`no preset ${args.preset}`); })();
+const preset =
+  presetById(args.preset!)?.config ??
+  (() => {
+    throw new Error(`no preset ${args.preset}`);
+  })();
 const checked = validateConfig(JSON.parse(args.config!), preset);
 const errors = checked.issues.filter((i) => i.level === 'error');
 if (errors.length) throw new Error(errors.map((e) => e.message).join('; '));
@@ -56,7 +69,12 @@ async function train(config: ExperimentConfig) {
   const rest = { images: dataset.train.images.subarray(from * IMAGE_BYTES), labels: dataset.train.labels.subarray(from), count: dataset.train.count - from };
   const { train, test } = selectSubsets({ ...dataset, train: rest }, config.trainSize, config.testSize, config.split);
   const threads = Number(args.threads);
-  const schedule = (args.schedule as Schedule | undefined) ?? chooseSchedule(netsOf(config).map((e) => netSpecOf(e, config)), threads);
+  const schedule =
+    (args.schedule as Schedule | undefined) ??
+    chooseSchedule(
+      netsOf(config).map((e) => netSpecOf(e, config)),
+      threads,
+    );
   const engine = await LabCpuEngine.create({ ...nodeKernels(threads > 1), threads, spawnHelper: spawnNodeHelper, schedule });
   const experiment = new Experiment(config, { train, test }, engine);
   experiment.start();
@@ -71,7 +89,10 @@ async function train(config: ExperimentConfig) {
     collect();
     if (experiment.iteration - printed >= 100) {
       printed = experiment.iteration;
-      const row = experiment.infos().map((n) => `${n.label} ${(100 * series[n.id].train.runErr.at(-1)!).toFixed(1)}`).join(' · ');
+      const row = experiment
+        .infos()
+        .map((n) => `${n.label} ${(100 * series[n.id].train.runErr.at(-1)!).toFixed(1)}`)
+        .join(' · ');
       console.error(`  seed ${config.seed} it ${experiment.iteration} ${((performance.now() - t0) / 1000).toFixed(0)} s · ${row}`);
     }
   }
@@ -80,7 +101,21 @@ async function train(config: ExperimentConfig) {
   const verdict = judgeDegradation({ status: 'done', iterations: config.iterations, nets: experiment.infos(), series });
   // the fourth line: the last test errors, and whether they tell the same story (judgeTestStory)
   const story = judgeTestStory({ status: 'done', iterations: config.iterations, nets: experiment.infos(), series }, config.trainSize);
-  console.error(`  seed ${config.seed} test · ${experiment.infos().map((n) => `${n.label} ${series[n.id].test.err.length ? (100 * series[n.id].test.err.at(-1)!).toFixed(1) : '–'}`).join(' · ')} · test tells the same story: ${story ? (story.outcome === 'both' ? 'yes' : `no (${story.checks.filter((c) => !c.holds).map((c) => c.detail).join('; ')})`) : 'not asked'}`);
+  console.error(
+    `  seed ${config.seed} test · ${experiment
+      .infos()
+      .map((n) => `${n.label} ${series[n.id].test.err.length ? (100 * series[n.id].test.err.at(-1)!).toFixed(1) : '–'}`)
+      .join(' · ')} · test tells the same story: ${
+      story
+        ? story.outcome === 'both'
+          ? 'yes'
+          : `no (${story.checks
+              .filter((c) => !c.holds)
+              .map((c) => c.detail)
+              .join('; ')})`
+        : 'not asked'
+    }`,
+  );
   experiment.dispose();
   engine.dispose();
   return { seconds, verdict };
@@ -90,8 +125,14 @@ async function train(config: ExperimentConfig) {
 const rows: string[] = [];
 for (const seed of seeds) {
   const { seconds, verdict } = await train({ ...checked.config, seed });
-  if (rows.length === 0) rows.push(`| seed | ${verdict.finals.map((f) => f.label).join(' | ')} | verdict | wall time |`, `|---|${verdict.finals.map(() => '---|').join('')}---|---|`);
-  rows.push(`| ${seed} | ${verdict.finals.map((f) => (f.error === null ? '–' : `${(100 * f.error).toFixed(1)}%`)).join(' | ')} | ${OUTCOME_TEXT[verdict.outcome]} | ${seconds.toFixed(0)} s |`);
+  if (rows.length === 0)
+    rows.push(
+      `| seed | ${verdict.finals.map((f) => f.label).join(' | ')} | verdict | wall time |`,
+      `|---|${verdict.finals.map(() => '---|').join('')}---|---|`,
+    );
+  rows.push(
+    `| ${seed} | ${verdict.finals.map((f) => (f.error === null ? '–' : `${(100 * f.error).toFixed(1)}%`)).join(' | ')} | ${OUTCOME_TEXT[verdict.outcome]} | ${seconds.toFixed(0)} s |`,
+  );
   console.error(`seed ${seed}: ${OUTCOME_TEXT[verdict.outcome]} — ${verdict.reason}`);
 }
 console.log(`config ${JSON.stringify(args.config)} from image ${from}, ${dir}\n${rows.join('\n')}`);

@@ -39,8 +39,13 @@ describe('architecture', () => {
     expect(runs({ n: 9, residual: true, shortcut: 'A' })).toEqual([['identity×9'], ['subsample-pad×1', 'identity×8'], ['subsample-pad×1', 'identity×8']]);
     expect(runs({ n: 9, residual: true, shortcut: 'C' })).toEqual([['projection×9'], ['projection×1', 'projection×8'], ['projection×1', 'projection×8']]);
     expect(runs({ n: 9, residual: false, shortcut: 'A' })).toEqual([['none×9'], ['none×1', 'none×8'], ['none×1', 'none×8']]);
-    expect(runs({ n: 2, residual: true, shortcut: 'B', block: 'bottleneck' })).toEqual([['projection×1', 'identity×1'], ['projection×1', 'identity×1'], ['projection×1', 'identity×1']]);
+    expect(runs({ n: 2, residual: true, shortcut: 'B', block: 'bottleneck' })).toEqual([
+      ['projection×1', 'identity×1'],
+      ['projection×1', 'identity×1'],
+      ['projection×1', 'identity×1'],
+    ]);
     // every block is in exactly one run
-    for (const s of architecture(cifarNet({ n: 18, residual: true, shortcut: 'A' })).stages) expect(foldBlocks(s.blocks).reduce((k, r) => k + r.count, 0)).toBe(s.blocks.length);
+    for (const s of architecture(cifarNet({ n: 18, residual: true, shortcut: 'A' })).stages)
+      expect(foldBlocks(s.blocks).reduce((k, r) => k + r.count, 0)).toBe(s.blocks.length);
   });
 });

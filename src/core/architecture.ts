@@ -41,12 +41,26 @@ function blockCost(b: BlockSpec): { params: number; multiplyAdds: number } {
 }
 
 export function architecture(spec: NetSpec): Architecture {
-  const stem: ArchPart = { key: 'stem', blocks: [], size: spec.stem.outSize, channels: spec.stem.outC, params: convBnParams(spec.stem), multiplyAdds: convMultiplyAdds(spec.stem) };
+  const stem: ArchPart = {
+    key: 'stem',
+    blocks: [],
+    size: spec.stem.outSize,
+    channels: spec.stem.outC,
+    params: convBnParams(spec.stem),
+    multiplyAdds: convMultiplyAdds(spec.stem),
+  };
   const stages = [1, 2, 3].map((s): ArchPart => {
     const blocks = spec.blocks.filter((b) => b.name.startsWith(`s${s}.`));
     const last = blocks[blocks.length - 1];
     const costs = blocks.map(blockCost);
-    return { key: `s${s}`, blocks, size: blockOutSize(last), channels: last.outC, params: costs.reduce((a, c) => a + c.params, 0), multiplyAdds: costs.reduce((a, c) => a + c.multiplyAdds, 0) };
+    return {
+      key: `s${s}`,
+      blocks,
+      size: blockOutSize(last),
+      channels: last.outC,
+      params: costs.reduce((a, c) => a + c.params, 0),
+      multiplyAdds: costs.reduce((a, c) => a + c.multiplyAdds, 0),
+    };
   });
   const fc = spec.fc;
   const head: ArchPart = { key: 'head', blocks: [], size: 1, channels: fc.outC, params: fc.inC * fc.outC + fc.outC, multiplyAdds: fc.inC * fc.outC };
@@ -63,7 +77,15 @@ export interface BlockRun {
 
 /** What makes two blocks look the same in a drawing: their branch's convs, stride, shortcut and projection. */
 const drawnAs = (b: BlockSpec) =>
-  [b.branch.map((c) => `${c.k}:${c.outC}:${c.stride}`).join(','), b.inC, b.outC, b.stride, b.shortcut, b.projection ? `${b.projection.outC}:${b.projection.stride}` : '', b.gate ? 'gate' : ''].join('|');
+  [
+    b.branch.map((c) => `${c.k}:${c.outC}:${c.stride}`).join(','),
+    b.inC,
+    b.outC,
+    b.stride,
+    b.shortcut,
+    b.projection ? `${b.projection.outC}:${b.projection.stride}` : '',
+    b.gate ? 'gate' : '',
+  ].join('|');
 
 /** A stage's blocks folded into runs of identical consecutive blocks (ResNet-56's stage 2: one stride-2 block, then 8 alike). */
 export function foldBlocks(blocks: readonly BlockSpec[]): BlockRun[] {

@@ -39,9 +39,7 @@ const SOFTWARE_RE = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic rende
 export function describeWebGpuAdapter(adapter: AdapterLike): { adapter: string; software: boolean } {
   const info = adapter.info ?? {};
   const fallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
-  const words = [info.vendor, info.architecture, info.description]
-    .filter((w): w is string => Boolean(w && w.trim()))
-    .map((w) => w.trim());
+  const words = [info.vendor, info.architecture, info.description].filter((w): w is string => Boolean(w && w.trim())).map((w) => w.trim());
   const unique = words.filter((w, i) => words.indexOf(w) === i);
   const name = unique.join(' ') || 'unknown adapter';
   return {

@@ -25,13 +25,19 @@ const custom: ExperimentConfig = {
 };
 
 describe('config codec', () => {
-  it.each([['defaults', DEFAULT_CONFIG], ['a custom config', custom]])('round-trips %s through a URL query string', (_n, config) => {
+  it.each([
+    ['defaults', DEFAULT_CONFIG],
+    ['a custom config', custom],
+  ])('round-trips %s through a URL query string', (_n, config) => {
     const { config: back, issues } = configFromQuery(configToQuery(config));
     expect(issues).toEqual([]);
     expect(back).toEqual(config);
   });
 
-  it.each([['defaults', DEFAULT_CONFIG], ['a custom config', custom]])('round-trips %s through JSON', (_n, config) => {
+  it.each([
+    ['defaults', DEFAULT_CONFIG],
+    ['a custom config', custom],
+  ])('round-trips %s through JSON', (_n, config) => {
     const { config: back, issues } = validateConfig(JSON.parse(JSON.stringify(config)));
     expect(issues).toEqual([]);
     expect(back).toEqual(config);
@@ -47,7 +53,7 @@ describe('config codec', () => {
     expect(configFromQuery('?shortcuts=C&shortcut=A').config.shortcuts).toEqual(['C']);
   });
 
-  it('names every setting once: its key in kebab case, in the URL as in the runner\'s flags', () => {
+  it("names every setting once: its key in kebab case, in the URL as in the runner's flags", () => {
     expect(configToQuery(DEFAULT_CONFIG)).toBe(
       'depths=20%2C56&families=plain%2Cresidual&shortcuts=A&blocks=basic&warmup=off&gate-bias=-2&lr=0.1&batch-size=128&iterations=2000&train-size=50000&test-size=1000&split=test&augment=1&width=1&eval-every=100&seed=1&backend=auto',
     );
@@ -68,10 +74,20 @@ describe('config codec', () => {
       eval: 'eval-every',
     });
     const old = 'depths=8,20&families=both&shortcut=B&block=basic&gatebias=-6&batch=64&iters=700&train=2000&test=500&aug=0&eval=25';
-    const now = 'depths=8,20&families=plain,residual&shortcuts=B&blocks=basic&gate-bias=-6&batch-size=64&iterations=700&train-size=2000&test-size=500&augment=0&eval-every=25';
+    const now =
+      'depths=8,20&families=plain,residual&shortcuts=B&blocks=basic&gate-bias=-6&batch-size=64&iterations=700&train-size=2000&test-size=500&augment=0&eval-every=25';
     expect(configFromQuery(old).issues).toEqual([]);
     expect(configFromQuery(old).config).toEqual(configFromQuery(now).config);
-    expect(configFromQuery(now).config).toMatchObject({ shortcuts: ['B'], gateBias: [-6], batchSize: 64, iterations: 700, trainSize: 2000, testSize: 500, augment: false, evalEvery: 25 });
+    expect(configFromQuery(now).config).toMatchObject({
+      shortcuts: ['B'],
+      gateBias: [-6],
+      batchSize: 64,
+      iterations: 700,
+      trainSize: 2000,
+      testSize: 500,
+      augment: false,
+      evalEvery: 25,
+    });
     // every name, old or new, marks a link as a link to an experiment
     for (const k of [...Object.keys(SETTING_ALIASES), ...SETTINGS.map((s) => s.name)]) expect(CONFIG_URL_KEYS).toContain(k);
   });
@@ -139,14 +155,15 @@ describe('netsOf', () => {
   });
 
   it('adds a highway net per depth, builds each depth with every block type it fits, and one net per warmup variant', () => {
-    expect(netsOf({ ...DEFAULT_CONFIG, depths: [20], families: ['plain', 'residual', 'highway'] }).map((n) => n.id)).toEqual(['plain-20', 'resnet-20-A', 'highway-20']);
-    // 20 = 6·3+2 = 9·2+2 fits both; 29 only bottlenecks; 32 only basic blocks
-    expect(netsOf({ ...DEFAULT_CONFIG, depths: [20, 29, 32], families: ['residual'], blocks: ['basic', 'bottleneck'] }).map((n) => `${n.id}:${n.block}`)).toEqual([
-      'resnet-20-A:basic',
-      'resnet-20-A-bottleneck:bottleneck',
-      'resnet-29-A-bottleneck:bottleneck',
-      'resnet-32-A:basic',
+    expect(netsOf({ ...DEFAULT_CONFIG, depths: [20], families: ['plain', 'residual', 'highway'] }).map((n) => n.id)).toEqual([
+      'plain-20',
+      'resnet-20-A',
+      'highway-20',
     ]);
+    // 20 = 6·3+2 = 9·2+2 fits both; 29 only bottlenecks; 32 only basic blocks
+    expect(
+      netsOf({ ...DEFAULT_CONFIG, depths: [20, 29, 32], families: ['residual'], blocks: ['basic', 'bottleneck'] }).map((n) => `${n.id}:${n.block}`),
+    ).toEqual(['resnet-20-A:basic', 'resnet-20-A-bottleneck:bottleneck', 'resnet-29-A-bottleneck:bottleneck', 'resnet-32-A:basic']);
     const warm = netsOf({ ...DEFAULT_CONFIG, depths: [110], families: ['residual'], warmup: ['off', 'paper'] });
     expect(warm.map((n) => [n.id, n.warmup])).toEqual([
       ['resnet-110-A-warmup-off', 'off'],
@@ -162,7 +179,11 @@ describe('the fields of bottlenecks, highway nets and warmup variants', () => {
     expect(issues).toEqual([]);
     expect(config.families).toEqual(['plain', 'residual']);
     expect(config.warmup).toEqual(['paper']);
-    expect(validateConfig({ families: 'residual', warmup: 'paper-110' }).config).toMatchObject({ families: ['residual'], warmup: ['paper-110'], blocks: ['basic'] });
+    expect(validateConfig({ families: 'residual', warmup: 'paper-110' }).config).toMatchObject({
+      families: ['residual'],
+      warmup: ['paper-110'],
+      blocks: ['basic'],
+    });
   });
 
   it('round-trips the new fields through a link', () => {
@@ -173,7 +194,9 @@ describe('the fields of bottlenecks, highway nets and warmup variants', () => {
 
   it('refuses a depth that fits none of the chosen block types, naming the rule', () => {
     const { config, issues } = validateConfig({ depths: [20, 29], blocks: ['basic'] });
-    expect(issues).toEqual([{ field: 'depths', level: 'error', message: 'depths: 29 fits none of the chosen block types (basic blocks take 6n+2 (8, 14, 20, 32, 44, 56, 110))' }]);
+    expect(issues).toEqual([
+      { field: 'depths', level: 'error', message: 'depths: 29 fits none of the chosen block types (basic blocks take 6n+2 (8, 14, 20, 32, 44, 56, 110))' },
+    ]);
     expect(config.depths).toEqual([20]);
     expect(validateConfig({ depths: [29, 164], blocks: ['bottleneck'] }).issues).toEqual([]);
     expect(configFromQuery('depths=200').issues[0].message).toMatch(/depths: "200" is not a CIFAR net depth .*9n\+2 for bottlenecks, to 164/);

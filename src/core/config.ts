@@ -154,7 +154,11 @@ function oneOf<T extends string>(options: readonly T[]) {
 
 function list(raw: unknown): unknown[] | null {
   if (Array.isArray(raw)) return raw;
-  if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof raw === 'string')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return null;
 }
 
@@ -181,7 +185,10 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       for (const item of items) {
         const d = number(item);
         if (d === null || !BLOCK_TYPES.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N)) {
-          return { ok: false, error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${maxDepth('basic')}: ${depthsText('basic')}, …; or 9n+2 for bottlenecks, to ${maxDepth('bottleneck')}: ${depthsText('bottleneck')}, …)` };
+          return {
+            ok: false,
+            error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${maxDepth('basic')}: ${depthsText('basic')}, …; or 9n+2 for bottlenecks, to ${maxDepth('bottleneck')}: ${depthsText('bottleneck')}, …)`,
+          };
         }
         if (!depths.includes(d)) depths.push(d);
       }
@@ -224,7 +231,15 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       return { ok: true, value: out.sort() };
     },
     toUrl: (v) => v.join(','),
-    form: { kind: 'multi', options: SHORTCUTS, optionLabels: 'controls.shortcut', layout: 'lines', label: 'controls.shortcuts', id: 'shortcuts', place: 'fieldset' },
+    form: {
+      kind: 'multi',
+      options: SHORTCUTS,
+      optionLabels: 'controls.shortcut',
+      layout: 'lines',
+      label: 'controls.shortcuts',
+      id: 'shortcuts',
+      place: 'fieldset',
+    },
   },
   blocks: {
     key: 'blocks',
@@ -239,7 +254,15 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
     help: `warmup variants, comma-separated (every net trains once per variant): ${WARMUP_MODES.join(', ')}`,
     parse: listOf(WARMUP_MODES, 'warmup mode'),
     toUrl: (v) => v.join(','),
-    form: { kind: 'multi', options: WARMUP_MODES, optionLabels: 'controls.warmupMode', layout: 'lines', label: 'controls.warmup', id: 'warmup', place: 'fieldset' },
+    form: {
+      kind: 'multi',
+      options: WARMUP_MODES,
+      optionLabels: 'controls.warmupMode',
+      layout: 'lines',
+      label: 'controls.warmup',
+      id: 'warmup',
+      place: 'fieldset',
+    },
   },
   gateBias: {
     key: 'gateBias',
@@ -247,7 +270,8 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
     help: `highway nets: the gates' initial bias, comma-separated, ${GATE_BIAS_RANGE[0]}–${GATE_BIAS_RANGE[1]} (one highway net per value)`,
     parse(raw) {
       const items = list(raw);
-      if (!items || items.length === 0) return { ok: false, error: `needs at least one gate bias from ${GATE_BIAS_RANGE[0]} to ${GATE_BIAS_RANGE[1]}, e.g. -2` };
+      if (!items || items.length === 0)
+        return { ok: false, error: `needs at least one gate bias from ${GATE_BIAS_RANGE[0]} to ${GATE_BIAS_RANGE[1]}, e.g. -2` };
       const out: number[] = [];
       const warnings: string[] = [];
       for (const item of items) {
@@ -261,7 +285,13 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
     toUrl: (v) => v.join(','),
     form: { kind: 'multi', options: [-1, -2, -3, -6, -10], layout: 'chips', label: 'controls.gateBias', id: 'gate-bias', place: 'fieldset' },
   },
-  lr: { key: 'lr', help: 'learning rate, 0.00001–10', parse: ranged(1e-5, 10, false, 'learning rate'), toUrl: String, form: { kind: 'number', step: 0.01, label: 'controls.lr', id: 'lr', place: 'grid' } },
+  lr: {
+    key: 'lr',
+    help: 'learning rate, 0.00001–10',
+    parse: ranged(1e-5, 10, false, 'learning rate'),
+    toUrl: String,
+    form: { kind: 'number', step: 0.01, label: 'controls.lr', id: 'lr', place: 'grid' },
+  },
   batchSize: {
     key: 'batchSize',
     aliases: ['batch'],
@@ -334,7 +364,13 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
     toUrl: String,
     form: { kind: 'number', step: 10, label: 'controls.evalEvery', id: 'eval-every', place: 'grid' },
   },
-  seed: { key: 'seed', help: 'random seed: weights, data order and augmentation, 0–4294967295', parse: ranged(0, 2 ** 32 - 1, true, 'random seed'), toUrl: String, form: { kind: 'number', step: 1, label: 'controls.seed', id: 'seed', place: 'grid' } },
+  seed: {
+    key: 'seed',
+    help: 'random seed: weights, data order and augmentation, 0–4294967295',
+    parse: ranged(0, 2 ** 32 - 1, true, 'random seed'),
+    toUrl: String,
+    form: { kind: 'number', step: 1, label: 'controls.seed', id: 'seed', place: 'grid' },
+  },
   backend: {
     key: 'backend',
     help: `compute engine: ${BACKEND_CHOICES.join(', ')} (auto picks the fastest that works)`,
@@ -356,10 +392,11 @@ export const FORM: readonly { key: keyof ExperimentConfig; control: FormControl 
 export const nameOf = (key: keyof ExperimentConfig): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** Every setting's name, its older names (still read), its help text and its default, for the URL codec and the command lines. */
-export const SETTINGS: readonly { key: keyof ExperimentConfig; name: string; aliases: readonly string[]; help: string; defaultText: string }[] = CONFIG_KEYS.map((key) => {
-  const f = FIELDS[key] as Field<keyof ExperimentConfig>;
-  return { key, name: nameOf(key), aliases: f.aliases ?? [], help: f.help, defaultText: f.toUrl(DEFAULT_CONFIG[key]) };
-});
+export const SETTINGS: readonly { key: keyof ExperimentConfig; name: string; aliases: readonly string[]; help: string; defaultText: string }[] =
+  CONFIG_KEYS.map((key) => {
+    const f = FIELDS[key] as Field<keyof ExperimentConfig>;
+    return { key, name: nameOf(key), aliases: f.aliases ?? [], help: f.help, defaultText: f.toUrl(DEFAULT_CONFIG[key]) };
+  });
 
 /** Every name a URL may use for a setting (its name and its older names). */
 export const CONFIG_URL_KEYS: readonly string[] = SETTINGS.flatMap((s) => [s.name, ...s.aliases]);
@@ -391,8 +428,14 @@ function apply(get: (f: Field<keyof ExperimentConfig>) => unknown, base: Experim
   // each depth must fit one of the chosen block types (and drop out otherwise, with an error naming it)
   const unfit = c.depths.filter((d) => !c.blocks.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N));
   if (unfit.length > 0) {
-    const rules = c.blocks.map((b) => (b === 'basic' ? `basic blocks take 6n+2 (${depthsText('basic')})` : `bottlenecks take 9n+2 (${depthsText('bottleneck')})`)).join('; ');
-    issues.push({ field: 'depths', level: 'error', message: `depths: ${unfit.join(', ')} fit${unfit.length === 1 ? 's' : ''} none of the chosen block types (${rules})` });
+    const rules = c.blocks
+      .map((b) => (b === 'basic' ? `basic blocks take 6n+2 (${depthsText('basic')})` : `bottlenecks take 9n+2 (${depthsText('bottleneck')})`))
+      .join('; ');
+    issues.push({
+      field: 'depths',
+      level: 'error',
+      message: `depths: ${unfit.join(', ')} fit${unfit.length === 1 ? 's' : ''} none of the chosen block types (${rules})`,
+    });
     const fit = c.depths.filter((d) => !unfit.includes(d));
     c.depths = fit.length > 0 ? fit : base.depths.filter((d) => c.blocks.some((b) => fitsBlock(d, b)));
     if (c.depths.length === 0) c.depths = [c.blocks.includes('basic') ? 20 : 29];
@@ -403,11 +446,16 @@ function apply(get: (f: Field<keyof ExperimentConfig>) => unknown, base: Experim
     issues.push({
       field: 'shortcuts',
       level: 'warning',
-      message: 'shortcuts: option A in a bottleneck net zero-pads 16 → 64 channels at stride 1 in stage 1, so 48 of its 64 channels have no identity path there; ResNet-164 (He et al. 2016) projects instead: B is the default for bottleneck nets',
+      message:
+        'shortcuts: option A in a bottleneck net zero-pads 16 → 64 channels at stride 1 in stage 1, so 48 of its 64 channels have no identity path there; ResNet-164 (He et al. 2016) projects instead: B is the default for bottleneck nets',
     });
   }
   if (c.evalEvery > c.iterations) {
-    issues.push({ field: 'evalEvery', level: 'warning', message: `evalEvery: ${c.evalEvery} is more than the ${c.iterations} iterations; using ${c.iterations}` });
+    issues.push({
+      field: 'evalEvery',
+      level: 'warning',
+      message: `evalEvery: ${c.evalEvery} is more than the ${c.iterations} iterations; using ${c.iterations}`,
+    });
     c.evalEvery = c.iterations;
   }
   return { config: c, issues };

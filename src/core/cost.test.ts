@@ -27,7 +27,14 @@ describe('experiment cost', () => {
   });
 
   it('refuses a config that would record too many points', () => {
-    const long = { ...DEFAULT_CONFIG, depths: [8, 14, 20, 32, 44, 56, 110], shortcuts: ['A', 'B', 'C'] as ('A' | 'B' | 'C')[], width: 0.25, batchSize: 16, iterations: 200_000 };
+    const long = {
+      ...DEFAULT_CONFIG,
+      depths: [8, 14, 20, 32, 44, 56, 110],
+      shortcuts: ['A', 'B', 'C'] as ('A' | 'B' | 'C')[],
+      width: 0.25,
+      batchSize: 16,
+      iterations: 200_000,
+    };
     expect(experimentCost(long).points).toBeGreaterThan(POINTS_LIMIT);
     expect(costProblem(long)).toMatch(/^this experiment would record \d+\.\d million numbers \(28 nets × 200,000 iterations\); the limit is 25\.0 million/);
   });

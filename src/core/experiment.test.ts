@@ -9,7 +9,14 @@ import { Experiment } from './experiment';
 import type { ExperimentData } from './experiment';
 import type { Engine, EngineNet, ImageBatch } from './train';
 
-const ds = datasetFromFiles(new Map([['data_batch_1.bin', makeBin(64, 1)], ['test_batch.bin', makeBin(16, 2)]]), 'fixture', 'fixture');
+const ds = datasetFromFiles(
+  new Map([
+    ['data_batch_1.bin', makeBin(64, 1)],
+    ['test_batch.bin', makeBin(16, 2)],
+  ]),
+  'fixture',
+  'fixture',
+);
 const data: ExperimentData = { train: ds.train, test: ds.test };
 
 const tiny: ExperimentConfig = {
@@ -198,7 +205,11 @@ describe('variants side by side', () => {
 
   it('trains highway and bottleneck nets beside plain and residual ones, recording gate means at each evaluation', async () => {
     const engine = await lab();
-    const exp = new Experiment({ ...tiny, depths: [8, 11], families: ['plain', 'residual', 'highway'], blocks: ['basic', 'bottleneck'], iterations: 8 }, data, engine);
+    const exp = new Experiment(
+      { ...tiny, depths: [8, 11], families: ['plain', 'residual', 'highway'], blocks: ['basic', 'bottleneck'], iterations: 8 },
+      data,
+      engine,
+    );
     exp.start();
     while (await exp.round());
     const { nets, infos } = exp.takeDelta();

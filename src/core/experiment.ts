@@ -82,7 +82,12 @@ export class Experiment {
   /** Add a net. Without a saved state it starts at iteration 0 and follows the same batch sequence. */
   addNet(given: NetEntry, saved?: Checkpoint['nets'][string]): void {
     // a checkpoint saved before highway nets, bottlenecks and warmup variants lacks their fields
-    const entry: NetEntry = { ...given, family: given.family ?? (given.residual ? 'residual' : 'plain'), block: given.block ?? 'basic', warmup: given.warmup ?? this.config.warmup[0] };
+    const entry: NetEntry = {
+      ...given,
+      family: given.family ?? (given.residual ? 'residual' : 'plain'),
+      block: given.block ?? 'basic',
+      warmup: given.warmup ?? this.config.warmup[0],
+    };
     if (this.nets.some((n) => n.entry.id === entry.id)) throw new Error(`${entry.id} is already in this experiment`);
     const spec = netSpecOf(entry, this.config);
     const state = saved?.state ?? initialState(spec, this.config.seed);
@@ -181,10 +186,19 @@ export class Experiment {
     const byIteration = new Map<number, RunningNet[]>();
     for (const n of live) byIteration.set(n.trainer.iteration, [...(byIteration.get(n.trainer.iteration) ?? []), n]);
     for (const [it, group] of [...byIteration].sort((a, b) => a[0] - b[0])) {
-      const batch = makeBatch(this.data.train, this.sequence.indices(it), this.inputStats, this.config.augment ? { seed: this.config.seed, iteration: it } : null);
+      const batch = makeBatch(
+        this.data.train,
+        this.sequence.indices(it),
+        this.inputStats,
+        this.config.augment ? { seed: this.config.seed, iteration: it } : null,
+      );
       this.engine.setBatch(batch);
       const evalNow = this.isEval(it + 1);
-      const records = await stepTogether(this.engine, group.map((n) => n.trainer), evalNow);
+      const records = await stepTogether(
+        this.engine,
+        group.map((n) => n.trainer),
+        evalNow,
+      );
       for (const [k, n] of group.entries()) {
         const rec = records[k];
         if (!rec) {
@@ -235,7 +249,12 @@ export class Experiment {
     for (const n of toIssue) byIteration.set(n.trainer.nextIteration, [...(byIteration.get(n.trainer.nextIteration) ?? []), n]);
     let images = 0;
     for (const [it, group] of [...byIteration].sort((a, b) => a[0] - b[0])) {
-      const batch = makeBatch(this.data.train, this.sequence.indices(it), this.inputStats, this.config.augment ? { seed: this.config.seed, iteration: it } : null);
+      const batch = makeBatch(
+        this.data.train,
+        this.sequence.indices(it),
+        this.inputStats,
+        this.config.augment ? { seed: this.config.seed, iteration: it } : null,
+      );
       this.engine.setBatch(batch);
       const evalNow = this.isEval(it + 1);
       const lrs = group.map((n) => n.trainer.issue());
@@ -294,7 +313,13 @@ export class Experiment {
       // rounds': the ETA then settles instead of swinging with every evaluation and chart redraw. A
       // resumed run's earlier time is left out: it may include iterations after its checkpoint that
       // are trained again, and another machine's or engine's speed.
-      etaMs: !this.active ? 0 : done >= ETA_MIN_ITERATIONS ? remaining * ((this.elapsedMs - this.etaFrom.ms) / done) : this.roundMs > 0 ? remaining * this.roundMs : null,
+      etaMs: !this.active
+        ? 0
+        : done >= ETA_MIN_ITERATIONS
+          ? remaining * ((this.elapsedMs - this.etaFrom.ms) / done)
+          : this.roundMs > 0
+            ? remaining * this.roundMs
+            : null,
     };
   }
 

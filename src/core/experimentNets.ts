@@ -34,7 +34,8 @@ export function netsOf(config: ExperimentConfig): NetEntry[] {
       const suffix = block === 'bottleneck' ? '-bottleneck' : '';
       for (const warmup of config.warmup) {
         const w = variants ? `-warmup-${warmup}` : '';
-        const add = (id: string, family: NetFamily, shortcut: Shortcut) => out.push({ id: `${id}${suffix}${w}`, depth, family, residual: family === 'residual', shortcut, block, warmup });
+        const add = (id: string, family: NetFamily, shortcut: Shortcut) =>
+          out.push({ id: `${id}${suffix}${w}`, depth, family, residual: family === 'residual', shortcut, block, warmup });
         if (config.families.includes('plain')) add(`plain-${depth}`, 'plain', 'A');
         if (config.families.includes('residual')) for (const s of config.shortcuts) add(`resnet-${depth}-${s}`, 'residual', s);
         if (config.families.includes('highway')) {
@@ -52,9 +53,19 @@ export function netsOf(config: ExperimentConfig): NetEntry[] {
 }
 
 /** The net spec of one of an experiment's nets: its depth, family, shortcut and block type, at the experiment's width. */
-export function netSpecOf(entry: Pick<NetEntry, 'depth' | 'shortcut'> & Partial<Pick<NetEntry, 'family' | 'residual' | 'block' | 'gateBias'>>, config: Pick<ExperimentConfig, 'width'>): NetSpec {
+export function netSpecOf(
+  entry: Pick<NetEntry, 'depth' | 'shortcut'> & Partial<Pick<NetEntry, 'family' | 'residual' | 'block' | 'gateBias'>>,
+  config: Pick<ExperimentConfig, 'width'>,
+): NetSpec {
   const block = entry.block ?? 'basic';
-  return cifarNet({ n: blocksFor(entry.depth, block), family: entry.family ?? (entry.residual ? 'residual' : 'plain'), shortcut: entry.shortcut, block, width: config.width, gateBias: entry.gateBias });
+  return cifarNet({
+    n: blocksFor(entry.depth, block),
+    family: entry.family ?? (entry.residual ? 'residual' : 'plain'),
+    shortcut: entry.shortcut,
+    block,
+    width: config.width,
+    gateBias: entry.gateBias,
+  });
 }
 
 /** A net's label in charts and tables: the spec's ("ResNet-56 (B)"), with the gate bias and the warmup where the experiment compares several. */

@@ -82,7 +82,10 @@ describe('fuzzing the parsers', () => {
     for (let r = 0; r < ROUNDS; r++) {
       const query = new TextDecoder().decode(mutateBytes(base, rng));
       const { config, issues } = configFromQuery(query);
-      expect(validateConfig(config).issues.filter((i) => i.level === 'error'), query).toEqual([]);
+      expect(
+        validateConfig(config).issues.filter((i) => i.level === 'error'),
+        query,
+      ).toEqual([]);
       for (const i of issues) expect(CONFIG_KEYS).toContain(i.field);
     }
   });
@@ -134,7 +137,9 @@ describe('fuzzing the parsers', () => {
     const outcomes = { ok: 0, refused: 0 };
     for (let r = 0; r < ROUNDS; r++) {
       const bytes = r % 3 === 0 ? makeTarGz(makeFiles(1, 10, 10), false) : archive;
-      outcomes[only(DataError, () => datasetFromFiles(filesFromDrop([{ name: 'cifar-10-binary.tar.gz', bytes: mutateBytes(bytes, rng) }]), 'dropped', 'fuzz'))]++;
+      outcomes[
+        only(DataError, () => datasetFromFiles(filesFromDrop([{ name: 'cifar-10-binary.tar.gz', bytes: mutateBytes(bytes, rng) }]), 'dropped', 'fuzz'))
+      ]++;
     }
     expect(outcomes.refused).toBeGreaterThan(0);
   });

@@ -62,7 +62,15 @@ const convMacs = (c: ImagenetConv) => c.outSize * c.outSize * c.k * c.k * c.inC 
  * and the projection of its shortcut where the shape changes (option B, as in the paper's ImageNet
  * models). `size` is the input map size; stride 1 or 2.
  */
-function blockConvs(name: string, kind: BlockKind, inC: number, width: number, size: number, stride: 1 | 2, strideAt: StrideAt = 'paper'): { convs: ImagenetConv[]; outC: number } {
+function blockConvs(
+  name: string,
+  kind: BlockKind,
+  inC: number,
+  width: number,
+  size: number,
+  stride: 1 | 2,
+  strideAt: StrideAt = 'paper',
+): { convs: ImagenetConv[]; outC: number } {
   const { convs, outC } = branchConvs(name, kind, inC, width, size, stride, strideAt);
   const all: ImagenetConv[] = [...convs];
   if (stride !== 1 || inC !== outC) all.push({ name: `${name}.proj`, inC, outC, k: 1, stride, outSize: size / stride });
@@ -88,7 +96,14 @@ export function imagenetResNet(depth: ImagenetDepth, strideAt: StrideAt = 'paper
       size /= stride;
     }
     const mine = convs.slice(first);
-    stages.push({ name: `conv${s + 2}_x`, blocks: count, size, channels: inC, params: mine.reduce((a, c) => a + convParams(c), 0), multiplyAdds: mine.reduce((a, c) => a + convMacs(c), 0) });
+    stages.push({
+      name: `conv${s + 2}_x`,
+      blocks: count,
+      size,
+      channels: inC,
+      params: mine.reduce((a, c) => a + convParams(c), 0),
+      multiplyAdds: mine.reduce((a, c) => a + convMacs(c), 0),
+    });
   });
   const fc = inC * NUM_CLASSES;
   const params = convs.reduce((a, c) => a + convParams(c), 0) + fc + NUM_CLASSES;

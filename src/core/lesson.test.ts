@@ -53,7 +53,10 @@ describe('the lesson', () => {
   it('is never clear when the plain nets do not degrade, or a run has one plain depth', () => {
     const flat = run(classroomLike.map((c) => ({ ...c, final: 0.4 })));
     for (let k = 100; k <= 1000; k += 100) expect(plainHalfClear(flat.nets, upTo(flat.series, k)).clear).toBe(false);
-    const one = run([{ depth: 56, residual: false, final: 0.9 }, { depth: 56, residual: true, final: 0.1 }]);
+    const one = run([
+      { depth: 56, residual: false, final: 0.9 },
+      { depth: 56, residual: true, final: 0.1 },
+    ]);
     expect(plainHalfClear(one.nets, one.series).clear).toBe(false);
     expect(predictDepths(one.nets)).toBeNull();
     expect(predictDepths(run(classroomLike).nets)).toEqual([8, 56]);

@@ -68,7 +68,8 @@ describe('chunkSeries', () => {
     const nets = { long: series(250_000, 1000), short: series(15_000, 10) };
     const chunks = chunkSeries(nets);
     expect(chunks.length).toBe(Math.ceil(250_000 / CHUNK_POINTS));
-    for (const c of chunks) for (const s of Object.values(c)) expect(Math.max(s.train.it.length, s.test.it.length, s.taps.length)).toBeLessThanOrEqual(CHUNK_POINTS);
+    for (const c of chunks)
+      for (const s of Object.values(c)) expect(Math.max(s.train.it.length, s.test.it.length, s.taps.length)).toBeLessThanOrEqual(CHUNK_POINTS);
     // the short net stops appearing once its points are used up
     expect(chunks.filter((c) => 'short' in c).length).toBe(2);
     const back: Record<string, NetSeries> = {};

@@ -87,7 +87,13 @@ export function chunkSeries(nets: Record<string, NetSeries>, maxPoints = CHUNK_P
     for (const [id, s] of Object.entries(nets)) {
       if (from > 0 && from >= s.train.it.length && from >= s.test.it.length && from >= s.taps.length) continue;
       chunk[id] = {
-        train: { it: s.train.it.slice(from, to), loss: s.train.loss.slice(from, to), err: s.train.err.slice(from, to), runErr: s.train.runErr.slice(from, to), lr: s.train.lr.slice(from, to) },
+        train: {
+          it: s.train.it.slice(from, to),
+          loss: s.train.loss.slice(from, to),
+          err: s.train.err.slice(from, to),
+          runErr: s.train.runErr.slice(from, to),
+          lr: s.train.lr.slice(from, to),
+        },
         test: { it: s.test.it.slice(from, to), err: s.test.err.slice(from, to), loss: s.test.loss.slice(from, to) },
         taps: s.taps.slice(from, to),
       };
@@ -103,7 +109,13 @@ export function truncateSeries(s: NetSeries, it: number): NetSeries {
   const nTest = s.test.it.findIndex((x) => x > it);
   const cut = <T>(arr: T[], n: number) => (n < 0 ? arr.slice() : arr.slice(0, n));
   return {
-    train: { it: cut(s.train.it, nTrain), loss: cut(s.train.loss, nTrain), err: cut(s.train.err, nTrain), runErr: cut(s.train.runErr, nTrain), lr: cut(s.train.lr, nTrain) },
+    train: {
+      it: cut(s.train.it, nTrain),
+      loss: cut(s.train.loss, nTrain),
+      err: cut(s.train.err, nTrain),
+      runErr: cut(s.train.runErr, nTrain),
+      lr: cut(s.train.lr, nTrain),
+    },
     test: { it: cut(s.test.it, nTest), err: cut(s.test.err, nTest), loss: cut(s.test.loss, nTest) },
     taps: s.taps.filter((t) => t.it <= it),
   };

@@ -132,9 +132,11 @@ describe('initParams', () => {
     const shared = Object.keys(plain);
     expect(shared.length).toBe(cifarNet({ n: 3, residual: false, shortcut: 'A' }).params.length);
     for (const k of shared) expect(resB[k]).toEqual(plain[k]);
-    expect(Object.keys(resB).filter((k) => !(k in plain)).sort()).toEqual(
-      ['s2.b0.proj', 's2.b0.proj.bn.beta', 's2.b0.proj.bn.gamma', 's3.b0.proj', 's3.b0.proj.bn.beta', 's3.b0.proj.bn.gamma'],
-    );
+    expect(
+      Object.keys(resB)
+        .filter((k) => !(k in plain))
+        .sort(),
+    ).toEqual(['s2.b0.proj', 's2.b0.proj.bn.beta', 's2.b0.proj.bn.gamma', 's3.b0.proj', 's3.b0.proj.bn.beta', 's3.b0.proj.bn.gamma']);
   });
 
   it('is reproducible from the seed, and a different seed gives different weights', () => {

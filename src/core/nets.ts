@@ -182,13 +182,31 @@ function netLabel(o: ResolvedNetOptions): string {
  * and for bottlenecks on the 3×3 ('torchvision') or the first 1×1 ('paper', the ImageNet models of
  * Table 1). Shared by the CIFAR nets here and the ImageNet nets of ./imagenet.ts.
  */
-export function branchConvs(name: string, block: BlockType, inC: number, width: number, size: number, stride: 1 | 2, strideAt: 'paper' | 'torchvision' = 'torchvision'): { convs: ConvSpec[]; outC: number } {
+export function branchConvs(
+  name: string,
+  block: BlockType,
+  inC: number,
+  width: number,
+  size: number,
+  stride: 1 | 2,
+  strideAt: 'paper' | 'torchvision' = 'torchvision',
+): { convs: ConvSpec[]; outC: number } {
   const out = size / stride;
-  const conv = (suffix: string, cin: number, cout: number, k: 1 | 3, s: 1 | 2, outSize: number): ConvSpec => ({ name: `${name}.${suffix}`, inC: cin, outC: cout, k, stride: s, outSize });
+  const conv = (suffix: string, cin: number, cout: number, k: 1 | 3, s: 1 | 2, outSize: number): ConvSpec => ({
+    name: `${name}.${suffix}`,
+    inC: cin,
+    outC: cout,
+    k,
+    stride: s,
+    outSize,
+  });
   if (block === 'basic') return { convs: [conv('conv1', inC, width, 3, stride, out), conv('conv2', width, width, 3, 1, out)], outC: width };
   const s1: 1 | 2 = strideAt === 'paper' ? stride : 1;
   const s2: 1 | 2 = strideAt === 'paper' ? 1 : stride;
-  return { convs: [conv('conv1', inC, width, 1, s1, size / s1), conv('conv2', width, width, 3, s2, out), conv('conv3', width, 4 * width, 1, 1, out)], outC: 4 * width };
+  return {
+    convs: [conv('conv1', inC, width, 1, s1, size / s1), conv('conv2', width, width, 3, s2, out), conv('conv3', width, 4 * width, 1, 1, out)],
+    outC: 4 * width,
+  };
 }
 
 /** Build the description of a CIFAR net (§4.2; bottleneck §4.1; highway as above). */

@@ -10,7 +10,10 @@ const ask = (curves: NetCurve[], status = 'done') => judgeQuestions(run(curves, 
 
 describe('the questions a run asks besides Fig. 6', () => {
   it('asks nothing of a run that only compares depths (the Classroom demo): Fig. 6 is its one question', () => {
-    const curves: NetCurve[] = [8, 20, 56].flatMap((d) => [{ depth: d, residual: false, final: 0.4 }, { depth: d, residual: true, final: 0.2 }]);
+    const curves: NetCurve[] = [8, 20, 56].flatMap((d) => [
+      { depth: d, residual: false, final: 0.4 },
+      { depth: d, residual: true, final: 0.2 },
+    ]);
     expect(ask(curves)).toEqual([]);
     expect(asksFig6(run(curves).nets)).toBe(true);
   });
@@ -92,7 +95,9 @@ describe('the questions a run asks besides Fig. 6', () => {
     ]);
     expect(apart[0].outcome).toBe('partly');
     expect(apart[0].comparisons[0]).toMatchObject({ holds: false, a: 'resnet-32-C', b: 'resnet-32-A' });
-    expect(comparisonText(apart[0].comparisons[0], (id) => id)).toBe('resnet-32-C 50.0% and resnet-32-A 14.0% are 36.0 points apart (close: at most 10.0 points)');
+    expect(comparisonText(apart[0].comparisons[0], (id) => id)).toBe(
+      'resnet-32-C 50.0% and resnet-32-A 14.0% are 36.0 points apart (close: at most 10.0 points)',
+    );
   });
 
   it('is not judged before the run ends, or when a net it compares diverged', () => {

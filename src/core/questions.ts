@@ -57,7 +57,13 @@ export function relation(a: number, b: number): Relation {
 const basicN = (n: NetInfo) => ((n.block ?? 'basic') === 'bottleneck' ? (n.depth - 2) / 9 : (n.depth - 2) / 6);
 /** Everything but the warmup: nets with the same key differ only in their warmup. */
 const keyBut = (n: NetInfo, skip: 'warmup' | 'block' | 'shortcut') =>
-  [familyOf(n), skip === 'block' ? basicN(n) : n.depth, skip === 'block' ? '' : (n.block ?? 'basic'), skip === 'shortcut' ? '' : n.residual ? n.shortcut : '', skip === 'warmup' ? '' : (n.warmup ?? '')].join('|');
+  [
+    familyOf(n),
+    skip === 'block' ? basicN(n) : n.depth,
+    skip === 'block' ? '' : (n.block ?? 'basic'),
+    skip === 'shortcut' ? '' : n.residual ? n.shortcut : '',
+    skip === 'warmup' ? '' : (n.warmup ?? ''),
+  ].join('|');
 
 function compare(expect: Comparison['expect'], a: NetInfo, b: NetInfo, ea: number, eb: number): Comparison {
   const rel = relation(ea, eb);
@@ -80,7 +86,11 @@ function pairs(nets: readonly NetInfo[]): { kind: QuestionKind; build: (err: (n:
   const bottles = nets.filter((n) => n.block === 'bottleneck' && basics.some((b) => keyBut(b, 'block') === keyBut(n, 'block')));
   if (bottles.length) {
     const twin = (n: NetInfo) => basics.find((b) => keyBut(b, 'block') === keyBut(n, 'block'))!;
-    out.push({ kind: 'bottleneck', nets: [...bottles, ...bottles.map(twin)], build: (err) => bottles.map((n) => compare('not-above', n, twin(n), err(n), err(twin(n)))) });
+    out.push({
+      kind: 'bottleneck',
+      nets: [...bottles, ...bottles.map(twin)],
+      build: (err) => bottles.map((n) => compare('not-above', n, twin(n), err(n), err(twin(n)))),
+    });
   }
   // highway: below the plain net of its depth, above the residual one (each shortcut option)
   const highways = nets.filter((n) => familyOf(n) === 'highway');
@@ -92,9 +102,7 @@ function pairs(nets: readonly NetInfo[]): { kind: QuestionKind; build: (err: (n:
       kind: 'highway',
       nets: [...hw, ...hw.flatMap(others)],
       build: (err) =>
-        hw.flatMap((h) =>
-          others(h).map((o) => (familyOf(o) === 'plain' ? compare('below', h, o, err(h), err(o)) : compare('below', o, h, err(o), err(h)))),
-        ),
+        hw.flatMap((h) => others(h).map((o) => (familyOf(o) === 'plain' ? compare('below', h, o, err(h), err(o)) : compare('below', o, h, err(o), err(h))))),
     });
   }
   // shortcuts: ResNets that differ only in their shortcut, close to each other next to their gap to the plain net
@@ -118,7 +126,16 @@ function pairs(nets: readonly NetInfo[]): { kind: QuestionKind; build: (err: (n:
           // spread 0.84 points against a 3.8-point gap to plain-34); with no plain net, within the level band
           const gap = plain ? err(plain) - s.reduce((sum, n) => sum + err(n), 0) / s.length : 0;
           const allowed = plain ? Math.max(0.25 * gap, levelBand(err(worst), err(best))) : levelBand(err(worst), err(best));
-          const close: Comparison = { expect: 'close', a: worst.id, b: best.id, errors: [err(worst), err(best)], relation: relation(err(worst), err(best)), holds: spread <= allowed, spread, allowed };
+          const close: Comparison = {
+            expect: 'close',
+            a: worst.id,
+            b: best.id,
+            errors: [err(worst), err(best)],
+            relation: relation(err(worst), err(best)),
+            holds: spread <= allowed,
+            spread,
+            allowed,
+          };
           return [close, ...(plain ? s.map((n) => compare('below', n, plain, err(n), err(plain))) : [])];
         }),
     });
@@ -173,7 +190,8 @@ export const QUESTION_OUTCOME_TEXT: Record<QuestionOutcome, string> = {
 
 /** One comparison in words: "ResNet-110, warmup paper 22.2% is 30.0 points below ResNet-110, warmup off 52.2%". */
 export function comparisonText(c: Comparison, label: (id: string) => string): string {
-  if (c.expect === 'close') return `${label(c.a)} ${pct(c.errors[0])} and ${label(c.b)} ${pct(c.errors[1])} are ${pts(c.spread!)} apart (close: at most ${pts(c.allowed!)})`;
+  if (c.expect === 'close')
+    return `${label(c.a)} ${pct(c.errors[0])} and ${label(c.b)} ${pct(c.errors[1])} are ${pts(c.spread!)} apart (close: at most ${pts(c.allowed!)})`;
   const gap = c.errors[0] - c.errors[1];
   const rel = c.relation === 'level' ? `level with (${pts(gap)} ${gap <= 0 ? 'below' : 'above'})` : `${pts(gap)} ${c.relation}`;
   return `${label(c.a)} ${pct(c.errors[0])} is ${rel} ${label(c.b)} ${pct(c.errors[1])}`;

@@ -47,7 +47,9 @@ describe('run files', () => {
     // a stream whose trailer states more than the limit is refused before it is decompressed
     const bomb = gz.slice();
     new DataView(bomb.buffer).setUint32(bomb.length - 4, MAX_RUN_FILE_BYTES + 2 ** 20, true);
-    expect(() => runFileText('bomb.json.gz', bomb)).toThrow(/^bomb\.json\.gz is gzip-compressed and its trailer says it decompresses to 257 MB: run files over 256 MB are refused/);
+    expect(() => runFileText('bomb.json.gz', bomb)).toThrow(
+      /^bomb\.json\.gz is gzip-compressed and its trailer says it decompresses to 257 MB: run files over 256 MB are refused/,
+    );
   });
 
   it('refuses text that is not JSON', () => {

@@ -35,13 +35,17 @@ export function runFileText(fileName: string, bytes: Uint8Array): string {
     // gzip's trailer states the decompressed size (mod 2³²): a file that claims too much is refused unread
     const claimed = bytes.length >= 18 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
     if (claimed > MAX_RUN_FILE_BYTES) {
-      throw new Error(`${fileName} is gzip-compressed and its trailer says it decompresses to ${(claimed / 2 ** 20).toFixed(0)} MB: run files over ${MAX_RUN_FILE_BYTES / 2 ** 20} MB are refused, so it is not a run file, or it is damaged or cut short`);
+      throw new Error(
+        `${fileName} is gzip-compressed and its trailer says it decompresses to ${(claimed / 2 ** 20).toFixed(0)} MB: run files over ${MAX_RUN_FILE_BYTES / 2 ** 20} MB are refused, so it is not a run file, or it is damaged or cut short`,
+      );
     }
     let raw: Uint8Array;
     try {
       raw = gunzipSync(bytes);
     } catch (err) {
-      throw new Error(`${fileName} is gzip-compressed but does not decompress (${err instanceof Error ? err.message : String(err)}): the file is damaged or cut short`);
+      throw new Error(
+        `${fileName} is gzip-compressed but does not decompress (${err instanceof Error ? err.message : String(err)}): the file is damaged or cut short`,
+      );
     }
     const tooBig = runFileSizeError(`${fileName} (decompressed)`, raw.byteLength);
     if (tooBig) throw new Error(tooBig);
@@ -136,7 +140,8 @@ export function parseRunFile(text: string): RunFile {
     const s = run.series[n.id];
     if (!s) throw new RunFileError(`the run file has no series for net ${n.id}`);
     const len = s.train.it.length;
-    if ([s.train.loss, s.train.err, s.train.runErr, s.train.lr].some((c) => c.length !== len)) throw new RunFileError(`series ${n.id}.train has columns of different lengths`);
+    if ([s.train.loss, s.train.err, s.train.runErr, s.train.lr].some((c) => c.length !== len))
+      throw new RunFileError(`series ${n.id}.train has columns of different lengths`);
     if ([s.test.err, s.test.loss].some((c) => c.length !== s.test.it.length)) throw new RunFileError(`series ${n.id}.test has columns of different lengths`);
   }
   return { ...run, config } as RunFile;

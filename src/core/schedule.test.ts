@@ -11,9 +11,7 @@ const paper: ScheduleConfig = { lr: 0.1, iterations: 64_000, warmup: 'off', iter
 
 describe('the step schedule', () => {
   it('divides lr by 10 at 32k and 48k of 64k iterations', () => {
-    expect(round([0, 31_999, 32_000, 47_999, 48_000, 63_999].map((t) => stepSchedule(t, 0.1, 64_000)))).toEqual([
-      0.1, 0.1, 0.01, 0.01, 0.001, 0.001,
-    ]);
+    expect(round([0, 31_999, 32_000, 47_999, 48_000, 63_999].map((t) => stepSchedule(t, 0.1, 64_000)))).toEqual([0.1, 0.1, 0.01, 0.01, 0.001, 0.001]);
   });
 
   it('scales to a run’s length: a 1,000-iteration run drops at 500 and 750', () => {

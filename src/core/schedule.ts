@@ -13,7 +13,6 @@
 export const WARMUP_MODES = ['off', 'paper', 'paper-110', 'constant', 'linear'] as const;
 export type WarmupMode = (typeof WARMUP_MODES)[number];
 
-
 /** Depth from which 'paper-110' warms up. */
 const PAPER_WARMUP_DEPTH = 110;
 

@@ -18,14 +18,23 @@ function convFwdBwd(): { y: tf.Tensor; dx: tf.Tensor; dw: tf.Tensor } {
   // Deterministic, non-symmetric inputs of order 0.1-1, made in JavaScript so both backends get
   // the very same bits (a GPU's sin() of a large argument differs from the CPU's): a 2×6×6×3
   // image batch and a 3×3×3×4 filter.
-  const x = tf.tensor4d(Float32Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => 0.5 * Math.sin(0.37 * i)), [2, 6, 6, 3]);
-  const w = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => 0.2 * Math.cos(0.23 * i)), [3, 3, 3, 4]);
+  const x = tf.tensor4d(
+    Float32Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => 0.5 * Math.sin(0.37 * i)),
+    [2, 6, 6, 3],
+  );
+  const w = tf.tensor4d(
+    Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => 0.2 * Math.cos(0.23 * i)),
+    [3, 3, 3, 4],
+  );
   const f = (xs: tf.Tensor, ws: tf.Tensor) => tf.conv2d(xs as tf.Tensor4D, ws as tf.Tensor4D, 1, 'same');
   const y = f(x, w);
   // Loss = Σ y²/2 + Σ y·t with a fixed t, so the gradient is not just y.
   const [dx, dw] = tf.grads((xs: tf.Tensor, ws: tf.Tensor) => {
     const out = f(xs, ws);
-    const target = tf.tensor(Float32Array.from({ length: out.size }, (_, i) => -1 + (2 * i) / (out.size - 1)), out.shape);
+    const target = tf.tensor(
+      Float32Array.from({ length: out.size }, (_, i) => -1 + (2 * i) / (out.size - 1)),
+      out.shape,
+    );
     return tf.add(tf.sum(tf.mul(tf.square(out), 0.5)), tf.sum(tf.mul(out, target)));
   })([x, w]);
   x.dispose();

@@ -107,10 +107,11 @@ describe('judgeDegradation', () => {
   });
 
   it('judges each block type on its own: a bottleneck plain net that degrades does not rescue a basic one that does not', () => {
-    const bottleneck = (e: number[]) => [11, 29, 56].flatMap((depth, i) => [
-      { depth, residual: false, block: 'bottleneck' as const, final: e[i] },
-      { depth, residual: true, block: 'bottleneck' as const, final: [0.3, 0.2, 0.15][i] },
-    ]);
+    const bottleneck = (e: number[]) =>
+      [11, 29, 56].flatMap((depth, i) => [
+        { depth, residual: false, block: 'bottleneck' as const, final: e[i] },
+        { depth, residual: true, block: 'bottleneck' as const, final: [0.3, 0.2, 0.15][i] },
+      ]);
     const v = judgeDegradation(run([...plain(0.4, 0.41, 0.42), ...resnet(0.33, 0.14, 0.15), ...bottleneck([0.4, 0.5, 0.8])]));
     expect(v.groups.map((g) => [g.block, g.outcome])).toEqual([
       ['basic', 'not-shown'],
@@ -125,7 +126,8 @@ describe('judgeDegradation', () => {
   });
 
   it('judges each warmup variant on its own', () => {
-    const variant = (warmup: 'off' | 'paper', p: number[], r: number[]) => [...plain(p[0], p[1], p[2]), ...resnet(r[0], r[1], r[2])].map((c) => ({ ...c, warmup }));
+    const variant = (warmup: 'off' | 'paper', p: number[], r: number[]) =>
+      [...plain(p[0], p[1], p[2]), ...resnet(r[0], r[1], r[2])].map((c) => ({ ...c, warmup }));
     const v = judgeDegradation(run([...variant('paper', [0.4, 0.47, 0.75], [0.33, 0.14, 0.15]), ...variant('off', [0.4, 0.47, 0.75], [0.33, 0.3, 0.6])]));
     expect(v.groups.map((g) => [g.warmup, g.outcome])).toEqual([
       ['paper', 'both'],
@@ -136,7 +138,12 @@ describe('judgeDegradation', () => {
   });
 
   it('reports a highway net that diverged on a line of its own: it does not turn the run into "not shown"', () => {
-    const curves: NetCurve[] = [...plain(0.38, 0.47, 0.75), ...resnet(0.33, 0.14, 0.15), { depth: 20, residual: false, highway: true, final: 0.3 }, { depth: 56, residual: false, highway: true, final: 0.9, diverged: 140, trained: 140 }];
+    const curves: NetCurve[] = [
+      ...plain(0.38, 0.47, 0.75),
+      ...resnet(0.33, 0.14, 0.15),
+      { depth: 20, residual: false, highway: true, final: 0.3 },
+      { depth: 56, residual: false, highway: true, final: 0.9, diverged: 140, trained: 140 },
+    ];
     const v = judgeDegradation(run(curves));
     expect(v.outcome).toBe('both');
     expect(v.notes).toEqual([{ id: 'highway-56', label: 'Highway-56', divergedAt: 140 }]);
@@ -204,7 +211,10 @@ describe('judgeDegradation', () => {
     });
     it('is not asked when the training error did not show both halves, or when nets were not evaluated', () => {
       expect(judgeTestStory(run(withTest([0.4, 0.4, 0.4, 0.4, 0.4, 0.4], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5])), 2_000)).toBeNull();
-      const noTest = [8, 56].flatMap((d, i) => [{ depth: d, residual: false, final: [0.4, 0.87][i] }, { depth: d, residual: true, final: [0.35, 0.09][i] }]);
+      const noTest = [8, 56].flatMap((d, i) => [
+        { depth: d, residual: false, final: [0.4, 0.87][i] },
+        { depth: d, residual: true, final: [0.35, 0.09][i] },
+      ]);
       expect(judgeTestStory(run(noTest), 2_000)).toBeNull();
     });
     it('finds the committed Classroom runs’ test error not telling the story (2,000 images, memorised)', () => {

@@ -170,10 +170,14 @@ function plainCheck(plain: NetFinal[], scale: number, group: number): VerdictChe
   const need = VERDICT_RULES.plainGap * scale;
   const slack = VERDICT_RULES.plainSlack * scale;
   // for plain nets "better when deeper" is the inversion: a deeper net more than the slack *below* a shallower one
-  const better = inversions(plain.map((n) => ({ ...n, error: -n.error! })), slack);
+  const better = inversions(
+    plain.map((n) => ({ ...n, error: -n.error! })),
+    slack,
+  );
   const holds = gap >= need && better.length === 0;
   let detail = `${deep.label} ${pct(deep.error)} is ${pts(gap)} ${gap >= 0 ? 'above' : 'below'} ${shallow.label} ${pct(shallow.error)} (needs ≥ ${pts(need)} above)`;
-  if (better.length) detail += `; but ${better.map(([a, b]) => `${b.label} ${pct(-b.error!)} is below ${a.label} ${pct(-a.error!)}`).join(', ')} (at most ${pts(slack)} allowed)`;
+  if (better.length)
+    detail += `; but ${better.map(([a, b]) => `${b.label} ${pct(-b.error!)} is below ${a.label} ${pct(-a.error!)}`).join(', ')} (at most ${pts(slack)} allowed)`;
   return { rule: 'plain-degrades', holds, detail, pair: [deep.id, shallow.id], need, slack, group };
 }
 
@@ -185,7 +189,8 @@ function residualChecks(res: NetFinal[], deepPlain: NetFinal, scale: number, gro
   const worse = inversions(res, slack);
   const holdsOrder = deep.error! <= shallow.error! && worse.length === 0;
   let detail = `${deep.label} ${pct(deep.error)} is ${pts(deep.error! - shallow.error!)} ${deep.error! <= shallow.error! ? 'below' : 'above'} ${shallow.label} ${pct(shallow.error)} (needs at or below)`;
-  if (worse.length) detail += `; but ${worse.map(([a, b]) => `${b.label} ${pct(b.error)} is ${pts(b.error! - a.error!)} above ${a.label} ${pct(a.error)}`).join(', ')} (at most ${pts(slack)} allowed)`;
+  if (worse.length)
+    detail += `; but ${worse.map(([a, b]) => `${b.label} ${pct(b.error)} is ${pts(b.error! - a.error!)} above ${a.label} ${pct(a.error)}`).join(', ')} (at most ${pts(slack)} allowed)`;
   // residual learning fixes it at the deepest plain net's depth (a run may have deeper ResNets, as Fig. 6 has ResNet-110)
   const twin = res.find((r) => r.depth === deepPlain.depth)!;
   const fix = deepPlain.error! - twin.error!;
@@ -232,15 +237,32 @@ const RANK: Record<VerdictOutcome, number> = { 'not-shown': 0, 'plain-only': 1, 
 
 /** One group: its plain nets against its residual nets. */
 function judgeGroup(run: JudgedRun, nets: NetInfo[], finals: NetFinal[], index: number): Omit<GroupVerdict, 'block' | 'warmup'> {
-  const notShown = (reason: string, cause: VerdictCause, checks: VerdictCheck[] = [], scale: number | null = null) => ({ outcome: 'not-shown' as const, reason, checks, cause, scale });
+  const notShown = (reason: string, cause: VerdictCause, checks: VerdictCheck[] = [], scale: number | null = null) => ({
+    outcome: 'not-shown' as const,
+    reason,
+    checks,
+    cause,
+    scale,
+  });
   const diverged = nets.filter((n) => n.status === 'diverged');
   if (diverged.length) {
-    return notShown(`${diverged.map((n) => `${n.label} diverged${n.divergedAt !== null ? ` at iteration ${n.divergedAt}` : ''}`).join(', ')}`, { kind: 'diverged', nets: diverged.map((n) => n.id) });
+    return notShown(`${diverged.map((n) => `${n.label} diverged${n.divergedAt !== null ? ` at iteration ${n.divergedAt}` : ''}`).join(', ')}`, {
+      kind: 'diverged',
+      nets: diverged.map((n) => n.id),
+    });
   }
   const unfinished = nets.filter((n) => (run.series[n.id]?.train.it.at(-1) ?? 0) < run.iterations);
-  if (unfinished.length) return notShown(`${unfinished.map((n) => n.label).join(', ')} did not train all ${run.iterations} iterations`, { kind: 'unfinished', nets: unfinished.map((n) => n.id) });
+  if (unfinished.length)
+    return notShown(`${unfinished.map((n) => n.label).join(', ')} did not train all ${run.iterations} iterations`, {
+      kind: 'unfinished',
+      nets: unfinished.map((n) => n.id),
+    });
   const missing = finals.filter((f) => f.error === null);
-  if (missing.length) return notShown(`${missing.map((n) => n.label).join(', ')} recorded no training error in the last 10% of the run`, { kind: 'missing', nets: missing.map((n) => n.id) });
+  if (missing.length)
+    return notShown(`${missing.map((n) => n.label).join(', ')} recorded no training error in the last 10% of the run`, {
+      kind: 'missing',
+      nets: missing.map((n) => n.id),
+    });
 
   const byDepth = (a: NetFinal, b: NetFinal) => a.depth - b.depth;
   const plain = finals.filter((f) => !f.residual).sort(byDepth);
@@ -251,13 +273,27 @@ function judgeGroup(run: JudgedRun, nets: NetInfo[], finals: NetFinal[], index: 
   const checks: VerdictCheck[] = [plainResult];
   const margins: VerdictCause = { kind: 'margins' };
   if (!plainResult.holds) return notShown(`the plain nets do not degrade: ${plainResult.detail}`, margins, checks, scale);
-  if (shortcuts.length === 0) return { outcome: 'plain-only', reason: `plain nets degrade (${plainResult.detail}); there are no residual nets to compare`, checks, cause: margins, scale };
+  if (shortcuts.length === 0)
+    return {
+      outcome: 'plain-only',
+      reason: `plain nets degrade (${plainResult.detail}); there are no residual nets to compare`,
+      checks,
+      cause: margins,
+      scale,
+    };
   const deepPlain = plain[plain.length - 1];
   const failed: VerdictCheck[] = [];
   for (const s of shortcuts) {
     const res = finals.filter((f) => f.residual && f.shortcut === s).sort(byDepth);
     if (res.length < 2 || !res.some((r) => r.depth === deepPlain.depth)) {
-      const c: VerdictCheck = { rule: 'residual-holds', shortcut: s, holds: false, need: VERDICT_RULES.residualSlack * scale, group: index, detail: `shortcut ${s} needs residual nets at two depths, one of them ${deepPlain.depth}` };
+      const c: VerdictCheck = {
+        rule: 'residual-holds',
+        shortcut: s,
+        holds: false,
+        need: VERDICT_RULES.residualSlack * scale,
+        group: index,
+        detail: `shortcut ${s} needs residual nets at two depths, one of them ${deepPlain.depth}`,
+      };
       checks.push(c);
       failed.push(c);
       continue;
@@ -268,11 +304,20 @@ function judgeGroup(run: JudgedRun, nets: NetInfo[], finals: NetFinal[], index: 
     }
   }
   if (failed.length) {
-    return { outcome: 'plain-only', reason: `plain nets degrade (${plainResult.detail}), but ${failed.map((c) => `${c.shortcut ? `[${c.shortcut}] ` : ''}${c.detail}`).join('; ')}`, checks, cause: margins, scale };
+    return {
+      outcome: 'plain-only',
+      reason: `plain nets degrade (${plainResult.detail}), but ${failed.map((c) => `${c.shortcut ? `[${c.shortcut}] ` : ''}${c.detail}`).join('; ')}`,
+      checks,
+      cause: margins,
+      scale,
+    };
   }
   return {
     outcome: 'both',
-    reason: `plain nets degrade (${plainResult.detail}); residual nets do not: ${checks.filter((c) => c.rule !== 'plain-degrades').map((c) => c.detail).join('; ')}`,
+    reason: `plain nets degrade (${plainResult.detail}); residual nets do not: ${checks
+      .filter((c) => c.rule !== 'plain-degrades')
+      .map((c) => c.detail)
+      .join('; ')}`,
     checks,
     cause: margins,
     scale,
@@ -289,19 +334,48 @@ function groupName(g: Pick<GroupVerdict, 'block' | 'warmup'>, groups: readonly P
 /** Judge a run: "both halves shown", "only the plain half shown", or "not shown", with the reason and numbers, per group. */
 export function judgeDegradation(run: JudgedRun): Verdict {
   const window = verdictWindow(run.iterations);
-  const finalOf = (n: NetInfo): NetFinal => ({ id: n.id, label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: windowMean(run.series[n.id], window[0], window[1]) });
+  const finalOf = (n: NetInfo): NetFinal => ({
+    id: n.id,
+    label: n.label,
+    depth: n.depth,
+    residual: n.residual,
+    shortcut: n.shortcut,
+    error: windowMean(run.series[n.id], window[0], window[1]),
+  });
   const grouped = verdictGroups(run.nets);
   const finals = grouped.flatMap((g) => g.nets.map(finalOf));
-  const notes: VerdictNote[] = run.nets.filter((n) => familyOf(n) === 'highway' && n.status === 'diverged').map((n) => ({ id: n.id, label: n.label, divergedAt: n.divergedAt }));
-  const noteText = notes.length ? ` (not judged: ${notes.map((n) => `${n.label} diverged${n.divergedAt !== null ? ` at iteration ${n.divergedAt}` : ''}`).join(', ')})` : '';
-  const whole = (reason: string, cause: VerdictCause): Verdict => ({ outcome: 'not-shown', reason: reason + noteText, checks: [], finals, window, cause, groups: [], notes });
-  if (run.status !== 'done') return whole(`the run is ${run.status === 'running' || run.status === 'paused' ? 'not finished' : run.status} (the verdict needs a finished run)`, { kind: 'status', status: run.status });
+  const notes: VerdictNote[] = run.nets
+    .filter((n) => familyOf(n) === 'highway' && n.status === 'diverged')
+    .map((n) => ({ id: n.id, label: n.label, divergedAt: n.divergedAt }));
+  const noteText = notes.length
+    ? ` (not judged: ${notes.map((n) => `${n.label} diverged${n.divergedAt !== null ? ` at iteration ${n.divergedAt}` : ''}`).join(', ')})`
+    : '';
+  const whole = (reason: string, cause: VerdictCause): Verdict => ({
+    outcome: 'not-shown',
+    reason: reason + noteText,
+    checks: [],
+    finals,
+    window,
+    cause,
+    groups: [],
+    notes,
+  });
+  if (run.status !== 'done')
+    return whole(`the run is ${run.status === 'running' || run.status === 'paused' ? 'not finished' : run.status} (the verdict needs a finished run)`, {
+      kind: 'status',
+      status: run.status,
+    });
   if (grouped.length === 0) return whole('it needs plain nets of at least two depths', { kind: 'needs-plain' });
 
   const groups: GroupVerdict[] = grouped.map((g, i) => ({
     block: g.block,
     warmup: g.warmup,
-    ...judgeGroup(run, g.nets, g.nets.map((n) => finals.find((f) => f.id === n.id)!), i),
+    ...judgeGroup(
+      run,
+      g.nets,
+      g.nets.map((n) => finals.find((f) => f.id === n.id)!),
+      i,
+    ),
   }));
   const outcome = groups.reduce<VerdictOutcome>((worst, g) => (RANK[g.outcome] < RANK[worst] ? g.outcome : worst), 'both');
   const named = groups.length > 1;
@@ -334,9 +408,27 @@ export function judgeTestStory(run: JudgedRun, trainSize: number): TestStory | n
   if (v.outcome !== 'both') return null;
   const window = verdictWindow(run.iterations);
   const grouped = verdictGroups(run.nets);
-  const finals = grouped.flatMap((g) => g.nets.map((n): NetFinal => ({ id: n.id, label: n.label, depth: n.depth, residual: n.residual, shortcut: n.shortcut, error: testWindowMean(run.series[n.id], window[0], window[1]) })));
+  const finals = grouped.flatMap((g) =>
+    g.nets.map((n): NetFinal => ({
+      id: n.id,
+      label: n.label,
+      depth: n.depth,
+      residual: n.residual,
+      shortcut: n.shortcut,
+      error: testWindowMean(run.series[n.id], window[0], window[1]),
+    })),
+  );
   if (finals.some((f) => f.error === null)) return null;
-  const groups: GroupVerdict[] = grouped.map((g, i) => ({ block: g.block, warmup: g.warmup, ...judgeGroup(run, g.nets, g.nets.map((n) => finals.find((f) => f.id === n.id)!), i) }));
+  const groups: GroupVerdict[] = grouped.map((g, i) => ({
+    block: g.block,
+    warmup: g.warmup,
+    ...judgeGroup(
+      run,
+      g.nets,
+      g.nets.map((n) => finals.find((f) => f.id === n.id)!),
+      i,
+    ),
+  }));
   const outcome = groups.reduce<VerdictOutcome>((worst, g) => (RANK[g.outcome] < RANK[worst] ? g.outcome : worst), 'both');
   return { outcome, groups, checks: groups.flatMap((g) => g.checks), finals, memorised: trainSize <= MEMORISED_TRAIN_SIZE };
 }

@@ -131,7 +131,8 @@ function runRecordProblem(rec: unknown): string | null {
   if (!RUN_STATUSES.includes(r.status as string)) return `its status ${JSON.stringify(r.status)} is unknown`;
   const config = validateConfig(r.config).issues.find((i) => i.level === 'error');
   if (config) return `its config is invalid (${config.message})`;
-  if (!Array.isArray(r.nets) || r.nets.some((n) => typeof n !== 'object' || n === null || typeof (n as { id?: unknown }).id !== 'string')) return 'its list of nets is damaged';
+  if (!Array.isArray(r.nets) || r.nets.some((n) => typeof n !== 'object' || n === null || typeof (n as { id?: unknown }).id !== 'string'))
+    return 'its list of nets is damaged';
   const p = r.progress as Record<string, unknown> | null;
   if (typeof p !== 'object' || p === null || !Number.isFinite(p.iteration) || !Number.isFinite(p.iterations)) return 'its progress is damaged';
   return null;

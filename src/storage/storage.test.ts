@@ -32,7 +32,16 @@ function record(id = 'run-1'): RunRecord {
 function checkpoint(iteration: number, weight = 0.5, status: 'training' | 'diverged' = 'training'): Checkpoint {
   const t = (v: number) => ({ w: Float32Array.from([v, v, v]) });
   return {
-    nets: { 'plain-8': { entry: { id: 'plain-8', depth: 8, family: 'plain', residual: false, shortcut: 'A', block: 'basic', warmup: 'off' }, iteration, state: { params: t(weight), momentum: t(0), bnStats: {} }, errors: [], status, divergedAt: null } },
+    nets: {
+      'plain-8': {
+        entry: { id: 'plain-8', depth: 8, family: 'plain', residual: false, shortcut: 'A', block: 'basic', warmup: 'off' },
+        iteration,
+        state: { params: t(weight), momentum: t(0), bnStats: {} },
+        errors: [],
+        status,
+        divergedAt: null,
+      },
+    },
     createdAt: iteration,
   };
 }

@@ -104,10 +104,13 @@ function useThrottled<T>(value: T, ms: number, key: unknown): T {
   useEffect(() => {
     if (shown.value === value) return;
     const wait = immediate ? 0 : last.current + ms - performance.now();
-    const id = setTimeout(() => {
-      last.current = performance.now();
-      setShown({ value, key });
-    }, Math.max(0, wait));
+    const id = setTimeout(
+      () => {
+        last.current = performance.now();
+        setShown({ value, key });
+      },
+      Math.max(0, wait),
+    );
     return () => clearTimeout(id);
   }, [value, key, ms, immediate, shown.value]);
   return immediate ? value : shown.value;
@@ -177,14 +180,21 @@ function Charts() {
   return (
     <div className="charts" data-testid="charts" data-iteration={run.progress?.iteration ?? 0}>
       {/* the verdict first, so that it is in the first screen once a run has ended (classroom mode places it under the curves) */}
-      {!hide && ['done', 'stopped', 'failed'].includes(run.state) && <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} trainSize={run.config.trainSize} />}
+      {!hide && ['done', 'stopped', 'failed'].includes(run.state) && (
+        <VerdictPanel nets={run.nets} series={run.series} status={run.state} iterations={run.config.iterations} trainSize={run.config.trainSize} />
+      )}
       <div className="slide-tools" role="group" aria-label={t('charts.slide')}>
         {t('charts.slide')}
         {(['16:9', '4:3'] as const).map((aspect) => (
           <span key={aspect} className="slide-aspect">
             {aspect}{' '}
             {(['png', 'svg'] as const).map((format) => (
-              <button key={format} type="button" aria-label={`${aspect} ${format.toUpperCase()}`} onClick={() => void exportSlide(t, run, i18n.language, format, aspect)}>
+              <button
+                key={format}
+                type="button"
+                aria-label={`${aspect} ${format.toUpperCase()}`}
+                onClick={() => void exportSlide(t, run, i18n.language, format, aspect)}
+              >
                 {format.toUpperCase()}
               </button>
             ))}
@@ -192,7 +202,13 @@ function Charts() {
         ))}
       </div>
       <CurvesPanel nets={nets} series={run.series} iterations={run.config.iterations} trainSize={run.config.trainSize} compare={compare} />
-      <DegradationSummary nets={nets} series={run.series} scrub={scrub} onScrub={(it) => useLab.setState({ scrubIteration: it })} iterations={run.config.iterations} />
+      <DegradationSummary
+        nets={nets}
+        series={run.series}
+        scrub={scrub}
+        onScrub={(it) => useLab.setState({ scrubIteration: it })}
+        iterations={run.config.iterations}
+      />
       {classroom && <Explainers />}
       {/* what the run simplifies compared with the paper, once on the page (each export carries it in its footer) */}
       {settingsNote && (

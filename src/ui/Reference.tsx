@@ -21,8 +21,16 @@ export function ReferencePanel() {
             <th scope="col">{t('reference.net')}</th>
             <th scope="col">{t('reference.params')}</th>
             <th scope="col">{t('reference.error')}</th>
-            {run && <th scope="col">{t('reference.params')} · {t('reference.thisRun')}</th>}
-            {run && <th scope="col">{t('reference.error')} · {t('reference.thisRun')}</th>}
+            {run && (
+              <th scope="col">
+                {t('reference.params')} · {t('reference.thisRun')}
+              </th>
+            )}
+            {run && (
+              <th scope="col">
+                {t('reference.error')} · {t('reference.thisRun')}
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -75,7 +83,13 @@ export function Explainers() {
         <section key={k}>
           <h2>{t(`explain.${k}Title`)}</h2>
           {/* the warmup this run uses, in its words (the paper's rule is for ResNet-110) */}
-          <p>{k !== 'warmup' ? t(`explain.${k}`) : config.warmup.length > 1 ? t('explain.warmupVariants', { list: config.warmup.map((w) => t(`controls.warmupMode.${w}`)).join('; ') }) : t(`explain.warmupMode.${config.warmup[0]}`)}</p>
+          <p>
+            {k !== 'warmup'
+              ? t(`explain.${k}`)
+              : config.warmup.length > 1
+                ? t('explain.warmupVariants', { list: config.warmup.map((w) => t(`controls.warmupMode.${w}`)).join('; ') })
+                : t(`explain.warmupMode.${config.warmup[0]}`)}
+          </p>
         </section>
       ))}
     </aside>

@@ -97,15 +97,22 @@ export function StatusBar() {
       <div className="status-row run-status" data-testid="run-status" aria-live="polite">
         {run?.engine && (
           <span data-testid="engine">
-            {t(run.state === 'running' || run.state === 'starting' ? 'backend.trainingNets' : 'backend.trainedNets', { count: nets })} {localizeEngine(shortEngine(run.engine))}
+            {t(run.state === 'running' || run.state === 'starting' ? 'backend.trainingNets' : 'backend.trainedNets', { count: nets })}{' '}
+            {localizeEngine(shortEngine(run.engine))}
           </span>
         )}
         <span className="secondary">
-          <span className="num" data-testid="images-per-sec">{p && p.imagesPerSec > 0 ? p.imagesPerSec.toFixed(0) : '–'}</span> {t('run.imagesPerSec')}
+          <span className="num" data-testid="images-per-sec">
+            {p && p.imagesPerSec > 0 ? p.imagesPerSec.toFixed(0) : '–'}
+          </span>{' '}
+          {t('run.imagesPerSec')}
           {nets > 1 ? t('run.together', { count: nets }) : ''}
         </span>
         <span>
-          {t('run.iteration')} <span className="num" data-testid="iteration">{p ? p.iteration.toLocaleString('en') : '–'}</span>
+          {t('run.iteration')}{' '}
+          <span className="num" data-testid="iteration">
+            {p ? p.iteration.toLocaleString('en') : '–'}
+          </span>
           {p ? ` / ${p.iterations.toLocaleString('en')}` : ''}
         </span>
         <span className="secondary">
@@ -156,8 +163,11 @@ export function StatusBar() {
         <div className="status-row">
           {memory && (
             <span>
-              {t('run.memory')} <span className="num" data-testid="live-tensors">{memory.tensors}</span> {t('run.buffers')},{' '}
-              <span className="num">{(memory.bytes / 2 ** 20).toFixed(0)}</span> MB
+              {t('run.memory')}{' '}
+              <span className="num" data-testid="live-tensors">
+                {memory.tensors}
+              </span>{' '}
+              {t('run.buffers')}, <span className="num">{(memory.bytes / 2 ** 20).toFixed(0)}</span> MB
             </span>
           )}
           <span>

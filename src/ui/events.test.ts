@@ -24,7 +24,18 @@ function trainPoints(from: number, count: number): NetSeries {
 }
 
 function runView(over: Partial<RunView> = {}): RunView {
-  return { id: 'r1', name: 'run', state: 'running', engine: 'lab-cpu', config: CLASSROOM, nets: [info('plain-8')], series: {}, progress: null, checkpointIteration: null, ...over };
+  return {
+    id: 'r1',
+    name: 'run',
+    state: 'running',
+    engine: 'lab-cpu',
+    config: CLASSROOM,
+    nets: [info('plain-8')],
+    series: {},
+    progress: null,
+    checkpointIteration: null,
+    ...over,
+  };
 }
 
 function state(over: Partial<LabState> = {}): LabState {
@@ -67,7 +78,9 @@ describe('reduceEvent', () => {
   });
 
   it('replaces every point after a resume, and records checkpoints', () => {
-    const s = state({ run: runView({ series: { 'plain-8': trainPoints(0, 50) }, progress: { iteration: 50, iterations: 100, imagesPerSec: 5, elapsedMs: 10, etaMs: 10 } }) });
+    const s = state({
+      run: runView({ series: { 'plain-8': trainPoints(0, 50) }, progress: { iteration: 50, iterations: 100, imagesPerSec: 5, elapsedMs: 10, etaMs: 10 } }),
+    });
     const change = reduceEvent(s, { type: 'series', runId: 'r1', nets: { 'plain-8': trainPoints(0, 20) }, infos: [info('plain-8')], iteration: 19 })!;
     expect(change.run!.series['plain-8'].train.it.length).toBe(20);
     expect(change.notice).toBe('Resumed from the checkpoint at iteration 19.');

@@ -34,7 +34,9 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
     case 'netCheck':
       return { netCheck: { backend: e.backend, maxRelDiff: e.maxRelDiff, worst: e.worst } };
     case 'dataProgress':
-      return { data: { status: 'loading', file: e.file, loaded: e.loaded, total: e.total, previous: s.data.status === 'loading' ? s.data.previous : undefined } };
+      return {
+        data: { status: 'loading', file: e.file, loaded: e.loaded, total: e.total, previous: s.data.status === 'loading' ? s.data.previous : undefined },
+      };
     case 'dataset':
       return { data: { status: 'ready', summary: e.summary } };
     case 'dataMissing':
@@ -69,7 +71,13 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
       // sent when a run resumes from a stored checkpoint: its points up to there, and where it is
       return s.run && s.run.id === e.runId
         ? {
-            run: { ...s.run, series: e.nets, nets: e.infos, checkpointIteration: e.iteration, progress: s.run.progress && { ...s.run.progress, iteration: e.iteration } },
+            run: {
+              ...s.run,
+              series: e.nets,
+              nets: e.infos,
+              checkpointIteration: e.iteration,
+              progress: s.run.progress && { ...s.run.progress, iteration: e.iteration },
+            },
             notice: `Resumed from the checkpoint at iteration ${e.iteration.toLocaleString('en')}.`,
           }
         : null;
@@ -77,7 +85,10 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
       return s.run && s.run.id === e.runId ? { run: { ...s.run, checkpointIteration: e.iteration } } : null;
     case 'storageFull':
       return {
-        ...withError(s, `Storage is full: the saved copy of this run stops at iteration ${e.iteration.toLocaleString('en')}. Training goes on, and every point stays on this page: use Export JSON to keep them, and delete saved runs you no longer need.`),
+        ...withError(
+          s,
+          `Storage is full: the saved copy of this run stops at iteration ${e.iteration.toLocaleString('en')}. Training goes on, and every point stays on this page: use Export JSON to keep them, and delete saved runs you no longer need.`,
+        ),
         run: s.run && s.run.id === e.runId ? { ...s.run, storageFullAt: e.iteration } : s.run,
       };
     case 'backendFailed':
@@ -85,7 +96,10 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
     case 'error':
       // a Pause or Stop the worker refused is no longer pending
       // storage trouble is said in its own words, as the page says it when the page meets it (labController's listener)
-      return { ...withError(s, e.during === 'storage' ? e.message : `${e.during}: ${e.message}`), ...((e.during === 'stop' || e.during === 'pause') && s.run?.pending ? { run: { ...s.run, pending: undefined } } : {}) };
+      return {
+        ...withError(s, e.during === 'storage' ? e.message : `${e.during}: ${e.message}`),
+        ...((e.during === 'stop' || e.during === 'pause') && s.run?.pending ? { run: { ...s.run, pending: undefined } } : {}),
+      };
     case 'benchResult':
     case 'savedRun':
     case 'heartbeat':

@@ -111,7 +111,10 @@ export async function dropFiles(files: File[]): Promise<void> {
   } catch (err) {
     return fail(`could not read ${files.map((f) => f.name).join(', ')}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  client.send({ type: 'dropFiles', files: payload }, payload.map((p) => p.bytes));
+  client.send(
+    { type: 'dropFiles', files: payload },
+    payload.map((p) => p.bytes),
+  );
 }
 
 /** Start a new experiment. A run already on screen stays saved and becomes the comparison. */

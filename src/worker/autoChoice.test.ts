@@ -5,9 +5,24 @@ import { SOFTWARE_ADAPTER_NOTE, candidates, fastest, figuresText, largestNet } f
 
 describe('auto: the engine chosen by measurement', () => {
   it('takes the fastest engine that ran, and the lab CPU engine when none did', () => {
-    expect(fastest([{ engine: 'lab-webgpu', imagesPerSec: 2140 }, { engine: 'lab-cpu', imagesPerSec: 380 }])).toBe('lab-webgpu');
-    expect(fastest([{ engine: 'lab-webgpu', imagesPerSec: 1.2 }, { engine: 'lab-cpu', imagesPerSec: 380 }])).toBe('lab-cpu');
-    expect(fastest([{ engine: 'lab-webgpu', imagesPerSec: null, note: 'no adapter' }, { engine: 'lab-cpu', imagesPerSec: 12 }])).toBe('lab-cpu');
+    expect(
+      fastest([
+        { engine: 'lab-webgpu', imagesPerSec: 2140 },
+        { engine: 'lab-cpu', imagesPerSec: 380 },
+      ]),
+    ).toBe('lab-webgpu');
+    expect(
+      fastest([
+        { engine: 'lab-webgpu', imagesPerSec: 1.2 },
+        { engine: 'lab-cpu', imagesPerSec: 380 },
+      ]),
+    ).toBe('lab-cpu');
+    expect(
+      fastest([
+        { engine: 'lab-webgpu', imagesPerSec: null, note: 'no adapter' },
+        { engine: 'lab-cpu', imagesPerSec: 12 },
+      ]),
+    ).toBe('lab-cpu');
     expect(fastest([{ engine: 'lab-webgpu', imagesPerSec: null }])).toBe('lab-cpu');
   });
 
@@ -31,9 +46,12 @@ describe('auto: the engine chosen by measurement', () => {
   });
 
   it('says why an engine was not timed', () => {
-    expect(figuresText([{ engine: 'lab-webgpu', imagesPerSec: null, note: SOFTWARE_ADAPTER_NOTE }, { engine: 'lab-cpu', imagesPerSec: 229.4 }])).toBe(
-      'CPU 229 img/s · WebGPU: not timed, the only adapter is a software one',
-    );
+    expect(
+      figuresText([
+        { engine: 'lab-webgpu', imagesPerSec: null, note: SOFTWARE_ADAPTER_NOTE },
+        { engine: 'lab-cpu', imagesPerSec: 229.4 },
+      ]),
+    ).toBe('CPU 229 img/s · WebGPU: not timed, the only adapter is a software one');
   });
 
   it('times the experiment’s largest net', () => {

@@ -24,7 +24,6 @@ interface EngineFigure {
   note?: string;
 }
 
-
 /** "WebGPU 2,140 img/s · CPU 380 img/s", fastest first; then the engines not timed, with why (a short reason). */
 export function figuresText(figures: readonly EngineFigure[]): string {
   const timed = [...figures]
@@ -120,7 +119,10 @@ async function adapterOf(): Promise<{ key: string; kind: WebGpuKind }> {
   const a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
   if (!a) return { key: 'no-adapter', kind: 'none' };
   const i = a.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const fallback = i.isFallbackAdapter === true || (a as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /swiftshader/i.test(`${i.vendor} ${i.architecture}`);
+  const fallback =
+    i.isFallbackAdapter === true ||
+    (a as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    /swiftshader/i.test(`${i.vendor} ${i.architecture}`);
   return { key: [i.vendor, i.architecture, i.device, i.description, fallback ? 'fallback' : ''].join('/'), kind: fallback ? 'software' : 'hardware' };
 }
 

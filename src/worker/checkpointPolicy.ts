@@ -30,4 +30,3 @@ export function checkpointDue(run: CheckpointClock, now = performance.now()): bo
   const spacing = Math.min(CHECKPOINT_MAX_MS, CHECKPOINT_SHARE * run.checkpointMs);
   return now - run.lastCheckpoint >= spacing;
 }
-

@@ -7,7 +7,9 @@ import { loadDropped } from './dataLoader';
 describe('loadDropped', () => {
   it('loads a dropped archive, and trains without the cache (saying why) when storage is unavailable', async () => {
     const archive = makeTarGz(makeFiles(1, 40, 10));
-    const { dataset, cacheNote } = await loadDropped([{ name: 'cifar-10-binary.tar.gz', bytes: archive.buffer.slice(archive.byteOffset, archive.byteOffset + archive.byteLength) as ArrayBuffer }]);
+    const { dataset, cacheNote } = await loadDropped([
+      { name: 'cifar-10-binary.tar.gz', bytes: archive.buffer.slice(archive.byteOffset, archive.byteOffset + archive.byteLength) as ArrayBuffer },
+    ]);
     expect(dataset.train.count).toBe(40);
     expect(dataset.source).toBe('dropped');
     expect(cacheNote).toMatch(/the browser would not store the decoded data .*; the lab trains without the cache/);

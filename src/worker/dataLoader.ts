@@ -63,7 +63,16 @@ async function serverManifest(): Promise<{ files: ManifestFile[]; key: string } 
 
 async function cache(ds: CifarDataset): Promise<string | undefined> {
   try {
-    await saveDataset({ slot: 'current', key: ds.key, source: ds.source, description: ds.description, classNames: ds.classNames, stats: ds.stats, train: ds.train, test: ds.test });
+    await saveDataset({
+      slot: 'current',
+      key: ds.key,
+      source: ds.source,
+      description: ds.description,
+      classNames: ds.classNames,
+      stats: ds.stats,
+      train: ds.train,
+      test: ds.test,
+    });
     return undefined;
   } catch (err) {
     return `the browser would not store the decoded data (${err instanceof Error ? err.message : String(err)}); the lab trains without the cache and loads the data again next time`;
@@ -96,7 +105,8 @@ export async function loadDataset(onProgress: OnProgress, reload = false): Promi
   for (const f of manifest.files) {
     const bytes = await fetchWithProgress(`${DATA_BASE}${f.name}`, f.name, onProgress, f.bytes);
     const sum = await sha256Hex(bytes);
-    if (sum !== f.sha256) throw new DataError(`checksum mismatch for ${f.name}: SHA-256 is ${sum}, the manifest says ${f.sha256}. Run \`npm run fetch-data -- --force\`.`);
+    if (sum !== f.sha256)
+      throw new DataError(`checksum mismatch for ${f.name}: SHA-256 is ${sum}, the manifest says ${f.sha256}. Run \`npm run fetch-data -- --force\`.`);
     files.set(f.name, bytes);
   }
   const dataset = datasetFromFiles(files, 'origin', manifest.key);

@@ -79,7 +79,12 @@ export async function netCheck(): Promise<Extract<WorkerEvent, { type: 'netCheck
   const spec = cifarNet({ n: 1, residual: true, shortcut: 'B', width: 0.25, inputSize: 8 });
   const state = initialState(spec, 3);
   const rng = new Rng(5, 'net-check');
-  const batch = { x: Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => rng.normal()), labels: Uint8Array.from({ length: 4 }, () => rng.int(10)), size: 4, imageSize: 8 };
+  const batch = {
+    x: Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => rng.normal()),
+    labels: Uint8Array.from({ length: 4 }, () => rng.int(10)),
+    size: 4,
+    imageSize: 8,
+  };
   const results = [];
   for (const h of [tfjs, cpu]) {
     h.engine.setBatch(batch);

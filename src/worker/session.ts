@@ -133,7 +133,15 @@ async function checkpoint(run: ActiveRun): Promise<void> {
     return;
   }
   try {
-    await saveCheckpoint(run.record, cp, fault === 'write-fault' ? () => { throw new Error('the write failed (simulated)'); } : undefined);
+    await saveCheckpoint(
+      run.record,
+      cp,
+      fault === 'write-fault'
+        ? () => {
+            throw new Error('the write failed (simulated)');
+          }
+        : undefined,
+    );
   } catch (err) {
     post({ type: 'error', during: 'checkpoint', message: `not saved, ${keep}: ${errorMessage(err)}` });
     return;
@@ -150,7 +158,8 @@ function corrupt(cp: Checkpoint): void {
   if (first) first[0] = Number.NaN;
 }
 
-const isBackendFailure = (err: unknown) => err instanceof Error && /device (was )?lost|out of memory|OOM|allocation failed|Array buffer allocation|memory access out of bounds/i.test(err.message);
+const isBackendFailure = (err: unknown) =>
+  err instanceof Error && /device (was )?lost|out of memory|OOM|allocation failed|Array buffer allocation|memory access out of bounds/i.test(err.message);
 
 /** Train until paused, stopped, done or failed; yield to messages between rounds. */
 async function loop(run: ActiveRun): Promise<void> {
@@ -211,7 +220,8 @@ async function loop(run: ActiveRun): Promise<void> {
 async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: boolean): Promise<ActiveRun> {
   const ds = requireData();
   releaseRun();
-  if (!(await claimRun(record.id))) throw new Error(`“${record.name}” is training in another tab of the lab: continue it there, or here once that tab stops or closes`);
+  if (!(await claimRun(record.id)))
+    throw new Error(`“${record.name}” is training in another tab of the lab: continue it there, or here once that tab stops or closes`);
   const { config } = record;
   post({ type: 'run', runId: record.id, state: 'starting' });
   const entries = cp ? Object.values(cp.nets).map((n) => n.entry) : netsOf(config);
@@ -230,7 +240,19 @@ async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: 
   record.nets = exp.infos();
   record.progress = exp.progress();
   const now = performance.now();
-  return { record, exp, state: 'running', stream, lastFlush: now, lastCheckpoint: now, checkpointMs: 0, checkpointAsked: false, checkpointAt: exp.iteration, looping: false, storageFullAt: null };
+  return {
+    record,
+    exp,
+    state: 'running',
+    stream,
+    lastFlush: now,
+    lastCheckpoint: now,
+    checkpointMs: 0,
+    checkpointAsked: false,
+    checkpointAt: exp.iteration,
+    looping: false,
+    storageFullAt: null,
+  };
 }
 
 export async function start(cmd: Extract<Command, { type: 'start' }>): Promise<void> {

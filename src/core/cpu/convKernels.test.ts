@@ -56,7 +56,13 @@ describe('the Winograd scratch', () => {
     const { exports } = await setup();
     const f2 = exports.wino_scratch_bytes as (C: number, K: number) => number;
     const f4 = exports.wino4_scratch_bytes as (C: number, K: number) => number;
-    for (const [C, K] of [[4, 4], [16, 64], [64, 64], [8, 32]]) expect(winoScratchBytes(C, K)).toBe(Math.max(f2(C, K), f4(C, K)));
+    for (const [C, K] of [
+      [4, 4],
+      [16, 64],
+      [64, 64],
+      [8, 32],
+    ])
+      expect(winoScratchBytes(C, K)).toBe(Math.max(f2(C, K), f4(C, K)));
   });
 });
 

@@ -31,17 +31,22 @@ describe('lab cpu engine against the tfjs engine', () => {
   it.each(cases)('%s (n=%i): the same loss, gradients, steps and evaluation', async (_name, n, family, shortcut, block) => {
     const cpu = await makeEngine();
     const ref = new TfjsEngine('cpu');
-    await expectAgreement(cpu, ref, { n, family, shortcut, block, width: 0.5, inputSize: 8 }, {
-      steps: 3,
-      firstBatchSeed: 30,
-      loss: 5e-6,
-      stepLoss: 5e-5,
-      grads: 2e-4,
-      params: 1e-4,
-      momentum: 1e-3,
-      stats: 1e-4,
-      gradNorms: { every: true, tol: 5e-4 },
-    });
+    await expectAgreement(
+      cpu,
+      ref,
+      { n, family, shortcut, block, width: 0.5, inputSize: 8 },
+      {
+        steps: 3,
+        firstBatchSeed: 30,
+        loss: 5e-6,
+        stepLoss: 5e-5,
+        grads: 2e-4,
+        params: 1e-4,
+        momentum: 1e-3,
+        stats: 1e-4,
+        gradNorms: { every: true, tol: 5e-4 },
+      },
+    );
     cpu.dispose();
     ref.dispose();
   });
@@ -49,7 +54,9 @@ describe('lab cpu engine against the tfjs engine', () => {
   it('trains nets of several depths on one engine, sharing one workspace', async () => {
     const cpu = await makeEngine();
     cpu.setBatch(randomBatch(4, 8, 1));
-    const nets = [1, 2, 3].map((n) => cpu.createNet(cifarNet({ n, residual: true, shortcut: 'A', ...TINY }), freshState({ n, residual: true, shortcut: 'A', ...TINY })));
+    const nets = [1, 2, 3].map((n) =>
+      cpu.createNet(cifarNet({ n, residual: true, shortcut: 'A', ...TINY }), freshState({ n, residual: true, shortcut: 'A', ...TINY })),
+    );
     const losses = [];
     for (const net of nets) losses.push((await net.step(0.1)).loss);
     expect(losses.every(Number.isFinite)).toBe(true);
@@ -195,7 +202,12 @@ describe('lab cpu engine, nets on threads (the "nets" schedule)', () => {
       const first = (await engine.stepMany([{ net: a, lr: 0.1 }]))[0].loss;
       const b = engine.createNet(cifarNet({ ...o, n: 2 }), freshState({ ...o, n: 2 }, 2));
       engine.setBatch(randomBatch(4, 8, 6));
-      const next = (await engine.stepMany([{ net: a, lr: 0.1 }, { net: b, lr: 0.1 }])).map((r) => r.loss);
+      const next = (
+        await engine.stepMany([
+          { net: a, lr: 0.1 },
+          { net: b, lr: 0.1 },
+        ])
+      ).map((r) => r.loss);
       engine.dispose();
       return [first, ...next];
     };

@@ -14,7 +14,22 @@ import { Heap, MAX_PAGES } from './heap';
 import type { Call, HelperInit, WasmVariant } from './kernels';
 import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, encodeCommands, waitFor } from './kernels';
 import type { ConvKernels, NetPlan, Program, Workspace } from './program';
-import { IN_C, activationBytes, evalProgram, evalResponseProgram, gateValuesAt, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram } from './program';
+import {
+  IN_C,
+  activationBytes,
+  evalProgram,
+  evalResponseProgram,
+  gateValuesAt,
+  gradAt,
+  momentumAt,
+  netBytes,
+  paramAt,
+  planNet,
+  planWorkspace,
+  responseProgram,
+  setArg,
+  trainProgram,
+} from './program';
 
 const MAX_COMMANDS = 8192;
 
@@ -270,7 +285,10 @@ export class LabCpuEngine implements Engine {
     this.lanesDirty = false;
     const nets = [...this.nets];
     const lanes = this.scheduleName === 'nets' ? this.threads : 1;
-    const { lane } = planLanes(nets.map((n) => multiplyAdds(n.spec)), lanes);
+    const { lane } = planLanes(
+      nets.map((n) => multiplyAdds(n.spec)),
+      lanes,
+    );
     nets.forEach((n, i) => n.setLane(lane[i]));
   }
 
@@ -540,7 +558,14 @@ class LabCpuNet implements EngineNet {
     this.engine.run(this.program(`eval-responses:${r}`, (w) => evalResponseProgram(this.plan, w, r, this.engine.opThreads, this.engine.convKernels)).calls);
     const layerStdEval = moments();
     const F = F64();
-    return { loss: F[out] / Math.max(1, batch.size), errors: F[out + 1], count: batch.size, layerStd, layerStdEval, ...(gateMeans.length ? { gateMeans } : {}) };
+    return {
+      loss: F[out] / Math.max(1, batch.size),
+      errors: F[out + 1],
+      count: batch.size,
+      layerStd,
+      layerStdEval,
+      ...(gateMeans.length ? { gateMeans } : {}),
+    };
   }
 
   /** Copy every parameter out of the block at `where(name)`, in the canonical shapes of ../nets.ts. */

@@ -34,7 +34,8 @@ export class Heap {
       this.top += size;
       const need = Math.ceil(this.top / PAGE);
       const have = this.memory.buffer.byteLength / PAGE;
-      if (need > MAX_PAGES) throw new Error(`the lab CPU engine needs ${(this.top / 2 ** 30).toFixed(2)} GiB, over the 4 GiB WebAssembly limit: use a smaller batch or fewer nets`);
+      if (need > MAX_PAGES)
+        throw new Error(`the lab CPU engine needs ${(this.top / 2 ** 30).toFixed(2)} GiB, over the 4 GiB WebAssembly limit: use a smaller batch or fewer nets`);
       if (need > have) this.memory.grow(need - have);
     }
     this.live.set(at, size);

@@ -68,8 +68,7 @@ export function variantFile(v: WasmVariant): string {
 /** Whether this WebAssembly engine runs relaxed SIMD (one tiny module using f32x4.relaxed_madd). */
 export function relaxedSimdSupported(): boolean {
   const bytes = new Uint8Array([
-    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 17, 65, 0, 253, 17,
-    65, 0, 253, 17, 253, 133, 2, 11,
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 17, 65, 0, 253, 17, 65, 0, 253, 17, 253, 133, 2, 11,
   ]);
   try {
     return WebAssembly.validate(bytes);

@@ -5,7 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../nets';
 import type { NetSpec } from '../nets';
 import { KERNELS } from './kernels';
-import { activationBytes, evalProgram, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, responseProgram, setArg, trainProgram, winograd } from './program';
+import {
+  activationBytes,
+  evalProgram,
+  gradAt,
+  momentumAt,
+  netBytes,
+  paramAt,
+  planNet,
+  planWorkspace,
+  responseProgram,
+  setArg,
+  trainProgram,
+  winograd,
+} from './program';
 
 const N = 4;
 const NET_BASE = 1 << 24;
@@ -59,7 +72,8 @@ function convKinds(calls: readonly (readonly unknown[])[], flip: number) {
       else forward++;
     }
     if (c[0] === 'wino_fwd' || c[0] === 'wino4_fwd') {
-      if (calls[i - 1][4] === 1) inputGrad++; // the weight transform before it, flipped
+      if (calls[i - 1][4] === 1)
+        inputGrad++; // the weight transform before it, flipped
       else forward++;
     }
     if (c[0] === 'conv_bwd_data_s2') inputGrad++;
@@ -97,7 +111,8 @@ describe('the training program', () => {
     expect(k.forward).toBe(convs);
     // every kind of kernel is in use at this size (maps 8, 4, 2): F(4×4) on 8 and 4, F(2×2) on 2,
     // direct for the stride-2 convolutions
-    for (const kernel of ['conv_fwd', 'wino_fwd', 'wino4_fwd', 'conv_bwd_data_s2', 'wino_bwd_filter', 'wino4_bwd_filter']) expect(count(calls, kernel), kernel).toBeGreaterThan(0);
+    for (const kernel of ['conv_fwd', 'wino_fwd', 'wino4_fwd', 'conv_bwd_data_s2', 'wino_bwd_filter', 'wino4_bwd_filter'])
+      expect(count(calls, kernel), kernel).toBeGreaterThan(0);
     // every Winograd weight-gradient partial is summed by the threads that made it
     calls.forEach((c, i) => {
       if (c[0] === 'wino_bwd_filter') expect(calls[i + 1].slice(0, 3)).toEqual(['wino_filter_finish', ws.winoDU, 2]);
@@ -152,7 +167,8 @@ describe('the evaluation and response programs', () => {
     const { net, ws } = setup(spec);
     const { calls, args } = evalProgram(net, ws, N, 1);
     expect(args).toEqual({});
-    for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums', 'bn_finalize', 'bn_running', 'bn_response_moments']) expect(count(calls, k), k).toBe(0);
+    for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums', 'bn_finalize', 'bn_running', 'bn_response_moments'])
+      expect(count(calls, k), k).toBe(0);
     expect(count(calls, 'bn_eval_affine')).toBe(spec.convs.length);
     for (const k of ['wino_bwd_filter', 'wino_filter_finish', 'wino4_bwd_filter', 'wino4_filter_finish']) expect(count(calls, k), k).toBe(0);
     expect(convKinds(calls, ws.flip)).toEqual({ forward: spec.convs.length, inputGrad: 0, filter: 0 });

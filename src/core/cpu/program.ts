@@ -209,7 +209,13 @@ export interface Workspace {
  * sharing each call and `activations` bytes for the largest net's saved activations: its size, and
  * its layout once allocated at some base.
  */
-export function planWorkspace(specs: readonly NetSpec[], N: number, imageSize: number, opThreads: number, activations: number): { size: number; at(base: number): Workspace } {
+export function planWorkspace(
+  specs: readonly NetSpec[],
+  N: number,
+  imageSize: number,
+  opThreads: number,
+  activations: number,
+): { size: number; at(base: number): Workspace } {
   const maxAct = Math.max(N * imageSize * imageSize * IN_C, ...specs.flatMap((s) => s.convs.map((c) => N * c.outSize * c.outSize * c.outC)));
   const maxPadded = Math.max(
     ...specs.flatMap((s) =>
@@ -303,7 +309,15 @@ interface Activations {
 }
 
 function gatePlan(net: NetPlan, g: ConvSpec): GatePlan {
-  return { spec: g, inC: g.inC, inSize: g.outSize * g.stride, w: paramAt(net, g.name), gw: gradAt(net, g.name), bias: paramAt(net, `${g.name}.bias`), gbias: gradAt(net, `${g.name}.bias`) };
+  return {
+    spec: g,
+    inC: g.inC,
+    inSize: g.outSize * g.stride,
+    w: paramAt(net, g.name),
+    gw: gradAt(net, g.name),
+    bias: paramAt(net, `${g.name}.bias`),
+    gbias: gradAt(net, `${g.name}.bias`),
+  };
 }
 
 function planActivations(net: NetPlan, ws: Workspace, N: number): Activations {
@@ -399,7 +413,22 @@ class Builder {
     const [wc, wk] = flipped ? [K, C] : [C, K];
     const flip = flipped ? 1 : 0;
     calls.push(wv === 'F4' ? ['wino4_weights', c.w, wc, wk, flip, ws.winoU, ws.winoScratch, ws.winoStride] : ['wino_weights', c.w, wc, wk, flip, ws.winoU]);
-    calls.push([wv === 'F4' ? 'wino4_fwd' : 'wino_fwd', ws.padded, H + 2, H + 2, C, ws.winoU, y, N, H, H, K, accumulate ? 1 : 0, ws.winoScratch, ws.winoStride]);
+    calls.push([
+      wv === 'F4' ? 'wino4_fwd' : 'wino_fwd',
+      ws.padded,
+      H + 2,
+      H + 2,
+      C,
+      ws.winoU,
+      y,
+      N,
+      H,
+      H,
+      K,
+      accumulate ? 1 : 0,
+      ws.winoScratch,
+      ws.winoStride,
+    ]);
   }
 
   /** conv then BN statistics (train) or the running-average affine map (eval), into z / scale / shift. */
@@ -583,7 +612,20 @@ class Builder {
     const fc = net.spec.fc;
     const lastSize = blockOutSize(net.spec.blocks[net.spec.blocks.length - 1]);
     const grads = withGrads ? [ws.grads[0], gradAt(net, 'fc.weight'), gradAt(net, 'fc.bias')] : [0, 0, 0];
-    this.calls.push(['head', last, N, lastSize * lastSize, fc.inC, paramAt(net, 'fc.weight'), paramAt(net, 'fc.bias'), labels, net.out, ws.g, ws.probs, ...grads]);
+    this.calls.push([
+      'head',
+      last,
+      N,
+      lastSize * lastSize,
+      fc.inC,
+      paramAt(net, 'fc.weight'),
+      paramAt(net, 'fc.bias'),
+      labels,
+      net.out,
+      ws.g,
+      ws.probs,
+      ...grads,
+    ]);
   }
 }
 
@@ -677,5 +719,7 @@ export function evalResponseProgram(net: NetPlan, ws: Workspace, n: number, thre
 
 /** Where a forward pass of n images leaves each highway gate's values T (after responseProgram, for their means). */
 export function gateValuesAt(net: NetPlan, ws: Workspace, n: number): { at: number; count: number }[] {
-  return planActivations(net, ws, n).blocks.filter((b) => b.gate).map((b) => ({ at: b.t, count: n * blockOutSize(b.spec) ** 2 * b.spec.outC }));
+  return planActivations(net, ws, n)
+    .blocks.filter((b) => b.gate)
+    .map((b) => ({ at: b.t, count: n * blockOutSize(b.spec) ** 2 * b.spec.outC }));
 }

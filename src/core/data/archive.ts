@@ -45,7 +45,9 @@ function declaredSize(bytes: Uint8Array): number {
  */
 export function gunzip(bytes: Uint8Array, fileName: string, limit = MAX_UNPACKED_BYTES): Uint8Array {
   const tooBig = (what: string) =>
-    new DataError(`${fileName} ${what}; CIFAR-10’s archive unpacks to about 185 MB, so anything over ${MB(limit)} is refused (it is not CIFAR-10, or it is a gzip bomb)`);
+    new DataError(
+      `${fileName} ${what}; CIFAR-10’s archive unpacks to about 185 MB, so anything over ${MB(limit)} is refused (it is not CIFAR-10, or it is a gzip bomb)`,
+    );
   const declared = declaredSize(bytes);
   if (declared > limit) {
     throw new DataError(
@@ -69,7 +71,8 @@ export function gunzip(bytes: Uint8Array, fileName: string, limit = MAX_UNPACKED
   }
   if (bytes.length === 0) throw new DataError(`${fileName} is empty`);
   // a stream cut short can inflate without complaint: its trailer's size must match what came out
-  if (declared !== total % 2 ** 32) throw new DataError(`${fileName} is not a valid gzip file (corrupt or truncated): it declares ${declared} bytes unpacked, and ${total} came out`);
+  if (declared !== total % 2 ** 32)
+    throw new DataError(`${fileName} is not a valid gzip file (corrupt or truncated): it declares ${declared} bytes unpacked, and ${total} came out`);
   return concatBytes(parts);
 }
 

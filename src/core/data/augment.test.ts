@@ -6,7 +6,8 @@ import { IMAGE_BYTES, SIDE } from './cifar10';
 /** n images whose pixel (y, x, c) is f(i, y, x, c). */
 function images(n: number, f: (i: number, y: number, x: number, c: number) => number): LabeledImages {
   const bytes = new Uint8Array(n * IMAGE_BYTES);
-  for (let i = 0; i < n; i++) for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) for (let c = 0; c < 3; c++) bytes[i * IMAGE_BYTES + (y * SIDE + x) * 3 + c] = f(i, y, x, c);
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) for (let c = 0; c < 3; c++) bytes[i * IMAGE_BYTES + (y * SIDE + x) * 3 + c] = f(i, y, x, c);
   return { images: bytes, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n };
 }
 
@@ -20,11 +21,12 @@ describe('inputStats and makeBatch: the paper’s per-pixel mean', () => {
     expect(s.pixelMean[(3 * SIDE + 5) * 3 + 1]).toBeCloseTo(78, 5);
     let sum = 0;
     let sq = 0;
-    for (let i = 0; i < 4; i++) for (let p = 0; p < SIDE * SIDE; p++) {
-      const v = set.images[i * IMAGE_BYTES + p * 3 + 2];
-      sum += v;
-      sq += v * v;
-    }
+    for (let i = 0; i < 4; i++)
+      for (let p = 0; p < SIDE * SIDE; p++) {
+        const v = set.images[i * IMAGE_BYTES + p * 3 + 2];
+        sum += v;
+        sq += v * v;
+      }
     const n = 4 * SIDE * SIDE;
     expect(s.std[2]).toBeCloseTo(Math.sqrt(sq / n - (sum / n) ** 2), 4);
   });
@@ -46,7 +48,12 @@ describe('inputStats and makeBatch: the paper’s per-pixel mean', () => {
     for (let i = 0; i < 4; i++) {
       const oy = draws.dy[i] - PAD;
       const ox = draws.dx[i] - PAD;
-      for (const [y, x] of [[0, 0], [31, 31], [0, 31], [16, 16]]) {
+      for (const [y, x] of [
+        [0, 0],
+        [31, 31],
+        [0, 31],
+        [16, 16],
+      ]) {
         const sy = y + oy;
         const sx = (draws.flip[i] ? SIDE - 1 - x : x) + ox;
         const inside = sy >= 0 && sy < SIDE && sx >= 0 && sx < SIDE;

@@ -19,11 +19,17 @@ describe.runIf(dir)(`real CIFAR-10 in ${dir}`, () => {
     const { mean, std } = channelStats(set);
     // All 50k images: 125.3 / 123.0 / 113.9. This one file of 10k is close to that.
     mean.forEach((m, c) => expect(Math.abs(m - [125.3, 123.0, 113.9][c])).toBeLessThan(1.5));
-    console.log(`data_batch_1.bin: mean ${mean.map((m) => m.toFixed(2)).join('/')}, std ${std.map((s) => s.toFixed(2)).join('/')}; parsed in ${parseMs.toFixed(0)} ms`);
+    console.log(
+      `data_batch_1.bin: mean ${mean.map((m) => m.toFixed(2)).join('/')}, std ${std.map((s) => s.toFixed(2)).join('/')}; parsed in ${parseMs.toFixed(0)} ms`,
+    );
   });
 
   it('the folder loads as a dataset, test records first labels 3,8,8,0,6,6,1,6,3,1', () => {
-    const files = new Map(readdirSync(dir!).filter((f) => /\.(bin|txt)$/.test(f)).map((f) => [f, new Uint8Array(readFileSync(join(dir!, f)))]));
+    const files = new Map(
+      readdirSync(dir!)
+        .filter((f) => /\.(bin|txt)$/.test(f))
+        .map((f) => [f, new Uint8Array(readFileSync(join(dir!, f)))]),
+    );
     const ds = datasetFromFiles(files, 'origin', 'real');
     // one batch (../shared/cifar10) or all five (the official download): 10,000 images each, batch 1 first
     const batches = [...files.keys()].filter((f) => /^data_batch_[1-5]\.bin$/.test(f)).length;

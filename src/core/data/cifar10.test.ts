@@ -70,9 +70,13 @@ describe('archives', () => {
     // cut where its last bytes still declare a small size: inflating finds the truncation
     let cut = gz.length >> 1;
     while (gz[cut - 1] !== 0 || gz[cut - 2] > 0x0f) cut--;
-    expect(() => unpackArchive(gz.subarray(0, cut), 'cifar-10-binary.tar.gz')).toThrow(/cifar-10-binary\.tar\.gz is not a valid gzip file \(corrupt or truncated\)/);
+    expect(() => unpackArchive(gz.subarray(0, cut), 'cifar-10-binary.tar.gz')).toThrow(
+      /cifar-10-binary\.tar\.gz is not a valid gzip file \(corrupt or truncated\)/,
+    );
     // cut anywhere else, its last bytes may declare a huge size: refused before unpacking, naming both causes
-    expect(() => unpackArchive(gz.subarray(0, gz.length >> 1), 'cifar-10-binary.tar.gz')).toThrow(/not a valid gzip file \(corrupt or truncated\)|declares \d+ MB unpacked .* truncated or damaged/);
+    expect(() => unpackArchive(gz.subarray(0, gz.length >> 1), 'cifar-10-binary.tar.gz')).toThrow(
+      /not a valid gzip file \(corrupt or truncated\)|declares \d+ MB unpacked .* truncated or damaged/,
+    );
     const flipped = gz.slice();
     for (let i = 20; i < 200; i++) flipped[i] ^= 0xa5;
     expect(() => unpackArchive(flipped, 'cifar-10-binary.tar.gz')).toThrow(/not a valid gzip file|not a tar archive|damaged/);
@@ -95,8 +99,15 @@ describe('archives', () => {
   it('refuses a drop larger than CIFAR-10 could be, before reading it, with the figure and the limit', () => {
     expect(dropSizeError([{ name: 'cifar-10-binary.tar.gz', size: 170_052_171 }])).toBeNull();
     expect(dropSizeError(Array.from({ length: 6 }, (_, i) => ({ name: `b${i}.bin`, size: 30_730_000 })))).toBeNull();
-    expect(dropSizeError([{ name: 'movie.mkv', size: 2 ** 31 }])).toBe('movie.mkv: 2048 MB is more than the 256 MB a drop may hold; CIFAR-10’s binary archive is 163 MB (the six .bin files, 185 MB)');
-    expect(dropSizeError([{ name: 'a', size: MAX_DROP_BYTES }, { name: 'b', size: 1 }])).toMatch(/^2 files: 256 MB is more than/);
+    expect(dropSizeError([{ name: 'movie.mkv', size: 2 ** 31 }])).toBe(
+      'movie.mkv: 2048 MB is more than the 256 MB a drop may hold; CIFAR-10’s binary archive is 163 MB (the six .bin files, 185 MB)',
+    );
+    expect(
+      dropSizeError([
+        { name: 'a', size: MAX_DROP_BYTES },
+        { name: 'b', size: 1 },
+      ]),
+    ).toMatch(/^2 files: 256 MB is more than/);
   });
 
   it('reports a tar without the expected files', () => {
@@ -107,7 +118,9 @@ describe('archives', () => {
   });
 
   it('reports something that is not an archive', () => {
-    expect(() => filesFromDrop([{ name: 'notes.txt', bytes: new TextEncoder().encode('hello') }])).toThrow(/neither a CIFAR-10 \.bin batch nor a \.tar\.gz archive/);
+    expect(() => filesFromDrop([{ name: 'notes.txt', bytes: new TextEncoder().encode('hello') }])).toThrow(
+      /neither a CIFAR-10 \.bin batch nor a \.tar\.gz archive/,
+    );
   });
 
   it('takes loose .bin files as dropped', () => {
@@ -131,7 +144,14 @@ describe('checksums', () => {
 });
 
 describe('subsets', () => {
-  const ds = datasetFromFiles(new Map([['data_batch_1.bin', makeBin(100)], ['test_batch.bin', makeBin(40, 3)]]), 'fixture', 'k');
+  const ds = datasetFromFiles(
+    new Map([
+      ['data_batch_1.bin', makeBin(100)],
+      ['test_batch.bin', makeBin(40, 3)],
+    ]),
+    'fixture',
+    'k',
+  );
   it('takes the first images of the training set and a fixed test subset', () => {
     const s = selectSubsets(ds, 30, 10, 'test');
     expect([s.train.count, s.test.count]).toEqual([30, 10]);

@@ -17,7 +17,9 @@ import { KERNEL_NAMES } from './kernels';
 
 // On SwiftShader a bottleneck's or highway net's finite-difference check takes 30–100 s: one of
 // each is checked here, and the others agree with the lab CPU engine (which checks them all) below.
-engineContract('lab WebGPU engine', () => LabGpuEngine.create(), { gradientCases: ['plain', 'residual A', 'residual B', 'residual C', 'residual A bottleneck', 'highway'] });
+engineContract('lab WebGPU engine', () => LabGpuEngine.create(), {
+  gradientCases: ['plain', 'residual A', 'residual B', 'residual C', 'residual A bottleneck', 'highway'],
+});
 
 /** The lab CPU engine in this page: one thread, the direct convolutions (the closest float sums to the GPU's). */
 async function cpuEngine(): Promise<LabCpuEngine> {
@@ -41,18 +43,21 @@ describe('lab WebGPU engine against the lab CPU engine', () => {
     ['highway', 2, 'highway', 'A', 'basic', 3],
     ['highway bottleneck', 1, 'highway', 'A', 'bottleneck', 3],
   ];
-  it.each(cases)('%s (n=%i): the same loss, gradients, SGD steps (10; bottlenecks and highway 3), evaluation and gate means', async (_name, n, family, shortcut, block, steps) => {
-    const [gpu, cpu] = [await LabGpuEngine.create(), await cpuEngine()];
-    // The weights drift apart by about 1e-7 a step (summation order) until a pre-activation near 0
-    // lands on the other side of a ReLU in one engine (stage 3 here is 2×2 maps of 6 images, so BN
-    // sees 24 values per channel and one flip moves a whole channel's gradient). Measured: with
-    // batches 30–39 residual C crossed one at the 10th step (weights 2.5e-4 apart after 2e-6 at
-    // the 9th), with batches 40–49 also at the 10th (gradients 0.5 apart after 4e-5). The batches
-    // here (seeds 50–59) cross none in any case, so every gap below is summation order.
-    await expectAgreement(gpu, cpu, { n, family, shortcut, block, width: 0.5, inputSize: 8 }, { ...GPU_VS_CPU, steps });
-    gpu.dispose();
-    cpu.dispose();
-  });
+  it.each(cases)(
+    '%s (n=%i): the same loss, gradients, SGD steps (10; bottlenecks and highway 3), evaluation and gate means',
+    async (_name, n, family, shortcut, block, steps) => {
+      const [gpu, cpu] = [await LabGpuEngine.create(), await cpuEngine()];
+      // The weights drift apart by about 1e-7 a step (summation order) until a pre-activation near 0
+      // lands on the other side of a ReLU in one engine (stage 3 here is 2×2 maps of 6 images, so BN
+      // sees 24 values per channel and one flip moves a whole channel's gradient). Measured: with
+      // batches 30–39 residual C crossed one at the 10th step (weights 2.5e-4 apart after 2e-6 at
+      // the 9th), with batches 40–49 also at the 10th (gradients 0.5 apart after 4e-5). The batches
+      // here (seeds 50–59) cross none in any case, so every gap below is summation order.
+      await expectAgreement(gpu, cpu, { n, family, shortcut, block, width: 0.5, inputSize: 8 }, { ...GPU_VS_CPU, steps });
+      gpu.dispose();
+      cpu.dispose();
+    },
+  );
 
   it('resumes a run from a checkpoint taken on the CPU engine, and the CPU engine resumes one taken on it', async () => {
     const options: NetOptions = { n: 1, residual: true, shortcut: 'B', ...TINY };

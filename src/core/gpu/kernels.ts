@@ -89,7 +89,32 @@ export const FIELDS = {
   ...(Object.fromEntries(GEMM_VARIANTS.map((g) => [g.name, GEMM_FIELDS])) as unknown as Record<`${GemmPass}_${TileName}`, readonly string[]>),
   wgrad_reduce: ['len', 'splits', 'gOff', 'span'],
   bn_stats: ['count', 'K', 'mean', 'invstd', 'rmean', 'rvar', 'pad0', 'pad1'],
-  bn_apply: ['total', 'K', 'span', 'evalMode', 'mean', 'invstd', 'rmean', 'rvar', 'gamma', 'beta', 'relu', 'sc', 'H', 'W', 'inC', 'OW', 'pMean', 'pInvstd', 'pRmean', 'pRvar', 'pGamma', 'pBeta', 'stride', 'pad1'],
+  bn_apply: [
+    'total',
+    'K',
+    'span',
+    'evalMode',
+    'mean',
+    'invstd',
+    'rmean',
+    'rvar',
+    'gamma',
+    'beta',
+    'relu',
+    'sc',
+    'H',
+    'W',
+    'inC',
+    'OW',
+    'pMean',
+    'pInvstd',
+    'pRmean',
+    'pRvar',
+    'pGamma',
+    'pBeta',
+    'stride',
+    'pad1',
+  ],
   bn_bwd_sums: ['count', 'K', 'mean', 'invstd', 'sums', 'gGamma', 'gBeta', 'hasMask'],
   bn_bwd_dx: ['total', 'K', 'span', 'count', 'mean', 'invstd', 'sums', 'gamma', 'hasMask', 'pad0', 'pad1', 'pad2'],
   shortcut_bwd: ['total', 'span', 'mode', 'H', 'W', 'C', 'OW', 'K', 'stride', 'pad0', 'pad1', 'pad2'],
@@ -116,7 +141,11 @@ const CONTROL = `struct Ctrl { lr: f32, update: u32, pad0: u32, pad1: u32 }\n`;
  * element type when it is not f32.
  */
 const storage = (first: number, list: readonly (readonly [string, 'r' | 'rw', string?])[]) =>
-  list.map(([name, access, type], k) => `@group(0) @binding(${first + k}) var<storage, ${access === 'r' ? 'read' : 'read_write'}> ${name}: array<${type ?? 'f32'}>;`).join('\n');
+  list
+    .map(
+      ([name, access, type], k) => `@group(0) @binding(${first + k}) var<storage, ${access === 'r' ? 'read' : 'read_write'}> ${name}: array<${type ?? 'f32'}>;`,
+    )
+    .join('\n');
 
 /**
  * An element-wise kernel's entry point: one thread per item i < u.total (or u.len), over a 2-D grid
@@ -180,7 +209,10 @@ fn dstIndex(row: u32, col: u32, z: u32) -> u32 { return u.dstOff + (z * u.rows +
   }[name];
   return `${uniformStruct(`${name}_${TM}x${TN}${vec4 ? 'v' : ''}` as KernelName)}
 @group(0) @binding(1) var<storage, read> srcA: array<${vec4 ? 'vec4<f32>' : 'f32'}>;
-${storage(2, [['srcB', 'r'], ['dst', 'rw']])}
+${storage(2, [
+  ['srcB', 'r'],
+  ['dst', 'rw'],
+])}
 var<workgroup> As: array<f32, ${TM * TK}>;
 var<workgroup> Bs: array<f32, ${TN * TK}>;
 ${fetch}
@@ -208,7 +240,7 @@ ${
       As[kk * ${TM}u + m4 + 3u] = a.w;
     }`
     : vec4
-    ? `    for (var s = 0u; s < ${(TM * TK) / 256}u; s++) {
+      ? `    for (var s = 0u; s < ${(TM * TK) / 256}u; s++) {
       let e = li + s * 64u;
       let k4 = 4u * (e / ${TM}u);
       let mm = e % ${TM}u;
@@ -219,7 +251,7 @@ ${
       As[(k4 + 2u) * ${TM}u + mm] = a.z;
       As[(k4 + 3u) * ${TM}u + mm] = a.w;
     }`
-    : `    for (var s = 0u; s < ${(TM * TK) / 64}u; s++) {
+      : `    for (var s = 0u; s < ${(TM * TK) / 64}u; s++) {
       let e = li + s * 64u;
       let kk = e / ${TM}u;
       let mm = e % ${TM}u;
@@ -282,16 +314,26 @@ const SOURCES: Record<KernelName, () => string> = {
 
   // G[gOff + i] = Σ_z partial[z·len + i]: the weight gradient from the split reduction's pieces
   wgrad_reduce: () => `${uniformStruct('wgrad_reduce')}
-${storage(1, [['partial', 'r'], ['G', 'rw']])}
-${perItem('len', `  var s = 0.0;
+${storage(1, [
+  ['partial', 'r'],
+  ['G', 'rw'],
+])}
+${perItem(
+  'len',
+  `  var s = 0.0;
   for (var z = 0u; z < u.splits; z++) { s += partial[z * u.len + i]; }
-  G[u.gOff + i] = s;`)}`,
+  G[u.gOff + i] = s;`,
+)}`,
 
   // One workgroup per channel: the batch mean and 1/sqrt(var + ε) (two passes over the channel,
   // for accuracy), and, when the control block says so, the running averages (unbiased variance).
   bn_stats: () => `${uniformStruct('bn_stats')}${CONTROL}
 @group(0) @binding(1) var<uniform> ctrl: Ctrl;
-${storage(2, [['z', 'r'], ['S', 'rw'], ['R', 'rw']])}
+${storage(2, [
+  ['z', 'r'],
+  ['S', 'rw'],
+  ['R', 'rw'],
+])}
 ${PER_CHANNEL}
   var s = 0.0;
   for (var i = li; i < u.count; i += ${WG}u) { s += z[i * u.K + c]; }
@@ -319,12 +361,20 @@ ${PER_CHANNEL}
   // addition and the ReLU in one pass. sc: 0 none, 1 identity (x), 2 option A (x subsampled by 2,
   // channels ≥ inC zero), 3 a projection's BN output (x is its conv output z_p).
   bn_apply: () => `${uniformStruct('bn_apply')}
-${storage(1, [['z', 'r'], ['stats', 'r'], ['P', 'r'], ['x', 'r'], ['out', 'rw']])}
+${storage(1, [
+  ['z', 'r'],
+  ['stats', 'r'],
+  ['P', 'r'],
+  ['x', 'r'],
+  ['out', 'rw'],
+])}
 fn norm(v: f32, c: u32, mean: u32, invstd: u32, rmean: u32, rvar: u32, gamma: u32, beta: u32) -> f32 {
   if (u.evalMode != 0u) { return P[gamma + c] * (v - stats[rmean + c]) * inverseSqrt(stats[rvar + c] + ${f(BN_EPSILON)}) + P[beta + c]; }
   return P[gamma + c] * (v - stats[mean + c]) * stats[invstd + c] + P[beta + c];
 }
-${perItem('total', `  let c = i % u.K;
+${perItem(
+  'total',
+  `  let c = i % u.K;
   var y = norm(z[i], c, u.mean, u.invstd, u.rmean, u.rvar, u.gamma, u.beta);
   if (u.sc == 1u) { y += x[i]; }
   if (u.sc == 2u && c < u.inC) {
@@ -333,12 +383,19 @@ ${perItem('total', `  let c = i % u.K;
   }
   if (u.sc == 3u) { y += norm(x[i], c, u.pMean, u.pInvstd, u.pRmean, u.pRvar, u.pGamma, u.pBeta); }
   if (u.relu != 0u) { y = max(y, 0.0); }
-  out[i] = y;`)}`,
+  out[i] = y;`,
+)}`,
 
   // One workgroup per channel: Σg and Σg·x̂ of the incoming gradient g (masked by ReLU where the
   // layer's output went through one: g·[a > 0]), kept for bn_bwd_dx and written as ∂L/∂β, ∂L/∂γ.
   bn_bwd_sums: () => `${uniformStruct('bn_bwd_sums')}
-${storage(1, [['g', 'r'], ['mask', 'r'], ['z', 'r'], ['S', 'rw'], ['G', 'rw']])}
+${storage(1, [
+  ['g', 'r'],
+  ['mask', 'r'],
+  ['z', 'r'],
+  ['S', 'rw'],
+  ['G', 'rw'],
+])}
 ${PER_CHANNEL}
   let mean = S[u.mean + c];
   let invstd = S[u.invstd + c];
@@ -363,20 +420,36 @@ ${PER_CHANNEL}
 
   // ∂L/∂z = γ·invstd·(g − Σg/n − x̂·Σg·x̂/n), g masked as in bn_bwd_sums
   bn_bwd_dx: () => `${uniformStruct('bn_bwd_dx')}
-${storage(1, [['g', 'r'], ['mask', 'r'], ['z', 'r'], ['S', 'r'], ['P', 'r'], ['dz', 'rw']])}
-${perItem('total', `  let c = i % u.K;
+${storage(1, [
+  ['g', 'r'],
+  ['mask', 'r'],
+  ['z', 'r'],
+  ['S', 'r'],
+  ['P', 'r'],
+  ['dz', 'rw'],
+])}
+${perItem(
+  'total',
+  `  let c = i % u.K;
   var gi = g[i];
   if (u.hasMask != 0u && mask[i] <= 0.0) { gi = 0.0; }
   let invstd = S[u.invstd + c];
   let xh = (z[i] - S[u.mean + c]) * invstd;
   let n = f32(u.count);
-  dz[i] = P[u.gamma + c] * invstd * (gi - S[u.sums + c] / n - xh * S[u.sums + u.K + c] / n);`)}`,
+  dz[i] = P[u.gamma + c] * invstd * (gi - S[u.sums + c] / n - xh * S[u.sums + u.K + c] / n);`,
+)}`,
 
   // The gradient a parameter-free shortcut passes to the block input (ReLU of the block output
   // applied): mode 1 identity, mode 2 option A (to every stride-th pixel, channels < C).
   shortcut_bwd: () => `${uniformStruct('shortcut_bwd')}
-${storage(1, [['g', 'r'], ['mask', 'r'], ['dx', 'rw']])}
-${perItem('total', `  var at = i;
+${storage(1, [
+  ['g', 'r'],
+  ['mask', 'r'],
+  ['dx', 'rw'],
+])}
+${perItem(
+  'total',
+  `  var at = i;
   if (u.mode == 2u) {
     let c = i % u.C; let p = i / u.C; let w = p % u.W; let q = p / u.W; let h = q % u.H; let n = q / u.H;
     if (h % u.stride != 0u || w % u.stride != 0u) { dx[i] = 0.0; return; }
@@ -384,12 +457,20 @@ ${perItem('total', `  var at = i;
   }
   var v = g[at];
   if (mask[at] <= 0.0) { v = 0.0; }
-  dx[i] = v;`)}`,
+  dx[i] = v;`,
+)}`,
 
   // One thread per image: global average pooling, the FC layer, softmax cross-entropy and the
   // error; writes the pooled features, ∂L/∂logits (of the batch-mean loss) and [loss, error].
   head_fwd: () => `${uniformStruct('head_fwd')}
-${storage(1, [['a', 'r'], ['P', 'r'], ['labels', 'r', 'u32'], ['pooled', 'rw'], ['dlogits', 'rw'], ['perImage', 'rw']])}
+${storage(1, [
+  ['a', 'r'],
+  ['P', 'r'],
+  ['labels', 'r', 'u32'],
+  ['pooled', 'rw'],
+  ['dlogits', 'rw'],
+  ['perImage', 'rw'],
+])}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = gid.x;
@@ -423,7 +504,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   // Σ loss and Σ errors of the batch into metrics[slot], [slot + 1] (added when acc: evaluation chunks)
   head_sum: () => `${uniformStruct('head_sum')}
-${storage(1, [['perImage', 'r'], ['metrics', 'rw']])}
+${storage(1, [
+  ['perImage', 'r'],
+  ['metrics', 'rw'],
+])}
 @compute @workgroup_size(1)
 fn main() {
   var l = 0.0;
@@ -436,7 +520,11 @@ fn main() {
 
   // ∂L/∂W[c][j] = Σ_n pooled[n][c]·∂L/∂logits[n][j], ∂L/∂b[j] = Σ_n ∂L/∂logits[n][j]: a thread each
   head_bwd: () => `${uniformStruct('head_bwd')}
-${storage(1, [['pooled', 'r'], ['dlogits', 'r'], ['G', 'rw']])}
+${storage(1, [
+  ['pooled', 'r'],
+  ['dlogits', 'r'],
+  ['G', 'rw'],
+])}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x;
@@ -454,34 +542,65 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   // ∂L/∂a[n][p][c] = Σ_j ∂L/∂logits[n][j]·W[c][j] / HW (the pooling spreads the gradient evenly)
   gap_bwd: () => `${uniformStruct('gap_bwd')}
-${storage(1, [['dlogits', 'r'], ['P', 'r'], ['da', 'rw']])}
-${perItem('total', `  let c = i % u.C; let n = i / (u.HW * u.C);
+${storage(1, [
+  ['dlogits', 'r'],
+  ['P', 'r'],
+  ['da', 'rw'],
+])}
+${perItem(
+  'total',
+  `  let c = i % u.C; let n = i / (u.HW * u.C);
   var s = 0.0;
   for (var j = 0u; j < 10u; j++) { s += dlogits[n * 10u + j] * P[u.wOff + c * 10u + j]; }
-  da[i] = s / f32(u.HW);`)}`,
+  da[i] = s / f32(u.HW);`,
+)}`,
 
   // A highway block's output: T = σ(z + b) from its gate conv's z (written over z, for the backward
   // pass and the gate means), y = ReLU(T·F + (1 − T)·carry), F the branch's BN output
   gate_fwd: () => `${uniformStruct('gate_fwd')}
-${storage(1, [['z', 'rw'], ['P', 'r'], ['fx', 'r'], ['carry', 'r'], ['out', 'rw']])}
-${perItem('total', `  let t = 1.0 / (1.0 + exp(-(z[i] + P[u.bOff + i % u.K])));
+${storage(1, [
+  ['z', 'rw'],
+  ['P', 'r'],
+  ['fx', 'r'],
+  ['carry', 'r'],
+  ['out', 'rw'],
+])}
+${perItem(
+  'total',
+  `  let t = 1.0 / (1.0 + exp(-(z[i] + P[u.bOff + i % u.K])));
   z[i] = t;
-  out[i] = max(t * fx[i] + (1.0 - t) * carry[i], 0.0);`)}`,
+  out[i] = max(t * fx[i] + (1.0 - t) * carry[i], 0.0);`,
+)}`,
 
   // Its backward: from g = ∂L/∂y (through the ReLU, mask out) to ∂L/∂F = g·T, the gate's
   // pre-sigmoid gradient g·(F − carry)·T·(1 − T), and the carry's g·(1 − T)
   gate_bwd: () => `${uniformStruct('gate_bwd')}
-${storage(1, [['g', 'r'], ['out', 'r'], ['t', 'r'], ['fx', 'r'], ['carry', 'r'], ['df', 'rw'], ['dg', 'rw'], ['dc', 'rw']])}
-${perItem('total', `  var d = g[i];
+${storage(1, [
+  ['g', 'r'],
+  ['out', 'r'],
+  ['t', 'r'],
+  ['fx', 'r'],
+  ['carry', 'r'],
+  ['df', 'rw'],
+  ['dg', 'rw'],
+  ['dc', 'rw'],
+])}
+${perItem(
+  'total',
+  `  var d = g[i];
   if (out[i] <= 0.0) { d = 0.0; }
   let tv = t[i];
   df[i] = d * tv;
   dg[i] = d * (fx[i] - carry[i]) * tv * (1.0 - tv);
-  dc[i] = d * (1.0 - tv);`)}`,
+  dc[i] = d * (1.0 - tv);`,
+)}`,
 
   // One workgroup per channel: the gate bias's gradient, Σ over the pixels of the pre-sigmoid gradient
   gate_bias_grad: () => `${uniformStruct('gate_bias_grad')}
-${storage(1, [['dg', 'r'], ['G', 'rw']])}
+${storage(1, [
+  ['dg', 'r'],
+  ['G', 'rw'],
+])}
 ${PER_CHANNEL}
   var s = 0.0;
   for (var i = li; i < u.count; i += ${WG}u) { s += dg[i * u.K + c]; }
@@ -494,11 +613,18 @@ ${PER_CHANNEL}
   // g = ∂L/∂w + λw; v = μv + g; w = w − lr·v
   sgd: () => `${uniformStruct('sgd')}${CONTROL}
 @group(0) @binding(1) var<uniform> ctrl: Ctrl;
-${storage(2, [['P', 'rw'], ['G', 'r'], ['M', 'rw']])}
-${perItem('len', `  let g = G[i] + ${f(WEIGHT_DECAY)} * P[i];
+${storage(2, [
+  ['P', 'rw'],
+  ['G', 'r'],
+  ['M', 'rw'],
+])}
+${perItem(
+  'len',
+  `  let g = G[i] + ${f(WEIGHT_DECAY)} * P[i];
   let v = ${f(MOMENTUM)} * M[i] + g;
   M[i] = v;
-  P[i] = P[i] - ctrl.lr * v;`)}`,
+  P[i] = P[i] - ctrl.lr * v;`,
+)}`,
 };
 
 /** The WGSL source of a kernel. */

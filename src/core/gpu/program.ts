@@ -113,14 +113,31 @@ class Builder {
 
   private convU(c: ConvSpec, extra: Record<string, number>): Record<string, number> {
     const H = c.outSize * c.stride;
-    return { H, W: H, C: c.inC, OH: c.outSize, OW: c.outSize, K: c.outC, stride: c.stride, ks: c.k, pad: c.k === 3 ? 1 : 0, wOff: this.param(c.name), ...extra };
+    return {
+      H,
+      W: H,
+      C: c.inC,
+      OH: c.outSize,
+      OW: c.outSize,
+      K: c.outC,
+      stride: c.stride,
+      ks: c.k,
+      pad: c.k === 3 ? 1 : 0,
+      wOff: this.param(c.name),
+      ...extra,
+    };
   }
 
   conv(c: ConvSpec, x: string, z: string): void {
     const rows = this.N * c.outSize * c.outSize;
     const red = c.k * c.k * c.inC;
     const { m: tm, n: tn } = gemmTile('conv_fwd', c.outC);
-    this.push(gemmKernel('conv_fwd', c.outC, c.inC % 4 === 0), this.convU(c, { rows, cols: c.outC, red, chunk: red }), [x, 'P', z], [Math.ceil(c.outC / tn), Math.ceil(rows / tm), 1]);
+    this.push(
+      gemmKernel('conv_fwd', c.outC, c.inC % 4 === 0),
+      this.convU(c, { rows, cols: c.outC, red, chunk: red }),
+      [x, 'P', z],
+      [Math.ceil(c.outC / tn), Math.ceil(rows / tm), 1],
+    );
   }
 
   /** ∂L/∂x of a conv into dx (added to what is there when acc). */
@@ -129,7 +146,12 @@ class Builder {
     const rows = this.N * H * H;
     const red = c.k * c.k * c.outC;
     const { m: tm, n: tn } = gemmTile('conv_dgrad', c.inC);
-    this.push(gemmKernel('conv_dgrad', c.inC, c.outC % 4 === 0), this.convU(c, { rows, cols: c.inC, red, chunk: red, acc: acc ? 1 : 0 }), [dz, 'P', dx], [Math.ceil(c.inC / tn), Math.ceil(rows / tm), 1]);
+    this.push(
+      gemmKernel('conv_dgrad', c.inC, c.outC % 4 === 0),
+      this.convU(c, { rows, cols: c.inC, red, chunk: red, acc: acc ? 1 : 0 }),
+      [dz, 'P', dx],
+      [Math.ceil(c.inC / tn), Math.ceil(rows / tm), 1],
+    );
   }
 
   /** ∂L/∂w of a conv into G: split over the output pixels, then the pieces added. */
@@ -141,7 +163,12 @@ class Builder {
     const splits = Math.ceil(red / chunk);
     const partials = this.ws('partials', splits * rows * c.outC);
     const { m: tm, n: tn } = gemmTile('conv_wgrad', c.outC);
-    this.push(gemmKernel('conv_wgrad', c.outC, c.inC % 4 === 0), this.convU(c, { rows, cols: c.outC, red, chunk }), [x, dz, partials], [Math.ceil(c.outC / tn), Math.ceil(rows / tm), splits]);
+    this.push(
+      gemmKernel('conv_wgrad', c.outC, c.inC % 4 === 0),
+      this.convU(c, { rows, cols: c.outC, red, chunk }),
+      [x, dz, partials],
+      [Math.ceil(c.outC / tn), Math.ceil(rows / tm), splits],
+    );
     this.elementwise('wgrad_reduce', rows * c.outC, { len: rows * c.outC, splits, gOff: this.param(c.name) }, [partials, 'G']);
   }
 
@@ -161,11 +188,23 @@ class Builder {
   /** The batch statistics of a conv's output (training mode; the running averages move when ctrl.update is set). */
   bnStats(c: ConvSpec, z: string): void {
     const b = this.bnU(c);
-    this.push('bn_stats', { count: this.N * c.outSize * c.outSize, K: c.outC, mean: b.mean, invstd: b.invstd, rmean: b.rmean, rvar: b.rvar }, ['ctrl', z, 'S', 'R'], [c.outC, 1, 1]);
+    this.push(
+      'bn_stats',
+      { count: this.N * c.outSize * c.outSize, K: c.outC, mean: b.mean, invstd: b.invstd, rmean: b.rmean, rvar: b.rvar },
+      ['ctrl', z, 'S', 'R'],
+      [c.outC, 1, 1],
+    );
   }
 
   /** out = [ReLU](BN(z) + shortcut). */
-  bnApply(c: ConvSpec, z: string, out: string, evalMode: boolean, relu: boolean, sc: { kind: 0 | 1 | 2 | 3; x?: string; block?: BlockSpec } = { kind: 0 }): void {
+  bnApply(
+    c: ConvSpec,
+    z: string,
+    out: string,
+    evalMode: boolean,
+    relu: boolean,
+    sc: { kind: 0 | 1 | 2 | 3; x?: string; block?: BlockSpec } = { kind: 0 },
+  ): void {
     const b = this.bnU(c);
     const p = sc.kind === 3 ? this.bnU(sc.block!.projection!) : null;
     const total = this.N * c.outSize * c.outSize * c.outC;
@@ -202,7 +241,14 @@ class Builder {
       [c.outC, 1, 1],
     );
     const total = count * c.outC;
-    this.elementwise('bn_bwd_dx', total, { total, K: c.outC, count, mean: b.mean, invstd: b.invstd, sums: b.sums, gamma: b.gamma, hasMask }, [g, mask ?? 'dummy', z, 'S', 'P', dz]);
+    this.elementwise('bn_bwd_dx', total, { total, K: c.outC, count, mean: b.mean, invstd: b.invstd, sums: b.sums, gamma: b.gamma, hasMask }, [
+      g,
+      mask ?? 'dummy',
+      z,
+      'S',
+      'P',
+      dz,
+    ]);
   }
 
   /**
@@ -277,7 +323,12 @@ class Builder {
     const { N } = this;
     const { HW, C } = this.lastSize();
     this.ws(labels, N);
-    this.push('head_fwd', { N, HW, C, wOff: this.param('fc.weight'), bOff: this.param('fc.bias') }, [a, 'P', labels, this.ws('pooled', N * C), this.ws('dlogits', N * NUM_CLASSES), this.ws('perImage', 2 * N)], [Math.ceil(N / 64), 1, 1]);
+    this.push(
+      'head_fwd',
+      { N, HW, C, wOff: this.param('fc.weight'), bOff: this.param('fc.bias') },
+      [a, 'P', labels, this.ws('pooled', N * C), this.ws('dlogits', N * NUM_CLASSES), this.ws('perImage', 2 * N)],
+      [Math.ceil(N / 64), 1, 1],
+    );
     this.push('head_sum', { N, slot, acc: acc ? 1 : 0 }, ['perImage', 'metrics'], [1, 1, 1]);
   }
 
@@ -294,7 +345,12 @@ class Builder {
     const dz = this.ws('dz', N * maxAct);
     const dh = this.ws('dh', N * maxAct);
     this.elementwise('gap_bwd', N * HW * C, { total: N * HW * C, HW, C, wOff: this.param('fc.weight'), N }, ['dlogits', 'P', grads[0]]);
-    this.push('head_bwd', { N, C, gwOff: this.param('fc.weight'), gbOff: this.param('fc.bias') }, ['pooled', 'dlogits', 'G'], [Math.ceil(((C + 1) * NUM_CLASSES) / 64), 1, 1]);
+    this.push(
+      'head_bwd',
+      { N, C, gwOff: this.param('fc.weight'), gbOff: this.param('fc.bias') },
+      ['pooled', 'dlogits', 'G'],
+      [Math.ceil(((C + 1) * NUM_CLASSES) / 64), 1, 1],
+    );
     let g = 0;
     for (let i = spec.blocks.length - 1; i >= 0; i--) {
       const b = spec.blocks[i];
@@ -312,16 +368,34 @@ class Builder {
         const total = N * blockOutSize(b) ** 2 * b.outC;
         top = this.ws('gate:df', N * maxAct);
         topMask = null;
-        this.elementwise('gate_bwd', total, { total }, [gOut, out, `a:${b.name}.zg`, `a:${b.name}.f`, b.projection ? `a:${b.name}.carry` : x, top, this.ws('gate:dg', N * maxAct), carryGrad]);
+        this.elementwise('gate_bwd', total, { total }, [
+          gOut,
+          out,
+          `a:${b.name}.zg`,
+          `a:${b.name}.f`,
+          b.projection ? `a:${b.name}.carry` : x,
+          top,
+          this.ws('gate:dg', N * maxAct),
+          carryGrad,
+        ]);
         if (!b.projection) {
           // the identity carry's gradient is the block input's first term
-          this.elementwise('shortcut_bwd', total, { total, mode: 1, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: 1 }, [carryGrad, out, gIn]);
+          this.elementwise('shortcut_bwd', total, { total, mode: 1, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: 1 }, [
+            carryGrad,
+            out,
+            gIn,
+          ]);
           free = true;
         }
       }
       if (parameterFree) {
         const total = N * b.size * b.size * b.inC;
-        this.elementwise('shortcut_bwd', total, { total, mode: b.shortcut === 'identity' ? 1 : 2, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: b.stride }, [gOut, out, gIn]);
+        this.elementwise(
+          'shortcut_bwd',
+          total,
+          { total, mode: b.shortcut === 'identity' ? 1 : 2, H: b.size, W: b.size, C: b.inC, OW: blockOutSize(b), K: b.outC, stride: b.stride },
+          [gOut, out, gIn],
+        );
       }
       // the branch, last conv to first: ∂L/∂(a conv's input) goes to dh, then to the block input
       for (let j = b.branch.length - 1; j >= 0; j--) {

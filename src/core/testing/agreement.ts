@@ -74,7 +74,9 @@ export async function measureAgreement(a: Engine, b: Engine, options: NetOptions
   gap('evaluation count', Math.abs(ea.count - 13), EQUAL);
   ea.layerStd.forEach((s, i) => gap(`response std ${i}`, Math.abs(s - eb.layerStd[i]), CLOSE_4));
   // BN in evaluation mode can blow a response up (running averages that lag): relative to its size
-  ea.layerStdEval.forEach((s, i) => gap(`response std, BN running averages ${i}`, Math.abs(s - eb.layerStdEval[i]), CLOSE_4 * Math.max(1, Math.abs(eb.layerStdEval[i]))));
+  ea.layerStdEval.forEach((s, i) =>
+    gap(`response std, BN running averages ${i}`, Math.abs(s - eb.layerStdEval[i]), CLOSE_4 * Math.max(1, Math.abs(eb.layerStdEval[i]))),
+  );
   gap('gate count', Math.abs((ea.gateMeans?.length ?? -1) - (eb.gateMeans?.length ?? -1)), EQUAL);
   ea.gateMeans?.forEach((m, i) => gap(`gate mean ${i}`, Math.abs(m - eb.gateMeans![i]), CLOSE_4));
   return gaps;

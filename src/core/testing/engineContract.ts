@@ -14,11 +14,7 @@ import { TINY, cloneTensors, freshState, jitter, randomBatch } from './fixtures'
  * Check every parameter tensor's gradient against a central finite difference along a random
  * direction d within that tensor: (L(w+εd) − L(w−εd)) / 2ε ≈ ⟨∂L/∂w, d⟩.
  */
-async function directionalGradientCheck(
-  net: EngineNet,
-  state: NetState,
-  eps = 1e-3,
-): Promise<{ name: string; analytic: number; numeric: number }[]> {
+async function directionalGradientCheck(net: EngineNet, state: NetState, eps = 1e-3): Promise<{ name: string; analytic: number; numeric: number }[]> {
   net.setState(state);
   const { grads } = await net.gradients();
   const rows: { name: string; analytic: number; numeric: number }[] = [];

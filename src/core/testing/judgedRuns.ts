@@ -57,7 +57,11 @@ export function run(curves: NetCurve[], status = 'done'): JudgedRun {
     const shortcut = c.shortcut ?? 'A';
     const variant = `${c.block === 'bottleneck' ? '-bottleneck' : ''}${c.warmup ? `-warmup-${c.warmup}` : ''}`;
     const id = (c.highway ? `highway-${c.depth}` : c.residual ? `resnet-${c.depth}-${shortcut}` : `plain-${c.depth}`) + variant + (c.tag ? `-${c.tag}` : '');
-    const name = c.highway ? `Highway-${c.depth}` : c.residual ? `ResNet-${c.depth}${c.shortcut && c.shortcut !== 'A' ? ` (${c.shortcut})` : ''}` : `plain-${c.depth}`;
+    const name = c.highway
+      ? `Highway-${c.depth}`
+      : c.residual
+        ? `ResNet-${c.depth}${c.shortcut && c.shortcut !== 'A' ? ` (${c.shortcut})` : ''}`
+        : `plain-${c.depth}`;
     return {
       id,
       label: name + (c.block === 'bottleneck' ? ' bottleneck' : '') + (c.warmup ? ` warmup ${c.warmup}` : '') + (c.tag ? ` ${c.tag}` : ''),
@@ -74,4 +78,3 @@ export function run(curves: NetCurve[], status = 'done'): JudgedRun {
   });
   return { status, iterations: ITERATIONS, nets, series: Object.fromEntries(nets.map((n, i) => [n.id, series(curves[i], i + 1)])) };
 }
-

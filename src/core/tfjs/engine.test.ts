@@ -12,7 +12,9 @@ beforeAll(async () => {
 // tfjs's CPU backend takes 15–40 s per bottleneck or highway finite-difference check: it checks one
 // of each (through the gate: 'highway'); the lab CPU engine checks them all, and agrees with tfjs
 // on every one to 2e-4 (src/core/cpu/engine.test.ts).
-engineContract('tfjs cpu', () => new TfjsEngine('cpu'), { gradientCases: ['plain', 'residual A', 'residual B', 'residual C', 'residual A bottleneck', 'highway'] });
+engineContract('tfjs cpu', () => new TfjsEngine('cpu'), {
+  gradientCases: ['plain', 'residual A', 'residual B', 'residual C', 'residual A bottleneck', 'highway'],
+});
 
 describe('tfjs nets: residual blocks can be the identity (§3.1)', () => {
   it('with the last BN γ and β of every branch at zero, each block outputs ReLU(shortcut(x)); with A the stack passes its input through', () => {
@@ -39,7 +41,14 @@ describe('tfjs nets: residual blocks can be the identity (§3.1)', () => {
         // option A: even rows and columns, then zero channels appended
         const [n, h, w, c] = input.shape;
         const sub = tf.stridedSlice(input, [0, 0, 0, 0], [n, h, w, c], [1, 2, 2, 1]);
-        return tf.relu(tf.pad(sub, [[0, 0], [0, 0], [0, 0], [0, b.outC - b.inC]]));
+        return tf.relu(
+          tf.pad(sub, [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, b.outC - b.inC],
+          ]),
+        );
       });
       expect(output.shape).toEqual(expected.shape);
       const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(output, expected))).dataSync()[0]);

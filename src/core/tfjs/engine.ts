@@ -66,7 +66,12 @@ export class TfjsNet implements EngineNet {
   /** Conv (padding 1 for 3×3, as in the paper and PyTorch, not TF's 'same') followed by BN. */
   private convBn(c: ConvSpec, x: tf.Tensor4D, mode: Mode, rec: Recorder): tf.Tensor4D {
     const pad = c.k === 3 ? 1 : 0;
-    const z = tf.conv2d(x, this.p(c.name) as tf.Tensor4D, c.stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+    const z = tf.conv2d(x, this.p(c.name) as tf.Tensor4D, c.stride, [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ]);
     const gamma = this.p(`${c.name}.bn.gamma`);
     const beta = this.p(`${c.name}.bn.beta`);
     let mean: tf.Tensor;
@@ -89,7 +94,12 @@ export class TfjsNet implements EngineNet {
       case 'identity':
         return x;
       case 'subsample-pad': // option A: no parameters; new channels are zero
-        return tf.pad(b.stride === 2 ? subsample2(x) : x, [[0, 0], [0, 0], [0, 0], [0, b.outC - b.inC]]);
+        return tf.pad(b.stride === 2 ? subsample2(x) : x, [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, b.outC - b.inC],
+        ]);
       case 'projection': // options B and C
         return this.convBn(b.projection!, x, mode, rec);
       case 'gated':

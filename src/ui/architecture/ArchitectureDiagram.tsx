@@ -28,7 +28,8 @@ const BLOCK_W = 150;
 const TEXT = 16;
 
 const fmtParams = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
-const fmtMacs = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e5 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+const fmtMacs = (n: number) =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e5 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
 /** The height of a block drawing: a box per conv, a ReLU between them, then ⊕ (or not) and the last ReLU. */
 const blockHeight = (b: BlockSpec) => 16 + b.branch.length * BOX_H + (b.branch.length - 1) * 40 + 18 + (b.shortcut === 'none' ? 0 : 32) + 26;
@@ -79,7 +80,14 @@ function BlockDrawing({ run, x, y }: { run: BlockRun; x: number; y: number }) {
     parts.push(
       <path key="to-plus" d={`M ${cx} ${yy} V ${plusY - 12}`} stroke={INK} strokeWidth={2} />,
       <g key="shortcut" data-shortcut={b.shortcut}>
-        <path d={`M ${cx} ${startY} H ${sx - 10} Q ${sx} ${startY} ${sx} ${startY + 10} V ${plusY - 10} Q ${sx} ${plusY} ${sx - 10} ${plusY} H ${cx + 13}`} fill="none" stroke={SHORTCUT} strokeWidth={2.5} strokeDasharray={b.shortcut === 'subsample-pad' ? '7 5' : undefined} markerEnd="url(#arch-arrow-sc)" />
+        <path
+          d={`M ${cx} ${startY} H ${sx - 10} Q ${sx} ${startY} ${sx} ${startY + 10} V ${plusY - 10} Q ${sx} ${plusY} ${sx - 10} ${plusY} H ${cx + 13}`}
+          fill="none"
+          stroke={SHORTCUT}
+          strokeWidth={2.5}
+          strokeDasharray={b.shortcut === 'subsample-pad' ? '7 5' : undefined}
+          markerEnd="url(#arch-arrow-sc)"
+        />
         {b.shortcut === 'projection' && <rect x={sx - 9} y={(startY + plusY) / 2 - 9} width={18} height={18} fill={SHORTCUT} />}
         {b.shortcut === 'gated' && b.projection && <rect x={sx - 7} y={startY + 14} width={14} height={14} fill={SHORTCUT} />}
         {b.shortcut === 'gated' && (
@@ -110,7 +118,8 @@ function BlockDrawing({ run, x, y }: { run: BlockRun; x: number; y: number }) {
       ? t('arch.noShortcut')
       : b.shortcut === 'gated' && b.projection
         ? `${t('arch.shortcutShort.gated')}${sep}${t('arch.shortcutShort.projection')}`
-        : t(`arch.shortcutShort.${b.shortcut}`) + (b.stride === 2 && b.shortcut === 'subsample-pad' ? `${sep}/2` : b.projection ? `${sep}${b.projection.outC}` : '');
+        : t(`arch.shortcutShort.${b.shortcut}`) +
+          (b.stride === 2 && b.shortcut === 'subsample-pad' ? `${sep}/2` : b.projection ? `${sep}${b.projection.outC}` : '');
   return (
     <g data-block={b.name} data-repeat={run.count}>
       {parts}
@@ -155,7 +164,17 @@ export const ArchitectureDiagram = forwardRef<SVGSVGElement, { arch: Architectur
   const midY = top + 16 + BOX_H / 2;
   const headX = stageX(3);
   return (
-    <svg ref={ref} xmlns="http://www.w3.org/2000/svg" width={DIAGRAM_WIDTH} height={height} viewBox={`0 0 ${DIAGRAM_WIDTH} ${height}`} fontFamily={FONT} role="img" aria-label={t('arch.diagramLabel', { net: arch.spec.label })} data-testid="arch-diagram">
+    <svg
+      ref={ref}
+      xmlns="http://www.w3.org/2000/svg"
+      width={DIAGRAM_WIDTH}
+      height={height}
+      viewBox={`0 0 ${DIAGRAM_WIDTH} ${height}`}
+      fontFamily={FONT}
+      role="img"
+      aria-label={t('arch.diagramLabel', { net: arch.spec.label })}
+      data-testid="arch-diagram"
+    >
       <rect width={DIAGRAM_WIDTH} height={height} fill="#fff" />
       <defs>
         <marker id="arch-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto">

@@ -142,7 +142,12 @@ export function ArchitectureView() {
               </select>
             </span>
             <div className="arch-tools" role="group" aria-label={t('charts.exportGroup')}>
-              <button type="button" onClick={async () => download(await svgToPng(svgText(), svg.current!.width.baseVal.value, svg.current!.height.baseVal.value, 2), `${fileName}.png`)}>
+              <button
+                type="button"
+                onClick={async () =>
+                  download(await svgToPng(svgText(), svg.current!.width.baseVal.value, svg.current!.height.baseVal.value, 2), `${fileName}.png`)
+                }
+              >
                 {t('charts.exportPng')}
               </button>
               <button type="button" onClick={() => download(svgText(), `${fileName}.svg`, 'image/svg+xml')}>
@@ -183,7 +188,9 @@ export function ArchitectureView() {
                 <tr className="total">
                   <th scope="row">{t('arch.total')}</th>
                   <td className="num">{arch.spec.blocks.length}</td>
-                  <td className="num">{arch.spec.depth} {t('arch.layers')}</td>
+                  <td className="num">
+                    {arch.spec.depth} {t('arch.layers')}
+                  </td>
                   <td className="num" data-testid="arch-total-params">
                     {arch.params.toLocaleString(i18n.language)} ({fmtParams(arch.params)})
                   </td>

@@ -34,7 +34,15 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
       .filter((svg) => svg.closest('.chart-panel'))
       .map((svg) => ({ svg, subtitle: svg.closest<HTMLElement>('.chart-panel')?.dataset.subtitle }));
     const sentence = (s: string) => (/[.!?。！？]$/.test(s) ? s : `${s}.`);
-    const f = composeSvg({ title, panels, legend, footer: [caption, note].filter((s): s is string => Boolean(s)).map(sentence).join(' ') });
+    const f = composeSvg({
+      title,
+      panels,
+      legend,
+      footer: [caption, note]
+        .filter((s): s is string => Boolean(s))
+        .map(sentence)
+        .join(' '),
+    });
     // the figure's size in CSS pixels, for tests and for anyone scripting exports
     body.current?.parentElement?.setAttribute('data-figure-size', `${f.width}x${f.height}`);
     return f;

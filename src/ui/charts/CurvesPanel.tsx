@@ -22,9 +22,7 @@ import { errorLines, linesToCsv } from './chartData';
 export function placeEndLabels(ends: { key: string; value: number }[], domain: [number, number], plotHeight: number, gap: number): Map<string, number> {
   const [lo, hi] = domain;
   const span = hi - lo || 1;
-  const wanted = ends
-    .map((e) => ({ key: e.key, y: Math.min(plotHeight, Math.max(0, (1 - (e.value - lo) / span) * plotHeight)) }))
-    .sort((a, b) => a.y - b.y);
+  const wanted = ends.map((e) => ({ key: e.key, y: Math.min(plotHeight, Math.max(0, (1 - (e.value - lo) / span) * plotHeight)) })).sort((a, b) => a.y - b.y);
   const placed = wanted.map((w) => w.y);
   for (let i = 1; i < placed.length; i++) placed[i] = Math.max(placed[i], placed[i - 1] + gap);
   const over = placed.length ? placed[placed.length - 1] - plotHeight : 0;
@@ -82,41 +80,55 @@ function ErrorChart({ lines, iterations, yDomain, label }: { lines: Line[]; iter
   const plotHeight = Math.max(0, height - MARGIN.top - MARGIN.bottom - X_AXIS_HEIGHT);
   const placed = height > 0 ? placeEndLabels(ends, yDomain, plotHeight, Math.ceil(fontSize * 1.3)) : new Map<string, number>();
   return (
-    <div className="chart-panel" data-subtitle={label} data-lines={lines.length} data-points={lines.reduce((s, l) => s + l.points.length, 0)} data-y-domain={yDomain.join(',')}>
+    <div
+      className="chart-panel"
+      data-subtitle={label}
+      data-lines={lines.length}
+      data-points={lines.reduce((s, l) => s + l.points.length, 0)}
+      data-y-domain={yDomain.join(',')}
+    >
       <h3 className="panel-title">{label}</h3>
       <div className="plot plot-curves">
-      <ResponsiveContainer width="100%" height="100%" onResize={(w, h) => setSize({ width: w, height: h })}>
-        <LineChart margin={{ ...MARGIN, right }}>
-          <CartesianGrid stroke="#e3e6eb" />
-          <XAxis
-            type="number"
-            dataKey="x"
-            domain={[0, iterations]}
-            tickCount={classroom ? 3 : 6}
-            allowDecimals={false}
-            label={{ value: t('charts.iter'), position: 'insideBottom', offset: -16, fill: '#333' }}
-            tick={{ fill: '#333' }}
-          />
-          <YAxis type="number" domain={yDomain} allowDataOverflow tickCount={6} width={56} tick={{ fill: '#333' }} label={{ value: t('charts.error'), angle: -90, position: 'insideLeft', offset: 0, dy: 30, fill: '#333' }} />
-          <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${t('charts.iter')}: ${x}`} />
-          {lines.map((l) => (
-            <RLine
-              key={l.key}
-              data={l.points}
-              dataKey="y"
-              name={l.label}
-              stroke={l.color}
-              strokeWidth={l.dashed ? 2 : 2.8}
-              strokeOpacity={l.faded ? 0.35 : 1}
-              strokeDasharray={l.dashed ? '6 4' : undefined}
-              dot={false}
-              label={l.endLabel ? endLabel(l, placed.has(l.key) ? MARGIN.top + placed.get(l.key)! : undefined, fontSize, chars) : undefined}
-              isAnimationActive={false}
-              connectNulls
+        <ResponsiveContainer width="100%" height="100%" onResize={(w, h) => setSize({ width: w, height: h })}>
+          <LineChart margin={{ ...MARGIN, right }}>
+            <CartesianGrid stroke="#e3e6eb" />
+            <XAxis
+              type="number"
+              dataKey="x"
+              domain={[0, iterations]}
+              tickCount={classroom ? 3 : 6}
+              allowDecimals={false}
+              label={{ value: t('charts.iter'), position: 'insideBottom', offset: -16, fill: '#333' }}
+              tick={{ fill: '#333' }}
             />
-          ))}
-        </LineChart>
-      </ResponsiveContainer>
+            <YAxis
+              type="number"
+              domain={yDomain}
+              allowDataOverflow
+              tickCount={6}
+              width={56}
+              tick={{ fill: '#333' }}
+              label={{ value: t('charts.error'), angle: -90, position: 'insideLeft', offset: 0, dy: 30, fill: '#333' }}
+            />
+            <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${t('charts.iter')}: ${x}`} />
+            {lines.map((l) => (
+              <RLine
+                key={l.key}
+                data={l.points}
+                dataKey="y"
+                name={l.label}
+                stroke={l.color}
+                strokeWidth={l.dashed ? 2 : 2.8}
+                strokeOpacity={l.faded ? 0.35 : 1}
+                strokeDasharray={l.dashed ? '6 4' : undefined}
+                dot={false}
+                label={l.endLabel ? endLabel(l, placed.has(l.key) ? MARGIN.top + placed.get(l.key)! : undefined, fontSize, chars) : undefined}
+                isAnimationActive={false}
+                connectNulls
+              />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
       </div>
     </div>
   );
@@ -140,7 +152,19 @@ export function errorDomain(lines: Line[], fit: boolean): [number, number] {
 // test error says little about depth (the Classroom demo's ResNets test at ~57% whatever their depth), so
 // the curves show training error alone until asked, as the paper's Fig. 6 emphasises.
 
-function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { nets: NetInfo[]; series: Record<string, NetSeries>; iterations: number; trainSize: number; compare: CompareView | null }) {
+function CurvesPanelImpl({
+  nets,
+  series,
+  iterations,
+  trainSize,
+  compare,
+}: {
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+  iterations: number;
+  trainSize: number;
+  compare: CompareView | null;
+}) {
   const { t } = useTranslation();
   const memorised = trainSize <= MEMORISED_TRAIN_SIZE;
   // the reader's choice, once made, holds across runs; until then, the data's size decides
@@ -158,8 +182,20 @@ function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { net
     return families.map((family) => ({
       family,
       lines: [
-        ...errorLines(nets.filter((n) => familyOf(n) === family), nets, series, { words }),
-        ...(compare ? errorLines(compare.nets.filter((n) => familyOf(n) === family), compare.nets, compare.series, { faded: true, suffix, words }) : []),
+        ...errorLines(
+          nets.filter((n) => familyOf(n) === family),
+          nets,
+          series,
+          { words },
+        ),
+        ...(compare
+          ? errorLines(
+              compare.nets.filter((n) => familyOf(n) === family),
+              compare.nets,
+              compare.series,
+              { faded: true, suffix, words },
+            )
+          : []),
       ].filter(keep),
     }));
   }, [nets, series, compare, t, trainingOnly]);
@@ -170,7 +206,10 @@ function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { net
     ...new Map(
       all
         .filter((l) => l.kind === 'train' || trainingOnly)
-        .map((l) => [l.label.replace(/ \S+$/, ''), { label: l.label.replace(/ \S+$/, ''), color: l.color, dashed: false, netId: l.faded ? undefined : l.key.split(':')[0] }]),
+        .map((l) => [
+          l.label.replace(/ \S+$/, ''),
+          { label: l.label.replace(/ \S+$/, ''), color: l.color, dashed: false, netId: l.faded ? undefined : l.key.split(':')[0] },
+        ]),
     ).values(),
   ];
   const csv = () => {
@@ -185,7 +224,11 @@ function CurvesPanelImpl({ nets, series, iterations, trainSize, compare }: { net
     <ChartCard
       id="curves"
       title={panels.map((p) => t(`charts.${p.family}`)).join(' | ')}
-      caption={trainingOnly ? `${t('charts.legendHintTrain')}${asked === null && memorised ? `${t('charts.sentenceEnd')}${t('charts.memorised', { n: trainSize.toLocaleString('en') })}` : ''}` : t('charts.legendHint')}
+      caption={
+        trainingOnly
+          ? `${t('charts.legendHintTrain')}${asked === null && memorised ? `${t('charts.sentenceEnd')}${t('charts.memorised', { n: trainSize.toLocaleString('en') })}` : ''}`
+          : t('charts.legendHint')
+      }
       legend={legend}
       csv={csv}
       empty={all.length === 0}

@@ -28,7 +28,13 @@ interface Props {
  * depths, and each question its nets ask (src/core/questions.ts: warmup, bottleneck, highway, shortcuts),
  * with a line per comparison. At the top of the charts, or in classroom mode under the curves.
  */
-export function VerdictPanel({ nets, series, status, iterations, trainSize }: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'> & { trainSize: number }) {
+export function VerdictPanel({
+  nets,
+  series,
+  status,
+  iterations,
+  trainSize,
+}: Pick<Props, 'nets' | 'series' | 'status' | 'iterations'> & { trainSize: number }) {
   const { t, i18n } = useTranslation();
   const verdict = useMemo(() => judgeDegradation({ status, iterations, nets, series }), [status, iterations, nets, series]);
   const questions = useMemo(() => judgeQuestions({ status, iterations, nets, series }), [status, iterations, nets, series]);
@@ -80,7 +86,11 @@ export function VerdictPanel({ nets, series, status, iterations, trainSize }: Pi
         );
       })}
       {(fig6 ? verdict.cause.kind === 'margins' : questions.some((q) => !q.cause)) && (
-        <p className="hint">{fig6 ? t('verdict.window', { from: verdict.window[0] + 1, to: verdict.window[1] }) : t('questions.window', { from: verdict.window[0] + 1, to: verdict.window[1] })}</p>
+        <p className="hint">
+          {fig6
+            ? t('verdict.window', { from: verdict.window[0] + 1, to: verdict.window[1] })
+            : t('questions.window', { from: verdict.window[0] + 1, to: verdict.window[1] })}
+        </p>
       )}
     </section>
   );
@@ -96,8 +106,19 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, iterations }: Om
     // plain against residual is the line style; each point's colour is its depth, as in the curves
     return summaryGroups(nets, errorOf).map((g) => {
       const family = g.family === 'plain' ? t('charts.plain') : g.family === 'highway' ? t('charts.highway') : t('charts.residual');
-      const words = [g.shortcut ? ` (${g.shortcut})` : '', g.gateBias ? ` (${g.gateBias.replace('-', '−')})` : '', g.variants && g.block === 'bottleneck' ? ` ${t('runName.bottleneck')}` : '', g.variants && g.warmups ? `, ${t('runName.warmup', { mode: g.warmup })}` : ''].join('');
-      return { key: g.key, label: `${family}${words}`, color: g.color, dash: g.family === 'residual' ? FAMILY_DASH[g.nets[0].shortcut] : FAMILY_DASH[g.family], points: g.points };
+      const words = [
+        g.shortcut ? ` (${g.shortcut})` : '',
+        g.gateBias ? ` (${g.gateBias.replace('-', '−')})` : '',
+        g.variants && g.block === 'bottleneck' ? ` ${t('runName.bottleneck')}` : '',
+        g.variants && g.warmups ? `, ${t('runName.warmup', { mode: g.warmup })}` : '',
+      ].join('');
+      return {
+        key: g.key,
+        label: `${family}${words}`,
+        color: g.color,
+        dash: g.family === 'residual' ? FAMILY_DASH[g.nets[0].shortcut] : FAMILY_DASH[g.family],
+        points: g.points,
+      };
     });
   }, [nets, series, at, t, iterations]);
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
@@ -134,36 +155,42 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, iterations }: Om
     >
       <div className="chart-panel" data-subtitle="" data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
         <div className="plot plot-summary">
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
-            <CartesianGrid stroke="#e3e6eb" />
-            <XAxis
-              type="number"
-              dataKey="x"
-              domain={[Math.max(0, (depths[0] ?? 8) - 4), (depths.at(-1) ?? 56) + 4]}
-              ticks={depths}
-              tick={{ fill: '#333' }}
-              label={{ value: t('charts.depth'), position: 'insideBottom', offset: -16, fill: '#333' }}
-            />
-            <YAxis domain={[0, yMax]} ticks={Array.from({ length: yMax / (yMax > 50 ? 20 : 10) + 1 }, (_, i) => i * (yMax > 50 ? 20 : 10))} width={60} tick={{ fill: '#333' }} label={{ value: t('charts.trainError'), angle: -90, position: 'insideLeft', offset: 0, dy: 60, fill: '#333' }} />
-            <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${x} ${t('charts.depth')}`} />
-            {lines.map((l) => (
-              <RLine
-                key={l.key}
-                data={l.points}
-                dataKey="y"
-                name={l.label}
-                stroke={l.color}
-                strokeWidth={3}
-                strokeDasharray={l.dash}
-                dot={(p: { cx?: number; cy?: number; payload?: { x: number }; index?: number }) => (
-                  <circle key={p.index} cx={p.cx} cy={p.cy} r={6} fill={depthColor(p.payload?.x ?? 0)} stroke="#fff" strokeWidth={1.5} />
-                )}
-                isAnimationActive={false}
+          <ResponsiveContainer width="100%" height="100%">
+            <LineChart margin={{ top: 8, right: 24, bottom: 28, left: 8 }}>
+              <CartesianGrid stroke="#e3e6eb" />
+              <XAxis
+                type="number"
+                dataKey="x"
+                domain={[Math.max(0, (depths[0] ?? 8) - 4), (depths.at(-1) ?? 56) + 4]}
+                ticks={depths}
+                tick={{ fill: '#333' }}
+                label={{ value: t('charts.depth'), position: 'insideBottom', offset: -16, fill: '#333' }}
               />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
+              <YAxis
+                domain={[0, yMax]}
+                ticks={Array.from({ length: yMax / (yMax > 50 ? 20 : 10) + 1 }, (_, i) => i * (yMax > 50 ? 20 : 10))}
+                width={60}
+                tick={{ fill: '#333' }}
+                label={{ value: t('charts.trainError'), angle: -90, position: 'insideLeft', offset: 0, dy: 60, fill: '#333' }}
+              />
+              <Tooltip isAnimationActive={false} formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(x) => `${x} ${t('charts.depth')}`} />
+              {lines.map((l) => (
+                <RLine
+                  key={l.key}
+                  data={l.points}
+                  dataKey="y"
+                  name={l.label}
+                  stroke={l.color}
+                  strokeWidth={3}
+                  strokeDasharray={l.dash}
+                  dot={(p: { cx?: number; cy?: number; payload?: { x: number }; index?: number }) => (
+                    <circle key={p.index} cx={p.cx} cy={p.cy} r={6} fill={depthColor(p.payload?.x ?? 0)} stroke="#fff" strokeWidth={1.5} />
+                  )}
+                  isAnimationActive={false}
+                />
+              ))}
+            </LineChart>
+          </ResponsiveContainer>
         </div>
       </div>
     </ChartCard>

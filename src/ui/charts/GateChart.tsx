@@ -20,11 +20,33 @@ function GatePanel({ lines, xLabel, subtitle }: { lines: PanelLine[]; xLabel: st
       <ResponsiveContainer width="100%" height={220}>
         <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#e3e6eb" />
-          <XAxis type="number" dataKey="x" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fill: '#333' }} label={{ value: xLabel, position: 'insideBottom', offset: -16, fill: '#333' }} />
-          <YAxis type="number" domain={[0, 1]} width={48} tick={{ fill: '#333' }} label={{ value: t('charts.gateMean'), angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }} />
+          <XAxis
+            type="number"
+            dataKey="x"
+            domain={['dataMin', 'dataMax']}
+            allowDecimals={false}
+            tick={{ fill: '#333' }}
+            label={{ value: xLabel, position: 'insideBottom', offset: -16, fill: '#333' }}
+          />
+          <YAxis
+            type="number"
+            domain={[0, 1]}
+            width={48}
+            tick={{ fill: '#333' }}
+            label={{ value: t('charts.gateMean'), angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }}
+          />
           <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toFixed(3)} labelFormatter={(x) => `${xLabel} ${x}`} />
           {lines.map((l) => (
-            <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} dot={l.points.length < 40} isAnimationActive={false} />
+            <RLine
+              key={l.key}
+              data={l.points}
+              dataKey="y"
+              name={l.label}
+              stroke={l.color}
+              strokeWidth={2}
+              dot={l.points.length < 40}
+              isAnimationActive={false}
+            />
           ))}
         </LineChart>
       </ResponsiveContainer>
@@ -38,7 +60,12 @@ function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Recor
   const taps = (n: NetInfo) => (series[n.id]?.taps ?? []).filter((tap) => tap.gateMeans && (scrub === null || tap.it <= scrub));
   const byBlock: PanelLine[] = highway.map((n) => {
     const tap = taps(n).at(-1);
-    return { key: n.id, label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`, color: netColor(n, nets), points: (tap?.gateMeans ?? []).map((y, i) => ({ x: i + 1, y })) };
+    return {
+      key: n.id,
+      label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
+      color: netColor(n, nets),
+      points: (tap?.gateMeans ?? []).map((y, i) => ({ x: i + 1, y })),
+    };
   });
   const overTime: PanelLine[] = highway.map((n) => ({
     key: `${n.id}:time`,

@@ -10,7 +10,6 @@ import { fig7Summary, fig7Values } from '../../core/fig7';
 import { ChartCard } from './ChartCard';
 import { familyDash, linesToCsv, netColor } from './chartData';
 
-
 function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
   if (!s || s.taps.length === 0) return null;
   if (it === null) return s.taps.at(-1)!;
@@ -19,7 +18,18 @@ function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
   return best ?? s.taps[0];
 }
 
-function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; taps: number }) {
+function LayerChartImpl({
+  kind,
+  nets,
+  series,
+  scrub,
+}: {
+  kind: 'std' | 'grad';
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+  scrub: number | null;
+  taps: number;
+}) {
   const { t } = useTranslation();
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
   const [chosen, setChosen] = useState<number | null>(null);
@@ -30,18 +40,17 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
   const hasEval = shown.some((n) => n.tap?.layerStdEval);
   const variant: Fig7Variant = hasEval ? wanted : 'readout';
   // tens of points: cheap enough to build on every render
-  const lines = shown
-    .map((n) => {
-      const tap = n.tap;
-      const values = tap ? (kind === 'std' ? (fig7Values(tap, variant) ?? []) : tap.gradNorms) : [];
-      return {
-        key: n.id,
-        label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
-        color: netColor(n, nets),
-        dash: familyDash(n),
-        points: values.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0), // a log scale: zeros (no gradient recorded) are left out
-      };
-    });
+  const lines = shown.map((n) => {
+    const tap = n.tap;
+    const values = tap ? (kind === 'std' ? (fig7Values(tap, variant) ?? []) : tap.gradNorms) : [];
+    return {
+      key: n.id,
+      label: `${n.label}${tap ? ` @ ${tap.it}` : ''}`,
+      color: netColor(n, nets),
+      dash: familyDash(n),
+      points: values.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0), // a log scale: zeros (no gradient recorded) are left out
+    };
+  });
   // the paper's Fig. 7 (bottom): each net's responses sorted by magnitude, largest first
   const sorted = lines.map((l) => ({ ...l, key: `${l.key}:sorted`, points: [...l.points].sort((a, b) => b.y - a.y).map((p, i) => ({ x: i + 1, y: p.y })) }));
   const title = kind === 'std' ? t('charts.layerStd') : t('charts.gradNorm');
@@ -68,16 +77,16 @@ function LayerChartImpl({ kind, nets, series, scrub }: { kind: 'std' | 'grad'; n
             </label>
           )}
           {depths.length > 1 ? (
-          <label>
-            {t('charts.netFor')}{' '}
-            <select value={depth} onChange={(e) => setChosen(Number(e.target.value))}>
-              {depths.map((d) => (
-                <option key={d} value={d}>
-                  {d}
-                </option>
-              ))}
-            </select>
-          </label>
+            <label>
+              {t('charts.netFor')}{' '}
+              <select value={depth} onChange={(e) => setChosen(Number(e.target.value))}>
+                {depths.map((d) => (
+                  <option key={d} value={d}>
+                    {d}
+                  </option>
+                ))}
+              </select>
+            </label>
           ) : null}
         </>
       }
@@ -122,7 +131,14 @@ function LayerPanel({ lines, kind, xLabel, yLabel, subtitle }: { lines: PanelLin
       <ResponsiveContainer width="100%" height={220}>
         <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
           <CartesianGrid stroke="#e3e6eb" />
-          <XAxis type="number" dataKey="x" domain={[1, 'dataMax']} allowDecimals={false} tick={{ fill: '#333' }} label={{ value: xLabel, position: 'insideBottom', offset: -16, fill: '#333' }} />
+          <XAxis
+            type="number"
+            dataKey="x"
+            domain={[1, 'dataMax']}
+            allowDecimals={false}
+            tick={{ fill: '#333' }}
+            label={{ value: xLabel, position: 'insideBottom', offset: -16, fill: '#333' }}
+          />
           <YAxis
             type="number"
             scale="log"
@@ -135,7 +151,17 @@ function LayerPanel({ lines, kind, xLabel, yLabel, subtitle }: { lines: PanelLin
           />
           <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toPrecision(3)} labelFormatter={(x) => `${xLabel} ${x}`} />
           {lines.map((l) => (
-            <RLine key={l.key} data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} strokeDasharray={l.dash} dot={false} isAnimationActive={false} />
+            <RLine
+              key={l.key}
+              data={l.points}
+              dataKey="y"
+              name={l.label}
+              stroke={l.color}
+              strokeWidth={2}
+              strokeDasharray={l.dash}
+              dot={false}
+              isAnimationActive={false}
+            />
           ))}
         </LineChart>
       </ResponsiveContainer>

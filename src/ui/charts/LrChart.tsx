@@ -27,11 +27,36 @@ function LrChartImpl({ nets, series, iterations }: { nets: NetInfo[]; series: Re
         <ResponsiveContainer width="100%" height={200}>
           <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
             <CartesianGrid stroke="#e3e6eb" />
-            <XAxis type="number" dataKey="x" domain={[0, iterations]} tick={{ fill: '#333' }} label={{ value: t('charts.iteration'), position: 'insideBottom', offset: -16, fill: '#333' }} />
-            <YAxis type="number" scale="log" domain={['auto', 'auto']} width={56} tick={{ fill: '#333' }} tickFormatter={(v: number) => String(Number(v.toPrecision(2)))} label={{ value: 'lr', angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }} />
+            <XAxis
+              type="number"
+              dataKey="x"
+              domain={[0, iterations]}
+              tick={{ fill: '#333' }}
+              label={{ value: t('charts.iteration'), position: 'insideBottom', offset: -16, fill: '#333' }}
+            />
+            <YAxis
+              type="number"
+              scale="log"
+              domain={['auto', 'auto']}
+              width={56}
+              tick={{ fill: '#333' }}
+              tickFormatter={(v: number) => String(Number(v.toPrecision(2)))}
+              label={{ value: 'lr', angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }}
+            />
             <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toPrecision(3)} labelFormatter={(x) => `${t('charts.iteration')} ${x}`} />
             {lines.map((l) => (
-              <RLine key={l.key} type="stepAfter" data={l.points} dataKey="y" name={l.label} stroke={l.color} strokeWidth={2} strokeDasharray={l.dash} dot={false} isAnimationActive={false} />
+              <RLine
+                key={l.key}
+                type="stepAfter"
+                data={l.points}
+                dataKey="y"
+                name={l.label}
+                stroke={l.color}
+                strokeWidth={2}
+                strokeDasharray={l.dash}
+                dot={false}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>

@@ -23,7 +23,17 @@ function net(depth: number, residual: boolean, final: number, last: number): { i
     s.train.lr.push(0.1);
   }
   const id = residual ? `resnet-${depth}-A` : `plain-${depth}`;
-  const info: NetInfo = { id, label: residual ? `ResNet-${depth}` : `plain-${depth}`, depth, residual, family: residual ? 'residual' : 'plain', shortcut: 'A', params: 1, status: 'done', divergedAt: null };
+  const info: NetInfo = {
+    id,
+    label: residual ? `ResNet-${depth}` : `plain-${depth}`,
+    depth,
+    residual,
+    family: residual ? 'residual' : 'plain',
+    shortcut: 'A',
+    params: 1,
+    status: 'done',
+    divergedAt: null,
+  };
   return { info, series: s };
 }
 
@@ -45,7 +55,9 @@ describe('the depth summary and the verdict give one number for one gap', () => 
     expect(caption).toContain('Mean training error over iterations 181–200');
     const gap = /plain-56 is ([\d.]+) points above plain-8/.exec(caption)?.[1];
     expect(gap).toBeDefined();
-    const lines = verdictLines(t, verdict, infos).lines.map((l) => l.text).join('\n');
+    const lines = verdictLines(t, verdict, infos)
+      .lines.map((l) => l.text)
+      .join('\n');
     expect(lines).toContain(`plain-56 is ${gap} points above plain-8`);
   });
 

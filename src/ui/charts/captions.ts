@@ -32,7 +32,12 @@ function compare(t: TFunction, a: At, b: At): string {
  * the number the verdict judges. One rule, so the chart, its caption and the verdict never give two
  * figures for one gap. `window` says which was used.
  */
-export function summaryErrors(nets: readonly NetInfo[], series: Record<string, NetSeries>, it: number, iterations?: number): { errorOf: Map<string, number | null>; window: [number, number] | null } {
+export function summaryErrors(
+  nets: readonly NetInfo[],
+  series: Record<string, NetSeries>,
+  it: number,
+  iterations?: number,
+): { errorOf: Map<string, number | null>; window: [number, number] | null } {
   if (iterations !== undefined && it >= iterations) {
     const errorOf = new Map(finalErrors({ iterations, nets: [...nets], series }).map((f) => [f.id, f.error]));
     return { errorOf, window: verdictWindow(iterations) };
@@ -91,7 +96,10 @@ export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outco
   const label = (id: string) => nets.find((n) => n.id === id)?.label ?? id;
   const causeLine = (c: VerdictCause): VerdictLine => {
     const names = 'nets' in c ? c.nets.map(label).join(', ') : '';
-    return { holds: false, text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }) };
+    return {
+      holds: false,
+      text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }),
+    };
   };
   const notes = v.notes.map((n): VerdictLine => ({ holds: null, text: t('verdict.note', { net: n.label, it: n.divergedAt ?? '–' }) }));
   if (v.groups.length === 0) return { outcome, lines: [causeLine(v.cause), ...notes] };
@@ -109,7 +117,9 @@ export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outco
   const lines = v.groups.flatMap((g, i): VerdictLine[] => {
     const own = g.cause.kind === 'margins' ? v.checks.filter((c) => c.group === i).map(checkLine) : [causeLine(g.cause)];
     if (!several) return own;
-    const name = [blocks ? t(`verdict.group.${g.block}`) : '', warmups ? t('runName.warmup', { mode: g.warmup }) : ''].filter(Boolean).join(t('verdict.group.join'));
+    const name = [blocks ? t(`verdict.group.${g.block}`) : '', warmups ? t('runName.warmup', { mode: g.warmup }) : '']
+      .filter(Boolean)
+      .join(t('verdict.group.join'));
     return [{ holds: g.outcome === 'both', text: t('verdict.group.line', { group: name, outcome: t(`verdict.${g.outcome}`) }) }, ...own];
   });
   return { outcome, lines: [...lines, ...notes] };
@@ -123,7 +133,16 @@ export function verdictLines(t: TFunction, v: Verdict, nets: NetInfo[]): { outco
 export function testStoryLines(t: TFunction, story: TestStory | null, nets: NetInfo[], trainSize: number, locale: string): VerdictLine[] {
   if (!story) return [];
   const same = story.outcome === 'both';
-  const pseudo: Verdict = { outcome: story.outcome, reason: '', checks: story.checks, finals: story.finals, window: [0, 0], cause: { kind: 'margins' }, groups: story.groups, notes: [] };
+  const pseudo: Verdict = {
+    outcome: story.outcome,
+    reason: '',
+    checks: story.checks,
+    finals: story.finals,
+    window: [0, 0],
+    cause: { kind: 'margins' },
+    groups: story.groups,
+    notes: [],
+  };
   const failed = verdictLines(t, pseudo, nets).lines.filter((l) => l.holds === false);
   const lines: VerdictLine[] = [{ holds: same, text: t(same ? 'verdict.test.same' : 'verdict.test.differs') }];
   if (!same) lines.push(...failed.map((l) => ({ holds: false, text: `${t('verdict.test.prefix')}${l.text}` })));
@@ -142,13 +161,24 @@ export function questionLines(t: TFunction, q: Question, nets: NetInfo[]): { out
   if (q.cause) {
     const c = q.cause;
     const names = 'nets' in c ? c.nets.map(label).join(t('verdict.group.join')) : '';
-    return { outcome: t(`questions.outcome.${q.outcome}`), lines: [{ holds: false, text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }) }] };
+    return {
+      outcome: t(`questions.outcome.${q.outcome}`),
+      lines: [
+        {
+          holds: false,
+          text: t(`verdict.cause.${c.kind}`, { nets: names, status: 'status' in c ? t(`verdict.status.${c.status}`, { defaultValue: c.status }) : '' }),
+        },
+      ],
+    };
   }
   const lines = q.comparisons.map((c): VerdictLine => {
     const a = `${label(c.a)} ${pct(c.errors[0])}`;
     const b = `${label(c.b)} ${pct(c.errors[1])}`;
     if (c.expect === 'close') return { holds: c.holds, text: t('questions.close', { a, b, pts: pts(c.spread!), allowed: pts(c.allowed!) }) };
-    return { holds: c.holds, text: `${t(`questions.relation.${c.relation}`, { a, b, pts: pts(c.errors[0] - c.errors[1]) })} ${t(`questions.expect.${c.expect}`)}` };
+    return {
+      holds: c.holds,
+      text: `${t(`questions.relation.${c.relation}`, { a, b, pts: pts(c.errors[0] - c.errors[1]) })} ${t(`questions.expect.${c.expect}`)}`,
+    };
   });
   return { outcome: t(`questions.outcome.${q.outcome}`), lines };
 }

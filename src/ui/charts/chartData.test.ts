@@ -55,7 +55,13 @@ describe('one colour language', () => {
   });
 
   it('keeps neighbouring depths of every preset apart, and the Classroom’s three far apart', () => {
-    for (const depths of [[8, 20, 56], [20, 32, 44, 56, 110], [8, 14, 20, 32, 44, 56, 110], [8, 11, 32, 47], [20, 56, 110, 1202]]) {
+    for (const depths of [
+      [8, 20, 56],
+      [20, 32, 44, 56, 110],
+      [8, 14, 20, 32, 44, 56, 110],
+      [8, 11, 32, 47],
+      [20, 56, 110, 1202],
+    ]) {
       const colors = depths.map((d) => depthColor(d));
       for (let i = 1; i < colors.length; i++) expect(deltaE(colors[i - 1], colors[i]), `${depths[i - 1]} vs ${depths[i]}`).toBeGreaterThan(10);
     }
@@ -81,14 +87,28 @@ describe('the error axis', () => {
 
 describe('the end labels', () => {
   it('sit at their line’s last value on the pixel scale when there is room', () => {
-    const at = placeEndLabels([{ key: 'a', value: 90 }, { key: 'b', value: 10 }], [0, 100], 300, 22);
+    const at = placeEndLabels(
+      [
+        { key: 'a', value: 90 },
+        { key: 'b', value: 10 },
+      ],
+      [0, 100],
+      300,
+      22,
+    );
     expect(at.get('a')).toBeCloseTo(30, 9);
     expect(at.get('b')).toBeCloseTo(270, 9);
   });
 
   it('never overlap: neighbours at least the gap apart, in the lines’ order, inside the plot', () => {
     // plain-20 and plain-56 end 0.3 points apart, a third label at the bottom edge
-    const ends = [{ key: 'p56', value: 91.2 }, { key: 'p20', value: 90.9 }, { key: 'p8', value: 90.0 }, { key: 'low', value: 0 }, { key: 'low2', value: 0.5 }];
+    const ends = [
+      { key: 'p56', value: 91.2 },
+      { key: 'p20', value: 90.9 },
+      { key: 'p8', value: 90.0 },
+      { key: 'low', value: 0 },
+      { key: 'low2', value: 0.5 },
+    ];
     const at = placeEndLabels(ends, [0, 100], 240, 22);
     const ys = ['p56', 'p20', 'p8', 'low2', 'low'].map((k) => at.get(k)!);
     for (let i = 1; i < ys.length; i++) expect(ys[i] - ys[i - 1]).toBeGreaterThanOrEqual(22 - 1e-9);
@@ -107,11 +127,28 @@ describe('an end label that must fit', () => {
 });
 
 describe('the depth summary’s lines (summaryGroups, for the page and the slide)', () => {
-  const net = (id: string, depth: number, family: 'plain' | 'residual' | 'highway', extra: Partial<NetInfo> = {}): NetInfo => ({ id, label: id, depth, residual: family === 'residual', family, shortcut: 'A', params: 1, status: 'done', divergedAt: null, ...extra });
+  const net = (id: string, depth: number, family: 'plain' | 'residual' | 'highway', extra: Partial<NetInfo> = {}): NetInfo => ({
+    id,
+    label: id,
+    depth,
+    residual: family === 'residual',
+    family,
+    shortcut: 'A',
+    params: 1,
+    status: 'done',
+    divergedAt: null,
+    ...extra,
+  });
   it('gives plain, highway (one line per gate bias) and residual lines, each across depths, in % by depth', () => {
     const nets = [
-      net('plain-20', 20, 'plain'), net('resnet-20-A', 20, 'residual'), net('hw-20-a', 20, 'highway', { label: 'Highway-20 (gate bias -2)' }), net('hw-20-b', 20, 'highway', { label: 'Highway-20 (gate bias -6)' }),
-      net('plain-56', 56, 'plain'), net('resnet-56-A', 56, 'residual'), net('hw-56-a', 56, 'highway', { label: 'Highway-56 (gate bias -2)' }), net('hw-56-b', 56, 'highway', { label: 'Highway-56 (gate bias -6)' }),
+      net('plain-20', 20, 'plain'),
+      net('resnet-20-A', 20, 'residual'),
+      net('hw-20-a', 20, 'highway', { label: 'Highway-20 (gate bias -2)' }),
+      net('hw-20-b', 20, 'highway', { label: 'Highway-20 (gate bias -6)' }),
+      net('plain-56', 56, 'plain'),
+      net('resnet-56-A', 56, 'residual'),
+      net('hw-56-a', 56, 'highway', { label: 'Highway-56 (gate bias -2)' }),
+      net('hw-56-b', 56, 'highway', { label: 'Highway-56 (gate bias -6)' }),
     ];
     const errorOf = new Map(nets.map((n, i) => [n.id, i / 10]));
     const g = summaryGroups(nets, errorOf);
@@ -121,16 +158,30 @@ describe('the depth summary’s lines (summaryGroups, for the page and the slide
       ['highway', '-6', [20, 56]],
       ['residual', null, [20, 56]],
     ]);
-    expect(g[0].points).toEqual([{ x: 20, y: 0 }, { x: 56, y: 40 }]);
+    expect(g[0].points).toEqual([
+      { x: 20, y: 0 },
+      { x: 56, y: 40 },
+    ]);
     expect(g.every((x) => x.color === SUMMARY_LINE && !x.variants)).toBe(true);
   });
   it('splits shortcut options only where there are several, and block types or warmups by colour', () => {
-    const errorOf = new Map<string, number | null>([['a', 0.1], ['b', 0.2], ['c', 0.3], ['d', null]]);
+    const errorOf = new Map<string, number | null>([
+      ['a', 0.1],
+      ['b', 0.2],
+      ['c', 0.3],
+      ['d', null],
+    ]);
     const one = summaryGroups([net('a', 20, 'residual', { shortcut: 'B' }), net('b', 56, 'residual', { shortcut: 'B' })], errorOf);
     expect(one.map((x) => x.shortcut)).toEqual([null]);
-    const abc = summaryGroups([net('a', 20, 'residual', { shortcut: 'A' }), net('b', 20, 'residual', { shortcut: 'C' }), net('c', 20, 'residual', { shortcut: 'B' })], errorOf);
+    const abc = summaryGroups(
+      [net('a', 20, 'residual', { shortcut: 'A' }), net('b', 20, 'residual', { shortcut: 'C' }), net('c', 20, 'residual', { shortcut: 'B' })],
+      errorOf,
+    );
     expect(abc.map((x) => x.shortcut)).toEqual(['A', 'B', 'C']);
-    const warm = summaryGroups([net('a', 110, 'residual', { warmup: 'off' }), net('b', 110, 'residual', { warmup: 'paper' }), net('d', 56, 'residual', { warmup: 'paper' })], errorOf);
+    const warm = summaryGroups(
+      [net('a', 110, 'residual', { warmup: 'off' }), net('b', 110, 'residual', { warmup: 'paper' }), net('d', 56, 'residual', { warmup: 'paper' })],
+      errorOf,
+    );
     expect(warm.map((x) => [x.warmup, x.color, x.points.length])).toEqual([
       ['off', SUMMARY_VARIANT_LINES[0], 1],
       ['paper', SUMMARY_VARIANT_LINES[1], 1], // a net with no error yet has no point

@@ -27,7 +27,13 @@ const DEPTH_ANCHORS: readonly [number, string][] = [
 
 function mix(a: string, b: string, f: number): string {
   const ch = (h: string, i: number) => parseInt(h.slice(1 + 2 * i, 3 + 2 * i), 16);
-  return `#${[0, 1, 2].map((i) => Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * f).toString(16).padStart(2, '0')).join('')}`;
+  return `#${[0, 1, 2]
+    .map((i) =>
+      Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * f)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
 }
 
 /** The colour of one depth: the same in every run. */
@@ -115,7 +121,12 @@ export function summaryGroups(nets: readonly NetInfo[], errorOf: Map<string, num
   const biasOf = (n: NetInfo) => (familyOf(n) === 'highway' ? (/gate bias (-?[\d.]+)/.exec(n.label)?.[1] ?? null) : null);
   const biases = [...new Set(nets.map(biasOf))];
   // plain, highway, residual; then shortcut, gate bias and variant, each in the order the run has them
-  const rank = (n: NetInfo) => [['plain', 'highway', 'residual'].indexOf(familyOf(n)), familyOf(n) === 'residual' ? n.shortcut.charCodeAt(0) : 0, biases.indexOf(biasOf(n)), variants.indexOf(variantOf(n))];
+  const rank = (n: NetInfo) => [
+    ['plain', 'highway', 'residual'].indexOf(familyOf(n)),
+    familyOf(n) === 'residual' ? n.shortcut.charCodeAt(0) : 0,
+    biases.indexOf(biasOf(n)),
+    variants.indexOf(variantOf(n)),
+  ];
   const before = (a: NetInfo, b: NetInfo) => rank(a).reduce((d, x, i) => d || x - rank(b)[i], 0);
   const groups = new Map<string, SummaryGroup>();
   for (const n of [...nets].sort(before)) {
@@ -124,7 +135,19 @@ export function summaryGroups(nets: readonly NetInfo[], errorOf: Map<string, num
     let g = groups.get(key);
     if (!g) {
       const v = variants.indexOf(variantOf(n));
-      g = { key, family: familyOf(n), shortcut, block: n.block ?? 'basic', warmup: n.warmup, gateBias: biasOf(n), variants: variants.length > 1, warmups, color: variants.length > 1 ? SUMMARY_VARIANT_LINES[v % SUMMARY_VARIANT_LINES.length] : SUMMARY_LINE, nets: [], points: [] };
+      g = {
+        key,
+        family: familyOf(n),
+        shortcut,
+        block: n.block ?? 'basic',
+        warmup: n.warmup,
+        gateBias: biasOf(n),
+        variants: variants.length > 1,
+        warmups,
+        color: variants.length > 1 ? SUMMARY_VARIANT_LINES[v % SUMMARY_VARIANT_LINES.length] : SUMMARY_LINE,
+        nets: [],
+        points: [],
+      };
       groups.set(key, g);
     }
     g.nets.push(n);
@@ -178,9 +201,34 @@ export function errorLines(
     if (!s) continue;
     const color = netColor(net, all);
     const label = `${net.label}${opts.suffix ?? ''}`;
-    lines.push({ key: `${net.id}:train${opts.suffix ?? ''}`, label: `${label} ${words.train}`, color, dashed: true, faded: opts.faded, kind: 'train', endLabel: opts.faded ? undefined : endLabelOf(net.label), points: downsample(s.train.it, s.train.runErr.map((e) => 100 * e), max) });
+    lines.push({
+      key: `${net.id}:train${opts.suffix ?? ''}`,
+      label: `${label} ${words.train}`,
+      color,
+      dashed: true,
+      faded: opts.faded,
+      kind: 'train',
+      endLabel: opts.faded ? undefined : endLabelOf(net.label),
+      points: downsample(
+        s.train.it,
+        s.train.runErr.map((e) => 100 * e),
+        max,
+      ),
+    });
     if (s.test.it.length) {
-      lines.push({ key: `${net.id}:test${opts.suffix ?? ''}`, label: `${label} ${words.test}`, color, dashed: false, faded: opts.faded, kind: 'test', points: downsample(s.test.it, s.test.err.map((e) => 100 * e), max) });
+      lines.push({
+        key: `${net.id}:test${opts.suffix ?? ''}`,
+        label: `${label} ${words.test}`,
+        color,
+        dashed: false,
+        faded: opts.faded,
+        kind: 'test',
+        points: downsample(
+          s.test.it,
+          s.test.err.map((e) => 100 * e),
+          max,
+        ),
+      });
     }
   }
   return lines;

@@ -49,7 +49,8 @@ export function composeSvg(spec: FigureSpec): { svg: string; width: number; heig
   let x = pad;
   spec.panels.forEach((p, i) => {
     const y = pad + titleH;
-    if (p.subtitle) parts.push(`<text x="${x + sizes[i].w / 2}" y="${y + 15}" font-size="15" font-weight="600" text-anchor="middle" fill="#222">${esc(p.subtitle)}</text>`);
+    if (p.subtitle)
+      parts.push(`<text x="${x + sizes[i].w / 2}" y="${y + 15}" font-size="15" font-weight="600" text-anchor="middle" fill="#222">${esc(p.subtitle)}</text>`);
     const clone = p.svg.cloneNode(true) as SVGSVGElement;
     clone.setAttribute('x', String(x));
     clone.setAttribute('y', String(y + subH));
@@ -81,7 +82,7 @@ function wrapText(text: string, max: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/(?<= )/)) {
-    for (let w = word; w.length > 0; ) {
+    for (let w = word; w.length > 0;) {
       const room = max - line.length;
       if (w.length <= room) {
         line += w;

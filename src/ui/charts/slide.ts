@@ -24,18 +24,33 @@ function verdictLine(t: TFunction, run: RunView): { text: string; mark: 'holds' 
   if (run.state !== 'done') {
     const it = run.progress?.iteration ?? 0;
     const words = run.state === 'running' || run.state === 'starting' || run.state === 'paused' ? 'slide.running' : 'slide.stopped';
-    return { text: t(words, { it: it.toLocaleString('en'), of: run.config.iterations.toLocaleString('en') }), mark: 'none', title: asksFig6(run.nets) ? t('slide.titleDepth') : t('slide.titleRun') };
+    return {
+      text: t(words, { it: it.toLocaleString('en'), of: run.config.iterations.toLocaleString('en') }),
+      mark: 'none',
+      title: asksFig6(run.nets) ? t('slide.titleDepth') : t('slide.titleRun'),
+    };
   }
   const questions = judgeQuestions(judged);
   if (!showsFig6(run.nets, questions)) {
     const q = questions[0];
-    const extra = questions.length > 1 ? ` ${questions.slice(1).map((x) => `${t(`questions.heading.${x.kind}`)} ${t(`questions.outcome.${x.outcome}`)}`).join(' ')}` : '';
-    return { text: `${t(`questions.outcome.${q.outcome}`)}.${extra}`, mark: q.outcome === 'as-paper' ? 'holds' : q.outcome === 'not-judged' ? 'none' : 'fails', title: t(`questions.heading.${q.kind}`) };
+    const extra =
+      questions.length > 1
+        ? ` ${questions
+            .slice(1)
+            .map((x) => `${t(`questions.heading.${x.kind}`)} ${t(`questions.outcome.${x.outcome}`)}`)
+            .join(' ')}`
+        : '';
+    return {
+      text: `${t(`questions.outcome.${q.outcome}`)}.${extra}`,
+      mark: q.outcome === 'as-paper' ? 'holds' : q.outcome === 'not-judged' ? 'none' : 'fails',
+      title: t(`questions.heading.${q.kind}`),
+    };
   }
   const v = judgeDegradation(judged);
   const finals = new Map(finalErrors(judged).map((f) => [f.id, f.error]));
   const pts = (a: NetInfo, b: NetInfo) => (100 * Math.abs((finals.get(a.id) ?? 0) - (finals.get(b.id) ?? 0))).toFixed(1);
-  const gap = (a: NetInfo, b: NetInfo) => t((finals.get(a.id) ?? 0) >= (finals.get(b.id) ?? 0) ? 'captions.above' : 'captions.below', { a: a.label, b: b.label, pts: pts(a, b) });
+  const gap = (a: NetInfo, b: NetInfo) =>
+    t((finals.get(a.id) ?? 0) >= (finals.get(b.id) ?? 0) ? 'captions.above' : 'captions.below', { a: a.label, b: b.label, pts: pts(a, b) });
   const byDepth = (a: NetInfo, b: NetInfo) => a.depth - b.depth;
   const plain = run.nets.filter((n) => familyOf(n) === 'plain').sort(byDepth);
   const res = run.nets.filter((n) => familyOf(n) === 'residual').sort(byDepth);
@@ -50,7 +65,12 @@ function verdictLine(t: TFunction, run: RunView): { text: string; mark: 'holds' 
 function settingsLine(t: TFunction, run: RunView, locale: string, trainingOnly: boolean): string {
   const c = run.config;
   const n = (x: number) => x.toLocaleString(locale);
-  const parts = [t('slide.images', { n: n(c.trainSize) }), t('slide.width', { w: c.width }), t('slide.iterations', { n: n(c.iterations) }), t('slide.batch', { n: c.batchSize })];
+  const parts = [
+    t('slide.images', { n: n(c.trainSize) }),
+    t('slide.width', { w: c.width }),
+    t('slide.iterations', { n: n(c.iterations) }),
+    t('slide.batch', { n: c.batchSize }),
+  ];
   if (c.augment) parts.push(t('slide.augment'));
   if (c.warmup.some((w) => w !== 'off')) parts.push(t('slide.warmup'));
   return `${t(trainingOnly ? 'slide.keyTrain' : 'slide.keyBoth')}${t('simplified.join')}${parts.join(t('simplified.join'))}`;
@@ -68,7 +88,11 @@ function panels(t: TFunction, run: RunView, trainingOnly: boolean): { panels: Sl
       const s = run.series[net.id];
       if (!s) continue;
       const color = netColor(net, run.nets);
-      const train = downsample(s.train.it, s.train.runErr.map((e) => 100 * e), 300);
+      const train = downsample(
+        s.train.it,
+        s.train.runErr.map((e) => 100 * e),
+        300,
+      );
       const endLabel = endLabelOf(net.label);
       // the panel names the family: "Highway-20 (−2)" may shorten to "20 (−2)"
       lines.push({ points: train, color, dash: trainingOnly ? undefined : SLIDE_DASH.plain, endLabel, shortLabel: endLabel.replace(/^[A-Za-z]+-/, '') });
@@ -82,9 +106,23 @@ function panels(t: TFunction, run: RunView, trainingOnly: boolean): { panels: Sl
   const { errorOf } = summaryErrors(run.nets, run.series, at, run.config.iterations);
   const depths = [...new Set(run.nets.map((n) => n.depth))].sort((a, b) => a - b);
   const summary: SlideLine[] = summaryGroups(run.nets, errorOf).map((g) => {
-    const words = [t(`slide.${g.family}`), g.shortcut ? `(${g.shortcut})` : '', g.gateBias ? `(${g.gateBias.replace('-', '−')})` : '', g.variants && g.block === 'bottleneck' ? t('runName.bottleneck') : '', g.variants && g.warmups ? t('runName.warmup', { mode: g.warmup }) : ''].filter(Boolean).join(' ');
+    const words = [
+      t(`slide.${g.family}`),
+      g.shortcut ? `(${g.shortcut})` : '',
+      g.gateBias ? `(${g.gateBias.replace('-', '−')})` : '',
+      g.variants && g.block === 'bottleneck' ? t('runName.bottleneck') : '',
+      g.variants && g.warmups ? t('runName.warmup', { mode: g.warmup }) : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     top = Math.max(top, ...g.points.map((p) => p.y));
-    return { points: g.points, color: g.color, dash: SLIDE_DASH[g.family === 'residual' ? (g.shortcut ?? 'A') : g.family], endLabel: words, dots: g.points.map((p) => depthColor(p.x)) };
+    return {
+      points: g.points,
+      color: g.color,
+      dash: SLIDE_DASH[g.family === 'residual' ? (g.shortcut ?? 'A') : g.family],
+      endLabel: words,
+      dots: g.points.map((p) => depthColor(p.x)),
+    };
   });
   if (summary.length) out.push({ title: t('slide.depthPanel'), kind: 'depths', xLabel: t('slide.depthAxis'), depths, lines: summary });
   return { panels: out, yMax: Math.min(100, Math.ceil(top / 20) * 20) };
@@ -94,7 +132,14 @@ function panels(t: TFunction, run: RunView, trainingOnly: boolean): { panels: Sl
 export function slideFigure(t: TFunction, run: RunView, locale: string, aspect: SlideAspect, trainingOnly: boolean): SlideResult & { title: string } {
   const v = verdictLine(t, run);
   const { panels: ps, yMax } = panels(t, run, trainingOnly);
-  const f = renderSlide({ aspect, title: v.title, verdict: { text: v.text, mark: v.mark }, panels: ps, settings: settingsLine(t, run, locale, trainingOnly), yMax });
+  const f = renderSlide({
+    aspect,
+    title: v.title,
+    verdict: { text: v.text, mark: v.mark },
+    panels: ps,
+    settings: settingsLine(t, run, locale, trainingOnly),
+    yMax,
+  });
   return { ...f, title: v.title };
 }
 

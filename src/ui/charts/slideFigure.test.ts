@@ -35,7 +35,12 @@ describe('the figure for slides', () => {
               expect(b.x + b.w, b.text).toBeLessThanOrEqual(width);
               expect(b.y + b.h, b.text).toBeLessThanOrEqual(height);
             }
-            const clashes = f.texts.flatMap((a, i) => f.texts.slice(i + 1).filter((b) => overlap(a, b)).map((b) => `${a.text} / ${b.text}`));
+            const clashes = f.texts.flatMap((a, i) =>
+              f.texts
+                .slice(i + 1)
+                .filter((b) => overlap(a, b))
+                .map((b) => `${a.text} / ${b.text}`),
+            );
             expect(clashes).toEqual([]);
             expect((f.chart.w * f.chart.h) / (width * height)).toBeGreaterThanOrEqual(0.8);
             const strokes = [...f.svg.matchAll(/<path [^>]*stroke-width="([\d.]+)"/g)].map((m) => Number(m[1]));

@@ -83,7 +83,7 @@ function charEm(c: string): number {
   const code = c.codePointAt(0)!;
   if (code >= 0x2e80 || c === '—') return 1;
   if (c === '–') return 0.6;
-  if (' .,:;!|\'()[]ilI'.includes(c)) return 0.36;
+  if (" .,:;!|'()[]ilI".includes(c)) return 0.36;
   if ('ftjr-'.includes(c)) return 0.45;
   if (/[A-Z0-9%×−✓✗]/.test(c)) return 0.74;
   return 0.62;
@@ -132,12 +132,20 @@ class Canvas {
   parts: string[] = [];
   texts: TextBox[] = [];
   /** A text with its baseline at y; anchor 'start' | 'middle' | 'end'. Its box spans the font's ascent and descent. */
-  text(s: string, x: number, y: number, size: number, opts: { anchor?: 'start' | 'middle' | 'end'; bold?: boolean; fill?: string; rotate?: boolean } = {}): void {
+  text(
+    s: string,
+    x: number,
+    y: number,
+    size: number,
+    opts: { anchor?: 'start' | 'middle' | 'end'; bold?: boolean; fill?: string; rotate?: boolean } = {},
+  ): void {
     const w = textWidth(s, size, opts.bold);
     const anchor = opts.anchor ?? 'start';
     const left = anchor === 'start' ? x : anchor === 'middle' ? x - w / 2 : x - w;
     this.texts.push({ text: s, x: left, y: y - 0.92 * size, w, h: 1.18 * size, size });
-    this.parts.push(`<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${size}"${opts.bold ? ' font-weight="700"' : ''}${anchor !== 'start' ? ` text-anchor="${anchor}"` : ''} fill="${opts.fill ?? '#111'}">${esc(s)}</text>`);
+    this.parts.push(
+      `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${size}"${opts.bold ? ' font-weight="700"' : ''}${anchor !== 'start' ? ` text-anchor="${anchor}"` : ''} fill="${opts.fill ?? '#111'}">${esc(s)}</text>`,
+    );
   }
 }
 
@@ -160,12 +168,14 @@ function drawPanel(c: Canvas, p: SlidePanel, box: { x: number; y: number; w: num
     p.kind === 'depths'
       ? (v: number) => {
           const i = depths.indexOf(v);
-          return plot.x + (depths.length > 1 ? (plot.w * (0.08 + (0.84 * i) / (depths.length - 1))) : plot.w / 2);
+          return plot.x + (depths.length > 1 ? plot.w * (0.08 + (0.84 * i) / (depths.length - 1)) : plot.w / 2);
         }
       : (v: number) => plot.x + (plot.w * v) / Math.max(1, p.xMax ?? 1);
   // grid and axes
   for (const v of yTicks) {
-    c.parts.push(`<line x1="${plot.x}" y1="${ys(v).toFixed(1)}" x2="${(plot.x + plot.w).toFixed(1)}" y2="${ys(v).toFixed(1)}" stroke="${v === 0 ? '#555' : '#dde1e6'}" stroke-width="${v === 0 ? 2 : 1.5}"/>`);
+    c.parts.push(
+      `<line x1="${plot.x}" y1="${ys(v).toFixed(1)}" x2="${(plot.x + plot.w).toFixed(1)}" y2="${ys(v).toFixed(1)}" stroke="${v === 0 ? '#555' : '#dde1e6'}" stroke-width="${v === 0 ? 2 : 1.5}"/>`,
+    );
     c.text(tickText(v), plot.x - 10, ys(v) + 0.35 * S, S, { anchor: 'end', fill: '#333' });
   }
   c.parts.push(`<line x1="${plot.x}" y1="${plot.y}" x2="${plot.x}" y2="${(plot.y + plot.h).toFixed(1)}" stroke="#555" stroke-width="2"/>`);
@@ -186,7 +196,9 @@ function drawPanel(c: Canvas, p: SlidePanel, box: { x: number; y: number; w: num
   for (const l of ordered) {
     if (l.points.length === 0) continue;
     const d = l.points.map((pt, i) => `${i ? 'L' : 'M'}${xs(pt.x).toFixed(1)},${ys(pt.y).toFixed(1)}`).join('');
-    c.parts.push(`<path d="${d}" fill="none" stroke="${l.color}" stroke-width="${l.secondary ? SLIDE_LINE - 1 : SLIDE_LINE}" stroke-linejoin="round" stroke-linecap="round"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''}${l.secondary ? ' stroke-opacity="0.55"' : ''}/>`);
+    c.parts.push(
+      `<path d="${d}" fill="none" stroke="${l.color}" stroke-width="${l.secondary ? SLIDE_LINE - 1 : SLIDE_LINE}" stroke-linejoin="round" stroke-linecap="round"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''}${l.secondary ? ' stroke-opacity="0.55"' : ''}/>`,
+    );
     l.dots?.forEach((color, i) => {
       const pt = l.points[i];
       if (pt) c.parts.push(`<circle cx="${xs(pt.x).toFixed(1)}" cy="${ys(pt.y).toFixed(1)}" r="10" fill="${color}" stroke="#fff" stroke-width="2.5"/>`);

@@ -40,7 +40,14 @@ function LrSchedulePlot({ config, trainCount }: { config: ExperimentConfig; trai
       <svg width={W} height={H} role="img" aria-label={t('controls.schedule')}>
         <rect x="0" y="0" width={W} height={H} fill="#fff" stroke="#d8dce3" />
         {lines.map((l, i) => (
-          <polyline key={l.warmup} points={l.points} fill="none" stroke={i === 0 ? '#0072B2' : '#D55E00'} strokeWidth="2" strokeDasharray={i === 0 ? undefined : '5 3'}>
+          <polyline
+            key={l.warmup}
+            points={l.points}
+            fill="none"
+            stroke={i === 0 ? '#0072B2' : '#D55E00'}
+            strokeWidth="2"
+            strokeDasharray={i === 0 ? undefined : '5 3'}
+          >
             <title>{t(`controls.warmupMode.${l.warmup}`)}</title>
           </polyline>
         ))}
@@ -67,7 +74,19 @@ function Note({ id, text }: { id: string; text: string | null }) {
 }
 
 /** A typed number, applied on blur or Enter (not per keystroke, so "0." can be typed). */
-function NumberInput({ k, control, value, disabled, label }: { k: Key; control: Extract<FormControl, { kind: 'number' }>; value: number; disabled: boolean; label: string }) {
+function NumberInput({
+  k,
+  control,
+  value,
+  disabled,
+  label,
+}: {
+  k: Key;
+  control: Extract<FormControl, { kind: 'number' }>;
+  value: number;
+  disabled: boolean;
+  label: string;
+}) {
   const [draft, setDraft] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   return (
@@ -97,7 +116,19 @@ function NumberInput({ k, control, value, disabled, label }: { k: Key; control: 
 }
 
 /** One field's control, as its FORM entry describes it. `extra` is shown after it (the lr plot after warmup). */
-function FieldControl({ k, control, locked, optionText, extra }: { k: Key; control: FormControl; locked: boolean; optionText: (k: Key, o: Option) => string; extra?: ReactNode }) {
+function FieldControl({
+  k,
+  control,
+  locked,
+  optionText,
+  extra,
+}: {
+  k: Key;
+  control: FormControl;
+  locked: boolean;
+  optionText: (k: Key, o: Option) => string;
+  extra?: ReactNode;
+}) {
   const { t } = useTranslation();
   const value = useLab((s) => s.config[k]);
   const [note, setNote] = useState<string | null>(null);
@@ -185,7 +216,12 @@ function FieldControl({ k, control, locked, optionText, extra }: { k: Key; contr
 function ExpectedTime({ config }: { config: ExperimentConfig }) {
   const { t } = useTranslation();
   const speed = useLab((s) => s.speed);
-  if (!speed) return <p className="hint" data-testid="expected-time">{t('controls.expectedUnknown')}</p>;
+  if (!speed)
+    return (
+      <p className="hint" data-testid="expected-time">
+        {t('controls.expectedUnknown')}
+      </p>
+    );
   const eta = formatEta(expectedMs(config, speed.macsPerSec), t);
   return (
     <p className="hint" data-testid="expected-time">
@@ -245,7 +281,11 @@ export function ExperimentForm() {
             </option>
           ))}
         </select>
-        {presetId && <p className="hint" data-testid="preset-blurb">{t(`presets.${presetId}.blurb`)}</p>}
+        {presetId && (
+          <p className="hint" data-testid="preset-blurb">
+            {t(`presets.${presetId}.blurb`)}
+          </p>
+        )}
         <ExpectedTime config={config} />
       </div>
       {controls('fieldset')}

@@ -85,7 +85,13 @@ function AddNet() {
   const [choice, setChoice] = useState('');
   const have = new Set(run.nets.map((n) => n.id));
   // every net this experiment could hold: each offered depth, family, shortcut, block type and warmup variant
-  const options: NetEntry[] = netsOf({ ...run.config, depths: [...ALL_DEPTHS], families: [...FAMILIES], shortcuts: [...SHORTCUTS], blocks: [...BLOCK_TYPES] }).filter((e) => !have.has(e.id));
+  const options: NetEntry[] = netsOf({
+    ...run.config,
+    depths: [...ALL_DEPTHS],
+    families: [...FAMILIES],
+    shortcuts: [...SHORTCUTS],
+    blocks: [...BLOCK_TYPES],
+  }).filter((e) => !have.has(e.id));
   const label = (e: NetEntry) => {
     const l = netLabelOf(e, run.config);
     return e.family === 'residual' && e.shortcut === 'A' ? l.replace(/^(ResNet-\d+( bottleneck)?)/, '$1 (A)') : l;

@@ -85,9 +85,14 @@ export function DataPanel({ showSamples = true }: { showSamples?: boolean }) {
       )}
       {data.status === 'ready' && (
         <div>
-          <p data-testid="data-count">{t('data.images', { train: data.summary.trainCount.toLocaleString('en'), test: data.summary.testCount.toLocaleString('en') })}</p>
+          <p data-testid="data-count">
+            {t('data.images', { train: data.summary.trainCount.toLocaleString('en'), test: data.summary.testCount.toLocaleString('en') })}
+          </p>
           <p>
-            {t('data.source')}: <strong data-testid="data-source" data-source={data.summary.source}>{t(`data.sources.${data.summary.source}`)}</strong>
+            {t('data.source')}:{' '}
+            <strong data-testid="data-source" data-source={data.summary.source}>
+              {t(`data.sources.${data.summary.source}`)}
+            </strong>
           </p>
           {data.summary.cacheNote && <p className="warn">{data.summary.cacheNote}</p>}
           {showSamples && <SampleGrid summary={data.summary} />}

@@ -85,7 +85,14 @@ export const en = {
     evalEvery: 'Evaluate every',
     seed: 'Seed',
     backend: 'Backend',
-    backendMode: { auto: 'auto (fastest, measured)', 'lab-webgpu': 'lab WebGPU engine', webgpu: 'tfjs WebGPU', webgl: 'tfjs WebGL', 'lab-cpu': 'lab CPU engine', cpu: 'tfjs CPU (slow)' },
+    backendMode: {
+      auto: 'auto (fastest, measured)',
+      'lab-webgpu': 'lab WebGPU engine',
+      webgpu: 'tfjs WebGPU',
+      webgl: 'tfjs WebGL',
+      'lab-cpu': 'lab CPU engine',
+      cpu: 'tfjs CPU (slow)',
+    },
     locked: 'Locked while a run is active: pause or stop it to change the experiment.',
     schedule: 'Learning rate over the run',
     nets_one: '{{count}} net',
@@ -104,7 +111,8 @@ export const en = {
     pausing: 'Pausing…',
     stopping: 'Stopping…',
     fullScale: 'Full scale (PyTorch)',
-    fullScaleHint: 'Download this experiment as a PyTorch job (script, config, README) to train at full scale on a GPU; import the run file it writes to see it here.',
+    fullScaleHint:
+      'Download this experiment as a PyTorch job (script, config, README) to train at full scale on a GPU; import the run file it writes to see it here.',
     addNet: 'Add a net',
     add: 'Add',
     addNetHint: 'It starts at iteration 0 and trains on the same batches as the others, catching up.',
@@ -155,8 +163,10 @@ export const en = {
     highway: 'Highway networks',
     gates: 'Highway gates',
     lrTitle: 'Learning rate of each net',
-    lrCaption: 'The rate each net trained at. With the paper’s warmup a net trains at a tenth of the rate until its own running training error falls below 80%, so each net switches at its own iteration.',
-    gatesCaption: 'Mean gate value T of each highway block, y = T·F(x) + (1 − T)·x, on the first 128 test images. T near 0 carries the input (a shortcut); T near 1 closes it (a plain block). The gates start near σ(gate bias): 0.12 at −2, 0.0025 at −6.',
+    lrCaption:
+      'The rate each net trained at. With the paper’s warmup a net trains at a tenth of the rate until its own running training error falls below 80%, so each net switches at its own iteration.',
+    gatesCaption:
+      'Mean gate value T of each highway block, y = T·F(x) + (1 − T)·x, on the first 128 test images. T near 0 carries the input (a shortcut); T near 1 closes it (a plain block). The gates start near σ(gate bias): 0.12 at −2, 0.0025 at −6.',
     gateMean: 'mean T',
     gateByBlock: 'by block',
     gateOverRun: 'mean over blocks, through the run',
@@ -223,15 +233,20 @@ export const en = {
     shortcutsTitle: 'Shortcuts',
     shortcuts: 'A: identity with zero-padding (no parameters). B: projections where the shape changes. C: projections everywhere.',
     bottleneckTitle: 'Bottleneck blocks',
-    bottleneck: 'A 1×1 convolution shrinks the channels 4×, a 3×3 works on the narrow map, and a 1×1 widens it back. About the parameters of a basic block, so a bottleneck net of the same size has 1.5× the layers (9n+2). The paper used them to make 50–152-layer ImageNet nets affordable.',
+    bottleneck:
+      'A 1×1 convolution shrinks the channels 4×, a 3×3 works on the narrow map, and a 1×1 widens it back. About the parameters of a basic block, so a bottleneck net of the same size has 1.5× the layers (9n+2). The paper used them to make 50–152-layer ImageNet nets affordable.',
     highwayTitle: 'Highway networks',
-    highway: 'A gate T = σ(W·x + b) mixes the block’s output and its input: y = T·F(x) + (1 − T)·x. The gate starts mostly open to the input (b = −2), but it is learned: it can close (T → 1), and then the block is plain again. A residual shortcut never closes. The paper notes that highway nets had shown no gains at extreme depth (over 100 layers).',
+    highway:
+      'A gate T = σ(W·x + b) mixes the block’s output and its input: y = T·F(x) + (1 − T)·x. The gate starts mostly open to the input (b = −2), but it is learned: it can close (T → 1), and then the block is plain again. A residual shortcut never closes. The paper notes that highway nets had shown no gains at extreme depth (over 100 layers).',
     warmupTitle: 'Warmup',
-    warmupVariants: 'Each net trains once per warmup variant, side by side, from the same weights on the same batches: {{list}}. The learning-rate chart shows the rate each net trained at.',
+    warmupVariants:
+      'Each net trains once per warmup variant, side by side, from the same weights on the same batches: {{list}}. The learning-rate chart shows the rate each net trained at.',
     warmupMode: {
       off: 'No warmup: every net starts at the full learning rate.',
-      paper: 'Every net here starts at a tenth of the learning rate until its running training error is below 80%, then trains at the full rate. The paper did this for ResNet-110 only (lr 0.01, then 0.1 after about 400 iterations).',
-      'paper-110': 'As in the paper: nets of 110 layers start at a tenth of the learning rate (0.01) until their running training error is below 80%, then 0.1; shallower nets start at the full rate.',
+      paper:
+        'Every net here starts at a tenth of the learning rate until its running training error is below 80%, then trains at the full rate. The paper did this for ResNet-110 only (lr 0.01, then 0.1 after about 400 iterations).',
+      'paper-110':
+        'As in the paper: nets of 110 layers start at a tenth of the learning rate (0.01) until their running training error is below 80%, then 0.1; shallower nets start at the full rate.',
       constant: 'Every net trains its first epoch at a tenth of the learning rate, then at the full rate.',
       linear: 'Every net’s learning rate ramps up from near zero to the full rate over its first epoch.',
     },
@@ -244,14 +259,17 @@ export const en = {
     above: '{{a}} is {{pts}} points above {{b}}',
     below: '{{a}} is {{pts}} points below {{b}}',
     level: '{{a}} and {{b}} are level',
-    gradNorm: 'Weight-gradient norm of each layer at the last evaluation. The paper argues (§4.1) that with BN the plain nets’ gradients do not vanish; compare the lines to see what this run shows.',
+    gradNorm:
+      'Weight-gradient norm of each layer at the last evaluation. The paper argues (§4.1) that with BN the plain nets’ gradients do not vanish; compare the lines to see what this run shows.',
   },
   fig7: {
     variant: 'Responses',
     eval: '(a) as the trained net computes them',
     readout: '(b) BN readout',
-    captionEval: 'Std of each 3×3 layer’s output after BN, before ReLU/addition, on the first 128 test images, with BN in evaluation mode (its running averages), as the trained net computes it (the paper’s Fig. 7). Left by layer, right sorted by magnitude; log scale.',
-    captionReadout: 'The same layers with BN normalising by the images’ own statistics, as in training. Each channel’s output then has mean β and std ≈ γ, so this is √(mean γ² + var β) over the layer: a readout of BN’s learned parameters, in which the images hardly enter. Left by layer, right sorted; log scale.',
+    captionEval:
+      'Std of each 3×3 layer’s output after BN, before ReLU/addition, on the first 128 test images, with BN in evaluation mode (its running averages), as the trained net computes it (the paper’s Fig. 7). Left by layer, right sorted by magnitude; log scale.',
+    captionReadout:
+      'The same layers with BN normalising by the images’ own statistics, as in training. Each channel’s output then has mean β and std ≈ γ, so this is √(mean γ² + var β) over the layer: a readout of BN’s learned parameters, in which the images hardly enter. Left by layer, right sorted; log scale.',
     noEval: 'This run was saved before the evaluation-mode responses were measured: only the readout is shown.',
     medians: 'Median std: {{list}}.',
     smaller: 'Here the ResNet’s responses are the smaller, as in the paper (its residual functions stay closer to zero).',
@@ -265,12 +283,14 @@ export const en = {
       same: 'Test error tells the same story: deeper plain nets test worse, deeper ResNets no worse, by the same rules.',
       differs: 'Test error does not tell the same story (the same rules, on each net’s test error):',
       prefix: 'test error: ',
-      memorised: 'Why: {{n}} training images are memorised. Every ResNet here fits them, so a deeper one does not generalise better; depth pays off in test error when a net trains on more images than it can memorise (the paper: 50,000, augmented).',
+      memorised:
+        'Why: {{n}} training images are memorised. Every ResNet here fits them, so a deeper one does not generalise better; depth pays off in test error when a net trains on more images than it can memorise (the paper: 50,000, augmented).',
     },
     both: 'Both halves shown',
     'plain-only': 'Only the plain half shown',
     'not-shown': 'Not shown',
-    window: 'Judged on the mean training error over iterations {{from}}–{{to}}, the last 10% of the run. The margins scale with the error: they are fractions of the shallowest plain net’s error.',
+    window:
+      'Judged on the mean training error over iterations {{from}}–{{to}}, the last 10% of the run. The margins scale with the error: they are fractions of the shallowest plain net’s error.',
     note: '{{net}} diverged at iteration {{it}}; highway nets are not judged here.',
     group: { line: '{{group}}: {{outcome}}', basic: 'Basic blocks', bottleneck: 'Bottleneck blocks', join: ', ' },
     need: {
@@ -296,13 +316,20 @@ export const en = {
       shortcuts: 'Were shortcuts A, B and C close?',
     },
     paper: {
-      warmup: 'The paper (§4.2): lr 0.1 was “slightly too large to start converging” for ResNet-110, so it trained at 0.01 until its training error was below 80%.',
-      bottleneck: 'The paper (Table 3, ImageNet): ResNet-50 with bottlenecks beat ResNet-34 with basic blocks at about the same cost, 22.85% against 24.52% top-1 error.',
-      highway: 'He et al. 2016 (Table 1, ResNet-110 on CIFAR-10): gated shortcuts trained worse than identity ones, 8.70% test error at best (gate bias −6) against 6.61%.',
+      warmup:
+        'The paper (§4.2): lr 0.1 was “slightly too large to start converging” for ResNet-110, so it trained at 0.01 until its training error was below 80%.',
+      bottleneck:
+        'The paper (Table 3, ImageNet): ResNet-50 with bottlenecks beat ResNet-34 with basic blocks at about the same cost, 22.85% against 24.52% top-1 error.',
+      highway:
+        'He et al. 2016 (Table 1, ResNet-110 on CIFAR-10): gated shortcuts trained worse than identity ones, 8.70% test error at best (gate bias −6) against 6.61%.',
       shortcuts: 'The paper (Table 3, ImageNet, 34 layers): A, B and C close, 25.03%, 24.52% and 24.19% top-1 error, all far below plain-34’s 28.54%.',
     },
     outcome: { 'as-paper': 'Yes, as in the paper', partly: 'Partly', 'unlike-paper': 'No, unlike the paper', 'not-judged': 'Not judged' },
-    relation: { below: '{{a}} is {{pts}} points below {{b}}', above: '{{a}} is {{pts}} points above {{b}}', level: '{{a}} and {{b}} are level ({{pts}} points apart)' },
+    relation: {
+      below: '{{a}} is {{pts}} points below {{b}}',
+      above: '{{a}} is {{pts}} points above {{b}}',
+      level: '{{a}} and {{b}} are level ({{pts}} points apart)',
+    },
     expect: { below: '(expected below)', 'not-above': '(expected at or below)' },
     close: '{{a}} and {{b}} are {{pts}} points apart (close: at most {{allowed}}, a quarter of what the shortcut itself gains over the plain net)',
     window: 'Judged on the mean training error over iterations {{from}}–{{to}}, the last 10% of the run; two errors closer than 5% of the larger are level.',
@@ -339,8 +366,10 @@ export const en = {
     keys: '→ or Space: next · ←: back · Esc: end',
     printNotes: 'Print teacher notes',
     printWorksheet: 'Print student worksheet',
-    needsPlain: 'This experiment has no plain nets of two depths to compare: the lesson is written for the Classroom demo and the Full lesson (choose one below or under Preset).',
-    choose: 'Which run? The Classroom demo shows Fig. 6 in training error in a few minutes; the Full lesson shows it in test error too, and takes about three times as long.',
+    needsPlain:
+      'This experiment has no plain nets of two depths to compare: the lesson is written for the Classroom demo and the Full lesson (choose one below or under Preset).',
+    choose:
+      'Which run? The Classroom demo shows Fig. 6 in training error in a few minutes; the Full lesson shows it in test error too, and takes about three times as long.',
     chosen: '(loaded)',
     predict: {
       title: 'Predict',
@@ -446,14 +475,42 @@ export const en = {
     },
     fig6: {
       name: 'Paper Fig. 6',
-      blurb: '20/32/44/56/110 layers, plain and residual, the full recipe: 64k iterations, batch 128, all the data with augmentation; the 110-layer nets warm up as the paper’s ResNet-110 did. Days on a CPU: use a GPU.',
+      blurb:
+        '20/32/44/56/110 layers, plain and residual, the full recipe: 64k iterations, batch 128, all the data with augmentation; the 110-layer nets warm up as the paper’s ResNet-110 did. Days on a CPU: use a GPU.',
     },
-    shortcuts: { name: 'Shortcuts A/B/C', blurb: 'Table 3’s question at the Classroom’s scale: ResNet-20 with shortcut A (identity, zero-padded channels), B (projections where the shape changes) and C (projections everywhere), side by side with plain-20, on the same batches. Width ×0.5, 2,000 images, 1,000 iterations, the paper’s warmup. The paper (ImageNet, 34 layers) found A, B and C close, B a little better than A and C marginally better than B, all far below the plain net. Measured over 3 seeds: the three ended within 0.7–2.7 points of each other and 26–35 points below plain-20, so the option matters little next to having a shortcut; their small order was not the paper’s. At width ×0.25, option C fell far behind.' },
-    warmup110: { name: 'Warmup on ResNet-110', blurb: 'ResNet-110 twice, from the same weights on the same batches: at lr 0.1 from the start, and with the paper’s warmup (lr 0.01 until its running training error is below 80%, then 0.1). Narrow (×0.25), 2,000 images, 1,000 iterations; the learning-rate chart shows each net’s rate. Measured over 3 seeds: without warmup ResNet-110 sat near chance (87–90% at iteration 100) and never caught up (52–77% at the end); with warmup it passed 80% after 74–106 iterations and ended at 16–43%. At this scale lr 0.1 hurts far more than the paper’s “slightly too large”.' },
-    bottleneck: { name: 'Bottleneck blocks', blurb: 'Basic against bottleneck ResNets of about the same cost: ResNet-8 with ResNet-11 bottleneck, ResNet-32 with ResNet-47 bottleneck (a bottleneck block costs what a basic block does, so the same n gives 9n+2 layers instead of 6n+2), all with shortcut B, the bottleneck nets’ default (option A would zero-pad 48 of 64 channels where stage 1 begins). Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: ResNet-32 fit the training set better than ResNet-47 bottleneck (9–25% against 26–34%); the small pair depended on the seed; test errors were alike (51–62%). Bottlenecks buy depth at the same cost, which paid off at ImageNet scale; at this width their 3×3 layers have only 4–16 channels.' },
-    highway: { name: 'Gates vs identity', blurb: 'Plain, highway and residual nets of 20 and 56 layers side by side, on the same batches. A highway block mixes its output and its input through a learned gate, y = T·F(x) + (1 − T)·x (the “exclusive gating” of He et al. 2016), with the gate’s bias starting at −2 and, in a second highway net, at −6; a residual block always adds its input whole. Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: at bias −2, Highway-20 ended between plain-20 and ResNet-20 (35–46% against 50–53% and 12–19%) and Highway-56 degraded (55–80%) while ResNet-56 reached 8–10%; at bias −6 the gates stayed nearly shut, Highway-56 no longer degraded, but both highway nets fit far worse (53–65%). A gated shortcut is no identity with a branch that learns; a residual one is.' },
+    shortcuts: {
+      name: 'Shortcuts A/B/C',
+      blurb:
+        'Table 3’s question at the Classroom’s scale: ResNet-20 with shortcut A (identity, zero-padded channels), B (projections where the shape changes) and C (projections everywhere), side by side with plain-20, on the same batches. Width ×0.5, 2,000 images, 1,000 iterations, the paper’s warmup. The paper (ImageNet, 34 layers) found A, B and C close, B a little better than A and C marginally better than B, all far below the plain net. Measured over 3 seeds: the three ended within 0.7–2.7 points of each other and 26–35 points below plain-20, so the option matters little next to having a shortcut; their small order was not the paper’s. At width ×0.25, option C fell far behind.',
+    },
+    warmup110: {
+      name: 'Warmup on ResNet-110',
+      blurb:
+        'ResNet-110 twice, from the same weights on the same batches: at lr 0.1 from the start, and with the paper’s warmup (lr 0.01 until its running training error is below 80%, then 0.1). Narrow (×0.25), 2,000 images, 1,000 iterations; the learning-rate chart shows each net’s rate. Measured over 3 seeds: without warmup ResNet-110 sat near chance (87–90% at iteration 100) and never caught up (52–77% at the end); with warmup it passed 80% after 74–106 iterations and ended at 16–43%. At this scale lr 0.1 hurts far more than the paper’s “slightly too large”.',
+    },
+    bottleneck: {
+      name: 'Bottleneck blocks',
+      blurb:
+        'Basic against bottleneck ResNets of about the same cost: ResNet-8 with ResNet-11 bottleneck, ResNet-32 with ResNet-47 bottleneck (a bottleneck block costs what a basic block does, so the same n gives 9n+2 layers instead of 6n+2), all with shortcut B, the bottleneck nets’ default (option A would zero-pad 48 of 64 channels where stage 1 begins). Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: ResNet-32 fit the training set better than ResNet-47 bottleneck (9–25% against 26–34%); the small pair depended on the seed; test errors were alike (51–62%). Bottlenecks buy depth at the same cost, which paid off at ImageNet scale; at this width their 3×3 layers have only 4–16 channels.',
+    },
+    highway: {
+      name: 'Gates vs identity',
+      blurb:
+        'Plain, highway and residual nets of 20 and 56 layers side by side, on the same batches. A highway block mixes its output and its input through a learned gate, y = T·F(x) + (1 − T)·x (the “exclusive gating” of He et al. 2016), with the gate’s bias starting at −2 and, in a second highway net, at −6; a residual block always adds its input whole. Narrow (×0.25), 2,000 images, 1,000 iterations, the paper’s warmup. Measured over 3 seeds: at bias −2, Highway-20 ended between plain-20 and ResNet-20 (35–46% against 50–53% and 12–19%) and Highway-56 degraded (55–80%) while ResNet-56 reached 8–10%; at bias −6 the gates stayed nearly shut, Highway-56 no longer degraded, but both highway nets fit far worse (53–65%). A gated shortcut is no identity with a branch that learns; a residual one is.',
+    },
   },
-  classes: { airplane: 'airplane', automobile: 'automobile', bird: 'bird', cat: 'cat', deer: 'deer', dog: 'dog', frog: 'frog', horse: 'horse', ship: 'ship', truck: 'truck' },
+  classes: {
+    airplane: 'airplane',
+    automobile: 'automobile',
+    bird: 'bird',
+    cat: 'cat',
+    deer: 'deer',
+    dog: 'dog',
+    frog: 'frog',
+    horse: 'horse',
+    ship: 'ship',
+    truck: 'truck',
+  },
   arch: {
     netList: 'Nets in this experiment',
     openFor: 'Architecture of {{net}}',
@@ -476,13 +533,15 @@ export const en = {
     params: 'Parameters',
     macs: 'Multiply-adds',
     layers: 'layers',
-    caption: 'A block as in the paper’s Fig. 2: weight layers (each a convolution followed by BN; /2: stride 2, thick border) with ReLU between them, the shortcut (orange) curving around them to ⊕, then ReLU. Dashed: option A’s identity with zero-padded channels; a square: a 1×1 projection; T: a highway gate. Identical blocks are drawn once, × their number. Parameters and multiply-adds of one 32×32 image, counted from the same description the engines train.',
+    caption:
+      'A block as in the paper’s Fig. 2: weight layers (each a convolution followed by BN; /2: stride 2, thick border) with ReLU between them, the shortcut (orange) curving around them to ⊕, then ReLU. Dashed: option A’s identity with zero-padded channels; a square: a 1×1 projection; T: a highway gate. Identical blocks are drawn once, × their number. Parameters and multiply-adds of one 32×32 image, counted from the same description the engines train.',
     conv: '{{k}}×{{k}} conv',
     noShortcut: 'no shortcut',
     sep: ', ',
     shortcutShort: { identity: 'identity', 'subsample-pad': 'zero-pad', projection: '1×1 conv', gated: 'gate T' },
     imagenet: 'ImageNet ResNets (Table 1), from the same block code',
-    imagenetNote: 'Layers per stage: blocks in conv2_x … conv5_x. Parameters as torchvision’s models count them; multiply-adds of one 224×224 image (stride-2 on the first 1×1 of a bottleneck, as in the paper), beside Table 1’s FLOPs.',
+    imagenetNote:
+      'Layers per stage: blocks in conv2_x … conv5_x. Parameters as torchvision’s models count them; multiply-adds of one 224×224 image (stride-2 on the first 1×1 of a bottleneck, as in the paper), beside Table 1’s FLOPs.',
     blockType: 'Block',
     blockKind: { basic: 'basic', bottleneck: 'bottleneck' },
     layersPerStage: 'Blocks per stage',

@@ -12,6 +12,8 @@ export function describeConfig(c: ExperimentConfig): string {
     c.blocks.includes('bottleneck') ? i18n.t('runName.bottleneck') : '',
     warm.length ? i18n.t('runName.warmup', { mode: c.warmup.join('/') }) : '',
     c.width !== 1 ? `×${c.width}` : '',
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${c.depths.join('·')} ${fam} ${c.shortcuts.join('')}${extras ? `, ${extras}` : ''}, ${i18n.t('runName.its', { n: c.iterations.toLocaleString('en') })}`;
 }

@@ -13,7 +13,8 @@ const SPEED_MIN_ITERATIONS = 30;
 /** Keep this machine's training speed from a run that ran here long enough (for expected times before Start). */
 export function rememberSpeed(runId: string): void {
   const run = useLab.getState().run;
-  if (!run || run.id !== runId || run.id !== own.runId || !run.progress || run.progress.iteration < SPEED_MIN_ITERATIONS || !(run.progress.imagesPerSec > 0)) return;
+  if (!run || run.id !== runId || run.id !== own.runId || !run.progress || run.progress.iteration < SPEED_MIN_ITERATIONS || !(run.progress.imagesPerSec > 0))
+    return;
   saveSpeed({ macsPerSec: measuredSpeed(run.config, run.progress.imagesPerSec), engine: run.engine });
 }
 
@@ -23,7 +24,17 @@ export function rememberSpeed(runId: string): void {
  * of the lab CPU engine stepped together, as a run of several nets trains (about a second). The first
  * run that trains long enough replaces the figure (rememberSpeed).
  */
-const ESTIMATE_SPEC: BenchSpec = { backend: 'lab-cpu', n: 3, residual: true, width: 0.25, batch: 64, reps: 3, budgetMs: 1500, schedule: 'nets', copies: 'threads' };
+const ESTIMATE_SPEC: BenchSpec = {
+  backend: 'lab-cpu',
+  n: 3,
+  residual: true,
+  width: 0.25,
+  batch: 64,
+  reps: 3,
+  budgetMs: 1500,
+  schedule: 'nets',
+  copies: 'threads',
+};
 let estimating = false;
 
 export async function estimateSpeed(): Promise<void> {

@@ -39,7 +39,10 @@ function recoverFromHang(seconds: number): void {
   useLab.setState((s) => ({
     run: s.run ? { ...s.run, state: 'paused', interrupted: true } : s.run,
     data: { status: 'loading' },
-    ...withError(s, `Training stopped answering for ${seconds} s (a CPU helper thread may have died), so the lab restarted its worker. Every point saved until then is kept; Resume continues from the last checkpoint.`),
+    ...withError(
+      s,
+      `Training stopped answering for ${seconds} s (a CPU helper thread may have died), so the lab restarted its worker. Every point saved until then is kept; Resume continues from the last checkpoint.`,
+    ),
   }));
   client.send({ type: 'probe' });
   client.send({ type: 'loadData' });

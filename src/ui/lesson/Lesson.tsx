@@ -132,7 +132,14 @@ export function Lesson() {
         {step === 'watch-residual' && (
           <>
             {half?.deep && half.shallow && (
-              <p data-testid="lesson-plain-clear">{t('lesson.watch-residual.clear', { deep: half.deep.label, shallow: half.shallow.label, pts: pts(half.deep.error - half.shallow.error), it: half.at.toLocaleString(i18n.language) })}</p>
+              <p data-testid="lesson-plain-clear">
+                {t('lesson.watch-residual.clear', {
+                  deep: half.deep.label,
+                  shallow: half.shallow.label,
+                  pts: pts(half.deep.error - half.shallow.error),
+                  it: half.at.toLocaleString(i18n.language),
+                })}
+              </p>
             )}
             <p>{t('lesson.watch-residual.text')}</p>
           </>
@@ -177,7 +184,13 @@ export function Lesson() {
           ← {t('lesson.back')}
         </button>
         {index < LESSON_STEPS.length - 1 ? (
-          <button type="button" className="primary" onClick={() => go(step, 1)} disabled={blocked} title={blocked ? t('lesson.watch-plain.blocked') : undefined}>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => go(step, 1)}
+            disabled={blocked}
+            title={blocked ? t('lesson.watch-plain.blocked') : undefined}
+          >
             {t('lesson.next')} →
           </button>
         ) : (

@@ -57,7 +57,12 @@ export function RunsPanel() {
               <button type="button" disabled={busy || r.id === current} onClick={() => void openRun(r.id)}>
                 {t('runs.open')}
               </button>
-              <button type="button" disabled={r.id === current} aria-pressed={comparing === r.id} onClick={() => void compareRun(comparing === r.id ? null : r.id)}>
+              <button
+                type="button"
+                disabled={r.id === current}
+                aria-pressed={comparing === r.id}
+                onClick={() => void compareRun(comparing === r.id ? null : r.id)}
+              >
                 {comparing === r.id ? t('runs.uncompare') : t('runs.compare')}
               </button>
               <button
