@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng';
 import { Heap } from '../src/core/cpu/heap';
 import { KernelInstance } from '../src/core/cpu/kernels';
-import type { Call } from '../src/core/cpu/kernels';
+import { kernelCall } from '../src/core/cpu/kernelArgs';
+import type { Call } from '../src/core/cpu/kernelArgs';
 import { winograd, winoScratchBytes } from '../src/core/cpu/program';
 import { nodeKernels } from '../src/core/cpu/testing/nodeKernels';
 import { buildWasm } from '../scripts/build-wasm';
@@ -70,28 +71,28 @@ for (const [H, C] of [
     [
       'forward',
       [
-        [['conv_fwd', xp, P, P, C, w, 3, 1, y, N, H, H, K, 0]],
+        [kernelCall('conv_fwd', { xp, Hp: P, Wp: P, C, w, k: 3, s: 1, y, N, Ho: H, Wo: H, K, acc: 0 })],
         [
-          ['wino_weights', w, C, K, 0, U],
-          ['wino_fwd', xp, P, P, C, U, y, N, H, H, K, 0, scratch, sstride],
+          kernelCall('wino_weights', { w, C, K, flip: 0, U }),
+          kernelCall('wino_fwd', { xp, Hp: P, Wp: P, C, U, y, N, Ho: H, Wo: H, K, acc: 0, scratch, sstride }),
         ],
         [
-          ['wino4_weights', w, C, K, 0, U, scratch, sstride],
-          ['wino4_fwd', xp, P, P, C, U, y, N, H, H, K, 0, scratch, sstride],
+          kernelCall('wino4_weights', { w, C, K, flip: 0, U, scratch, sstride }),
+          kernelCall('wino4_fwd', { xp, Hp: P, Wp: P, C, U, y, N, Ho: H, Wo: H, K, acc: 0, scratch, sstride }),
         ],
       ],
     ],
     [
       'filter',
       [
-        [['conv_bwd_filter', xp, P, P, C, y, N, H, H, K, 3, 1, dw]],
+        [kernelCall('conv_bwd_filter', { xp, Hp: P, Wp: P, C, dy: y, N, Ho: H, Wo: H, K, k: 3, s: 1, dw })],
         [
-          ['wino_bwd_filter', xp, P, P, C, y, N, H, H, K, dU, scratch, sstride],
-          ['wino_filter_finish', dU, 1, C, K, dw],
+          kernelCall('wino_bwd_filter', { xp, Hp: P, Wp: P, C, dy: y, N, Ho: H, Wo: H, K, dU, scratch, sstride }),
+          kernelCall('wino_filter_finish', { dU, parts: 1, C, K, dw }),
         ],
         [
-          ['wino4_bwd_filter', xp, P, P, C, y, N, H, H, K, dU, scratch, sstride],
-          ['wino4_filter_finish', dU, 1, C, K, dw, scratch, sstride],
+          kernelCall('wino4_bwd_filter', { xp, Hp: P, Wp: P, C, dy: y, N, Ho: H, Wo: H, K, dU, scratch, sstride }),
+          kernelCall('wino4_filter_finish', { dU, parts: 1, C, K, dw, scratch, sstride }),
         ],
       ],
     ],

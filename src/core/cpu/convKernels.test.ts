@@ -7,7 +7,8 @@ import { Rng } from '../rng';
 import { relDiff } from '../testing/fixtures';
 import { Heap } from './heap';
 import { KernelInstance } from './kernels';
-import type { Call } from './kernels';
+import { kernelCall } from './kernelArgs';
+import type { Call } from './kernelArgs';
 import { winoScratchBytes } from './program';
 import { nodeKernels } from './testing/nodeKernels';
 
@@ -74,7 +75,7 @@ for (const v of VARIANTS) {
         const P = H + 2;
         const xp = zeros(N * P * P * C);
         const x = random(N * H * H * C);
-        run(['dilate_pad', x, N, H, H, C, 1, 1, xp]);
+        run(kernelCall('dilate_pad', { x, N, H, W: H, C, s: 1, pad: 1, dst: xp }));
         const w = random(9 * C * K);
         const sstride = winoScratchBytes(C, K);
         const scratch = zeros((nth * sstride) / 4);
@@ -88,7 +89,7 @@ for (const v of VARIANTS) {
         // forward
         const yDirect = zeros(N * H * H * K);
         const yWino = zeros(N * H * H * K);
-        run(['conv_fwd', xp, P, P, C, w, 3, 1, yDirect, N, H, H, K, 0], nth);
+        run(kernelCall('conv_fwd', { xp, Hp: P, Wp: P, C, w, k: 3, s: 1, y: yDirect, N, Ho: H, Wo: H, K, acc: 0 }), nth);
         winograd(xp, 0, yWino, 0);
         expect(relDiff(read(yWino, N * H * H * K), read(yDirect, N * H * H * K))).toBeLessThan(1e-4);
         // accumulate: y += conv again doubles it
@@ -98,19 +99,19 @@ for (const v of VARIANTS) {
         // input gradient: the flipped, transposed kernel over the padded output gradient
         const dy = random(N * H * H * K);
         const dyp = zeros(N * P * P * K);
-        run(['dilate_pad', dy, N, H, H, K, 1, 1, dyp]);
+        run(kernelCall('dilate_pad', { x: dy, N, H, W: H, C: K, s: 1, pad: 1, dst: dyp }));
         const flip = zeros(9 * C * K);
-        run(['flip_weights', w, 3, C, K, flip]);
+        run(kernelCall('flip_weights', { w, k: 3, C, K, wt: flip }));
         const dxDirect = zeros(N * H * H * C);
         const dxWino = zeros(N * H * H * C);
-        run(['conv_fwd', dyp, P, P, K, flip, 3, 1, dxDirect, N, H, H, C, 0], nth);
+        run(kernelCall('conv_fwd', { xp: dyp, Hp: P, Wp: P, C: K, w: flip, k: 3, s: 1, y: dxDirect, N, Ho: H, Wo: H, K: C, acc: 0 }), nth);
         winograd(dyp, 1, dxWino, 0);
         expect(relDiff(read(dxWino, N * H * H * C), read(dxDirect, N * H * H * C))).toBeLessThan(1e-4);
         // weight gradient
         const dwDirect = zeros(9 * C * K);
         const dwWino = random(9 * C * K); // overwritten, not added to
         const dU = zeros(nth * v.xi * C * K);
-        run(['conv_bwd_filter', xp, P, P, C, dy, N, H, H, K, 3, 1, dwDirect], nth);
+        run(kernelCall('conv_bwd_filter', { xp, Hp: P, Wp: P, C, dy, N, Ho: H, Wo: H, K, k: 3, s: 1, dw: dwDirect }), nth);
         run([v.bwd, xp, P, P, C, dy, N, H, H, K, dU, scratch, sstride], nth);
         run(v.withScratch ? [v.finish, dU, nth, C, K, dwWino, scratch, sstride] : [v.finish, dU, nth, C, K, dwWino], nth);
         expect(relDiff(read(dwWino, 9 * C * K), read(dwDirect, 9 * C * K))).toBeLessThan(1e-4);
@@ -139,20 +140,20 @@ describe('the direct input gradient of a stride-2 convolution matches the zero-s
         const w = random(k * k * C * K);
         const dy = random(N * Ho * Ho * K);
         const flip = zeros(k * k * C * K);
-        run(['flip_weights', w, k, C, K, flip]);
+        run(kernelCall('flip_weights', { w, k, C, K, wt: flip }));
         // reference: spread dy by 2, pad, stride-1 conv with the flipped kernel
         const P = 2 * Ho + 2 * pad;
         const spread = zeros(N * P * P * K);
-        run(['dilate_pad', dy, N, Ho, Ho, K, 2, pad, spread]);
+        run(kernelCall('dilate_pad', { x: dy, N, H: Ho, W: Ho, C: K, s: 2, pad, dst: spread }));
         const start = Float32Array.from({ length: N * H * H * C }, (_, i) => ((i * 7919) % 13) / 13 - 0.5);
         const dxRef = zeros(N * H * H * C);
         write(dxRef, start);
-        run(['conv_fwd', spread, P, P, K, flip, k, 1, dxRef, N, H, H, C, acc], nth);
+        run(kernelCall('conv_fwd', { xp: spread, Hp: P, Wp: P, C: K, w: flip, k, s: 1, y: dxRef, N, Ho: H, Wo: H, K: C, acc }), nth);
         const dyp = zeros(N * (Ho + 2) * (Ho + 2) * K);
-        run(['dilate_pad', dy, N, Ho, Ho, K, 1, 1, dyp]);
+        run(kernelCall('dilate_pad', { x: dy, N, H: Ho, W: Ho, C: K, s: 1, pad: 1, dst: dyp }));
         const dx = zeros(N * H * H * C);
         write(dx, start);
-        run(['conv_bwd_data_s2', dyp, Ho + 2, Ho + 2, K, flip, k, C, dx, N, H, H, acc], nth);
+        run(kernelCall('conv_bwd_data_s2', { dyp, Hp: Ho + 2, Wp: Ho + 2, K, wt: flip, k, C, dx, N, H, W: H, acc }), nth);
         expect(relDiff(read(dx, N * H * H * C), read(dxRef, N * H * H * C))).toBeLessThan(1e-6);
       });
     }

@@ -11,7 +11,8 @@ import { bnStatNames, multiplyAdds, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
 import { RESPONSE_IMAGES, gradNormLayers } from '../train';
 import { Heap, MAX_PAGES } from './heap';
-import type { Call, HelperInit, WasmVariant } from './kernels';
+import type { Call } from './kernelArgs';
+import type { HelperInit, WasmVariant } from './kernels';
 import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, encodeCommands, waitFor } from './kernels';
 import type { ConvKernels, NetPlan, Program, Workspace } from './program';
 import {

@@ -1,47 +1,7 @@
 // Loading the lab CPU engine's WebAssembly kernels (built from ./assembly/kernels.ts) and
 // running lists of kernel calls on one thread or several that share one memory.
-
-/** Every exported kernel, in the order commands refer to them. */
-export const KERNELS = [
-  'zero',
-  'conv_fwd',
-  'conv_bwd_filter',
-  'dilate_pad',
-  'flip_weights',
-  'conv_bwd_data_s2',
-  'wino_weights',
-  'wino_fwd',
-  'wino_bwd_filter',
-  'wino_filter_finish',
-  'wino4_weights',
-  'wino4_fwd',
-  'wino4_bwd_filter',
-  'wino4_filter_finish',
-  'chan_sums',
-  'bn_finalize',
-  'bn_eval_affine',
-  'bn_running',
-  'bn_apply',
-  'bn_bwd_sums',
-  'bn_bwd_finalize',
-  'bn_bwd_dx',
-  'bn_response_moments',
-  'relu_mask',
-  'add_inplace',
-  'subsample_pad',
-  'subsample_pad_bwd',
-  'gate_sigmoid',
-  'highway_fwd',
-  'highway_bwd',
-  'gate_bias_grad',
-  'head',
-  'sgd',
-] as const;
-
-export type KernelName = (typeof KERNELS)[number];
-
-/** A kernel call: the kernel and its arguments, without the trailing (tid, nth). */
-export type Call = [KernelName, ...number[]];
+import { KERNELS } from './kernelArgs';
+import type { Call } from './kernelArgs';
 
 type KernelFn = (...args: number[]) => void;
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../nets';
 import type { NetSpec } from '../nets';
-import { KERNELS } from './kernels';
+import { KERNELS } from './kernelArgs';
 import {
   activationBytes,
   evalProgram,

@@ -10,7 +10,8 @@ import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
 import { NUM_CLASSES, blockOutSize, bnStatNames, sizeOf } from '../nets';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
 import { align, f32 } from './heap';
-import type { Call } from './kernels';
+import { argIndex, kernelCall } from './kernelArgs';
+import type { Call } from './kernelArgs';
 
 /** Input channels are padded from 3 to 4 so every channel count is a multiple of the SIMD width. */
 export const IN_C = 4;
@@ -373,9 +374,6 @@ export interface Program {
   args: { lr?: ArgRef };
 }
 
-/** The learning rate's index in an 'sgd' call: ['sgd', params, grads, momentum, floats, lr, momentum coefficient, weight decay]. */
-const SGD_LR = 5;
-
 /** Set a named argument of a program before running it. */
 export function setArg(program: Program, name: keyof Program['args'], value: number): void {
   const ref = program.args[name];
@@ -412,23 +410,28 @@ class Builder {
     // the weight transform takes the conv's own channel order: (input, output) = (K, C) when flipped
     const [wc, wk] = flipped ? [K, C] : [C, K];
     const flip = flipped ? 1 : 0;
-    calls.push(wv === 'F4' ? ['wino4_weights', c.w, wc, wk, flip, ws.winoU, ws.winoScratch, ws.winoStride] : ['wino_weights', c.w, wc, wk, flip, ws.winoU]);
-    calls.push([
-      wv === 'F4' ? 'wino4_fwd' : 'wino_fwd',
-      ws.padded,
-      H + 2,
-      H + 2,
-      C,
-      ws.winoU,
-      y,
-      N,
-      H,
-      H,
-      K,
-      accumulate ? 1 : 0,
-      ws.winoScratch,
-      ws.winoStride,
-    ]);
+    calls.push(
+      wv === 'F4'
+        ? kernelCall('wino4_weights', { w: c.w, C: wc, K: wk, flip, U: ws.winoU, scratch: ws.winoScratch, sstride: ws.winoStride })
+        : kernelCall('wino_weights', { w: c.w, C: wc, K: wk, flip, U: ws.winoU }),
+    );
+    calls.push(
+      kernelCall(wv === 'F4' ? 'wino4_fwd' : 'wino_fwd', {
+        xp: ws.padded,
+        Hp: H + 2,
+        Wp: H + 2,
+        C,
+        U: ws.winoU,
+        y,
+        N,
+        Ho: H,
+        Wo: H,
+        K,
+        acc: accumulate ? 1 : 0,
+        scratch: ws.winoScratch,
+        sstride: ws.winoStride,
+      }),
+    );
   }
 
   /** conv then BN statistics (train) or the running-average affine map (eval), into z / scale / shift. */
@@ -439,27 +442,58 @@ class Builder {
     const M = N * Ho * Ho;
     const z = this.z(c);
     if (s.k === 3) {
-      calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
+      calls.push(kernelCall('dilate_pad', { x, N, H: inSize, W: inSize, C: inC, s: 1, pad: 1, dst: ws.padded }));
       const wv = s.stride === 1 ? winograd('forward', inC, s.outC, Ho, this.kernels) : null;
       if (wv) {
         this.winogradConv(wv, c, false, inC, s.outC, Ho, z, false);
       } else {
-        calls.push(['conv_fwd', ws.padded, inSize + 2, inSize + 2, inC, c.w, 3, s.stride, z, N, Ho, Ho, s.outC, 0]);
+        calls.push(
+          kernelCall('conv_fwd', { xp: ws.padded, Hp: inSize + 2, Wp: inSize + 2, C: inC, w: c.w, k: 3, s: s.stride, y: z, N, Ho, Wo: Ho, K: s.outC, acc: 0 }),
+        );
       }
     } else {
-      calls.push(['conv_fwd', x, inSize, inSize, inC, c.w, 1, s.stride, z, N, Ho, Ho, s.outC, 0]);
+      calls.push(kernelCall('conv_fwd', { xp: x, Hp: inSize, Wp: inSize, C: inC, w: c.w, k: 1, s: s.stride, y: z, N, Ho, Wo: Ho, K: s.outC, acc: 0 }));
     }
     if (mode === 'train') {
-      calls.push(['chan_sums', z, M, s.outC, ws.partials]);
-      calls.push(['bn_finalize', ws.partials, threads, M, s.outC, BN_EPSILON, c.gamma, c.beta, c.mean, c.invstd, c.variance, c.scale, c.shift, z]);
+      calls.push(kernelCall('chan_sums', { z, M, C: s.outC, partial: ws.partials }));
+      calls.push(
+        kernelCall('bn_finalize', {
+          partial: ws.partials,
+          nth: threads,
+          M,
+          C: s.outC,
+          eps: BN_EPSILON,
+          gamma: c.gamma,
+          beta: c.beta,
+          mean: c.mean,
+          invstd: c.invstd,
+          variance: c.variance,
+          scale: c.scale,
+          shift: c.shift,
+          z,
+        }),
+      );
       // Fig. 7: the response's moments, BN with this batch's statistics (see responseProgram)
-      if (taps !== null) calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, z, taps]);
+      if (taps !== null)
+        calls.push(kernelCall('bn_response_moments', { partial: ws.partials, nth: threads, M, C: s.outC, scale: c.scale, shift: c.shift, z, out: taps }));
     } else {
       // Fig. 7 (a): the response as a trained net computes it, BN with its running averages: the
       // moments of y = scale·z + shift follow from this batch's Σz, Σz² (see evalResponseProgram)
-      if (taps !== null) calls.push(['chan_sums', z, M, s.outC, ws.partials]);
-      calls.push(['bn_eval_affine', c.rmean, c.rvar, s.outC, BN_EPSILON, c.gamma, c.beta, c.scale, c.shift]);
-      if (taps !== null) calls.push(['bn_response_moments', ws.partials, threads, M, s.outC, c.scale, c.shift, z, taps]);
+      if (taps !== null) calls.push(kernelCall('chan_sums', { z, M, C: s.outC, partial: ws.partials }));
+      calls.push(
+        kernelCall('bn_eval_affine', {
+          rmean: c.rmean,
+          rvar: c.rvar,
+          C: s.outC,
+          eps: BN_EPSILON,
+          gamma: c.gamma,
+          beta: c.beta,
+          scale: c.scale,
+          shift: c.shift,
+        }),
+      );
+      if (taps !== null)
+        calls.push(kernelCall('bn_response_moments', { partial: ws.partials, nth: threads, M, C: s.outC, scale: c.scale, shift: c.shift, z, out: taps }));
     }
   }
 
@@ -471,7 +505,7 @@ class Builder {
     const stem = this.net.convs.get(this.net.spec.stem.name)!;
     const M0 = N * stem.spec.outSize ** 2;
     this.convBnForward(stem, input, mode, tapAt());
-    calls.push(['bn_apply', this.z(stem), M0, stem.spec.outC, stem.scale, stem.shift, 0, 1, act.stemOut]);
+    calls.push(kernelCall('bn_apply', { z: this.z(stem), M: M0, C: stem.spec.outC, scale: stem.scale, shift: stem.shift, res: 0, relu: 1, y: act.stemOut }));
     let a = act.stemOut;
     for (const b of act.blocks) {
       const M = N * blockOutSize(b.spec) ** 2;
@@ -481,7 +515,9 @@ class Builder {
       b.branch.forEach((c, i) => {
         this.convBnForward(c, x, mode, c.spec.k === 3 ? tapAt() : null);
         if (i < b.branch.length - 1) {
-          calls.push(['bn_apply', this.z(c), N * c.spec.outSize ** 2, c.spec.outC, c.scale, c.shift, 0, 1, b.h[i]]);
+          calls.push(
+            kernelCall('bn_apply', { z: this.z(c), M: N * c.spec.outSize ** 2, C: c.spec.outC, scale: c.scale, shift: c.shift, res: 0, relu: 1, y: b.h[i] }),
+          );
           x = b.h[i];
         }
       });
@@ -492,27 +528,56 @@ class Builder {
           res = a;
           break;
         case 'subsample-pad': // option A: every s-th row and column, zero channels appended
-          calls.push(['subsample_pad', a, N, b.spec.size, b.spec.size, b.spec.inC, K, b.spec.stride, ws.shortcut]);
+          calls.push(kernelCall('subsample_pad', { x: a, N, H: b.spec.size, W: b.spec.size, C: b.spec.inC, K, s: b.spec.stride, y: ws.shortcut }));
           res = ws.shortcut;
           break;
         case 'projection': // options B and C: 1×1 conv + BN
           this.convBnForward(b.projection!, a, mode, null);
-          calls.push(['bn_apply', this.z(b.projection!), M, K, b.projection!.scale, b.projection!.shift, 0, 0, ws.shortcut]);
+          calls.push(
+            kernelCall('bn_apply', {
+              z: this.z(b.projection!),
+              M,
+              C: K,
+              scale: b.projection!.scale,
+              shift: b.projection!.shift,
+              res: 0,
+              relu: 0,
+              y: ws.shortcut,
+            }),
+          );
           res = ws.shortcut;
           break;
         case 'gated': {
           // F = BN(z), T = σ(1×1 conv of the input + bias), carry = the input or its projection; y = ReLU(T·F + (1 − T)·carry)
           const g = b.gate!;
-          calls.push(['bn_apply', this.z(last), M, K, last.scale, last.shift, 0, 0, b.f]);
-          calls.push(['conv_fwd', a, g.inSize, g.inSize, g.inC, g.w, 1, g.spec.stride, b.t, N, g.spec.outSize, g.spec.outSize, K, 0]);
-          calls.push(['gate_sigmoid', b.t, g.bias, M, K]);
+          calls.push(kernelCall('bn_apply', { z: this.z(last), M, C: K, scale: last.scale, shift: last.shift, res: 0, relu: 0, y: b.f }));
+          calls.push(
+            kernelCall('conv_fwd', {
+              xp: a,
+              Hp: g.inSize,
+              Wp: g.inSize,
+              C: g.inC,
+              w: g.w,
+              k: 1,
+              s: g.spec.stride,
+              y: b.t,
+              N,
+              Ho: g.spec.outSize,
+              Wo: g.spec.outSize,
+              K,
+              acc: 0,
+            }),
+          );
+          calls.push(kernelCall('gate_sigmoid', { t: b.t, b: g.bias, M, K }));
           let carry = a;
           if (b.projection) {
             this.convBnForward(b.projection, a, mode, null);
-            calls.push(['bn_apply', this.z(b.projection), M, K, b.projection.scale, b.projection.shift, 0, 0, b.carry]);
+            calls.push(
+              kernelCall('bn_apply', { z: this.z(b.projection), M, C: K, scale: b.projection.scale, shift: b.projection.shift, res: 0, relu: 0, y: b.carry }),
+            );
             carry = b.carry;
           }
-          calls.push(['highway_fwd', b.t, b.f, carry, M * K, b.out]);
+          calls.push(kernelCall('highway_fwd', { t: b.t, fx: b.f, c: carry, n: M * K, y: b.out }));
           a = b.out;
           continue;
         }
@@ -520,7 +585,7 @@ class Builder {
           break;
       }
       // residual: ReLU(BN(last conv) + shortcut); plain: ReLU(BN(last conv))
-      calls.push(['bn_apply', this.z(last), M, K, last.scale, last.shift, res, 1, b.out]);
+      calls.push(kernelCall('bn_apply', { z: this.z(last), M, C: K, scale: last.scale, shift: last.shift, res, relu: 1, y: b.out }));
       a = b.out;
     }
     return a;
@@ -550,19 +615,53 @@ class Builder {
     const Ho = s.outSize;
     const K = s.outC;
     if (s.k === 3) {
-      calls.push(['dilate_pad', x, N, inSize, inSize, inC, 1, 1, ws.padded]);
+      calls.push(kernelCall('dilate_pad', { x, N, H: inSize, W: inSize, C: inC, s: 1, pad: 1, dst: ws.padded }));
       const wv = s.stride === 1 ? winograd('filter', inC, K, Ho, this.kernels) : null;
       if (wv === 'F4') {
-        calls.push(['wino4_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, ws.winoDU, ws.winoScratch, ws.winoStride]);
-        calls.push(['wino4_filter_finish', ws.winoDU, this.threads, inC, K, c.gw, ws.winoScratch, ws.winoStride]);
+        calls.push(
+          kernelCall('wino4_bwd_filter', {
+            xp: ws.padded,
+            Hp: inSize + 2,
+            Wp: inSize + 2,
+            C: inC,
+            dy: dZ,
+            N,
+            Ho,
+            Wo: Ho,
+            K,
+            dU: ws.winoDU,
+            scratch: ws.winoScratch,
+            sstride: ws.winoStride,
+          }),
+        );
+        calls.push(
+          kernelCall('wino4_filter_finish', { dU: ws.winoDU, parts: this.threads, C: inC, K, dw: c.gw, scratch: ws.winoScratch, sstride: ws.winoStride }),
+        );
       } else if (wv === 'F2') {
-        calls.push(['wino_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, ws.winoDU, ws.winoScratch, ws.winoStride]);
-        calls.push(['wino_filter_finish', ws.winoDU, this.threads, inC, K, c.gw]);
+        calls.push(
+          kernelCall('wino_bwd_filter', {
+            xp: ws.padded,
+            Hp: inSize + 2,
+            Wp: inSize + 2,
+            C: inC,
+            dy: dZ,
+            N,
+            Ho,
+            Wo: Ho,
+            K,
+            dU: ws.winoDU,
+            scratch: ws.winoScratch,
+            sstride: ws.winoStride,
+          }),
+        );
+        calls.push(kernelCall('wino_filter_finish', { dU: ws.winoDU, parts: this.threads, C: inC, K, dw: c.gw }));
       } else {
-        calls.push(['conv_bwd_filter', ws.padded, inSize + 2, inSize + 2, inC, dZ, N, Ho, Ho, K, 3, s.stride, c.gw]);
+        calls.push(
+          kernelCall('conv_bwd_filter', { xp: ws.padded, Hp: inSize + 2, Wp: inSize + 2, C: inC, dy: dZ, N, Ho, Wo: Ho, K, k: 3, s: s.stride, dw: c.gw }),
+        );
       }
     } else {
-      calls.push(['conv_bwd_filter', x, inSize, inSize, inC, dZ, N, Ho, Ho, K, 1, s.stride, c.gw]);
+      calls.push(kernelCall('conv_bwd_filter', { xp: x, Hp: inSize, Wp: inSize, C: inC, dy: dZ, N, Ho, Wo: Ho, K, k: 1, s: s.stride, dw: c.gw }));
     }
     if (!dx) return;
     // The input gradient is a convolution of the padded output gradient with the flipped,
@@ -571,23 +670,56 @@ class Builder {
     const pad = s.k === 3 ? 1 : 0;
     const wv = s.k === 3 && s.stride === 1 ? winograd('forward', K, inC, inSize, this.kernels) : null;
     if (wv) {
-      calls.push(['dilate_pad', dZ, N, Ho, Ho, K, 1, 1, ws.padded]);
+      calls.push(kernelCall('dilate_pad', { x: dZ, N, H: Ho, W: Ho, C: K, s: 1, pad: 1, dst: ws.padded }));
       this.winogradConv(wv, c, true, K, inC, inSize, dx, accumulate);
       return;
     }
-    calls.push(['flip_weights', c.w, s.k, inC, K, ws.flip]);
+    calls.push(kernelCall('flip_weights', { w: c.w, k: s.k, C: inC, K, wt: ws.flip }));
     if (s.stride === 2 && this.kernels === 'auto') {
       // direct: each input pixel takes only the taps that reach it (no zero-spread gradient)
-      calls.push(['dilate_pad', dZ, N, Ho, Ho, K, 1, 1, ws.padded]);
-      calls.push(['conv_bwd_data_s2', ws.padded, Ho + 2, Ho + 2, K, ws.flip, s.k, inC, dx, N, inSize, inSize, accumulate ? 1 : 0]);
+      calls.push(kernelCall('dilate_pad', { x: dZ, N, H: Ho, W: Ho, C: K, s: 1, pad: 1, dst: ws.padded }));
+      calls.push(
+        kernelCall('conv_bwd_data_s2', {
+          dyp: ws.padded,
+          Hp: Ho + 2,
+          Wp: Ho + 2,
+          K,
+          wt: ws.flip,
+          k: s.k,
+          C: inC,
+          dx,
+          N,
+          H: inSize,
+          W: inSize,
+          acc: accumulate ? 1 : 0,
+        }),
+      );
       return;
     }
     if (s.stride === 1 && pad === 0) {
-      calls.push(['conv_fwd', dZ, Ho, Ho, K, ws.flip, 1, 1, dx, N, inSize, inSize, inC, accumulate ? 1 : 0]);
+      calls.push(
+        kernelCall('conv_fwd', { xp: dZ, Hp: Ho, Wp: Ho, C: K, w: ws.flip, k: 1, s: 1, y: dx, N, Ho: inSize, Wo: inSize, K: inC, acc: accumulate ? 1 : 0 }),
+      );
     } else {
-      calls.push(['dilate_pad', dZ, N, Ho, Ho, K, s.stride, pad, ws.padded]);
+      calls.push(kernelCall('dilate_pad', { x: dZ, N, H: Ho, W: Ho, C: K, s: s.stride, pad, dst: ws.padded }));
       const P = s.stride * Ho + 2 * pad;
-      calls.push(['conv_fwd', ws.padded, P, P, K, ws.flip, s.k, 1, dx, N, inSize, inSize, inC, accumulate ? 1 : 0]);
+      calls.push(
+        kernelCall('conv_fwd', {
+          xp: ws.padded,
+          Hp: P,
+          Wp: P,
+          C: K,
+          w: ws.flip,
+          k: s.k,
+          s: 1,
+          y: dx,
+          N,
+          Ho: inSize,
+          Wo: inSize,
+          K: inC,
+          acc: accumulate ? 1 : 0,
+        }),
+      );
     }
   }
 
@@ -601,9 +733,24 @@ class Builder {
     const M = N * c.spec.outSize ** 2;
     const K = c.spec.outC;
     const z = this.z(c);
-    calls.push(['bn_bwd_sums', dY, mask, z, M, K, ws.partials]);
-    calls.push(['bn_bwd_finalize', ws.partials, this.threads, M, K, c.mean, c.invstd, c.gamma, c.ggamma, c.gbeta, c.coefA, c.coefB, c.coefD]);
-    calls.push(['bn_bwd_dx', dY, mask, z, M, K, c.coefA, c.coefB, c.coefD, dZ]);
+    calls.push(kernelCall('bn_bwd_sums', { dy: dY, mask, z, M, C: K, partial: ws.partials }));
+    calls.push(
+      kernelCall('bn_bwd_finalize', {
+        partial: ws.partials,
+        nth: this.threads,
+        M,
+        C: K,
+        mean: c.mean,
+        invstd: c.invstd,
+        gamma: c.gamma,
+        dgamma: c.ggamma,
+        dbeta: c.gbeta,
+        coefA: c.coefA,
+        coefB: c.coefB,
+        coefD: c.coefD,
+      }),
+    );
+    calls.push(kernelCall('bn_bwd_dx', { dy: dY, mask, z, M, C: K, coefA: c.coefA, coefB: c.coefB, coefD: c.coefD, dz: dZ }));
     this.convBackward(c, x, dZ, dx, accumulate);
   }
 
@@ -611,21 +758,23 @@ class Builder {
     const { net, ws, N } = this;
     const fc = net.spec.fc;
     const lastSize = blockOutSize(net.spec.blocks[net.spec.blocks.length - 1]);
-    const grads = withGrads ? [ws.grads[0], gradAt(net, 'fc.weight'), gradAt(net, 'fc.bias')] : [0, 0, 0];
-    this.calls.push([
-      'head',
-      last,
-      N,
-      lastSize * lastSize,
-      fc.inC,
-      paramAt(net, 'fc.weight'),
-      paramAt(net, 'fc.bias'),
-      labels,
-      net.out,
-      ws.g,
-      ws.probs,
-      ...grads,
-    ]);
+    // without gradients the head writes none: dA, dW and db are 0 (null pointers)
+    const grads = withGrads ? { dA: ws.grads[0], dW: gradAt(net, 'fc.weight'), db: gradAt(net, 'fc.bias') } : { dA: 0, dW: 0, db: 0 };
+    this.calls.push(
+      kernelCall('head', {
+        a: last,
+        N,
+        HW: lastSize * lastSize,
+        C: fc.inC,
+        fcw: paramAt(net, 'fc.weight'),
+        fcb: paramAt(net, 'fc.bias'),
+        labels,
+        out: net.out,
+        g: ws.g,
+        probs: ws.probs,
+        ...grads,
+      }),
+    );
   }
 }
 
@@ -633,7 +782,7 @@ class Builder {
 export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boolean, threads: number, kernels: ConvKernels = 'auto'): Program {
   const b = new Builder(net, ws, N, threads, kernels);
   const { calls, act } = b;
-  calls.push(['zero', net.out, 4]);
+  calls.push(kernelCall('zero', { p: net.out, n: 4 }));
   const last = b.forward('train', ws.input);
   b.head(last, ws.labels, true);
   const [g0, g1, g2] = ws.grads;
@@ -654,21 +803,22 @@ export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boo
     } else if (sc === 'gated') {
       // ∂loss/∂(T·F + (1 − T)·carry): dF into t1, the gate's pre-sigmoid gradient into ws.shortcut
       // (free in the backward pass), the carry's gradient over cur
-      calls.push(['relu_mask', cur, blk.out, M * K]);
-      calls.push(['highway_bwd', cur, blk.t, blk.f, blk.projection ? blk.carry : a, M * K, t1, ws.shortcut]);
+      calls.push(kernelCall('relu_mask', { d: cur, a: blk.out, n: M * K }));
+      calls.push(kernelCall('highway_bwd', { ds: cur, t: blk.t, fx: blk.f, c: blk.projection ? blk.carry : a, n: M * K, df: t1, dg: ws.shortcut }));
       dA = b.branchBackward(blk, a, t1, 0, [t1, t2]);
       if (blk.projection) b.convBnBackward(blk.projection, a, cur, 0, cur, dA, true);
-      else calls.push(['add_inplace', dA, cur, M * K]);
+      else calls.push(kernelCall('add_inplace', { dst: dA, src: cur, n: M * K }));
       const g = blk.gate!;
-      calls.push(['gate_bias_grad', ws.shortcut, M, K, g.gbias]);
+      calls.push(kernelCall('gate_bias_grad', { dg: ws.shortcut, M, K, gb: g.gbias }));
       b.convBackward(g, a, ws.shortcut, dA, true);
     } else {
       // ∂loss/∂(pre-ReLU sum) = cur·[out > 0], written: the shortcut needs it too
-      calls.push(['relu_mask', cur, blk.out, M * K]);
+      calls.push(kernelCall('relu_mask', { d: cur, a: blk.out, n: M * K }));
       dA = b.branchBackward(blk, a, cur, 0, [t1, t2]);
       // the shortcut's gradient joins the branch's
-      if (sc === 'identity') calls.push(['add_inplace', dA, cur, N * blk.spec.size * blk.spec.size * blk.spec.inC]);
-      else if (sc === 'subsample-pad') calls.push(['subsample_pad_bwd', cur, N, blk.spec.size, blk.spec.size, blk.spec.inC, K, blk.spec.stride, dA]);
+      if (sc === 'identity') calls.push(kernelCall('add_inplace', { dst: dA, src: cur, n: N * blk.spec.size * blk.spec.size * blk.spec.inC }));
+      else if (sc === 'subsample-pad')
+        calls.push(kernelCall('subsample_pad_bwd', { dy: cur, N, H: blk.spec.size, W: blk.spec.size, C: blk.spec.inC, K, s: blk.spec.stride, dx: dA }));
       else b.convBnBackward(blk.projection!, a, cur, 0, cur, dA, true);
     }
     free = ws.grads.filter((g) => g !== dA) as [number, number];
@@ -678,11 +828,29 @@ export function trainProgram(net: NetPlan, ws: Workspace, N: number, update: boo
   b.convBnBackward(stem, ws.input, cur, act.stemOut, cur, 0, false); // the ReLU's mask applied as BN's backward reads cur
   const program: Program = { calls, args: {} };
   if (update) {
-    const sgd: Call = ['sgd', net.base, net.base + f32(net.blockFloats), net.base + f32(2 * net.blockFloats), net.blockFloats, 0, MOMENTUM, WEIGHT_DECAY];
+    const sgd: Call = kernelCall('sgd', {
+      w: net.base,
+      g: net.base + f32(net.blockFloats),
+      v: net.base + f32(2 * net.blockFloats),
+      n: net.blockFloats,
+      lr: 0,
+      mom: MOMENTUM,
+      wd: WEIGHT_DECAY,
+    });
     calls.push(sgd);
-    program.args.lr = { call: calls.length - 1, index: SGD_LR };
+    program.args.lr = { call: calls.length - 1, index: argIndex('sgd', 'lr') };
     for (const c of net.convs.values()) {
-      calls.push(['bn_running', c.rmean, c.rvar, c.mean, c.variance, c.spec.outC, BN_MOMENTUM, N * c.spec.outSize ** 2]);
+      calls.push(
+        kernelCall('bn_running', {
+          rmean: c.rmean,
+          rvar: c.rvar,
+          mean: c.mean,
+          variance: c.variance,
+          C: c.spec.outC,
+          m: BN_MOMENTUM,
+          M: N * c.spec.outSize ** 2,
+        }),
+      );
     }
   }
   return program;

@@ -6,9 +6,18 @@
 // Layouts: activations NHWC; conv weights HWIO [k][k][C][K] (the state's layout, ../nets.ts); all
 // parameters of a net in one buffer P (gradients G and momentum M have the same layout); the BN
 // running statistics in one buffer R; per-conv batch statistics and backward sums in one buffer S.
+import type { ShortcutKind } from '../nets';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
 
-/** The kernels' names. */
+/**
+ * What bn_apply adds before its ReLU, by the block's shortcut: the value of its `sc` field. none:
+ * nothing; identity: x; subsample-pad: option A's x subsampled by the stride with channels ≥ inC zero;
+ * projection: the projection's BN output (x is its conv output z_p). A gated block adds its carry in
+ * gate_fwd instead.
+ */
+export const BN_APPLY_SHORTCUT = { none: 0, identity: 1, 'subsample-pad': 2, projection: 3 } as const satisfies Partial<Record<ShortcutKind, number>>;
+export type BnApplyShortcut = keyof typeof BN_APPLY_SHORTCUT;
+
 /**
  * The GEMM tiles: a workgroup of 64 threads computes m × n outputs, each thread rm × rn of them,
  * staging k-deep slices of A (m × k) and B (k × n) in workgroup memory (at most 16 KiB, WebGPU's
@@ -358,8 +367,7 @@ ${PER_CHANNEL}
 }`,
 
   // out = [ReLU](γ·(z − μ)·invstd + β + shortcut): BN (batch or running statistics), the residual
-  // addition and the ReLU in one pass. sc: 0 none, 1 identity (x), 2 option A (x subsampled by 2,
-  // channels ≥ inC zero), 3 a projection's BN output (x is its conv output z_p).
+  // addition and the ReLU in one pass; sc says which shortcut is added (BN_APPLY_SHORTCUT).
   bn_apply: () => `${uniformStruct('bn_apply')}
 ${storage(1, [
   ['z', 'r'],
@@ -376,12 +384,12 @@ ${perItem(
   'total',
   `  let c = i % u.K;
   var y = norm(z[i], c, u.mean, u.invstd, u.rmean, u.rvar, u.gamma, u.beta);
-  if (u.sc == 1u) { y += x[i]; }
-  if (u.sc == 2u && c < u.inC) {
+  if (u.sc == ${BN_APPLY_SHORTCUT.identity}u) { y += x[i]; }
+  if (u.sc == ${BN_APPLY_SHORTCUT['subsample-pad']}u && c < u.inC) {
     let p = i / u.K; let ow = p % u.OW; let q = p / u.OW; let oh = q % (u.H / u.stride); let n = q / (u.H / u.stride);
     y += x[((n * u.H + u.stride * oh) * u.W + u.stride * ow) * u.inC + c];
   }
-  if (u.sc == 3u) { y += norm(x[i], c, u.pMean, u.pInvstd, u.pRmean, u.pRvar, u.pGamma, u.pBeta); }
+  if (u.sc == ${BN_APPLY_SHORTCUT.projection}u) { y += norm(x[i], c, u.pMean, u.pInvstd, u.pRmean, u.pRvar, u.pGamma, u.pBeta); }
   if (u.relu != 0u) { y = max(y, 0.0); }
   out[i] = y;`,
 )}`,

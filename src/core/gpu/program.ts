@@ -10,8 +10,8 @@
 // largest net), the gradient scratch and the weight-gradient partial sums.
 import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
 import { NUM_CLASSES, blockOutSize, bnStatNames, sizeOf } from '../nets';
-import type { KernelName } from './kernels';
-import { CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
+import type { BnApplyShortcut, KernelName } from './kernels';
+import { BN_APPLY_SHORTCUT, CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
 
 interface Dispatch {
   kernel: KernelName;
@@ -203,10 +203,10 @@ class Builder {
     out: string,
     evalMode: boolean,
     relu: boolean,
-    sc: { kind: 0 | 1 | 2 | 3; x?: string; block?: BlockSpec } = { kind: 0 },
+    sc: { kind: BnApplyShortcut; x?: string; block?: BlockSpec } = { kind: 'none' },
   ): void {
     const b = this.bnU(c);
-    const p = sc.kind === 3 ? this.bnU(sc.block!.projection!) : null;
+    const p = sc.kind === 'projection' ? this.bnU(sc.block!.projection!) : null;
     const total = this.N * c.outSize * c.outSize * c.outC;
     this.elementwise(
       'bn_apply',
@@ -217,7 +217,7 @@ class Builder {
         evalMode: evalMode ? 1 : 0,
         ...b,
         relu: relu ? 1 : 0,
-        sc: sc.kind,
+        sc: BN_APPLY_SHORTCUT[sc.kind],
         H: sc.block?.size ?? 0,
         W: sc.block?.size ?? 0,
         inC: sc.block?.inC ?? 0,
@@ -302,10 +302,10 @@ class Builder {
         const zp = this.act(`${b.name}.zp`, size, b.outC);
         this.conv(b.projection, x, zp);
         if (stats) this.bnStats(b.projection, zp);
-        this.bnApply(b.branch[last], zLast, out, evalMode, true, { kind: 3, x: zp, block: b });
+        this.bnApply(b.branch[last], zLast, out, evalMode, true, { kind: 'projection', x: zp, block: b });
       } else {
-        const kind = b.shortcut === 'identity' ? 1 : b.shortcut === 'subsample-pad' ? 2 : 0;
-        this.bnApply(b.branch[last], zLast, out, evalMode, true, { kind, x: kind ? x : undefined, block: b });
+        const kind = b.shortcut === 'identity' || b.shortcut === 'subsample-pad' ? b.shortcut : 'none';
+        this.bnApply(b.branch[last], zLast, out, evalMode, true, { kind, x: kind === 'none' ? undefined : x, block: b });
       }
       x = out;
     }
