@@ -1,5 +1,5 @@
 // The lab WebGPU engine's kernels, in WGSL. Each kernel is a compute shader with one uniform block
-// of u32 fields (FIELDS below: the program builder, ./program.ts, fills them by name) and storage
+// of u32 fields (listed beside its WGSL in KERNELS; the program builder, ./program.ts, fills them by name) and storage
 // buffers bound whole. Every declared binding is used on every path, so the pipelines' automatic
 // bind-group layouts keep them all.
 //
@@ -50,22 +50,8 @@ export function gemmTile(pass: GemmPass, cols: number): GemmTile {
   return [...tiles].reverse().find((t) => t.n >= cols) ?? tiles[0];
 }
 
-export type KernelName =
-  | `${GemmPass}_${TileName}`
-  | 'wgrad_reduce'
-  | 'bn_stats'
-  | 'bn_apply'
-  | 'bn_bwd_sums'
-  | 'bn_bwd_dx'
-  | 'shortcut_bwd'
-  | 'head_fwd'
-  | 'head_sum'
-  | 'head_bwd'
-  | 'gap_bwd'
-  | 'gate_fwd'
-  | 'gate_bwd'
-  | 'gate_bias_grad'
-  | 'sgd';
+/** A kernel's name: a GEMM pass with its tile (and 'v' for its vec4 form), or one of KERNELS below. */
+export type KernelName = `${GemmPass}_${TileName}` | keyof typeof KERNELS;
 
 /** Threads per workgroup of the element-wise and reduction kernels. */
 export const WG = 256;
@@ -94,53 +80,11 @@ const GEMM_VARIANTS = (['conv_fwd', 'conv_dgrad', 'conv_wgrad'] as const).flatMa
   ]),
 );
 
-export const FIELDS = {
-  ...(Object.fromEntries(GEMM_VARIANTS.map((g) => [g.name, GEMM_FIELDS])) as unknown as Record<`${GemmPass}_${TileName}`, readonly string[]>),
-  wgrad_reduce: ['len', 'splits', 'gOff', 'span'],
-  bn_stats: ['count', 'K', 'mean', 'invstd', 'rmean', 'rvar', 'pad0', 'pad1'],
-  bn_apply: [
-    'total',
-    'K',
-    'span',
-    'evalMode',
-    'mean',
-    'invstd',
-    'rmean',
-    'rvar',
-    'gamma',
-    'beta',
-    'relu',
-    'sc',
-    'H',
-    'W',
-    'inC',
-    'OW',
-    'pMean',
-    'pInvstd',
-    'pRmean',
-    'pRvar',
-    'pGamma',
-    'pBeta',
-    'stride',
-    'pad1',
-  ],
-  bn_bwd_sums: ['count', 'K', 'mean', 'invstd', 'sums', 'gGamma', 'gBeta', 'hasMask'],
-  bn_bwd_dx: ['total', 'K', 'span', 'count', 'mean', 'invstd', 'sums', 'gamma', 'hasMask', 'pad0', 'pad1', 'pad2'],
-  shortcut_bwd: ['total', 'span', 'mode', 'H', 'W', 'C', 'OW', 'K', 'stride', 'pad0', 'pad1', 'pad2'],
-  head_fwd: ['N', 'HW', 'C', 'wOff', 'bOff', 'pad0', 'pad1', 'pad2'],
-  head_sum: ['N', 'slot', 'acc', 'pad0'],
-  head_bwd: ['N', 'C', 'gwOff', 'gbOff'],
-  gap_bwd: ['total', 'span', 'HW', 'C', 'wOff', 'N', 'pad0', 'pad1'],
-  gate_fwd: ['total', 'span', 'K', 'bOff'],
-  gate_bwd: ['total', 'span', 'pad0', 'pad1'],
-  gate_bias_grad: ['count', 'K', 'gOff', 'pad0'],
-  sgd: ['len', 'span', 'pad0', 'pad1'],
-} satisfies Record<KernelName, readonly string[]> as Record<KernelName, readonly string[]>;
-
 const f = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
 
-function uniformStruct(name: KernelName): string {
-  return `struct U {\n${FIELDS[name].map((n) => `  ${n}: u32,`).join('\n')}\n}\n@group(0) @binding(0) var<uniform> u: U;\n`;
+/** The uniform block of a kernel with these u32 fields, bound at 0 as `u`. */
+function uniformStruct(fields: readonly string[]): string {
+  return `struct U {\n${fields.map((n) => `  ${n}: u32,`).join('\n')}\n}\n@group(0) @binding(0) var<uniform> u: U;\n`;
 }
 
 const CONTROL = `struct Ctrl { lr: f32, update: u32, pad0: u32, pad1: u32 }\n`;
@@ -216,7 +160,7 @@ fn fetchA(row: u32, r: u32) -> ${vec4 ? 'vec4<f32>' : 'f32'} { return im2col(r, 
 fn fetchB(r: u32, col: u32) -> f32 { return srcB[r * u.K + col]; }
 fn dstIndex(row: u32, col: u32, z: u32) -> u32 { return u.dstOff + (z * u.rows + row) * u.cols + col; }`,
   }[name];
-  return `${uniformStruct(`${name}_${TM}x${TN}${vec4 ? 'v' : ''}` as KernelName)}
+  return `${uniformStruct(GEMM_FIELDS)}
 @group(0) @binding(1) var<storage, read> srcA: array<${vec4 ? 'vec4<f32>' : 'f32'}>;
 ${storage(2, [
   ['srcB', 'r'],
@@ -318,11 +262,24 @@ ${TREE}
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = wg.x;`;
 
-const SOURCES: Record<KernelName, () => string> = {
-  ...(Object.fromEntries(GEMM_VARIANTS.map((g) => [g.name, () => gemm(g.p, g.t, g.v)])) as unknown as Record<`${GemmPass}_${TileName}`, () => string>),
+/** A kernel other than the GEMMs: its uniform fields (the program builder fills them by name), whether it is element-wise, and its WGSL given its uniform block. */
+interface KernelDef {
+  fields: readonly string[];
+  elementwise: boolean;
+  source: (uniforms: string) => string;
+}
 
+function kernel(fields: readonly string[], ...rest: [source: KernelDef['source']] | [options: { elementwise: true }, source: KernelDef['source']]): KernelDef {
+  return rest.length === 1 ? { fields, elementwise: false, source: rest[0] } : { fields, elementwise: rest[0].elementwise, source: rest[1] };
+}
+
+/** Every kernel but the GEMMs, each in one place: a new kernel is one entry here. */
+const KERNELS = {
   // G[gOff + i] = Σ_z partial[z·len + i]: the weight gradient from the split reduction's pieces
-  wgrad_reduce: () => `${uniformStruct('wgrad_reduce')}
+  wgrad_reduce: kernel(
+    ['len', 'splits', 'gOff', 'span'],
+    { elementwise: true },
+    (u) => `${u}
 ${storage(1, [
   ['partial', 'r'],
   ['G', 'rw'],
@@ -333,10 +290,13 @@ ${perItem(
   for (var z = 0u; z < u.splits; z++) { s += partial[z * u.len + i]; }
   G[u.gOff + i] = s;`,
 )}`,
+  ),
 
   // One workgroup per channel: the batch mean and 1/sqrt(var + ε) (two passes over the channel,
   // for accuracy), and, when the control block says so, the running averages (unbiased variance).
-  bn_stats: () => `${uniformStruct('bn_stats')}${CONTROL}
+  bn_stats: kernel(
+    ['count', 'K', 'mean', 'invstd', 'rmean', 'rvar', 'pad0', 'pad1'],
+    (u) => `${u}${CONTROL}
 @group(0) @binding(1) var<uniform> ctrl: Ctrl;
 ${storage(2, [
   ['z', 'r'],
@@ -365,10 +325,39 @@ ${PER_CHANNEL}
     }
   }
 }`,
+  ),
 
   // out = [ReLU](γ·(z − μ)·invstd + β + shortcut): BN (batch or running statistics), the residual
   // addition and the ReLU in one pass; sc says which shortcut is added (BN_APPLY_SHORTCUT).
-  bn_apply: () => `${uniformStruct('bn_apply')}
+  bn_apply: kernel(
+    [
+      'total',
+      'K',
+      'span',
+      'evalMode',
+      'mean',
+      'invstd',
+      'rmean',
+      'rvar',
+      'gamma',
+      'beta',
+      'relu',
+      'sc',
+      'H',
+      'W',
+      'inC',
+      'OW',
+      'pMean',
+      'pInvstd',
+      'pRmean',
+      'pRvar',
+      'pGamma',
+      'pBeta',
+      'stride',
+      'pad1',
+    ],
+    { elementwise: true },
+    (u) => `${u}
 ${storage(1, [
   ['z', 'r'],
   ['stats', 'r'],
@@ -393,10 +382,13 @@ ${perItem(
   if (u.relu != 0u) { y = max(y, 0.0); }
   out[i] = y;`,
 )}`,
+  ),
 
   // One workgroup per channel: Σg and Σg·x̂ of the incoming gradient g (masked by ReLU where the
   // layer's output went through one: g·[a > 0]), kept for bn_bwd_dx and written as ∂L/∂β, ∂L/∂γ.
-  bn_bwd_sums: () => `${uniformStruct('bn_bwd_sums')}
+  bn_bwd_sums: kernel(
+    ['count', 'K', 'mean', 'invstd', 'sums', 'gGamma', 'gBeta', 'hasMask'],
+    (u) => `${u}
 ${storage(1, [
   ['g', 'r'],
   ['mask', 'r'],
@@ -425,9 +417,13 @@ ${PER_CHANNEL}
     G[u.gGamma + c] = red2[0];
   }
 }`,
+  ),
 
   // ∂L/∂z = γ·invstd·(g − Σg/n − x̂·Σg·x̂/n), g masked as in bn_bwd_sums
-  bn_bwd_dx: () => `${uniformStruct('bn_bwd_dx')}
+  bn_bwd_dx: kernel(
+    ['total', 'K', 'span', 'count', 'mean', 'invstd', 'sums', 'gamma', 'hasMask', 'pad0', 'pad1', 'pad2'],
+    { elementwise: true },
+    (u) => `${u}
 ${storage(1, [
   ['g', 'r'],
   ['mask', 'r'],
@@ -446,10 +442,14 @@ ${perItem(
   let n = f32(u.count);
   dz[i] = P[u.gamma + c] * invstd * (gi - S[u.sums + c] / n - xh * S[u.sums + u.K + c] / n);`,
 )}`,
+  ),
 
   // The gradient a parameter-free shortcut passes to the block input (ReLU of the block output
   // applied): mode 1 identity, mode 2 option A (to every stride-th pixel, channels < C).
-  shortcut_bwd: () => `${uniformStruct('shortcut_bwd')}
+  shortcut_bwd: kernel(
+    ['total', 'span', 'mode', 'H', 'W', 'C', 'OW', 'K', 'stride', 'pad0', 'pad1', 'pad2'],
+    { elementwise: true },
+    (u) => `${u}
 ${storage(1, [
   ['g', 'r'],
   ['mask', 'r'],
@@ -467,10 +467,13 @@ ${perItem(
   if (mask[at] <= 0.0) { v = 0.0; }
   dx[i] = v;`,
 )}`,
+  ),
 
   // One thread per image: global average pooling, the FC layer, softmax cross-entropy and the
   // error; writes the pooled features, ∂L/∂logits (of the batch-mean loss) and [loss, error].
-  head_fwd: () => `${uniformStruct('head_fwd')}
+  head_fwd: kernel(
+    ['N', 'HW', 'C', 'wOff', 'bOff', 'pad0', 'pad1', 'pad2'],
+    (u) => `${u}
 ${storage(1, [
   ['a', 'r'],
   ['P', 'r'],
@@ -509,9 +512,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   perImage[2u * n] = lse - logits[label];
   perImage[2u * n + 1u] = select(0.0, 1.0, best != label);
 }`,
+  ),
 
   // Σ loss and Σ errors of the batch into metrics[slot], [slot + 1] (added when acc: evaluation chunks)
-  head_sum: () => `${uniformStruct('head_sum')}
+  head_sum: kernel(
+    ['N', 'slot', 'acc', 'pad0'],
+    (u) => `${u}
 ${storage(1, [
   ['perImage', 'r'],
   ['metrics', 'rw'],
@@ -525,9 +531,12 @@ fn main() {
   metrics[u.slot] = l;
   metrics[u.slot + 1u] = e;
 }`,
+  ),
 
   // ∂L/∂W[c][j] = Σ_n pooled[n][c]·∂L/∂logits[n][j], ∂L/∂b[j] = Σ_n ∂L/∂logits[n][j]: a thread each
-  head_bwd: () => `${uniformStruct('head_bwd')}
+  head_bwd: kernel(
+    ['N', 'C', 'gwOff', 'gbOff'],
+    (u) => `${u}
 ${storage(1, [
   ['pooled', 'r'],
   ['dlogits', 'r'],
@@ -547,9 +556,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     G[u.gbOff + j] = s;
   }
 }`,
+  ),
 
   // ∂L/∂a[n][p][c] = Σ_j ∂L/∂logits[n][j]·W[c][j] / HW (the pooling spreads the gradient evenly)
-  gap_bwd: () => `${uniformStruct('gap_bwd')}
+  gap_bwd: kernel(
+    ['total', 'span', 'HW', 'C', 'wOff', 'N', 'pad0', 'pad1'],
+    { elementwise: true },
+    (u) => `${u}
 ${storage(1, [
   ['dlogits', 'r'],
   ['P', 'r'],
@@ -562,10 +575,14 @@ ${perItem(
   for (var j = 0u; j < 10u; j++) { s += dlogits[n * 10u + j] * P[u.wOff + c * 10u + j]; }
   da[i] = s / f32(u.HW);`,
 )}`,
+  ),
 
   // A highway block's output: T = σ(z + b) from its gate conv's z (written over z, for the backward
   // pass and the gate means), y = ReLU(T·F + (1 − T)·carry), F the branch's BN output
-  gate_fwd: () => `${uniformStruct('gate_fwd')}
+  gate_fwd: kernel(
+    ['total', 'span', 'K', 'bOff'],
+    { elementwise: true },
+    (u) => `${u}
 ${storage(1, [
   ['z', 'rw'],
   ['P', 'r'],
@@ -579,10 +596,14 @@ ${perItem(
   z[i] = t;
   out[i] = max(t * fx[i] + (1.0 - t) * carry[i], 0.0);`,
 )}`,
+  ),
 
   // Its backward: from g = ∂L/∂y (through the ReLU, mask out) to ∂L/∂F = g·T, the gate's
   // pre-sigmoid gradient g·(F − carry)·T·(1 − T), and the carry's g·(1 − T)
-  gate_bwd: () => `${uniformStruct('gate_bwd')}
+  gate_bwd: kernel(
+    ['total', 'span', 'pad0', 'pad1'],
+    { elementwise: true },
+    (u) => `${u}
 ${storage(1, [
   ['g', 'r'],
   ['out', 'r'],
@@ -602,9 +623,12 @@ ${perItem(
   dg[i] = d * (fx[i] - carry[i]) * tv * (1.0 - tv);
   dc[i] = d * (1.0 - tv);`,
 )}`,
+  ),
 
   // One workgroup per channel: the gate bias's gradient, Σ over the pixels of the pre-sigmoid gradient
-  gate_bias_grad: () => `${uniformStruct('gate_bias_grad')}
+  gate_bias_grad: kernel(
+    ['count', 'K', 'gOff', 'pad0'],
+    (u) => `${u}
 ${storage(1, [
   ['dg', 'r'],
   ['G', 'rw'],
@@ -616,10 +640,14 @@ ${PER_CHANNEL}
   reduce(li);
   if (li == 0u) { G[u.gOff + c] = red[0]; }
 }`,
+  ),
 
   // SGD with momentum and weight decay over a net's whole parameter block, as PyTorch's SGD:
   // g = ∂L/∂w + λw; v = μv + g; w = w − lr·v
-  sgd: () => `${uniformStruct('sgd')}${CONTROL}
+  sgd: kernel(
+    ['len', 'span', 'pad0', 'pad1'],
+    { elementwise: true },
+    (u) => `${u}${CONTROL}
 @group(0) @binding(1) var<uniform> ctrl: Ctrl;
 ${storage(2, [
   ['P', 'rw'],
@@ -633,14 +661,24 @@ ${perItem(
   M[i] = v;
   P[i] = P[i] - ctrl.lr * v;`,
 )}`,
+  ),
 };
+
+/** Every kernel's uniform fields, by name. */
+export const FIELDS = {
+  ...Object.fromEntries(GEMM_VARIANTS.map((g) => [g.name, GEMM_FIELDS])),
+  ...Object.fromEntries(Object.entries(KERNELS).map(([name, k]) => [name, k.fields])),
+} as Record<KernelName, readonly string[]>;
 
 /** The WGSL source of a kernel. */
 export function kernelSource(name: KernelName): string {
-  return SOURCES[name]();
+  const g = GEMM_VARIANTS.find((v) => v.name === name);
+  if (g) return gemm(g.p, g.t, g.v);
+  const k = KERNELS[name as keyof typeof KERNELS];
+  return k.source(uniformStruct(k.fields));
 }
 
 export const KERNEL_NAMES = Object.keys(FIELDS) as KernelName[];
 
 /** Kernels whose workgroups count is given per dispatch (GEMM tiles, channels); the rest are element-wise over `total`/`len`. */
-export const ELEMENTWISE = new Set<KernelName>(['wgrad_reduce', 'bn_apply', 'bn_bwd_dx', 'shortcut_bwd', 'gap_bwd', 'gate_fwd', 'gate_bwd', 'sgd']);
+export const ELEMENTWISE = new Set<KernelName>((Object.keys(KERNELS) as (keyof typeof KERNELS)[]).filter((name) => KERNELS[name].elementwise));
