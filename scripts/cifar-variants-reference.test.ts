@@ -26,6 +26,8 @@ for (const block of ['basic', 'bottleneck'] as const) {
     }
   }
 }
+// the paper's thousand layers (§4.2): ResNet-1202, 19.4M parameters, and the plain net of its depth
+SPECS.push([200, 'residual', 1, 'A', 'basic'], [200, 'plain', 1, 'A', 'basic']);
 
 describe('the CIFAR nets against their PyTorch definition', () => {
   it.runIf(hasTorch || process.env.CI)(

@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { HIGHWAY_GATE_BIAS, blocksFor, cifarNet, initParams, paramCount, sizeOf } from './nets';
 import type { Shortcut } from './nets';
 
-// The parameter counts of the table in src/core/nets.ts's header (the paper's 0.27M … 1.7M): conv and FC weights, FC bias, BN γ and β.
+// The parameter counts of the table in src/core/nets.ts's header (the paper's 0.27M … 1.7M, and 19.4M for
+// ResNet-1202): conv and FC weights, FC bias, BN γ and β.
 const TABLE: [number, number, number, number][] = [
   [20, 269_722, 272_474, 283_962],
   [32, 464_154, 466_906, 489_594],
   [44, 658_586, 661_338, 695_226],
   [56, 853_018, 855_770, 900_858],
   [110, 1_727_962, 1_730_714, 1_826_202],
+  [1202, 19_421_274, 19_424_026, 20_538_714],
 ];
 
 describe('cifarNet (§4.2)', () => {
@@ -19,9 +21,9 @@ describe('cifarNet (§4.2)', () => {
     expect(counts).toEqual([a, b, c]);
   });
 
-  it('matches the paper’s rounded figures 0.27M/0.46M/0.66M/0.85M/1.7M', () => {
+  it('matches the paper’s rounded figures 0.27M/0.46M/0.66M/0.85M/1.7M/19.4M', () => {
     const rounded = TABLE.map(([d]) => paramCount(cifarNet({ n: blocksFor(d), residual: true, shortcut: 'A' })) / 1e6);
-    expect(rounded.map((m) => (m < 1 ? m.toFixed(2) : m.toFixed(1)))).toEqual(['0.27', '0.46', '0.66', '0.85', '1.7']);
+    expect(rounded.map((m) => (m < 1 ? m.toFixed(2) : m.toFixed(1)))).toEqual(['0.27', '0.46', '0.66', '0.85', '1.7', '19.4']);
   });
 
   it('has 6n+2 weighted layers: 6n+1 3×3 convs and one FC layer', () => {
