@@ -617,9 +617,10 @@ class Builder {
     if (s.k === 3) {
       calls.push(kernelCall('dilate_pad', { x, N, H: inSize, W: inSize, C: inC, s: 1, pad: 1, dst: ws.padded }));
       const wv = s.stride === 1 ? winograd('filter', inC, K, Ho, this.kernels) : null;
-      if (wv === 'F4') {
+      if (wv) {
+        // F(4×4) and F(2×2) take the same arguments; F(4×4)'s finish also needs the scratch
         calls.push(
-          kernelCall('wino4_bwd_filter', {
+          kernelCall(wv === 'F4' ? 'wino4_bwd_filter' : 'wino_bwd_filter', {
             xp: ws.padded,
             Hp: inSize + 2,
             Wp: inSize + 2,
@@ -634,27 +635,12 @@ class Builder {
             sstride: ws.winoStride,
           }),
         );
+        const finish = { dU: ws.winoDU, parts: this.threads, C: inC, K, dw: c.gw };
         calls.push(
-          kernelCall('wino4_filter_finish', { dU: ws.winoDU, parts: this.threads, C: inC, K, dw: c.gw, scratch: ws.winoScratch, sstride: ws.winoStride }),
+          wv === 'F4'
+            ? kernelCall('wino4_filter_finish', { ...finish, scratch: ws.winoScratch, sstride: ws.winoStride })
+            : kernelCall('wino_filter_finish', finish),
         );
-      } else if (wv === 'F2') {
-        calls.push(
-          kernelCall('wino_bwd_filter', {
-            xp: ws.padded,
-            Hp: inSize + 2,
-            Wp: inSize + 2,
-            C: inC,
-            dy: dZ,
-            N,
-            Ho,
-            Wo: Ho,
-            K,
-            dU: ws.winoDU,
-            scratch: ws.winoScratch,
-            sstride: ws.winoStride,
-          }),
-        );
-        calls.push(kernelCall('wino_filter_finish', { dU: ws.winoDU, parts: this.threads, C: inC, K, dw: c.gw }));
       } else {
         calls.push(
           kernelCall('conv_bwd_filter', { xp: ws.padded, Hp: inSize + 2, Wp: inSize + 2, C: inC, dy: dZ, N, Ho, Wo: Ho, K, k: 3, s: s.stride, dw: c.gw }),
