@@ -367,6 +367,15 @@ export function judgeDegradation(run: JudgedRun): Verdict {
     });
   if (grouped.length === 0) return whole('it needs plain nets of at least two depths', { kind: 'needs-plain' });
 
+  const { groups, outcome } = judgeGroups(run, grouped, finals);
+  const named = groups.length > 1;
+  const reason = groups.map((g) => (named ? `${groupName(g, groups)}: ${g.reason}` : g.reason)).join('; ') + noteText;
+  const cause = groups.some((g) => g.cause.kind === 'margins') ? ({ kind: 'margins' } as const) : groups[0].cause;
+  return { outcome, reason, checks: groups.flatMap((g) => g.checks), finals, window, cause, groups, notes };
+}
+
+/** Each group judged on these errors (training or test), and the worst outcome over the groups. */
+function judgeGroups(run: JudgedRun, grouped: ReturnType<typeof verdictGroups>, finals: NetFinal[]): { groups: GroupVerdict[]; outcome: VerdictOutcome } {
   const groups: GroupVerdict[] = grouped.map((g, i) => ({
     block: g.block,
     warmup: g.warmup,
@@ -377,11 +386,7 @@ export function judgeDegradation(run: JudgedRun): Verdict {
       i,
     ),
   }));
-  const outcome = groups.reduce<VerdictOutcome>((worst, g) => (RANK[g.outcome] < RANK[worst] ? g.outcome : worst), 'both');
-  const named = groups.length > 1;
-  const reason = groups.map((g) => (named ? `${groupName(g, groups)}: ${g.reason}` : g.reason)).join('; ') + noteText;
-  const cause = groups.some((g) => g.cause.kind === 'margins') ? ({ kind: 'margins' } as const) : groups[0].cause;
-  return { outcome, reason, checks: groups.flatMap((g) => g.checks), finals, window, cause, groups, notes };
+  return { groups, outcome: groups.reduce<VerdictOutcome>((worst, g) => (RANK[g.outcome] < RANK[worst] ? g.outcome : worst), 'both') };
 }
 
 /**
@@ -419,17 +424,7 @@ export function judgeTestStory(run: JudgedRun, trainSize: number): TestStory | n
     })),
   );
   if (finals.some((f) => f.error === null)) return null;
-  const groups: GroupVerdict[] = grouped.map((g, i) => ({
-    block: g.block,
-    warmup: g.warmup,
-    ...judgeGroup(
-      run,
-      g.nets,
-      g.nets.map((n) => finals.find((f) => f.id === n.id)!),
-      i,
-    ),
-  }));
-  const outcome = groups.reduce<VerdictOutcome>((worst, g) => (RANK[g.outcome] < RANK[worst] ? g.outcome : worst), 'both');
+  const { groups, outcome } = judgeGroups(run, grouped, finals);
   return { outcome, groups, checks: groups.flatMap((g) => g.checks), finals, memorised: trainSize <= MEMORISED_TRAIN_SIZE };
 }
 
