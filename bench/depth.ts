@@ -4,7 +4,9 @@
 // Columns: parameters; the net's own bytes (weights, gradients, momentum, BN statistics) and its saved activations for
 // a batch of --memory-batch, in total and per weighted layer; then, on a batch of --batch standard-normal 32×32 images,
 // the training-mode loss (BN with the batch's statistics), the largest gradient in magnitude and how many gradients are not
-// finite in float32, and the evaluation-mode loss (BN with the running statistics as initialised: mean 0, variance 1).
+// finite in float32, and the evaluation-mode loss (BN with the running statistics as initialised: mean 0, variance 1);
+// last, the peak memory of the lab CPU engine (its WebAssembly memory, which never shrinks) after one training step on
+// a batch of --memory-batch and a test of 128 images, one net per engine, one thread.
 import { parseArgs } from 'node:util';
 import { LabCpuEngine } from '../src/core/cpu/engine';
 import { activationBytes, netBytes } from '../src/core/cpu/program';
@@ -59,9 +61,17 @@ for (const depth of depths) {
     const evaluation = await net.evaluate(images);
     const seconds = (performance.now() - t0) / 1000;
     const act = activationBytes(spec, memoryBatch);
-    console.log(
-      `| ${spec.label} | ${paramCount(spec).toLocaleString('en')} | ${mib(netBytes(spec))} MiB | ${mib(act)} MiB | ${kib(act / depth)} KiB | ${num(loss)} | ${num(maxGrad)} | ${nonFinite.toLocaleString('en')} | ${num(evaluation.loss)} | ${seconds.toFixed(1)} s |`,
-    );
     engine.dispose();
+    // peak memory: a fresh engine, one step on a batch of --memory-batch, then a test of 128 images (chunked as the lab does)
+    const sized = await LabCpuEngine.create({ ...nodeKernels(), threads: 1 });
+    sized.setBatch(randomBatch(memoryBatch, 32, 4));
+    const trained = sized.createNet(spec, freshState(options, Number(a.seed)));
+    await trained.step(0.01);
+    await trained.evaluate(randomBatch(128, 32, 5));
+    const peak = sized.memory().bytes;
+    sized.dispose();
+    console.log(
+      `| ${spec.label} | ${paramCount(spec).toLocaleString('en')} | ${mib(netBytes(spec))} MiB | ${mib(act)} MiB | ${kib(act / depth)} KiB | ${num(loss)} | ${num(maxGrad)} | ${nonFinite.toLocaleString('en')} | ${num(evaluation.loss)} | ${seconds.toFixed(1)} s | ${mib(peak)} MiB |`,
+    );
   }
 }

@@ -163,7 +163,7 @@ export class Experiment {
     const it = net.trainer.iteration;
     s.test.it.push(it);
     s.test.err.push(r.errors / Math.max(1, r.count));
-    s.test.loss.push(r.loss);
+    s.test.loss.push(Number.isFinite(r.loss) ? r.loss : null);
     s.taps.push({ it, layerStd: r.layerStd, layerStdEval: r.layerStdEval, gradNorms, ...(r.gateMeans ? { gateMeans: r.gateMeans } : {}) });
   }
 

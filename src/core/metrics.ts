@@ -16,7 +16,12 @@ interface TrainColumns {
 interface TestColumns {
   it: number[];
   err: number[];
-  loss: number[];
+  /**
+   * Mean test loss; null where it is not a finite float32 number: a ResNet of a thousand layers at iteration 0, whose
+   * BN layers normalise by their initial running statistics (mean 0, variance 1) while its residual stream grows
+   * block by block (docs/thousand-layers.md). Its test error is still measured.
+   */
+  loss: (number | null)[];
 }
 
 /** Per-layer statistics taken at an evaluation: Fig. 7's response std, and weight-gradient norms. */

@@ -31,6 +31,15 @@ describe('run files', () => {
     expect(parseRunFile(JSON.stringify(run))).toEqual(run);
   });
 
+  it('keeps a test loss that overflowed as null (ResNet-1202 at iteration 0), and still refuses a null training loss', () => {
+    const run = sample();
+    run.series['plain-20'].test = { it: [0, 100], err: [0.9, 0.7], loss: [null, 1.2] };
+    expect(parseRunFile(JSON.stringify(run)).series['plain-20'].test.loss).toEqual([null, 1.2]);
+    const bad = sample() as unknown as { series: Record<string, { train: { loss: unknown[] } }> };
+    bad.series['plain-20'].train.loss[0] = null;
+    expect(() => parseRunFile(JSON.stringify(bad))).toThrow(/damaged at series\.plain-20\.train\.loss\.0/);
+  });
+
   it('reads a run file gzipped (run.json.gz), told by its bytes, and plain JSON unchanged', () => {
     const run = sample();
     const json = JSON.stringify(run);

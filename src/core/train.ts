@@ -82,6 +82,22 @@ export interface EvalResult {
 /** Images in the fixed batch whose layer responses are measured (Fig. 7), the first of the test subset. */
 export const RESPONSE_IMAGES = 128;
 
+/** Images per evaluation pass: the test subset is evaluated in chunks of this many… */
+const EVAL_CHUNK = 128;
+/** …unless 128 images' saved activations would pass this many bytes (nets of a thousand layers: 2.8 GiB at width ×0.25). */
+const EVAL_CHUNK_BYTES = 2 ** 30;
+
+/**
+ * The evaluation's chunk: 128 images, or for nets too large for that (`activationBytes(n)`: the largest net's
+ * activations for n images), the training batch's size, so that a test never needs more memory than a training step
+ * does (or, before the first batch, as many images as EVAL_CHUNK_BYTES holds). Both engines use it.
+ */
+export function evalChunk(activationBytes: (n: number) => number, trainBatch: number): number {
+  if (activationBytes(EVAL_CHUNK) <= EVAL_CHUNK_BYTES) return EVAL_CHUNK;
+  const fits = Math.floor(EVAL_CHUNK_BYTES / Math.max(1, activationBytes(1)));
+  return Math.max(1, Math.min(EVAL_CHUNK, trainBatch > 0 ? trainBatch : fits));
+}
+
 /** Everything that defines a net's training state, by parameter name. */
 export interface NetState {
   params: Tensors;

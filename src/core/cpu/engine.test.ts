@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../tf';
-import { cifarNet } from '../nets';
+import { cifarNet, multiplyAdds } from '../nets';
 import type { BlockType, NetFamily, NetOptions, Shortcut } from '../nets';
 import { engineContract } from '../testing/engineContract';
 import { TINY, freshState, jitter, randomBatch, relDiff } from '../testing/fixtures';
@@ -142,6 +142,23 @@ describe('lab cpu engine workspace', () => {
 });
 
 describe('lab cpu engine, nets on threads (the "nets" schedule)', () => {
+  it('trains a net created after every other was disposed on the batch set in between, not on the old one', async () => {
+    const options: NetOptions = { n: 1, residual: true, shortcut: 'A', ...TINY };
+    const spec = cifarNet(options);
+    const used = await makeEngine();
+    used.setBatch(randomBatch(4, 8, 1));
+    const first = used.createNet(spec, freshState(options));
+    await first.gradients();
+    first.dispose();
+    used.setBatch(randomBatch(4, 8, 2));
+    const fresh = await makeEngine();
+    fresh.setBatch(randomBatch(4, 8, 2));
+    const [a, b] = [await used.createNet(spec, freshState(options)).gradients(), await fresh.createNet(spec, freshState(options)).gradients()];
+    expect(a.loss).toBe(b.loss);
+    used.dispose();
+    fresh.dispose();
+  });
+
   it('plans lanes longest-first and reports the imbalance', () => {
     expect(planLanes([56, 56, 20, 20, 8, 8], 2)).toEqual({ lane: [0, 1, 0, 1, 0, 1], imbalance: 1 });
     const uneven = planLanes([100, 10, 10], 2);
@@ -156,6 +173,10 @@ describe('lab cpu engine, nets on threads (the "nets" schedule)', () => {
     expect(chooseSchedule([spec(18, true)], 2)).toBe('ops');
     expect(chooseSchedule([spec(9, true), spec(1, true)], 2)).toBe('ops'); // 56 vs 8 layers: one lane would idle
     expect(chooseSchedule(classroom, 1)).toBe('ops');
+    // a thousand layers: 'ops' though the four nets balance on two lanes (each 1202 beside a 110)
+    const thousand = [18, 200].flatMap((n) => [spec(n, false), spec(n, true)]);
+    expect(planLanes(thousand.map(multiplyAdds), 2).imbalance).toBeLessThan(1.2);
+    expect(chooseSchedule(thousand, 2)).toBe('ops');
   });
 
   it('gives bit-identical losses and weights with 1, 2 and 3 threads, and matches the one-thread "ops" engine', async () => {

@@ -9,7 +9,7 @@
 import type { NetSpec, Tensors } from '../nets';
 import { bnStatNames, multiplyAdds, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
-import { RESPONSE_IMAGES, gradNormLayers } from '../train';
+import { RESPONSE_IMAGES, evalChunk, gradNormLayers } from '../train';
 import { Heap, MAX_PAGES } from './heap';
 import type { Call } from './kernelArgs';
 import type { HelperInit, WasmVariant } from './kernels';
@@ -82,12 +82,20 @@ export function planLanes(costs: readonly number[], lanes: number): { lane: numb
 const LANE_IMBALANCE_LIMIT = 1.2;
 
 /**
+ * A net with more 3×3 layers than this trains with 'ops' whatever the balance: its ops are big enough to split (a
+ * ResNet-1202 step at width ×0.25, batch 64, took 2.2 s on two threads against 4.0 s on one: bench/depth.ts's machine),
+ * the threads share one workspace instead of one each (1.4 GiB instead of 2.8 for ResNet-1202), and a plain net of that
+ * depth diverges on its first step (docs/thousand-layers.md), which would leave its lane idle for the rest of the run.
+ */
+const OPS_LAYERS = 300;
+
+/**
  * The schedule for a set of nets on `threads` threads: 'nets' when there are at least as many nets
- * as threads and they balance within LANE_IMBALANCE_LIMIT, else 'ops'. `npm run bench -- --experiment`
- * measures both.
+ * as threads and they balance within LANE_IMBALANCE_LIMIT, else 'ops'; always 'ops' with a net of more
+ * than OPS_LAYERS layers. `npm run bench -- --experiment` measures both.
  */
 export function chooseSchedule(specs: readonly NetSpec[], threads: number): Schedule {
-  if (threads < 2 || specs.length < threads) return 'ops';
+  if (threads < 2 || specs.length < threads || specs.some((s) => s.layers3x3.length > OPS_LAYERS)) return 'ops';
   return planLanes(specs.map(multiplyAdds), threads).imbalance <= LANE_IMBALANCE_LIMIT ? 'nets' : 'ops';
 }
 
@@ -325,6 +333,12 @@ export class LabCpuEngine implements Engine {
     this.minCapacity = Math.max(this.minCapacity, n);
   }
 
+  /** The evaluation's chunk for this engine's nets (train.ts's evalChunk: fewer than 128 images for a thousand layers). */
+  evalChunk(): number {
+    const specs = [...this.nets].map((n) => n.spec);
+    return evalChunk((n) => Math.max(0, ...specs.map((spec) => activationBytes(spec, n))), this.batchSize);
+  }
+
   /** The workspace of a lane, planned for the nets in that lane ('ops': every net is in lane 0). */
   workspace(lane = 0): Workspace {
     this.assignLanes();
@@ -365,7 +379,9 @@ export class LabCpuEngine implements Engine {
   setBatch(batch: ImageBatch): void {
     this.batchSize = batch.size;
     this.pendingBatch = batch;
-    for (const lane of this.lanesInUse()) {
+    // every lane that holds nets, and every workspace kept from nets since disposed (a net created next reuses it)
+    const lanes = new Set([...this.lanesInUse(), ...this.ws.flatMap((w, lane) => (w ? [lane] : []))]);
+    for (const lane of lanes) {
       const ws = this.workspace(lane);
       this.copyImages(batch, ws.input, ws.labels, 0, batch.size);
     }
@@ -523,7 +539,7 @@ class LabCpuNet implements EngineNet {
 
   async evaluate(batch: ImageBatch): Promise<EvalResult> {
     this.check();
-    this.engine.ensureCapacity(Math.min(batch.size, 128));
+    this.engine.ensureCapacity(Math.min(batch.size, this.engine.evalChunk()));
     this.engine.assignLanes();
     const ws = this.engine.workspace(this.lane);
     const layers = this.spec.layers3x3.length;

@@ -8,7 +8,8 @@
 import type { NetSpec, Tensors } from '../nets';
 import { blockOutSize, bnStatNames, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
-import { BN_EPSILON, RESPONSE_IMAGES, gradNormLayers } from '../train';
+import { BN_EPSILON, RESPONSE_IMAGES, evalChunk, gradNormLayers } from '../train';
+import { activationBytes } from '../cpu/program';
 import type { KernelName } from './kernels';
 import { FIELDS, kernelSource } from './kernels';
 import type { GpuLayout, GpuProgram, ProgramKind } from './program';
@@ -273,6 +274,12 @@ export class LabGpuEngine implements Engine {
     return this.batchSize;
   }
 
+  /** The evaluation's chunk for this engine's nets, as the lab CPU engine's (train.ts's evalChunk). */
+  evalChunk(): number {
+    const specs = [...this.nets].map((n) => n.spec);
+    return evalChunk((n) => Math.max(0, ...specs.map((spec) => activationBytes(spec, n))), this.batchSize);
+  }
+
   currentBatchSize(): number {
     if (this.batchSize === 0) throw new Error('no training batch: call setBatch first');
     return this.batchSize;
@@ -474,8 +481,8 @@ class LabGpuNet implements EngineNet {
 
   async evaluate(batch: ImageBatch): Promise<EvalResult> {
     this.check();
-    // chunks as the lab CPU engine's: the training batch size, or up to 128 images before any
-    const capacity = Math.max(1, this.engine.trainBatchSize, Math.min(batch.size, 128));
+    // chunks as the lab CPU engine's: the training batch size, or up to 128 images (fewer for a thousand layers)
+    const capacity = Math.max(1, this.engine.trainBatchSize, Math.min(batch.size, this.engine.evalChunk()));
     const q = this.engine.device.queue;
     q.writeBuffer(this.buffers.metrics, METRIC_SLOTS.eval * 4, new Float32Array(2));
     this.writeControl(0, false);
