@@ -146,10 +146,19 @@ test('every form change goes through validation: a refused one is named under it
   await expect(page).toHaveURL(/iterations=200000/);
 });
 
+test('the form names the memory a thousand layers need before Start, and lets them run at width ×0.25', async ({ page }) => {
+  await page.goto('/?preset=classroom&depths=110,1202');
+  await expect(page.getByTestId('net-count')).toContainText(/^4 nets · about 2\.\d GB of memory to train \(the limit is 3\.0 GB\)$/);
+  await expect(page.getByTestId('cost-problem')).toHaveCount(0);
+  await page.goto('/?depths=1202');
+  await expect(page.getByTestId('cost-problem')).toContainText('needs about');
+});
+
 test('an experiment too large for the device is refused before it starts, with the figure and the limit', async ({ page }) => {
   await page.goto('/?depths=8,14,20,32,44,56,110&families=both&shortcuts=A,B,C&width=4&batch=512&iters=100');
   await expect(page.getByTestId('cost-problem')).toContainText('needs about');
   await expect(page.getByTestId('cost-problem')).toContainText('the limit is 3.0 GB');
+  await expect(page.getByTestId('net-count')).toContainText(/^\d+ nets · about \d+\.\d GB of memory to train \(the limit is 3\.0 GB\)$/);
   await loadFixtureData(page);
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByTestId('error-banner')).toContainText('Not started: this experiment needs about');

@@ -195,11 +195,18 @@ describe('the fields of bottlenecks, highway nets and warmup variants', () => {
   it('refuses a depth that fits none of the chosen block types, naming the rule', () => {
     const { config, issues } = validateConfig({ depths: [20, 29], blocks: ['basic'] });
     expect(issues).toEqual([
-      { field: 'depths', level: 'error', message: 'depths: 29 fits none of the chosen block types (basic blocks take 6n+2 (8, 14, 20, 32, 44, 56, 110))' },
+      {
+        field: 'depths',
+        level: 'error',
+        message: 'depths: 29 fits none of the chosen block types (basic blocks take 6n+2 (8, 14, 20, 32, 44, 56, 110, 164, 1202))',
+      },
     ]);
     expect(config.depths).toEqual([20]);
     expect(validateConfig({ depths: [29, 164], blocks: ['bottleneck'] }).issues).toEqual([]);
-    expect(configFromQuery('depths=200').issues[0].message).toMatch(/depths: "200" is not a CIFAR net depth .*9n\+2 for bottlenecks, to 164/);
+    expect(configFromQuery('depths=1208').issues[0].message).toMatch(
+      /depths: "1208" is not a CIFAR net depth \(6n\+2 from 8 to 1202: .*9n\+2 for bottlenecks, to 164/,
+    );
+    expect(configFromQuery('depths=1202').issues).toEqual([]);
   });
 
   it('takes the highway gate bias as a list, one highway net per value, clamped to −10…0 with a warning', () => {

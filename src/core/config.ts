@@ -21,7 +21,7 @@ const SPLITS = ['test', 'paper'] as const;
 export type Split = (typeof SPLITS)[number];
 
 export interface ExperimentConfig {
-  /** Depths to train, ascending: 6n+2 (8 … 110) for basic blocks, 9n+2 (11 … 164) for bottlenecks. */
+  /** Depths to train, ascending: 6n+2 (8 … 1202) for basic blocks, 9n+2 (11 … 164) for bottlenecks. */
   depths: number[];
   /** The families trained side by side: plain, residual (one net per shortcut option), highway. */
   families: NetFamily[];
@@ -54,13 +54,19 @@ export interface ExperimentConfig {
 /** The range of a highway gate's initial bias: 0 (half open) to −10 (closed: σ(−10) ≈ 5e-5). */
 const GATE_BIAS_RANGE = [-10, 0] as const;
 
-/** The depths the form offers (any 6n+2 or 9n+2 up to MAX_N is valid in a link). */
-export const ALL_DEPTHS = [8, 11, 14, 20, 29, 32, 44, 47, 56, 83, 110, 164] as const;
-const MAX_N = 18;
+/** The depths the form offers (any 6n+2 or 9n+2 up to the block type's MAX_N is valid in a link). */
+export const ALL_DEPTHS = [8, 11, 14, 20, 29, 32, 44, 47, 56, 83, 110, 164, 1202] as const;
+/**
+ * Blocks per stage, at most: n = 200 for basic blocks (the paper's ResNet-1202), 18 for bottlenecks (ResNet-164, He et
+ * al. 2016). Deeper nets are refused by their cost (src/core/cost.ts), not by this table.
+ */
+const MAX_N: Record<BlockType, number> = { basic: 200, bottleneck: 18 };
 /** The largest depth of each block type. */
-const maxDepth = (block: BlockType) => (block === 'basic' ? 6 : 9) * MAX_N + 2;
+const maxDepth = (block: BlockType) => (block === 'basic' ? 6 : 9) * MAX_N[block] + 2;
+/** Whether a depth is a net of this block type that the lab builds. */
+const buildsDepth = (d: number, block: BlockType) => fitsBlock(d, block) && blocksFor(d, block) <= MAX_N[block];
 /** The form's depths that fit a block type, as a message lists them: "8, 14, 20, …" (from the tables, never a literal list). */
-const depthsText = (block: BlockType) => ALL_DEPTHS.filter((d) => fitsBlock(d, block) && blocksFor(d, block) <= MAX_N).join(', ');
+const depthsText = (block: BlockType) => ALL_DEPTHS.filter((d) => buildsDepth(d, block)).join(', ');
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
   depths: [20, 56],
@@ -184,7 +190,7 @@ const FIELDS: { [K in keyof ExperimentConfig]: Field<K> } = {
       const depths: number[] = [];
       for (const item of items) {
         const d = number(item);
-        if (d === null || !BLOCK_TYPES.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N)) {
+        if (d === null || !BLOCK_TYPES.some((b) => buildsDepth(d, b))) {
           return {
             ok: false,
             error: `${JSON.stringify(item)} is not a CIFAR net depth (6n+2 from 8 to ${maxDepth('basic')}: ${depthsText('basic')}, …; or 9n+2 for bottlenecks, to ${maxDepth('bottleneck')}: ${depthsText('bottleneck')}, …)`,
@@ -426,7 +432,7 @@ function apply(get: (f: Field<keyof ExperimentConfig>) => unknown, base: Experim
   }
   const c = config as unknown as ExperimentConfig;
   // each depth must fit one of the chosen block types (and drop out otherwise, with an error naming it)
-  const unfit = c.depths.filter((d) => !c.blocks.some((b) => fitsBlock(d, b) && blocksFor(d, b) <= MAX_N));
+  const unfit = c.depths.filter((d) => !c.blocks.some((b) => buildsDepth(d, b)));
   if (unfit.length > 0) {
     const rules = c.blocks
       .map((b) => (b === 'basic' ? `basic blocks take 6n+2 (${depthsText('basic')})` : `bottlenecks take 9n+2 (${depthsText('bottleneck')})`))

@@ -1,12 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './config';
-import { MEMORY_LIMIT, POINTS_LIMIT, costProblem, expectedMs, experimentCost, measuredSpeed } from './cost';
+import type { ExperimentConfig } from './config';
+import { MEMORY_LIMIT, POINTS_LIMIT, addedNetFits, costProblem, expectedMs, experimentCost, formatBytes, measuredSpeed } from './cost';
 import { CLASSROOM, FIG6 } from './presets';
 import { PRESETS } from './presets';
+import { netsOf } from './experimentNets';
 
 describe('experiment cost', () => {
   it('lets every preset run', () => {
     for (const p of PRESETS) expect(costProblem(p.config), p.id).toBeNull();
+  });
+
+  it('names the memory of a thousand layers: ResNet-1202 and plain-1202 at width ×0.25, batch 64 fit; at width ×1 they are refused', () => {
+    const thousand = { ...CLASSROOM, depths: [110, 1202], families: ['plain', 'residual'] as ExperimentConfig['families'] };
+    const c = experimentCost(thousand);
+    // ~1.2 MiB of saved activations per layer at batch 64 (docs/thousand-layers.md), kept for two threads
+    expect(c.memory).toBeGreaterThan(2 * 1.3 * 2 ** 30);
+    expect(c.memory).toBeLessThan(MEMORY_LIMIT);
+    expect(formatBytes(c.memory)).toMatch(/^2\.\d GB$/);
+    expect(costProblem({ ...thousand, width: 1 })).toMatch(/needs about \d+\.\d GB of memory to train \(4 nets at width ×1, batch 64\); the limit is 3\.0 GB/);
+    expect(formatBytes(5 * 2 ** 20)).toBe('5 MB');
+  });
+
+  it('lets a net join a running experiment only where its memory still fits', () => {
+    const resnet1202 = (c: ExperimentConfig) => netsOf({ ...c, depths: [1202], families: ['residual'] })[0];
+    expect(addedNetFits(CLASSROOM, netsOf(CLASSROOM), resnet1202(CLASSROOM))).toBe(true);
+    expect(addedNetFits(DEFAULT_CONFIG, netsOf(DEFAULT_CONFIG), resnet1202(DEFAULT_CONFIG))).toBe(false); // width ×1, batch 128
+    expect(addedNetFits(DEFAULT_CONFIG, netsOf(DEFAULT_CONFIG), netsOf({ ...DEFAULT_CONFIG, depths: [110] })[0])).toBe(true);
   });
 
   it('grows with nets, width and batch', () => {

@@ -4,6 +4,7 @@
 import type { ExperimentConfig } from './config';
 import { validateConfig } from './config';
 import { netSpecOf, netsOf } from './experimentNets';
+import type { NetEntry } from './experimentNets';
 import { activationBytes, netBytes } from './cpu/program';
 import { multiplyAdds } from './nets';
 
@@ -27,8 +28,8 @@ interface ExperimentCost {
   points: number;
 }
 
-export function experimentCost(config: ExperimentConfig): ExperimentCost {
-  const specs = netsOf(config).map((e) => netSpecOf(e, config));
+export function experimentCost(config: ExperimentConfig, entries: readonly NetEntry[] = netsOf(config)): ExperimentCost {
+  const specs = entries.map((e) => netSpecOf(e, config));
   const weights = specs.reduce((s, spec) => s + netBytes(spec), 0);
   const activations = Math.max(0, ...specs.map((spec) => activationBytes(spec, config.batchSize)));
   const evals = Math.ceil(config.iterations / config.evalEvery) + 1;
@@ -36,7 +37,15 @@ export function experimentCost(config: ExperimentConfig): ExperimentCost {
   return { nets: specs.length, memory: weights + 2 * activations, points };
 }
 
+/** Whether a net added to a running experiment (the page's "Add a net") keeps its memory within MEMORY_LIMIT. */
+export function addedNetFits(config: ExperimentConfig, nets: readonly NetEntry[], entry: NetEntry): boolean {
+  return experimentCost(config, [...nets, entry]).memory <= MEMORY_LIMIT;
+}
+
 const GB = (n: number) => `${(n / 2 ** 30).toFixed(1)} GB`;
+
+/** Memory as the form names it: "2.8 GB", "310 MB" (binary units, as the limit is counted). */
+export const formatBytes = (n: number): string => (n >= 2 ** 30 ? GB(n) : `${Math.max(1, Math.round(n / 2 ** 20))} MB`);
 const M = (n: number) => `${(n / 1e6).toFixed(1)} million`;
 
 /** Why this config is too large to run, or null (an invalid config is validateConfig's to refuse). */

@@ -9,7 +9,7 @@ import type { ConfigIssue, ExperimentConfig, FormControl } from '../../core/conf
 import { FORM } from '../../core/config';
 import { netsOf } from '../../core/experimentNets';
 import { PRESETS } from '../../core/presets';
-import { costProblem, expectedMs } from '../../core/cost';
+import { MEMORY_LIMIT, costProblem, expectedMs, experimentCost, formatBytes } from '../../core/cost';
 import { localizeEngine } from '../i18n';
 import { formatEta, shortEngine } from '../StatusBar';
 import { learningRate } from '../../core/schedule';
@@ -240,6 +240,7 @@ export function ExperimentForm() {
   const locked = runState === 'running' || runState === 'starting' || runState === 'paused';
   const nets = netsOf(config).length;
   const tooBig = useMemo(() => costProblem(config), [config]);
+  const memory = useMemo(() => experimentCost(config).memory, [config]);
 
   /** An option's text: its i18n label, or the number in the page's locale (training images say when fewer are loaded). */
   const optionText = (k: Key, o: Option): string => {
@@ -291,7 +292,9 @@ export function ExperimentForm() {
       {controls('fieldset')}
       <div className="grid-2">{controls('grid')}</div>
       {controls('line')}
-      <p className="hint">{t('controls.nets', { count: nets })}</p>
+      <p className="hint" data-testid="net-count">
+        {t('controls.nets', { count: nets })} · {t('controls.memory', { size: formatBytes(memory), limit: formatBytes(MEMORY_LIMIT) })}
+      </p>
       {tooBig && (
         <p className="field-note" role="status" data-testid="cost-problem">
           {tooBig}

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ALL_DEPTHS, FAMILIES } from '../../core/config';
+import { addedNetFits } from '../../core/cost';
 import { netLabelOf, netsOf } from '../../core/experimentNets';
 import type { NetEntry } from '../../core/experimentNets';
 import { BLOCK_TYPES, SHORTCUTS } from '../../core/nets';
@@ -85,13 +86,16 @@ function AddNet() {
   const [choice, setChoice] = useState('');
   const have = new Set(run.nets.map((n) => n.id));
   // every net this experiment could hold: each offered depth, family, shortcut, block type and warmup variant
-  const options: NetEntry[] = netsOf({
+  const all: NetEntry[] = netsOf({
     ...run.config,
     depths: [...ALL_DEPTHS],
     families: [...FAMILIES],
     shortcuts: [...SHORTCUTS],
     blocks: [...BLOCK_TYPES],
-  }).filter((e) => !have.has(e.id));
+  });
+  // the nets not yet in the run whose memory it can still hold (a thousand layers at width ×1 cannot join)
+  const held = all.filter((e) => have.has(e.id));
+  const options = all.filter((e) => !have.has(e.id) && addedNetFits(run.config, held, e));
   const label = (e: NetEntry) => {
     const l = netLabelOf(e, run.config);
     return e.family === 'residual' && e.shortcut === 'A' ? l.replace(/^(ResNet-\d+( bottleneck)?)/, '$1 (A)') : l;
