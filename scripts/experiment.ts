@@ -14,6 +14,8 @@
 //   --seeds 1,2,3: one run per seed (each in <out>/seed-N), and one summary.md with a row per seed
 //   --expect-degradation=both: exit 1 unless every seed shows both halves of Fig. 6;
 //   --expect-degradation=plain: exit 1 unless every seed shows at least the plain half
+//   --expect-as-paper: exit 1 unless every seed answers each of the run's own questions (src/core/questions.ts) as the
+//   paper did (the Thousand layers preset: plain-1202 at chance, ResNet-1202 at least 30 points below it)
 //   --export-torch DIR: write the experiment as a PyTorch job instead (script, config.json, README.md;
 //   README "Full scale"), to train at full scale on a GPU and import the run file it writes
 //   --charts-of RUN.json [RUN.json …]: no training: import each finished run into the page and write its
@@ -48,6 +50,7 @@ const args = opts as {
   exportTorch?: string;
   chartsOf?: boolean;
   expectDegradation?: 'both' | 'plain';
+  expectAsPaper?: boolean;
 };
 
 function fail(message: string, code = 2): never {
@@ -337,6 +340,10 @@ async function main() {
   if (interrupted) process.exitCode = 130;
   else if (expect === 'both' && (outcomes.length < seeds.length || outcomes.some((o) => o !== 'both'))) process.exitCode = 1;
   else if (expect === 'plain' && (outcomes.length < seeds.length || outcomes.some((o) => o === 'not-shown'))) process.exitCode = 1;
+  else if (args.expectAsPaper) {
+    const answers = results.map((r) => judgedQuestions(r.run));
+    if (results.length < seeds.length || answers.some((qs) => qs.length === 0 || qs.some((q) => q.outcome !== 'as-paper'))) process.exitCode = 1;
+  }
 }
 
 await main();

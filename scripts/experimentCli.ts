@@ -24,6 +24,7 @@ export function experimentCommand(): Command {
     .addOption(
       new Option('--expect-degradation <which>', 'exit 1 unless every seed shows both halves of Fig. 6, or at least the plain half').choices(['both', 'plain']),
     )
+    .option('--expect-as-paper', "exit 1 unless every seed answers each of the run's own questions as the paper did (src/core/questions.ts)")
     .option('--export-torch <dir>', 'write the experiment as a PyTorch job instead of running it here')
     .option('--charts-of', 'no training: redraw the charts of finished runs (the run files follow)')
     .option('--quiet', 'no progress lines');

@@ -10,6 +10,7 @@
 // --seeds LIST    one run per seed; prints one row per seed and the verdict of each
 // --threads N     threads of the lab CPU engine (default 2)
 // --schedule S    'ops' or 'nets' (default: the engine's rule, chooseSchedule)
+// --every N       a progress line every N iterations (default 100)
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string' },
     threads: { type: 'string', default: '2' },
     schedule: { type: 'string' },
+    every: { type: 'string', default: '100' },
   },
 });
 
@@ -87,7 +89,7 @@ async function train(config: ExperimentConfig) {
   };
   while (await experiment.round()) {
     collect();
-    if (experiment.iteration - printed >= 100) {
+    if (experiment.iteration - printed >= Number(args.every)) {
       printed = experiment.iteration;
       const row = experiment
         .infos()

@@ -44,6 +44,12 @@ describe('architecture', () => {
       ['projection×1', 'identity×1'],
       ['projection×1', 'identity×1'],
     ]);
+    // a thousand layers draw as few blocks as 56 do: ResNet-1202's 600 blocks fold into 5 runs
+    expect(runs({ n: 200, residual: true, shortcut: 'A' })).toEqual([
+      ['identity×200'],
+      ['subsample-pad×1', 'identity×199'],
+      ['subsample-pad×1', 'identity×199'],
+    ]);
     // every block is in exactly one run
     for (const s of architecture(cifarNet({ n: 18, residual: true, shortcut: 'A' })).stages)
       expect(foldBlocks(s.blocks).reduce((k, r) => k + r.count, 0)).toBe(s.blocks.length);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asksFig6, comparisonText, judgeQuestions, relation } from './questions';
+import { asksFig6, comparisonText, judgeQuestions, relation, showsFig6 } from './questions';
 import { parseRunFile } from './runFile';
 import type { NetCurve } from './testing/judgedRuns';
 import { run } from './testing/judgedRuns';
@@ -108,6 +108,49 @@ describe('the questions a run asks besides Fig. 6', () => {
     expect(ask(curves, 'stopped')[0]).toMatchObject({ outcome: 'not-judged', cause: { kind: 'status', status: 'stopped' } });
     const q = ask([{ ...curves[0], diverged: 300, trained: 300 }, curves[1]]);
     expect(q[0]).toMatchObject({ outcome: 'not-judged', cause: { kind: 'diverged', nets: ['resnet-110-A-warmup-off'] } });
+  });
+
+  it('a thousand layers: the plain net stays at chance (or diverges) and the ResNet of its depth ends at least 30 points below it', () => {
+    const curves = (plain: Partial<NetCurve>, res: number): NetCurve[] => [
+      { depth: 110, residual: false, final: 0.3 },
+      { depth: 110, residual: true, final: 0.2 },
+      { depth: 1202, residual: false, final: 0.88, ...plain },
+      { depth: 1202, residual: true, final: res },
+    ];
+    const learned = ask(curves({}, 0.5));
+    expect(learned.map((q) => q.kind)).toEqual(['thousand']);
+    expect(learned[0].outcome).toBe('as-paper');
+    expect(learned[0].comparisons.map((c) => [c.expect, c.a, c.b, c.holds])).toEqual([
+      ['chance', 'plain-1202', 'plain-1202', true],
+      ['far-below', 'resnet-1202-A', 'plain-1202', true],
+    ]);
+    expect(comparisonText(learned[0].comparisons[1], (id) => id)).toBe(
+      'resnet-1202-A 50.0% is 38.0 points below plain-1202 88.0% (expected at least 30.0 points below)',
+    );
+    // 29 points below is not "well below"; a plain net that learned (79%) is not at chance
+    expect(ask(curves({}, 0.59))[0]).toMatchObject({ outcome: 'partly' });
+    const plainLearned = ask(curves({ final: 0.79 }, 0.2))[0];
+    expect(plainLearned.comparisons.map((c) => c.holds)).toEqual([false, true]);
+    expect(comparisonText(plainLearned.comparisons[0], (id) => id)).toBe('plain-1202 79.0% learned (near chance: at least 80.0%)');
+    // a plain net that diverged (its gradients overflow float32) could not train: judged at chance, not "not judged"
+    const diverged = ask(curves({ diverged: 1, trained: 1 }, 0.55))[0];
+    expect(diverged.outcome).toBe('as-paper');
+    expect(diverged.comparisons.map((c) => [c.errors.map((e) => +e.toFixed(6)), c.divergedAt])).toEqual([
+      [[0.9, 0.9], 1],
+      [[0.55, 0.9], 1],
+    ]);
+    expect(comparisonText(diverged.comparisons[0], (id) => id)).toBe('plain-1202 diverged at iteration 1: it could not train');
+    // …but a ResNet that diverged leaves the question unjudged, as every other question
+    expect(ask(curves({}, 0.5).map((c) => (c.residual && c.depth === 1202 ? { ...c, diverged: 40, trained: 40 } : c)))[0]).toMatchObject({
+      outcome: 'not-judged',
+      cause: { kind: 'diverged', nets: ['resnet-1202-A'] },
+    });
+    // the run answers this question instead of Fig. 6's (a diverged plain-1202 would leave Fig. 6 "not shown")
+    const r = run(curves({ diverged: 1, trained: 1 }, 0.55));
+    expect(asksFig6(r.nets)).toBe(true);
+    expect(showsFig6(r.nets, judgeQuestions(r))).toBe(false);
+    // 110 layers and fewer ask nothing of the kind
+    expect(ask(curves({}, 0.5).filter((c) => c.depth === 110))).toEqual([]);
   });
 
   it('answers the committed preset runs as docs/presets.md reports them (seeds 1–3)', () => {

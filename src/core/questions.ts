@@ -3,7 +3,9 @@
 // whether the bottleneck net trained as well; highway nets, whether they fall between the plain and
 // the residual net of their depth; several shortcut options at one depth, whether they are close, as
 // Table 3 found. The run's nets decide which questions it asks, not a preset's name, so a run built by
-// hand gets the same answers as the preset it resembles. Fig. 6 itself stays in verdict.ts.
+// hand gets the same answers as the preset it resembles; a plain and a residual net of the same depth beyond 110
+// layers, whether the residual net learned where the plain net could not (the paper's ResNet-1202). Fig. 6 itself
+// stays in verdict.ts.
 //
 // Every comparison uses the verdict's numbers (each net's mean training error over the last 10% of the
 // run) and one rule for "level": two errors closer than VERDICT_RULES.residualSlack of the larger one
@@ -14,7 +16,7 @@ import { familyOf } from './metrics';
 import type { JudgedRun, VerdictCause } from './verdict';
 import { VERDICT_RULES, finalErrors, pct, pts } from './verdict';
 
-type QuestionKind = 'warmup' | 'bottleneck' | 'highway' | 'shortcuts';
+type QuestionKind = 'warmup' | 'bottleneck' | 'highway' | 'shortcuts' | 'thousand';
 
 /** Whether the run agrees with the paper on a question: all its comparisons, some, none; or unjudged. */
 type QuestionOutcome = 'as-paper' | 'partly' | 'unlike-paper' | 'not-judged';
@@ -23,8 +25,12 @@ type QuestionOutcome = 'as-paper' | 'partly' | 'unlike-paper' | 'not-judged';
 type Relation = 'below' | 'level' | 'above';
 
 interface Comparison {
-  /** What the paper expects of a against b. */
-  expect: 'below' | 'not-above' | 'close';
+  /**
+   * What the paper expects of a against b. 'chance': a (a plain net) did not learn: its error at least
+   * THOUSAND_RULES.chanceLine, or it diverged (b is a too, and errors[1] is chance); 'far-below': a at least
+   * THOUSAND_RULES.gap below b.
+   */
+  expect: 'below' | 'not-above' | 'close' | 'chance' | 'far-below';
   a: string;
   b: string;
   /** Their errors over the verdict's window (0..1). */
@@ -34,7 +40,16 @@ interface Comparison {
   /** For 'close': the spread of a group of nets and the most it may be. */
   spread?: number;
   allowed?: number;
+  /** The iteration at which net a ('chance') or net b ('far-below') diverged: its error is then counted as chance. */
+  divergedAt?: number | null;
 }
+
+/**
+ * The thousand-layer question's bars (issue #28): beyond `deeperThan` layers, a plain net that stays at or above
+ * `chanceLine` (chance is 90% for ten classes), or diverges, did not learn; the residual net of its depth learned
+ * where it ends at least `gap` below it. A plain net that diverged counts as being at chance.
+ */
+export const THOUSAND_RULES = { deeperThan: 110, chance: 0.9, chanceLine: 0.8, gap: 0.3 } as const;
 
 export interface Question {
   kind: QuestionKind;
@@ -140,6 +155,37 @@ function pairs(nets: readonly NetInfo[]): { kind: QuestionKind; build: (err: (n:
         }),
     });
   }
+  // a thousand layers: a plain and a residual net of the same depth beyond 110 layers (the plain one may diverge)
+  const deepPlain = nets.filter((n) => familyOf(n) === 'plain' && n.depth > THOUSAND_RULES.deeperThan);
+  const deepPairs = deepPlain.flatMap((p) => res.filter((r) => sameSlot(r, p)).map((r) => [p, r] as const));
+  if (deepPairs.length) {
+    const plains = [...new Set(deepPairs.map(([p]) => p))];
+    out.push({
+      kind: 'thousand',
+      nets: [...plains, ...deepPairs.map(([, r]) => r)],
+      // err gives chance for a plain net that diverged (judgeQuestions)
+      build: (err) => [
+        ...plains.map((p): Comparison => {
+          const e = err(p);
+          return {
+            expect: 'chance',
+            a: p.id,
+            b: p.id,
+            errors: [e, THOUSAND_RULES.chance],
+            relation: relation(e, THOUSAND_RULES.chance),
+            holds: e >= THOUSAND_RULES.chanceLine,
+            divergedAt: p.status === 'diverged' ? p.divergedAt : undefined,
+          };
+        }),
+        ...deepPairs.map(([p, r]): Comparison => ({
+          ...compare('below', r, p, err(r), err(p)),
+          expect: 'far-below',
+          holds: err(p) - err(r) >= THOUSAND_RULES.gap,
+          divergedAt: p.status === 'diverged' ? p.divergedAt : undefined,
+        })),
+      ],
+    });
+  }
   return out;
 }
 
@@ -151,11 +197,13 @@ export function judgeQuestions(run: JudgedRun): Question[] {
   return asked.map(({ kind, build, nets }) => {
     const notJudged = (cause: VerdictCause): Question => ({ kind, outcome: 'not-judged', comparisons: [], cause });
     if (run.status !== 'done') return notJudged({ kind: 'status', status: run.status });
-    const diverged = nets.filter((n) => n.status === 'diverged');
+    // a plain net of a thousand layers that diverged did not learn: the answer, not a reason to leave the question
+    const atChance = (n: NetInfo) => kind === 'thousand' && familyOf(n) === 'plain' && n.status === 'diverged';
+    const diverged = nets.filter((n) => n.status === 'diverged' && !atChance(n));
     if (diverged.length) return notJudged({ kind: 'diverged', nets: [...new Set(diverged.map((n) => n.id))] });
-    const missing = nets.filter((n) => finals.get(n.id) == null);
+    const missing = nets.filter((n) => finals.get(n.id) == null && !atChance(n));
     if (missing.length) return notJudged({ kind: 'missing', nets: [...new Set(missing.map((n) => n.id))] });
-    const comparisons = build((n) => finals.get(n.id)!);
+    const comparisons = build((n) => (atChance(n) ? THOUSAND_RULES.chance : finals.get(n.id)!));
     const held = comparisons.filter((c) => c.holds).length;
     const outcome: QuestionOutcome = held === comparisons.length ? 'as-paper' : held === 0 ? 'unlike-paper' : 'partly';
     return { kind, outcome, comparisons };
@@ -168,8 +216,13 @@ export function asksFig6(nets: readonly NetInfo[]): boolean {
   return plain.some((a) => plain.some((b) => b.depth !== a.depth && (a.block ?? 'basic') === (b.block ?? 'basic') && a.warmup === b.warmup));
 }
 
-/** Whether a run's summary shows Fig. 6's verdict: where it asks Fig. 6's question, or asks no other (its "not shown" then says why). */
+/**
+ * Whether a run's summary shows Fig. 6's verdict: where it asks Fig. 6's question, or asks no other (its "not shown" then
+ * says why). A run that asks the thousand-layer question answers that instead: its plain net may diverge, which is its
+ * answer there and would leave Fig. 6 "not shown".
+ */
 export function showsFig6(nets: readonly NetInfo[], questions: readonly Question[]): boolean {
+  if (questions.some((q) => q.kind === 'thousand')) return false;
   return asksFig6(nets) || questions.length === 0;
 }
 
@@ -179,6 +232,7 @@ export const QUESTION_TEXT: Record<QuestionKind, string> = {
   bottleneck: 'Did bottleneck nets train as well as basic nets of the same cost?',
   highway: 'Did highway nets fall between the plain and the residual nets?',
   shortcuts: 'Were shortcuts A, B and C close?',
+  thousand: 'A thousand layers: did the ResNet learn where the plain net could not?',
 };
 
 export const QUESTION_OUTCOME_TEXT: Record<QuestionOutcome, string> = {
@@ -190,6 +244,15 @@ export const QUESTION_OUTCOME_TEXT: Record<QuestionOutcome, string> = {
 
 /** One comparison in words: "ResNet-110, warmup paper 22.2% is 30.0 points below ResNet-110, warmup off 52.2%". */
 export function comparisonText(c: Comparison, label: (id: string) => string): string {
+  const diverged = c.divergedAt != null ? ` (diverged at iteration ${c.divergedAt}: counted as chance)` : '';
+  if (c.expect === 'chance')
+    return c.divergedAt != null
+      ? `${label(c.a)} diverged at iteration ${c.divergedAt}: it could not train`
+      : `${label(c.a)} ${pct(c.errors[0])} ${c.holds ? 'stayed near chance' : 'learned'} (near chance: at least ${pct(THOUSAND_RULES.chanceLine)})`;
+  if (c.expect === 'far-below') {
+    const gap = c.errors[1] - c.errors[0];
+    return `${label(c.a)} ${pct(c.errors[0])} is ${pts(gap)} ${gap >= 0 ? 'below' : 'above'} ${label(c.b)} ${pct(c.errors[1])}${diverged} (expected at least ${pts(THOUSAND_RULES.gap)} below)`;
+  }
   if (c.expect === 'close')
     return `${label(c.a)} ${pct(c.errors[0])} and ${label(c.b)} ${pct(c.errors[1])} are ${pts(c.spread!)} apart (close: at most ${pts(c.allowed!)})`;
   const gap = c.errors[0] - c.errors[1];

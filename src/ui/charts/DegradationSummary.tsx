@@ -9,7 +9,7 @@ import { judgeQuestions, showsFig6 } from '../../core/questions';
 import { ChartCard } from './ChartCard';
 import type { VerdictLine } from './captions';
 import { questionLines, summaryCaption, summaryErrors, testStoryLines, verdictLines } from './captions';
-import { FAMILY_DASH, depthColor, linesToCsv, summaryGroups } from './chartData';
+import { FAMILY_DASH, depthAxis, depthColor, linesToCsv, summaryGroups } from './chartData';
 
 /** The summary's lines (summaryGroups) are dark, or a colour per block type and warmup variant; their style says plain or residual, their points' colours the depth. */
 
@@ -122,6 +122,7 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, iterations }: Om
     });
   }, [nets, series, at, t, iterations]);
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
+  const axis = depthAxis(depths);
   const yMax = Math.min(100, Math.ceil(Math.max(10, ...lines.flatMap((l) => l.points.map((p) => p.y))) / 20) * 20);
   const legend = lines.map((l) => ({ label: l.label, color: l.color, dashed: false, dash: l.dash }));
   const empty = lines.every((l) => l.points.length === 0);
@@ -161,8 +162,10 @@ function DegradationSummaryImpl({ nets, series, scrub, onScrub, iterations }: Om
               <XAxis
                 type="number"
                 dataKey="x"
-                domain={[Math.max(0, (depths[0] ?? 8) - 4), (depths.at(-1) ?? 56) + 4]}
+                scale={axis.scale}
+                domain={axis.domain}
                 ticks={depths}
+                allowDataOverflow
                 tick={{ fill: '#333' }}
                 label={{ value: t('charts.depth'), position: 'insideBottom', offset: -16, fill: '#333' }}
               />

@@ -8,6 +8,7 @@ import { valueAt } from '../../core/metrics';
 import type { TestStory, Verdict, VerdictCause, VerdictCheck } from '../../core/verdict';
 import { finalErrors, verdictGroups, verdictWindow } from '../../core/verdict';
 import type { Question } from '../../core/questions';
+import { THOUSAND_RULES } from '../../core/questions';
 
 interface At {
   label: string;
@@ -175,6 +176,25 @@ export function questionLines(t: TFunction, q: Question, nets: NetInfo[]): { out
     const a = `${label(c.a)} ${pct(c.errors[0])}`;
     const b = `${label(c.b)} ${pct(c.errors[1])}`;
     if (c.expect === 'close') return { holds: c.holds, text: t('questions.close', { a, b, pts: pts(c.spread!), allowed: pts(c.allowed!) }) };
+    if (c.expect === 'chance')
+      return {
+        holds: c.holds,
+        text:
+          c.divergedAt != null
+            ? t('questions.chanceDiverged', { a: label(c.a), it: c.divergedAt })
+            : t(c.holds ? 'questions.chance' : 'questions.learned', { a, line: pct(THOUSAND_RULES.chanceLine) }),
+      };
+    if (c.expect === 'far-below')
+      return {
+        holds: c.holds,
+        text: t(c.divergedAt != null ? 'questions.farBelowDiverged' : 'questions.farBelow', {
+          a,
+          b: c.divergedAt != null ? label(c.b) : b,
+          pts: pts(c.errors[1] - c.errors[0]),
+          dir: t(c.errors[0] <= c.errors[1] ? 'questions.dirBelow' : 'questions.dirAbove'),
+          gap: pts(THOUSAND_RULES.gap),
+        }),
+      };
     return {
       holds: c.holds,
       text: `${t(`questions.relation.${c.relation}`, { a, b, pts: pts(c.errors[0] - c.errors[1]) })} ${t(`questions.expect.${c.expect}`)}`,

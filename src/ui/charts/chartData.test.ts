@@ -3,7 +3,7 @@ import type { NetInfo } from '../../core/metrics';
 import type { Line } from './chartData';
 import { SHORTCUT_COLORS, VARIANT_COLORS, depthColor, netColor } from './chartData';
 import { errorDomain, fitEndLabel, placeEndLabels } from './CurvesPanel';
-import { SUMMARY_LINE, SUMMARY_VARIANT_LINES, endLabelOf, summaryGroups } from './chartData';
+import { SUMMARY_LINE, SUMMARY_VARIANT_LINES, depthAxis, endLabelOf, summaryGroups } from './chartData';
 
 /** Relative luminance (0 dark … 1 light) of #rrggbb. */
 function luminance(hex: string): number {
@@ -72,6 +72,21 @@ describe('one colour language', () => {
   it('colours variants at one depth (shortcut options) by variant, not depth', () => {
     const nets = [net(20, 'residual', 'A'), net(20, 'residual', 'B'), net(20, 'residual', 'C')];
     expect(nets.map((n) => netColor(n, nets))).toEqual([SHORTCUT_COLORS.A, SHORTCUT_COLORS.B, SHORTCUT_COLORS.C]);
+  });
+});
+
+describe('the depth axis', () => {
+  it('stays linear for the presets up to 110 layers, and turns logarithmic once depths span 8 to 1,202', () => {
+    expect(depthAxis([8, 20, 56])).toEqual({ scale: 'linear', domain: [4, 60] });
+    expect(depthAxis([20, 32, 44, 56, 110]).scale).toBe('linear');
+    expect(depthAxis([110, 1202]).scale).toBe('linear'); // the Thousand layers preset: both depths far apart already
+    const ladder = depthAxis([8, 20, 56, 110, 1202]);
+    expect(ladder.scale).toBe('log');
+    // a log axis needs a domain above zero, with room around the end points
+    expect(ladder.domain[0]).toBeGreaterThan(0);
+    expect(ladder.domain[0]).toBeLessThan(8);
+    expect(ladder.domain[1]).toBeGreaterThan(1202);
+    expect(depthAxis([]).scale).toBe('linear');
   });
 });
 

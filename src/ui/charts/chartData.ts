@@ -48,6 +48,20 @@ export function depthColor(depth: number): string {
   return DEPTH_ANCHORS[DEPTH_ANCHORS.length - 1][1];
 }
 
+/** The summary's depth axis turns logarithmic once the deepest net is more than this many times the shallowest. */
+const LOG_DEPTH_SPAN = 20;
+
+/**
+ * The depth summary's x axis: linear, with a little room either side; or logarithmic once depths span more than
+ * LOG_DEPTH_SPAN× (8 to 1,202 layers on a linear axis would squeeze 8 … 110 into its first tenth). Ticks are the depths.
+ */
+export function depthAxis(depths: readonly number[]): { scale: 'linear' | 'log'; domain: [number, number] } {
+  const lo = depths.length ? Math.max(1, Math.min(...depths)) : 8;
+  const hi = depths.length ? Math.max(...depths) : 56;
+  if (hi / lo > LOG_DEPTH_SPAN) return { scale: 'log', domain: [lo / 1.2, hi * 1.2] };
+  return { scale: 'linear', domain: [Math.max(0, lo - 4), hi + 4] };
+}
+
 /**
  * Shortcut options, when one depth is compared across them (the Shortcuts preset): Okabe–Ito's blue,
  * orange and purple, the orange and purple darkened to 3:1 contrast against white.

@@ -97,6 +97,7 @@ export const en = {
     schedule: 'Learning rate over the run',
     nets_one: '{{count}} net',
     nets_other: '{{count}} nets',
+    memory: 'about {{size}} of memory to train (the limit is {{limit}})',
     trainSizeCapped: '{{n}} (only {{have}} loaded)',
   },
   run: {
@@ -314,6 +315,7 @@ export const en = {
       bottleneck: 'Did the bottleneck nets train as well as basic nets of the same cost?',
       highway: 'Did the gated shortcuts land between no shortcut and the identity?',
       shortcuts: 'Were shortcuts A, B and C close?',
+      thousand: 'A thousand layers: did the ResNet learn where the plain net could not?',
     },
     paper: {
       warmup:
@@ -323,6 +325,8 @@ export const en = {
       highway:
         'He et al. 2016 (Table 1, ResNet-110 on CIFAR-10): gated shortcuts trained worse than identity ones, 8.70% test error at best (gate bias −6) against 6.61%.',
       shortcuts: 'The paper (Table 3, ImageNet, 34 layers): A, B and C close, 25.03%, 24.52% and 24.19% top-1 error, all far below plain-34’s 28.54%.',
+      thousand:
+        'The paper (§4.2, Table 6): ResNet-1202 (19.4M parameters) trained to under 0.1% training error, yet tested at 7.93%, worse than ResNet-110’s 6.43%, which the paper puts down to overfitting. It trained no plain net this deep.',
     },
     outcome: { 'as-paper': 'Yes, as in the paper', partly: 'Partly', 'unlike-paper': 'No, unlike the paper', 'not-judged': 'Not judged' },
     relation: {
@@ -332,6 +336,13 @@ export const en = {
     },
     expect: { below: '(expected below)', 'not-above': '(expected at or below)' },
     close: '{{a}} and {{b}} are {{pts}} points apart (close: at most {{allowed}}, a quarter of what the shortcut itself gains over the plain net)',
+    chance: '{{a}} stayed near chance (at or above {{line}})',
+    learned: '{{a}} learned: below {{line}} (expected near chance)',
+    chanceDiverged: '{{a}} could not train: it diverged at iteration {{it}} (its gradients overflow: they grow about 1.19× per layer back from the loss)',
+    farBelow: '{{a}} is {{pts}} points {{dir}} {{b}} (expected at least {{gap}} points below)',
+    farBelowDiverged: '{{a}} is {{pts}} points {{dir}} chance, where the diverged {{b}} stays (expected at least {{gap}} points below)',
+    dirBelow: 'below',
+    dirAbove: 'above',
     window: 'Judged on the mean training error over iterations {{from}}–{{to}}, the last 10% of the run; two errors closer than 5% of the larger are level.',
   },
   slide: {

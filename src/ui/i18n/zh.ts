@@ -99,6 +99,7 @@ export const zh: Dict = {
     schedule: '训练过程中的学习率',
     nets_one: '{{count}} 个网络',
     nets_other: '{{count}} 个网络',
+    memory: '训练约需 {{size}} 内存（上限 {{limit}}）',
     trainSizeCapped: '{{n}}（只载入了 {{have}}）',
   },
   run: {
@@ -310,12 +311,15 @@ export const zh: Dict = {
       bottleneck: '瓶颈网络的训练效果和代价相同的基本块网络一样好吗？',
       highway: '门控捷径是否介于无捷径与恒等捷径之间？',
       shortcuts: '捷径 A、B、C 的结果是否接近？',
+      thousand: '上千层：普通网络学不动的地方，ResNet 学会了吗？',
     },
     paper: {
       warmup: '论文（§4.2）：对 ResNet-110 而言，lr 0.1“略大，难以开始收敛”，因此先用 0.01 训练，直到训练误差低于 80%。',
       bottleneck: '论文（表 3，ImageNet）：代价相近时，使用瓶颈块的 ResNet-50 优于使用基本块的 ResNet-34，top-1 误差 22.85% 对 24.52%。',
       highway: 'He 等人 2016 年（表 1，CIFAR-10 上的 ResNet-110）：门控捷径的训练效果不如恒等捷径，最好时（门控偏置 −6）测试误差 8.70%，恒等捷径为 6.61%。',
       shortcuts: '论文（表 3，ImageNet，34 层）：A、B、C 结果接近，top-1 误差分别为 25.03%、24.52%、24.19%，都远低于 plain-34 的 28.54%。',
+      thousand:
+        '论文（§4.2，表 6）：ResNet-1202（1940 万参数）的训练误差降到 0.1% 以下，但测试误差为 7.93%，比 ResNet-110 的 6.43% 差，论文将其归因于过拟合。论文没有训练这么深的普通网络。',
     },
     outcome: { 'as-paper': '是，与论文一致', partly: '部分一致', 'unlike-paper': '否，与论文不同', 'not-judged': '未评判' },
     relation: {
@@ -325,6 +329,13 @@ export const zh: Dict = {
     },
     expect: { below: '（预期更低）', 'not-above': '（预期持平或更低）' },
     close: '{{a}} 与 {{b}} 相差 {{pts}} 个百分点（接近：至多 {{allowed}}，即捷径本身相对普通网络收益的四分之一）',
+    chance: '{{a}} 停留在随机猜测附近（不低于 {{line}}）',
+    learned: '{{a}} 学到了东西：低于 {{line}}（预期停留在随机猜测附近）',
+    chanceDiverged: '{{a}} 无法训练：在第 {{it}} 次迭代发散（梯度溢出：从损失往回每经过一层约放大 1.19 倍）',
+    farBelow: '{{a}} 比 {{b}} {{dir}} {{pts}} 个百分点（预期至少低 {{gap}} 个百分点）',
+    farBelowDiverged: '{{a}} 比随机猜测 {{dir}} {{pts}} 个百分点，发散的 {{b}} 停在随机猜测（预期至少低 {{gap}} 个百分点）',
+    dirBelow: '低',
+    dirAbove: '高',
     window: '依据第 {{from}}–{{to}} 次迭代（运行的最后 10%）的平均训练误差判断；两个误差之差小于较大者的 5% 时视为持平。',
   },
   slide: {
