@@ -159,3 +159,21 @@ describe('the direct input gradient of a stride-2 convolution matches the zero-s
     }
   }
 });
+
+describe('bn_apply', () => {
+  it('writes 0 for outputs below 2⁻¹⁰⁰ in magnitude (subnormal floats run ~100× slower in WebAssembly on x86), and passes NaN, ±∞ and every other value unchanged', async () => {
+    const { zeros, read, write, run } = await setup();
+    const C = 4;
+    const z = Float32Array.from([1.5, -2, 1e-31, -1e-31, 1e-40, 2 ** -99, Number.NaN, Number.POSITIVE_INFINITY]);
+    const M = z.length / C;
+    const [za, scale, shift, y] = [zeros(z.length), zeros(C), zeros(C), zeros(z.length)];
+    write(za, z);
+    write(scale, Float32Array.from([1, 1, 1, 1]));
+    run(kernelCall('bn_apply', { z: za, M, C, scale, shift, res: 0, relu: 0, y }));
+    const out = read(y, z.length);
+    expect([...out.slice(0, 2), ...out.slice(5, 6)]).toEqual([1.5, -2, 2 ** -99]);
+    expect([...out.slice(2, 5)].map(Math.abs)).toEqual([0, 0, 0]);
+    expect(Number.isNaN(out[6])).toBe(true);
+    expect(out[7]).toBe(Number.POSITIVE_INFINITY);
+  });
+});
