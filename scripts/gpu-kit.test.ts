@@ -90,8 +90,10 @@ describe('npm run gpu-kit', () => {
       'ResNet-56, width ×1',
       'ResNet-110, width ×1',
       'Classroom: plain and ResNet 8/20/56, width ×0.25',
+      'A thousand layers: ResNet-1202 with plain and ResNet 110, width ×0.25',
     ]);
     expect(THROUGHPUT_CASES.full[3].nets).toHaveLength(6);
+    expect(THROUGHPUT_CASES.full[4].nets.map((n) => 6 * n.n + 2)).toEqual([1202, 110, 110]);
   });
 
   it('bundles a program that imports nothing at run time (Deno runs it as it is)', () => {

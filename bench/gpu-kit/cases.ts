@@ -43,6 +43,8 @@ export interface ThroughputCase {
   batch: number;
   /** Rounds timed at least (after two untimed ones). */
   minReps: number;
+  /** PyTorch side: false to time eager mode only (torch.compile of a thousand layers would take minutes of the kit's budget). */
+  compile?: false;
 }
 
 const resnet = (n: number, width: number) => ({ n, family: 'residual' as const, shortcut: 'A' as const, width });
@@ -54,6 +56,8 @@ export const THROUGHPUT_CASES: Record<KitMode, ThroughputCase[]> = {
     { name: 'ResNet-56, width ×1', nets: [resnet(9, 1)], batch: 128, minReps: 5 },
     { name: 'ResNet-110, width ×1', nets: [resnet(18, 1)], batch: 128, minReps: 5 },
     { name: 'Classroom: plain and ResNet 8/20/56, width ×0.25', nets: pairs([1, 3, 9], 0.25), batch: 64, minReps: 5 },
+    // issue #28: a round of the thousand-layer nets (the plain one diverges on its first step in training, so a run costs about ResNet-1202 and the 110s)
+    { name: 'A thousand layers: ResNet-1202 with plain and ResNet 110, width ×0.25', nets: [resnet(200, 0.25), ...pairs([18], 0.25)], batch: 64, minReps: 3, compile: false },
   ],
   short: [
     { name: 'ResNet-8, width ×0.25', nets: [resnet(1, 0.25)], batch: 16, minReps: 2 },

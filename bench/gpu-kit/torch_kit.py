@@ -78,10 +78,12 @@ def main():
             row['eager'] = time_case(case, device, False, seconds)
         except Exception as e:  # noqa: BLE001 - a failure is a figure to report, not a crash
             row['note'] = f'eager failed: {type(e).__name__}: {str(e)[:120]}'
-        if compile_ok and compile_spent > a.compile_budget:
+        if case.get('compile', True) is False:
+            row['note'] = 'eager only (the case says so: compiling it would take minutes)'
+        elif compile_ok and compile_spent > a.compile_budget:
             compile_ok = False
             row['note'] = f'torch.compile skipped: past its {a.compile_budget:.0f} s budget'
-        if compile_ok:
+        if compile_ok and case.get('compile', True) is not False:
             t0 = time.perf_counter()
             try:
                 row['compiled'] = time_case(case, device, True, seconds)
