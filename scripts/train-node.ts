@@ -11,7 +11,11 @@
 // --threads N     threads of the lab CPU engine (default 2)
 // --schedule S    'ops' or 'nets' (default: the engine's rule, chooseSchedule)
 // --every N       a progress line every N iterations (default 100)
-import { readFileSync, readdirSync } from 'node:fs';
+// --landscape IDS after training, the 2-D loss landscape of these nets (ids or labels: plain-56,ResNet-56), filter-
+//                 normalised directions of the run's seed (src/core/landscape.ts): prints each surface's non-convex
+//                 share and its time; --grid N (21) points per axis, --span S (1), --sample N (512) training images,
+//                 --landscape-out FILE writes the surfaces as JSON
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { validateConfig } from '../src/core/config';
@@ -22,6 +26,8 @@ import type { Schedule } from '../src/core/cpu/engine';
 import { nodeKernels, spawnNodeHelper } from '../src/core/cpu/testing/nodeKernels';
 import { IMAGE_BYTES, datasetFromFiles, selectSubsets } from '../src/core/data/cifar10';
 import { Experiment, netSpecOf } from '../src/core/experiment';
+import { filterNormalisedDirection, gridAxis, lossSurface, nonConvexShare } from '../src/core/landscape';
+import type { Tensors } from '../src/core/nets';
 import type { NetSeries } from '../src/core/metrics';
 import { appendSeries, emptySeries } from '../src/core/metrics';
 import { presetById } from '../src/core/presets';
@@ -38,6 +44,11 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     schedule: { type: 'string' },
     every: { type: 'string', default: '100' },
+    landscape: { type: 'string' },
+    grid: { type: 'string', default: '21' },
+    span: { type: 'string', default: '1' },
+    sample: { type: 'string', default: '512' },
+    'landscape-out': { type: 'string' },
   },
 });
 
@@ -118,9 +129,41 @@ async function train(config: ExperimentConfig) {
         : 'not asked'
     }`,
   );
+  if (args.landscape) await landscapes(experiment, config.seed);
   experiment.dispose();
   engine.dispose();
   return { seconds, verdict };
+}
+
+/** The landscapes of the --landscape nets, on the engine that trained them, one after the other. */
+async function landscapes(experiment: Experiment, seed: number) {
+  const wanted = args.landscape!.split(',').map((x) => x.trim());
+  const sample = experiment.trainingSample(Number(args.sample));
+  const axis = gridAxis(Number(args.grid), Number(args.span));
+  const out: Record<string, unknown> = {};
+  for (const want of wanted) {
+    const info = experiment.infos().find((n) => n.id === want || n.label === want);
+    const net = info && experiment.net(info.id);
+    if (!info || !net)
+      throw new Error(
+        `--landscape: no net ${want} in this run (${experiment
+          .infos()
+          .map((n) => n.label)
+          .join(', ')})`,
+      );
+    const base = await net.getState();
+    const dirs: [Tensors, Tensors] = [filterNormalisedDirection(net.spec, base.params, seed, 'x'), filterNormalisedDirection(net.spec, base.params, seed, 'y')];
+    const t0 = performance.now();
+    const surface = (await lossSurface(net, base, dirs, sample, axis, axis))!;
+    const seconds = (performance.now() - t0) / 1000;
+    const centre = surface.loss[Math.floor(axis.length / 2)][Math.floor(axis.length / 2)];
+    const finite = surface.loss.flat().filter(Number.isFinite);
+    console.error(
+      `  seed ${seed} landscape ${info.label}: non-convex share ${(100 * nonConvexShare(surface.loss)).toFixed(1)}% · loss at the centre ${centre.toFixed(3)}, ${Math.min(...finite).toFixed(3)}–${Math.max(...finite).toFixed(3)} on the grid · ${axis.length}×${axis.length} points on ${sample.size} images in ${seconds.toFixed(1)} s`,
+    );
+    out[info.label] = { ...surface, nonConvexShare: nonConvexShare(surface.loss), seconds, sample: sample.size, seed };
+  }
+  if (args['landscape-out']) writeFileSync(args['landscape-out'], JSON.stringify(out));
 }
 
 // 4. One row per seed: each net's mean training error over the last 10% of the run, and the verdict.

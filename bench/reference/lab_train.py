@@ -423,6 +423,33 @@ def agreement(folder):
     json.dump({'losses': losses, 'torch': torch.__version__}, sys.stdout)
 
 
+def landscape(folder):
+    """The lab's landscape test (scripts/torch-landscape.test.ts): a net from the lab's weights and BN statistics, its
+    loss in eval mode (BN with the running statistics) at weights + x*d1 + y*d2 for every point of the grid, with the
+    lab's two directions (in the lab's names and layouts); prints the grid of losses as JSON."""
+    with open(os.path.join(folder, 'spec.json')) as f:
+        spec = json.load(f)
+    torch.set_num_threads(1)
+    unhex = lambda v: np.frombuffer(bytes.fromhex(v['hex']), dtype='<f4').reshape(v['shape']).copy()
+    net = CifarNet(spec['n'], spec['residual'], spec['width'], spec['shortcut'])
+    weights = {k: unhex(v) for k, v in spec['weights'].items()}
+    dirs = [{k: unhex(v) for k, v in d.items()} for d in spec['dirs']]
+    size = spec['size']
+    x = torch.from_numpy(np.fromfile(os.path.join(folder, 'sample.f32'), dtype='<f4').reshape(-1, size, size, 3)).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(np.fromfile(os.path.join(folder, 'labels.u8'), dtype=np.uint8).astype(np.int64))
+    net.eval()
+    grid = []
+    for gy in spec['ys']:
+        row = []
+        for gx in spec['xs']:
+            moved = {k: (w + np.float32(gx) * dirs[0][k] + np.float32(gy) * dirs[1][k]).astype(np.float32) if k in dirs[0] else w for k, w in weights.items()}
+            net.load_lab_state(moved)
+            with torch.no_grad():
+                row.append(F.cross_entropy(net(x), y).item())
+        grid.append(row)
+    json.dump({'loss': grid}, sys.stdout)
+
+
 def param_counts(specs):
     """The nets' parameter counts, for the lab's test of its own (scripts/torch-agreement.test.ts): specs is JSON
     [[n, family, width, shortcut, block], ...]; prints [count, ...]."""
@@ -432,6 +459,8 @@ def param_counts(specs):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == '--agreement':
         return agreement(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == '--landscape':
+        return landscape(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == '--param-counts':
         return param_counts(sys.argv[2])
     if len(sys.argv) == 3 and sys.argv[1] == '--nets':

@@ -12,7 +12,7 @@ import type { NetInfo, NetSeries, Progress } from './metrics';
 import { emptySeries } from './metrics';
 import { paramCount } from './nets';
 import type { NetSpec } from './nets';
-import type { Engine, EngineMemory, ImageBatch, NetState, StepResult } from './train';
+import type { Engine, EngineMemory, EngineNet, ImageBatch, NetState, StepResult } from './train';
 import { warmupForDepth } from './schedule';
 import { NetTrainer, initialState, stepTogether } from './train';
 
@@ -125,6 +125,22 @@ export class Experiment {
 
   specOf(id: string): NetSpec | undefined {
     return this.nets.find((n) => n.entry.id === id)?.spec;
+  }
+
+  /** A net of the run by id, on the engine that trains it: the why-views compute on it (src/core/landscape.ts). */
+  net(id: string): EngineNet | undefined {
+    return this.nets.find((n) => n.entry.id === id)?.trainer.net;
+  }
+
+  /** The first n training images, normalised as training normalises them, without augmentation: a landscape's fixed sample. */
+  trainingSample(n: number): ImageBatch {
+    const count = Math.min(n, this.data.train.count);
+    return makeBatch(
+      this.data.train,
+      Uint32Array.from({ length: count }, (_, i) => i),
+      this.inputStats,
+      null,
+    );
   }
 
   private series(id: string): NetSeries {

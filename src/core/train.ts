@@ -98,6 +98,11 @@ export function evalChunk(activationBytes: (n: number) => number, trainBatch: nu
   return Math.max(1, Math.min(EVAL_CHUNK, trainBatch > 0 ? trainBatch : fits));
 }
 
+export interface EvalOptions {
+  /** false: the loss and errors only. */
+  responses?: boolean;
+}
+
 /** Everything that defines a net's training state, by parameter name. */
 export interface NetState {
   params: Tensors;
@@ -115,8 +120,12 @@ export interface EngineNet {
   readonly spec: NetSpec;
   /** One SGD step on the engine's current batch. */
   step(lr: number, withGradNorms?: boolean): Promise<StepResult>;
-  /** Loss, errors and layer responses on images, in chunks of at most the batch size, BN in eval mode. */
-  evaluate(batch: ImageBatch): Promise<EvalResult>;
+  /**
+   * Loss, errors and layer responses on images, in chunks of at most the batch size, BN in eval mode. With
+   * `{ responses: false }` an engine may skip Fig. 7's responses (layerStd and layerStdEval then empty): a loss
+   * landscape evaluates hundreds of times and needs only the loss (the lab CPU and tfjs engines skip them).
+   */
+  evaluate(batch: ImageBatch, options?: EvalOptions): Promise<EvalResult>;
   /** The loss and its gradient on the current batch, changing nothing (for checks). */
   gradients(): Promise<GradientResult>;
   getState(): Promise<NetState>;

@@ -8,7 +8,19 @@
 // differences and against the tfjs engine.
 import type { NetSpec, Tensors } from '../nets';
 import { bnStatNames, multiplyAdds, sizeOf } from '../nets';
-import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
+import type {
+  Engine,
+  EngineMemory,
+  EngineName,
+  EngineNet,
+  EvalOptions,
+  EvalResult,
+  GradientResult,
+  ImageBatch,
+  NetState,
+  StepRequest,
+  StepResult,
+} from '../train';
 import { RESPONSE_IMAGES, evalChunk, gradNormLayers } from '../train';
 import { Heap, MAX_PAGES } from './heap';
 import type { Call } from './kernelArgs';
@@ -537,7 +549,7 @@ class LabCpuNet implements EngineNet {
     return { loss: this.lossAndErrors(N).loss, grads };
   }
 
-  async evaluate(batch: ImageBatch): Promise<EvalResult> {
+  async evaluate(batch: ImageBatch, options: EvalOptions = {}): Promise<EvalResult> {
     this.check();
     this.engine.ensureCapacity(Math.min(batch.size, this.engine.evalChunk()));
     this.engine.assignLanes();
@@ -551,6 +563,10 @@ class LabCpuNet implements EngineNet {
       const n = Math.min(ws.capacity, batch.size - start);
       this.engine.writeEvalImages(batch, this.lane, start, n);
       this.engine.run(this.program(`eval:${n}`, (w) => evalProgram(this.plan, w, n, this.engine.opThreads, this.engine.convKernels)).calls);
+    }
+    if (options.responses === false) {
+      const F = F64();
+      return { loss: F[out] / Math.max(1, batch.size), errors: F[out + 1], count: batch.size, layerStd: [], layerStdEval: [] };
     }
     // Fig. 7: the first images' responses, BN with their own statistics (see responseProgram)
     const r = Math.min(batch.size, RESPONSE_IMAGES, ws.capacity);

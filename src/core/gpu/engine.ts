@@ -7,7 +7,19 @@
 // against the lab CPU engine.
 import type { NetSpec, Tensors } from '../nets';
 import { blockOutSize, bnStatNames, sizeOf } from '../nets';
-import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepRequest, StepResult } from '../train';
+import type {
+  Engine,
+  EngineMemory,
+  EngineName,
+  EngineNet,
+  EvalOptions,
+  EvalResult,
+  GradientResult,
+  ImageBatch,
+  NetState,
+  StepRequest,
+  StepResult,
+} from '../train';
 import { BN_EPSILON, RESPONSE_IMAGES, evalChunk, gradNormLayers } from '../train';
 import { activationBytes } from '../cpu/program';
 import type { KernelName } from './kernels';
@@ -479,7 +491,8 @@ class LabGpuNet implements EngineNet {
     return { loss: m[0] / N, grads: this.unpack(G) };
   }
 
-  async evaluate(batch: ImageBatch): Promise<EvalResult> {
+  /** Responses are read back with the loss in one pass, so `{ responses: false }` changes nothing here. */
+  async evaluate(batch: ImageBatch, _options?: EvalOptions): Promise<EvalResult> {
     this.check();
     // chunks as the lab CPU engine's: the training batch size, or up to 128 images (fewer for a thousand layers)
     const capacity = Math.max(1, this.engine.trainBatchSize, Math.min(batch.size, this.engine.evalChunk()));

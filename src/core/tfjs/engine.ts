@@ -3,7 +3,7 @@
 import * as tf from '../tf';
 import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
 import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
-import type { Engine, EngineMemory, EngineName, EngineNet, EvalResult, GradientResult, ImageBatch, NetState, StepResult } from '../train';
+import type { Engine, EngineMemory, EngineName, EngineNet, EvalOptions, EvalResult, GradientResult, ImageBatch, NetState, StepResult } from '../train';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, RESPONSE_IMAGES, WEIGHT_DECAY, gradNormLayers } from '../train';
 
 type Mode = 'train' | 'eval';
@@ -209,7 +209,7 @@ export class TfjsNet implements EngineNet {
     return { loss: lossValue, grads: out };
   }
 
-  async evaluate(batch: ImageBatch): Promise<EvalResult> {
+  async evaluate(batch: ImageBatch, options: EvalOptions = {}): Promise<EvalResult> {
     const chunk = Math.max(1, this.engine.evalChunk);
     const layers = this.spec.layers3x3.length;
     const sums = new Float64Array(2 * layers);
@@ -232,6 +232,7 @@ export class TfjsNet implements EngineNet {
       errors += v[1];
       elements += n;
     }
+    if (options.responses === false) return { loss: loss / Math.max(1, elements), errors, count: elements, layerStd: [], layerStdEval: [] };
     // Fig. 7: the responses of a fixed batch, (b) BN with that batch's statistics (running averages
     // untouched), and (a) BN with the running averages, as the trained net computes them
     const r = Math.min(batch.size, RESPONSE_IMAGES);
