@@ -37,9 +37,9 @@ const num = (x: number | null) => (x === null || !Number.isFinite(x) ? String(x)
 
 console.log(`width ×${width}, losses and gradients on ${batch} images, memory for a batch of ${memoryBatch}\n`);
 console.log(
-  `| net | parameters | net bytes | activations (batch ${memoryBatch}) | per layer | train loss | largest gradient | gradients not finite | eval loss | time |`,
+  `| net | parameters | net bytes | activations (batch ${memoryBatch}) | per layer | train loss | largest gradient | gradients not finite | eval loss | time | peak memory (step + test) |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const depth of depths) {
   for (const family of ['plain', 'residual'] as const) {
     const options = { n: blocksFor(depth), family, shortcut: 'A' as const, width };
