@@ -13,6 +13,20 @@ const VARIANTS =
 
 const runFile = (page: Page) => page.evaluate(() => (window as unknown as { labAutomation: { runFile(): Promise<RunFile | null> } }).labAutomation.runFile());
 
+test('the architecture view draws ResNet-1202 as five runs of blocks with their counts, not 600 blocks, within the screen', async ({ page }) => {
+  await page.goto('/?preset=classroom&depths=110,1202');
+  await page.getByRole('button', { name: 'Architecture of ResNet-1202' }).click();
+  const view = page.getByTestId('architecture-view');
+  const diagram = view.getByTestId('arch-diagram');
+  await expect(diagram.locator('[data-block]')).toHaveCount(5);
+  expect(await diagram.locator('[data-block]').evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-repeat'))))).toEqual([200, 1, 199, 1, 199]);
+  await expect(view.getByTestId('arch-total-params')).toContainText('1,230,846');
+  const box = (await diagram.boundingBox())!;
+  expect(box.width).toBeLessThanOrEqual(1280);
+  await page.keyboard.press('Escape');
+  await expect(view).toBeHidden();
+});
+
 test('the architecture view opens from the net list by keyboard, draws each shortcut kind, exports SVG and PNG, and closes with Escape', async ({ page }) => {
   await page.goto(`/?${VARIANTS}`);
   const list = page.locator('.net-list');
