@@ -4,7 +4,9 @@ import type { NetInfo, NetSeries } from '../../core/metrics';
 import { emptySeries } from '../../core/metrics';
 import { judgeDegradation } from '../../core/verdict';
 import { DICTIONARIES } from '../i18n';
-import { summaryCaption, summaryErrors, verdictLines } from './captions';
+import { judgeQuestions } from '../../core/questions';
+import { run } from '../../core/testing/judgedRuns';
+import { questionLines, summaryCaption, summaryErrors, verdictLines } from './captions';
 
 const i18n = createInstance();
 void i18n.init({ resources: { en: { translation: DICTIONARIES.en } }, lng: 'en', interpolation: { escapeValue: false }, initAsync: false });
@@ -87,5 +89,36 @@ describe('the depth summary’s caption compares nets as the verdict groups them
     expect(caption).toContain('ResNet-56 (paper) is 40.0 points below plain-56 (paper)');
     // no comparison across the variants
     expect(caption).not.toMatch(/\(off\)[^;.]*\(paper\)|\(paper\)[^;.]*\(off\)/);
+  });
+});
+
+describe('the thousand-layer question in the page’s words', () => {
+  it('says a diverged plain net could not train, and how far below chance the ResNet ended, in English and Chinese', () => {
+    const curves = [
+      { depth: 110, residual: false, final: 0.3 },
+      { depth: 110, residual: true, final: 0.2 },
+      { depth: 1202, residual: false, final: 0.9, diverged: 1, trained: 1 },
+      { depth: 1202, residual: true, final: 0.5 },
+    ];
+    const r = run(curves);
+    const [q] = judgeQuestions(r);
+    expect(q.kind).toBe('thousand');
+    const en = questionLines(t, q, r.nets);
+    expect(en.outcome).toBe('Yes, as in the paper');
+    expect(en.lines.map((l) => [l.holds, l.text])).toEqual([
+      [true, 'plain-1202 could not train: it diverged at iteration 1 (its gradients overflow: they grow about 1.19× per layer back from the loss)'],
+      [true, 'ResNet-1202 50.0% is 40.0 points below chance, where the diverged plain-1202 stays (expected at least 30.0 points below)'],
+    ]);
+    const zhI18n = createInstance();
+    void zhI18n.init({ resources: { zh: { translation: DICTIONARIES.zh } }, lng: 'zh', interpolation: { escapeValue: false }, initAsync: false });
+    const zh = questionLines(zhI18n.t.bind(zhI18n), q, r.nets);
+    expect(zh.lines[0].text).toContain('无法训练');
+    expect(zh.lines[1].text).toContain('40.0');
+    // a plain net that stayed near chance without diverging, and a ResNet too close to it
+    const [close] = judgeQuestions(run(curves.map((c) => (c.depth === 1202 ? { depth: 1202, residual: c.residual, final: c.residual ? 0.7 : 0.88 } : c))));
+    expect(questionLines(t, close, r.nets).lines.map((l) => [l.holds, l.text])).toEqual([
+      [true, 'plain-1202 88.0% stayed near chance (at or above 80.0%)'],
+      [false, 'ResNet-1202 70.0% is 18.0 points below plain-1202 88.0% (expected at least 30.0 points below)'],
+    ]);
   });
 });
