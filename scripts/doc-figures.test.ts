@@ -22,7 +22,7 @@ import { OUTCOME_TEXT, finalErrors, judgeDegradation, judgeTestStory } from '../
 import { QUESTION_OUTCOME_TEXT, judgeQuestions } from '../src/core/questions';
 
 const ROOT = join(import.meta.dirname, '..');
-const FIGURE_DOCS = ['docs/presets.md', 'docs/classroom-tuning.md', 'docs/verdict.md'];
+const FIGURE_DOCS = ['docs/presets.md', 'docs/classroom-tuning.md', 'docs/verdict.md', 'docs/thousand-layers.md'];
 
 const cache = new Map<string, RunFile>();
 function runAt(path: string): RunFile {

@@ -168,6 +168,42 @@ describe('paired experiments', () => {
     exp.dispose();
   });
 
+  it('records no number that overflows: a test loss as null, Fig. 7 (a) left out, a tap with a non-finite readout skipped', async () => {
+    const inner = await lab();
+    // an engine whose evaluations overflow as ResNet-1202's first test does
+    const overflowing: Engine = {
+      name: inner.name,
+      setBatch: (b) => inner.setBatch(b),
+      memory: () => inner.memory(),
+      dispose: () => inner.dispose(),
+      createNet(spec, state) {
+        const net = inner.createNet(spec, state);
+        let calls = 0;
+        return Object.assign(Object.create(net) as EngineNet, {
+          step: (lr: number, g?: boolean) => net.step(lr, g),
+          async evaluate(batch: ImageBatch) {
+            const r = await net.evaluate(batch);
+            calls++;
+            if (calls === 1) return { ...r, loss: Number.NaN, layerStdEval: r.layerStdEval.map((v, i) => (i === 3 ? Number.POSITIVE_INFINITY : v)) };
+            if (calls === 2) return { ...r, layerStd: r.layerStd.map(() => Number.NaN) };
+            return r;
+          },
+        });
+      },
+    };
+    const exp = await run({ ...tiny, depths: [8], families: ['residual'] }, 8, overflowing);
+    const s = exp.takeDelta().nets['resnet-8-A'];
+    expect(s.test.it).toEqual([0, 4, 8]);
+    expect(s.test.loss[0]).toBeNull();
+    expect(s.test.loss.slice(1).every((l) => typeof l === 'number' && Number.isFinite(l))).toBe(true);
+    // iteration 0: the readout kept, (a) left out; iteration 4: no tap at all; iteration 8: whole
+    expect(s.taps.map((t) => [t.it, 'layerStdEval' in t])).toEqual([
+      [0, false],
+      [8, true],
+    ]);
+    exp.dispose();
+  });
+
   it('hands a why-view a net by id, and the first training images without augmentation, normalised as training does', async () => {
     const exp = await run(tiny, 4, await lab());
     const net = exp.net('resnet-14-A')!;

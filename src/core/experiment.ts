@@ -180,7 +180,17 @@ export class Experiment {
     s.test.it.push(it);
     s.test.err.push(r.errors / Math.max(1, r.count));
     s.test.loss.push(Number.isFinite(r.loss) ? r.loss : null);
-    s.taps.push({ it, layerStd: r.layerStd, layerStdEval: r.layerStdEval, gradNorms, ...(r.gateMeans ? { gateMeans: r.gateMeans } : {}) });
+    // numbers that overflow float32 are not recorded (a run file holds finite numbers): Fig. 7 (a) of a ResNet of a
+    // thousand layers at iteration 0, whose BN layers normalise by their initial running statistics, keeps its readout only
+    const finite = (xs: readonly number[] | undefined) => xs !== undefined && xs.every(Number.isFinite);
+    if (!finite(r.layerStd) || !finite(gradNorms)) return;
+    s.taps.push({
+      it,
+      layerStd: r.layerStd,
+      ...(finite(r.layerStdEval) ? { layerStdEval: r.layerStdEval } : {}),
+      gradNorms,
+      ...(r.gateMeans && finite(r.gateMeans) ? { gateMeans: r.gateMeans } : {}),
+    });
   }
 
   /**

@@ -24,12 +24,15 @@ interface TestColumns {
   loss: (number | null)[];
 }
 
-/** Per-layer statistics taken at an evaluation: Fig. 7's response std, and weight-gradient norms. */
+/** Per-layer statistics taken at an evaluation: Fig. 7's response std, and weight-gradient norms (none where one is not finite). */
 export interface LayerTap {
   it: number;
   /** Fig. 7 (b), the BN readout: BN with the measured batch's own statistics (train.ts EvalResult). */
   layerStd: number[];
-  /** Fig. 7 (a): BN with the running averages, as the trained net computes. Absent in runs saved before it. */
+  /**
+   * Fig. 7 (a): BN with the running averages, as the trained net computes. Absent in runs saved before it, and where
+   * a response overflows float32 (a ResNet of a thousand layers at iteration 0: docs/thousand-layers.md).
+   */
   layerStdEval?: number[];
   gradNorms: number[];
   /** Highway nets: each block's mean gate value T. */
