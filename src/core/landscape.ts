@@ -46,6 +46,12 @@ export function filterNormalisedDirection(spec: NetSpec, params: Tensors, seed: 
   return out;
 }
 
+/** The net's loss (NaN where not finite) and error on the sample, BN in eval mode, without Fig. 7's passes. */
+async function lossAt(net: EngineNet, sample: ImageBatch): Promise<{ loss: number; err: number }> {
+  const e = await net.evaluate(sample, { responses: false });
+  return { loss: Number.isFinite(e.loss) ? e.loss : Number.NaN, err: e.errors / Math.max(1, e.count) };
+}
+
 /** θ + Σ cᵢ·dᵢ, parameter by parameter (BN statistics and momentum kept from `base`). */
 export function moved(base: NetState, steps: readonly { by: number; along: Tensors }[]): NetState {
   const params: Tensors = {};
@@ -101,9 +107,9 @@ export async function lossSurface(
             { by: ys[r], along: dirs[1] },
           ]),
         );
-        const e = await net.evaluate(sample, { responses: false });
-        loss.push(Number.isFinite(e.loss) ? e.loss : Number.NaN);
-        err.push(e.errors / Math.max(1, e.count));
+        const e = await lossAt(net, sample);
+        loss.push(e.loss);
+        err.push(e.err);
       }
       surface.loss.push(loss);
       surface.err.push(err);
@@ -134,8 +140,7 @@ export async function interpolationPath(
       net.setState(
         t === 1 ? end : t === 0 ? start : { params: lerp(start.params, end.params, t), momentum: end.momentum, bnStats: lerp(start.bnStats, end.bnStats, t) },
       );
-      const e = await net.evaluate(sample, { responses: false });
-      out.push({ t, loss: Number.isFinite(e.loss) ? e.loss : Number.NaN, err: e.errors / Math.max(1, e.count) });
+      out.push({ t, ...(await lossAt(net, sample)) });
     }
     return out;
   } finally {

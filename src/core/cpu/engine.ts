@@ -21,7 +21,7 @@ import type {
   StepRequest,
   StepResult,
 } from '../train';
-import { RESPONSE_IMAGES, evalChunk, gradNormLayers } from '../train';
+import { RESPONSE_IMAGES, gradNormLayers } from '../train';
 import { Heap, MAX_PAGES } from './heap';
 import type { Call } from './kernelArgs';
 import type { HelperInit, WasmVariant } from './kernels';
@@ -36,6 +36,7 @@ import {
   gradAt,
   momentumAt,
   netBytes,
+  netsEvalChunk,
   paramAt,
   planNet,
   planWorkspace,
@@ -347,8 +348,10 @@ export class LabCpuEngine implements Engine {
 
   /** The evaluation's chunk for this engine's nets (train.ts's evalChunk: fewer than 128 images for a thousand layers). */
   evalChunk(): number {
-    const specs = [...this.nets].map((n) => n.spec);
-    return evalChunk((n) => Math.max(0, ...specs.map((spec) => activationBytes(spec, n))), this.batchSize);
+    return netsEvalChunk(
+      [...this.nets].map((n) => n.spec),
+      this.batchSize,
+    );
   }
 
   /** The workspace of a lane, planned for the nets in that lane ('ops': every net is in lane 0). */

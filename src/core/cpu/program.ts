@@ -8,7 +8,7 @@
 // parameter block (weights, gradients and momentum are three copies of one layout).
 import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
 import { NUM_CLASSES, blockOutSize, bnStatNames, sizeOf } from '../nets';
-import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
+import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY, evalChunk } from '../train';
 import { align, f32 } from './heap';
 import { argIndex, kernelCall } from './kernelArgs';
 import type { Call } from './kernelArgs';
@@ -175,6 +175,11 @@ export function activationBytes(spec: NetSpec, N: number): number {
     if (b.gate) bytes += 2 * act + (b.projection ? act : 0); // F, T, and the projected carry
   }
   return bytes;
+}
+
+/** The evaluation's chunk for an engine holding these nets (train.ts's evalChunk on the largest net's activations); both engines use it. */
+export function netsEvalChunk(specs: readonly NetSpec[], trainBatch: number): number {
+  return evalChunk((n) => Math.max(0, ...specs.map((spec) => activationBytes(spec, n))), trainBatch);
 }
 
 /** The engine's shared scratch for one lane: one batch of inputs, the padded-input buffer, gradient buffers. */

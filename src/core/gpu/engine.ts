@@ -20,8 +20,8 @@ import type {
   StepRequest,
   StepResult,
 } from '../train';
-import { BN_EPSILON, RESPONSE_IMAGES, evalChunk, gradNormLayers } from '../train';
-import { activationBytes } from '../cpu/program';
+import { BN_EPSILON, RESPONSE_IMAGES, gradNormLayers } from '../train';
+import { netsEvalChunk } from '../cpu/program';
 import type { KernelName } from './kernels';
 import { FIELDS, kernelSource } from './kernels';
 import type { GpuLayout, GpuProgram, ProgramKind } from './program';
@@ -288,8 +288,10 @@ export class LabGpuEngine implements Engine {
 
   /** The evaluation's chunk for this engine's nets, as the lab CPU engine's (train.ts's evalChunk). */
   evalChunk(): number {
-    const specs = [...this.nets].map((n) => n.spec);
-    return evalChunk((n) => Math.max(0, ...specs.map((spec) => activationBytes(spec, n))), this.batchSize);
+    return netsEvalChunk(
+      [...this.nets].map((n) => n.spec),
+      this.batchSize,
+    );
   }
 
   currentBatchSize(): number {
