@@ -148,7 +148,7 @@ test('every form change goes through validation: a refused one is named under it
 
 test('the form names the memory a thousand layers need before Start, and lets them run at width ×0.25', async ({ page }) => {
   await page.goto('/?preset=classroom&depths=110,1202');
-  await expect(page.getByTestId('net-count')).toContainText(/^4 nets · about 2\.\d GB of memory to train \(the limit is 3\.0 GB\)$/);
+  await expect(page.getByTestId('net-count')).toContainText(/^4 nets · about 1\.\d GB of memory to train \(the limit is 3\.0 GB\)$/);
   await expect(page.getByTestId('cost-problem')).toHaveCount(0);
   await page.goto('/?depths=1202');
   await expect(page.getByTestId('cost-problem')).toContainText('needs about');

@@ -4,20 +4,25 @@ import type { ExperimentConfig } from './config';
 import { MEMORY_LIMIT, POINTS_LIMIT, addedNetFits, costProblem, expectedMs, experimentCost, formatBytes, measuredSpeed } from './cost';
 import { CLASSROOM, FIG6 } from './presets';
 import { PRESETS } from './presets';
-import { netsOf } from './experimentNets';
+import { netSpecOf, netsOf } from './experimentNets';
+import { activationBytes } from './cpu/program';
 
 describe('experiment cost', () => {
   it('lets every preset run', () => {
     for (const p of PRESETS) expect(costProblem(p.config), p.id).toBeNull();
   });
 
-  it('names the memory of a thousand layers: ResNet-1202 and plain-1202 at width ×0.25, batch 64 fit; at width ×1 they are refused', () => {
+  it('names the memory of a thousand layers: ResNet-1202 and plain-1202 at width ×0.25, batch 64 fit, with one workspace; at width ×1 they are refused', () => {
     const thousand = { ...CLASSROOM, depths: [110, 1202], families: ['plain', 'residual'] as ExperimentConfig['families'] };
     const c = experimentCost(thousand);
-    // ~1.2 MiB of saved activations per layer at batch 64 (docs/thousand-layers.md), kept for two threads
-    expect(c.memory).toBeGreaterThan(2 * 1.3 * 2 ** 30);
-    expect(c.memory).toBeLessThan(MEMORY_LIMIT);
-    expect(formatBytes(c.memory)).toMatch(/^2\.\d GB$/);
+    // ~1.2 MiB of saved activations per layer at batch 64 (docs/thousand-layers.md), kept once: a net over 300 layers
+    // trains with both threads on one shared workspace (bench/depth.ts measured 1,425 MiB for ResNet-1202 alone)
+    expect(c.memory).toBeGreaterThan(1.3 * 2 ** 30);
+    expect(c.memory).toBeLessThan(2 * 1.3 * 2 ** 30);
+    expect(formatBytes(c.memory)).toMatch(/^1\.\d GB$/);
+    // a shallow config keeps a workspace per thread: its activations count twice
+    const shallow = { ...CLASSROOM, depths: [110], families: ['plain', 'residual'] as ExperimentConfig['families'] };
+    expect(experimentCost(shallow).memory).toBeGreaterThan(2 * activationBytes(netSpecOf(netsOf(shallow)[1], shallow), shallow.batchSize));
     expect(costProblem({ ...thousand, width: 1 })).toMatch(/needs about \d+\.\d GB of memory to train \(4 nets at width ×1, batch 64\); the limit is 3\.0 GB/);
     expect(formatBytes(5 * 2 ** 20)).toBe('5 MB');
   });

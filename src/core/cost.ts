@@ -5,7 +5,7 @@ import type { ExperimentConfig } from './config';
 import { validateConfig } from './config';
 import { netSpecOf, netsOf } from './experimentNets';
 import type { NetEntry } from './experimentNets';
-import { activationBytes, netBytes } from './cpu/program';
+import { activationBytes, netBytes, trainsAlone } from './cpu/program';
 import { multiplyAdds } from './nets';
 
 /**
@@ -22,7 +22,10 @@ export const POINTS_LIMIT = 25_000_000;
 
 interface ExperimentCost {
   nets: number;
-  /** Bytes: every net's weights, gradients and momentum, plus the largest net's saved activations twice (a workspace per thread). */
+  /**
+   * Bytes: every net's weights, gradients and momentum, plus the largest net's saved activations twice (a workspace
+   * per thread), or once where a net trains alone on every thread (over 300 layers: one shared workspace).
+   */
   memory: number;
   /** Numbers the run will record. */
   points: number;
@@ -34,7 +37,8 @@ export function experimentCost(config: ExperimentConfig, entries: readonly NetEn
   const activations = Math.max(0, ...specs.map((spec) => activationBytes(spec, config.batchSize)));
   const evals = Math.ceil(config.iterations / config.evalEvery) + 1;
   const points = specs.reduce((s, spec) => s + 5 * config.iterations + evals * (3 + 2 * spec.layers3x3.length), 0);
-  return { nets: specs.length, memory: weights + 2 * activations, points };
+  const workspaces = specs.some(trainsAlone) ? 1 : 2;
+  return { nets: specs.length, memory: weights + workspaces * activations, points };
 }
 
 /** Whether a net added to a running experiment (the page's "Add a net") keeps its memory within MEMORY_LIMIT. */

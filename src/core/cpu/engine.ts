@@ -43,6 +43,7 @@ import {
   responseProgram,
   setArg,
   trainProgram,
+  trainsAlone,
 } from './program';
 
 const MAX_COMMANDS = 8192;
@@ -94,21 +95,14 @@ export function planLanes(costs: readonly number[], lanes: number): { lane: numb
 /** The busiest lane may carry at most this much more than the average for 'nets' to beat 'ops'. */
 const LANE_IMBALANCE_LIMIT = 1.2;
 
-/**
- * A net with more 3×3 layers than this trains with 'ops' whatever the balance: its ops are big enough to split (a
- * ResNet-1202 step at width ×0.25, batch 64, took 2.2 s on two threads against 4.0 s on one: bench/depth.ts's machine),
- * the threads share one workspace instead of one each (1.4 GiB instead of 2.8 for ResNet-1202), and a plain net of that
- * depth diverges on its first step (docs/thousand-layers.md), which would leave its lane idle for the rest of the run.
- */
-const OPS_LAYERS = 300;
 
 /**
  * The schedule for a set of nets on `threads` threads: 'nets' when there are at least as many nets
  * as threads and they balance within LANE_IMBALANCE_LIMIT, else 'ops'; always 'ops' with a net of more
- * than OPS_LAYERS layers. `npm run bench -- --experiment` measures both.
+ * than OPS_LAYERS layers (program.ts). `npm run bench -- --experiment` measures both.
  */
 export function chooseSchedule(specs: readonly NetSpec[], threads: number): Schedule {
-  if (threads < 2 || specs.length < threads || specs.some((s) => s.layers3x3.length > OPS_LAYERS)) return 'ops';
+  if (threads < 2 || specs.length < threads || specs.some(trainsAlone)) return 'ops';
   return planLanes(specs.map(multiplyAdds), threads).imbalance <= LANE_IMBALANCE_LIMIT ? 'nets' : 'ops';
 }
 

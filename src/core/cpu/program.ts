@@ -177,6 +177,17 @@ export function activationBytes(spec: NetSpec, N: number): number {
   return bytes;
 }
 
+/**
+ * A net with more 3×3 layers than this trains with 'ops' whatever the balance: its ops are big enough to split (a
+ * ResNet-1202 step at width ×0.25, batch 64, took 2.2 s on two threads against 4.0 s on one: bench/depth.ts's machine),
+ * the threads share one workspace instead of one each (1.4 GiB instead of 2.8 for ResNet-1202), and a plain net of that
+ * depth diverges on its first step (docs/thousand-layers.md), which would leave its lane idle for the rest of the run.
+ */
+const OPS_LAYERS = 300;
+
+/** Whether a net is deep enough to train with the 'ops' schedule whatever the balance (one shared workspace). */
+export const trainsAlone = (spec: NetSpec): boolean => spec.layers3x3.length > OPS_LAYERS;
+
 /** The evaluation's chunk for an engine holding these nets (train.ts's evalChunk on the largest net's activations); both engines use it. */
 export function netsEvalChunk(specs: readonly NetSpec[], trainBatch: number): number {
   return evalChunk((n) => Math.max(0, ...specs.map((spec) => activationBytes(spec, n))), trainBatch);
