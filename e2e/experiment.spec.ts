@@ -543,3 +543,51 @@ test('the lab WebGPU engine trains a paired experiment in the page (on SwiftShad
   });
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
 });
+
+test('the loss landscape of a finished run: plain beside ResNet on one scale, streamed with progress, cancellable, saved with the run across a reload', async ({
+  page,
+}) => {
+  const problems = collectConsoleProblems(page);
+  await page.goto(`/?${TINY_QUERY.replace('iters=60', 'iters=20')}&automation=1`);
+  await loadFixtureData(page);
+  const card = page.locator('[data-chart="landscape"]');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await card.getByTestId('landscape-grid').selectOption('11');
+  await card.getByRole('button', { name: 'Compute the landscape' }).click();
+  // rows stream in: the progress bar counts them, and the maps grow row by row
+  await expect(card.getByTestId('landscape-progress')).toContainText(/of 22 rows/);
+  const maps = card.locator('.landscape-map');
+  await expect(maps).toHaveCount(2);
+  await expect(maps.nth(0)).toHaveAttribute('data-subtitle', 'plain-14');
+  await expect(maps.nth(1)).toHaveAttribute('data-subtitle', 'ResNet-14');
+  await expect(maps.nth(1)).toHaveAttribute('data-rows', '11', { timeout: 60_000 });
+  await expect(card.getByTestId('landscape-progress')).toHaveCount(0);
+  await expect(maps.nth(0).locator('rect')).toHaveCount(1 + 121);
+  await expect(maps.nth(0).locator('path').first()).toBeAttached(); // contour lines
+  await expect(card).toContainText(/Step ratio .*plain-14 ×\d\.\d\d; ResNet-14 ×\d\.\d\d/);
+  await expect(card).toContainText(/The ResNet-14 surface is the smoother|Here the ResNet-14 surface is not the smoother/);
+  // a larger grid, cancelled midway: the landscape before it stays
+  await card.getByTestId('landscape-grid').selectOption('21');
+  await card.getByRole('button', { name: 'Compute again' }).click();
+  await expect(card.getByTestId('landscape-progress')).toContainText(/of 42 rows/);
+  await card.getByRole('button', { name: 'Cancel' }).click();
+  await expect(card.getByTestId('landscape-progress')).toHaveCount(0);
+  await expect(maps.nth(1)).toHaveAttribute('data-rows', '11');
+  // saved with the run: after a reload the finished run reopens with its landscape, and it is in the run file
+  await page.reload();
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  await expect(page.locator('[data-chart="landscape"] .landscape-map').nth(1)).toHaveAttribute('data-rows', '11');
+  const file = await page.evaluate(() =>
+    (window as unknown as { labAutomation: { runFile(): Promise<{ landscape?: { grid: number; nets: unknown[] } }> } }).labAutomation.runFile(),
+  );
+  expect(file?.landscape?.grid).toBe(11);
+  expect(file?.landscape?.nets).toHaveLength(2);
+  // and computed again after the reload, from the run's saved weights (the worker loads its checkpoint)
+  await expect(page.getByTestId('data-source')).toHaveAttribute('data-source', 'cache', { timeout: 30_000 });
+  await page.locator('[data-chart="landscape"]').getByTestId('landscape-grid').selectOption('11');
+  await page.locator('[data-chart="landscape"]').getByRole('button', { name: 'Compute again' }).click();
+  await expect(page.locator('[data-chart="landscape"]').getByTestId('landscape-progress')).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'done');
+  expect(problems()).toEqual([]);
+});

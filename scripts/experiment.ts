@@ -16,6 +16,9 @@
 //   --expect-degradation=plain: exit 1 unless every seed shows at least the plain half
 //   --expect-as-paper: exit 1 unless every seed answers each of the run's own questions (src/core/questions.ts) as the
 //   paper did (the Thousand layers preset: plain-1202 at chance, ResNet-1202 at least 30 points below it)
+//   --landscape plain-56,resnet-56: after training, those nets' 2-D loss landscapes (src/core/landscape.ts; --landscape-grid
+//   N, --landscape-sample N) as landscape.json and landscape.png/.svg; --expect-smoother: exit 1 unless, in every seed,
+//   the residual surface is the smoother (the smaller step ratio: docs/landscape.md)
 //   --export-torch DIR: write the experiment as a PyTorch job instead (script, config.json, README.md;
 //   README "Full scale"), to train at full scale on a GPU and import the run file it writes
 //   --charts-of RUN.json [RUN.json …]: no training: import each finished run into the page and write its
@@ -36,6 +39,8 @@ import type { Verdict } from '../src/core/verdict';
 import { OUTCOME_TEXT, VERDICT_RULES, finalErrors, judgeDegradation, judgeTestStory } from '../src/core/verdict';
 import { QUESTION_OUTCOME_TEXT, QUESTION_TEXT, comparisonText, judgeQuestions, showsFig6 } from '../src/core/questions';
 import { openLab } from './labBrowser';
+import type { RunLandscape } from '../src/core/landscape';
+import { lossGrid, smoother, stepRatio } from '../src/core/landscape';
 import { CliError, cliMain } from './cli';
 import { configFromCli, experimentCommand } from './experimentCli';
 
@@ -51,6 +56,10 @@ const args = opts as {
   chartsOf?: boolean;
   expectDegradation?: 'both' | 'plain';
   expectAsPaper?: boolean;
+  landscape?: string;
+  landscapeGrid?: string;
+  landscapeSample?: string;
+  expectSmoother?: boolean;
 };
 
 function fail(message: string, code = 2): never {
@@ -205,7 +214,7 @@ function seedsMd(results: { seed: number; run: RunFile; wallMs: number }[]): str
 let interrupted = false;
 
 /** One run of one config in the page: writes run.json, metrics.csv, the charts and summary.md into `out`. */
-async function runOnce(config: ExperimentConfig, dataDir: string, out: string): Promise<{ run: RunFile; wallMs: number }> {
+async function runOnce(config: ExperimentConfig, dataDir: string, out: string): Promise<{ run: RunFile; wallMs: number; landscape?: RunLandscape }> {
   mkdirSync(out, { recursive: true });
   const session = await openLab({ query: configToQuery(config), dataDir, log: (l) => console.error(l) });
   const { page } = session;
@@ -256,7 +265,8 @@ async function runOnce(config: ExperimentConfig, dataDir: string, out: string): 
     writeFileSync(join(out, 'summary.md'), text);
     console.log(text);
     console.log(`Wrote run.json, metrics.csv, summary.md and ${charts.length} charts (PNG 2× and SVG) to ${out}`);
-    return { run, wallMs };
+    const landscape = args.landscape ? await writeLandscape(page, out, args.landscape.split(',')) : undefined;
+    return { run, wallMs, landscape };
   } finally {
     await session.close();
   }
@@ -276,6 +286,38 @@ async function writeCharts(page: Page, out: string): Promise<{ file: string; wid
   }
   writeFileSync(join(out, 'charts.json'), `${JSON.stringify(charts, null, 2)}\n`);
   return charts;
+}
+
+/** --landscape: the nets' loss landscapes computed in the page (as its button does), written as landscape.json and the panel as PNG 2× and SVG. */
+async function writeLandscape(page: Page, out: string, nets: string[]): Promise<RunLandscape> {
+  const ask = {
+    ...(args.landscapeGrid ? { grid: Number(args.landscapeGrid) } : {}),
+    ...(args.landscapeSample ? { sample: Number(args.landscapeSample) } : {}),
+  };
+  const t0 = Date.now();
+  const landscape = await page
+    .evaluate(([n, a]) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.landscape(n, a), [nets.map((x) => x.trim()), ask] as const)
+    .catch((err: unknown) => fail(`--landscape: ${err instanceof Error ? err.message.replace(/^.*Error: /s, '') : String(err)}`, 3));
+  writeFileSync(join(out, 'landscape.json'), JSON.stringify(landscape));
+  await page.waitForTimeout(300); // let the panel draw its last row
+  const svg = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart('landscape', 'svg'));
+  const png = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart('landscape', 'png'));
+  writeFileSync(join(out, 'landscape.svg'), svg);
+  writeFileSync(join(out, 'landscape.png'), Buffer.from(png, 'base64'));
+  for (const n of landscape.nets)
+    console.log(
+      `landscape ${n.label}: step ratio ${stepRatio(lossGrid(n)).toFixed(2)} · ${landscape.grid}×${landscape.grid} points on ${landscape.sample} images in ${n.seconds.toFixed(0)} s`,
+    );
+  console.log(`Wrote landscape.json, landscape.png and landscape.svg to ${out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  return landscape;
+}
+
+/** Whether a landscape shows the residual surface the smoother: its plain and residual nets' step ratios (null without both). */
+function smootherOf(run: RunFile, l: RunLandscape | undefined): ReturnType<typeof smoother> | null {
+  const fam = (f: string) => l?.nets.find((n) => run.nets.some((i) => i.id === n.id && (i.family ?? (i.residual ? 'residual' : 'plain')) === f));
+  const plain = fam('plain');
+  const res = fam('residual');
+  return plain && res ? smoother(plain, res) : null;
 }
 
 /** --charts-of: redraw the charts of finished runs (after a caption or chart change), without training. */
@@ -324,7 +366,8 @@ async function main() {
     if (bad.length || v.length === 0) fail(`--seeds ${args.seeds}: ${bad.map((b) => b.message.replace(/^seed: /, '')).join('; ') || 'no seed given'}`);
     seeds = v.map((r) => r.config.seed);
   }
-  const results: { seed: number; run: RunFile; wallMs: number }[] = [];
+  if (args.expectSmoother && !args.landscape) fail('--expect-smoother needs --landscape (a plain and a residual net: --landscape plain-56,resnet-56)');
+  const results: { seed: number; run: RunFile; wallMs: number; landscape?: RunLandscape }[] = [];
   for (const seed of seeds) {
     const dir = seeds.length > 1 ? join(out, `seed-${seed}`) : out;
     results.push({ seed, ...(await runOnce({ ...config, seed }, dataDir, dir)) });
@@ -340,7 +383,14 @@ async function main() {
   if (interrupted) process.exitCode = 130;
   else if (expect === 'both' && (outcomes.length < seeds.length || outcomes.some((o) => o !== 'both'))) process.exitCode = 1;
   else if (expect === 'plain' && (outcomes.length < seeds.length || outcomes.some((o) => o === 'not-shown'))) process.exitCode = 1;
-  else if (args.expectAsPaper) {
+  else if (args.expectSmoother) {
+    const verdicts = results.map((r) => smootherOf(r.run, r.landscape));
+    for (const [i, v] of verdicts.entries())
+      console.log(
+        `seed ${results[i].seed}: ${v ? `step ratio plain ${v.plain.toFixed(2)}, residual ${v.residual.toFixed(2)}: the residual surface is ${v.residualSmoother ? '' : 'not '}the smoother` : 'no plain and residual pair in --landscape'}`,
+      );
+    if (results.length < seeds.length || verdicts.some((v) => !v?.residualSmoother)) process.exitCode = 1;
+  } else if (args.expectAsPaper) {
     const answers = results.map((r) => judgedQuestions(r.run));
     if (results.length < seeds.length || answers.some((qs) => qs.length === 0 || qs.some((q) => q.outcome !== 'as-paper'))) process.exitCode = 1;
   }

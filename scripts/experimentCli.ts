@@ -25,6 +25,13 @@ export function experimentCommand(): Command {
       new Option('--expect-degradation <which>', 'exit 1 unless every seed shows both halves of Fig. 6, or at least the plain half').choices(['both', 'plain']),
     )
     .option('--expect-as-paper', "exit 1 unless every seed answers each of the run's own questions as the paper did (src/core/questions.ts)")
+    .option('--landscape <nets>', 'after training, the 2-D loss landscape of these nets (labels: plain-56,resnet-56): landscape.json and landscape.png/.svg')
+    .option('--landscape-grid <n>', 'points per side of the landscape (default 21)')
+    .option('--landscape-sample <n>', 'training images the landscape is measured on (default 512)')
+    .option(
+      '--expect-smoother',
+      'with --landscape: exit 1 unless, in every seed, the residual surface is the smoother (the smaller step ratio, src/core/landscape.ts)',
+    )
     .option('--export-torch <dir>', 'write the experiment as a PyTorch job instead of running it here')
     .option('--charts-of', 'no training: redraw the charts of finished runs (the run files follow)')
     .option('--quiet', 'no progress lines');

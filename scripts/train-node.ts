@@ -12,9 +12,9 @@
 // --schedule S    'ops' or 'nets' (default: the engine's rule, chooseSchedule)
 // --every N       a progress line every N iterations (default 100)
 // --landscape IDS after training, the 2-D loss landscape of these nets (ids or labels: plain-56,ResNet-56), filter-
-//                 normalised directions of the run's seed (src/core/landscape.ts): prints each surface's non-convex
-//                 share and its time; --grid N (21) points per axis, --span S (1), --sample N (512) training images,
-//                 --landscape-out FILE writes the surfaces as JSON
+//                 normalised directions of the run's seed (src/core/landscape.ts): prints each surface's step ratio
+//                 and its time; --grid N (21) points per axis, --span S (1), --sample N (512) training images,
+//                 --landscape-out FILE writes the surfaces as JSON ({seed} in it: the seed)
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,8 +26,7 @@ import type { Schedule } from '../src/core/cpu/engine';
 import { nodeKernels, spawnNodeHelper } from '../src/core/cpu/testing/nodeKernels';
 import { IMAGE_BYTES, datasetFromFiles, selectSubsets } from '../src/core/data/cifar10';
 import { Experiment, netSpecOf } from '../src/core/experiment';
-import { filterNormalisedDirection, gridAxis, lossSurface, nonConvexShare } from '../src/core/landscape';
-import type { Tensors } from '../src/core/nets';
+import { landscapeOf, lossGrid, stepRatio } from '../src/core/landscape';
 import type { NetSeries } from '../src/core/metrics';
 import { appendSeries, emptySeries } from '../src/core/metrics';
 import { presetById } from '../src/core/presets';
@@ -135,35 +134,19 @@ async function train(config: ExperimentConfig) {
   return { seconds, verdict };
 }
 
-/** The landscapes of the --landscape nets, on the engine that trained them, one after the other. */
+/** The landscapes of the --landscape nets, on the engine that trained them, one after the other (src/core/landscape.ts landscapeOf, as the page). */
 async function landscapes(experiment: Experiment, seed: number) {
-  const wanted = args.landscape!.split(',').map((x) => x.trim());
-  const sample = experiment.trainingSample(Number(args.sample));
-  const axis = gridAxis(Number(args.grid), Number(args.span));
-  const out: Record<string, unknown> = {};
-  for (const want of wanted) {
-    const info = experiment.infos().find((n) => n.id === want || n.label === want);
-    const net = info && experiment.net(info.id);
-    if (!info || !net)
-      throw new Error(
-        `--landscape: no net ${want} in this run (${experiment
-          .infos()
-          .map((n) => n.label)
-          .join(', ')})`,
-      );
-    const base = await net.getState();
-    const dirs: [Tensors, Tensors] = [filterNormalisedDirection(net.spec, base.params, seed, 'x'), filterNormalisedDirection(net.spec, base.params, seed, 'y')];
-    const t0 = performance.now();
-    const surface = (await lossSurface(net, base, dirs, sample, axis, axis))!;
-    const seconds = (performance.now() - t0) / 1000;
-    const centre = surface.loss[Math.floor(axis.length / 2)][Math.floor(axis.length / 2)];
-    const finite = surface.loss.flat().filter(Number.isFinite);
+  const ask = { nets: args.landscape!.split(',').map((x) => x.trim()), grid: Number(args.grid), span: Number(args.span), sample: Number(args.sample) };
+  const l = (await landscapeOf(experiment, seed, ask))!;
+  for (const n of l.nets) {
+    const loss = lossGrid(n);
+    const finite = loss.flat().filter(Number.isFinite);
+    const c = Math.floor(l.grid / 2);
     console.error(
-      `  seed ${seed} landscape ${info.label}: non-convex share ${(100 * nonConvexShare(surface.loss)).toFixed(1)}% · loss at the centre ${centre.toFixed(3)}, ${Math.min(...finite).toFixed(3)}–${Math.max(...finite).toFixed(3)} on the grid · ${axis.length}×${axis.length} points on ${sample.size} images in ${seconds.toFixed(1)} s`,
+      `  seed ${seed} landscape ${n.label}: step ratio ${stepRatio(loss).toFixed(2)} · loss at the centre ${loss[c][c].toFixed(3)}, ${Math.min(...finite).toFixed(3)}–${Math.max(...finite).toFixed(3)} on the grid · ${l.grid}×${l.grid} points on ${l.sample} images in ${n.seconds.toFixed(1)} s`,
     );
-    out[info.label] = { ...surface, nonConvexShare: nonConvexShare(surface.loss), seconds, sample: sample.size, seed };
   }
-  if (args['landscape-out']) writeFileSync(args['landscape-out'], JSON.stringify(out));
+  if (args['landscape-out']) writeFileSync(args['landscape-out'].replace('{seed}', String(seed)), JSON.stringify(l));
 }
 
 // 4. One row per seed: each net's mean training error over the last 10% of the run, and the verdict.

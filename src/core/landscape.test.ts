@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from './tf';
 import { LabCpuEngine } from './cpu/engine';
 import { nodeKernels } from './cpu/testing/nodeKernels';
-import { filterNormalisedDirection, gridAxis, interpolationPath, lossSurface, moved, nonConvexShare } from './landscape';
+import { filterNormalisedDirection, gridAxis, interpolationPath, lossSurface, moved, stepRatio } from './landscape';
 import { cifarNet } from './nets';
 import type { NetOptions } from './nets';
 import { TINY, freshState, jitter, randomBatch } from './testing/fixtures';
@@ -59,13 +59,19 @@ describe('filter-normalised directions (Li et al. 2018)', () => {
     expect(y['s1.b0.conv1']).not.toEqual(b['s1.b0.conv1']);
   });
 
-  it('nonConvexShare: 0 for a bowl, most of the points for an egg crate, and float noise on a plane does not count', () => {
+  it('stepRatio: 1 on a plane at one height, small on a gentle bowl, large on an egg crate or a cliff, infinite past an overflow', () => {
     const grid = (f: (x: number, y: number) => number) => gridAxis(21, 1).map((y) => gridAxis(21, 1).map((x) => f(x, y)));
-    expect(nonConvexShare(grid((x, y) => x * x + 2 * y * y))).toBe(0);
-    expect(nonConvexShare(grid((x, y) => Math.sin(9 * x) + Math.sin(9 * y)))).toBeGreaterThan(0.5);
-    expect(nonConvexShare(grid((x, y) => 1 + x + ((x * 1e6 + y * 7e5) % 1) * 1e-7))).toBe(0);
-    expect(nonConvexShare(grid((x, y) => (x === 0 && y === 0 ? Number.NaN : x * x)))).toBeGreaterThan(0);
-    expect(gridAxis(5, 1)).toEqual([-1, -0.5, 0, 0.5, 1]);
+    expect(stepRatio(grid(() => 2.3))).toBe(1);
+    const bowl = stepRatio(grid((x, y) => 0.3 + x * x + y * y));
+    expect(bowl).toBeGreaterThan(1);
+    expect(bowl).toBeLessThan(1.2);
+    expect(stepRatio(grid((x, y) => 1.1 + Math.sin(20 * x) * Math.sin(20 * y)))).toBeGreaterThan(1.8);
+    // a plateau that explodes (the Classroom's plain-56): the loss grows 10× for each 0.1 out beyond a radius of 0.3
+    expect(stepRatio(grid((x, y) => 2 * 10 ** (10 * Math.max(0, Math.hypot(x, y) - 0.3))))).toBeGreaterThan(4);
+    // ratios, not differences: the same surface at 1,000× the loss scores the same
+    expect(stepRatio(grid((x, y) => 1000 * (0.3 + x * x + y * y)))).toBeCloseTo(bowl, 10);
+    expect(stepRatio([[1, Number.NaN, Number.NaN]])).toBe(Infinity);
+    expect(stepRatio([[1, 2, 8, Number.NaN]])).toBeCloseTo(4, 12); // steps ×2, ×4 and ∞: the median is the middle one
   });
 });
 

@@ -83,7 +83,8 @@ interface Surface {
 
 /**
  * The loss of `net` on `sample` at θ + x·d₁ + y·d₂ for every point of the grid, row by row (`onRow` after each, for a
- * progress bar and streaming; `cancelled` is checked between points). Leaves the net at `base` when done or cancelled.
+ * progress bar and streaming; `between` is awaited before each point, so a worker can yield to its messages, then
+ * `cancelled` is checked). Leaves the net at `base` when done or cancelled.
  */
 export async function lossSurface(
   net: EngineNet,
@@ -92,7 +93,7 @@ export async function lossSurface(
   sample: ImageBatch,
   xs: readonly number[],
   ys: readonly number[],
-  hooks: { onRow?: (row: number, loss: number[], err: number[]) => void; cancelled?: () => boolean } = {},
+  hooks: { onRow?: (row: number, loss: number[], err: number[]) => void; between?: () => Promise<void>; cancelled?: () => boolean } = {},
 ): Promise<Surface | null> {
   const surface: Surface = { xs: [...xs], ys: [...ys], loss: [], err: [] };
   try {
@@ -100,6 +101,7 @@ export async function lossSurface(
       const loss: number[] = [];
       const err: number[] = [];
       for (const x of xs) {
+        await hooks.between?.();
         if (hooks.cancelled?.()) return null;
         net.setState(
           moved(base, [
@@ -149,23 +151,140 @@ export async function interpolationPath(
 }
 
 /**
- * How rough a surface is: the share of its interior grid points where the loss bends down (is not convex) along a
- * grid line, in x or in y. A second difference counts as bending down only below −10⁻³ of the surface's range, so
- * float rounding on a flat stretch does not. 0: convex along every grid line (a bowl); Li et al.'s chaotic
- * ResNet-56 without shortcuts would score high. A point with a non-finite loss nearby counts as bending down.
+ * How rough a surface is: the median, over every pair of neighbouring grid points (along x and along y), of the factor
+ * by which the loss changes from one to the other (≥ 1; 1 on a flat surface). A smooth surface changes by a modest
+ * factor from point to point; a chaotic one, or one of plateaus and cliffs, by large factors. Ratios, not differences,
+ * so a net's loss scale does not matter, and the median, so a few cliffs at the grid's corners do not decide it. A pair
+ * with a loss that is not finite (or not positive) counts as an infinite step. Chosen on the Classroom's seed 1
+ * (docs/landscape.md: the share of non-convex points, tried first, was 0 for both nets).
  */
-export function nonConvexShare(loss: readonly (readonly number[])[]): number {
-  const finite = loss.flat().filter(Number.isFinite);
-  const range = finite.length ? Math.max(...finite) - Math.min(...finite) : 0;
-  const tol = 1e-3 * range;
-  let bent = 0;
-  let points = 0;
-  for (let r = 1; r < loss.length - 1; r++)
-    for (let c = 1; c < loss[r].length - 1; c++) {
-      points++;
-      const dx = loss[r][c - 1] - 2 * loss[r][c] + loss[r][c + 1];
-      const dy = loss[r - 1][c] - 2 * loss[r][c] + loss[r + 1][c];
-      if (!(dx >= -tol) || !(dy >= -tol)) bent++;
+export function stepRatio(loss: readonly (readonly number[])[]): number {
+  const log = (v: number) => (Number.isFinite(v) && v > 0 ? Math.log(v) : Number.NaN);
+  const steps: number[] = [];
+  const step = (a: number, b: number) => {
+    const d = Math.abs(log(a) - log(b));
+    steps.push(Number.isNaN(d) ? Infinity : d);
+  };
+  for (let r = 0; r < loss.length; r++)
+    for (let c = 0; c < loss[r].length; c++) {
+      if (c + 1 < loss[r].length) step(loss[r][c], loss[r][c + 1]);
+      if (r + 1 < loss.length) step(loss[r][c], loss[r + 1][c]);
     }
-  return points ? bent / points : 0;
+  if (!steps.length) return 1;
+  steps.sort((a, b) => a - b);
+  const m = steps.length >> 1;
+  return Math.exp(steps.length % 2 ? steps[m] : (steps[m - 1] + steps[m]) / 2);
+}
+
+/** One net's surface as a run keeps it: JSON-safe (a loss that is not finite is null). */
+export interface NetLandscape {
+  id: string;
+  label: string;
+  /** loss[row][col]: row along y, column along x; null where the loss overflowed. */
+  loss: (number | null)[][];
+  /** Error on the same images, 0..1. */
+  err: number[][];
+  /** Seconds it took. */
+  seconds: number;
+}
+
+/** The landscapes of a run's nets: the grid, the sample and the weights they were computed at. */
+export interface RunLandscape {
+  /** The training iteration of the weights. */
+  iteration: number;
+  /** The directions' seed (the run's seed). */
+  seed: number;
+  /** Points per axis, and the span: the grid runs from -span to span along each direction. */
+  grid: number;
+  span: number;
+  /** Training images the loss is measured on (the run's first ones). */
+  sample: number;
+  nets: NetLandscape[];
+}
+
+/** The surface's losses as numbers again (null → NaN), for stepRatio and the contours. */
+export const lossGrid = (n: Pick<NetLandscape, 'loss'>): number[][] => n.loss.map((row) => row.map((v) => v ?? Number.NaN));
+
+/** Which of two surfaces is the smoother by stepRatio, and each one's ratio. */
+export function smoother(
+  plain: Pick<NetLandscape, 'loss'>,
+  residual: Pick<NetLandscape, 'loss'>,
+): { plain: number; residual: number; residualSmoother: boolean } {
+  const p = stepRatio(lossGrid(plain));
+  const r = stepRatio(lossGrid(residual));
+  return { plain: p, residual: r, residualSmoother: r < p };
+}
+
+/** What a landscape job asks for: the nets (ids or labels) and the grid; the page's and the runner's defaults are Li et al.'s. */
+export interface LandscapeAsk {
+  nets: string[];
+  grid: number;
+  span: number;
+  sample: number;
+}
+
+export const LANDSCAPE_DEFAULTS: Omit<LandscapeAsk, 'nets'> = { grid: 21, span: 1, sample: 512 };
+
+/** Why a landscape cannot be computed as asked (a clear sentence), or null. */
+export function landscapeProblem(ask: LandscapeAsk, trainCount: number): string | null {
+  if (ask.nets.length < 1 || ask.nets.length > 4) return `a loss landscape is computed for 1 to 4 nets at a time, not ${ask.nets.length}`;
+  if (!Number.isInteger(ask.grid) || ask.grid < 3 || ask.grid > 51) return `the grid has 3 to 51 points a side, not ${ask.grid}`;
+  if (!(ask.span > 0 && ask.span <= 5)) return `the span is above 0 and at most 5 (a step of 1 moves each filter by its own norm), not ${ask.span}`;
+  if (!Number.isInteger(ask.sample) || ask.sample < 1 || ask.sample > trainCount)
+    return `the sample is 1 to ${trainCount} training images (the run's), not ${ask.sample}`;
+  return null;
+}
+
+/** The nets a landscape is computed on, as an experiment holds them. */
+interface NetsHolder {
+  iteration: number;
+  infos(): { id: string; label: string }[];
+  net(id: string): EngineNet | undefined;
+  trainingSample(n: number): ImageBatch;
+}
+
+/**
+ * The landscapes of the asked nets of an experiment, one net after the other, on the engine that trained them, with
+ * the run's seed's directions; `hooks` as lossSurface's, each row also told which net it is (its index in `ask.nets`).
+ * Null when cancelled. Throws, naming the nets there are, when a net is not in the experiment.
+ */
+export async function landscapeOf(
+  exp: NetsHolder,
+  seed: number,
+  ask: LandscapeAsk,
+  hooks: { onRow?: (index: number, row: number, loss: number[], err: number[]) => void; between?: () => Promise<void>; cancelled?: () => boolean } = {},
+): Promise<RunLandscape | null> {
+  const infos = ask.nets.map((want) => {
+    const info = exp.infos().find((n) => n.id === want || n.label.toLowerCase() === want.toLowerCase());
+    const net = info && exp.net(info.id);
+    if (!info || !net)
+      throw new Error(
+        `no net ${want} in this run (it has ${exp
+          .infos()
+          .map((n) => n.label)
+          .join(', ')})`,
+      );
+    return { info, net };
+  });
+  const sample = exp.trainingSample(ask.sample);
+  const axis = gridAxis(ask.grid, ask.span);
+  const out: RunLandscape = { iteration: exp.iteration, seed, grid: ask.grid, span: ask.span, sample: sample.size, nets: [] };
+  for (const [index, { info, net }] of infos.entries()) {
+    const base = await net.getState();
+    const dirs: [Tensors, Tensors] = [filterNormalisedDirection(net.spec, base.params, seed, 'x'), filterNormalisedDirection(net.spec, base.params, seed, 'y')];
+    const t0 = performance.now();
+    const surface = await lossSurface(net, base, dirs, sample, axis, axis, {
+      ...hooks,
+      onRow: (row, loss, err) => hooks.onRow?.(index, row, loss, err),
+    });
+    if (!surface) return null;
+    out.nets.push({
+      id: info.id,
+      label: info.label,
+      loss: surface.loss.map((row) => row.map((v) => (Number.isFinite(v) ? v : null))),
+      err: surface.err,
+      seconds: (performance.now() - t0) / 1000,
+    });
+  }
+  return out;
 }

@@ -40,6 +40,37 @@ describe('run files', () => {
     expect(() => parseRunFile(JSON.stringify(bad))).toThrow(/damaged at series\.plain-20\.train\.loss\.0/);
   });
 
+  it('keeps a loss landscape (an overflowed point as null), and refuses one whose grid is not square', () => {
+    const run = sample();
+    run.landscape = {
+      iteration: 2,
+      seed: 1,
+      grid: 2,
+      span: 1,
+      sample: 64,
+      nets: [
+        {
+          id: 'plain-20',
+          label: 'plain-20',
+          loss: [
+            [2.3, null],
+            [2.1, 2.2],
+          ],
+          err: [
+            [0.9, 1],
+            [0.8, 0.85],
+          ],
+          seconds: 1.5,
+        },
+      ],
+    };
+    expect(parseRunFile(JSON.stringify(run)).landscape).toEqual(run.landscape);
+    run.landscape.nets[0].err[1] = [0.8];
+    expect(() => parseRunFile(JSON.stringify(run))).toThrow('the landscape of plain-20 is not 2×2 points');
+    run.landscape.grid = 0;
+    expect(() => parseRunFile(JSON.stringify(run))).toThrow(/damaged at landscape\.grid/);
+  });
+
   it('reads a run file gzipped (run.json.gz), told by its bytes, and plain JSON unchanged', () => {
     const run = sample();
     const json = JSON.stringify(run);

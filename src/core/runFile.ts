@@ -8,6 +8,7 @@ import { validateConfig } from './config';
 import type { NetInfo, NetSeries, Progress } from './metrics';
 import { BLOCK_TYPES, NET_FAMILIES, SHORTCUTS } from './nets';
 import { WARMUP_MODES } from './schedule';
+import type { RunLandscape } from './landscape';
 
 export const RUN_FORMAT = 'degradation-lab-run';
 export const RUN_VERSION = 1;
@@ -69,6 +70,8 @@ export interface RunFile {
   progress: Progress;
   nets: NetInfo[];
   series: Record<string, NetSeries>;
+  /** The run's last loss landscape (issue #27), if one was computed. */
+  landscape?: RunLandscape;
 }
 
 const finite = v.pipe(v.number(), v.finite());
@@ -94,6 +97,23 @@ const NetInfoSchema = v.object({
   divergedAt: v.nullable(finite),
 });
 
+const LandscapeSchema = v.object({
+  iteration: v.pipe(finite, v.integer()),
+  seed: finite,
+  grid: v.pipe(finite, v.integer(), v.minValue(1)),
+  span: v.pipe(finite, v.minValue(0)),
+  sample: v.pipe(finite, v.integer(), v.minValue(1)),
+  nets: v.array(
+    v.object({
+      id: v.string(),
+      label: v.string(),
+      loss: v.array(v.array(v.nullable(finite))),
+      err: v.array(numbers),
+      seconds: finite,
+    }),
+  ),
+});
+
 const RunFileSchema = v.object({
   format: v.literal(RUN_FORMAT),
   version: v.literal(RUN_VERSION),
@@ -106,6 +126,7 @@ const RunFileSchema = v.object({
   progress: v.object({ iteration: finite, iterations: finite, imagesPerSec: finite, elapsedMs: finite, etaMs: v.nullable(finite) }),
   nets: v.pipe(v.array(NetInfoSchema), v.minLength(1)),
   series: v.record(v.string(), SeriesSchema),
+  landscape: v.optional(LandscapeSchema),
 });
 
 export class RunFileError extends Error {
@@ -143,6 +164,11 @@ export function parseRunFile(text: string): RunFile {
     if ([s.train.loss, s.train.err, s.train.runErr, s.train.lr].some((c) => c.length !== len))
       throw new RunFileError(`series ${n.id}.train has columns of different lengths`);
     if ([s.test.err, s.test.loss].some((c) => c.length !== s.test.it.length)) throw new RunFileError(`series ${n.id}.test has columns of different lengths`);
+  }
+  for (const l of run.landscape?.nets ?? []) {
+    const rows = run.landscape!.grid;
+    if (l.loss.length !== rows || l.err.length !== rows || [...l.loss, ...l.err].some((r) => r.length !== rows))
+      throw new RunFileError(`the landscape of ${l.label} is not ${rows}×${rows} points`);
   }
   return { ...run, config } as RunFile;
 }

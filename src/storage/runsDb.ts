@@ -13,6 +13,7 @@ import type { NetInfo, NetSeries, Progress } from '../core/metrics';
 import { appendSeries, emptySeries } from '../core/metrics';
 import type { RunFile, RunStatus } from '../core/runFile';
 import { RUN_FORMAT, RUN_VERSION } from '../core/runFile';
+import type { RunLandscape } from '../core/landscape';
 
 export interface RunRecord {
   id: string;
@@ -30,6 +31,8 @@ export interface RunRecord {
   error?: string;
   /** 'lab' for runs trained here; 'import' for runs loaded from a file. */
   origin: 'lab' | 'import';
+  /** The last loss landscape computed for this run (issue #27), if any. */
+  landscape?: RunLandscape;
 }
 
 export interface StoredDataset {
@@ -204,5 +207,6 @@ export function runFileOf(rec: RunRecord, series: Record<string, NetSeries>): Ru
     progress: rec.progress,
     nets: rec.nets,
     series,
+    ...(rec.landscape ? { landscape: rec.landscape } : {}),
   };
 }

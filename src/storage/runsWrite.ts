@@ -100,5 +100,6 @@ export function recordOfFile(id: string, file: RunFile): RunRecord {
     progress: file.progress,
     checkpointIteration: null,
     origin: 'import',
+    ...(file.landscape ? { landscape: file.landscape } : {}),
   };
 }

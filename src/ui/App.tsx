@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { CurvesPanel } from './charts/CurvesPanel';
 import { DegradationSummary, VerdictPanel } from './charts/DegradationSummary';
 import { LayerChart } from './charts/LayerCharts';
+import { LandscapePanel } from './charts/LandscapePanel';
 import { GateChart } from './charts/GateChart';
 import { LrChart } from './charts/LrChart';
 import { ArchitectureView, NetList } from './architecture/ArchitectureView';
@@ -222,6 +223,7 @@ function Charts() {
       </div>
       {run.nets.some((n) => familyOf(n) === 'highway') && <GateChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} />}
       {run.config.warmup.some((w) => w !== 'off') && <LrChart nets={run.nets} series={run.series} iterations={run.config.iterations} />}
+      <LandscapePanel run={run} />
     </div>
   );
 }

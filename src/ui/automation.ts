@@ -6,7 +6,9 @@ import type { RunFile } from '../core/runFile';
 import type { BenchResult, BenchSpec } from '../worker/protocol';
 import { chartExporters, svgToPng } from './charts/exportChart';
 import type { Command } from '../worker/protocol';
-import { injectFault, startRun, stopRun } from './labController';
+import { computeLandscape, injectFault, startRun, stopRun } from './labController';
+import type { LandscapeAsk, RunLandscape } from '../core/landscape';
+import { LANDSCAPE_DEFAULTS } from '../core/landscape';
 import { runBench } from './lab/channel';
 import { runAsFile } from './lab/savedRuns';
 import { useLab } from './store';
@@ -42,6 +44,8 @@ export interface LabAutomation {
   injectFault(kind: Extract<Command, { type: 'injectFault' }>['kind']): void;
   /** Make one page area ('charts', 'saved runs') fail to render, as a bug would (tests the error boundary). */
   breakView(area: string): void;
+  /** Compute the loss landscapes of nets of the run on screen (ids or labels, any case), as the page's button does; the result, or the reason it failed. */
+  landscape(nets: string[], ask: Partial<Omit<LandscapeAsk, 'nets'>>): Promise<RunLandscape>;
 }
 
 async function blobToBase64(blob: Blob): Promise<string> {
@@ -100,6 +104,26 @@ export function installAutomation(): void {
     bench: runBench,
     injectFault,
     breakView: (area) => useLab.setState({ viewFault: area }),
+    landscape(wanted, ask) {
+      const run = useLab.getState().run;
+      if (!run) return Promise.reject(new Error('no run on the page'));
+      const nets = wanted.map((w) => {
+        const n = run.nets.find((i) => i.id === w || i.label.toLowerCase() === w.toLowerCase());
+        if (!n) throw new Error(`no net ${w} in the run (it has ${run.nets.map((i) => i.label).join(', ')})`);
+        return n;
+      });
+      const { grid, span, sample } = { ...LANDSCAPE_DEFAULTS, ...ask };
+      const before = run.landscape;
+      computeLandscape(nets, grid, span, Math.min(sample, run.config.trainSize));
+      return new Promise((resolve, reject) => {
+        const done = useLab.subscribe((s) => {
+          if (s.run?.landscapeJob) return;
+          done();
+          if (s.run?.landscape && s.run.landscape !== before) resolve(s.run.landscape);
+          else reject(new Error(s.errors.at(-1) ?? 'the landscape was cancelled'));
+        });
+      });
+    },
   };
   (window as unknown as { labAutomation: LabAutomation }).labAutomation = api;
 }

@@ -114,6 +114,50 @@ describe('reduceEvent', () => {
     expect(reduceEvent(s, { type: 'error', during: 'training', message: 'x' })!.run).toBeUndefined();
   });
 
+  it('grows a landscape row by row as it streams in, then takes the saved result; a cancel keeps the one before, a failure says why', () => {
+    const partial = { iteration: 20, seed: 1, grid: 2, span: 1, sample: 8, nets: [{ id: 'plain-8', label: 'plain-8', loss: [], err: [], seconds: 0 }] };
+    const before = {
+      ...partial,
+      nets: [
+        {
+          ...partial.nets[0],
+          loss: [
+            [1, 2],
+            [3, 4],
+          ],
+          err: [
+            [0, 0],
+            [0, 0],
+          ],
+        },
+      ],
+    };
+    let s = state({ run: runView({ state: 'done', landscape: before, landscapeJob: { partial, done: 0, total: 2 } }) });
+    const row = (r: number): WorkerEvent => ({
+      type: 'landscapeRow',
+      runId: 'r1',
+      net: 'plain-8',
+      index: 0,
+      row: r,
+      rows: 2,
+      loss: [2.3, null],
+      err: [0.9, 1],
+    });
+    s = { ...s, ...reduceEvent(s, row(0)) };
+    expect(s.run!.landscapeJob!.done).toBe(1);
+    expect(s.run!.landscapeJob!.partial.nets[0].loss).toEqual([[2.3, null]]);
+    expect(reduceEvent(s, { ...row(1), runId: 'other' } as WorkerEvent)).toBeNull();
+    const cancelled = { ...s, ...reduceEvent(s, { type: 'landscapeEnded', runId: 'r1', outcome: 'cancelled' }) };
+    expect(cancelled.run!.landscapeJob).toBeUndefined();
+    expect(cancelled.run!.landscape).toBe(before);
+    expect(cancelled.errors).toEqual([]);
+    const failed = { ...s, ...reduceEvent(s, { type: 'landscapeEnded', runId: 'r1', outcome: 'failed', message: 'no net x' }) };
+    expect(failed.errors).toEqual(['Loss landscape: no net x']);
+    const done = { ...s, ...reduceEvent(s, { type: 'landscape', runId: 'r1', landscape: partial }) };
+    expect(done.run!.landscape).toBe(partial);
+    expect(done.run!.landscapeJob).toBeUndefined();
+  });
+
   it('keeps only the newest errors', () => {
     let s = state({ errors: [] });
     for (let i = 0; i < MAX_ERRORS + 3; i++) s = { ...s, ...reduceEvent(s, { type: 'error', during: 'training', message: `e${i}` }) };

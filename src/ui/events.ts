@@ -100,6 +100,20 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
         ...withError(s, e.during === 'storage' ? e.message : `${e.during}: ${e.message}`),
         ...((e.during === 'stop' || e.during === 'pause') && s.run?.pending ? { run: { ...s.run, pending: undefined } } : {}),
       };
+    case 'landscapeRow': {
+      const job = s.run?.id === e.runId ? s.run.landscapeJob : undefined;
+      const net = job?.partial.nets[e.index];
+      if (!s.run || !job || !net) return null;
+      const nets = job.partial.nets.map((n, i) => (i === e.index ? { ...n, loss: [...n.loss, e.loss], err: [...n.err, e.err] } : n));
+      return { run: { ...s.run, landscapeJob: { ...job, partial: { ...job.partial, nets }, done: job.done + 1 } } };
+    }
+    case 'landscape':
+      return s.run?.id === e.runId ? { run: { ...s.run, landscape: e.landscape, landscapeJob: undefined } } : null;
+    case 'landscapeEnded':
+      return {
+        ...(e.outcome === 'failed' ? withError(s, `Loss landscape: ${e.message ?? 'failed'}`) : {}),
+        run: s.run?.id === e.runId ? { ...s.run, landscapeJob: undefined } : s.run,
+      };
     case 'benchResult':
     case 'savedRun':
     case 'heartbeat':

@@ -189,3 +189,26 @@ export function addNet(entry: NetEntry): void {
 export function dismissError(i: number): void {
   useLab.setState((s) => ({ errors: s.errors.filter((_, k) => k !== i) }));
 }
+
+/**
+ * Compute the loss landscapes of nets of the run on screen (it must not be training): the page shows the rows as they
+ * stream in (store.ts's landscapeJob), and the worker saves the result with the run.
+ */
+export function computeLandscape(nets: readonly { id: string; label: string }[], grid: number, span: number, sample: number): void {
+  const run = useLab.getState().run;
+  if (!run || run.landscapeJob) return;
+  const partial = {
+    iteration: run.progress?.iteration ?? 0,
+    seed: run.config.seed,
+    grid,
+    span,
+    sample,
+    nets: nets.map((n) => ({ ...n, loss: [], err: [], seconds: 0 })),
+  };
+  useLab.setState({ run: { ...run, landscapeJob: { partial, done: 0, total: grid * nets.length } } });
+  client.send({ type: 'landscape', runId: run.id, nets: nets.map((n) => n.id), grid, span, sample });
+}
+
+export function cancelLandscape(): void {
+  client.send({ type: 'cancelLandscape' });
+}

@@ -9,6 +9,7 @@ import type { NetInfo, NetSeries, Progress } from '../core/metrics';
 import { appendSeries, emptySeries } from '../core/metrics';
 import { CLASSROOM, PRESETS, presetById, presetList } from '../core/presets';
 import type { RunFile } from '../core/runFile';
+import type { RunLandscape } from '../core/landscape';
 import type { ConvSelfTest } from '../core/selftest';
 import type { RunRecord } from '../storage/runsDb';
 import type { DatasetSummary, RunState } from '../worker/protocol';
@@ -32,6 +33,10 @@ export interface RunView {
   storageFullAt?: number;
   /** Pause or Stop was asked for and the worker has not answered yet (it answers within one round). */
   pending?: 'pausing' | 'stopping';
+  /** The run's last loss landscape (saved with it). */
+  landscape?: RunLandscape;
+  /** A landscape being computed: the rows so far (`partial`), and rows done of all the nets' rows. */
+  landscapeJob?: { partial: RunLandscape; done: number; total: number };
 }
 
 export interface CompareView {
@@ -207,6 +212,7 @@ export function runViewFromFile(id: string, file: RunFile, extra: Pick<RunView, 
     nets: file.nets,
     series: file.series,
     progress: file.progress,
+    landscape: file.landscape,
     ...extra,
   };
 }

@@ -109,6 +109,12 @@ async function dispatch(cmd: Command): Promise<void> {
     case 'netCheck':
       post(await netCheck());
       return;
+    case 'landscape':
+      // waits for a benchmark timing in flight, as a start does: both would use the one engine
+      await benching;
+      return session.landscape(cmd);
+    case 'cancelLandscape':
+      return session.cancelLandscape();
     case 'bench': {
       const result = bench(cmd.spec);
       benching = result.then(() => undefined);

@@ -9,6 +9,7 @@ import type { NetInfo, NetSeries } from '../core/metrics';
 import type { RunStatus } from '../core/runFile';
 import type { ConvSelfTest } from '../core/selftest';
 import type { EngineName } from '../core/train';
+import type { RunLandscape } from '../core/landscape';
 
 export interface DatasetSummary {
   source: DataSource;
@@ -91,7 +92,14 @@ export type Command =
   | { type: 'injectFault'; kind: 'device-lost' | 'out-of-memory' | 'nan-checkpoint' | 'write-fault' | 'kill-helper' | 'context-lost' | 'quota' }
   | { type: 'bench'; id: number; spec: BenchSpec }
   /** Gradients of one small residual net on the active tfjs backend against the lab CPU engine. */
-  | { type: 'netCheck' };
+  | { type: 'netCheck' }
+  /**
+   * The loss landscapes of nets of a run that is not training (issue #27, src/core/landscape.ts): `grid`×`grid` points
+   * from -span to span, on the run's first `sample` training images. Rows stream as 'landscapeRow'; the result is
+   * saved with the run and sent as 'landscape'. A run not in this worker's memory is loaded from its checkpoint.
+   */
+  | { type: 'landscape'; runId: string; nets: string[]; grid: number; span: number; sample: number }
+  | { type: 'cancelLandscape' };
 
 export type RunState = RunStatus | 'starting';
 
@@ -132,5 +140,10 @@ export type WorkerEvent =
   | { type: 'savedRun'; requestId: number; runId: string; ok: true; name?: string }
   | { type: 'savedRun'; requestId: number; runId: string; ok: false; message: string }
   | { type: 'netCheck'; backend: string; loss: [number, number]; maxRelDiff: number; worst: string }
+  /** A landscape's row, as it finishes (`row` of `rows`, of net `net`, the `index`-th of the job's nets); loss null where not finite. */
+  | { type: 'landscapeRow'; runId: string; net: string; index: number; row: number; rows: number; loss: (number | null)[]; err: number[] }
+  /** A landscape job ended: the result (saved with the run), or cancelled, or failed with the reason. */
+  | { type: 'landscape'; runId: string; landscape: RunLandscape }
+  | { type: 'landscapeEnded'; runId: string; outcome: 'cancelled' | 'failed'; message?: string }
   /** Any failure in the worker reaches the page with its cause; the worker never dies silently. */
   | { type: 'error'; during: string; message: string; stack?: string };

@@ -19,6 +19,8 @@ import { LabCpuEngine } from '../core/cpu/engine';
 import { engineLabel, nextBackend, planSchedule } from './engines';
 import { errorMessage, lab, post, reportError, requireData, switchEngine } from './host';
 import type { Command } from './protocol';
+import type { LandscapeAsk } from '../core/landscape';
+import { landscapeOf, landscapeProblem } from '../core/landscape';
 import { runLockHeld, runLockName } from './protocol';
 
 /**
@@ -46,6 +48,8 @@ interface ActiveRun {
   storageFullAt: number | null;
 }
 let active: ActiveRun | null = null;
+/** A saved run loaded from its checkpoint to compute its loss landscape, not to train (it keeps its status). */
+let measured: { record: RunRecord; exp: Experiment } | null = null;
 let injectedFault: string | null = null;
 /** Fault injection for the next checkpoint (tests): corrupt its weights, or fail its write midway. */
 let checkpointFault: 'nan-checkpoint' | 'write-fault' | null = null;
@@ -214,24 +218,38 @@ async function loop(run: ActiveRun): Promise<void> {
 }
 
 /**
- * Start or resume: the engine for the record's config, an experiment on its data subsets (from the
- * checkpoint when there is one), and the session around it. The record is updated, not saved.
+ * The engine for a record's config and an experiment on its data subsets, from the checkpoint when there is one. The
+ * experiment held before (training or loaded for a landscape) is disposed: the engine may have been replaced. (A
+ * landscape in flight is the caller's to cancel first: openExperiment does; the landscape job calls this itself.)
  */
-async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: boolean): Promise<ActiveRun> {
+async function buildExperiment(record: RunRecord, cp: Checkpoint | null) {
   const ds = requireData();
-  releaseRun();
-  if (!(await claimRun(record.id)))
-    throw new Error(`“${record.name}” is training in another tab of the lab: continue it there, or here once that tab stops or closes`);
   const { config } = record;
-  post({ type: 'run', runId: record.id, state: 'starting' });
   const entries = cp ? Object.values(cp.nets).map((n) => n.entry) : netsOf(config);
   const specs = entries.map((e) => netSpecOf(e, config));
   const h = planSchedule(await switchEngine(config.backend, { specs, batch: config.batchSize }), specs);
   active?.exp.dispose();
   active = null;
+  measured?.exp.dispose();
+  measured = null;
   const subsets = selectSubsets(ds, config.trainSize, config.testSize, config.split);
   const exp = new Experiment(config, subsets, h.engine);
   exp.start(cp ?? undefined);
+  return { exp, h, subsets };
+}
+
+/**
+ * Start or resume: the engine for the record's config, an experiment on its data subsets (from the
+ * checkpoint when there is one), and the session around it. The record is updated, not saved.
+ */
+async function openExperiment(record: RunRecord, cp: Checkpoint | null, stream: boolean): Promise<ActiveRun> {
+  const ds = requireData();
+  await cancelLandscape();
+  releaseRun();
+  if (!(await claimRun(record.id)))
+    throw new Error(`“${record.name}” is training in another tab of the lab: continue it there, or here once that tab stops or closes`);
+  post({ type: 'run', runId: record.id, state: 'starting' });
+  const { exp, h, subsets } = await buildExperiment(record, cp);
   if (cp) exp.restoreElapsed(record.progress.elapsedMs);
   record.dataset ||= `${ds.description}; trained on ${subsets.train.count.toLocaleString('en')}, tested on ${subsets.test.count.toLocaleString('en')}`;
   record.backend = engineLabel(h);
@@ -287,6 +305,7 @@ export async function start(cmd: Extract<Command, { type: 'start' }>): Promise<v
 
 export async function resume(cmd: Extract<Command, { type: 'resume' }>): Promise<void> {
   if (active && active.record.id === cmd.runId && active.state === 'paused' && !cmd.backend) {
+    await cancelLandscape();
     active.state = 'running';
     active.record.status = 'running';
     post({ type: 'run', runId: cmd.runId, state: 'running', engine: lab.handle ? engineLabel(lab.handle) : undefined, iteration: active.exp.iteration });
@@ -386,9 +405,15 @@ export async function remove(runId: string): Promise<void> {
   if (await ownedElsewhere(runId)) throw new Error('this run is training in another tab: stop it there first');
   if (active?.record.id === runId) {
     if (active.looping) throw new Error(`“${active.record.name}” is training: stop it before deleting it`);
+    await cancelLandscape();
     active.exp.dispose();
     active = null;
     releaseRun();
+  }
+  if (measured?.record.id === runId) {
+    await cancelLandscape();
+    measured.exp.dispose();
+    measured = null;
   }
   await deleteRun(runId);
 }
@@ -401,4 +426,76 @@ export async function importFile(runId: string, fileName: string, bytes: ArrayBu
   await saveRun(recordOfFile(runId, file));
   await replaceSeries(runId, file.series);
   return file.name;
+}
+
+// --- loss landscapes (issue #27): computed on the nets of a run that is not training --------------------------------
+
+/** The landscape in flight: cancelled between points; `finished` settles once its net is back at its weights. */
+let landscapeJob: { runId: string; cancelled: boolean; finished: Promise<void> } | null = null;
+
+/** Cancel the landscape in flight, if any, and wait until it has put its net back (training and loading wait for this). */
+export async function cancelLandscape(): Promise<void> {
+  const job = landscapeJob;
+  if (!job) return;
+  job.cancelled = true;
+  await job.finished;
+}
+
+/** The run whose nets to measure: the one in memory, not training; or a saved one, loaded from its checkpoint. */
+async function runToMeasure(runId: string): Promise<{ record: RunRecord; exp: Experiment }> {
+  if (active?.record.id === runId) {
+    if (active.looping) throw new Error('the run is training: pause it, or let it finish, to compute its loss landscape');
+    return active;
+  }
+  if (measured?.record.id === runId) return measured;
+  if (active?.looping) throw new Error('another experiment is training: pause it first, the landscape would slow it down');
+  if (await ownedElsewhere(runId)) throw new Error('this run is training in another tab: compute its landscape there');
+  const record = await getRun(runId);
+  if (!record) throw new Error(`no saved run ${runId}`);
+  const cp = await loadCheckpoint(runId);
+  if (!cp) throw new Error(`“${record.name}” has no saved weights (a run imported from a file keeps only its points): train it here to see its landscape`);
+  releaseRun();
+  const { exp } = await buildExperiment(record, cp);
+  measured = { record, exp };
+  return measured;
+}
+
+/** Compute the asked landscape, streaming rows to the page; save it with the run. Failures are reported, not thrown. */
+export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): Promise<void> {
+  const ended = (outcome: 'cancelled' | 'failed', message?: string) => post({ type: 'landscapeEnded', runId: cmd.runId, outcome, message });
+  if (landscapeJob) return ended('failed', 'a landscape is being computed already: wait for it, or cancel it');
+  let finish = () => undefined as void;
+  const job = { runId: cmd.runId, cancelled: false, finished: new Promise<void>((r) => (finish = r)) };
+  landscapeJob = job;
+  try {
+    const { record, exp } = await runToMeasure(cmd.runId);
+    const ask: LandscapeAsk = { nets: cmd.nets, grid: cmd.grid, span: cmd.span, sample: cmd.sample };
+    const problem = landscapeProblem(ask, record.config.trainSize);
+    if (problem) return ended('failed', problem);
+    const result = await landscapeOf(exp, record.config.seed, ask, {
+      onRow: (index, row, loss, err) =>
+        post({
+          type: 'landscapeRow',
+          runId: cmd.runId,
+          net: cmd.nets[index],
+          index,
+          row,
+          rows: cmd.grid,
+          loss: loss.map((v) => (Number.isFinite(v) ? v : null)),
+          err,
+        }),
+      // a macrotask between points: the worker hears Cancel (and the page's other commands) while it computes
+      between: () => new Promise((r) => setTimeout(r, 0)),
+      cancelled: () => job.cancelled,
+    });
+    if (!result) return ended('cancelled');
+    record.landscape = result;
+    await saveRun(record);
+    post({ type: 'landscape', runId: cmd.runId, landscape: result });
+  } catch (err) {
+    ended('failed', errorMessage(err));
+  } finally {
+    landscapeJob = null;
+    finish();
+  }
 }

@@ -95,7 +95,6 @@ export function planLanes(costs: readonly number[], lanes: number): { lane: numb
 /** The busiest lane may carry at most this much more than the average for 'nets' to beat 'ops'. */
 const LANE_IMBALANCE_LIMIT = 1.2;
 
-
 /**
  * The schedule for a set of nets on `threads` threads: 'nets' when there are at least as many nets
  * as threads and they balance within LANE_IMBALANCE_LIMIT, else 'ops'; always 'ops' with a net of more

@@ -30,7 +30,7 @@ export function ChartCard({ id, title, caption, legend, csv, children, tools, em
   const note = config ? simplificationsNote(t, config, i18n.language) : '';
 
   const figure = () => {
-    const panels = [...(body.current?.querySelectorAll<SVGSVGElement>('svg.recharts-surface') ?? [])]
+    const panels = [...(body.current?.querySelectorAll<SVGSVGElement>('svg.recharts-surface, svg.figure-panel') ?? [])]
       .filter((svg) => svg.closest('.chart-panel'))
       .map((svg) => ({ svg, subtitle: svg.closest<HTMLElement>('.chart-panel')?.dataset.subtitle }));
     const sentence = (s: string) => (/[.!?。！？]$/.test(s) ? s : `${s}.`);

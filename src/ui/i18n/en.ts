@@ -252,6 +252,32 @@ export const en = {
       linear: 'Every net’s learning rate ramps up from near zero to the full rate over its first epoch.',
     },
   },
+  landscape: {
+    title: 'Loss landscape: why residual learning works',
+    intro:
+      'The loss around a trained net, along two random directions scaled filter by filter to the weights (Li et al. 2018, Fig. 5): a plain net beside a ResNet of the same depth, both on the same directions. Pause the run, or let it finish, then compute it.',
+    howToRead:
+      'How to read it: the centre (red ring) is where training ended; each map shows the loss if the weights moved that far along two random directions, dark for low loss, and every white line is 10× or so higher than the last, so packed lines mean the loss climbs fast.',
+    about:
+      '{{grid}} × {{grid}} points from −{{span}} to {{span}} along each direction, on {{sample}} training images, with the weights of iteration {{iteration}}; BN uses its running statistics, as the trained net does.',
+    ratios: 'Step ratio (the median factor by which the loss changes from one grid point to the next; 1 is flat, larger is rougher): {{list}}.',
+    residualSmoother:
+      'The {{res}} surface is the smoother: its loss changes more gently around the trained weights than {{plain}}’s, as Li et al. found for ResNet-56 with and without shortcuts.',
+    residualNotSmoother: 'Here the {{res}} surface is not the smoother one by this number: {{plain}}’s changes as gently or more so (shown as measured).',
+    grid: 'Grid',
+    compute: 'Compute the landscape',
+    recompute: 'Compute again',
+    cancel: 'Cancel',
+    whileTraining: 'The landscape is computed on trained weights: pause the run, or let it finish.',
+    progressLabel: 'Loss landscape progress',
+    progress: '{{done}} of {{total}} rows',
+    mapLabel: 'Loss landscape of {{net}}: loss by position along two directions, darker is lower',
+    overflow: 'overflow',
+    dir1: 'direction 1',
+    slice: '1-D slice (direction 2 = 0)',
+    key: 'Colour scale of the loss',
+    keyUnit: 'loss (log scale)',
+  },
   captions: {
     summary: 'At iteration {{it}}, running training error: {{sentences}}.',
     summaryWindow: 'Mean training error over iterations {{from}}–{{to}}, the numbers the verdict judges: {{sentences}}.',

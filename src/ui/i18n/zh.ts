@@ -250,6 +250,31 @@ export const zh: Dict = {
       linear: '每个网络的学习率在第一个 epoch 内从接近零线性升到完整值。',
     },
   },
+  landscape: {
+    title: '损失曲面：残差学习为何有效',
+    intro:
+      '训练好的网络周围的损失，沿两个按滤波器缩放到权重大小的随机方向（Li 等，2018，图 5）：同样深度的普通网络与 ResNet 并排，使用相同的方向。暂停运行或等它结束，然后计算。',
+    howToRead:
+      '怎么看：中心（红圈）是训练结束时的权重；每张图显示权重沿两个随机方向移动后的损失，颜色越深损失越低，每条白线比上一条高约 10 倍，线越密损失上升越快。',
+    about:
+      '每个方向从 −{{span}} 到 {{span}} 取 {{grid}} × {{grid}} 个点，在 {{sample}} 张训练图像上计算，使用第 {{iteration}} 次迭代的权重；BN 使用其滑动统计量，与训练好的网络一致。',
+    ratios: '步长比（相邻网格点之间损失变化倍数的中位数；1 为平坦，越大越崎岖）：{{list}}。',
+    residualSmoother: '{{res}} 的曲面更平滑：在训练好的权重周围，它的损失比 {{plain}} 变化得更平缓，与 Li 等人对有无捷径的 ResNet-56 的发现一致。',
+    residualNotSmoother: '按这个数字，这里 {{res}} 的曲面并不更平滑：{{plain}} 的变化同样平缓或更平缓（如实显示）。',
+    grid: '网格',
+    compute: '计算损失曲面',
+    recompute: '重新计算',
+    cancel: '取消',
+    whileTraining: '损失曲面在训练好的权重上计算：请暂停运行，或等它结束。',
+    progressLabel: '损失曲面进度',
+    progress: '已完成 {{done}} / {{total}} 行',
+    mapLabel: '{{net}} 的损失曲面：沿两个方向的位置对应的损失，越深越低',
+    overflow: '溢出',
+    dir1: '方向 1',
+    slice: '一维切片（方向 2 = 0）',
+    key: '损失的颜色刻度',
+    keyUnit: '损失（对数刻度）',
+  },
   captions: {
     summary: '第 {{it}} 次迭代，滑动平均训练误差：{{sentences}}。',
     summaryWindow: '第 {{from}}–{{to}} 次迭代的平均训练误差，即结论所依据的数字：{{sentences}}。',

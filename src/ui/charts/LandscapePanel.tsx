@@ -1,0 +1,219 @@
+// Why residual learning works, seen (issue #27): the loss around a trained plain net and a trained ResNet of one depth,
+// along the same two filter-normalised random directions (Li et al. 2018, Fig. 5), as maps on one log colour scale with
+// log-spaced contour lines, and the 1-D slice through the centre. Computed in the worker on the engine that trained the
+// nets, row by row (a progress bar, Cancel), and saved with the run.
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { interpolateViridis } from 'd3-scale-chromatic';
+import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { NetLandscape, RunLandscape } from '../../core/landscape';
+import { LANDSCAPE_DEFAULTS, gridAxis } from '../../core/landscape';
+import { cancelLandscape, computeLandscape } from '../labController';
+import type { RunView } from '../store';
+import { useLab } from '../store';
+import { ChartCard } from './ChartCard';
+import { netColor } from './chartData';
+import { centreRow, complete, contourPaths, defaultDepth, landscapeCaption, logLevels, lossDomain, pairAt, pairDepths, scaleOf } from './landscapeView';
+
+const MAP = 260;
+
+/** A loss on an axis: two significant digits, whole numbers from 10, powers of ten past 10⁴. */
+const formatLoss = (v: number) => (v < 10 ? v.toPrecision(2) : v < 1e4 ? String(Math.round(v)) : v.toExponential(0).replace('+', ''));
+/** Grids the page offers: a quick one, and Li et al.'s. */
+const GRIDS = [11, LANDSCAPE_DEFAULTS.grid];
+
+function SurfaceMap({ l, net, domain }: { l: RunLandscape; net: NetLandscape; domain: [number, number] }) {
+  const { t } = useTranslation();
+  const n = l.grid;
+  const k = MAP / n;
+  const colour = scaleOf(domain);
+  const paths = complete(l, net) ? contourPaths(net, logLevels(domain), MAP) : [];
+  const pad = { left: 30, bottom: 28, top: 6, right: 6 };
+  const W = MAP + pad.left + pad.right;
+  const H = MAP + pad.top + pad.bottom;
+  const ticks = [-l.span, 0, l.span];
+  return (
+    <div className="chart-panel landscape-map" data-subtitle={net.label} data-testid={`landscape-map-${net.label}`} data-rows={net.loss.length}>
+      <h3 className="panel-title">{net.label}</h3>
+      <svg className="figure-panel" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('landscape.mapLabel', { net: net.label })}>
+        <g transform={`translate(${pad.left},${pad.top})`}>
+          <rect width={MAP} height={MAP} fill="#e5e5e5" />
+          {net.loss.map((row, r) =>
+            row.map((v, c) => (
+              <rect
+                key={`${r}:${c}`}
+                x={c * k}
+                y={MAP - (r + 1) * k}
+                width={k + 0.5}
+                height={k + 0.5}
+                fill={v === null ? '#bbbbbb' : interpolateViridis(colour(v))}
+              >
+                <title>{`${v === null ? t('landscape.overflow') : v.toPrecision(3)} · ${(100 * net.err[r][c]).toFixed(0)}%`}</title>
+              </rect>
+            )),
+          )}
+          {paths.map((p) => (
+            <path key={p.level} d={p.d} fill="none" stroke="#ffffff" strokeOpacity={0.75} strokeWidth={1} />
+          ))}
+          {/* the trained weights: the centre of the map */}
+          <circle cx={MAP / 2} cy={MAP / 2} r={4} fill="none" stroke="#ff4d4d" strokeWidth={2} />
+          {ticks.map((v) => {
+            const p = ((v + l.span) / (2 * l.span)) * (MAP - k) + k / 2;
+            return (
+              <g key={v}>
+                <text x={p} y={MAP + 16} fontSize={11} textAnchor="middle" fill="#333">
+                  {v}
+                </text>
+                <text x={-6} y={MAP - p + 4} fontSize={11} textAnchor="end" fill="#333">
+                  {v}
+                </text>
+              </g>
+            );
+          })}
+          <text x={MAP / 2} y={MAP + 27} fontSize={11} textAnchor="middle" fill="#555">
+            {t('landscape.dir1')}
+          </text>
+        </g>
+      </svg>
+    </div>
+  );
+}
+
+/** The colour key: the log scale from the lowest loss to the top, with the contour levels' values. */
+function ColourKey({ domain }: { domain: [number, number] }) {
+  const { t } = useTranslation();
+  const stops = Array.from({ length: 11 }, (_, i) => i / 10);
+  return (
+    <div className="landscape-key" aria-label={t('landscape.key')}>
+      <span>{formatLoss(domain[0])}</span>
+      <span className="landscape-key-bar" style={{ background: `linear-gradient(to right, ${stops.map((s) => interpolateViridis(s)).join(', ')})` }} />
+      <span>
+        ≥ {formatLoss(domain[1])} {t('landscape.keyUnit')}
+      </span>
+    </div>
+  );
+}
+
+export function LandscapePanel({ run }: { run: RunView }) {
+  const { t } = useTranslation();
+  const classroom = useLab((s) => s.classroom);
+  const depths = pairDepths(run.nets);
+  const [chosen, setChosen] = useState<number | null>(null);
+  const [grid, setGrid] = useState<number>(LANDSCAPE_DEFAULTS.grid);
+  const depth = chosen !== null && depths.includes(chosen) ? chosen : defaultDepth(run.nets);
+  const job = run.landscapeJob;
+  const shown = job?.partial ?? run.landscape;
+  const training = run.state === 'running' || run.state === 'starting';
+  if (depth === null && !shown) return null;
+  const domain = lossDomain(shown?.nets ?? []);
+  const slice = shown
+    ? gridAxis(shown.grid, shown.span).map((x, i) => ({ x, ...Object.fromEntries(shown.nets.map((n) => [n.id, centreRow(n)[i] ?? null])) }))
+    : [];
+  const csv = () =>
+    [
+      'net,x,y,loss,error',
+      ...(shown?.nets ?? []).flatMap((n) => {
+        const axis = gridAxis(shown!.grid, shown!.span);
+        return n.loss.flatMap((row, r) => row.map((v, c) => `${n.label},${axis[c]},${axis[r]},${v ?? ''},${n.err[r][c]}`));
+      }),
+    ].join('\n');
+  const start = () =>
+    depth !== null && computeLandscape(pairAt(run.nets, depth), grid, LANDSCAPE_DEFAULTS.span, Math.min(LANDSCAPE_DEFAULTS.sample, run.config.trainSize));
+  return (
+    <ChartCard
+      id="landscape"
+      title={t('landscape.title')}
+      caption={shown ? landscapeCaption(t, shown, run.nets, classroom) : t('landscape.intro')}
+      legend={(shown?.nets ?? []).map((n) => {
+        const info = run.nets.find((i) => i.id === n.id);
+        return { label: n.label, color: info ? netColor(info, run.nets) : '#333', dashed: !info?.residual };
+      })}
+      csv={csv}
+      empty={!shown}
+      tools={
+        <>
+          {depths.length > 1 && (
+            <label>
+              {t('charts.netFor')}{' '}
+              <select value={depth ?? ''} onChange={(e) => setChosen(Number(e.target.value))} disabled={Boolean(job)}>
+                {depths.map((d) => (
+                  <option key={d} value={d}>
+                    {d}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <label>
+            {t('landscape.grid')}{' '}
+            <select value={grid} onChange={(e) => setGrid(Number(e.target.value))} disabled={Boolean(job)} data-testid="landscape-grid">
+              {GRIDS.map((g) => (
+                <option key={g} value={g}>
+                  {g} × {g}
+                </option>
+              ))}
+            </select>
+          </label>
+          {job ? (
+            <button type="button" onClick={cancelLandscape}>
+              {t('landscape.cancel')}
+            </button>
+          ) : (
+            <button type="button" onClick={start} disabled={training || depth === null} title={training ? t('landscape.whileTraining') : undefined}>
+              {shown ? t('landscape.recompute') : t('landscape.compute')}
+            </button>
+          )}
+        </>
+      }
+    >
+      {job && (
+        <div className="landscape-progress">
+          <progress max={job.total} value={job.done} aria-label={t('landscape.progressLabel')} />{' '}
+          <span data-testid="landscape-progress">{t('landscape.progress', { done: job.done, total: job.total })}</span>
+        </div>
+      )}
+      {!shown && training && <p className="caption">{t('landscape.whileTraining')}</p>}
+      {shown && (
+        <>
+          <div className="landscape-maps">
+            {shown.nets.map((n) => (
+              <SurfaceMap key={n.id} l={shown} net={n} domain={domain} />
+            ))}
+            <div className="chart-panel landscape-slice" data-subtitle={t('landscape.slice')}>
+              <h3 className="panel-title">{t('landscape.slice')}</h3>
+              <ResponsiveContainer width="100%" height={MAP + 34}>
+                <LineChart data={slice} margin={{ top: 6, right: 12, bottom: 16, left: 6 }}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis
+                    dataKey="x"
+                    type="number"
+                    domain={[-shown.span, shown.span]}
+                    label={{ value: t('landscape.dir1'), position: 'insideBottom', offset: -8 }}
+                  />
+                  <YAxis scale="log" domain={domain} allowDataOverflow tickFormatter={formatLoss} width={52} />
+                  <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))} />
+                  {shown.nets.map((n) => {
+                    const info = run.nets.find((i) => i.id === n.id);
+                    return (
+                      <RLine
+                        key={n.id}
+                        dataKey={n.id}
+                        name={n.label}
+                        stroke={info ? netColor(info, run.nets) : '#333'}
+                        strokeDasharray={info && info.residual ? undefined : '6 3'}
+                        dot={false}
+                        isAnimationActive={false}
+                        connectNulls={false}
+                      />
+                    );
+                  })}
+                </LineChart>
+              </ResponsiveContainer>
+            </div>
+          </div>
+          <ColourKey domain={domain} />
+        </>
+      )}
+    </ChartCard>
+  );
+}

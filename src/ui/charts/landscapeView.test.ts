@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { TFunction } from 'i18next';
+import type { NetInfo } from '../../core/metrics';
+import { gridAxis } from '../../core/landscape';
+import { contourPaths, defaultDepth, landscapeCaption, logLevels, lossDomain, pairAt, pairDepths, scaleOf } from './landscapeView';
+
+const net = (depth: number, residual: boolean): NetInfo => ({
+  id: `${residual ? 'res' : 'plain'}-${depth}`,
+  label: `${residual ? 'ResNet' : 'plain'}-${depth}`,
+  depth,
+  residual,
+  shortcut: 'A',
+  params: 1,
+  status: 'done',
+  divergedAt: null,
+});
+const surface = (f: (x: number, y: number) => number, n = 21) => gridAxis(n, 1).map((y) => gridAxis(n, 1).map((x) => f(x, y)));
+
+describe('the loss-landscape panel', () => {
+  it('shows plain-56 beside ResNet-56 by default, else the deepest pair; a depth with one family is no pair', () => {
+    const classroom = [8, 20, 56].flatMap((d) => [net(d, false), net(d, true)]);
+    expect(pairDepths(classroom)).toEqual([8, 20, 56]);
+    expect(defaultDepth([...classroom, net(110, false), net(110, true)])).toBe(56);
+    expect(defaultDepth([net(20, false), net(20, true), net(110, true)])).toBe(20);
+    expect(defaultDepth([net(20, true)])).toBeNull();
+    expect(pairAt(classroom, 20).map((n) => n.label)).toEqual(['plain-20', 'ResNet-20']);
+  });
+
+  it('puts every map on one log colour scale from the lowest loss, capped 1,000× above it; overflow is the top colour', () => {
+    const domain = lossDomain([{ loss: [[0.3, 2]] }, { loss: [[2.1, 6.7e8, null]] }]);
+    expect(domain).toEqual([0.3, 300]);
+    const at = scaleOf(domain);
+    expect(at(0.3)).toBe(0);
+    expect(at(300)).toBe(1);
+    expect(at(1e9)).toBe(1);
+    expect(at(null)).toBe(1);
+    expect(at(3)).toBeCloseTo(1 / 3, 10); // a log scale: 10× of 1,000× is a third of the way
+    const levels = logLevels(domain, 2);
+    expect(levels[0]).toBeCloseTo(3, 10);
+    expect(levels[1]).toBeCloseTo(30, 10);
+  });
+
+  it('draws contour lines at log-spaced levels: closed rings around a bowl’s centre, inside the map, upright', () => {
+    const bowl = { loss: surface((x, y) => 0.3 + 4 * (x * x + y * y)) };
+    const size = 210;
+    const paths = contourPaths(bowl, [1, 3], size);
+    expect(paths.map((p) => p.level)).toEqual([1, 3].map((v) => expect.closeTo(v, 10)));
+    for (const p of paths) {
+      expect(p.d).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+Z/);
+      const xs = [...p.d.matchAll(/([\d.]+),([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      expect(Math.max(...xs.flat())).toBeLessThanOrEqual(size);
+      // centred on the map's centre: the ring's mean point is near (105, 105)
+      const mean = [0, 1].map((k) => xs.reduce((s, q) => s + q[k], 0) / xs.length);
+      expect(mean[0]).toBeCloseTo(size / 2, -1);
+      expect(mean[1]).toBeCloseTo(size / 2, -1);
+    }
+    // a slope rising with y (direction 2): the region above the level (y > 0) is the upper half of the map on screen
+    const slope = contourPaths({ loss: surface((_, y) => Math.exp(2 * y)) }, [1], size)[0];
+    const ys = [...slope.d.matchAll(/[\d.]+,([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(Math.min(...ys)).toBe(0);
+    expect(Math.max(...ys)).toBeLessThan(size / 2 + 15);
+    expect(contourPaths({ loss: [[1, 2]] }, [1.5], size)).toEqual([]); // not square: not drawn
+  });
+
+  it('captions from the data: each net’s step ratio, and which surface is the smoother, with how to read it in classroom mode', () => {
+    const t = ((key: string, o?: Record<string, unknown>) => `${key}${o ? JSON.stringify(o) : ''}`) as unknown as TFunction;
+    const nets = [net(56, false), net(56, true)];
+    const l = {
+      iteration: 1000,
+      seed: 1,
+      grid: 21,
+      span: 1,
+      sample: 512,
+      nets: [
+        { id: 'plain-56', label: 'plain-56', loss: surface((x, y) => 2 * 10 ** (10 * Math.max(0, Math.hypot(x, y) - 0.3))), err: [], seconds: 1 },
+        { id: 'res-56', label: 'ResNet-56', loss: surface((x, y) => 0.3 + x * x + y * y), err: [], seconds: 1 },
+      ],
+    };
+    const text = landscapeCaption(t, l, nets, false);
+    expect(text).toMatch(/landscape\.ratios\{"list":"plain-56 ×\d+\.\d\dcaptions\.joinResNet-56 ×1\.\d\d"\}/);
+    expect(text).toContain('landscape.residualSmoother');
+    expect(text).not.toContain('landscape.howToRead');
+    expect(landscapeCaption(t, { ...l, nets: [l.nets[1], { ...l.nets[0], id: 'res-56' }].reverse() }, nets, true)).toContain('landscape.howToRead');
+    const swapped = {
+      ...l,
+      nets: [
+        { ...l.nets[0], loss: l.nets[1].loss },
+        { ...l.nets[1], loss: l.nets[0].loss },
+      ],
+    };
+    expect(landscapeCaption(t, swapped, nets, false)).toContain('landscape.residualNotSmoother');
+    // a surface still streaming in has no ratio yet
+    expect(landscapeCaption(t, { ...l, nets: [{ ...l.nets[0], loss: l.nets[0].loss.slice(0, 5) }] }, nets, false)).not.toContain('landscape.ratios');
+  });
+});
