@@ -556,7 +556,7 @@ test('the loss landscape of a finished run: plain beside ResNet on one scale, st
   await card.getByTestId('landscape-grid').selectOption('11');
   await card.getByRole('button', { name: 'Compute the landscape' }).click();
   // rows stream in: the progress bar counts them, and the maps grow row by row
-  await expect(card.getByTestId('landscape-progress')).toContainText(/of 22 rows/);
+  await expect(card.getByTestId('landscape-progress')).toContainText(/of 26 steps/); // 2 maps of 11 rows, 4 paths
   const maps = card.locator('.landscape-map');
   await expect(maps).toHaveCount(2);
   await expect(maps.nth(0)).toHaveAttribute('data-subtitle', 'plain-14');
@@ -567,10 +567,14 @@ test('the loss landscape of a finished run: plain beside ResNet on one scale, st
   await expect(maps.nth(0).locator('path').first()).toBeAttached(); // contour lines
   await expect(card).toContainText(/Step ratio .*plain-14 ×\d\.\d\d; ResNet-14 ×\d\.\d\d/);
   await expect(card).toContainText(/The ResNet-14 surface is the smoother|Here the ResNet-14 surface is not the smoother/);
+  // and every net's path from its initial weights to its trained ones
+  const path = page.locator('[data-chart="landscape-path"]');
+  await expect(path.getByTestId('landscape-path')).toHaveAttribute('data-nets', '4');
+  await expect(path).toContainText(/It (falls all the way|rises on the way) for .*(plain|ResNet)-(8|14)/);
   // a larger grid, cancelled midway: the landscape before it stays
   await card.getByTestId('landscape-grid').selectOption('21');
   await card.getByRole('button', { name: 'Compute again' }).click();
-  await expect(card.getByTestId('landscape-progress')).toContainText(/of 42 rows/);
+  await expect(card.getByTestId('landscape-progress')).toContainText(/of 46 steps/);
   await card.getByRole('button', { name: 'Cancel' }).click();
   await expect(card.getByTestId('landscape-progress')).toHaveCount(0);
   await expect(maps.nth(1)).toHaveAttribute('data-rows', '11');

@@ -17,7 +17,8 @@
 //   --expect-as-paper: exit 1 unless every seed answers each of the run's own questions (src/core/questions.ts) as the
 //   paper did (the Thousand layers preset: plain-1202 at chance, ResNet-1202 at least 30 points below it)
 //   --landscape plain-56,resnet-56: after training, those nets' 2-D loss landscapes (src/core/landscape.ts; --landscape-grid
-//   N, --landscape-sample N) as landscape.json and landscape.png/.svg; --expect-smoother: exit 1 unless, in every seed,
+//   N, --landscape-sample N) as landscape.json, landscape.png/.svg and (every net's path from initialisation)
+//   landscape-path.png/.svg; --expect-smoother: exit 1 unless, in every seed,
 //   the residual surface is the smoother (the smaller step ratio: docs/landscape.md)
 //   --export-torch DIR: write the experiment as a PyTorch job instead (script, config.json, README.md;
 //   README "Full scale"), to train at full scale on a GPU and import the run file it writes
@@ -288,7 +289,7 @@ async function writeCharts(page: Page, out: string): Promise<{ file: string; wid
   return charts;
 }
 
-/** --landscape: the nets' loss landscapes computed in the page (as its button does), written as landscape.json and the panel as PNG 2× and SVG. */
+/** --landscape: the nets' loss landscapes and every net's path from initialisation, computed in the page (as its button does), written as landscape.json and the two panels as PNG 2× and SVG. */
 async function writeLandscape(page: Page, out: string, nets: string[]): Promise<RunLandscape> {
   const ask = {
     ...(args.landscapeGrid ? { grid: Number(args.landscapeGrid) } : {}),
@@ -300,15 +301,17 @@ async function writeLandscape(page: Page, out: string, nets: string[]): Promise<
     .catch((err: unknown) => fail(`--landscape: ${err instanceof Error ? err.message.replace(/^.*Error: /s, '') : String(err)}`, 3));
   writeFileSync(join(out, 'landscape.json'), JSON.stringify(landscape));
   await page.waitForTimeout(300); // let the panel draw its last row
-  const svg = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart('landscape', 'svg'));
-  const png = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart('landscape', 'png'));
-  writeFileSync(join(out, 'landscape.svg'), svg);
-  writeFileSync(join(out, 'landscape.png'), Buffer.from(png, 'base64'));
+  for (const id of ['landscape', 'landscape-path']) {
+    const svg = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'svg'), id);
+    const png = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'png'), id);
+    writeFileSync(join(out, `${id}.svg`), svg);
+    writeFileSync(join(out, `${id}.png`), Buffer.from(png, 'base64'));
+  }
   for (const n of landscape.nets)
     console.log(
       `landscape ${n.label}: step ratio ${stepRatio(lossGrid(n)).toFixed(2)} · ${landscape.grid}×${landscape.grid} points on ${landscape.sample} images in ${n.seconds.toFixed(0)} s`,
     );
-  console.log(`Wrote landscape.json, landscape.png and landscape.svg to ${out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(`Wrote landscape.json, landscape.png/.svg and landscape-path.png/.svg to ${out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   return landscape;
 }
 

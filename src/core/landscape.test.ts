@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from './tf';
 import { LabCpuEngine } from './cpu/engine';
 import { nodeKernels } from './cpu/testing/nodeKernels';
-import { filterNormalisedDirection, gridAxis, interpolationPath, lossSurface, moved, stepRatio } from './landscape';
+import { PATH_TS, filterNormalisedDirection, gridAxis, interpolationPath, landscapeOf, landscapeProblem, lossSurface, moved, stepRatio } from './landscape';
 import { cifarNet } from './nets';
 import type { NetOptions } from './nets';
 import { TINY, freshState, jitter, randomBatch } from './testing/fixtures';
@@ -131,6 +131,24 @@ describe('a landscape on the engines', () => {
     expect((await net.evaluate(sample)).loss).toBe(trained.loss);
     // moved() along nothing is the state itself
     expect(moved(end, [])).toEqual(end);
+    // a job as the worker runs it: the surface's centre is the trained loss, the path starts at the seed's initial weights
+    const holder = { iteration: 5, config: { seed: 3 }, infos: () => [{ id: 'res', label: 'ResNet-14' }], net: () => net, trainingSample: () => sample };
+    const rows: number[] = [];
+    const job = (await landscapeOf(holder, 3, { nets: ['resnet-14'], grid: 3, span: 0.5, sample: 16, path: true }, { onRow: (_, r) => rows.push(r) }))!;
+    expect(rows).toEqual([0, 1, 2]);
+    expect(job.nets[0].loss[1][1]).toBe(trained.loss);
+    expect(job.paths![0].t).toEqual(PATH_TS);
+    expect(job.paths![0].loss[PATH_TS.indexOf(0)]).toBe(initial.loss);
+    expect(job.paths![0].loss[PATH_TS.indexOf(1)]).toBe(trained.loss);
+    await expect(landscapeOf(holder, 3, { nets: ['plain-14'], grid: 3, span: 1, sample: 16 })).rejects.toThrow(
+      'no net plain-14 in this run (it has ResNet-14)',
+    );
+    expect(await landscapeOf(holder, 3, { nets: ['res'], grid: 3, span: 1, sample: 16 }, { cancelled: () => true })).toBeNull();
+    expect((await net.evaluate(sample)).loss).toBe(trained.loss); // cancelled: the net is back at its weights
+    expect(landscapeProblem({ nets: ['a'], grid: 21, span: 1, sample: 512 }, 2000)).toBeNull();
+    expect(landscapeProblem({ nets: ['a'], grid: 2, span: 1, sample: 512 }, 2000)).toBe('the grid has 3 to 51 points a side, not 2');
+    expect(landscapeProblem({ nets: ['a'], grid: 21, span: 1, sample: 5000 }, 2000)).toBe("the sample is 1 to 2000 training images (the run's), not 5000");
+    expect(landscapeProblem({ nets: [], grid: 21, span: 1, sample: 5 }, 2000)).toMatch(/^a loss landscape is computed for 1 to 4 nets/);
     net.dispose();
     engine.dispose();
   });

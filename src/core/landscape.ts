@@ -14,6 +14,7 @@
 import type { NetSpec, Tensors } from './nets';
 import { Rng } from './rng';
 import type { EngineNet, ImageBatch, NetState } from './train';
+import { initialState } from './train';
 
 /** The parameters a direction moves: conv (and gate) weights and the FC weight; BN's γ, β and the biases stay. */
 const PERTURBED = new Set(['conv', 'fc-weight']);
@@ -200,7 +201,21 @@ export interface RunLandscape {
   /** Training images the loss is measured on (the run's first ones). */
   sample: number;
   nets: NetLandscape[];
+  /** The loss along θ(t) from initialisation (t = 0) to the trained weights (t = 1), for every net of the run. */
+  paths?: NetPath[];
 }
+
+/** One net's loss and error along θ(t) = (1 − t)·θ₀ + t·θ₁ (Goodfellow et al. 2015); loss null where not finite. */
+export interface NetPath {
+  id: string;
+  label: string;
+  t: number[];
+  loss: (number | null)[];
+  err: number[];
+}
+
+/** Where the path is measured: t from −0.25 to 1.25 in steps of 0.125 (so 0 and 1 exactly, and a little beyond each end). */
+export const PATH_TS = Array.from({ length: 13 }, (_, i) => -0.25 + i * 0.125);
 
 /** The surface's losses as numbers again (null → NaN), for stepRatio and the contours. */
 export const lossGrid = (n: Pick<NetLandscape, 'loss'>): number[][] => n.loss.map((row) => row.map((v) => v ?? Number.NaN));
@@ -221,6 +236,8 @@ export interface LandscapeAsk {
   grid: number;
   span: number;
   sample: number;
+  /** Also the path from initialisation of every net of the run (PATH_TS). */
+  path?: boolean;
 }
 
 export const LANDSCAPE_DEFAULTS: Omit<LandscapeAsk, 'nets'> = { grid: 21, span: 1, sample: 512 };
@@ -238,6 +255,7 @@ export function landscapeProblem(ask: LandscapeAsk, trainCount: number): string 
 /** The nets a landscape is computed on, as an experiment holds them. */
 interface NetsHolder {
   iteration: number;
+  config: { seed: number };
   infos(): { id: string; label: string }[];
   net(id: string): EngineNet | undefined;
   trainingSample(n: number): ImageBatch;
@@ -252,7 +270,12 @@ export async function landscapeOf(
   exp: NetsHolder,
   seed: number,
   ask: LandscapeAsk,
-  hooks: { onRow?: (index: number, row: number, loss: number[], err: number[]) => void; between?: () => Promise<void>; cancelled?: () => boolean } = {},
+  hooks: {
+    onRow?: (index: number, row: number, loss: number[], err: number[]) => void;
+    onPath?: (path: NetPath) => void;
+    between?: () => Promise<void>;
+    cancelled?: () => boolean;
+  } = {},
 ): Promise<RunLandscape | null> {
   const infos = ask.nets.map((want) => {
     const info = exp.infos().find((n) => n.id === want || n.label.toLowerCase() === want.toLowerCase());
@@ -285,6 +308,27 @@ export async function landscapeOf(
       err: surface.err,
       seconds: (performance.now() - t0) / 1000,
     });
+  }
+  if (ask.path) {
+    out.paths = [];
+    // every net from the initial weights its seed gives (as the run created it) to its weights now
+    for (const info of exp.infos()) {
+      const net = exp.net(info.id);
+      if (!net) continue;
+      await hooks.between?.();
+      if (hooks.cancelled?.()) return null;
+      const end = await net.getState();
+      const points = await interpolationPath(net, initialState(net.spec, exp.config.seed), end, sample, PATH_TS);
+      const path: NetPath = {
+        id: info.id,
+        label: info.label,
+        t: points.map((p) => p.t),
+        loss: points.map((p) => (Number.isFinite(p.loss) ? p.loss : null)),
+        err: points.map((p) => p.err),
+      };
+      out.paths.push(path);
+      hooks.onPath?.(path);
+    }
   }
   return out;
 }

@@ -112,6 +112,7 @@ const LandscapeSchema = v.object({
       seconds: finite,
     }),
   ),
+  paths: v.optional(v.array(v.object({ id: v.string(), label: v.string(), t: numbers, loss: v.array(v.nullable(finite)), err: numbers }))),
 });
 
 const RunFileSchema = v.object({

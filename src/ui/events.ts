@@ -107,6 +107,12 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
       const nets = job.partial.nets.map((n, i) => (i === e.index ? { ...n, loss: [...n.loss, e.loss], err: [...n.err, e.err] } : n));
       return { run: { ...s.run, landscapeJob: { ...job, partial: { ...job.partial, nets }, done: job.done + 1 } } };
     }
+    case 'landscapePath': {
+      const job = s.run?.id === e.runId ? s.run.landscapeJob : undefined;
+      if (!s.run || !job) return null;
+      const partial = { ...job.partial, paths: [...(job.partial.paths ?? []), e.path] };
+      return { run: { ...s.run, landscapeJob: { ...job, partial, done: job.done + 1 } } };
+    }
     case 'landscape':
       return s.run?.id === e.runId ? { run: { ...s.run, landscape: e.landscape, landscapeJob: undefined } } : null;
     case 'landscapeEnded':

@@ -205,8 +205,9 @@ export function computeLandscape(nets: readonly { id: string; label: string }[],
     sample,
     nets: nets.map((n) => ({ ...n, loss: [], err: [], seconds: 0 })),
   };
-  useLab.setState({ run: { ...run, landscapeJob: { partial, done: 0, total: grid * nets.length } } });
-  client.send({ type: 'landscape', runId: run.id, nets: nets.map((n) => n.id), grid, span, sample });
+  // the rows of every surface, then one path from initialisation per net of the run
+  useLab.setState({ run: { ...run, landscapeJob: { partial, done: 0, total: grid * nets.length + run.nets.length } } });
+  client.send({ type: 'landscape', runId: run.id, nets: nets.map((n) => n.id), grid, span, sample, path: true });
 }
 
 export function cancelLandscape(): void {

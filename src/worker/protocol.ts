@@ -9,7 +9,7 @@ import type { NetInfo, NetSeries } from '../core/metrics';
 import type { RunStatus } from '../core/runFile';
 import type { ConvSelfTest } from '../core/selftest';
 import type { EngineName } from '../core/train';
-import type { RunLandscape } from '../core/landscape';
+import type { NetPath, RunLandscape } from '../core/landscape';
 
 export interface DatasetSummary {
   source: DataSource;
@@ -98,7 +98,7 @@ export type Command =
    * from -span to span, on the run's first `sample` training images. Rows stream as 'landscapeRow'; the result is
    * saved with the run and sent as 'landscape'. A run not in this worker's memory is loaded from its checkpoint.
    */
-  | { type: 'landscape'; runId: string; nets: string[]; grid: number; span: number; sample: number }
+  | { type: 'landscape'; runId: string; nets: string[]; grid: number; span: number; sample: number; path: boolean }
   | { type: 'cancelLandscape' };
 
 export type RunState = RunStatus | 'starting';
@@ -142,6 +142,8 @@ export type WorkerEvent =
   | { type: 'netCheck'; backend: string; loss: [number, number]; maxRelDiff: number; worst: string }
   /** A landscape's row, as it finishes (`row` of `rows`, of net `net`, the `index`-th of the job's nets); loss null where not finite. */
   | { type: 'landscapeRow'; runId: string; net: string; index: number; row: number; rows: number; loss: (number | null)[]; err: number[] }
+  /** A net's path from initialisation, as it finishes (after the surfaces). */
+  | { type: 'landscapePath'; runId: string; path: NetPath }
   /** A landscape job ended: the result (saved with the run), or cancelled, or failed with the reason. */
   | { type: 'landscape'; runId: string; landscape: RunLandscape }
   | { type: 'landscapeEnded'; runId: string; outcome: 'cancelled' | 'failed'; message?: string }

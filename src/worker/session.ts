@@ -469,7 +469,7 @@ export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): P
   landscapeJob = job;
   try {
     const { record, exp } = await runToMeasure(cmd.runId);
-    const ask: LandscapeAsk = { nets: cmd.nets, grid: cmd.grid, span: cmd.span, sample: cmd.sample };
+    const ask: LandscapeAsk = { nets: cmd.nets, grid: cmd.grid, span: cmd.span, sample: cmd.sample, path: cmd.path };
     const problem = landscapeProblem(ask, record.config.trainSize);
     if (problem) return ended('failed', problem);
     const result = await landscapeOf(exp, record.config.seed, ask, {
@@ -484,6 +484,7 @@ export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): P
           loss: loss.map((v) => (Number.isFinite(v) ? v : null)),
           err,
         }),
+      onPath: (path) => post({ type: 'landscapePath', runId: cmd.runId, path }),
       // a macrotask between points: the worker hears Cancel (and the page's other commands) while it computes
       between: () => new Promise((r) => setTimeout(r, 0)),
       cancelled: () => job.cancelled,

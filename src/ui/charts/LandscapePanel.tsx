@@ -6,14 +6,26 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { interpolateViridis } from 'd3-scale-chromatic';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { NetLandscape, RunLandscape } from '../../core/landscape';
-import { LANDSCAPE_DEFAULTS, gridAxis } from '../../core/landscape';
+import type { NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
+import { LANDSCAPE_DEFAULTS, PATH_TS, gridAxis } from '../../core/landscape';
 import { cancelLandscape, computeLandscape } from '../labController';
 import type { RunView } from '../store';
 import { useLab } from '../store';
 import { ChartCard } from './ChartCard';
 import { netColor } from './chartData';
-import { centreRow, complete, contourPaths, defaultDepth, landscapeCaption, logLevels, lossDomain, pairAt, pairDepths, scaleOf } from './landscapeView';
+import {
+  centreRow,
+  complete,
+  pathCaption,
+  contourPaths,
+  defaultDepth,
+  landscapeCaption,
+  logLevels,
+  lossDomain,
+  pairAt,
+  pairDepths,
+  scaleOf,
+} from './landscapeView';
 
 const MAP = 260;
 
@@ -94,6 +106,53 @@ function ColourKey({ domain }: { domain: [number, number] }) {
   );
 }
 
+/** Every net's loss along the line from its initial weights to its trained ones (log scale), coloured and dashed as in the curves. */
+function PathChart({ run, paths }: { run: RunView; paths: NetPath[] }) {
+  const { t } = useTranslation();
+  const data = PATH_TS.map((x, i) => ({ x, ...Object.fromEntries(paths.map((p) => [p.id, p.loss[i] ?? null])) }));
+  const styleOf = (id: string) => {
+    const info = run.nets.find((i) => i.id === id);
+    return { color: info ? netColor(info, run.nets) : '#333', dashed: !info?.residual };
+  };
+  return (
+    <ChartCard
+      id="landscape-path"
+      title={t('landscape.pathTitle')}
+      caption={pathCaption(t, paths)}
+      legend={paths.map((p) => ({ label: p.label, ...styleOf(p.id) }))}
+      csv={() => ['net,t,loss,error', ...paths.flatMap((p) => p.t.map((x, i) => `${p.label},${x},${p.loss[i] ?? ''},${p.err[i]}`))].join('\n')}
+    >
+      <div className="chart-panel" data-testid="landscape-path" data-nets={paths.length}>
+        <ResponsiveContainer width="100%" height={240}>
+          <LineChart data={data} margin={{ top: 6, right: 12, bottom: 16, left: 6 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis
+              dataKey="x"
+              type="number"
+              domain={[PATH_TS[0], PATH_TS.at(-1)!]}
+              ticks={[-0.25, 0, 0.25, 0.5, 0.75, 1, 1.25]}
+              label={{ value: t('landscape.pathAxis'), position: 'insideBottom', offset: -8 }}
+            />
+            <YAxis scale="log" domain={lossDomain(paths.map((p) => ({ loss: [p.loss] })))} allowDataOverflow tickFormatter={formatLoss} width={52} />
+            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))} />
+            {paths.map((p) => (
+              <RLine
+                key={p.id}
+                dataKey={p.id}
+                name={p.label}
+                stroke={styleOf(p.id).color}
+                strokeDasharray={styleOf(p.id).dashed ? '6 3' : undefined}
+                dot={false}
+                isAnimationActive={false}
+              />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </ChartCard>
+  );
+}
+
 export function LandscapePanel({ run }: { run: RunView }) {
   const { t } = useTranslation();
   const classroom = useLab((s) => s.classroom);
@@ -120,100 +179,103 @@ export function LandscapePanel({ run }: { run: RunView }) {
   const start = () =>
     depth !== null && computeLandscape(pairAt(run.nets, depth), grid, LANDSCAPE_DEFAULTS.span, Math.min(LANDSCAPE_DEFAULTS.sample, run.config.trainSize));
   return (
-    <ChartCard
-      id="landscape"
-      title={t('landscape.title')}
-      caption={shown ? landscapeCaption(t, shown, run.nets, classroom) : t('landscape.intro')}
-      legend={(shown?.nets ?? []).map((n) => {
-        const info = run.nets.find((i) => i.id === n.id);
-        return { label: n.label, color: info ? netColor(info, run.nets) : '#333', dashed: !info?.residual };
-      })}
-      csv={csv}
-      empty={!shown}
-      tools={
-        <>
-          {depths.length > 1 && (
+    <>
+      <ChartCard
+        id="landscape"
+        title={t('landscape.title')}
+        caption={shown ? landscapeCaption(t, shown, run.nets, classroom) : t('landscape.intro')}
+        legend={(shown?.nets ?? []).map((n) => {
+          const info = run.nets.find((i) => i.id === n.id);
+          return { label: n.label, color: info ? netColor(info, run.nets) : '#333', dashed: !info?.residual };
+        })}
+        csv={csv}
+        empty={!shown}
+        tools={
+          <>
+            {depths.length > 1 && (
+              <label>
+                {t('charts.netFor')}{' '}
+                <select value={depth ?? ''} onChange={(e) => setChosen(Number(e.target.value))} disabled={Boolean(job)}>
+                  {depths.map((d) => (
+                    <option key={d} value={d}>
+                      {d}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
             <label>
-              {t('charts.netFor')}{' '}
-              <select value={depth ?? ''} onChange={(e) => setChosen(Number(e.target.value))} disabled={Boolean(job)}>
-                {depths.map((d) => (
-                  <option key={d} value={d}>
-                    {d}
+              {t('landscape.grid')}{' '}
+              <select value={grid} onChange={(e) => setGrid(Number(e.target.value))} disabled={Boolean(job)} data-testid="landscape-grid">
+                {GRIDS.map((g) => (
+                  <option key={g} value={g}>
+                    {g} × {g}
                   </option>
                 ))}
               </select>
             </label>
-          )}
-          <label>
-            {t('landscape.grid')}{' '}
-            <select value={grid} onChange={(e) => setGrid(Number(e.target.value))} disabled={Boolean(job)} data-testid="landscape-grid">
-              {GRIDS.map((g) => (
-                <option key={g} value={g}>
-                  {g} × {g}
-                </option>
-              ))}
-            </select>
-          </label>
-          {job ? (
-            <button type="button" onClick={cancelLandscape}>
-              {t('landscape.cancel')}
-            </button>
-          ) : (
-            <button type="button" onClick={start} disabled={training || depth === null} title={training ? t('landscape.whileTraining') : undefined}>
-              {shown ? t('landscape.recompute') : t('landscape.compute')}
-            </button>
-          )}
-        </>
-      }
-    >
-      {job && (
-        <div className="landscape-progress">
-          <progress max={job.total} value={job.done} aria-label={t('landscape.progressLabel')} />{' '}
-          <span data-testid="landscape-progress">{t('landscape.progress', { done: job.done, total: job.total })}</span>
-        </div>
-      )}
-      {!shown && training && <p className="caption">{t('landscape.whileTraining')}</p>}
-      {shown && (
-        <>
-          <div className="landscape-maps">
-            {shown.nets.map((n) => (
-              <SurfaceMap key={n.id} l={shown} net={n} domain={domain} />
-            ))}
-            <div className="chart-panel landscape-slice" data-subtitle={t('landscape.slice')}>
-              <h3 className="panel-title">{t('landscape.slice')}</h3>
-              <ResponsiveContainer width="100%" height={MAP + 34}>
-                <LineChart data={slice} margin={{ top: 6, right: 12, bottom: 16, left: 6 }}>
-                  <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis
-                    dataKey="x"
-                    type="number"
-                    domain={[-shown.span, shown.span]}
-                    label={{ value: t('landscape.dir1'), position: 'insideBottom', offset: -8 }}
-                  />
-                  <YAxis scale="log" domain={domain} allowDataOverflow tickFormatter={formatLoss} width={52} />
-                  <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))} />
-                  {shown.nets.map((n) => {
-                    const info = run.nets.find((i) => i.id === n.id);
-                    return (
-                      <RLine
-                        key={n.id}
-                        dataKey={n.id}
-                        name={n.label}
-                        stroke={info ? netColor(info, run.nets) : '#333'}
-                        strokeDasharray={info && info.residual ? undefined : '6 3'}
-                        dot={false}
-                        isAnimationActive={false}
-                        connectNulls={false}
-                      />
-                    );
-                  })}
-                </LineChart>
-              </ResponsiveContainer>
-            </div>
+            {job ? (
+              <button type="button" onClick={cancelLandscape}>
+                {t('landscape.cancel')}
+              </button>
+            ) : (
+              <button type="button" onClick={start} disabled={training || depth === null} title={training ? t('landscape.whileTraining') : undefined}>
+                {shown ? t('landscape.recompute') : t('landscape.compute')}
+              </button>
+            )}
+          </>
+        }
+      >
+        {job && (
+          <div className="landscape-progress">
+            <progress max={job.total} value={job.done} aria-label={t('landscape.progressLabel')} />{' '}
+            <span data-testid="landscape-progress">{t('landscape.progress', { done: job.done, total: job.total })}</span>
           </div>
-          <ColourKey domain={domain} />
-        </>
-      )}
-    </ChartCard>
+        )}
+        {!shown && training && <p className="caption">{t('landscape.whileTraining')}</p>}
+        {shown && (
+          <>
+            <div className="landscape-maps">
+              {shown.nets.map((n) => (
+                <SurfaceMap key={n.id} l={shown} net={n} domain={domain} />
+              ))}
+              <div className="chart-panel landscape-slice" data-subtitle={t('landscape.slice')}>
+                <h3 className="panel-title">{t('landscape.slice')}</h3>
+                <ResponsiveContainer width="100%" height={MAP + 34}>
+                  <LineChart data={slice} margin={{ top: 6, right: 12, bottom: 16, left: 6 }}>
+                    <CartesianGrid strokeDasharray="3 3" />
+                    <XAxis
+                      dataKey="x"
+                      type="number"
+                      domain={[-shown.span, shown.span]}
+                      label={{ value: t('landscape.dir1'), position: 'insideBottom', offset: -8 }}
+                    />
+                    <YAxis scale="log" domain={domain} allowDataOverflow tickFormatter={formatLoss} width={52} />
+                    <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))} />
+                    {shown.nets.map((n) => {
+                      const info = run.nets.find((i) => i.id === n.id);
+                      return (
+                        <RLine
+                          key={n.id}
+                          dataKey={n.id}
+                          name={n.label}
+                          stroke={info ? netColor(info, run.nets) : '#333'}
+                          strokeDasharray={info && info.residual ? undefined : '6 3'}
+                          dot={false}
+                          isAnimationActive={false}
+                          connectNulls={false}
+                        />
+                      );
+                    })}
+                  </LineChart>
+                </ResponsiveContainer>
+              </div>
+            </div>
+            <ColourKey domain={domain} />
+          </>
+        )}
+      </ChartCard>
+      {shown?.paths?.length ? <PathChart run={run} paths={shown.paths} /> : null}
+    </>
   );
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TFunction } from 'i18next';
 import type { NetInfo } from '../../core/metrics';
 import { gridAxis } from '../../core/landscape';
-import { contourPaths, defaultDepth, landscapeCaption, logLevels, lossDomain, pairAt, pairDepths, scaleOf } from './landscapeView';
+import { contourPaths, defaultDepth, landscapeCaption, logLevels, lossDomain, pairAt, pairDepths, pathCaption, pathRise, scaleOf } from './landscapeView';
 
 const net = (depth: number, residual: boolean): NetInfo => ({
   id: `${residual ? 'res' : 'plain'}-${depth}`,
@@ -91,5 +91,18 @@ describe('the loss-landscape panel', () => {
     expect(landscapeCaption(t, swapped, nets, false)).toContain('landscape.residualNotSmoother');
     // a surface still streaming in has no ratio yet
     expect(landscapeCaption(t, { ...l, nets: [{ ...l.nets[0], loss: l.nets[0].loss.slice(0, 5) }] }, nets, false)).not.toContain('landscape.ratios');
+  });
+
+  it('the path from initialisation: the largest rise between t = 0 and 1 (beyond them ignored), and the caption that names who rises', () => {
+    const t = [-0.25, 0, 0.5, 1, 1.25];
+    const falls = { id: 'a', label: 'ResNet-8', t, loss: [9, 2.3, 1, 0.5, 0.9], err: [] };
+    const rises = { id: 'b', label: 'plain-8', t, loss: [1, 2.3, 3, 1.5, 0.1], err: [] };
+    expect(pathRise(falls)).toBe(1);
+    expect(pathRise(rises)).toBeCloseTo(3 / 2.3, 10);
+    expect(pathRise({ t, loss: [1, 2, null, 1, 1] })).toBe(Infinity);
+    const tt = ((key: string, o?: Record<string, unknown>) => `${key}${o ? JSON.stringify(o) : ''}`) as unknown as TFunction;
+    const text = pathCaption(tt, [falls, rises]);
+    expect(text).toContain('landscape.pathFalls{"list":"ResNet-8"}');
+    expect(text).toContain('landscape.pathRises{"list":"plain-8 ×1.30"}');
   });
 });

@@ -2,7 +2,7 @@
 // by default, one log colour scale for every map, the contour lines at log-spaced levels (d3-contour), and the caption.
 import { contours } from 'd3-contour';
 import type { TFunction } from 'i18next';
-import type { NetLandscape, RunLandscape } from '../../core/landscape';
+import type { NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
 import { lossGrid, stepRatio } from '../../core/landscape';
 import type { NetInfo } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
@@ -97,5 +97,29 @@ export function landscapeCaption(t: TFunction, l: RunLandscape, nets: readonly N
   const res = done.find((n) => n.info && familyOf(n.info) === 'residual');
   if (plain && res)
     parts.push(t(res.ratio < plain.ratio ? 'landscape.residualSmoother' : 'landscape.residualNotSmoother', { plain: plain.label, res: res.label }));
+  return parts.join(' ');
+}
+
+/** The largest factor by which the loss rises from one point of the path to the next between t = 0 and t = 1 (1: it only falls; Infinity past an overflow). */
+export function pathRise(path: Pick<NetPath, 't' | 'loss'>): number {
+  let rise = 1;
+  for (let i = 1; i < path.t.length; i++) {
+    if (path.t[i - 1] < 0 || path.t[i] > 1) continue;
+    const [a, b] = [path.loss[i - 1], path.loss[i]];
+    rise = Math.max(rise, a === null || b === null ? Infinity : b / a);
+  }
+  return rise;
+}
+
+/** Rises smaller than this (2%) count as noise, not a barrier: the path still "falls all the way". */
+const RISE_NOISE = 1.02;
+
+/** The path chart's caption: what it shows, and for which nets the loss falls all the way from initialisation (Goodfellow et al.'s finding). */
+export function pathCaption(t: TFunction, paths: readonly NetPath[]): string {
+  const parts = [t('landscape.pathAbout')];
+  const falls = paths.filter((p) => pathRise(p) < RISE_NOISE);
+  const rises = paths.filter((p) => pathRise(p) >= RISE_NOISE);
+  if (falls.length) parts.push(t('landscape.pathFalls', { list: falls.map((p) => p.label).join(', ') }));
+  if (rises.length) parts.push(t('landscape.pathRises', { list: rises.map((p) => `${p.label} ×${pathRise(p).toFixed(2)}`).join(', ') }));
   return parts.join(' ');
 }
