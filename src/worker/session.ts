@@ -472,6 +472,11 @@ export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): P
     const ask: LandscapeAsk = { nets: cmd.nets, grid: cmd.grid, span: cmd.span, sample: cmd.sample, path: cmd.path };
     const problem = landscapeProblem(ask, record.config.trainSize);
     if (problem) return ended('failed', problem);
+    // one net is evaluated at a time: on the lab CPU engine every thread works on it ('ops'; bench/landscape.ts measures
+    // both), and the run's own schedule comes back afterwards
+    const engine = lab.handle?.engine instanceof LabCpuEngine ? lab.handle.engine : null;
+    const schedule = engine?.schedule;
+    engine?.setSchedule('ops');
     const result = await landscapeOf(exp, record.config.seed, ask, {
       onRow: (index, row, loss, err) =>
         post({
@@ -488,7 +493,7 @@ export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): P
       // a macrotask between points: the worker hears Cancel (and the page's other commands) while it computes
       between: () => new Promise((r) => setTimeout(r, 0)),
       cancelled: () => job.cancelled,
-    });
+    }).finally(() => schedule && engine?.setSchedule(schedule));
     if (!result) return ended('cancelled');
     record.landscape = result;
     await saveRun(record);

@@ -200,6 +200,11 @@ export class LabCpuEngine implements Engine {
     return this.scheduleName === 'nets' ? 1 : this.threads;
   }
 
+  /** The schedule now (see chooseSchedule). */
+  get schedule(): Schedule {
+    return this.scheduleName;
+  }
+
   /** Switch the schedule; every program and workspace is planned again (results do not depend on it beyond summation order). */
   setSchedule(schedule: Schedule): void {
     if (schedule === this.scheduleName) return;

@@ -17,12 +17,14 @@ const net = (depth: number, residual: boolean): NetInfo => ({
 const surface = (f: (x: number, y: number) => number, n = 21) => gridAxis(n, 1).map((y) => gridAxis(n, 1).map((x) => f(x, y)));
 
 describe('the loss-landscape panel', () => {
-  it('shows plain-56 beside ResNet-56 by default, else the deepest pair; a depth with one family is no pair', () => {
+  it('shows plain-56 beside ResNet-56 by default, else the deepest pair up to 110 layers; a depth with one family is no pair', () => {
     const classroom = [8, 20, 56].flatMap((d) => [net(d, false), net(d, true)]);
     expect(pairDepths(classroom)).toEqual([8, 20, 56]);
     expect(defaultDepth([...classroom, net(110, false), net(110, true)])).toBe(56);
     expect(defaultDepth([net(20, false), net(20, true), net(110, true)])).toBe(20);
     expect(defaultDepth([net(20, true)])).toBeNull();
+    expect(defaultDepth([110, 1202].flatMap((d) => [net(d, false), net(d, true)]))).toBe(110);
+    expect(defaultDepth([net(1202, false), net(1202, true)])).toBe(1202);
     expect(pairAt(classroom, 20).map((n) => n.label)).toEqual(['plain-20', 'ResNet-20']);
   });
 

@@ -13,10 +13,13 @@ export function pairDepths(nets: readonly NetInfo[]): number[] {
   return [...new Set(nets.map((n) => n.depth))].filter((d) => has(d, 'plain') && has(d, 'residual')).sort((a, b) => a - b);
 }
 
-/** The pair shown by default: plain-56 and ResNet-56 where the run has them (Li et al.'s Fig. 5), else the deepest pair. */
+/**
+ * The pair shown by default: plain-56 and ResNet-56 where the run has them (Li et al.'s Fig. 5), else the deepest pair
+ * of at most 110 layers (a 1,202-layer surface takes hours on a CPU: it can be chosen, not defaulted), else the shallowest.
+ */
 export function defaultDepth(nets: readonly NetInfo[]): number | null {
   const depths = pairDepths(nets);
-  return depths.includes(56) ? 56 : (depths.at(-1) ?? null);
+  return depths.includes(56) ? 56 : (depths.filter((d) => d <= 110).at(-1) ?? depths[0] ?? null);
 }
 
 /** The plain and the residual net at `depth` (the first of each family, as the run lists them). */
