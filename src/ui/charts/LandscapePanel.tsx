@@ -40,7 +40,7 @@ function SurfaceMap({ l, net, domain }: { l: RunLandscape; net: NetLandscape; do
   const k = MAP / n;
   const colour = scaleOf(domain);
   const paths = complete(l, net) ? contourPaths(net, logLevels(domain), MAP) : [];
-  const pad = { left: 30, bottom: 28, top: 6, right: 6 };
+  const pad = { left: 30, bottom: 34, top: 6, right: 6 };
   const W = MAP + pad.left + pad.right;
   const H = MAP + pad.top + pad.bottom;
   const ticks = [-l.span, 0, l.span];
@@ -73,16 +73,16 @@ function SurfaceMap({ l, net, domain }: { l: RunLandscape; net: NetLandscape; do
             const p = ((v + l.span) / (2 * l.span)) * (MAP - k) + k / 2;
             return (
               <g key={v}>
-                <text x={p} y={MAP + 16} fontSize={11} textAnchor="middle" fill="#333">
+                <text x={p} y={MAP + 16} fontSize={13} textAnchor="middle" fill="#333">
                   {v}
                 </text>
-                <text x={-6} y={MAP - p + 4} fontSize={11} textAnchor="end" fill="#333">
+                <text x={-6} y={MAP - p + 4} fontSize={13} textAnchor="end" fill="#333">
                   {v}
                 </text>
               </g>
             );
           })}
-          <text x={MAP / 2} y={MAP + 27} fontSize={11} textAnchor="middle" fill="#555">
+          <text x={MAP / 2} y={MAP + 31} fontSize={13} textAnchor="middle" fill="#555">
             {t('landscape.dir1')}
           </text>
         </g>
@@ -130,7 +130,7 @@ function PathChart({ run, paths }: { run: RunView; paths: NetPath[] }) {
               dataKey="x"
               type="number"
               domain={[PATH_TS[0], PATH_TS.at(-1)!]}
-              ticks={[-0.25, 0, 0.25, 0.5, 0.75, 1, 1.25]}
+              ticks={[-0.25, 0, 0.5, 1, 1.25]}
               label={{ value: t('landscape.pathAxis'), position: 'insideBottom', offset: -8 }}
             />
             <YAxis scale="log" domain={lossDomain(paths.map((p) => ({ loss: [p.loss] })))} allowDataOverflow tickFormatter={formatLoss} width={52} />
@@ -163,7 +163,8 @@ export function LandscapePanel({ run }: { run: RunView }) {
   const job = run.landscapeJob;
   const shown = job?.partial ?? run.landscape;
   const training = run.state === 'running' || run.state === 'starting';
-  if (depth === null && !shown) return null;
+  // classroom mode shows a landscape computed before (its tools are hidden there, and its first screen does not scroll)
+  if ((depth === null || classroom) && !shown) return null;
   const domain = lossDomain(shown?.nets ?? []);
   const slice = shown
     ? gridAxis(shown.grid, shown.span).map((x, i) => ({ x, ...Object.fromEntries(shown.nets.map((n) => [n.id, centreRow(n)[i] ?? null])) }))
@@ -179,7 +180,7 @@ export function LandscapePanel({ run }: { run: RunView }) {
   const start = () =>
     depth !== null && computeLandscape(pairAt(run.nets, depth), grid, LANDSCAPE_DEFAULTS.span, Math.min(LANDSCAPE_DEFAULTS.sample, run.config.trainSize));
   return (
-    <>
+    <div className="landscape-cards">
       <ChartCard
         id="landscape"
         title={t('landscape.title')}
@@ -276,6 +277,6 @@ export function LandscapePanel({ run }: { run: RunView }) {
         )}
       </ChartCard>
       {shown?.paths?.length ? <PathChart run={run} paths={shown.paths} /> : null}
-    </>
+    </div>
   );
 }

@@ -257,7 +257,7 @@ export const en = {
     intro:
       'The loss around a trained net, along two random directions scaled filter by filter to the weights (Li et al. 2018, Fig. 5): a plain net beside a ResNet of the same depth, both on the same directions. Pause the run, or let it finish, then compute it.',
     howToRead:
-      'How to read it: the centre (red ring) is where training ended; each map shows the loss if the weights moved that far along two random directions, dark for low loss, and every white line is 10× or so higher than the last, so packed lines mean the loss climbs fast.',
+      'How to read it: the centre (red ring) is where training ended; each map shows the loss if the weights moved that far along two random directions, dark for low loss; the white contour lines are equally spaced on a log scale (each the same factor higher than the last), so packed lines mean the loss climbs fast.',
     about:
       '{{grid}} × {{grid}} points from −{{span}} to {{span}} along each direction, on {{sample}} training images, with the weights of iteration {{iteration}}; BN uses its running statistics, as the trained net does.',
     ratios: 'Step ratio (the median factor by which the loss changes from one grid point to the next; 1 is flat, larger is rougher): {{list}}.',
