@@ -571,6 +571,11 @@ test('the loss landscape of a finished run: plain beside ResNet on one scale, st
   const path = page.locator('[data-chart="landscape-path"]');
   await expect(path.getByTestId('landscape-path')).toHaveAttribute('data-nets', '4');
   await expect(path).toContainText(/It (falls all the way|rises on the way) for .*(plain|ResNet)-(8|14)/);
+  // and how close each ResNet block stays to the identity, ‖F(x)‖/‖x‖, with the paper's claim judged on the data
+  const identity = page.locator('[data-chart="landscape-identity"]');
+  await expect(identity.getByTestId('landscape-identity')).toHaveAttribute('data-nets', '2');
+  await expect(identity).toContainText(/ResNet-14: median \d+\.\d\d, smaller than its input in \d+ of 6 blocks/);
+  await expect(identity).toContainText(/The residual functions stay small|Here the residual functions are not small/);
   // a larger grid, cancelled midway: the landscape before it stays
   await card.getByTestId('landscape-grid').selectOption('21');
   await card.getByRole('button', { name: 'Compute again' }).click();

@@ -132,11 +132,12 @@ export class Experiment {
     return this.nets.find((n) => n.entry.id === id)?.trainer.net;
   }
 
-  /** The first n training images, normalised as training normalises them, without augmentation: a landscape's fixed sample. */
-  trainingSample(n: number): ImageBatch {
-    const count = Math.min(n, this.data.train.count);
+  /** The first n training (or test) images, normalised as training normalises them, without augmentation: a landscape's fixed sample. */
+  trainingSample(n: number, set: 'train' | 'test' = 'train'): ImageBatch {
+    const images = this.data[set];
+    const count = Math.min(n, images.count);
     return makeBatch(
-      this.data.train,
+      images,
       Uint32Array.from({ length: count }, (_, i) => i),
       this.inputStats,
       null,

@@ -203,6 +203,16 @@ export interface RunLandscape {
   nets: NetLandscape[];
   /** The loss along θ(t) from initialisation (t = 0) to the trained weights (t = 1), for every net of the run. */
   paths?: NetPath[];
+  /** How close each block stays to the identity: ‖F(x)‖/‖x‖ per block on the run's first test images, for every net with shortcuts. */
+  identity?: NetIdentity[];
+}
+
+/** One net's ‖F(x)‖/‖x‖ per block (src/core/tfjs/engine.ts residualRatios), on `images` test images. */
+export interface NetIdentity {
+  id: string;
+  label: string;
+  images: number;
+  ratios: number[];
 }
 
 /** One net's loss and error along θ(t) = (1 − t)·θ₀ + t·θ₁ (Goodfellow et al. 2015); loss null where not finite. */

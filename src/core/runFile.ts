@@ -112,6 +112,7 @@ const LandscapeSchema = v.object({
       seconds: finite,
     }),
   ),
+  identity: v.optional(v.array(v.object({ id: v.string(), label: v.string(), images: v.pipe(finite, v.integer()), ratios: numbers }))),
   paths: v.optional(v.array(v.object({ id: v.string(), label: v.string(), t: numbers, loss: v.array(v.nullable(finite)), err: numbers }))),
 });
 

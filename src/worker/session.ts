@@ -20,7 +20,11 @@ import { engineLabel, nextBackend, planSchedule } from './engines';
 import { errorMessage, lab, post, reportError, requireData, switchEngine } from './host';
 import type { Command } from './protocol';
 import type { LandscapeAsk } from '../core/landscape';
+import type { NetIdentity } from '../core/landscape';
 import { landscapeOf, landscapeProblem } from '../core/landscape';
+import * as tf from '../core/tf';
+import { TfjsEngine, TfjsNet } from '../core/tfjs/engine';
+import type { EngineName } from '../core/train';
 import { runLockHeld, runLockName } from './protocol';
 
 /**
@@ -460,6 +464,35 @@ async function runToMeasure(runId: string): Promise<{ record: RunRecord; exp: Ex
   return measured;
 }
 
+/** Test images the ‖F(x)‖/‖x‖ view measures on (one chunk: a forward pass of every block's tensors at once). */
+const IDENTITY_IMAGES = 128;
+
+/**
+ * ‖F(x)‖/‖x‖ per block of every net with shortcuts, on the run's first test images, at the nets' weights now. Computed
+ * by the tfjs engine's forward pass (on the worker's tfjs backend) from each net's weights, whichever engine trained it:
+ * the one engine that keeps each block's branch output as a tensor of its own.
+ */
+async function identityRatios(exp: Experiment): Promise<NetIdentity[]> {
+  const sample = exp.trainingSample(IDENTITY_IMAGES, 'test');
+  const engine = new TfjsEngine(tf.getBackend() as EngineName);
+  const out: NetIdentity[] = [];
+  try {
+    for (const info of exp.infos()) {
+      const net = exp.net(info.id);
+      if (!net || !net.spec.blocks.some((b) => b.shortcut !== 'none')) continue;
+      const copy = engine.createNet(net.spec, await net.getState()) as TfjsNet;
+      try {
+        out.push({ id: info.id, label: info.label, images: sample.size, ratios: await copy.residualRatios(sample) });
+      } finally {
+        copy.dispose();
+      }
+    }
+  } finally {
+    engine.dispose();
+  }
+  return out;
+}
+
 /** Compute the asked landscape, streaming rows to the page; save it with the run. Failures are reported, not thrown. */
 export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): Promise<void> {
   const ended = (outcome: 'cancelled' | 'failed', message?: string) => post({ type: 'landscapeEnded', runId: cmd.runId, outcome, message });
@@ -495,6 +528,7 @@ export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): P
       cancelled: () => job.cancelled,
     }).finally(() => schedule && engine?.setSchedule(schedule));
     if (!result) return ended('cancelled');
+    result.identity = await identityRatios(exp);
     record.landscape = result;
     await saveRun(record);
     post({ type: 'landscape', runId: cmd.runId, landscape: result });

@@ -16,6 +16,8 @@ interface Recorder {
   responses?: tf.Tensor[];
   /** ΣT of each highway gate (the gate values' mean, once divided by their count). */
   gates?: tf.Tensor[];
+  /** Σ F(x)² and Σ x² of each block with a shortcut (its residual branch's output, and its input): ‖F(x)‖/‖x‖. */
+  residuals?: tf.Tensor[];
   /** For tests: each block's input and output, kept alive for the caller to dispose. */
   blocks?: { input: tf.Tensor4D; output: tf.Tensor4D }[];
 }
@@ -127,6 +129,7 @@ export class TfjsNet implements EngineNet {
         f = this.convBn(c, f, mode, rec);
         if (i < b.branch.length - 1) f = tf.relu(f);
       });
+      if (rec.residuals && b.shortcut !== 'none') rec.residuals.push(tf.stack([tf.sum(tf.square(f)), tf.sum(tf.square(a))]));
       const sum = b.shortcut === 'none' ? f : b.shortcut === 'gated' ? this.highway(b, a, f, mode, rec) : tf.add(f, this.shortcut(b, a, mode, rec));
       const out = tf.relu(sum) as tf.Tensor4D;
       rec.blocks?.push({ input: tf.keep(a), output: tf.keep(out) });
@@ -207,6 +210,23 @@ export class TfjsNet implements EngineNet {
     tf.dispose([loss, errors, ...Object.values(grads)]);
     for (const s of stats) tf.dispose([s.mean, s.variance]);
     return { loss: lossValue, grads: out };
+  }
+
+  /**
+   * How close each block stays to the identity (issue #27): ‖F(x)‖/‖x‖ per block with a shortcut, over these images,
+   * F being the residual branch's output (after its last BN, before the addition) and x the block's input, BN with the
+   * running statistics (as the trained net computes). Empty for a plain net.
+   */
+  async residualRatios(batch: ImageBatch): Promise<number[]> {
+    const px = batch.imageSize * batch.imageSize * 3;
+    const sums = tf.tidy(() => {
+      const residuals: tf.Tensor[] = [];
+      this.forward(tf.tensor4d(batch.x.subarray(0, batch.size * px), [batch.size, batch.imageSize, batch.imageSize, 3]), 'eval', { residuals });
+      return residuals.length ? tf.stack(residuals) : tf.zeros([0, 2]);
+    });
+    const v = await sums.data();
+    sums.dispose();
+    return Array.from({ length: v.length / 2 }, (_, i) => Math.sqrt(v[2 * i] / v[2 * i + 1]));
   }
 
   async evaluate(batch: ImageBatch, options: EvalOptions = {}): Promise<EvalResult> {

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { interpolateViridis } from 'd3-scale-chromatic';
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
+import type { NetIdentity, NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
 import { LANDSCAPE_DEFAULTS, PATH_TS, gridAxis } from '../../core/landscape';
 import { cancelLandscape, computeLandscape } from '../labController';
 import type { RunView } from '../store';
@@ -16,6 +16,7 @@ import { netColor } from './chartData';
 import {
   centreRow,
   complete,
+  identityCaption,
   pathCaption,
   contourPaths,
   defaultDepth,
@@ -153,6 +154,46 @@ function PathChart({ run, paths }: { run: RunView; paths: NetPath[] }) {
   );
 }
 
+/** ‖F(x)‖/‖x‖ by block for every net with shortcuts (the paper's "residual functions are small"), coloured as in the curves. */
+function IdentityChart({ run, nets }: { run: RunView; nets: NetIdentity[] }) {
+  const { t } = useTranslation();
+  const blocks = Math.max(...nets.map((n) => n.ratios.length));
+  const data = Array.from({ length: blocks }, (_, i) => ({ x: i + 1, ...Object.fromEntries(nets.map((n) => [n.id, n.ratios[i] ?? null])) }));
+  const colour = (id: string) => {
+    const info = run.nets.find((i) => i.id === id);
+    return info ? netColor(info, run.nets) : '#333';
+  };
+  return (
+    <ChartCard
+      id="landscape-identity"
+      title={t('landscape.identityTitle')}
+      caption={identityCaption(t, nets)}
+      legend={nets.map((n) => ({ label: n.label, color: colour(n.id), dashed: false }))}
+      csv={() => ['net,block,ratio', ...nets.flatMap((n) => n.ratios.map((r, i) => `${n.label},${i + 1},${r}`))].join('\n')}
+    >
+      <div className="chart-panel" data-testid="landscape-identity" data-nets={nets.length}>
+        <ResponsiveContainer width="100%" height={220}>
+          <LineChart data={data} margin={{ top: 6, right: 12, bottom: 16, left: 6 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis
+              dataKey="x"
+              type="number"
+              domain={[1, blocks]}
+              allowDecimals={false}
+              label={{ value: t('landscape.identityAxis'), position: 'insideBottom', offset: -8 }}
+            />
+            <YAxis domain={[0, 'auto']} tickFormatter={(v: number) => v.toFixed(1)} width={44} />
+            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
+            {nets.map((n) => (
+              <RLine key={n.id} dataKey={n.id} name={n.label} stroke={colour(n.id)} dot={{ r: 2 }} isAnimationActive={false} />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </ChartCard>
+  );
+}
+
 export function LandscapePanel({ run }: { run: RunView }) {
   const { t } = useTranslation();
   const classroom = useLab((s) => s.classroom);
@@ -277,6 +318,7 @@ export function LandscapePanel({ run }: { run: RunView }) {
         )}
       </ChartCard>
       {shown?.paths?.length ? <PathChart run={run} paths={shown.paths} /> : null}
+      {shown?.identity?.some((n) => n.ratios.length) ? <IdentityChart run={run} nets={shown.identity.filter((n) => n.ratios.length)} /> : null}
     </div>
   );
 }

@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { TFunction } from 'i18next';
 import type { NetInfo } from '../../core/metrics';
 import { gridAxis } from '../../core/landscape';
-import { contourPaths, defaultDepth, landscapeCaption, logLevels, lossDomain, pairAt, pairDepths, pathCaption, pathRise, scaleOf } from './landscapeView';
+import {
+  contourPaths,
+  defaultDepth,
+  identityCaption,
+  landscapeCaption,
+  logLevels,
+  lossDomain,
+  pairAt,
+  pairDepths,
+  pathCaption,
+  pathRise,
+  scaleOf,
+} from './landscapeView';
 
 const net = (depth: number, residual: boolean): NetInfo => ({
   id: `${residual ? 'res' : 'plain'}-${depth}`,
@@ -106,5 +118,16 @@ describe('the loss-landscape panel', () => {
     const text = pathCaption(tt, [falls, rises]);
     expect(text).toContain('landscape.pathFalls{"list":"ResNet-8"}');
     expect(text).toContain('landscape.pathRises{"list":"plain-8 ×1.30"}');
+  });
+
+  it('‖F(x)‖/‖x‖: each net’s median and how many blocks keep their residual smaller than their input; the paper’s claim judged on every net', () => {
+    const tt = ((key: string, o?: Record<string, unknown>) => `${key}${o ? JSON.stringify(o) : ''}`) as unknown as TFunction;
+    const small = { id: 'r56', label: 'ResNet-56', images: 128, ratios: [0.2, 0.5, 1.5, 0.3] };
+    const text = identityCaption(tt, [small]);
+    expect(text).toContain('landscape.identityAbout{"images":128}');
+    expect(text).toContain('landscape.identityNet{"net":"ResNet-56","median":"0.40","small":3,"blocks":4}');
+    expect(text).toContain('landscape.identitySmall');
+    const large = { ...small, id: 'r20', label: 'ResNet-20', ratios: [1.2, 3, 0.9] };
+    expect(identityCaption(tt, [small, large])).toContain('landscape.identityNotSmall');
   });
 });

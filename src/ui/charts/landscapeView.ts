@@ -2,7 +2,7 @@
 // by default, one log colour scale for every map, the contour lines at log-spaced levels (d3-contour), and the caption.
 import { contours } from 'd3-contour';
 import type { TFunction } from 'i18next';
-import type { NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
+import type { NetIdentity, NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
 import { lossGrid, stepRatio } from '../../core/landscape';
 import type { NetInfo } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
@@ -124,5 +124,27 @@ export function pathCaption(t: TFunction, paths: readonly NetPath[]): string {
   const rises = paths.filter((p) => pathRise(p) >= RISE_NOISE);
   if (falls.length) parts.push(t('landscape.pathFalls', { list: falls.map((p) => p.label).join(', ') }));
   if (rises.length) parts.push(t('landscape.pathRises', { list: rises.map((p) => `${p.label} ×${pathRise(p).toFixed(2)}`).join(', ') }));
+  return parts.join(' ');
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * The ‖F(x)‖/‖x‖ chart's caption, from the data: each net's median over its blocks and how many blocks keep their
+ * residual smaller than their input; then whether that bears out the paper's claim that residual functions are small
+ * (every net's median below 1) or not, as measured.
+ */
+export function identityCaption(t: TFunction, nets: readonly NetIdentity[]): string {
+  const shown = nets.filter((n) => n.ratios.length);
+  const parts = [t('landscape.identityAbout', { images: shown[0]?.images ?? 0 })];
+  for (const n of shown)
+    parts.push(
+      t('landscape.identityNet', { net: n.label, median: median(n.ratios).toFixed(2), small: n.ratios.filter((r) => r < 1).length, blocks: n.ratios.length }),
+    );
+  if (shown.length) parts.push(t(shown.every((n) => median(n.ratios) < 1) ? 'landscape.identitySmall' : 'landscape.identityNotSmall'));
   return parts.join(' ');
 }

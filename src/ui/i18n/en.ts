@@ -272,6 +272,13 @@ export const en = {
     progressLabel: 'Loss landscape progress',
     progress: '{{done}} of {{total}} steps (each map row by row, then each net’s path)',
     pathTitle: 'From initialisation to the trained weights',
+    identityTitle: 'How close each block stays to the identity: ‖F(x)‖/‖x‖',
+    identityAbout:
+      'For each block with a shortcut, the size of what its residual branch adds, F(x), against the size of its input x, on the run’s first {{images}} test images, with the weights the landscape was computed at; 0 would be the identity.',
+    identityNet: '{{net}}: median {{median}}, smaller than its input in {{small}} of {{blocks}} blocks.',
+    identitySmall: 'The residual functions stay small, as the paper argues (§3.1, Fig. 7): each block changes its input a little.',
+    identityNotSmall: 'Here the residual functions are not small for every net (shown as measured).',
+    identityAxis: 'block',
     pathAbout:
       'The loss on the same images along the straight line from each net’s initial weights (t = 0) to its trained ones (t = 1), and a little beyond (Goodfellow, Vinyals and Saxe, 2015).',
     pathFalls: 'It falls all the way for {{list}}.',

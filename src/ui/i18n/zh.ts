@@ -269,6 +269,13 @@ export const zh: Dict = {
     progressLabel: '损失曲面进度',
     progress: '已完成 {{done}} / {{total}} 步（先逐行计算每张图，再计算每个网络的路径）',
     pathTitle: '从初始化到训练好的权重',
+    identityTitle: '每个块离恒等映射有多近：‖F(x)‖/‖x‖',
+    identityAbout:
+      '对每个带捷径的块，其残差分支加上的量 F(x) 与输入 x 的大小之比，在本次运行的前 {{images}} 张测试图像上，使用计算损失曲面时的权重；0 即恒等映射。',
+    identityNet: '{{net}}：中位数 {{median}}，{{blocks}} 个块中有 {{small}} 个小于其输入。',
+    identitySmall: '残差函数保持很小，与论文的论点一致（§3.1，图 7）：每个块只对输入做小的改动。',
+    identityNotSmall: '这里并非每个网络的残差函数都很小（如实显示）。',
+    identityAxis: '块',
     pathAbout: '在同样的图像上，沿每个网络从初始权重（t = 0）到训练好的权重（t = 1）的直线，并略微延伸到两端之外的损失（Goodfellow、Vinyals 与 Saxe，2015）。',
     pathFalls: '对 {{list}}，损失一路下降。',
     pathRises: '对 {{list}}，损失在途中上升（相邻两点之间的最大升幅）。',
