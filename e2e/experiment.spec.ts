@@ -575,7 +575,7 @@ test('the loss landscape of a finished run: plain beside ResNet on one scale, st
   const identity = page.locator('[data-chart="landscape-identity"]');
   await expect(identity.getByTestId('landscape-identity')).toHaveAttribute('data-nets', '2');
   await expect(identity).toContainText(/ResNet-14: median \d+\.\d\d, smaller than its input in \d+ of 6 blocks/);
-  await expect(identity).toContainText(/The residual functions stay small|Here the residual functions are not small/);
+  await expect(identity).toContainText(/The residual functions stay small in|They are not small in/);
   // a larger grid, cancelled midway: the landscape before it stays
   await card.getByTestId('landscape-grid').selectOption('21');
   await card.getByRole('button', { name: 'Compute again' }).click();

@@ -17,8 +17,8 @@
 //   --expect-as-paper: exit 1 unless every seed answers each of the run's own questions (src/core/questions.ts) as the
 //   paper did (the Thousand layers preset: plain-1202 at chance, ResNet-1202 at least 30 points below it)
 //   --landscape plain-56,resnet-56: after training, those nets' 2-D loss landscapes (src/core/landscape.ts; --landscape-grid
-//   N, --landscape-sample N) as landscape.json, landscape.png/.svg and (every net's path from initialisation)
-//   landscape-path.png/.svg; --expect-smoother: exit 1 unless, in every seed,
+//   N, --landscape-sample N) as landscape.json, landscape.png/.svg, landscape-path.png/.svg (every net's path from initialisation) and
+//   landscape-identity.png/.svg (‖F(x)‖/‖x‖ per block); --expect-smoother: exit 1 unless, in every seed,
 //   the residual surface is the smoother (the smaller step ratio: docs/landscape.md)
 //   --export-torch DIR: write the experiment as a PyTorch job instead (script, config.json, README.md;
 //   README "Full scale"), to train at full scale on a GPU and import the run file it writes
@@ -301,7 +301,9 @@ async function writeLandscape(page: Page, out: string, nets: string[]): Promise<
     .catch((err: unknown) => fail(`--landscape: ${err instanceof Error ? err.message.replace(/^.*Error: /s, '') : String(err)}`, 3));
   writeFileSync(join(out, 'landscape.json'), JSON.stringify(landscape));
   await page.waitForTimeout(300); // let the panel draw its last row
-  for (const id of ['landscape', 'landscape-path']) {
+  // the path and ‖F(x)‖/‖x‖ cards are drawn only where they have data (a run without shortcuts has no ‖F(x)‖/‖x‖)
+  const drawn = await page.evaluate(() => (window as unknown as { labAutomation: LabAutomation }).labAutomation.charts());
+  for (const id of ['landscape', 'landscape-path', 'landscape-identity'].filter((c) => drawn.includes(c))) {
     const svg = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'svg'), id);
     const png = await page.evaluate((c) => (window as unknown as { labAutomation: LabAutomation }).labAutomation.exportChart(c, 'png'), id);
     writeFileSync(join(out, `${id}.svg`), svg);
@@ -311,7 +313,9 @@ async function writeLandscape(page: Page, out: string, nets: string[]): Promise<
     console.log(
       `landscape ${n.label}: step ratio ${stepRatio(lossGrid(n)).toFixed(2)} · ${landscape.grid}×${landscape.grid} points on ${landscape.sample} images in ${n.seconds.toFixed(0)} s`,
     );
-  console.log(`Wrote landscape.json, landscape.png/.svg and landscape-path.png/.svg to ${out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `Wrote landscape.json and the landscape, landscape-path and landscape-identity charts (PNG 2× and SVG) to ${out} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
   return landscape;
 }
 

@@ -125,8 +125,9 @@ export async function lossSurface(
 }
 
 /**
- * The loss along θ(t) = (1 − t)·θ₀ + t·θ₁ (Goodfellow et al.): BN statistics interpolated the same way, so t = 0 is the
- * net at initialisation and t = 1 the trained net, exactly. Leaves the net at θ₁.
+ * The loss along θ(t) = (1 − t)·θ₀ + t·θ₁ (Goodfellow et al.): BN statistics interpolated the same way within [0, 1], so
+ * t = 0 is the net at initialisation and t = 1 the trained net, exactly, and held at the nearer end beyond it (a running
+ * variance extrapolated past an end can go below zero, which means nothing). Leaves the net at θ₁.
  */
 export async function interpolationPath(
   net: EngineNet,
@@ -141,7 +142,11 @@ export async function interpolationPath(
   try {
     for (const t of ts) {
       net.setState(
-        t === 1 ? end : t === 0 ? start : { params: lerp(start.params, end.params, t), momentum: end.momentum, bnStats: lerp(start.bnStats, end.bnStats, t) },
+        t === 1
+          ? end
+          : t === 0
+            ? start
+            : { params: lerp(start.params, end.params, t), momentum: end.momentum, bnStats: lerp(start.bnStats, end.bnStats, Math.min(1, Math.max(0, t))) },
       );
       out.push({ t, ...(await lossAt(net, sample)) });
     }

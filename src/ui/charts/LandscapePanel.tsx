@@ -167,7 +167,7 @@ function IdentityChart({ run, nets }: { run: RunView; nets: NetIdentity[] }) {
     <ChartCard
       id="landscape-identity"
       title={t('landscape.identityTitle')}
-      caption={identityCaption(t, nets)}
+      caption={identityCaption(t, nets, run.nets)}
       legend={nets.map((n) => ({ label: n.label, color: colour(n.id), dashed: false }))}
       csv={() => ['net,block,ratio', ...nets.flatMap((n) => n.ratios.map((r, i) => `${n.label},${i + 1},${r}`))].join('\n')}
     >

@@ -120,14 +120,20 @@ describe('the loss-landscape panel', () => {
     expect(text).toContain('landscape.pathRises{"list":"plain-8 ×1.30"}');
   });
 
-  it('‖F(x)‖/‖x‖: each net’s median and how many blocks keep their residual smaller than their input; the paper’s claim judged on every net', () => {
+  it('‖F(x)‖/‖x‖: each net’s median and how many blocks keep their residual smaller than their input; the paper’s claims judged on the data', () => {
     const tt = ((key: string, o?: Record<string, unknown>) => `${key}${o ? JSON.stringify(o) : ''}`) as unknown as TFunction;
-    const small = { id: 'r56', label: 'ResNet-56', images: 128, ratios: [0.2, 0.5, 1.5, 0.3] };
-    const text = identityCaption(tt, [small]);
+    const infos = [net(8, true), net(56, true)];
+    const deep = { id: 'res-56', label: 'ResNet-56', images: 128, ratios: [0.2, 0.5, 1.5, 0.3] };
+    const shallow = { id: 'res-8', label: 'ResNet-8', images: 128, ratios: [1.2, 3, 0.9] };
+    const text = identityCaption(tt, [shallow, deep], infos);
     expect(text).toContain('landscape.identityAbout{"images":128}');
     expect(text).toContain('landscape.identityNet{"net":"ResNet-56","median":"0.40","small":3,"blocks":4}');
-    expect(text).toContain('landscape.identitySmall');
-    const large = { ...small, id: 'r20', label: 'ResNet-20', ratios: [1.2, 3, 0.9] };
-    expect(identityCaption(tt, [small, large])).toContain('landscape.identityNotSmall');
+    expect(text).toContain('landscape.identitySmall{"list":"ResNet-56"}');
+    expect(text).toContain('landscape.identityNotSmall{"list":"ResNet-8"}');
+    expect(text).toContain('landscape.identityDeeper');
+    const reversed = identityCaption(tt, [{ ...shallow, ratios: [0.1] }, deep], infos);
+    expect(reversed).toContain('landscape.identityNotDeeper');
+    expect(reversed).not.toContain('landscape.identityNotSmall');
+    expect(identityCaption(tt, [deep], infos)).not.toContain('Deeper'); // one depth: no trend to state
   });
 });

@@ -135,16 +135,23 @@ const median = (xs: readonly number[]) => {
 
 /**
  * The ‖F(x)‖/‖x‖ chart's caption, from the data: each net's median over its blocks and how many blocks keep their
- * residual smaller than their input; then whether that bears out the paper's claim that residual functions are small
- * (every net's median below 1) or not, as measured.
+ * residual smaller than their input; which nets bear out the paper's claim that residual functions are small (median
+ * below 1) and which do not; and, with nets of several depths, whether the median falls as depth grows (Fig. 7: "the
+ * deeper ResNet has smaller magnitudes of responses").
  */
-export function identityCaption(t: TFunction, nets: readonly NetIdentity[]): string {
-  const shown = nets.filter((n) => n.ratios.length);
+export function identityCaption(t: TFunction, nets: readonly NetIdentity[], infos: readonly NetInfo[]): string {
+  const shown = nets.filter((n) => n.ratios.length).map((n) => ({ ...n, median: median(n.ratios), depth: infos.find((i) => i.id === n.id)?.depth ?? 0 }));
   const parts = [t('landscape.identityAbout', { images: shown[0]?.images ?? 0 })];
   for (const n of shown)
-    parts.push(
-      t('landscape.identityNet', { net: n.label, median: median(n.ratios).toFixed(2), small: n.ratios.filter((r) => r < 1).length, blocks: n.ratios.length }),
-    );
-  if (shown.length) parts.push(t(shown.every((n) => median(n.ratios) < 1) ? 'landscape.identitySmall' : 'landscape.identityNotSmall'));
+    parts.push(t('landscape.identityNet', { net: n.label, median: n.median.toFixed(2), small: n.ratios.filter((r) => r < 1).length, blocks: n.ratios.length }));
+  const small = shown.filter((n) => n.median < 1).map((n) => n.label);
+  const large = shown.filter((n) => n.median >= 1).map((n) => n.label);
+  if (small.length) parts.push(t('landscape.identitySmall', { list: small.join(', ') }));
+  if (large.length) parts.push(t('landscape.identityNotSmall', { list: large.join(', ') }));
+  const byDepth = [...shown].sort((a, b) => a.depth - b.depth);
+  if (new Set(byDepth.map((n) => n.depth)).size >= 2) {
+    const falls = byDepth.every((n, i) => i === 0 || n.depth === byDepth[i - 1].depth || n.median < byDepth[i - 1].median);
+    parts.push(t(falls ? 'landscape.identityDeeper' : 'landscape.identityNotDeeper'));
+  }
   return parts.join(' ');
 }

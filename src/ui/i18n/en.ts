@@ -276,8 +276,10 @@ export const en = {
     identityAbout:
       'For each block with a shortcut, the size of what its residual branch adds, F(x), against the size of its input x, on the run’s first {{images}} test images, with the weights the landscape was computed at; 0 would be the identity.',
     identityNet: '{{net}}: median {{median}}, smaller than its input in {{small}} of {{blocks}} blocks.',
-    identitySmall: 'The residual functions stay small, as the paper argues (§3.1, Fig. 7): each block changes its input a little.',
-    identityNotSmall: 'Here the residual functions are not small for every net (shown as measured).',
+    identitySmall: 'The residual functions stay small in {{list}}, as the paper argues (§3.1, Fig. 7): each block changes its input a little.',
+    identityNotSmall: 'They are not small in {{list}} (median 1 or more, shown as measured).',
+    identityDeeper: 'The deeper the net, the smaller its blocks’ residuals, as the paper’s Fig. 7 found for the responses.',
+    identityNotDeeper: 'They do not shrink steadily with depth here (shown as measured).',
     identityAxis: 'block',
     pathAbout:
       'The loss on the same images along the straight line from each net’s initial weights (t = 0) to its trained ones (t = 1), and a little beyond (Goodfellow, Vinyals and Saxe, 2015).',

@@ -273,8 +273,10 @@ export const zh: Dict = {
     identityAbout:
       '对每个带捷径的块，其残差分支加上的量 F(x) 与输入 x 的大小之比，在本次运行的前 {{images}} 张测试图像上，使用计算损失曲面时的权重；0 即恒等映射。',
     identityNet: '{{net}}：中位数 {{median}}，{{blocks}} 个块中有 {{small}} 个小于其输入。',
-    identitySmall: '残差函数保持很小，与论文的论点一致（§3.1，图 7）：每个块只对输入做小的改动。',
-    identityNotSmall: '这里并非每个网络的残差函数都很小（如实显示）。',
+    identitySmall: '在 {{list}} 中残差函数保持很小，与论文的论点一致（§3.1，图 7）：每个块只对输入做小的改动。',
+    identityNotSmall: '在 {{list}} 中残差函数并不小（中位数不小于 1，如实显示）。',
+    identityDeeper: '网络越深，各块的残差越小，与论文图 7 对响应的发现一致。',
+    identityNotDeeper: '这里残差并未随深度稳定变小（如实显示）。',
     identityAxis: '块',
     pathAbout: '在同样的图像上，沿每个网络从初始权重（t = 0）到训练好的权重（t = 1）的直线，并略微延伸到两端之外的损失（Goodfellow、Vinyals 与 Saxe，2015）。',
     pathFalls: '对 {{list}}，损失一路下降。',
