@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { smoother } from '../src/core/landscape';
+import type { RunLandscape } from '../src/core/landscape';
+import { pathRise, pathShape, smoother } from '../src/core/landscape';
 
 const ROOT = join(import.meta.dirname, '..');
 const doc = readFileSync(join(ROOT, 'docs/landscape.md'), 'utf8');
@@ -27,5 +28,19 @@ describe('docs/landscape.md', () => {
       expect(res, `${half} half, seed ${seed}`).toBe(v.residual.toFixed(2));
       expect(which).toBe(v.residualSmoother ? 'ResNet-56' : 'plain-56');
     }
+  });
+
+  it('quotes the page run’s step ratios, ‖F(x)‖/‖x‖ medians and path rises as its committed landscape.json computes them', () => {
+    const run = JSON.parse(readFileSync(join(ROOT, 'docs/landscape/classroom-page-seed-1/landscape.json'), 'utf8')) as RunLandscape;
+    const text = doc.replace(/\s+/g, ' ');
+    const net = (label: string) => run.nets.find((n) => n.label === label)!;
+    const v = smoother(net('plain-56'), net('ResNet-56'));
+    expect(text).toContain(`step ratio ${v.plain.toFixed(2)} for plain-56 and ${v.residual.toFixed(2)} for ResNet-56`);
+    const median = (r: number[]) => [...r].sort((a, b) => a - b)[r.length >> 1]; // odd counts: 3, 9, 27 blocks
+    expect(text).toContain(run.identity!.map((n) => `${median(n.ratios).toFixed(2)} (${n.label})`).join(', '));
+    const rises = ['plain-8', 'plain-20', 'ResNet-20'].map((l) => `×${pathRise(run.paths!.find((p) => p.label === l)!).toFixed(2)}`);
+    expect(text).toContain(`(to ${rises[0]}, ${rises[1]} and ${rises[2]} their lowest loss so far)`);
+    expect(['ResNet-8', 'ResNet-56'].map((l) => pathShape(run.paths!.find((p) => p.label === l)!))).toEqual(['falls', 'falls']);
+    expect(pathShape(run.paths!.find((p) => p.label === 'plain-56')!)).toBe('flat');
   });
 });

@@ -347,3 +347,34 @@ export async function landscapeOf(
   }
   return out;
 }
+
+/**
+ * The largest factor by which the loss stands above the lowest it has been so far, between t = 0 and t = 1: 1 when it
+ * never goes back up (a slow climb counts, not only a rise between neighbours); Infinity past an overflow.
+ */
+export function pathRise(path: Pick<NetPath, 't' | 'loss'>): number {
+  let rise = 1;
+  let best = Infinity;
+  for (let i = 0; i < path.t.length; i++) {
+    if (path.t[i] < 0 || path.t[i] > 1) continue;
+    const v = path.loss[i];
+    if (v === null) return Infinity;
+    rise = Math.max(rise, v / best);
+    best = Math.min(best, v);
+  }
+  return rise;
+}
+
+/** Rises smaller than this (2%) count as noise, not a barrier. */
+const RISE_NOISE = 1.02;
+
+/** The loss at t = 1 over the loss at t = 0: above this, the path barely moves (a net that did not train). */
+const FLAT = 0.9;
+
+/** How a net's path goes from initialisation to the trained weights: 'rises' on the way, 'flat' (barely moves), or 'falls' all the way. */
+export function pathShape(path: Pick<NetPath, 't' | 'loss'>): 'rises' | 'flat' | 'falls' {
+  if (pathRise(path) >= RISE_NOISE) return 'rises';
+  const at = (t: number) => path.loss[path.t.indexOf(t)] ?? null;
+  const [a, b] = [at(0), at(1)];
+  return a !== null && b !== null && b >= FLAT * a ? 'flat' : 'falls';
+}

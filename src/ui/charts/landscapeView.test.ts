@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TFunction } from 'i18next';
 import type { NetInfo } from '../../core/metrics';
-import { gridAxis } from '../../core/landscape';
+import { gridAxis, pathRise, pathShape } from '../../core/landscape';
 import {
   contourPaths,
   defaultDepth,
@@ -12,7 +12,6 @@ import {
   pairAt,
   pairDepths,
   pathCaption,
-  pathRise,
   scaleOf,
 } from './landscapeView';
 
@@ -107,16 +106,21 @@ describe('the loss-landscape panel', () => {
     expect(landscapeCaption(t, { ...l, nets: [{ ...l.nets[0], loss: l.nets[0].loss.slice(0, 5) }] }, nets, false)).not.toContain('landscape.ratios');
   });
 
-  it('the path from initialisation: the largest rise between t = 0 and 1 (beyond them ignored), and the caption that names who rises', () => {
+  it('the path from initialisation: falls, barely moves, or rises above its lowest so far (a slow climb too); beyond [0, 1] ignored', () => {
     const t = [-0.25, 0, 0.5, 1, 1.25];
     const falls = { id: 'a', label: 'ResNet-8', t, loss: [9, 2.3, 1, 0.5, 0.9], err: [] };
     const rises = { id: 'b', label: 'plain-8', t, loss: [1, 2.3, 3, 1.5, 0.1], err: [] };
+    const flat = { id: 'c', label: 'plain-56', t, loss: [8e8, 2.3, 2.31, 2.28, 52], err: [] };
+    const climb = { id: 'd', label: 'plain-20', t: [0, 0.25, 0.5, 0.75, 1], loss: [2.3, 2.32, 2.34, 2.36, 1.2], err: [] };
     expect(pathRise(falls)).toBe(1);
     expect(pathRise(rises)).toBeCloseTo(3 / 2.3, 10);
+    expect(pathRise(climb)).toBeCloseTo(2.36 / 2.3, 10); // each step under 1%, the climb 2.6%
     expect(pathRise({ t, loss: [1, 2, null, 1, 1] })).toBe(Infinity);
+    expect([falls, rises, flat, climb].map(pathShape)).toEqual(['falls', 'rises', 'flat', 'rises']);
     const tt = ((key: string, o?: Record<string, unknown>) => `${key}${o ? JSON.stringify(o) : ''}`) as unknown as TFunction;
-    const text = pathCaption(tt, [falls, rises]);
+    const text = pathCaption(tt, [falls, rises, flat]);
     expect(text).toContain('landscape.pathFalls{"list":"ResNet-8"}');
+    expect(text).toContain('landscape.pathFlat{"list":"plain-56"}');
     expect(text).toContain('landscape.pathRises{"list":"plain-8 ×1.30"}');
   });
 

@@ -3,7 +3,7 @@
 import { contours } from 'd3-contour';
 import type { TFunction } from 'i18next';
 import type { NetIdentity, NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
-import { lossGrid, stepRatio } from '../../core/landscape';
+import { lossGrid, pathRise, pathShape, stepRatio } from '../../core/landscape';
 import type { NetInfo } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 
@@ -103,27 +103,34 @@ export function landscapeCaption(t: TFunction, l: RunLandscape, nets: readonly N
   return parts.join(' ');
 }
 
-/** The largest factor by which the loss rises from one point of the path to the next between t = 0 and t = 1 (1: it only falls; Infinity past an overflow). */
-export function pathRise(path: Pick<NetPath, 't' | 'loss'>): number {
-  let rise = 1;
-  for (let i = 1; i < path.t.length; i++) {
-    if (path.t[i - 1] < 0 || path.t[i] > 1) continue;
-    const [a, b] = [path.loss[i - 1], path.loss[i]];
-    rise = Math.max(rise, a === null || b === null ? Infinity : b / a);
-  }
-  return rise;
-}
-
-/** Rises smaller than this (2%) count as noise, not a barrier: the path still "falls all the way". */
-const RISE_NOISE = 1.02;
-
-/** The path chart's caption: what it shows, and for which nets the loss falls all the way from initialisation (Goodfellow et al.'s finding). */
+/** The path chart's caption: what it shows, and for which nets the loss falls all the way (Goodfellow et al.'s finding), barely moves, or rises on the way. */
 export function pathCaption(t: TFunction, paths: readonly NetPath[]): string {
   const parts = [t('landscape.pathAbout')];
-  const falls = paths.filter((p) => pathRise(p) < RISE_NOISE);
-  const rises = paths.filter((p) => pathRise(p) >= RISE_NOISE);
-  if (falls.length) parts.push(t('landscape.pathFalls', { list: falls.map((p) => p.label).join(', ') }));
-  if (rises.length) parts.push(t('landscape.pathRises', { list: rises.map((p) => `${p.label} ×${pathRise(p).toFixed(2)}`).join(', ') }));
+  const of = (shape: string) => paths.filter((p) => pathShape(p) === shape);
+  if (of('falls').length)
+    parts.push(
+      t('landscape.pathFalls', {
+        list: of('falls')
+          .map((p) => p.label)
+          .join(', '),
+      }),
+    );
+  if (of('flat').length)
+    parts.push(
+      t('landscape.pathFlat', {
+        list: of('flat')
+          .map((p) => p.label)
+          .join(', '),
+      }),
+    );
+  if (of('rises').length)
+    parts.push(
+      t('landscape.pathRises', {
+        list: of('rises')
+          .map((p) => `${p.label} ×${pathRise(p).toFixed(2)}`)
+          .join(', '),
+      }),
+    );
   return parts.join(' ');
 }
 

@@ -284,7 +284,8 @@ export const en = {
     pathAbout:
       'The loss on the same images along the straight line from each net’s initial weights (t = 0) to its trained ones (t = 1), and a little beyond (Goodfellow, Vinyals and Saxe, 2015).',
     pathFalls: 'It falls all the way for {{list}}.',
-    pathRises: 'It rises on the way for {{list}} (the largest rise between neighbouring points).',
+    pathFlat: 'It barely moves for {{list}} (the net hardly learned).',
+    pathRises: 'It rises on the way for {{list}} (the largest factor above the lowest loss before it).',
     pathAxis: 't (0: initial weights, 1: trained)',
     mapLabel: 'Loss landscape of {{net}}: loss by position along two directions, darker is lower',
     overflow: 'overflow',
