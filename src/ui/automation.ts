@@ -114,7 +114,7 @@ export function installAutomation(): void {
       });
       const { grid, span, sample } = { ...LANDSCAPE_DEFAULTS, ...ask };
       const before = run.landscape;
-      computeLandscape(nets, grid, span, Math.min(sample, run.config.trainSize));
+      computeLandscape(nets, grid, span, sample);
       return new Promise((resolve, reject) => {
         const done = useLab.subscribe((s) => {
           if (s.run?.landscapeJob) return;

@@ -194,9 +194,11 @@ export function dismissError(i: number): void {
  * Compute the loss landscapes of nets of the run on screen (it must not be training): the page shows the rows as they
  * stream in (store.ts's landscapeJob), and the worker saves the result with the run.
  */
-export function computeLandscape(nets: readonly { id: string; label: string }[], grid: number, span: number, sample: number): void {
+export function computeLandscape(nets: readonly { id: string; label: string }[], grid: number, span: number, wanted: number): void {
   const run = useLab.getState().run;
   if (!run || run.landscapeJob) return;
+  // a sample of the run's own training images: at most as many as it has
+  const sample = Math.min(wanted, run.config.trainSize);
   const partial = {
     iteration: run.progress?.iteration ?? 0,
     seed: run.config.seed,

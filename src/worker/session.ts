@@ -435,7 +435,7 @@ export async function importFile(runId: string, fileName: string, bytes: ArrayBu
 // --- loss landscapes (issue #27): computed on the nets of a run that is not training --------------------------------
 
 /** The landscape in flight: cancelled between points; `finished` settles once its net is back at its weights. */
-let landscapeJob: { runId: string; cancelled: boolean; finished: Promise<void> } | null = null;
+let landscapeJob: { cancelled: boolean; finished: Promise<void> } | null = null;
 
 /** Cancel the landscape in flight, if any, and wait until it has put its net back (training and loading wait for this). */
 export async function cancelLandscape(): Promise<void> {
@@ -498,7 +498,7 @@ export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): P
   const ended = (outcome: 'cancelled' | 'failed', message?: string) => post({ type: 'landscapeEnded', runId: cmd.runId, outcome, message });
   if (landscapeJob) return ended('failed', 'a landscape is being computed already: wait for it, or cancel it');
   let finish = () => undefined as void;
-  const job = { runId: cmd.runId, cancelled: false, finished: new Promise<void>((r) => (finish = r)) };
+  const job = { cancelled: false, finished: new Promise<void>((r) => (finish = r)) };
   landscapeJob = job;
   try {
     const { record, exp } = await runToMeasure(cmd.runId);

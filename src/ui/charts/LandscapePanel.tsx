@@ -32,6 +32,23 @@ const MAP = 260;
 
 /** A loss on an axis: two significant digits, whole numbers from 10, powers of ten past 10⁴. */
 const formatLoss = (v: number) => (v < 10 ? v.toPrecision(2) : v < 1e4 ? String(Math.round(v)) : v.toExponential(0).replace('+', ''));
+/** A net's line style in these cards, as in the curves: its colour, and dashed for a net without shortcuts. */
+function netStyle(run: RunView, id: string): { color: string; dashed: boolean } {
+  const info = run.nets.find((i) => i.id === id);
+  return { color: info ? netColor(info, run.nets) : '#333', dashed: !info?.residual };
+}
+
+/** A net's line in these cards' charts (Recharts reads the element, so a function may make it). */
+const netLine = (run: RunView, id: string, label: string) => {
+  const style = netStyle(run, id);
+  return (
+    <RLine key={id} dataKey={id} name={label} stroke={style.color} strokeDasharray={style.dashed ? '6 3' : undefined} dot={false} isAnimationActive={false} />
+  );
+};
+
+/** The tooltip's number: 3 significant digits. */
+const tip = (v: unknown) => (typeof v === 'number' ? v.toPrecision(3) : String(v));
+
 /** Grids the page offers: a quick one, and Li et al.'s. */
 const GRIDS = [11, LANDSCAPE_DEFAULTS.grid];
 
@@ -111,16 +128,12 @@ function ColourKey({ domain }: { domain: [number, number] }) {
 function PathChart({ run, paths }: { run: RunView; paths: NetPath[] }) {
   const { t } = useTranslation();
   const data = PATH_TS.map((x, i) => ({ x, ...Object.fromEntries(paths.map((p) => [p.id, p.loss[i] ?? null])) }));
-  const styleOf = (id: string) => {
-    const info = run.nets.find((i) => i.id === id);
-    return { color: info ? netColor(info, run.nets) : '#333', dashed: !info?.residual };
-  };
   return (
     <ChartCard
       id="landscape-path"
       title={t('landscape.pathTitle')}
       caption={pathCaption(t, paths)}
-      legend={paths.map((p) => ({ label: p.label, ...styleOf(p.id) }))}
+      legend={paths.map((p) => ({ label: p.label, ...netStyle(run, p.id) }))}
       csv={() => ['net,t,loss,error', ...paths.flatMap((p) => p.t.map((x, i) => `${p.label},${x},${p.loss[i] ?? ''},${p.err[i]}`))].join('\n')}
     >
       <div className="chart-panel" data-testid="landscape-path" data-nets={paths.length}>
@@ -135,18 +148,8 @@ function PathChart({ run, paths }: { run: RunView; paths: NetPath[] }) {
               label={{ value: t('landscape.pathAxis'), position: 'insideBottom', offset: -8 }}
             />
             <YAxis scale="log" domain={lossDomain(paths.map((p) => ({ loss: [p.loss] })))} allowDataOverflow tickFormatter={formatLoss} width={52} />
-            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))} />
-            {paths.map((p) => (
-              <RLine
-                key={p.id}
-                dataKey={p.id}
-                name={p.label}
-                stroke={styleOf(p.id).color}
-                strokeDasharray={styleOf(p.id).dashed ? '6 3' : undefined}
-                dot={false}
-                isAnimationActive={false}
-              />
-            ))}
+            <Tooltip formatter={tip} />
+            {paths.map((p) => netLine(run, p.id, p.label))}
           </LineChart>
         </ResponsiveContainer>
       </div>
@@ -159,16 +162,12 @@ function IdentityChart({ run, nets }: { run: RunView; nets: NetIdentity[] }) {
   const { t } = useTranslation();
   const blocks = Math.max(...nets.map((n) => n.ratios.length));
   const data = Array.from({ length: blocks }, (_, i) => ({ x: i + 1, ...Object.fromEntries(nets.map((n) => [n.id, n.ratios[i] ?? null])) }));
-  const colour = (id: string) => {
-    const info = run.nets.find((i) => i.id === id);
-    return info ? netColor(info, run.nets) : '#333';
-  };
   return (
     <ChartCard
       id="landscape-identity"
       title={t('landscape.identityTitle')}
       caption={identityCaption(t, nets, run.nets)}
-      legend={nets.map((n) => ({ label: n.label, color: colour(n.id), dashed: false }))}
+      legend={nets.map((n) => ({ label: n.label, color: netStyle(run, n.id).color, dashed: false }))}
       csv={() => ['net,block,ratio', ...nets.flatMap((n) => n.ratios.map((r, i) => `${n.label},${i + 1},${r}`))].join('\n')}
     >
       <div className="chart-panel" data-testid="landscape-identity" data-nets={nets.length}>
@@ -185,7 +184,7 @@ function IdentityChart({ run, nets }: { run: RunView; nets: NetIdentity[] }) {
             <YAxis domain={[0, 'auto']} tickFormatter={(v: number) => v.toFixed(1)} width={44} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
             {nets.map((n) => (
-              <RLine key={n.id} dataKey={n.id} name={n.label} stroke={colour(n.id)} dot={{ r: 2 }} isAnimationActive={false} />
+              <RLine key={n.id} dataKey={n.id} name={n.label} stroke={netStyle(run, n.id).color} dot={{ r: 2 }} isAnimationActive={false} />
             ))}
           </LineChart>
         </ResponsiveContainer>
@@ -218,18 +217,14 @@ export function LandscapePanel({ run }: { run: RunView }) {
         return n.loss.flatMap((row, r) => row.map((v, c) => `${n.label},${axis[c]},${axis[r]},${v ?? ''},${n.err[r][c]}`));
       }),
     ].join('\n');
-  const start = () =>
-    depth !== null && computeLandscape(pairAt(run.nets, depth), grid, LANDSCAPE_DEFAULTS.span, Math.min(LANDSCAPE_DEFAULTS.sample, run.config.trainSize));
+  const start = () => depth !== null && computeLandscape(pairAt(run.nets, depth), grid, LANDSCAPE_DEFAULTS.span, LANDSCAPE_DEFAULTS.sample);
   return (
     <div className="landscape-cards">
       <ChartCard
         id="landscape"
         title={t('landscape.title')}
         caption={shown ? landscapeCaption(t, shown, run.nets, classroom) : t('landscape.intro')}
-        legend={(shown?.nets ?? []).map((n) => {
-          const info = run.nets.find((i) => i.id === n.id);
-          return { label: n.label, color: info ? netColor(info, run.nets) : '#333', dashed: !info?.residual };
-        })}
+        legend={(shown?.nets ?? []).map((n) => ({ label: n.label, ...netStyle(run, n.id) }))}
         csv={csv}
         empty={!shown}
         tools={
@@ -293,22 +288,8 @@ export function LandscapePanel({ run }: { run: RunView }) {
                       label={{ value: t('landscape.dir1'), position: 'insideBottom', offset: -8 }}
                     />
                     <YAxis scale="log" domain={domain} allowDataOverflow tickFormatter={formatLoss} width={52} />
-                    <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))} />
-                    {shown.nets.map((n) => {
-                      const info = run.nets.find((i) => i.id === n.id);
-                      return (
-                        <RLine
-                          key={n.id}
-                          dataKey={n.id}
-                          name={n.label}
-                          stroke={info ? netColor(info, run.nets) : '#333'}
-                          strokeDasharray={info && info.residual ? undefined : '6 3'}
-                          dot={false}
-                          isAnimationActive={false}
-                          connectNulls={false}
-                        />
-                      );
-                    })}
+                    <Tooltip formatter={tip} />
+                    {shown.nets.map((n) => netLine(run, n.id, n.label))}
                   </LineChart>
                 </ResponsiveContainer>
               </div>
