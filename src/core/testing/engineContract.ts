@@ -8,7 +8,7 @@ import type { Engine, EngineNet, NetState } from '../train';
 import type { ScheduleConfig } from '../schedule';
 import { NetTrainer } from '../train';
 import { bnReadout } from '../fig7';
-import { TINY, cloneTensors, freshState, jitter, randomBatch } from './fixtures';
+import { GRADIENT_CASES, TINY, cloneTensors, freshState, jitter, randomBatch } from './fixtures';
 
 /**
  * Check every parameter tensor's gradient against a central finite difference along a random
@@ -60,24 +60,6 @@ function expectGradientsMatch(rows: { name: string; analytic: number; numeric: n
 function trainerFor(engine: Engine, options: NetOptions, schedule: Omit<ScheduleConfig, 'iterationsPerEpoch'>, seed = 1): NetTrainer {
   return new NetTrainer(engine.createNet(cifarNet(options), freshState(options, seed)), { ...schedule, iterationsPerEpoch: 10 });
 }
-
-/** The nets whose gradients the contract checks: every family, shortcut and block type. */
-const GRADIENT_CASES: [string, NetOptions][] = [
-  ['plain', { n: 1, family: 'plain', shortcut: 'A' }],
-  ['residual A', { n: 1, family: 'residual', shortcut: 'A' }],
-  ['residual B', { n: 1, family: 'residual', shortcut: 'B' }],
-  ['residual C', { n: 1, family: 'residual', shortcut: 'C' }],
-  // bottlenecks: option A pads channels at stride 1 (16 → 64) and at stride 2; B projects there.
-  // At width ×0.5: at ×0.25 the 1×1 convs reduce to 4 channels whose BN (over 32 values in stage 3)
-  // curves so sharply that float32 finite differences miss by 2–3× the tolerance in both engines
-  // alike (measured: worst error / tolerance 3.4 at ×0.25, 0.5 at ×0.5; 1.0 with 16×16 images).
-  ['plain bottleneck', { n: 1, family: 'plain', shortcut: 'A', block: 'bottleneck', width: 0.5 }],
-  ['residual A bottleneck', { n: 1, family: 'residual', shortcut: 'A', block: 'bottleneck', width: 0.5 }],
-  ['residual B bottleneck', { n: 1, family: 'residual', shortcut: 'B', block: 'bottleneck', width: 0.5 }],
-  // highway: through the gate (identity carry in s1.b0, projected carry where the shape changes)
-  ['highway', { n: 1, family: 'highway', shortcut: 'A' }],
-  ['highway bottleneck', { n: 1, family: 'highway', shortcut: 'A', block: 'bottleneck' }],
-];
 
 interface ContractOptions {
   /**

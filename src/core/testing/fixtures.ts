@@ -45,3 +45,21 @@ export function relDiff(a: Float32Array, b: Float32Array): number {
   }
   return d / (s || 1);
 }
+
+/** The nets whose gradients the engine contract checks (./engineContract.ts), and whose bits the CPU engine keeps (../cpu/bitIdentity.test.ts): every family, shortcut and block type. */
+export const GRADIENT_CASES: [string, NetOptions][] = [
+  ['plain', { n: 1, family: 'plain', shortcut: 'A' }],
+  ['residual A', { n: 1, family: 'residual', shortcut: 'A' }],
+  ['residual B', { n: 1, family: 'residual', shortcut: 'B' }],
+  ['residual C', { n: 1, family: 'residual', shortcut: 'C' }],
+  // bottlenecks: option A pads channels at stride 1 (16 → 64) and at stride 2; B projects there.
+  // At width ×0.5: at ×0.25 the 1×1 convs reduce to 4 channels whose BN (over 32 values in stage 3)
+  // curves so sharply that float32 finite differences miss by 2–3× the tolerance in both engines
+  // alike (measured: worst error / tolerance 3.4 at ×0.25, 0.5 at ×0.5; 1.0 with 16×16 images).
+  ['plain bottleneck', { n: 1, family: 'plain', shortcut: 'A', block: 'bottleneck', width: 0.5 }],
+  ['residual A bottleneck', { n: 1, family: 'residual', shortcut: 'A', block: 'bottleneck', width: 0.5 }],
+  ['residual B bottleneck', { n: 1, family: 'residual', shortcut: 'B', block: 'bottleneck', width: 0.5 }],
+  // highway: through the gate (identity carry in s1.b0, projected carry where the shape changes)
+  ['highway', { n: 1, family: 'highway', shortcut: 'A' }],
+  ['highway bottleneck', { n: 1, family: 'highway', shortcut: 'A', block: 'bottleneck' }],
+];
