@@ -57,6 +57,28 @@ export default tseslint.config(
       ],
     },
   },
+  // The step IR is the one description of a training step that every engine lowers: it knows no engine.
+  {
+    files: ['src/core/ir/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cpu/**', '**/gpu/**', '**/tfjs/**'],
+              message: 'The step IR knows no engine: the engines lower it (src/core/cpu/lower.ts, src/core/gpu/lower.ts), never the other way round.',
+            },
+            {
+              group: ['**/ui/**', '**/worker/**', '**/storage/**', '**/node/**'],
+              message: 'src/core imports nothing from ui, worker, storage or src/node (ARCHITECTURE.md: core → nothing above it).',
+            },
+            { group: ['node:*'], message: 'src/core runs in the browser too: Node modules belong in src/node.' },
+          ],
+        },
+      ],
+    },
+  },
   // The worker runs the engines and writes the saved runs; it knows nothing of the page.
   {
     files: ['src/worker/**/*.ts'],

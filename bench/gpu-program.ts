@@ -1,10 +1,11 @@
 // What the lab WebGPU engine's step costs a GPU queue, counted without a GPU: dispatches per
 // training step, FLOPs (2 per multiply-add; forward, input gradient and weight gradient ≈ 3
-// forward passes) and the shared workspace, from the programs src/core/gpu/program.ts builds.
+// forward passes) and the shared workspace, from the programs src/core/gpu/lower.ts lowers from the step IR.
 //
 //   npx tsx bench/gpu-program.ts
 import { cifarNet, multiplyAdds } from '../src/core/nets';
-import { buildProgram, layoutNet } from '../src/core/gpu/program';
+import { buildProgram } from '../src/core/gpu/lower';
+import { layoutNet } from '../src/core/gpu/program';
 
 const cases = [
   ['ResNet-20', 3, true, 64],

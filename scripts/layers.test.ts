@@ -25,6 +25,9 @@ describe('the layer rules', () => {
     ['core → Node (a browser layer)', 'src/core/probe.ts', "import { x } from 'node:fs';", /Node modules belong in src\/node/],
     ['a core test → ui (tests obey the edges)', 'src/core/probe.test.ts', "import { x } from '../ui/store';", /src\/core imports nothing/],
     ['core → React', 'src/core/probe.ts', "import { x } from 'react';", /knows nothing of the UI/],
+    ['the step IR → an engine (upward)', 'src/core/ir/probe.ts', "import { x } from '../cpu/lower';", /The step IR knows no engine/],
+    ['the step IR → the GPU engine', 'src/core/ir/probe.ts', "import { x } from '../gpu/kernels';", /The step IR knows no engine/],
+    ['the step IR → ui', 'src/core/ir/probe.ts', "import { x } from '../../ui/store';", /src\/core imports nothing/],
     ['ui → an engine (past the protocol)', 'src/ui/probe.ts', "import { x } from '../core/cpu/engine';", /The UI never imports an engine/],
     ['ui → the GPU engine', 'src/ui/charts/probe.tsx', "import { x } from '../../core/gpu/engine';", /The UI never imports an engine/],
     ['ui → the worker', 'src/ui/probe.tsx', "import { x } from '../worker/engines';", /The UI never imports an engine/],
@@ -44,6 +47,8 @@ describe('the layer rules', () => {
 
   const good: [string, string, string][] = [
     ['core → core', 'src/core/probe.ts', "import { x } from './config';"],
+    ['the step IR → the nets', 'src/core/ir/probe.ts', "import { x } from '../nets';"],
+    ['an engine → the step IR', 'src/core/gpu/probe.ts', "import { x } from '../ir/step';"],
     ['a core test → Node', 'src/core/probe.test.ts', "import { x } from 'node:fs';"],
     ['ui → core and the protocol', 'src/ui/probe.ts', "import { x } from '../core/config';\nimport type { y } from '../worker/protocol';"],
     ['ui → storage reads', 'src/ui/probe.ts', "import { x } from '../storage/runsDb';"],

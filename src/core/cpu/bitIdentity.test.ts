@@ -30,7 +30,8 @@ interface Fingerprint {
 /** SHA-256 of the tensors' bytes, in name order. */
 function digest(...groups: Tensors[]): string {
   const h = createHash('sha256');
-  for (const t of groups) for (const name of Object.keys(t).sort()) h.update(name).update(new Uint8Array(t[name].buffer, t[name].byteOffset, t[name].byteLength));
+  for (const t of groups)
+    for (const name of Object.keys(t).sort()) h.update(name).update(new Uint8Array(t[name].buffer, t[name].byteOffset, t[name].byteLength));
   return h.digest('hex').slice(0, 32);
 }
 
@@ -71,7 +72,9 @@ describe('lab cpu engine: bit-identical to the engine before the step IR', () =>
   const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Record<string, Fingerprint>;
   const update = process.env.UPDATE_GOLDEN === '1';
   const written: Record<string, Fingerprint> = {};
-  const cases = GRADIENT_CASES.flatMap(([name, options]) => ([1, 2] as const).map((threads) => [`${name}, ${threads} thread${threads > 1 ? 's' : ''}`, threads, options] as const));
+  const cases = GRADIENT_CASES.flatMap(([name, options]) =>
+    ([1, 2] as const).map((threads) => [`${name}, ${threads} thread${threads > 1 ? 's' : ''}`, threads, options] as const),
+  );
   it.each(cases)('%s: 20 steps, gradients, evaluation and responses', async (key, threads, options) => {
     const got = await fingerprint(threads, options);
     if (update) {

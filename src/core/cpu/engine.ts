@@ -26,25 +26,10 @@ import { Heap, MAX_PAGES } from './heap';
 import type { Call } from './kernelArgs';
 import type { HelperInit, WasmVariant } from './kernels';
 import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, encodeCommands, waitFor } from './kernels';
-import type { ConvKernels, NetPlan, Program, Workspace } from './program';
-import {
-  IN_C,
-  activationBytes,
-  evalProgram,
-  evalResponseProgram,
-  gateValuesAt,
-  gradAt,
-  momentumAt,
-  netBytes,
-  netsEvalChunk,
-  paramAt,
-  planNet,
-  planWorkspace,
-  responseProgram,
-  setArg,
-  trainProgram,
-  trainsAlone,
-} from './program';
+import type { ConvKernels, NetPlan, Workspace } from './program';
+import type { Program } from './lower';
+import { cpuProgram, gateValuesAt, gradientSlots, setArg } from './lower';
+import { IN_C, activationBytes, gradAt, momentumAt, netBytes, netsEvalChunk, paramAt, planNet, planWorkspace, trainsAlone } from './program';
 
 const MAX_COMMANDS = 8192;
 
@@ -359,8 +344,15 @@ export class LabCpuEngine implements Engine {
     const nets = [...this.nets].filter((n) => n.lane === lane);
     const imageSize = [...this.nets][0]?.spec.options.inputSize ?? 32;
     const need = Math.max(0, ...nets.map((n) => activationBytes(n.spec, capacity)));
+    const slots = Math.max(1, ...nets.map((n) => n.gradSlots));
     const current = this.ws[lane] ?? null;
-    if (current && current.capacity >= capacity && current.size - (current.activations - current.base) >= need && current.imageSize === imageSize) {
+    if (
+      current &&
+      current.capacity >= capacity &&
+      current.size - (current.activations - current.base) >= need &&
+      current.imageSize === imageSize &&
+      current.grads.length >= slots
+    ) {
       return current;
     }
     if (current) this.heap.release(current.base);
@@ -370,6 +362,7 @@ export class LabCpuEngine implements Engine {
       imageSize,
       this.opThreads,
       need,
+      slots,
     );
     const ws = plan.at(this.heap.alloc(plan.size));
     this.ws[lane] = ws;
@@ -467,12 +460,15 @@ class LabCpuNet implements EngineNet {
   private disposed = false;
   /** The engine thread that trains this net under the 'nets' schedule (0 under 'ops'). */
   lane = 0;
+  /** Gradient slots its step needs in the workspace. */
+  readonly gradSlots: number;
 
   constructor(
     private readonly engine: LabCpuEngine,
     readonly spec: NetSpec,
   ) {
     this.plan = planNet(spec, engine.alloc(netBytes(spec)));
+    this.gradSlots = gradientSlots(spec);
   }
 
   invalidatePrograms(): void {
@@ -495,7 +491,9 @@ class LabCpuNet implements EngineNet {
   }
 
   private trainProgram(N: number, update: boolean): Program {
-    return this.program(`train:${N}:${update}`, (ws) => trainProgram(this.plan, ws, N, update, this.engine.opThreads, this.engine.convKernels));
+    return this.program(`train:${N}:${update}`, (ws) =>
+      cpuProgram(this.plan, ws, N, update ? 'step' : 'grads', this.engine.opThreads, this.engine.convKernels),
+    );
   }
 
   // --- EngineNet --------------------------------------------------------------------------------
@@ -563,7 +561,7 @@ class LabCpuNet implements EngineNet {
     for (let start = 0; start < batch.size; start += ws.capacity) {
       const n = Math.min(ws.capacity, batch.size - start);
       this.engine.writeEvalImages(batch, this.lane, start, n);
-      this.engine.run(this.program(`eval:${n}`, (w) => evalProgram(this.plan, w, n, this.engine.opThreads, this.engine.convKernels)).calls);
+      this.engine.run(this.program(`eval:${n}`, (w) => cpuProgram(this.plan, w, n, 'eval', this.engine.opThreads, this.engine.convKernels)).calls);
     }
     if (options.responses === false) {
       const F = F64();
@@ -572,7 +570,7 @@ class LabCpuNet implements EngineNet {
     // Fig. 7: the first images' responses, BN with their own statistics (see responseProgram)
     const r = Math.min(batch.size, RESPONSE_IMAGES, ws.capacity);
     this.engine.writeEvalImages(batch, this.lane, 0, r);
-    this.engine.run(this.program(`responses:${r}`, (w) => responseProgram(this.plan, w, r, this.engine.opThreads, this.engine.convKernels)).calls);
+    this.engine.run(this.program(`responses:${r}`, (w) => cpuProgram(this.plan, w, r, 'responses', this.engine.opThreads, this.engine.convKernels)).calls);
     const moments = () =>
       this.spec.layers3x3.map((c, i) => {
         const F = F64();
@@ -589,7 +587,9 @@ class LabCpuNet implements EngineNet {
     });
     // Fig. 7 (a): the same images through the net as it is used, BN with its running averages
     F64().fill(0, ws.taps / 8, ws.taps / 8 + 2 * layers);
-    this.engine.run(this.program(`eval-responses:${r}`, (w) => evalResponseProgram(this.plan, w, r, this.engine.opThreads, this.engine.convKernels)).calls);
+    this.engine.run(
+      this.program(`eval-responses:${r}`, (w) => cpuProgram(this.plan, w, r, 'eval-responses', this.engine.opThreads, this.engine.convKernels)).calls,
+    );
     const layerStdEval = moments();
     const F = F64();
     return {

@@ -1,24 +1,12 @@
-// The lab CPU engine's program builder (./program.ts): memory plans that do not overlap, and
-// programs with the calls the maths needs, whose named arguments can be set. Pure: no memory, no
-// WebAssembly. (engine.test.ts checks what the programs compute.)
+// The lab CPU engine's memory plans (./program.ts), which do not overlap, and its programs, the step IR lowered
+// (./lower.ts): the calls the maths needs, whose named arguments can be set. Pure: no memory, no WebAssembly.
+// (engine.test.ts checks what the programs compute; bitIdentity.test.ts that they compute what they did.)
 import { describe, expect, it } from 'vitest';
 import { cifarNet } from '../nets';
 import type { NetSpec } from '../nets';
 import { KERNELS } from './kernelArgs';
-import {
-  activationBytes,
-  evalProgram,
-  gradAt,
-  momentumAt,
-  netBytes,
-  paramAt,
-  planNet,
-  planWorkspace,
-  responseProgram,
-  setArg,
-  trainProgram,
-  winograd,
-} from './program';
+import { activationBytes, gradAt, momentumAt, netBytes, paramAt, planNet, planWorkspace, winograd } from './program';
+import { cpuProgram, gradientSlots, setArg } from './lower';
 
 const N = 4;
 const NET_BASE = 1 << 24;
@@ -26,7 +14,7 @@ const WS_BASE = 1 << 20;
 
 function setup(spec: NetSpec) {
   const net = planNet(spec, NET_BASE);
-  const ws = planWorkspace([spec], N, spec.options.inputSize ?? 32, 2, activationBytes(spec, N)).at(WS_BASE);
+  const ws = planWorkspace([spec], N, spec.options.inputSize ?? 32, 2, activationBytes(spec, N), gradientSlots(spec)).at(WS_BASE);
   return { net, ws };
 }
 
@@ -102,7 +90,7 @@ describe('the training program', () => {
 
   it('runs each conv forward once and backward once, with one input gradient per conv but the stem', () => {
     const { net, ws } = setup(spec);
-    const { calls } = trainProgram(net, ws, N, true, 2);
+    const { calls } = cpuProgram(net, ws, N, 'step', 2);
     expect(calls.every((c) => (KERNELS as readonly string[]).includes(c[0]))).toBe(true);
     const convs = spec.convs.length;
     const k = convKinds(calls, ws.flip);
@@ -125,7 +113,7 @@ describe('the training program', () => {
 
   it('saves each forward conv output in its own place in the workspace’s activations', () => {
     const { net, ws } = setup(spec);
-    const calls = trainProgram(net, ws, N, true, 1).calls;
+    const calls = cpuProgram(net, ws, N, 'step', 1).calls;
     const direct = calls.filter((c) => c[0] === 'conv_fwd' && c[5] !== ws.flip);
     const wino = calls.flatMap((c, i) => ((c[0] === 'wino_fwd' || c[0] === 'wino4_fwd') && calls[i - 1][4] === 0 ? [[calls[i - 1], c]] : []));
     expect(direct.length + wino.length).toBe(spec.convs.length);
@@ -139,7 +127,7 @@ describe('the training program', () => {
 
   it('sets the learning rate through its named argument, in the SGD call and nowhere else', () => {
     const { net, ws } = setup(spec);
-    const program = trainProgram(net, ws, N, true, 1);
+    const program = cpuProgram(net, ws, N, 'step', 1);
     const before = program.calls.map((c) => [...c]);
     setArg(program, 'lr', 0.0123);
     const changed = program.calls.flatMap((c, i) => c.flatMap((v, k) => (v !== before[i][k] ? [[c[0], k, v]] : [])));
@@ -148,15 +136,15 @@ describe('the training program', () => {
 
   it('without the update, computes gradients only: no SGD, no running averages, no lr argument', () => {
     const { net, ws } = setup(spec);
-    const program = trainProgram(net, ws, N, false, 1);
+    const program = cpuProgram(net, ws, N, 'grads', 1);
     expect(count(program.calls, 'sgd') + count(program.calls, 'bn_running')).toBe(0);
     expect(() => setArg(program, 'lr', 0.1)).toThrow(/no 'lr' argument/);
   });
 
   it('is a pure function of the plan: built twice, the same calls; another batch size, other calls', () => {
     const { net, ws } = setup(spec);
-    expect(trainProgram(net, ws, N, true, 2).calls).toEqual(trainProgram(net, ws, N, true, 2).calls);
-    expect(trainProgram(net, ws, N - 1, true, 2).calls).not.toEqual(trainProgram(net, ws, N, true, 2).calls);
+    expect(cpuProgram(net, ws, N, 'step', 2).calls).toEqual(cpuProgram(net, ws, N, 'step', 2).calls);
+    expect(cpuProgram(net, ws, N - 1, 'step', 2).calls).not.toEqual(cpuProgram(net, ws, N, 'step', 2).calls);
   });
 });
 
@@ -165,7 +153,7 @@ describe('the evaluation and response programs', () => {
 
   it('evaluation: the forward pass with BN’s running averages, and the loss', () => {
     const { net, ws } = setup(spec);
-    const { calls, args } = evalProgram(net, ws, N, 1);
+    const { calls, args } = cpuProgram(net, ws, N, 'eval', 1);
     expect(args).toEqual({});
     for (const k of ['conv_bwd_filter', 'bn_bwd_sums', 'sgd', 'chan_sums', 'bn_finalize', 'bn_running', 'bn_response_moments'])
       expect(count(calls, k), k).toBe(0);
@@ -177,7 +165,7 @@ describe('the evaluation and response programs', () => {
 
   it('responses (Fig. 7): BN with the batch’s own statistics, a tap per 3×3 conv, and nothing learned or averaged', () => {
     const { net, ws } = setup(spec);
-    const { calls } = responseProgram(net, ws, N, 1);
+    const { calls } = cpuProgram(net, ws, N, 'responses', 1);
     for (const k of ['conv_bwd_filter', 'sgd', 'bn_running', 'bn_eval_affine', 'head']) expect(count(calls, k), k).toBe(0);
     expect(count(calls, 'bn_finalize')).toBe(spec.convs.length);
     expect(count(calls, 'bn_response_moments')).toBe(spec.layers3x3.length);

@@ -24,8 +24,10 @@ import { BN_EPSILON, RESPONSE_IMAGES, gradNormLayers } from '../train';
 import { netsEvalChunk } from '../cpu/program';
 import type { KernelName } from './kernels';
 import { FIELDS, kernelSource } from './kernels';
-import type { GpuLayout, GpuProgram, ProgramKind } from './program';
-import { METRIC_SLOTS, buildProgram, layoutNet } from './program';
+import type { ProgramKind } from '../ir/step';
+import type { GpuLayout, GpuProgram } from './program';
+import { layoutNet } from './program';
+import { METRIC_SLOTS, buildProgram } from './lower';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 

@@ -444,10 +444,10 @@ ${perItem(
 )}`,
   ),
 
-  // The gradient a parameter-free shortcut passes to the block input (ReLU of the block output
-  // applied): mode 1 identity, mode 2 option A (to every stride-th pixel, channels < C).
+  // The gradient a parameter-free shortcut adds to the block input's (acc 1) or writes (acc 0): mode 1 identity,
+  // mode 2 option A (from every stride-th pixel, channels < C); the ReLU of the block output applied when hasMask.
   shortcut_bwd: kernel(
-    ['total', 'span', 'mode', 'H', 'W', 'C', 'OW', 'K', 'stride', 'pad0', 'pad1', 'pad2'],
+    ['total', 'span', 'mode', 'H', 'W', 'C', 'OW', 'K', 'stride', 'acc', 'hasMask', 'pad0'],
     { elementwise: true },
     (u) => `${u}
 ${storage(1, [
@@ -458,14 +458,18 @@ ${storage(1, [
 ${perItem(
   'total',
   `  var at = i;
+  var v = 0.0;
+  var hit = true;
   if (u.mode == 2u) {
     let c = i % u.C; let p = i / u.C; let w = p % u.W; let q = p / u.W; let h = q % u.H; let n = q / u.H;
-    if (h % u.stride != 0u || w % u.stride != 0u) { dx[i] = 0.0; return; }
+    hit = h % u.stride == 0u && w % u.stride == 0u;
     at = ((n * (u.H / u.stride) + h / u.stride) * u.OW + w / u.stride) * u.K + c;
   }
-  var v = g[at];
-  if (mask[at] <= 0.0) { v = 0.0; }
-  dx[i] = v;`,
+  if (hit) {
+    v = g[at];
+    if (u.hasMask == 1u && mask[at] <= 0.0) { v = 0.0; }
+  }
+  if (u.acc == 1u) { dx[i] = dx[i] + v; } else { dx[i] = v; }`,
 )}`,
   ),
 
