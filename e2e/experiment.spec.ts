@@ -39,6 +39,11 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   await page.getByTestId('fig7-variant').selectOption('readout');
   await expect(card).toContainText('√(mean γ² + var β)');
   await expect(fig7.nth(0)).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  // how close each ResNet block stays to the identity, ‖F(x)‖/‖x‖, by block and through the run (plain nets have none)
+  const residuals = page.getByTestId('residual-chart');
+  await expect(residuals).toHaveAttribute('data-nets', '2');
+  await expect(residuals.locator('.chart-panel').nth(1)).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  await expect(page.locator('[data-chart="residuals"]')).toContainText(/ResNet-14: median \d/);
   expect(problems()).toEqual([]);
 });
 

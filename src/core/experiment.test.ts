@@ -209,13 +209,13 @@ describe('paired experiments', () => {
     const net = exp.net('resnet-14-A')!;
     expect(net.spec.label).toBe('ResNet-14');
     expect(exp.net('resnet-1202-A')).toBeUndefined();
-    const sample = exp.trainingSample(20);
+    const sample = exp.imageSample(20);
     expect(sample.size).toBe(20);
     expect(Array.from(sample.labels)).toEqual(Array.from(ds.train.labels.subarray(0, 20)));
     // the same images each time (no augmentation), normalised: mean near 0 over the training subset's pixels
-    expect(fingerprint(exp.trainingSample(20))).toBe(fingerprint(sample));
-    expect(exp.trainingSample(1000).size).toBe(64);
-    const mean = exp.trainingSample(64).x.reduce((a, v) => a + v, 0) / (64 * 3072);
+    expect(fingerprint(exp.imageSample(20))).toBe(fingerprint(sample));
+    expect(exp.imageSample(1000).size).toBe(64);
+    const mean = exp.imageSample(64).x.reduce((a, v) => a + v, 0) / (64 * 3072);
     expect(Math.abs(mean)).toBeLessThan(1e-3);
     exp.dispose();
   });

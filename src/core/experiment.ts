@@ -132,8 +132,8 @@ export class Experiment {
     return this.nets.find((n) => n.entry.id === id)?.trainer.net;
   }
 
-  /** The first n training (or test) images, normalised as training normalises them, without augmentation: a landscape's fixed sample. */
-  trainingSample(n: number, set: 'train' | 'test' = 'train'): ImageBatch {
+  /** The first n training (or test) images, normalised as training normalises them, without augmentation: a landscape's fixed sample, the ‖F(x)‖/‖x‖ images. */
+  imageSample(n: number, set: 'train' | 'test' = 'train'): ImageBatch {
     const images = this.data[set];
     const count = Math.min(n, images.count);
     return makeBatch(
@@ -191,6 +191,7 @@ export class Experiment {
       ...(finite(r.layerStdEval) ? { layerStdEval: r.layerStdEval } : {}),
       gradNorms,
       ...(r.gateMeans && finite(r.gateMeans) ? { gateMeans: r.gateMeans } : {}),
+      ...(r.residualRatios && finite(r.residualRatios) ? { residualRatios: r.residualRatios } : {}),
     });
   }
 

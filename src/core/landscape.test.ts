@@ -132,7 +132,7 @@ describe('a landscape on the engines', () => {
     // moved() along nothing is the state itself
     expect(moved(end, [])).toEqual(end);
     // a job as the worker runs it: the surface's centre is the trained loss, the path starts at the seed's initial weights
-    const holder = { iteration: 5, config: { seed: 3 }, infos: () => [{ id: 'res', label: 'ResNet-14' }], net: () => net, trainingSample: () => sample };
+    const holder = { iteration: 5, config: { seed: 3 }, infos: () => [{ id: 'res', label: 'ResNet-14' }], net: () => net, imageSample: () => sample };
     const rows: number[] = [];
     const job = (await landscapeOf(holder, 3, { nets: ['resnet-14'], grid: 3, span: 0.5, sample: 16, path: true }, { onRow: (_, r) => rows.push(r) }))!;
     expect(rows).toEqual([0, 1, 2]);

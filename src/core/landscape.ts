@@ -273,7 +273,7 @@ interface NetsHolder {
   config: { seed: number };
   infos(): { id: string; label: string }[];
   net(id: string): EngineNet | undefined;
-  trainingSample(n: number): ImageBatch;
+  imageSample(n: number): ImageBatch;
 }
 
 /**
@@ -304,7 +304,7 @@ export async function landscapeOf(
       );
     return { info, net };
   });
-  const sample = exp.trainingSample(ask.sample);
+  const sample = exp.imageSample(ask.sample);
   const axis = gridAxis(ask.grid, ask.span);
   const out: RunLandscape = { iteration: exp.iteration, seed, grid: ask.grid, span: ask.span, sample: sample.size, nets: [] };
   for (const [index, { info, net }] of infos.entries()) {

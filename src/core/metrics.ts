@@ -37,6 +37,8 @@ export interface LayerTap {
   gradNorms: number[];
   /** Highway nets: each block's mean gate value T. */
   gateMeans?: number[];
+  /** Each block with a shortcut: ‖F(x)‖/‖x‖ (train.ts EvalResult). Absent for plain nets and in runs saved before it. */
+  residualRatios?: number[];
 }
 
 export interface NetSeries {

@@ -80,7 +80,16 @@ const numbers = v.array(finite);
 const SeriesSchema = v.object({
   train: v.object({ it: numbers, loss: numbers, err: numbers, runErr: numbers, lr: numbers }),
   test: v.object({ it: numbers, err: numbers, loss: v.array(v.nullable(finite)) }),
-  taps: v.array(v.object({ it: finite, layerStd: numbers, layerStdEval: v.optional(numbers), gradNorms: numbers, gateMeans: v.optional(numbers) })),
+  taps: v.array(
+    v.object({
+      it: finite,
+      layerStd: numbers,
+      layerStdEval: v.optional(numbers),
+      gradNorms: numbers,
+      gateMeans: v.optional(numbers),
+      residualRatios: v.optional(numbers),
+    }),
+  ),
 });
 
 const NetInfoSchema = v.object({

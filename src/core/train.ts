@@ -77,6 +77,12 @@ export interface EvalResult {
   layerStdEval: number[];
   /** Highway nets: the mean gate value T of each block, on the same images and pass as layerStd. */
   gateMeans?: number[];
+  /**
+   * How close each block with a shortcut stays to the identity (issue #27): ‖F(x)‖/‖x‖, F its branch's output (after
+   * its last BN, before the addition) and x its input, over the response images with BN's running averages (as the
+   * trained net computes, like Fig. 7 (a)); in block order. Absent for a plain net.
+   */
+  residualRatios?: number[];
 }
 
 /** Images in the fixed batch whose layer responses are measured (Fig. 7), the first of the test subset. */

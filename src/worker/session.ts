@@ -22,9 +22,7 @@ import type { Command } from './protocol';
 import type { LandscapeAsk } from '../core/landscape';
 import type { NetIdentity } from '../core/landscape';
 import { landscapeOf, landscapeProblem } from '../core/landscape';
-import * as tf from '../core/tf';
-import { TfjsEngine, TfjsNet } from '../core/tfjs/engine';
-import type { EngineName } from '../core/train';
+import { RESPONSE_IMAGES } from '../core/train';
 import { runLockHeld, runLockName } from './protocol';
 
 /**
@@ -464,31 +462,17 @@ async function runToMeasure(runId: string): Promise<{ record: RunRecord; exp: Ex
   return measured;
 }
 
-/** Test images the ‖F(x)‖/‖x‖ view measures on (one chunk: a forward pass of every block's tensors at once). */
-const IDENTITY_IMAGES = 128;
-
 /**
- * ‖F(x)‖/‖x‖ per block of every net with shortcuts, on the run's first test images, at the nets' weights now. Computed
- * by the tfjs engine's forward pass (on the worker's tfjs backend) from each net's weights, whichever engine trained it:
- * the one engine that keeps each block's branch output as a tensor of its own.
+ * ‖F(x)‖/‖x‖ per block of every net with shortcuts, on the run's first test images (Fig. 7's response images), at the
+ * nets' weights now: each engine's own measurement (the step IR's residual taps), whichever engine trained the net.
  */
 async function identityRatios(exp: Experiment): Promise<NetIdentity[]> {
-  const sample = exp.trainingSample(IDENTITY_IMAGES, 'test');
-  const engine = new TfjsEngine(tf.getBackend() as EngineName);
+  const sample = exp.imageSample(RESPONSE_IMAGES, 'test');
   const out: NetIdentity[] = [];
-  try {
-    for (const info of exp.infos()) {
-      const net = exp.net(info.id);
-      if (!net || !net.spec.blocks.some((b) => b.shortcut !== 'none')) continue;
-      const copy = engine.createNet(net.spec, await net.getState()) as TfjsNet;
-      try {
-        out.push({ id: info.id, label: info.label, images: sample.size, ratios: await copy.residualRatios(sample) });
-      } finally {
-        copy.dispose();
-      }
-    }
-  } finally {
-    engine.dispose();
+  for (const info of exp.infos()) {
+    const net = exp.net(info.id);
+    const ratios = net && (await net.evaluate(sample)).residualRatios;
+    if (ratios) out.push({ id: info.id, label: info.label, images: sample.size, ratios });
   }
   return out;
 }

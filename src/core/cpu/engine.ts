@@ -2,8 +2,8 @@
 // (./assembly/kernels.ts), on one thread or several sharing one memory. It exists because tfjs's
 // CPU paths cannot train these nets at a useful speed (../../../docs/benchmarks.md).
 //
-// A net's training step is a fixed list of kernel calls over a fixed memory plan, both built by
-// ./program.ts; this file allocates them (./heap.ts), runs them on the threads, and moves weights
+// A net's training step is a fixed list of kernel calls (the step IR lowered by ./lower.ts) over a
+// fixed memory plan (./program.ts); this file allocates them (./heap.ts), runs them on the threads, and moves weights
 // in and out. The maths is the recipe of ../train.ts; engine.test.ts checks it against finite
 // differences and against the tfjs engine.
 import type { NetSpec, Tensors } from '../nets';
@@ -29,6 +29,7 @@ import { COMMAND_SLOTS, CONTROL_OFFSET, CTRL, KernelInstance, MODE, barrier, enc
 import type { ConvKernels, NetPlan, Workspace } from './program';
 import type { Program } from './lower';
 import { cpuProgram, gateValuesAt, gradientSlots, setArg } from './lower';
+import { tappedBlocks } from '../ir/step';
 import { IN_C, activationBytes, gradAt, momentumAt, netBytes, netsEvalChunk, paramAt, planNet, planWorkspace, trainsAlone } from './program';
 
 const MAX_COMMANDS = 8192;
@@ -44,7 +45,7 @@ interface LabCpuOptions {
   schedule?: Schedule;
   /** A shared counter that every thread bumps after each kernel call (the page's watchdog reads it). */
   heartbeat?: Int32Array;
-  /** 'auto' (Winograd where ./program.ts's winogradPays says; the default) or 'direct' convolutions only. */
+  /** 'auto' (Winograd where ./program.ts's `winograd` says; the default) or 'direct' convolutions only. */
   convKernels?: ConvKernels;
 }
 
@@ -365,6 +366,9 @@ export class LabCpuEngine implements Engine {
       slots,
     );
     const ws = plan.at(this.heap.alloc(plan.size));
+    const F = this.views().f32;
+    F.fill(1, ws.ones / 4, ws.ones / 4 + ws.channels);
+    F.fill(0, ws.zeros / 4, ws.zeros / 4 + ws.channels);
     this.ws[lane] = ws;
     for (const net of nets) net.invalidatePrograms();
     // the new workspace starts empty: put the current training batch back in place
@@ -585,13 +589,17 @@ class LabCpuNet implements EngineNet {
       for (let i = at / 4; i < at / 4 + count; i++) sum += F32[i];
       return sum / count;
     });
-    // Fig. 7 (a): the same images through the net as it is used, BN with its running averages
+    // Fig. 7 (a): the same images through the net as it is used, BN with its running averages; and each block's
+    // ‖F(x)‖/‖x‖ (its residual taps: Σ F, Σ F², Σ x, Σ x²)
+    const tapped = tappedBlocks(this.spec).length;
     F64().fill(0, ws.taps / 8, ws.taps / 8 + 2 * layers);
+    F64().fill(0, ws.residuals / 8, ws.residuals / 8 + 4 * tapped);
     this.engine.run(
       this.program(`eval-responses:${r}`, (w) => cpuProgram(this.plan, w, r, 'eval-responses', this.engine.opThreads, this.engine.convKernels)).calls,
     );
     const layerStdEval = moments();
     const F = F64();
+    const residualRatios = Array.from({ length: tapped }, (_, i) => Math.sqrt(F[ws.residuals / 8 + 4 * i + 1] / F[ws.residuals / 8 + 4 * i + 3]));
     return {
       loss: F[out] / Math.max(1, batch.size),
       errors: F[out + 1],
@@ -599,6 +607,7 @@ class LabCpuNet implements EngineNet {
       layerStd,
       layerStdEval,
       ...(gateMeans.length ? { gateMeans } : {}),
+      ...(tapped ? { residualRatios } : {}),
     };
   }
 

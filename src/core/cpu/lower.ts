@@ -185,6 +185,30 @@ const responseTap: Rule<'responseTap'> = (n, l) => {
   );
 };
 
+// ‖F(x)‖/‖x‖: Σ F, Σ F² from the chan sums of z its statistics left in the partials (F = scale·z + shift), then Σ x,
+// Σ x² from x's own chan sums through the identity map (ws.ones, ws.zeros); into ws.residuals [4 f64 per block]
+const residualTap: Rule<'residualTap'> = (n, l) => {
+  const c = convPlan(l, n.conv);
+  const { calls, ws, N, threads } = l;
+  const out = ws.residuals + 32 * n.index;
+  const b = n.block;
+  const [x, Mx] = [l.at(n.x), N * b.size ** 2];
+  calls.push(
+    kernelCall('bn_response_moments', {
+      partial: ws.partials,
+      nth: threads,
+      M: N * n.conv.outSize ** 2,
+      C: n.conv.outC,
+      scale: c.scale,
+      shift: c.shift,
+      z: l.at(n.z),
+      out,
+    }),
+  );
+  calls.push(kernelCall('chan_sums', { z: x, M: Mx, C: b.inC, partial: ws.partials }));
+  calls.push(kernelCall('bn_response_moments', { partial: ws.partials, nth: threads, M: Mx, C: b.inC, scale: ws.ones, shift: ws.zeros, z: x, out: out + 16 }));
+};
+
 const bnApply: Rule<'bnApply'> = (n, l) => {
   const c = convPlan(l, n.conv);
   const { calls, ws, N } = l;
@@ -407,6 +431,7 @@ const RULES: { [K in Op]: Rule<K> } = {
   conv,
   bnStats,
   responseTap,
+  residualTap,
   bnApply,
   highway,
   head,

@@ -206,6 +206,11 @@ export interface Workspace {
   probs: number;
   out: number; // f64 [2]: Σ loss, errors
   taps: number; // f64 [2·layers]: Σy, Σy² per 3×3 layer
+  residuals: number; // f64 [4·blocks]: Σ F, Σ F², Σ x, Σ x² per block with a shortcut (an 'eval-responses' program's residual taps)
+  /** `channels` floats of 1 and of 0 (the engine writes them): the identity map for the moments of a block's input. */
+  ones: number;
+  zeros: number;
+  channels: number;
   shortcut: number; // option A's or a projection's output, added by the block's last BN
   /** Winograd: one conv's transformed weights [16 or 36][C][K], the threads' weight-gradient partials, and scratch (winoStride bytes per thread). */
   winoU: number;
@@ -258,6 +263,9 @@ export function planWorkspace(
     probs: f32(N * NUM_CLASSES),
     out: 16,
     taps: 16 * maxLayers,
+    residuals: 32 * Math.max(1, ...specs.map((s) => s.blocks.length)),
+    ones: f32(maxC),
+    zeros: f32(maxC),
     shortcut: f32(maxAct),
     winoU: f32(36 * maxCK),
     winoDU: f32(opThreads * 36 * maxCK),
@@ -282,6 +290,7 @@ export function planWorkspace(
       imageSize,
       ...(Object.fromEntries(Object.entries(offsets).map(([k, v]) => [k, base + v])) as Record<keyof typeof parts, number>),
       winoStride,
+      channels: maxC,
       grads: Array.from({ length: gradSlots }, (_, i) => base + gradsAt + i * align(f32(maxAct))),
       activations: base + activationsAt,
     }),

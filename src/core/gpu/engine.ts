@@ -1,11 +1,11 @@
 // The lab WebGPU engine: the nets of ../nets.ts trained with the WGSL kernels of ./kernels.ts.
-// A net's step is a fixed list of dispatches (./program.ts); this file creates, once per program,
+// A net's step is a fixed list of dispatches (the step IR lowered by ./lower.ts); this file creates, once per program,
 // the buffers, uniform blocks and bind groups it needs, then replays it: one command encoder, one
 // compute pass and one submit per step (for all the nets of a `stepMany`), no buffer created after
 // warm-up, and the losses read back with one mapAsync per step of all the nets together.
 // The maths is the recipe of ../train.ts; engine.gpu.test.ts checks it by the engine contract and
 // against the lab CPU engine.
-import type { NetSpec, Tensors } from '../nets';
+import type { ConvSpec, NetSpec, Tensors } from '../nets';
 import { blockOutSize, bnStatNames, sizeOf } from '../nets';
 import type {
   Engine,
@@ -25,9 +25,10 @@ import { netsEvalChunk } from '../cpu/program';
 import type { KernelName } from './kernels';
 import { FIELDS, kernelSource } from './kernels';
 import type { ProgramKind } from '../ir/step';
+import { tappedBlocks } from '../ir/step';
 import type { GpuLayout, GpuProgram } from './program';
 import { layoutNet } from './program';
-import { METRIC_SLOTS, buildProgram } from './lower';
+import { METRIC_SLOTS, buildProgram, residualTapOffsets } from './lower';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
@@ -417,6 +418,8 @@ class LabGpuNet implements EngineNet {
   ) {
     this.layout = layoutNet(spec);
     const e = engine;
+    // the evaluation's ‖F(x)‖/‖x‖ sums exist from the first net on (grown, not added, by a deeper one)
+    e.workspaceBuffer('residuals', residualTapOffsets(spec).total * 4);
     const p = this.layout.paramFloats * 4;
     this.buffers = {
       P: e.createBuffer(p, STORAGE, `${spec.label} P`),
@@ -554,11 +557,15 @@ class LabGpuNet implements EngineNet {
     // Fig. 7 (a): the same images through the net as it is used, BN with the running averages. A
     // channel's response is then y = a·z + b (a = γ/√(running var + ε), b = β − a·running mean), so
     // its moments follow from z's batch mean μ and variance 1/invstd² − ε, which the pass leaves in S.
-    const [S2, R] = await this.run('eval-responses', r, [
+    const tapped = tappedBlocks(this.spec);
+    const taps = residualTapOffsets(this.spec);
+    const [S2, R, X] = await this.run('eval-responses', r, [
       { buffer: this.buffers.S, offset: 0, bytes: this.layout.scratchFloats * 4 },
       { buffer: this.buffers.R, offset: 0, bytes: this.layout.statFloats * 4 },
+      ...(tapped.length ? [{ buffer: this.engine.workspaceBuffer('residuals', taps.total * 4), offset: 0, bytes: taps.total * 4 }] : []),
     ]);
-    const layerStdEval = this.spec.layers3x3.map((c) => {
+    /** Σ over channels of a conv's response mean and mean square, BN with the running averages. */
+    const evalMoments = (c: ConvSpec) => {
       const s = this.layout.scratch.get(c.name)!;
       const gamma = this.layout.param.get(`${c.name}.bn.gamma`)!;
       const beta = this.layout.param.get(`${c.name}.bn.beta`)!;
@@ -574,10 +581,29 @@ class LabGpuNet implements EngineNet {
         mean += a * mu + b;
         square += a * a * (variance + mu * mu) + 2 * a * b * mu + b * b;
       }
-      mean /= c.outC;
-      return Math.sqrt(Math.max(0, square / c.outC - mean * mean));
+      return { mean, square };
+    };
+    const layerStdEval = this.spec.layers3x3.map((c) => {
+      const { mean, square } = evalMoments(c);
+      return Math.sqrt(Math.max(0, square / c.outC - (mean / c.outC) ** 2));
     });
-    return { loss: m[0] / Math.max(1, batch.size), errors: m[1], count: batch.size, layerStd, layerStdEval, ...(gateMeans.length ? { gateMeans } : {}) };
+    // each block's ‖F(x)‖/‖x‖: Σ F² over the r images from its last conv's moments, Σ x² from the residual taps
+    const residualRatios = tapped.map((b, i) => {
+      const last = b.branch[b.branch.length - 1];
+      const f2 = r * last.outSize ** 2 * evalMoments(last).square;
+      let x2 = 0;
+      for (let k = 0; k < b.inC; k++) x2 += X[taps.at[i] + k];
+      return Math.sqrt(f2 / x2);
+    });
+    return {
+      loss: m[0] / Math.max(1, batch.size),
+      errors: m[1],
+      count: batch.size,
+      layerStd,
+      layerStdEval,
+      ...(gateMeans.length ? { gateMeans } : {}),
+      ...(residualRatios.length ? { residualRatios } : {}),
+    };
   }
 
   /** Split a whole-block read (P, G or M layout) into tensors by name. */

@@ -1,5 +1,5 @@
 // The lab WebGPU engine's kernels, in WGSL. Each kernel is a compute shader with one uniform block
-// of u32 fields (listed beside its WGSL in KERNELS; the program builder, ./program.ts, fills them by name) and storage
+// of u32 fields (listed beside its WGSL in KERNELS; the lowering, ./lower.ts, fills them by name) and storage
 // buffers bound whole. Every declared binding is used on every path, so the pipelines' automatic
 // bind-group layouts keep them all.
 //
@@ -643,6 +643,23 @@ ${PER_CHANNEL}
   red[li] = s; red2[li] = 0.0;
   reduce(li);
   if (li == 0u) { G[u.gOff + c] = red[0]; }
+}`,
+  ),
+
+  // One workgroup per channel: Σ over the pixels of x², into out[slot + c] (a block input's part of ‖F(x)‖/‖x‖)
+  sum_squares: kernel(
+    ['count', 'K', 'slot', 'pad0'],
+    (u) => `${u}
+${storage(1, [
+  ['x', 'r'],
+  ['out', 'rw'],
+])}
+${PER_CHANNEL}
+  var s = 0.0;
+  for (var i = li; i < u.count; i += ${WG}u) { let v = x[i * u.K + c]; s += v * v; }
+  red[li] = s; red2[li] = 0.0;
+  reduce(li);
+  if (li == 0u) { out[u.slot + c] = red[0]; }
 }`,
   ),
 

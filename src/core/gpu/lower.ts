@@ -9,7 +9,7 @@
 import type { ConvSpec, NetSpec } from '../nets';
 import { NUM_CLASSES, blockOutSize } from '../nets';
 import type { Node, Op, ProgramKind, StepIR } from '../ir/step';
-import { INPUT, LABELS, foldMasks, planGradients, stepIR, tensorFloats } from '../ir/step';
+import { INPUT, LABELS, foldMasks, planGradients, stepIR, tappedBlocks, tensorFloats } from '../ir/step';
 import type { BnApplyShortcut, KernelName } from './kernels';
 import { BN_APPLY_SHORTCUT, CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
 import type { Dispatch, GpuLayout, GpuProgram } from './program';
@@ -139,6 +139,25 @@ const bnStats: Rule<'bnStats'> = (n, l) => {
     ['ctrl', l.at(n.z), 'S', 'R'],
     [n.conv.outC, 1, 1],
   );
+};
+
+/** Where each tapped block's Σ x² per channel sits in the `residuals` buffer, and its length. */
+export function residualTapOffsets(spec: NetSpec): { at: number[]; total: number } {
+  let total = 0;
+  const at = tappedBlocks(spec).map((b) => {
+    const o = total;
+    total += b.inC;
+    return o;
+  });
+  return { at, total: Math.max(1, total) };
+}
+
+// ‖F(x)‖/‖x‖: Σ x² of the block input, per channel, here; Σ F² follows from the statistics of the block's last conv
+// that this pass measured (F = a·z + b per channel: the engine reads z's mean and variance from S)
+const residualTap: Rule<'residualTap'> = (n, l) => {
+  const b = n.block;
+  const { at, total } = residualTapOffsets(l.ir.spec);
+  l.push('sum_squares', { count: l.N * b.size ** 2, K: b.inC, slot: at[n.index] }, [l.at(n.x), l.ws('residuals', total)], [b.inC, 1, 1]);
 };
 
 const bnApply: Rule<'bnApply'> = (n, l) => {
@@ -306,6 +325,7 @@ const RULES: { [K in Op]: Rule<K> } = {
   conv,
   bnStats,
   responseTap: () => {},
+  residualTap,
   bnApply,
   highway,
   head,

@@ -76,6 +76,18 @@ describe('the step IR', () => {
       spec.layers3x3.map((_, i) => i),
     );
     expect(ops(stepIR(spec, 'eval'), 'head').length).toBe(1);
+    // ‖F(x)‖/‖x‖: one residual tap per block with a shortcut, in the pass as the trained net computes, each right
+    // after its block's last conv's statistics (which an engine may read for F)
+    const evalResponses = stepIR(spec, 'eval-responses');
+    const residual = ops(evalResponses, 'residualTap') as Extract<Node, { op: 'residualTap' }>[];
+    expect(residual.map((n) => n.index)).toEqual(spec.blocks.filter((b) => b.shortcut !== 'none').map((_, i) => i));
+    for (const n of residual) {
+      const before = evalResponses.nodes[evalResponses.nodes.indexOf(n) - 1];
+      expect(before.op === 'bnStats' || before.op === 'responseTap').toBe(true);
+      expect((before as Extract<Node, { op: 'bnStats' }>).conv).toBe(n.block.branch[n.block.branch.length - 1]);
+    }
+    for (const kind of ['step', 'eval', 'responses'] as const) expect(ops(stepIR(spec, kind), 'residualTap').length).toBe(0);
+    expect(ops(stepIR(nets[0][1], 'eval-responses'), 'residualTap').length).toBe(0); // a plain net
     expect(ops(stepIR(spec, 'responses'), 'head').length).toBe(0);
   });
 });

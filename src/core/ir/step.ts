@@ -30,6 +30,12 @@ export type Node =
   | { op: 'bnStats'; conv: ConvSpec; z: string; stats: Stats; measure: boolean }
   /** Fig. 7: the moments of a 3×3 layer's BN output, into the response taps (`layer` is its index in spec.layers3x3). */
   | { op: 'responseTap'; conv: ConvSpec; z: string; layer: number }
+  /**
+   * How close a block stays to the identity (issue #27): Σ F² of its branch's output F = BN(z) of its last conv, and
+   * Σ x² of its input x, into residual tap `index` (the block's place among those with a shortcut). Right after the
+   * last conv's statistics, which an engine may read for F.
+   */
+  | { op: 'residualTap'; block: BlockSpec; conv: ConvSpec; z: string; x: string; index: number }
   /** y = [ReLU](BN(z) + shortcut). */
   | { op: 'bnApply'; conv: ConvSpec; z: string; y: string; stats: Stats; relu: boolean; add?: Add }
   /** A highway gate: T = σ(zg + bias), written over zg; y = ReLU(T·F + (1 − T)·carry). */
@@ -72,7 +78,8 @@ interface TensorInfo {
  * - 'grads': the same without the update;
  * - 'eval': forward with the running averages, loss and errors;
  * - 'responses': forward with batch statistics, each 3×3 layer's response moments (Fig. 7); nothing is learned;
- * - 'eval-responses': forward with the running averages, each 3×3 layer's response moments (Fig. 7 (a)).
+ * - 'eval-responses': forward with the running averages, each 3×3 layer's response moments (Fig. 7 (a)), and each
+ *   block with a shortcut's Σ F² and Σ x² (‖F(x)‖/‖x‖, as the trained net computes).
  */
 export type ProgramKind = 'step' | 'grads' | 'eval' | 'responses' | 'eval-responses';
 
@@ -95,6 +102,13 @@ const blockTensors = (b: BlockSpec) => ({
   carry: `${b.name}.carry`,
   out: `${b.name}.out`,
 });
+
+/** Each block's output tensor, with its block and its input tensor. */
+export const blockOutputs = (spec: NetSpec) =>
+  new Map(spec.blocks.map((b, i) => [blockTensors(b).out, { block: b, input: i > 0 ? blockTensors(spec.blocks[i - 1]).out : STEM.out }]));
+
+/** The blocks whose ‖F(x)‖/‖x‖ an 'eval-responses' program taps, in tap order. */
+export const tappedBlocks = (spec: NetSpec) => spec.blocks.filter((b) => b.shortcut !== 'none');
 
 export const INPUT = 'input';
 export const LABELS = 'labels';
@@ -127,6 +141,7 @@ export function stepIR(spec: NetSpec, kind: ProgramKind): StepIR {
   convBn(spec.stem, INPUT, STEM.z);
   nodes.push({ op: 'bnApply', conv: spec.stem, z: STEM.z, y: tensor(STEM.out, spec.stem.outSize, spec.stem.outC), stats, relu: true });
   let a: string = STEM.out;
+  let residuals = 0;
   for (const b of spec.blocks) {
     const t = blockTensors(b);
     const size = blockOutSize(b);
@@ -135,6 +150,8 @@ export function stepIR(spec: NetSpec, kind: ProgramKind): StepIR {
     const last = b.branch.length - 1;
     b.branch.forEach((c, i) => {
       convBn(c, x, t.z(i));
+      if (i === last && kind === 'eval-responses' && b.shortcut !== 'none')
+        nodes.push({ op: 'residualTap', block: b, conv: c, z: t.z(i), x: a, index: residuals++ });
       if (i < last) {
         nodes.push({ op: 'bnApply', conv: c, z: t.z(i), y: tensor(t.h(i), c.outSize, c.outC), stats, relu: true });
         x = t.h(i);
@@ -264,6 +281,8 @@ export function io(n: Node): { reads: string[]; writes: string[] } {
     case 'bnStats':
     case 'responseTap':
       return { reads: [n.z], writes: [] };
+    case 'residualTap':
+      return { reads: [n.z, n.x], writes: [] };
     case 'bnApply': {
       const add = n.add ? [n.add.kind === 'projection' ? n.add.z : n.add.x] : [];
       return { reads: [n.z, ...add], writes: [n.y] };

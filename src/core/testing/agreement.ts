@@ -79,6 +79,8 @@ export async function measureAgreement(a: Engine, b: Engine, options: NetOptions
   );
   gap('gate count', Math.abs((ea.gateMeans?.length ?? -1) - (eb.gateMeans?.length ?? -1)), EQUAL);
   ea.gateMeans?.forEach((m, i) => gap(`gate mean ${i}`, Math.abs(m - eb.gateMeans![i]), CLOSE_4));
+  gap('‖F(x)‖/‖x‖ count', Math.abs((ea.residualRatios?.length ?? -1) - (eb.residualRatios?.length ?? -1)), EQUAL);
+  ea.residualRatios?.forEach((r, i) => gap(`‖F(x)‖/‖x‖ ${i}`, Math.abs(r - eb.residualRatios![i]), CLOSE_4 * Math.max(1, eb.residualRatios![i])));
   return gaps;
 }
 

@@ -179,6 +179,34 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
       engine.dispose();
     });
 
+    it('measures how close each block stays to the identity, ‖F(x)‖/‖x‖: none for a plain net, 0 with a branch switched off, 2× with its last BN doubled', async () => {
+      const engine = await makeEngine();
+      const batch = randomBatch(8, TINY.inputSize, 6);
+      engine.setBatch(batch);
+      const ratios = async (options: NetOptions, edit: (state: NetState, spec: ReturnType<typeof cifarNet>) => void = () => {}) => {
+        const spec = cifarNet(options);
+        const state = jitter(freshState(options, 2), 7);
+        edit(state, spec);
+        return (await engine.createNet(spec, state).evaluate(batch)).residualRatios;
+      };
+      const resnet: NetOptions = { n: 1, residual: true, shortcut: 'B', ...TINY };
+      const base = await ratios(resnet);
+      expect(base?.length).toBe(3);
+      for (const r of base!) expect(Number.isFinite(r) && r > 0).toBe(true);
+      const lastBn = (spec: ReturnType<typeof cifarNet>) => spec.blocks.map((b) => `${b.branch[b.branch.length - 1].name}.bn`);
+      const scaled = (k: number) => (state: NetState, spec: ReturnType<typeof cifarNet>) => {
+        for (const bn of lastBn(spec)) for (const p of ['gamma', 'beta']) state.params[`${bn}.${p}`] = state.params[`${bn}.${p}`].map((v) => k * v);
+      };
+      // F = BN(z) of the branch's last conv: zero with γ = β = 0, doubled with both doubled (x, the block's input, is
+      // unchanged in the first block only: the later blocks' inputs change with F, so only the first is exactly 2×)
+      expect(await ratios(resnet, scaled(0))).toEqual([0, 0, 0]);
+      const doubled = await ratios(resnet, scaled(2));
+      expect(Math.abs(doubled![0] / base![0] - 2)).toBeLessThan(1e-4);
+      expect(await ratios({ ...resnet, family: 'plain' })).toBeUndefined();
+      expect((await ratios({ n: 1, family: 'highway', shortcut: 'A', ...TINY }))?.length).toBe(3);
+      engine.dispose();
+    });
+
     it('holds the same number of live tensors after step 5 and after step 50', async () => {
       const engine = await makeEngine();
       const options = { n: 1, residual: true, shortcut: 'B' as const, ...TINY };

@@ -1,7 +1,11 @@
-// The nets on tfjs (WebGPU, WebGL, or tfjs's CPU backend), with tfjs's automatic differentiation.
-// The forward pass below is §4.2 read top to bottom; the step is the recipe in ../train.ts.
+// The nets on tfjs (WebGPU, WebGL, or tfjs's CPU backend), with tfjs's automatic differentiation: the reference the
+// lab engines are checked against. The forward pass is the step IR's (../ir/step.ts), the one description of §4.2 that
+// every engine runs; tfjs takes its gradients, where the lab engines lower the IR's derived backward pass. The step
+// is the recipe in ../train.ts.
 import * as tf from '../tf';
-import type { BlockSpec, ConvSpec, NetSpec } from '../nets';
+import type { ConvSpec, NetSpec } from '../nets';
+import type { StepIR } from '../ir/step';
+import { INPUT, blockOutputs, stepIR, tappedBlocks } from '../ir/step';
 import { NUM_CLASSES, bnStatNames, sizeOf } from '../nets';
 import type { Engine, EngineMemory, EngineName, EngineNet, EvalOptions, EvalResult, GradientResult, ImageBatch, NetState, StepResult } from '../train';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, RESPONSE_IMAGES, WEIGHT_DECAY, gradNormLayers } from '../train';
@@ -59,83 +63,119 @@ export class TfjsNet implements EngineNet {
     for (const s of bnStatNames(spec)) {
       for (const name of [s.mean, s.variance]) this.bnStats.set(name, variable(state.bnStats[name], [s.channels], false, name));
     }
+    this.programs = { train: stepIR(spec, 'responses'), eval: stepIR(spec, 'eval-responses') };
   }
 
   private p(name: string): tf.Tensor {
     return this.params.get(name)!;
   }
 
-  /** Conv (padding 1 for 3×3, as in the paper and PyTorch, not TF's 'same') followed by BN. */
-  private convBn(c: ConvSpec, x: tf.Tensor4D, mode: Mode, rec: Recorder): tf.Tensor4D {
-    const pad = c.k === 3 ? 1 : 0;
-    const z = tf.conv2d(x, this.p(c.name) as tf.Tensor4D, c.stride, [
-      [0, 0],
-      [pad, pad],
-      [pad, pad],
-      [0, 0],
-    ]);
-    const gamma = this.p(`${c.name}.bn.gamma`);
-    const beta = this.p(`${c.name}.bn.beta`);
-    let mean: tf.Tensor;
-    let variance: tf.Tensor;
-    if (mode === 'train') {
-      mean = tf.mean(z, [0, 1, 2]);
-      variance = tf.mean(tf.square(tf.sub(z, mean)), [0, 1, 2]);
-      rec.batchStats?.push({ name: c.name, outSize: c.outSize, mean: tf.keep(mean), variance: tf.keep(variance) });
-    } else {
-      mean = this.bnStats.get(`${c.name}.bn.mean`)!;
-      variance = this.bnStats.get(`${c.name}.bn.var`)!;
-    }
-    const y = tf.add(tf.mul(tf.mul(tf.sub(z, mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), gamma), beta) as tf.Tensor4D;
-    if (c.k === 3 && rec.responses) rec.responses.push(tf.stack([tf.sum(y), tf.sum(tf.square(y))]));
-    return y;
-  }
+  /** The forward programs this net runs, built once: forward only, each 3×3 layer's response tapped. */
+  private readonly programs: Record<Mode, StepIR>;
 
-  private shortcut(b: BlockSpec, x: tf.Tensor4D, mode: Mode, rec: Recorder): tf.Tensor4D {
-    switch (b.shortcut) {
-      case 'identity':
-        return x;
-      case 'subsample-pad': // option A: no parameters; new channels are zero
-        return tf.pad(b.stride === 2 ? subsample2(x) : x, [
-          [0, 0],
-          [0, 0],
-          [0, 0],
-          [0, b.outC - b.inC],
-        ]);
-      case 'projection': // options B and C
-        return this.convBn(b.projection!, x, mode, rec);
-      case 'gated':
-      case 'none':
-        throw new Error(`a ${b.shortcut} block has no plain shortcut`);
-    }
-  }
-
-  /** A highway block's output before its ReLU: T·F + (1 − T)·carry, T = σ(1×1 conv of x + bias). */
-  private highway(b: BlockSpec, x: tf.Tensor4D, f: tf.Tensor4D, mode: Mode, rec: Recorder): tf.Tensor4D {
-    const g = b.gate!;
-    const t = tf.sigmoid(tf.add(tf.conv2d(x, this.p(g.name) as tf.Tensor4D, g.stride, 'valid'), this.p(`${g.name}.bias`))) as tf.Tensor4D;
-    if (rec.gates) rec.gates.push(tf.sum(t));
-    const carry = b.projection ? this.convBn(b.projection, x, mode, rec) : x;
-    return tf.add(tf.mul(t, f), tf.mul(tf.sub(1, t), carry)) as tf.Tensor4D;
-  }
-
-  /** §4.2: stem, three stages of blocks, global average pooling, FC. Returns logits. */
+  /**
+   * §4.2 as the step IR describes it (../ir/step.ts: the same forward pass the lab engines lower), each node a few
+   * tfjs ops, then global average pooling and the FC layer; tfjs differentiates it. Returns logits.
+   */
   forward(x: tf.Tensor4D, mode: Mode, rec: Recorder = {}): tf.Tensor2D {
-    let a = tf.relu(this.convBn(this.spec.stem, x, mode, rec));
-    for (const b of this.spec.blocks) {
-      // the branch F: conv-BN, with ReLU between
-      let f = a;
-      b.branch.forEach((c, i) => {
-        f = this.convBn(c, f, mode, rec);
-        if (i < b.branch.length - 1) f = tf.relu(f);
-      });
-      if (rec.residuals && b.shortcut !== 'none') rec.residuals.push(tf.stack([tf.sum(tf.square(f)), tf.sum(tf.square(a))]));
-      const sum = b.shortcut === 'none' ? f : b.shortcut === 'gated' ? this.highway(b, a, f, mode, rec) : tf.add(f, this.shortcut(b, a, mode, rec));
-      const out = tf.relu(sum) as tf.Tensor4D;
-      rec.blocks?.push({ input: tf.keep(a), output: tf.keep(out) });
-      a = out;
+    const t = new Map<string, tf.Tensor4D>([[INPUT, x]]);
+    const get = (name: string) => {
+      const v = t.get(name);
+      if (!v) throw new Error(`${name} is read before it is computed`);
+      return v;
+    };
+    const stats = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
+    const normed = new Map<string, tf.Tensor4D>();
+    /** BN(z) of a conv, once per pass (its response tap and its apply share it). */
+    const bn = (c: ConvSpec, z: string) => {
+      let y = normed.get(c.name);
+      if (!y) {
+        const { mean, variance } = stats.get(c.name)!;
+        y = tf.add(
+          tf.mul(tf.mul(tf.sub(get(z), mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), this.p(`${c.name}.bn.gamma`)),
+          this.p(`${c.name}.bn.beta`),
+        ) as tf.Tensor4D;
+        normed.set(c.name, y);
+      }
+      return y;
+    };
+    const sumSquares = (v: tf.Tensor) => tf.sum(tf.square(v));
+    const outputs = blockOutputs(this.spec);
+    /** A block's output, recorded for the tests. */
+    const blockOut = (name: string, y: tf.Tensor4D) => {
+      const o = outputs.get(name);
+      if (o) rec.blocks?.push({ input: tf.keep(get(o.input)), output: tf.keep(y) });
+      t.set(name, y);
+    };
+    for (const n of this.programs[mode].nodes) {
+      switch (n.op) {
+        case 'conv': {
+          // padding 1 for 3×3, as in the paper and PyTorch (not TF's 'same')
+          const pad = n.conv.k === 3 ? 1 : 0;
+          const pads: [[number, number], [number, number], [number, number], [number, number]] = [
+            [0, 0],
+            [pad, pad],
+            [pad, pad],
+            [0, 0],
+          ];
+          t.set(n.z, tf.conv2d(get(n.x), this.p(n.conv.name) as tf.Tensor4D, n.conv.stride, pads));
+          break;
+        }
+        case 'bnStats': {
+          const c = n.conv;
+          if (mode === 'train') {
+            const z = get(n.z);
+            const mean = tf.mean(z, [0, 1, 2]);
+            const variance = tf.mean(tf.square(tf.sub(z, mean)), [0, 1, 2]);
+            rec.batchStats?.push({ name: c.name, outSize: c.outSize, mean: tf.keep(mean), variance: tf.keep(variance) });
+            stats.set(c.name, { mean, variance });
+          } else stats.set(c.name, { mean: this.bnStats.get(`${c.name}.bn.mean`)!, variance: this.bnStats.get(`${c.name}.bn.var`)! });
+          break;
+        }
+        case 'responseTap':
+          if (rec.responses) {
+            const y = bn(n.conv, n.z);
+            rec.responses.push(tf.stack([tf.sum(y), sumSquares(y)]));
+          }
+          break;
+        case 'residualTap':
+          if (rec.residuals) rec.residuals.push(tf.stack([sumSquares(bn(n.conv, n.z)), sumSquares(get(n.x))]));
+          break;
+        case 'bnApply': {
+          const f = bn(n.conv, n.z);
+          let y = f;
+          if (n.add?.kind === 'identity') y = tf.add(f, get(n.add.x));
+          else if (n.add?.kind === 'subsample-pad') {
+            // option A: no parameters; new channels are zero
+            const b = n.add.block;
+            const x = get(n.add.x);
+            y = tf.add(
+              f,
+              tf.pad(b.stride === 2 ? subsample2(x) : x, [
+                [0, 0],
+                [0, 0],
+                [0, 0],
+                [0, b.outC - b.inC],
+              ]),
+            );
+          } else if (n.add?.kind === 'projection') y = tf.add(f, bn(n.add.conv, n.add.z));
+          if (n.relu) y = tf.relu(y);
+          blockOut(n.y, y);
+          break;
+        }
+        case 'highway': {
+          // T·F + (1 − T)·carry, T = σ(1×1 conv of x + bias), then the ReLU
+          const gate = tf.sigmoid(tf.add(get(n.zg), this.p(`${n.gate.name}.bias`))) as tf.Tensor4D;
+          if (rec.gates) rec.gates.push(tf.sum(gate));
+          const f = get(n.f);
+          blockOut(n.y, tf.relu(tf.add(tf.mul(gate, f), tf.mul(tf.sub(1, gate), get(n.carry)))) as tf.Tensor4D);
+          break;
+        }
+        default:
+          throw new Error(`the tfjs engine runs forward programs; ${n.op} is the lab engines' (tfjs takes the gradients)`);
+      }
     }
-    const pooled = tf.mean(a, [1, 2]) as tf.Tensor2D;
+    const pooled = tf.mean(get(this.programs[mode].last), [1, 2]) as tf.Tensor2D;
     return tf.add(tf.matMul(pooled, this.p('fc.weight') as tf.Tensor2D), this.p('fc.bias'));
   }
 
@@ -212,23 +252,6 @@ export class TfjsNet implements EngineNet {
     return { loss: lossValue, grads: out };
   }
 
-  /**
-   * How close each block stays to the identity (issue #27): ‖F(x)‖/‖x‖ per block with a shortcut, over these images,
-   * F being the residual branch's output (after its last BN, before the addition) and x the block's input, BN with the
-   * running statistics (as the trained net computes). Empty for a plain net.
-   */
-  async residualRatios(batch: ImageBatch): Promise<number[]> {
-    const px = batch.imageSize * batch.imageSize * 3;
-    const sums = tf.tidy(() => {
-      const residuals: tf.Tensor[] = [];
-      this.forward(tf.tensor4d(batch.x.subarray(0, batch.size * px), [batch.size, batch.imageSize, batch.imageSize, 3]), 'eval', { residuals });
-      return residuals.length ? tf.stack(residuals) : tf.zeros([0, 2]);
-    });
-    const v = await sums.data();
-    sums.dispose();
-    return Array.from({ length: v.length / 2 }, (_, i) => Math.sqrt(v[2 * i] / v[2 * i + 1]));
-  }
-
   async evaluate(batch: ImageBatch, options: EvalOptions = {}): Promise<EvalResult> {
     const chunk = Math.max(1, this.engine.evalChunk);
     const layers = this.spec.layers3x3.length;
@@ -259,9 +282,9 @@ export class TfjsNet implements EngineNet {
     const pass = (mode: 'train' | 'eval') =>
       tf.tidy(() => {
         const px = batch.imageSize * batch.imageSize * 3;
-        const rec: Recorder = { responses: [], gates: [] };
+        const rec: Recorder = { responses: [], gates: [], residuals: [] };
         this.forward(tf.tensor4d(batch.x.subarray(0, r * px), [r, batch.imageSize, batch.imageSize, 3]), mode, rec);
-        return tf.concat([...rec.responses!, ...rec.gates!.map((g) => tf.reshape(g, [1]))]);
+        return tf.concat([...rec.responses!, ...rec.gates!.map((g) => tf.reshape(g, [1])), ...rec.residuals!]);
       });
     const stds = (values: ArrayLike<number>) =>
       this.spec.layers3x3.map((c, i) => {
@@ -276,9 +299,21 @@ export class TfjsNet implements EngineNet {
     const gateMeans = this.spec.gates.map((g, i) => values[2 * layers + i] / (r * g.outSize * g.outSize * g.outC));
     const layerStd = stds(sums);
     const evalResponses = pass('eval');
-    const layerStdEval = stds(await evalResponses.data());
+    const evalValues = await evalResponses.data();
     evalResponses.dispose();
-    return { loss: loss / Math.max(1, elements), errors, count: elements, layerStd, layerStdEval, ...(gateMeans.length ? { gateMeans } : {}) };
+    const layerStdEval = stds(evalValues);
+    // each block's ‖F(x)‖/‖x‖ (the 'eval-responses' program's residual taps: Σ F², Σ x²), after the gates' sums
+    const at = 2 * layers + this.spec.gates.length;
+    const residualRatios = tappedBlocks(this.spec).map((_, i) => Math.sqrt(evalValues[at + 2 * i] / evalValues[at + 2 * i + 1]));
+    return {
+      loss: loss / Math.max(1, elements),
+      errors,
+      count: elements,
+      layerStd,
+      layerStdEval,
+      ...(gateMeans.length ? { gateMeans } : {}),
+      ...(residualRatios.length ? { residualRatios } : {}),
+    };
   }
 
   async getState(): Promise<NetState> {

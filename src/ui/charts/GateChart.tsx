@@ -4,55 +4,12 @@
 // with highway nets.
 import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { NetInfo, NetSeries } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 import { ChartCard } from './ChartCard';
 import { linesToCsv, netColor } from './chartData';
-
-type PanelLine = { key: string; label: string; color: string; points: { x: number; y: number }[] };
-
-function GatePanel({ lines, xLabel, subtitle }: { lines: PanelLine[]; xLabel: string; subtitle: string }) {
-  const { t } = useTranslation();
-  return (
-    <div className="chart-panel" data-subtitle={subtitle} data-points={lines.reduce((s, l) => s + l.points.length, 0)}>
-      <h3 className="panel-title">{subtitle}</h3>
-      <ResponsiveContainer width="100%" height={220}>
-        <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
-          <CartesianGrid stroke="#e3e6eb" />
-          <XAxis
-            type="number"
-            dataKey="x"
-            domain={['dataMin', 'dataMax']}
-            allowDecimals={false}
-            tick={{ fill: '#333' }}
-            label={{ value: xLabel, position: 'insideBottom', offset: -16, fill: '#333' }}
-          />
-          <YAxis
-            type="number"
-            domain={[0, 1]}
-            width={48}
-            tick={{ fill: '#333' }}
-            label={{ value: t('charts.gateMean'), angle: -90, position: 'insideLeft', offset: 4, fill: '#333' }}
-          />
-          <Tooltip isAnimationActive={false} formatter={(v) => Number(v).toFixed(3)} labelFormatter={(x) => `${xLabel} ${x}`} />
-          {lines.map((l) => (
-            <RLine
-              key={l.key}
-              data={l.points}
-              dataKey="y"
-              name={l.label}
-              stroke={l.color}
-              strokeWidth={2}
-              dot={l.points.length < 40}
-              isAnimationActive={false}
-            />
-          ))}
-        </LineChart>
-      </ResponsiveContainer>
-    </div>
-  );
-}
+import type { PanelLine } from './TapPanel';
+import { TapPanel, sameTaps } from './TapPanel';
 
 function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; taps: number }) {
   const { t } = useTranslation();
@@ -83,16 +40,11 @@ function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Recor
       empty={byBlock.every((l) => l.points.length === 0)}
     >
       <div className="panels-2">
-        <GatePanel lines={byBlock} xLabel={t('charts.block')} subtitle={t('charts.gateByBlock')} />
-        <GatePanel lines={overTime} xLabel={t('charts.iteration')} subtitle={t('charts.gateOverRun')} />
+        <TapPanel lines={byBlock} xLabel={t('charts.block')} subtitle={t('charts.gateByBlock')} yLabel={t('charts.gateMean')} yDomain={[0, 1]} />
+        <TapPanel lines={overTime} xLabel={t('charts.iteration')} subtitle={t('charts.gateOverRun')} yLabel={t('charts.gateMean')} yDomain={[0, 1]} />
       </div>
     </ChartCard>
   );
-}
-
-/** Gates change only at evaluations: `taps` counts them when the props were made (the columns grow in place). */
-function sameTaps(a: Parameters<typeof GateChartImpl>[0], b: Parameters<typeof GateChartImpl>[0]): boolean {
-  return a.nets === b.nets && a.scrub === b.scrub && a.taps === b.taps;
 }
 
 export const GateChart = memo(GateChartImpl, sameTaps);

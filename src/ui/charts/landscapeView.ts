@@ -146,9 +146,9 @@ const median = (xs: readonly number[]) => {
  * below 1) and which do not; and, with nets of several depths, whether the median falls as depth grows (Fig. 7: "the
  * deeper ResNet has smaller magnitudes of responses").
  */
-export function identityCaption(t: TFunction, nets: readonly NetIdentity[], infos: readonly NetInfo[]): string {
+export function identityCaption(t: TFunction, nets: readonly NetIdentity[], infos: readonly NetInfo[], about?: string): string {
   const shown = nets.filter((n) => n.ratios.length).map((n) => ({ ...n, median: median(n.ratios), depth: infos.find((i) => i.id === n.id)?.depth ?? 0 }));
-  const parts = [t('landscape.identityAbout', { images: shown[0]?.images ?? 0 })];
+  const parts = [about ?? t('landscape.identityAbout', { images: shown[0]?.images ?? 0 })];
   for (const n of shown)
     parts.push(t('landscape.identityNet', { net: n.label, median: n.median.toFixed(2), small: n.ratios.filter((r) => r < 1).length, blocks: n.ratios.length }));
   const small = shown.filter((n) => n.median < 1).map((n) => n.label);
