@@ -581,6 +581,18 @@ test('the loss landscape of a finished run: plain beside ResNet on one scale, st
   await expect(identity.getByTestId('landscape-identity')).toHaveAttribute('data-nets', '2');
   await expect(identity).toContainText(/ResNet-14: median \d+\.\d\d, smaller than its input in \d+ of 6 blocks/);
   await expect(identity).toContainText(/The residual functions stay small in|They are not small in/);
+  // the figure for slides takes the landscape as a panel (on by default once there is one), and leaves it out unticked
+  const tools = page.getByRole('group', { name: 'Figure for slides:' });
+  const slide = async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), tools.getByRole('button', { name: '16:9 SVG' }).click()]);
+    return readFileSync(await download.path(), 'utf8');
+  };
+  await expect(tools.getByTestId('slide-landscape')).toBeChecked();
+  const withMaps = await slide();
+  expect(withMaps).toContain('Loss landscape around the trained weights');
+  expect([...withMaps.matchAll(/<circle [^>]*stroke="#ff4d4d"/g)]).toHaveLength(2);
+  await tools.getByTestId('slide-landscape').uncheck();
+  expect(await slide()).not.toContain('Loss landscape around the trained weights');
   // a larger grid, cancelled midway: the landscape before it stays
   await card.getByTestId('landscape-grid').selectOption('21');
   await card.getByRole('button', { name: 'Compute again' }).click();

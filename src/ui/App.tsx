@@ -9,6 +9,7 @@ import { DegradationSummary, VerdictPanel } from './charts/DegradationSummary';
 import { LayerChart } from './charts/LayerCharts';
 import { LandscapePanel } from './charts/LandscapePanel';
 import { GateChart } from './charts/GateChart';
+import { ResidualChart } from './charts/ResidualChart';
 import { LrChart } from './charts/LrChart';
 import { ArchitectureView, NetList } from './architecture/ArchitectureView';
 import { familyOf } from '../core/metrics';
@@ -148,6 +149,8 @@ function Charts() {
   // the lesson keeps the residual half hidden until the plain half is clear (src/core/lesson.ts)
   const hide = hidesResidual(useLab((s) => s.lesson));
   const nets = useMemo(() => (run && hide ? run.nets.filter((n) => familyOf(n) === 'plain') : (run?.nets ?? [])), [run, hide]);
+  // the figure for slides takes the loss landscape as a panel, once the run has one (on by default then)
+  const [slideLandscape, setSlideLandscape] = useState(true);
   if (!run || run.nets.length === 0) {
     // Without data, the empty chart area says how to get it, and takes a dropped archive.
     return (
@@ -176,6 +179,8 @@ function Charts() {
     );
   }
   const settingsNote = simplificationsNote(t, run.config, i18n.language);
+  const landscape = run.landscape;
+  const hasLandscape = Boolean(landscape?.nets.some((n) => n.loss.length === landscape.grid));
   // the evaluations recorded so far (the per-layer charts redraw when this changes; see sameTaps)
   const taps = run.nets.reduce((k, n) => k + (run.series[n.id]?.taps.length ?? 0), 0);
   return (
@@ -186,6 +191,12 @@ function Charts() {
       )}
       <div className="slide-tools" role="group" aria-label={t('charts.slide')}>
         {t('charts.slide')}
+        {hasLandscape && (
+          <label className="slide-aspect">
+            <input type="checkbox" data-testid="slide-landscape" checked={slideLandscape} onChange={(e) => setSlideLandscape(e.target.checked)} />{' '}
+            {t('slide.withLandscape')}
+          </label>
+        )}
         {(['16:9', '4:3'] as const).map((aspect) => (
           <span key={aspect} className="slide-aspect">
             {aspect}{' '}
@@ -194,7 +205,7 @@ function Charts() {
                 key={format}
                 type="button"
                 aria-label={`${aspect} ${format.toUpperCase()}`}
-                onClick={() => void exportSlide(t, run, i18n.language, format, aspect)}
+                onClick={() => void exportSlide(t, run, i18n.language, format, aspect, hasLandscape && slideLandscape)}
               >
                 {format.toUpperCase()}
               </button>
@@ -222,6 +233,7 @@ function Charts() {
         <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} taps={taps} />
       </div>
       {run.nets.some((n) => familyOf(n) === 'highway') && <GateChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} />}
+      {run.nets.some((n) => familyOf(n) !== 'plain') && <ResidualChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} />}
       {run.config.warmup.some((w) => w !== 'off') && <LrChart nets={run.nets} series={run.series} iterations={run.config.iterations} />}
       <LandscapePanel run={run} />
     </div>

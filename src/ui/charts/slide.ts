@@ -14,6 +14,9 @@ import { depthColor, downsample, endLabelOf, netColor, summaryGroups } from './c
 import { download, slug, svgToPng } from './exportChart';
 import type { SlideAspect, SlideLine, SlidePanel, SlideResult } from './slideFigure';
 import { renderSlide } from './slideFigure';
+import { interpolateViridis } from 'd3-scale-chromatic';
+import { lossGrid, stepRatio } from '../../core/landscape';
+import { complete, contourPaths, logLevels, lossDomain, scaleOf } from './landscapeView';
 
 /** Dash arrays at the slide's 5 px lines: plain dashed, residual solid (B, C their own), highway dotted. */
 const SLIDE_DASH: Record<string, string | undefined> = { plain: '16 10', A: undefined, B: '4 8', C: '20 7 5 7', highway: '2 9' };
@@ -128,10 +131,60 @@ function panels(t: TFunction, run: RunView, trainingOnly: boolean): { panels: Sl
   return { panels: out, yMax: Math.min(100, Math.ceil(top / 20) * 20) };
 }
 
-/** The figure for a slide of the run on screen. `trainingOnly` follows the curves' "Training error only". */
-export function slideFigure(t: TFunction, run: RunView, locale: string, aspect: SlideAspect, trainingOnly: boolean): SlideResult & { title: string } {
+/**
+ * The run's loss landscape as a slide panel (issue #27): its complete surfaces side by side on one log colour scale,
+ * as the page draws them (cells, contour lines, the trained weights at the centre), each with its step ratio, and
+ * which is the smoother. Null when the run has no complete surface.
+ */
+export function landscapePanel(t: TFunction, run: RunView): SlidePanel | null {
+  const l = run.landscape;
+  const nets = l ? l.nets.filter((n) => complete(l, n)) : [];
+  if (!l || !nets.length) return null;
+  const domain = lossDomain(nets);
+  const colour = scaleOf(domain);
+  const levels = logLevels(domain);
+  const ratios = nets.map((n) => stepRatio(lossGrid(n)));
+  const family = (id: string) => {
+    const info = run.nets.find((i) => i.id === id);
+    return info ? familyOf(info) : null;
+  };
+  const plain = nets.findIndex((n) => family(n.id) === 'plain');
+  const res = nets.findIndex((n) => family(n.id) === 'residual');
+  const verdict =
+    plain >= 0 && res >= 0
+      ? t(ratios[res] < ratios[plain] ? 'slide.landscapeSmoother' : 'slide.landscapeNotSmoother', { res: nets[res].label, plain: nets[plain].label })
+      : '';
+  return {
+    title: t('slide.landscapeTitle', { it: l.iteration.toLocaleString('en') }),
+    kind: 'landscape',
+    xLabel: '',
+    lines: [],
+    maps: nets.map((n, i) => ({
+      label: n.label,
+      note: t('slide.landscapeRatio', { ratio: ratios[i].toFixed(2) }),
+      cells: n.loss.map((row) => row.map((v) => (v === null ? '#bbbbbb' : interpolateViridis(colour(v))))),
+      contours: (size: number) => contourPaths(n, levels, size).map((p) => p.d),
+    })),
+    caption: `${t('slide.landscapeKey')}${verdict ? ` ${verdict}` : ''}`,
+  };
+}
+
+/**
+ * The figure for a slide of the run on screen. `trainingOnly` follows the curves' "Training error only"; `landscape`
+ * adds the run's loss landscape as a panel under the others, where it has one.
+ */
+export function slideFigure(
+  t: TFunction,
+  run: RunView,
+  locale: string,
+  aspect: SlideAspect,
+  trainingOnly: boolean,
+  landscape = false,
+): SlideResult & { title: string } {
   const v = verdictLine(t, run);
-  const { panels: ps, yMax } = panels(t, run, trainingOnly);
+  const { panels: lines, yMax } = panels(t, run, trainingOnly);
+  const maps = landscape ? landscapePanel(t, run) : null;
+  const ps = maps ? [...lines, maps] : lines;
   const f = renderSlide({
     aspect,
     title: v.title,
@@ -143,11 +196,18 @@ export function slideFigure(t: TFunction, run: RunView, locale: string, aspect: 
   return { ...f, title: v.title };
 }
 
-/** Download the figure for slides as PNG (2×) or SVG. */
-export async function exportSlide(t: TFunction, run: RunView, locale: string, format: 'png' | 'svg', aspect: SlideAspect = '16:9'): Promise<void> {
+/** Download the figure for slides as PNG (2×) or SVG, with the loss landscape panel when asked and the run has one. */
+export async function exportSlide(
+  t: TFunction,
+  run: RunView,
+  locale: string,
+  format: 'png' | 'svg',
+  aspect: SlideAspect = '16:9',
+  landscape = false,
+): Promise<void> {
   // the curves' own choice of training error only, as the page shows them
   const trainingOnly = document.querySelector<HTMLElement>('[data-chart="curves"] [data-training-only]')?.dataset.trainingOnly !== 'false';
-  const f = slideFigure(t, run, locale, aspect, trainingOnly);
+  const f = slideFigure(t, run, locale, aspect, trainingOnly, landscape);
   const name = `${slug(f.title)}-slide-${aspect.replace(':', 'x')}`;
   if (format === 'svg') download(f.svg, `${name}.svg`, 'image/svg+xml');
   else download(await svgToPng(f.svg, f.width, f.height, 1), `${name}.png`);

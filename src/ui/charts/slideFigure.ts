@@ -35,15 +35,28 @@ export interface SlideLine {
   secondary?: boolean;
 }
 
+/** A loss surface on the slide: its cells' colours, its contour lines, and what is written under it. */
+interface SlideMap {
+  label: string;
+  note: string;
+  /** Each grid cell's colour, row 0 at the bottom (the first direction across, the second up). */
+  cells: string[][];
+  /** The contour lines as SVG paths in a `size`-pixel square. */
+  contours(size: number): string[];
+}
+
 export interface SlidePanel {
   title: string;
-  /** 'iterations': x is the iteration, from 0; 'depths': x is a depth, placed evenly in order. */
-  kind: 'iterations' | 'depths';
+  /** 'iterations': x is the iteration, from 0; 'depths': x is a depth, placed evenly in order; 'landscape': maps. */
+  kind: 'iterations' | 'depths' | 'landscape';
   xLabel: string;
   lines: SlideLine[];
   /** The x range's end (iterations) or the depths in order. */
   xMax?: number;
   depths?: number[];
+  /** 'landscape': the surfaces side by side, on one colour scale, and a line under them. */
+  maps?: SlideMap[];
+  caption?: string;
 }
 
 interface SlideSpec {
@@ -215,6 +228,40 @@ function drawPanel(c: Canvas, p: SlidePanel, box: { x: number; y: number; w: num
   });
 }
 
+/** A landscape panel: its title, the surfaces as large as the box allows side by side, each named under it, and its caption. */
+function drawMaps(c: Canvas, p: SlidePanel, box: { x: number; y: number; w: number; h: number }): void {
+  const [T, S] = [SLIDE_TYPE.text, SLIDE_TYPE.small];
+  c.text(fitText(p.title, T, box.w, true), box.x + box.w / 2, box.y + T, T, { anchor: 'middle', bold: true });
+  const maps = p.maps ?? [];
+  const gap = 64;
+  const top = box.y + T * 1.18 + 12;
+  const captionY = box.y + box.h - 0.26 * S;
+  const below = 2 * S * 1.2 + 12; // a map's two lines: its net and its number
+  const size = Math.max(60, Math.min(captionY - S - 12 - top - below, (box.w - gap * (maps.length - 1)) / Math.max(1, maps.length)));
+  let x = box.x + (box.w - (maps.length * size + (maps.length - 1) * gap)) / 2;
+  for (const m of maps) {
+    const n = m.cells.length;
+    const k = size / n;
+    const cells = m.cells.flatMap((row, r) =>
+      row.map(
+        (fill, col) =>
+          `<rect x="${(col * k).toFixed(1)}" y="${(size - (r + 1) * k).toFixed(1)}" width="${(k + 0.6).toFixed(1)}" height="${(k + 0.6).toFixed(1)}" fill="${fill}"/>`,
+      ),
+    );
+    const lines = m.contours(size).map((d) => `<path d="${d}" fill="none" stroke="#ffffff" stroke-width="4" stroke-opacity="0.7" stroke-linejoin="round"/>`);
+    // the trained weights: the centre of the map
+    const centre = `<circle cx="${size / 2}" cy="${size / 2}" r="11" fill="none" stroke="#ff4d4d" stroke-width="5"/>`;
+    c.parts.push(
+      `<g transform="translate(${x.toFixed(1)},${top.toFixed(1)})">${cells.join('')}${lines.join('')}${centre}<rect width="${size.toFixed(1)}" height="${size.toFixed(1)}" fill="none" stroke="#555" stroke-width="2"/></g>`,
+    );
+    const room = size + gap - 12;
+    c.text(fitText(m.label, S, room, true), x + size / 2, top + size + S * 1.05 + 4, S, { anchor: 'middle', bold: true });
+    c.text(fitText(m.note, S, room), x + size / 2, top + size + S * 2.25 + 8, S, { anchor: 'middle', fill: '#333' });
+    x += size + gap;
+  }
+  if (p.caption) c.text(fitText(p.caption, S, box.w), box.x + box.w / 2, captionY, S, { anchor: 'middle', fill: '#333' });
+}
+
 /** The figure: title, verdict, the panels as large as the frame allows, the settings line. */
 export function renderSlide(spec: SlideSpec): SlideResult {
   const { width, height } = SLIDE_SIZES[spec.aspect];
@@ -235,13 +282,24 @@ export function renderSlide(spec: SlideSpec): SlideResult {
   const top = y + 4;
   const bottom = settingsY - SLIDE_TYPE.small - 8;
   const gap = 36;
-  // 16:9: every panel side by side; 4:3 with three or more: the curves above, the depth summary under them
-  const n = spec.panels.length;
-  const rows: number[][] = spec.aspect === '4:3' && n >= 3 ? [spec.panels.map((_, i) => i).slice(0, n - 1), [n - 1]] : [spec.panels.map((_, i) => i)];
-  const rowH = (bottom - top - gap * (rows.length - 1)) / rows.length;
+  // 16:9: every panel side by side; 4:3 with three or more: the curves above, the depth summary under them; a
+  // landscape panel: the other panels side by side above it, the surfaces under them
+  const all = spec.panels.map((_, i) => i);
+  const maps = all.filter((i) => spec.panels[i].kind === 'landscape');
+  const lines = all.filter((i) => spec.panels[i].kind !== 'landscape');
+  const n = lines.length;
+  const rows: number[][] = maps.length ? [lines, maps] : spec.aspect === '4:3' && n >= 3 ? [lines.slice(0, n - 1), [n - 1]] : [lines];
+  const share = rows.map((row) => (maps.length && row === maps ? 0.46 : maps.length ? 0.54 : 1 / rows.length));
+  let rowY = top;
   rows.forEach((row, r) => {
+    const rowH = (bottom - top - gap * (rows.length - 1)) * share[r];
     const w = (inner - gap * (row.length - 1)) / row.length;
-    row.forEach((i, k) => drawPanel(c, spec.panels[i], { x: pad + k * (w + gap), y: top + r * (rowH + gap), w, h: rowH }, spec.yMax));
+    row.forEach((i, k) => {
+      const box = { x: pad + k * (w + gap), y: rowY, w, h: rowH };
+      if (spec.panels[i].kind === 'landscape') drawMaps(c, spec.panels[i], box);
+      else drawPanel(c, spec.panels[i], box, spec.yMax);
+    });
+    rowY += rowH + gap;
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family='${FONT}' data-slide="${spec.aspect}">${c.parts.join('')}</svg>`;
   return { svg, width, height, texts: c.texts, chart: { x: pad, y: top, w: inner, h: bottom - top } };
