@@ -572,6 +572,19 @@ test('the loss landscape of a finished run: plain beside ResNet on one scale, st
   await expect(maps.nth(0).locator('path').first()).toBeAttached(); // contour lines
   await expect(card).toContainText(/Step ratio .*plain-14 ×\d\.\d\d; ResNet-14 ×\d\.\d\d/);
   await expect(card).toContainText(/The ResNet-14 surface is the smoother|Here the ResNet-14 surface is not the smoother/);
+  // the same surfaces in 3-D, turned together by a slider (keyboard too), and back to the maps
+  await card.getByTestId('landscape-view').selectOption('3d');
+  const surfaces = card.locator('.landscape-surface');
+  await expect(surfaces).toHaveCount(2);
+  await expect(surfaces.nth(0)).toHaveAttribute('data-quads', '100');
+  const firstQuad = () => surfaces.nth(1).locator('polygon').nth(1).getAttribute('points');
+  const before = await firstQuad();
+  await card.getByTestId('landscape-turn').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(firstQuad).not.toBe(before);
+  if (process.env.SHOT_DIR) await card.screenshot({ path: `${process.env.SHOT_DIR}/landscape-3d.png` });
+  await card.getByTestId('landscape-view').selectOption('maps');
+  await expect(maps).toHaveCount(2);
   // and every net's path from its initial weights to its trained ones
   const path = page.locator('[data-chart="landscape-path"]');
   await expect(path.getByTestId('landscape-path')).toHaveAttribute('data-nets', '4');

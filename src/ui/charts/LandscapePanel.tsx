@@ -26,7 +26,9 @@ import {
   pairAt,
   pairDepths,
   scaleOf,
+  surfaceQuads,
 } from './landscapeView';
+import type { SurfaceCamera } from './landscapeView';
 
 const MAP = 260;
 
@@ -104,6 +106,33 @@ function SurfaceMap({ l, net, domain }: { l: RunLandscape; net: NetLandscape; do
             {t('landscape.dir1')}
           </text>
         </g>
+      </svg>
+    </div>
+  );
+}
+
+/** A surface in 3-D (landscapeView.ts surfaceQuads): the loss as height and colour on the maps' scale, turned by the camera. */
+function SurfaceView({ net, domain, camera }: { net: NetLandscape; domain: [number, number]; camera: SurfaceCamera }) {
+  const { t } = useTranslation();
+  const box = { w: MAP + 36, h: MAP + 6 };
+  const { quads, centre, floor } = surfaceQuads(net, domain, camera, box);
+  return (
+    <div className="chart-panel landscape-surface" data-subtitle={net.label} data-testid={`landscape-surface-${net.label}`} data-quads={quads.length}>
+      <h3 className="panel-title">{net.label}</h3>
+      <svg
+        className="figure-panel"
+        width={box.w}
+        height={box.h}
+        viewBox={`0 0 ${box.w} ${box.h}`}
+        role="img"
+        aria-label={t('landscape.surfaceLabel', { net: net.label })}
+      >
+        <polygon points={floor.map((p) => p.join(',')).join(' ')} fill="none" stroke="#999" strokeDasharray="4 3" />
+        {quads.map((q, i) => (
+          <polygon key={i} points={q.points.map((p) => p.join(',')).join(' ')} fill={q.fill} stroke="#ffffff" strokeOpacity={0.35} strokeWidth={0.5} />
+        ))}
+        {/* the trained weights: the centre of the grid */}
+        <circle cx={centre[0]} cy={centre[1]} r={4} fill="none" stroke="#ff4d4d" strokeWidth={2} />
       </svg>
     </div>
   );
@@ -199,6 +228,9 @@ export function LandscapePanel({ run }: { run: RunView }) {
   const depths = pairDepths(run.nets);
   const [chosen, setChosen] = useState<number | null>(null);
   const [grid, setGrid] = useState<number>(LANDSCAPE_DEFAULTS.grid);
+  // maps (contours) or the surfaces in 3-D, turned together by the slider
+  const [view, setView] = useState<'maps' | '3d'>('maps');
+  const [azimuth, setAzimuth] = useState(-35);
   const depth = chosen !== null && depths.includes(chosen) ? chosen : defaultDepth(run.nets);
   const job = run.landscapeJob;
   const shown = job?.partial ?? run.landscape;
@@ -241,6 +273,30 @@ export function LandscapePanel({ run }: { run: RunView }) {
                 </select>
               </label>
             )}
+            {shown && (
+              <label>
+                {t('landscape.view')}{' '}
+                <select value={view} onChange={(e) => setView(e.target.value as 'maps' | '3d')} data-testid="landscape-view">
+                  <option value="maps">{t('landscape.viewMaps')}</option>
+                  <option value="3d">{t('landscape.view3d')}</option>
+                </select>
+              </label>
+            )}
+            {shown && view === '3d' && (
+              <label>
+                {t('landscape.turn')}{' '}
+                <input
+                  type="range"
+                  min={-180}
+                  max={180}
+                  step={5}
+                  value={azimuth}
+                  onChange={(e) => setAzimuth(Number(e.target.value))}
+                  data-testid="landscape-turn"
+                  aria-valuetext={`${azimuth}°`}
+                />
+              </label>
+            )}
             <label>
               {t('landscape.grid')}{' '}
               <select value={grid} onChange={(e) => setGrid(Number(e.target.value))} disabled={Boolean(job)} data-testid="landscape-grid">
@@ -273,9 +329,13 @@ export function LandscapePanel({ run }: { run: RunView }) {
         {shown && (
           <>
             <div className="landscape-maps">
-              {shown.nets.map((n) => (
-                <SurfaceMap key={n.id} l={shown} net={n} domain={domain} />
-              ))}
+              {shown.nets.map((n) =>
+                view === '3d' && complete(shown, n) ? (
+                  <SurfaceView key={n.id} net={n} domain={domain} camera={{ azimuth, elevation: 32 }} />
+                ) : (
+                  <SurfaceMap key={n.id} l={shown} net={n} domain={domain} />
+                ),
+              )}
               <div className="chart-panel landscape-slice" data-subtitle={t('landscape.slice')}>
                 <h3 className="panel-title">{t('landscape.slice')}</h3>
                 <ResponsiveContainer width="100%" height={MAP + 34}>

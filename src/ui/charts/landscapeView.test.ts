@@ -13,6 +13,7 @@ import {
   pairDepths,
   pathCaption,
   scaleOf,
+  surfaceQuads,
 } from './landscapeView';
 
 const net = (depth: number, residual: boolean): NetInfo => ({
@@ -139,5 +140,50 @@ describe('the loss-landscape panel', () => {
     expect(reversed).toContain('landscape.identityNotDeeper');
     expect(reversed).not.toContain('landscape.identityNotSmall');
     expect(identityCaption(tt, [deep], infos)).not.toContain('Deeper'); // one depth: no trend to state
+  });
+});
+
+describe('the surfaces in 3-D', () => {
+  const grid = (n: number, f: (u: number, v: number) => number | null) =>
+    Array.from({ length: n }, (_, r) => Array.from({ length: n }, (_, c) => f((2 * c) / (n - 1) - 1, (2 * r) / (n - 1) - 1)));
+  const bowl = { loss: grid(7, (u, v) => 0.5 + 4 * (u * u + v * v)) };
+  const domain: [number, number] = [0.5, 8.5];
+  const box = { w: 300, h: 260 };
+
+  it('draws every cell of the grid as one quad, inside the box, and keeps the scale whatever the turn', () => {
+    const sizes = [-180, -90, -35, 0, 45, 120].map((azimuth) => {
+      const s = surfaceQuads(bowl, domain, { azimuth, elevation: 32 }, box);
+      expect(s.quads).toHaveLength(36);
+      for (const q of s.quads) for (const [x, y] of q.points) expect(x >= -0.1 && x <= box.w + 0.1 && y >= -0.1 && y <= box.h + 0.1).toBe(true);
+      const xs = s.floor.map((p) => p[0]);
+      return Math.max(...xs) - Math.min(...xs);
+    });
+    // a quarter turn shows the square floor edge-on or corner-on: its width changes only between those two
+    expect(Math.max(...sizes) / Math.min(...sizes)).toBeLessThan(Math.SQRT2 + 0.01);
+  });
+
+  it('seen from straight above it is the map: direction 1 across, direction 2 up the screen', () => {
+    const s = surfaceQuads(bowl, domain, { azimuth: 0, elevation: 90 }, box);
+    const xy = (q: (typeof s.quads)[number]) => [q.points.reduce((a, p) => a + p[0], 0) / 4, q.points.reduce((a, p) => a + p[1], 0) / 4];
+    const xs = s.quads.map(xy);
+    // all 36 cell centres distinct, on a 6 × 6 lattice: left to right with the column, bottom to top with the row
+    expect(new Set(xs.map(([x]) => x.toFixed(0))).size).toBe(6);
+    expect(new Set(xs.map(([, y]) => y.toFixed(0))).size).toBe(6);
+    expect(s.floor[0][1]).toBeGreaterThan(s.floor[3][1]); // (−1, −1) below (−1, 1)
+    expect(s.floor[1][0]).toBeGreaterThan(s.floor[0][0]); // (1, −1) right of (−1, −1)
+  });
+
+  it('draws far quads first (the painter’s algorithm), and a lower loss lower down: the bowl’s centre sits under its rim', () => {
+    const s = surfaceQuads({ loss: grid(7, () => 1) }, domain, { azimuth: 0, elevation: 32 }, box);
+    for (let i = 1; i < s.quads.length; i++) expect(s.quads[i].near).toBeGreaterThanOrEqual(s.quads[i - 1].near);
+    // with the camera in front (azimuth 0), the back row (direction 2 = +1) is the farthest: drawn first, higher up
+    expect(Math.min(...s.quads[0].points.map((p) => p[1]))).toBeLessThan(Math.min(...s.quads.at(-1)!.points.map((p) => p[1])));
+    const flatLow = surfaceQuads({ loss: grid(7, () => 0.5) }, domain, { azimuth: 0, elevation: 32 }, box);
+    const flatHigh = surfaceQuads({ loss: grid(7, () => 8.5) }, domain, { azimuth: 0, elevation: 32 }, box);
+    expect(flatLow.centre[1]).toBeGreaterThan(flatHigh.centre[1]);
+    const b = surfaceQuads(bowl, domain, { azimuth: 0, elevation: 32 }, box);
+    expect(b.centre[1]).toBeCloseTo(flatLow.centre[1], 0);
+    // colours follow the height, as on the maps: the lowest loss darkest
+    expect(flatLow.quads[0].fill).not.toBe(flatHigh.quads[0].fill);
   });
 });

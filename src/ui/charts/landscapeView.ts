@@ -1,6 +1,7 @@
 // The loss-landscape panel's geometry and words, without React (tested in landscapeView.test.ts): which nets it shows
 // by default, one log colour scale for every map, the contour lines at log-spaced levels (d3-contour), and the caption.
 import { contours } from 'd3-contour';
+import { interpolateViridis } from 'd3-scale-chromatic';
 import type { TFunction } from 'i18next';
 import type { NetIdentity, NetLandscape, NetPath, RunLandscape } from '../../core/landscape';
 import { lossGrid, pathRise, pathShape, stepRatio } from '../../core/landscape';
@@ -161,4 +162,81 @@ export function identityCaption(t: TFunction, nets: readonly NetIdentity[], info
     parts.push(t(falls ? 'landscape.identityDeeper' : 'landscape.identityNotDeeper'));
   }
   return parts.join(' ');
+}
+
+/** How the 3-D view looks at the surfaces: turned `azimuth` degrees about the vertical, seen from `elevation` degrees above. */
+export interface SurfaceCamera {
+  azimuth: number;
+  elevation: number;
+}
+
+/** One quad of a surface as drawn: its corners on screen, its colour (viridis at its mean height), and how near it is. */
+interface SurfaceQuad {
+  points: [number, number][];
+  fill: string;
+  near: number;
+}
+
+/** The surface's height above its floor: the log colour scale's 0 to 1, times this (the floor is 2 × 2). */
+const HEIGHT = 1.1;
+
+/**
+ * A surface in 3-D, as SVG polygons in a w × h box (issue #27): the grid's two directions across the floor (−1 to 1),
+ * the loss on the shared log scale as the height, seen orthographically by `camera`; every quad coloured as the maps
+ * are, and sorted far to near so that the nearer ones are drawn over (the painter's algorithm). The scale is that of the
+ * surfaces' bounding box, whatever the data, so two surfaces drawn with one camera compare, and turning never rescales.
+ * Also where the trained weights (the centre) are.
+ */
+export function surfaceQuads(
+  net: Pick<NetLandscape, 'loss'>,
+  domain: [number, number],
+  camera: SurfaceCamera,
+  box: { w: number; h: number },
+): { quads: SurfaceQuad[]; centre: [number, number]; floor: [number, number][] } {
+  const n = net.loss.length;
+  const colour = scaleOf(domain);
+  const [a, e] = [(camera.azimuth * Math.PI) / 180, (camera.elevation * Math.PI) / 180];
+  // turn about the vertical, then look from `e` above the floor: x across the screen, y up it, and nearness
+  const view = (u: number, v: number, z: number) => {
+    const x = u * Math.cos(a) - v * Math.sin(a);
+    const y = u * Math.sin(a) + v * Math.cos(a);
+    return { x, y: y * Math.sin(e) + z * Math.cos(e), near: -y * Math.cos(e) + z * Math.sin(e) };
+  };
+  const corners = [-1, 1].flatMap((u) => [-1, 1].flatMap((v) => [0, HEIGHT].map((z) => view(u, v, z))));
+  const [x0, x1] = [Math.min(...corners.map((p) => p.x)), Math.max(...corners.map((p) => p.x))];
+  const [y0, y1] = [Math.min(...corners.map((p) => p.y)), Math.max(...corners.map((p) => p.y))];
+  const k = Math.min(box.w / (x1 - x0), box.h / (y1 - y0));
+  const screen = (p: { x: number; y: number }): [number, number] => [
+    Number((box.w / 2 + k * (p.x - (x0 + x1) / 2)).toFixed(1)),
+    Number((box.h / 2 - k * (p.y - (y0 + y1) / 2)).toFixed(1)),
+  ];
+  const at = (i: number) => (n > 1 ? (2 * i) / (n - 1) - 1 : 0);
+  const height = (r: number, c: number) => HEIGHT * colour(net.loss[r]?.[c] ?? null);
+  const quads: SurfaceQuad[] = [];
+  for (let r = 0; r + 1 < n; r++) {
+    for (let c = 0; c + 1 < n; c++) {
+      // row r is direction 2 (v), column c direction 1 (u), as on the maps
+      const cell = [
+        [r, c],
+        [r, c + 1],
+        [r + 1, c + 1],
+        [r + 1, c],
+      ].map(([i, j]) => ({ p: view(at(j), at(i), height(i, j)), h: height(i, j) }));
+      const mean = cell.reduce((s, q) => s + q.h, 0) / 4;
+      quads.push({ points: cell.map((q) => screen(q.p)), fill: interpolateViridis(mean / HEIGHT), near: cell.reduce((s, q) => s + q.p.near, 0) / 4 });
+    }
+  }
+  quads.sort((p, q) => p.near - q.near);
+  const mid = (n - 1) / 2;
+  const centreHeight = Number.isInteger(mid) ? height(mid, mid) : 0;
+  return {
+    quads,
+    centre: screen(view(0, 0, centreHeight)),
+    floor: [
+      [-1, -1],
+      [1, -1],
+      [1, 1],
+      [-1, 1],
+    ].map(([u, v]) => screen(view(u, v, 0))),
+  };
 }

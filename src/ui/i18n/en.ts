@@ -259,6 +259,11 @@ export const en = {
     title: 'Loss landscape: why residual learning works',
     intro:
       'The loss around a trained net, along two random directions scaled filter by filter to the weights (Li et al. 2018, Fig. 5): a plain net beside a ResNet of the same depth, both on the same directions. Pause the run, or let it finish, then compute it.',
+    view: 'View',
+    viewMaps: 'maps',
+    view3d: '3-D',
+    turn: 'Turn',
+    surfaceLabel: 'The loss around {{net}}’s trained weights in 3-D: height and colour on the maps’ log scale',
     howToRead:
       'How to read it: the centre (red ring) is where training ended; each map shows the loss if the weights moved that far along two random directions, dark for low loss; the white contour lines are equally spaced on a log scale (each the same factor higher than the last), so packed lines mean the loss climbs fast.',
     about:
