@@ -9,7 +9,7 @@
 import type { ConvSpec } from '../nets';
 import { blockOutSize } from '../nets';
 import type { Node, Op, ProgramKind, StepIR } from '../ir/step';
-import { INPUT, LABELS, foldMasks, planGradients, stepIR, tensorFloats } from '../ir/step';
+import { INPUT, LABELS, foldMasks, planActivations, planGradients, stepIR, tensorFloats } from '../ir/step';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
 import { align, f32 } from './heap';
 import { argIndex, kernelCall } from './kernelArgs';
@@ -55,6 +55,19 @@ function activationAddresses(ir: StepIR, ws: Workspace, N: number): Map<string, 
     next += align(f32(tensorFloats(info, N)));
   }
   return at;
+}
+
+/**
+ * An evaluation's activations: a few slots reused as the pass goes (../ir/step.ts planActivations), each the size of
+ * the largest activation, inside the area planned for keeping them all; where the slots would not fit (never for the
+ * lab's nets), every activation in its own place.
+ */
+function evalAddresses(ir: StepIR, ws: Workspace, N: number): Map<string, number> {
+  const plan = planActivations(ir);
+  const all = [...ir.tensors.values()].filter((info) => info.role === 'activation').map((info) => align(f32(tensorFloats(info, N))));
+  const slot = Math.max(0, ...all);
+  if (plan.slots * slot > all.reduce((s, b) => s + b, 0)) return activationAddresses(ir, ws, N);
+  return new Map([...plan.slot].map(([t, s]) => [t, ws.activations + s * slot]));
 }
 
 /** What a lowering rule sees: the net, the workspace, the batch, and every tensor's address. */
@@ -449,7 +462,7 @@ const RULES: { [K in Op]: Rule<K> } = {
 /** The kernel calls of a program of N images on this engine. */
 export function cpuProgram(net: NetPlan, ws: Workspace, N: number, kind: ProgramKind, threads: number, kernels: ConvKernels = 'auto'): Program {
   const ir = cpuIR(net.spec, kind);
-  const activations = activationAddresses(ir, ws, N);
+  const activations = kind === 'eval' ? evalAddresses(ir, ws, N) : activationAddresses(ir, ws, N);
   const gradients = planGradients(ir, true);
   if (gradients.slots > ws.grads.length) throw new Error(`${net.spec.label} needs ${gradients.slots} gradient slots; the workspace has ${ws.grads.length}`);
   const train = kind === 'step' || kind === 'grads';

@@ -7,7 +7,7 @@ import { cifarNet } from '../nets';
 import type { NetOptions, NetSpec } from '../nets';
 import { GRADIENT_CASES } from '../testing/fixtures';
 import type { Node, Op, ProgramKind, StepIR } from './step';
-import { INPUT, LABELS, foldMasks, io, planGradients, stepIR } from './step';
+import { INPUT, LABELS, foldMasks, io, planActivations, planGradients, stepIR } from './step';
 
 const KINDS: ProgramKind[] = ['step', 'grads', 'eval', 'responses', 'eval-responses'];
 const nets: [string, NetSpec][] = GRADIENT_CASES.map(([name, o]: [string, NetOptions]) => [name, cifarNet({ width: 0.25, ...o, inputSize: 16 })]);
@@ -144,5 +144,24 @@ describe('the gradient plan', () => {
         planGradients(foldMasks(stepIR(cifarNet({ n, family, shortcut: 'A', width: 0.25 }), 'step'), CPU_MASKS, false), true).slots;
       expect([slots('plain'), slots('residual'), slots('highway')]).toEqual([2, 3, 4]);
     }
+  });
+});
+
+describe('the activation plan of an evaluation', () => {
+  it.each(nets)('%s: every read finds its activation in its slot, and a few slots serve any depth', (_name, spec) => {
+    for (const s of [spec, cifarNet({ ...spec.options, n: 9 })]) {
+      const ir = stepIR(s, 'eval');
+      const plan = planActivations(ir);
+      const holder: (string | undefined)[] = [];
+      for (const n of ir.nodes) {
+        const { reads, writes } = io(n);
+        for (const t of reads) if (plan.slot.has(t)) expect(holder[plan.slot.get(t)!], `${n.op} reads ${t}`).toBe(t);
+        for (const t of writes) if (plan.slot.has(t)) holder[plan.slot.get(t)!] = t;
+      }
+      expect(plan.slot.size).toBe([...ir.tensors.values()].filter((i) => i.role === 'activation').length);
+      expect(plan.slots).toBeLessThanOrEqual(5);
+    }
+    // a step keeps every activation for its backward pass
+    expect(() => planActivations(stepIR(spec, 'step'))).toThrow(/backward/);
   });
 });

@@ -358,7 +358,21 @@ const IN_PLACE: Partial<Record<Op, (n: Node) => [string, string][]>> = {
  * once its tensor's last reader has run (and never to a node that still reads it).
  */
 export function planGradients(ir: StepIR, inPlace: boolean): GradientPlan {
-  const isGrad = (t: string) => ir.tensors.get(t)?.role === 'gradient';
+  return planSlots(ir, 'gradient', inPlace);
+}
+
+/**
+ * The same plan for a forward-only program's activations: each takes a slot from a pool, free again once its last
+ * reader has run. An evaluation then cycles through a few buffers instead of writing every layer's output to memory of
+ * its own (what a step must keep for its backward pass), so its working set stays in cache.
+ */
+export function planActivations(ir: StepIR): GradientPlan {
+  if (ir.nodes.some((n) => n.op === 'bnBackward')) throw new Error('a step keeps every activation for its backward pass');
+  return planSlots(ir, 'activation', false);
+}
+
+function planSlots(ir: StepIR, role: TensorInfo['role'], inPlace: boolean): GradientPlan {
+  const isGrad = (t: string) => ir.tensors.get(t)?.role === role;
   const lastUse = new Map<string, number>();
   ir.nodes.forEach((n, i) => {
     const { reads, writes } = io(n);
