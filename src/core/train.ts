@@ -134,6 +134,8 @@ export interface EngineNet {
   evaluate(batch: ImageBatch, options?: EvalOptions): Promise<EvalResult>;
   /** The loss and its gradient on the current batch, changing nothing (for checks). */
   gradients(): Promise<GradientResult>;
+  /** The loss on the current batch as a step computes it (BN with the batch's statistics), without its gradient, changing nothing (finite differences). */
+  loss(): Promise<number>;
   getState(): Promise<NetState>;
   setState(state: NetState): void;
   dispose(): void;

@@ -552,6 +552,14 @@ class LabCpuNet implements EngineNet {
     return { loss: this.lossAndErrors(N).loss, grads };
   }
 
+  async loss(): Promise<number> {
+    this.check();
+    const N = this.engine.currentBatchSize();
+    this.engine.assignLanes();
+    this.engine.run(this.program(`loss:${N}`, (ws) => cpuProgram(this.plan, ws, N, 'loss', this.engine.opThreads, this.engine.convKernels)).calls);
+    return this.lossAndErrors(N).loss;
+  }
+
   async evaluate(batch: ImageBatch, options: EvalOptions = {}): Promise<EvalResult> {
     this.check();
     this.engine.ensureCapacity(Math.min(batch.size, this.engine.evalChunk()));

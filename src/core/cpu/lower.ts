@@ -9,7 +9,7 @@
 import type { ConvSpec } from '../nets';
 import { blockOutSize } from '../nets';
 import type { Node, Op, ProgramKind, StepIR } from '../ir/step';
-import { INPUT, LABELS, foldMasks, planActivations, planGradients, stepIR, tensorFloats } from '../ir/step';
+import { INPUT, LABELS, foldMasks, onTrainingBatch, planActivations, planGradients, stepIR, tensorFloats } from '../ir/step';
 import { BN_EPSILON, BN_MOMENTUM, MOMENTUM, WEIGHT_DECAY } from '../train';
 import { align, f32 } from './heap';
 import { argIndex, kernelCall } from './kernelArgs';
@@ -465,7 +465,7 @@ export function cpuProgram(net: NetPlan, ws: Workspace, N: number, kind: Program
   const activations = kind === 'eval' ? evalAddresses(ir, ws, N) : activationAddresses(ir, ws, N);
   const gradients = planGradients(ir, true);
   if (gradients.slots > ws.grads.length) throw new Error(`${net.spec.label} needs ${gradients.slots} gradient slots; the workspace has ${ws.grads.length}`);
-  const train = kind === 'step' || kind === 'grads';
+  const train = onTrainingBatch(kind);
   const fixed = new Map([
     [INPUT, train ? ws.input : ws.evalInput],
     [LABELS, train ? ws.labels : ws.evalLabels],

@@ -498,6 +498,14 @@ class LabGpuNet implements EngineNet {
     return { loss: m[0] / N, grads: this.unpack(G) };
   }
 
+  async loss(): Promise<number> {
+    this.check();
+    const N = this.engine.currentBatchSize();
+    this.writeControl(0, false);
+    const [m] = await this.run('loss', N, [{ buffer: this.buffers.metrics, offset: METRIC_SLOTS.train * 4, bytes: 8 }]);
+    return m[0] / N;
+  }
+
   /** Responses are read back with the loss in one pass, so `{ responses: false }` changes nothing here. */
   async evaluate(batch: ImageBatch, _options?: EvalOptions): Promise<EvalResult> {
     this.check();

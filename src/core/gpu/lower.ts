@@ -9,7 +9,7 @@
 import type { ConvSpec, NetSpec } from '../nets';
 import { NUM_CLASSES, blockOutSize } from '../nets';
 import type { Node, Op, ProgramKind, StepIR } from '../ir/step';
-import { INPUT, LABELS, foldMasks, planGradients, stepIR, tappedBlocks, tensorFloats } from '../ir/step';
+import { INPUT, LABELS, foldMasks, onTrainingBatch, planGradients, stepIR, tappedBlocks, tensorFloats } from '../ir/step';
 import type { BnApplyShortcut, KernelName } from './kernels';
 import { BN_APPLY_SHORTCUT, CHUNK_ALIGN, ELEMENTWISE, WG, gemmKernel, gemmTile } from './kernels';
 import type { Dispatch, GpuLayout, GpuProgram } from './program';
@@ -49,7 +49,7 @@ class Lowering {
 
   /** The buffer holding a tensor of the IR (sized for it). */
   at(tensor: string): string {
-    const evalInputs = this.ir.kind !== 'step' && this.ir.kind !== 'grads';
+    const evalInputs = !onTrainingBatch(this.ir.kind);
     if (tensor === LABELS) return this.ws(evalInputs ? 'evalLabels' : 'labels', this.N);
     const info = this.ir.tensors.get(tensor);
     if (!info) throw new Error(`no tensor ${tensor}`);
@@ -213,7 +213,7 @@ const head: Rule<'head'> = (n, l) => {
     [l.at(n.x), 'P', l.at(n.labels), l.ws('pooled', N * C), l.ws('dlogits', N * NUM_CLASSES), l.ws('perImage', 2 * N)],
     [Math.ceil(N / 64), 1, 1],
   );
-  const train = n.dx !== null;
+  const train = onTrainingBatch(l.ir.kind);
   l.push('head_sum', { N, slot: train ? METRIC_SLOTS.train : METRIC_SLOTS.eval, acc: train ? 0 : 1 }, ['perImage', 'metrics'], [1, 1, 1]);
   if (!n.dx) return;
   l.elementwise('gap_bwd', N * HW * C, { total: N * HW * C, HW, C, wOff: l.param('fc.weight'), N }, ['dlogits', 'P', l.at(n.dx)]);

@@ -76,12 +76,16 @@ interface TensorInfo {
  * The programs an engine runs:
  * - 'step': forward with batch statistics, loss, backward, SGD and the BN running averages;
  * - 'grads': the same without the update;
+ * - 'loss': forward with batch statistics and the loss only (a step's loss without its gradient: finite differences);
  * - 'eval': forward with the running averages, loss and errors;
  * - 'responses': forward with batch statistics, each 3×3 layer's response moments (Fig. 7); nothing is learned;
  * - 'eval-responses': forward with the running averages, each 3×3 layer's response moments (Fig. 7 (a)), and each
  *   block with a shortcut's Σ F² and Σ x² (‖F(x)‖/‖x‖, as the trained net computes).
  */
-export type ProgramKind = 'step' | 'grads' | 'eval' | 'responses' | 'eval-responses';
+export type ProgramKind = 'step' | 'grads' | 'loss' | 'eval' | 'responses' | 'eval-responses';
+
+/** Whether a program reads the training batch (the rest read the evaluation's images). */
+export const onTrainingBatch = (kind: ProgramKind) => kind === 'step' || kind === 'grads' || kind === 'loss';
 
 export interface StepIR {
   spec: NetSpec;
@@ -183,7 +187,7 @@ export function stepIR(spec: NetSpec, kind: ProgramKind): StepIR {
     a = out;
   }
   const ir: StepIR = { spec, kind, nodes, tensors, last: a };
-  if (kind === 'eval') nodes.push({ op: 'head', x: a, labels: LABELS, dx: null });
+  if (kind === 'eval' || kind === 'loss') nodes.push({ op: 'head', x: a, labels: LABELS, dx: null });
   if (kind === 'step' || kind === 'grads') {
     const info = tensors.get(a)!;
     nodes.push({ op: 'head', x: a, labels: LABELS, dx: tensor(grad(a), info.size, info.channels, 'gradient') });

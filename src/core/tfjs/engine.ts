@@ -252,6 +252,14 @@ export class TfjsNet implements EngineNet {
     return { loss: lossValue, grads: out };
   }
 
+  async loss(): Promise<number> {
+    const { x, y } = this.engine.currentBatch();
+    const loss = tf.tidy(() => TfjsNet.crossEntropy(this.forward(x, 'train'), y));
+    const value = (await loss.data())[0];
+    loss.dispose();
+    return value;
+  }
+
   async evaluate(batch: ImageBatch, options: EvalOptions = {}): Promise<EvalResult> {
     const chunk = Math.max(1, this.engine.evalChunk);
     const layers = this.spec.layers3x3.length;
