@@ -2,11 +2,13 @@
 // ../gpu/lower.ts). Pure: no memory, no kernels.
 //
 // - `stepIR(spec, kind)`: the forward pass as typed nodes over named tensors, then, for a step, the backward pass
-//   derived from it (`backward`: each forward node's adjoint, in reverse), then SGD.
+//   derived from it (`backward`: block by block, last first: the ReLU and gate at a block's output, its branch, then
+//   its shortcut), then SGD.
 // - `foldMasks`: the one fusion decision, made on the IR: a ReLU's backward (∂y · [y > 0]) is folded into the nodes
 //   that read it where the backend's kernels take the mask themselves; otherwise it is its own pass.
 // - `planGradients`: the memory plan of the backward pass: each gradient tensor gets a slot from a pool, reused once
-//   its last reader has run (liveness), and overwritten in place by an element-wise node that reads it last.
+//   its last reader has run (liveness), and overwritten in place by an element-wise node that reads it last;
+//   `planActivations` the same for a forward-only program's activations.
 // - `io`: what each node reads and writes; the plan and the tests read it.
 //
 // Adding an operation (see ARCHITECTURE.md): one node here, its adjoint in `backward`, its reads and writes in `io`,
