@@ -43,4 +43,17 @@ describe('docs/landscape.md', () => {
     expect(['ResNet-8', 'ResNet-56'].map((l) => pathShape(run.paths!.find((p) => p.label === l)!))).toEqual(['falls', 'falls']);
     expect(pathShape(run.paths!.find((p) => p.label === 'plain-56')!)).toBe('flat');
   });
+
+  it('gives seeds 2 and 3 through the page as their committed landscape.json files compute them', () => {
+    const rows = [...doc.matchAll(/^\| (\d) \| ([\d.]+) \| ([\d.]+) \| (ResNet-56|plain-56) \| (\d+) \+ (\d+) s \|$/gm)];
+    expect(rows.map((r) => r[1])).toEqual(['2', '3']);
+    for (const [, seed, plain, res, which, plainS, resS] of rows) {
+      const run = JSON.parse(readFileSync(join(ROOT, `docs/landscape/classroom-page-seed-${seed}/landscape.json`), 'utf8')) as RunLandscape;
+      expect(run.seed).toBe(Number(seed));
+      const net = (label: string) => run.nets.find((n) => n.label === label)!;
+      const v = smoother(net('plain-56'), net('ResNet-56'));
+      expect([plain, res, which]).toEqual([v.plain.toFixed(2), v.residual.toFixed(2), v.residualSmoother ? 'ResNet-56' : 'plain-56']);
+      expect([plainS, resS]).toEqual([net('plain-56').seconds, net('ResNet-56').seconds].map((x) => String(Math.round(x))));
+    }
+  });
 });
