@@ -10,6 +10,7 @@ import { LayerChart } from './charts/LayerCharts';
 import { LandscapePanel } from './charts/LandscapePanel';
 import { GateChart } from './charts/GateChart';
 import { ResidualChart } from './charts/ResidualChart';
+import { complete } from './charts/landscapeView';
 import { LrChart } from './charts/LrChart';
 import { ArchitectureView, NetList } from './architecture/ArchitectureView';
 import { familyOf } from '../core/metrics';
@@ -180,7 +181,7 @@ function Charts() {
   }
   const settingsNote = simplificationsNote(t, run.config, i18n.language);
   const landscape = run.landscape;
-  const hasLandscape = Boolean(landscape?.nets.some((n) => n.loss.length === landscape.grid));
+  const hasLandscape = Boolean(landscape?.nets.some((n) => complete(landscape, n)));
   // the evaluations recorded so far (the per-layer charts redraw when this changes; see sameTaps)
   const taps = run.nets.reduce((k, n) => k + (run.series[n.id]?.taps.length ?? 0), 0);
   return (

@@ -9,6 +9,7 @@ import type { Fig7Variant } from '../../core/fig7';
 import { fig7Summary, fig7Values } from '../../core/fig7';
 import { ChartCard } from './ChartCard';
 import { familyDash, linesToCsv, netColor } from './chartData';
+import { sameTaps } from './TapPanel';
 
 function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
   if (!s || s.taps.length === 0) return null;
@@ -170,13 +171,4 @@ function LayerPanel({ lines, kind, xLabel, yLabel, subtitle }: { lines: PanelLin
   );
 }
 
-/**
- * Per-layer taps change only at evaluations: skip the re-render for every other metrics update.
- * `taps` counts them when the props were made: the series' columns grow in place, so comparing their
- * lengths now would compare an array with itself, and the chart would stay at its first evaluation.
- */
-function sameTaps(a: Parameters<typeof LayerChartImpl>[0], b: Parameters<typeof LayerChartImpl>[0]): boolean {
-  return a.kind === b.kind && a.nets === b.nets && a.scrub === b.scrub && a.taps === b.taps;
-}
-
-export const LayerChart = memo(LayerChartImpl, sameTaps);
+export const LayerChart = memo(LayerChartImpl, (a, b) => a.kind === b.kind && sameTaps(a, b));

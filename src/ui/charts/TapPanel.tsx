@@ -58,7 +58,11 @@ export function TapPanel({
   );
 }
 
-/** A tapped chart changes only at evaluations: `taps` counts them when the props were made (the columns grow in place). */
+/**
+ * Per-layer taps change only at evaluations: skip the re-render for every other metrics update.
+ * `taps` counts them when the props were made: the series' columns grow in place, so comparing their
+ * lengths now would compare an array with itself, and the chart would stay at its first evaluation.
+ */
 export function sameTaps<P extends { nets: unknown; scrub: number | null; taps: number }>(a: P, b: P): boolean {
   return a.nets === b.nets && a.scrub === b.scrub && a.taps === b.taps;
 }
