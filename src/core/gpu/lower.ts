@@ -31,6 +31,8 @@ class Lowering {
   readonly dispatches: Dispatch[] = [];
   readonly workspace = new Map<string, number>();
   private readonly slots: Map<string, number>;
+  /** Where each tapped block's Σ x² sits in the `residuals` buffer (residual taps). */
+  readonly residuals: { at: number[]; total: number };
 
   constructor(
     readonly ir: StepIR,
@@ -38,6 +40,7 @@ class Lowering {
     readonly N: number,
   ) {
     this.slots = planGradients(ir, false).slot;
+    this.residuals = residualTapOffsets(ir.spec);
     this.ws('dummy', 4);
   }
 
@@ -156,7 +159,7 @@ export function residualTapOffsets(spec: NetSpec): { at: number[]; total: number
 // that this pass measured (F = a·z + b per channel: the engine reads z's mean and variance from S)
 const residualTap: Rule<'residualTap'> = (n, l) => {
   const b = n.block;
-  const { at, total } = residualTapOffsets(l.ir.spec);
+  const { at, total } = l.residuals;
   l.push('sum_squares', { count: l.N * b.size ** 2, K: b.inC, slot: at[n.index] }, [l.at(n.x), l.ws('residuals', total)], [b.inC, 1, 1]);
 };
 

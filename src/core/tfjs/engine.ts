@@ -64,6 +64,7 @@ export class TfjsNet implements EngineNet {
       for (const name of [s.mean, s.variance]) this.bnStats.set(name, variable(state.bnStats[name], [s.channels], false, name));
     }
     this.programs = { train: stepIR(spec, 'responses'), eval: stepIR(spec, 'eval-responses') };
+    this.outputs = blockOutputs(spec);
   }
 
   private p(name: string): tf.Tensor {
@@ -72,6 +73,8 @@ export class TfjsNet implements EngineNet {
 
   /** The forward programs this net runs, built once: forward only, each 3×3 layer's response tapped. */
   private readonly programs: Record<Mode, StepIR>;
+  /** Each block's output tensor, its block and its input (for the tests' record of block inputs and outputs). */
+  private readonly outputs: ReturnType<typeof blockOutputs>;
 
   /**
    * §4.2 as the step IR describes it (../ir/step.ts: the same forward pass the lab engines lower), each node a few
@@ -100,10 +103,9 @@ export class TfjsNet implements EngineNet {
       return y;
     };
     const sumSquares = (v: tf.Tensor) => tf.sum(tf.square(v));
-    const outputs = blockOutputs(this.spec);
     /** A block's output, recorded for the tests. */
     const blockOut = (name: string, y: tf.Tensor4D) => {
-      const o = outputs.get(name);
+      const o = this.outputs.get(name);
       if (o) rec.blocks?.push({ input: tf.keep(get(o.input)), output: tf.keep(y) });
       t.set(name, y);
     };
