@@ -35,6 +35,8 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   // two variants, said which is which: (a) the responses as the net computes them, (b) the BN readout
   const card = page.locator('[data-chart="layer-std"]');
   await expect(card).toContainText('with BN in evaluation mode (its running averages)');
+  // measured on the test subset's 50 images (fewer than 128), and said so
+  await expect(card).toContainText('on the first 50 test images');
   await expect(card).toContainText(/Median std: .*plain-14 \d/);
   await page.getByTestId('fig7-variant').selectOption('readout');
   await expect(card).toContainText('√(mean γ² + var β)');
@@ -44,6 +46,7 @@ test('plain and residual nets at two depths train side by side, and metrics arri
   await expect(residuals).toHaveAttribute('data-nets', '2');
   await expect(residuals.locator('.chart-panel').nth(1)).toHaveAttribute('data-points', /^[1-9]\d*$/);
   await expect(page.locator('[data-chart="residuals"]')).toContainText(/ResNet-14: median \d/);
+  await expect(page.locator('[data-chart="residuals"]')).toContainText('on the first 50 test images at iteration 300');
   expect(problems()).toEqual([]);
 });
 

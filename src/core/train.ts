@@ -88,6 +88,9 @@ export interface EvalResult {
 /** Images in the fixed batch whose layer responses are measured (Fig. 7), the first of the test subset. */
 export const RESPONSE_IMAGES = 128;
 
+/** How many test images the responses (Fig. 7, the gates, ‖F(x)‖/‖x‖) are measured on: a test subset smaller than RESPONSE_IMAGES gives all of its own. */
+export const responseImages = (testSize: number) => Math.min(RESPONSE_IMAGES, testSize);
+
 /** Images per evaluation pass: the test subset is evaluated in chunks of this many… */
 const EVAL_CHUNK = 128;
 /** …unless 128 images' saved activations would pass this many bytes (nets of a thousand layers: 2.8 GiB at width ×0.25). */

@@ -11,6 +11,7 @@ import { LandscapePanel } from './charts/LandscapePanel';
 import { GateChart } from './charts/GateChart';
 import { ResidualChart } from './charts/ResidualChart';
 import { complete } from './charts/landscapeView';
+import { responseImages } from '../core/train';
 import { LrChart } from './charts/LrChart';
 import { ArchitectureView, NetList } from './architecture/ArchitectureView';
 import { familyOf } from '../core/metrics';
@@ -182,6 +183,8 @@ function Charts() {
   const settingsNote = simplificationsNote(t, run.config, i18n.language);
   const landscape = run.landscape;
   const hasLandscape = Boolean(landscape?.nets.some((n) => complete(landscape, n)));
+  // the test images the per-layer charts' responses are measured on
+  const images = responseImages(run.config.testSize);
   // the evaluations recorded so far (the per-layer charts redraw when this changes; see sameTaps)
   const taps = run.nets.reduce((k, n) => k + (run.series[n.id]?.taps.length ?? 0), 0);
   return (
@@ -230,11 +233,11 @@ function Charts() {
         </p>
       )}
       <div className="panels-2 layer-charts">
-        <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} taps={taps} />
-        <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} taps={taps} />
+        <LayerChart kind="std" nets={run.nets} series={run.series} scrub={scrub} taps={taps} images={images} />
+        <LayerChart kind="grad" nets={run.nets} series={run.series} scrub={scrub} taps={taps} images={images} />
       </div>
-      {run.nets.some((n) => familyOf(n) === 'highway') && <GateChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} />}
-      {run.nets.some((n) => familyOf(n) !== 'plain') && <ResidualChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} />}
+      {run.nets.some((n) => familyOf(n) === 'highway') && <GateChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} images={images} />}
+      {run.nets.some((n) => familyOf(n) !== 'plain') && <ResidualChart nets={run.nets} series={run.series} scrub={scrub} taps={taps} images={images} />}
       {run.config.warmup.some((w) => w !== 'off') && <LrChart nets={run.nets} series={run.series} iterations={run.config.iterations} />}
       <LandscapePanel run={run} />
     </div>

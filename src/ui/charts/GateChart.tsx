@@ -11,7 +11,18 @@ import { linesToCsv, netColor } from './chartData';
 import type { PanelLine } from './TapPanel';
 import { TapPanel, sameTaps } from './TapPanel';
 
-function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; taps: number }) {
+function GateChartImpl({
+  nets,
+  series,
+  scrub,
+  images,
+}: {
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+  scrub: number | null;
+  taps: number;
+  images: number;
+}) {
   const { t } = useTranslation();
   const highway = nets.filter((n) => familyOf(n) === 'highway');
   const taps = (n: NetInfo) => (series[n.id]?.taps ?? []).filter((tap) => tap.gateMeans && (scrub === null || tap.it <= scrub));
@@ -34,7 +45,7 @@ function GateChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Recor
     <ChartCard
       id="gates"
       title={t('charts.gates')}
-      caption={t('charts.gatesCaption')}
+      caption={t('charts.gatesCaption', { images })}
       legend={byBlock.map((l) => ({ label: l.label, color: l.color, dashed: false }))}
       csv={() => linesToCsv([...byBlock, ...overTime.map((l) => ({ ...l, label: `${l.label} ${t('charts.gateOverRun')}` }))], 'x', 'mean T')}
       empty={byBlock.every((l) => l.points.length === 0)}

@@ -24,12 +24,15 @@ function LayerChartImpl({
   nets,
   series,
   scrub,
+  images,
 }: {
   kind: 'std' | 'grad';
   nets: NetInfo[];
   series: Record<string, NetSeries>;
   scrub: number | null;
   taps: number;
+  /** Test images the responses are measured on (train.ts responseImages). */
+  images: number;
 }) {
   const { t } = useTranslation();
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
@@ -57,7 +60,7 @@ function LayerChartImpl({
   const title = kind === 'std' ? t('charts.layerStd') : t('charts.gradNorm');
   const yLabel = kind === 'std' ? t('charts.std') : t('charts.norm');
   const empty = lines.every((l) => l.points.length === 0);
-  const caption = kind === 'std' ? fig7Caption(t, shown, variant, hasEval) : t('captions.gradNorm');
+  const caption = kind === 'std' ? fig7Caption(t, shown, variant, hasEval, images) : t('captions.gradNorm');
   return (
     <ChartCard
       id={kind === 'std' ? 'layer-std' : 'grad-norm'}
@@ -105,9 +108,9 @@ function LayerChartImpl({
  * each net's median layer std, whether the ResNet's responses are the smaller ones, and any net whose
  * BN running averages lag (its evaluation-mode responses far above its readout), shown as measured.
  */
-function fig7Caption(t: TFunction, shown: (NetInfo & { tap: LayerTap | null })[], variant: Fig7Variant, hasEval: boolean): string {
+function fig7Caption(t: TFunction, shown: (NetInfo & { tap: LayerTap | null })[], variant: Fig7Variant, hasEval: boolean, images: number): string {
   const summary = fig7Summary(shown, variant);
-  const parts = [t(variant === 'eval' ? 'fig7.captionEval' : 'fig7.captionReadout')];
+  const parts = [t(variant === 'eval' ? 'fig7.captionEval' : 'fig7.captionReadout', { images })];
   if (!hasEval) parts.push(t('fig7.noEval'));
   if (summary.nets.length) parts.push(t('fig7.medians', { list: summary.nets.map((n) => `${n.label} ${n.median.toPrecision(2)}`).join(t('captions.join')) }));
   const res = summary.nets.filter((n) => n.residual);

@@ -5,7 +5,6 @@
 import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { NetInfo, NetSeries } from '../../core/metrics';
-import { RESPONSE_IMAGES } from '../../core/train';
 import { median } from '../../core/fig7';
 import { ChartCard } from './ChartCard';
 import { linesToCsv, netColor } from './chartData';
@@ -13,7 +12,18 @@ import { identityCaption } from './landscapeView';
 import type { PanelLine } from './TapPanel';
 import { TapPanel, sameTaps } from './TapPanel';
 
-function ResidualChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: Record<string, NetSeries>; scrub: number | null; taps: number }) {
+function ResidualChartImpl({
+  nets,
+  series,
+  scrub,
+  images,
+}: {
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+  scrub: number | null;
+  taps: number;
+  images: number;
+}) {
   const { t } = useTranslation();
   const taps = (n: NetInfo) => (series[n.id]?.taps ?? []).filter((tap) => tap.residualRatios?.length && (scrub === null || tap.it <= scrub));
   const shown = nets.filter((n) => taps(n).length);
@@ -33,9 +43,9 @@ function ResidualChartImpl({ nets, series, scrub }: { nets: NetInfo[]; series: R
   const it = Math.max(0, ...latest.map((l) => l.tap.it));
   const caption = identityCaption(
     t,
-    latest.map(({ net, tap }) => ({ id: net.id, label: net.label, images: RESPONSE_IMAGES, ratios: tap.residualRatios! })),
+    latest.map(({ net, tap }) => ({ id: net.id, label: net.label, images, ratios: tap.residualRatios! })),
     nets,
-    t('charts.residualAbout', { images: RESPONSE_IMAGES, it }),
+    t('charts.residualAbout', { images, it }),
   );
   return (
     <ChartCard

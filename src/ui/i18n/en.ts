@@ -167,7 +167,7 @@ export const en = {
     lrCaption:
       'The rate each net trained at. With the paper’s warmup a net trains at a tenth of the rate until its own running training error falls below 80%, so each net switches at its own iteration.',
     gatesCaption:
-      'Mean gate value T of each highway block, y = T·F(x) + (1 − T)·x, on the first 128 test images. T near 0 carries the input (a shortcut); T near 1 closes it (a plain block). The gates start near σ(gate bias): 0.12 at −2, 0.0025 at −6.',
+      'Mean gate value T of each highway block, y = T·F(x) + (1 − T)·x, on the first {{images}} test images. T near 0 carries the input (a shortcut); T near 1 closes it (a plain block). The gates start near σ(gate bias): 0.12 at −2, 0.0025 at −6.',
     gateMean: 'mean T',
     gateByBlock: 'by block',
     gateOverRun: 'mean over blocks, through the run',
@@ -318,7 +318,7 @@ export const en = {
     eval: '(a) as the trained net computes them',
     readout: '(b) BN readout',
     captionEval:
-      'Std of each 3×3 layer’s output after BN, before ReLU/addition, on the first 128 test images, with BN in evaluation mode (its running averages), as the trained net computes it (the paper’s Fig. 7). Left by layer, right sorted by magnitude; log scale.',
+      'Std of each 3×3 layer’s output after BN, before ReLU/addition, on the first {{images}} test images, with BN in evaluation mode (its running averages), as the trained net computes it (the paper’s Fig. 7). Left by layer, right sorted by magnitude; log scale.',
     captionReadout:
       'The same layers with BN normalising by the images’ own statistics, as in training. Each channel’s output then has mean β and std ≈ γ, so this is √(mean γ² + var β) over the layer: a readout of BN’s learned parameters, in which the images hardly enter. Left by layer, right sorted; log scale.',
     noEval: 'This run was saved before the evaluation-mode responses were measured: only the readout is shown.',
