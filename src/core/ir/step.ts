@@ -345,8 +345,8 @@ export function foldMasks(ir: StepIR, accepts: ReadonlySet<Op>, shared: boolean)
   return { ...ir, nodes };
 }
 
-/** Gradient tensors' slots: `slots` buffers of the largest gradient's size, reused. */
-interface GradientPlan {
+/** Tensors' slots (gradients, or a forward-only program's activations): `slots` buffers of the largest one's size, reused. */
+interface SlotPlan {
   slot: Map<string, number>;
   slots: number;
 }
@@ -363,7 +363,7 @@ const IN_PLACE: Partial<Record<Op, (n: Node) => [string, string][]>> = {
  * the slot of the input an element-wise node overwrites when that node is the input's last reader. A slot is free
  * once its tensor's last reader has run (and never to a node that still reads it).
  */
-export function planGradients(ir: StepIR, inPlace: boolean): GradientPlan {
+export function planGradients(ir: StepIR, inPlace: boolean): SlotPlan {
   return planSlots(ir, 'gradient', inPlace);
 }
 
@@ -372,12 +372,12 @@ export function planGradients(ir: StepIR, inPlace: boolean): GradientPlan {
  * reader has run. An evaluation then cycles through a few buffers instead of writing every layer's output to memory of
  * its own (what a step must keep for its backward pass), so its working set stays in cache.
  */
-export function planActivations(ir: StepIR): GradientPlan {
+export function planActivations(ir: StepIR): SlotPlan {
   if (ir.nodes.some((n) => n.op === 'bnBackward')) throw new Error('a step keeps every activation for its backward pass');
   return planSlots(ir, 'activation', false);
 }
 
-function planSlots(ir: StepIR, role: TensorInfo['role'], inPlace: boolean): GradientPlan {
+function planSlots(ir: StepIR, role: TensorInfo['role'], inPlace: boolean): SlotPlan {
   const isGrad = (t: string) => ir.tensors.get(t)?.role === role;
   const lastUse = new Map<string, number>();
   ir.nodes.forEach((n, i) => {

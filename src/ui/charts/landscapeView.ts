@@ -107,31 +107,16 @@ export function landscapeCaption(t: TFunction, l: RunLandscape, nets: readonly N
 /** The path chart's caption: what it shows, and for which nets the loss falls all the way (Goodfellow et al.'s finding), barely moves, or rises on the way. */
 export function pathCaption(t: TFunction, paths: readonly NetPath[]): string {
   const parts = [t('landscape.pathAbout')];
-  const of = (shape: string) => paths.filter((p) => pathShape(p) === shape);
-  if (of('falls').length)
-    parts.push(
-      t('landscape.pathFalls', {
-        list: of('falls')
-          .map((p) => p.label)
-          .join(', '),
-      }),
-    );
-  if (of('flat').length)
-    parts.push(
-      t('landscape.pathFlat', {
-        list: of('flat')
-          .map((p) => p.label)
-          .join(', '),
-      }),
-    );
-  if (of('rises').length)
-    parts.push(
-      t('landscape.pathRises', {
-        list: of('rises')
-          .map((p) => `${p.label} ×${pathRise(p).toFixed(2)}`)
-          .join(', '),
-      }),
-    );
+  // each shape's sentence lists its nets; a rise says by how much
+  const sentences = [
+    ['falls', 'landscape.pathFalls', (p: NetPath) => p.label],
+    ['flat', 'landscape.pathFlat', (p: NetPath) => p.label],
+    ['rises', 'landscape.pathRises', (p: NetPath) => `${p.label} ×${pathRise(p).toFixed(2)}`],
+  ] as const;
+  for (const [shape, key, name] of sentences) {
+    const nets = paths.filter((p) => pathShape(p) === shape);
+    if (nets.length) parts.push(t(key, { list: nets.map(name).join(', ') }));
+  }
   return parts.join(' ');
 }
 
