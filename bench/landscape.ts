@@ -3,8 +3,11 @@
 // (BN with the running statistics, no Fig. 7 passes). Times the first --rows rows of each net's grid under each schedule
 // ('nets': one net per thread, as a run of several nets trains; 'ops': every op split across the threads, as the
 // worker switches to for a landscape) and projects the whole pair. Weights are the seed's initial ones (the cost does
-// not depend on them; denormals are flushed, src/core/cpu/assembly/bn.ts).
-//   npx tsx bench/landscape.ts [--depth 56] [--width 0.25] [--grid 21] [--sample 512] [--rows 2] [--threads 2]
+// not depend on them; denormals are flushed, src/core/cpu/assembly/bn.ts). --profile: then where an evaluation's time
+// goes, kernel by kernel ('ops'; each call timed alone, so the small ones carry their barrier's cost).
+//   node --experimental-wasm-relaxed-simd --import tsx bench/landscape.ts [--depth 56] [--width 0.25] [--grid 21] [--sample 512] [--rows 2] [--threads 2] [--profile]
+// The flag gives Node the relaxed SIMD (fused multiply-add) that Chromium runs by default: without it the kernels are
+// the plain-SIMD build, about a fifth slower than the page's.
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { LabCpuEngine } from '../src/core/cpu/engine';
@@ -22,6 +25,7 @@ const { values: a } = parseArgs({
     sample: { type: 'string', default: '512' },
     rows: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const n = (Number(a.depth) - 2) / 6;
@@ -32,11 +36,15 @@ await buildWasm({ quiet: true });
 const sample = randomBatch(Number(a.sample), 32, 1);
 const axis = gridAxis(grid, 1);
 
+const fma = nodeKernels().variant.relaxed
+  ? 'relaxed SIMD (FMA), as Chromium'
+  : "SIMD without FMA (add --experimental-wasm-relaxed-simd for the page's kernels)";
 console.log(
-  `${cpus()[0]?.model ?? 'CPU'} · ${threads} threads · plain-${a.depth} + ResNet-${a.depth} at width ×${a.width} · ${grid}×${grid} points on ${sample.size} images\n`,
+  `${cpus()[0]?.model ?? 'CPU'} · ${threads} threads · ${fma} · plain-${a.depth} + ResNet-${a.depth} at width ×${a.width} · ${grid}×${grid} points on ${sample.size} images\n`,
 );
 console.log('| schedule | plain: s a point | ResNet: s a point | the pair, projected |');
 console.log('|---|---|---|---|');
+const profiles: [string, string][] = [];
 for (const schedule of ['nets', 'ops'] as const) {
   const engine = await LabCpuEngine.create({ ...nodeKernels(threads > 1), threads, spawnHelper: spawnNodeHelper, schedule });
   const perPoint: number[] = [];
@@ -50,8 +58,25 @@ for (const schedule of ['nets', 'ops'] as const) {
     const t0 = performance.now();
     await lossSurface(net, base, [dirs[0], dirs[1]], sample, axis, axis.slice(0, rows));
     perPoint.push((performance.now() - t0) / 1000 / (rows * grid));
+    if (a.profile && schedule === 'ops') profiles.push([spec.label, await profileOf(engine, () => net.evaluate(sample, { responses: false }))]);
+    net.dispose();
   }
   const pair = (perPoint[0] + perPoint[1]) * grid * grid;
   console.log(`| ${schedule} | ${perPoint[0].toFixed(3)} | ${perPoint[1].toFixed(3)} | ${pair.toFixed(0)} s |`);
   engine.dispose();
+}
+for (const [label, table] of profiles) console.log(`\n${label}, one evaluation of ${sample.size} images ('ops', each kernel call timed alone):\n\n${table}`);
+
+/** Each kernel's share of `run` (three times), as a table. */
+async function profileOf(engine: LabCpuEngine, run: () => Promise<unknown>): Promise<string> {
+  engine.profile = new Map();
+  for (let i = 0; i < 3; i++) await run();
+  const rows = [...engine.profile].sort((p, q) => q[1].ms - p[1].ms);
+  engine.profile = null;
+  const total = rows.reduce((s, [, v]) => s + v.ms, 0);
+  return [
+    '| kernel | ms | share | calls |',
+    '|---|---|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${(v.ms / 3).toFixed(1)} | ${((100 * v.ms) / total).toFixed(0)}% | ${v.calls / 3} |`),
+  ].join('\n');
 }

@@ -24,6 +24,7 @@ import type { NetIdentity } from '../core/landscape';
 import { landscapeOf, landscapeProblem } from '../core/landscape';
 import { RESPONSE_IMAGES } from '../core/train';
 import { runLockHeld, runLockName } from './protocol';
+import { nextTask } from './nextTask';
 
 /**
  * Metrics reach the page at most this often; points are batched in between. Each update costs the
@@ -187,7 +188,7 @@ async function loop(run: ActiveRun): Promise<void> {
       if (!more) run.state = 'done';
       if (!more || performance.now() - run.lastFlush >= FLUSH_MS) await flush(run);
       if (run.state === 'running' && checkpointDue({ ...run, iteration: run.exp.iteration, evalEvery: run.record.config.evalEvery })) await checkpoint(run);
-      await new Promise((r) => setTimeout(r, 0));
+      await nextTask();
     }
     await run.exp.drain();
     await flush(run);
@@ -508,7 +509,7 @@ export async function landscape(cmd: Extract<Command, { type: 'landscape' }>): P
         }),
       onPath: (path) => post({ type: 'landscapePath', runId: cmd.runId, path }),
       // a macrotask between points: the worker hears Cancel (and the page's other commands) while it computes
-      between: () => new Promise((r) => setTimeout(r, 0)),
+      between: nextTask,
       cancelled: () => job.cancelled,
     }).finally(() => schedule && engine?.setSchedule(schedule));
     if (!result) return ended('cancelled');
