@@ -8,6 +8,7 @@ import { makeBin } from './data/testing/fixtures';
 import { Experiment } from './experiment';
 import type { ExperimentData } from './experiment';
 import type { Engine, EngineNet, ImageBatch } from './train';
+import { responseImages } from './train';
 
 const ds = datasetFromFiles(
   new Map([
@@ -163,6 +164,9 @@ describe('paired experiments', () => {
     expect(s.taps[1].layerStd).toHaveLength(13); // 6n+1 3×3 layers for n = 2
     expect(s.taps[1].gradNorms).toHaveLength(14); // and the FC layer
     expect(s.taps[1].gradNorms.every((g) => g > 0)).toBe(true);
+    // the images the engine measured the responses on: all 16 of this test subset, as the captions then say
+    expect(s.taps.map((t) => t.images)).toEqual([16, 16, 16]);
+    expect(responseImages(tiny.testSize, d.nets)).toBe(16);
     expect(d.progress).toMatchObject({ iteration: 8, iterations: 12 });
     expect(d.progress.imagesPerSec).toBeGreaterThan(0);
     exp.dispose();
@@ -383,5 +387,17 @@ describe('pipelined rounds (results read back a few rounds late, as on the lab W
       expect(b.runErr.slice(0, switchA), id).toEqual(a.runErr.slice(0, switchA));
       expect(b.lr.slice(switchB), id).toEqual(a.lr.slice(switchB));
     }
+  });
+});
+
+describe('the response images a caption names', () => {
+  const tap = (it: number, images?: number) => ({ it, layerStd: [1], gradNorms: [1], ...(images ? { images } : {}) });
+  it('are what the latest evaluation recorded: fewer than 128 where the engine measured fewer (a thousand layers)', () => {
+    expect(responseImages(1000, { a: { taps: [tap(0, 128), tap(100, 64)] }, b: { taps: [tap(50, 128)] } })).toBe(64);
+    expect(responseImages(1000, { a: { taps: [tap(0, 64)] }, b: { taps: [tap(50, 128)] } })).toBe(128);
+  });
+  it('are 128, or a smaller test subset, for a run that recorded none (saved before the engines said, or not evaluated yet)', () => {
+    expect(responseImages(1000, { a: { taps: [tap(0)] } })).toBe(128);
+    expect(responseImages(50)).toBe(50);
   });
 });

@@ -190,6 +190,7 @@ export class Experiment {
       layerStd: r.layerStd,
       ...(finite(r.layerStdEval) ? { layerStdEval: r.layerStdEval } : {}),
       gradNorms,
+      ...(r.responseImages ? { images: r.responseImages } : {}),
       ...(r.gateMeans && finite(r.gateMeans) ? { gateMeans: r.gateMeans } : {}),
       ...(r.residualRatios && finite(r.residualRatios) ? { residualRatios: r.residualRatios } : {}),
     });

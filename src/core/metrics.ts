@@ -35,6 +35,8 @@ export interface LayerTap {
    */
   layerStdEval?: number[];
   gradNorms: number[];
+  /** Test images the responses were measured on (train.ts EvalResult.responseImages). Absent in runs saved before it. */
+  images?: number;
   /** Highway nets: each block's mean gate value T. */
   gateMeans?: number[];
   /** Each block with a shortcut: ‖F(x)‖/‖x‖ (train.ts EvalResult). Absent for plain nets and in runs saved before it. */

@@ -100,6 +100,16 @@ describe('run files', () => {
     expect(() => parseRunFile('{"format": "something-else"}')).toThrow(/not a Degradation Lab run: "format" is "something-else"/);
   });
 
+  it('keeps how many images each evaluation measured the responses on, and refuses a count that is not a whole number of images', () => {
+    const run = sample();
+    run.series['plain-20'].taps = [{ it: 0, layerStd: [1, 0.9], gradNorms: [0.1, 0.2, 0.3], images: 64 }];
+    expect(parseRunFile(JSON.stringify(run)).series['plain-20'].taps[0].images).toBe(64);
+    for (const images of [0, 1.5]) {
+      run.series['plain-20'].taps[0].images = images;
+      expect(() => parseRunFile(JSON.stringify(run))).toThrow(/damaged at series\.plain-20\.taps\.0\.images/);
+    }
+  });
+
   it('says where a damaged file is damaged', () => {
     const run = sample() as unknown as { series: Record<string, { train: { loss: unknown[] } }> };
     run.series['plain-20'].train.loss[1] = 'NaN';

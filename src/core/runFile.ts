@@ -86,6 +86,7 @@ const SeriesSchema = v.object({
       layerStd: numbers,
       layerStdEval: v.optional(numbers),
       gradNorms: numbers,
+      images: v.optional(v.pipe(finite, v.integer(), v.minValue(1))),
       gateMeans: v.optional(numbers),
       residualRatios: v.optional(numbers),
     }),

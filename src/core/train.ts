@@ -75,6 +75,12 @@ export interface EvalResult {
    * a layer's std can be far from 1 (a hundred has been seen): that is what the net computes then.
    */
   layerStdEval: number[];
+  /**
+   * How many images the responses above (and the gates, and ‖F(x)‖/‖x‖ below) were measured on: the first
+   * min(batch, RESPONSE_IMAGES), or fewer where a lab engine's evaluation chunk is smaller (a net of more than 300
+   * layers: train.ts evalChunk). Absent when responses were not asked for.
+   */
+  responseImages?: number;
   /** Highway nets: the mean gate value T of each block, on the same images and pass as layerStd. */
   gateMeans?: number[];
   /**
@@ -88,8 +94,19 @@ export interface EvalResult {
 /** Images in the fixed batch whose layer responses are measured (Fig. 7), the first of the test subset. */
 export const RESPONSE_IMAGES = 128;
 
-/** How many test images the responses (Fig. 7, the gates, ‖F(x)‖/‖x‖) are measured on: a test subset smaller than RESPONSE_IMAGES gives all of its own. */
-export const responseImages = (testSize: number) => Math.min(RESPONSE_IMAGES, testSize);
+/**
+ * How many test images the responses (Fig. 7, the gates, ‖F(x)‖/‖x‖) are measured on: as the run's latest recorded
+ * evaluation says (the engines report it: fewer than RESPONSE_IMAGES for a thousand layers on the lab engines), else
+ * (a run saved before they did, or none recorded yet) RESPONSE_IMAGES, or all of a smaller test subset.
+ */
+export function responseImages(testSize: number, series: Readonly<Record<string, { taps: readonly { it: number; images?: number }[] }>> = {}): number {
+  let latest: { it: number; images?: number } | undefined;
+  for (const s of Object.values(series)) {
+    const tap = s.taps.at(-1);
+    if (tap?.images !== undefined && (!latest || tap.it >= latest.it)) latest = tap;
+  }
+  return latest?.images ?? Math.min(RESPONSE_IMAGES, testSize);
+}
 
 /** Images per evaluation pass: the test subset is evaluated in chunks of this many… */
 const EVAL_CHUNK = 128;

@@ -184,7 +184,7 @@ function Charts() {
   const landscape = run.landscape;
   const hasLandscape = Boolean(landscape?.nets.some((n) => complete(landscape, n)));
   // the test images the per-layer charts' responses are measured on
-  const images = responseImages(run.config.testSize);
+  const images = responseImages(run.config.testSize, run.series);
   // the evaluations recorded so far (the per-layer charts redraw when this changes; see sameTaps)
   const taps = run.nets.reduce((k, n) => k + (run.series[n.id]?.taps.length ?? 0), 0);
   return (

@@ -472,8 +472,8 @@ async function identityRatios(exp: Experiment): Promise<NetIdentity[]> {
   const out: NetIdentity[] = [];
   for (const info of exp.infos()) {
     const net = exp.net(info.id);
-    const ratios = net && (await net.evaluate(sample)).residualRatios;
-    if (ratios) out.push({ id: info.id, label: info.label, images: sample.size, ratios });
+    const r = net && (await net.evaluate(sample));
+    if (r?.residualRatios) out.push({ id: info.id, label: info.label, images: r.responseImages ?? sample.size, ratios: r.residualRatios });
   }
   return out;
 }

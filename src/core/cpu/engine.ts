@@ -614,6 +614,7 @@ class LabCpuNet implements EngineNet {
       count: batch.size,
       layerStd,
       layerStdEval,
+      responseImages: r,
       ...(gateMeans.length ? { gateMeans } : {}),
       ...(tapped ? { residualRatios } : {}),
     };

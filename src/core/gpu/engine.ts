@@ -609,6 +609,7 @@ class LabGpuNet implements EngineNet {
       count: batch.size,
       layerStd,
       layerStdEval,
+      responseImages: r,
       ...(gateMeans.length ? { gateMeans } : {}),
       ...(residualRatios.length ? { residualRatios } : {}),
     };

@@ -157,11 +157,14 @@ export function engineContract(label: string, makeEngine: () => Promise<Engine> 
       engine.setBatch(shifted);
       const net = engine.createNet(cifarNet(options), freshState(options, 1));
       const before = await net.getState();
-      const { layerStd } = await net.evaluate(shifted);
+      const { layerStd, responseImages } = await net.evaluate(shifted);
       // γ = 1 and β = 0: a batch-normalised response has std 1 in every layer
       expect(layerStd.length).toBe(cifarNet(options).layers3x3.length);
       for (const s of layerStd) expect(s).toBeCloseTo(1, 2);
       expect((await net.getState()).bnStats).toEqual(before.bnStats);
+      // on how many images: all 8 here; the first 128 of a larger batch (the captions name the count)
+      expect(responseImages).toBe(8);
+      expect((await net.evaluate(randomBatch(130, TINY.inputSize, 5))).responseImages).toBe(128);
       engine.dispose();
     });
 

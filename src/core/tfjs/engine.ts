@@ -321,6 +321,7 @@ export class TfjsNet implements EngineNet {
       count: elements,
       layerStd,
       layerStdEval,
+      responseImages: r,
       ...(gateMeans.length ? { gateMeans } : {}),
       ...(residualRatios.length ? { residualRatios } : {}),
     };
