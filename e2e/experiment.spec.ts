@@ -613,6 +613,8 @@ test('the loss landscape of a finished run: plain beside ResNet on one scale, st
   await card.getByTestId('landscape-grid').selectOption('21');
   await card.getByRole('button', { name: 'Compute again' }).click();
   await expect(card.getByTestId('landscape-progress')).toContainText(/of 46 steps/);
+  // after its first row, the time left at the job's own pace
+  await expect(card.getByTestId('landscape-progress')).toContainText(/ · about \d+:\d\d left/);
   await card.getByRole('button', { name: 'Cancel' }).click();
   await expect(card.getByTestId('landscape-progress')).toHaveCount(0);
   await expect(maps.nth(1)).toHaveAttribute('data-rows', '11');

@@ -7,7 +7,7 @@ import { emptySeries } from '../core/metrics';
 import type { WorkerEvent } from '../worker/protocol';
 import { MAX_ERRORS, reduceEvent, withError } from './events';
 import type { LabState, RunView } from './store';
-import { mergeSeries, useLab } from './store';
+import { landscapeTimeLeft, mergeSeries, useLab } from './store';
 
 const info = (id: string): NetInfo => ({ id, label: id, depth: 8, residual: false, shortcut: 'A', params: 100, status: 'training', divergedAt: null });
 
@@ -132,7 +132,7 @@ describe('reduceEvent', () => {
         },
       ],
     };
-    let s = state({ run: runView({ state: 'done', landscape: before, landscapeJob: { partial, done: 0, total: 2 } }) });
+    let s = state({ run: runView({ state: 'done', landscape: before, landscapeJob: { partial, done: 0, total: 2, startedAt: 0 } }) });
     const row = (r: number): WorkerEvent => ({
       type: 'landscapeRow',
       runId: 'r1',
@@ -156,6 +156,13 @@ describe('reduceEvent', () => {
     const done = { ...s, ...reduceEvent(s, { type: 'landscape', runId: 'r1', landscape: partial }) };
     expect(done.run!.landscape).toBe(partial);
     expect(done.run!.landscapeJob).toBeUndefined();
+  });
+
+  it('estimates a landscape job’s time left at its own pace so far, and none before its first step', () => {
+    expect(landscapeTimeLeft({ done: 0, total: 48, startedAt: 1000 }, 5000)).toBeNull();
+    // 6 steps in 12 s: 2 s a step, 42 to go
+    expect(landscapeTimeLeft({ done: 6, total: 48, startedAt: 1000 }, 13_000)).toBe(84_000);
+    expect(landscapeTimeLeft({ done: 48, total: 48, startedAt: 1000 }, 99_000)).toBe(0);
   });
 
   it('keeps only the newest errors', () => {

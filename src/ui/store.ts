@@ -35,8 +35,21 @@ export interface RunView {
   pending?: 'pausing' | 'stopping';
   /** The run's last loss landscape (saved with it). */
   landscape?: RunLandscape;
-  /** A landscape being computed: the rows so far (`partial`), and rows done of all the nets' rows. */
-  landscapeJob?: { partial: RunLandscape; done: number; total: number };
+  /** A landscape being computed: the rows so far (`partial`), steps done of all of them, and when it started (Date.now()). */
+  landscapeJob?: LandscapeJob;
+}
+
+interface LandscapeJob {
+  partial: RunLandscape;
+  done: number;
+  total: number;
+  startedAt: number;
+}
+
+/** The time a landscape job has left, at the pace of its steps so far (null before the first one is done). */
+export function landscapeTimeLeft(job: Pick<LandscapeJob, 'done' | 'total' | 'startedAt'>, now: number): number | null {
+  if (job.done <= 0) return null;
+  return ((now - job.startedAt) / job.done) * Math.max(0, job.total - job.done);
 }
 
 export interface CompareView {

@@ -10,7 +10,8 @@ import type { NetIdentity, NetLandscape, NetPath, RunLandscape } from '../../cor
 import { LANDSCAPE_DEFAULTS, PATH_TS, gridAxis } from '../../core/landscape';
 import { cancelLandscape, computeLandscape } from '../labController';
 import type { RunView } from '../store';
-import { useLab } from '../store';
+import { landscapeTimeLeft, useLab } from '../store';
+import { formatEta } from '../StatusBar';
 import { ChartCard } from './ChartCard';
 import { netColor } from './chartData';
 import {
@@ -249,6 +250,8 @@ export function LandscapePanel({ run }: { run: RunView }) {
         return n.loss.flatMap((row, r) => row.map((v, c) => `${n.label},${axis[c]},${axis[r]},${v ?? ''},${n.err[r][c]}`));
       }),
     ].join('\n');
+  // re-rendered at each step that streams in, so the estimate follows the job's own pace
+  const left = job ? landscapeTimeLeft(job, Date.now()) : null;
   const start = () => depth !== null && computeLandscape(pairAt(run.nets, depth), grid, LANDSCAPE_DEFAULTS.span, LANDSCAPE_DEFAULTS.sample);
   return (
     <div className="landscape-cards">
@@ -322,7 +325,10 @@ export function LandscapePanel({ run }: { run: RunView }) {
         {job && (
           <div className="landscape-progress">
             <progress max={job.total} value={job.done} aria-label={t('landscape.progressLabel')} />{' '}
-            <span data-testid="landscape-progress">{t('landscape.progress', { done: job.done, total: job.total })}</span>
+            <span data-testid="landscape-progress">
+              {t('landscape.progress', { done: job.done, total: job.total })}
+              {left !== null && ` · ${t('landscape.left', { left: formatEta(left, t).text })}`}
+            </span>
           </div>
         )}
         {!shown && training && <p className="caption">{t('landscape.whileTraining')}</p>}

@@ -279,6 +279,7 @@ export const en = {
     whileTraining: 'The landscape is computed on trained weights: pause the run, or let it finish.',
     progressLabel: 'Loss landscape progress',
     progress: '{{done}} of {{total}} steps (each map row by row, then each net’s path)',
+    left: 'about {{left}} left',
     pathTitle: 'From initialisation to the trained weights',
     identityTitle: 'How close each block stays to the identity: ‖F(x)‖/‖x‖',
     identityAbout:

@@ -276,6 +276,7 @@ export const zh: Dict = {
     whileTraining: '损失曲面在训练好的权重上计算：请暂停运行，或等它结束。',
     progressLabel: '损失曲面进度',
     progress: '已完成 {{done}} / {{total}} 步（先逐行计算每张图，再计算每个网络的路径）',
+    left: '约剩 {{left}}',
     pathTitle: '从初始化到训练好的权重',
     identityTitle: '每个块离恒等映射有多近：‖F(x)‖/‖x‖',
     identityAbout:
