@@ -132,7 +132,7 @@ describe('reduceEvent', () => {
         },
       ],
     };
-    let s = state({ run: runView({ state: 'done', landscape: before, landscapeJob: { partial, done: 0, total: 2, startedAt: 0 } }) });
+    let s = state({ run: runView({ state: 'done', landscape: before, landscapeJob: { partial, done: 0, total: 2, startedAt: 0, stepAt: 0 } }) });
     const row = (r: number): WorkerEvent => ({
       type: 'landscapeRow',
       runId: 'r1',
@@ -143,8 +143,11 @@ describe('reduceEvent', () => {
       loss: [2.3, null],
       err: [0.9, 1],
     });
-    s = { ...s, ...reduceEvent(s, row(0)) };
+    s = { ...s, ...reduceEvent(s, row(0), 3000) };
     expect(s.run!.landscapeJob!.done).toBe(1);
+    expect(s.run!.landscapeJob!.stepAt).toBe(3000);
+    // a step in 3 s, one to go
+    expect(landscapeTimeLeft(s.run!.landscapeJob!)).toBe(3000);
     expect(s.run!.landscapeJob!.partial.nets[0].loss).toEqual([[2.3, null]]);
     expect(reduceEvent(s, { ...row(1), runId: 'other' } as WorkerEvent)).toBeNull();
     const cancelled = { ...s, ...reduceEvent(s, { type: 'landscapeEnded', runId: 'r1', outcome: 'cancelled' }) };
@@ -159,10 +162,10 @@ describe('reduceEvent', () => {
   });
 
   it('estimates a landscape job’s time left at its own pace so far, and none before its first step', () => {
-    expect(landscapeTimeLeft({ done: 0, total: 48, startedAt: 1000 }, 5000)).toBeNull();
+    expect(landscapeTimeLeft({ done: 0, total: 48, startedAt: 1000, stepAt: 1000 })).toBeNull();
     // 6 steps in 12 s: 2 s a step, 42 to go
-    expect(landscapeTimeLeft({ done: 6, total: 48, startedAt: 1000 }, 13_000)).toBe(84_000);
-    expect(landscapeTimeLeft({ done: 48, total: 48, startedAt: 1000 }, 99_000)).toBe(0);
+    expect(landscapeTimeLeft({ done: 6, total: 48, startedAt: 1000, stepAt: 13_000 })).toBe(84_000);
+    expect(landscapeTimeLeft({ done: 48, total: 48, startedAt: 1000, stepAt: 99_000 })).toBe(0);
   });
 
   it('keeps only the newest errors', () => {

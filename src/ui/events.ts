@@ -24,8 +24,8 @@ export function dataFailed(s: Pick<LabState, 'data' | 'errors'>, message: string
   return { data: { status: 'error', message } };
 }
 
-/** The state change for one worker event; null when the event changes no state. */
-export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | null {
+/** The state change for one worker event, received at `now` (ms, Date.now()); null when the event changes no state. */
+export function reduceEvent(s: LabState, e: WorkerEvent, now = Date.now()): Partial<LabState> | null {
   switch (e.type) {
     case 'backend':
       return { backend: e.report };
@@ -105,13 +105,13 @@ export function reduceEvent(s: LabState, e: WorkerEvent): Partial<LabState> | nu
       const net = job?.partial.nets[e.index];
       if (!s.run || !job || !net) return null;
       const nets = job.partial.nets.map((n, i) => (i === e.index ? { ...n, loss: [...n.loss, e.loss], err: [...n.err, e.err] } : n));
-      return { run: { ...s.run, landscapeJob: { ...job, partial: { ...job.partial, nets }, done: job.done + 1 } } };
+      return { run: { ...s.run, landscapeJob: { ...job, partial: { ...job.partial, nets }, done: job.done + 1, stepAt: now } } };
     }
     case 'landscapePath': {
       const job = s.run?.id === e.runId ? s.run.landscapeJob : undefined;
       if (!s.run || !job) return null;
       const partial = { ...job.partial, paths: [...(job.partial.paths ?? []), e.path] };
-      return { run: { ...s.run, landscapeJob: { ...job, partial, done: job.done + 1 } } };
+      return { run: { ...s.run, landscapeJob: { ...job, partial, done: job.done + 1, stepAt: now } } };
     }
     case 'landscape':
       return s.run?.id === e.runId ? { run: { ...s.run, landscape: e.landscape, landscapeJob: undefined } } : null;

@@ -208,7 +208,9 @@ export function computeLandscape(nets: readonly { id: string; label: string }[],
     nets: nets.map((n) => ({ ...n, loss: [], err: [], seconds: 0 })),
   };
   // the rows of every surface, then one path from initialisation per net of the run
-  useLab.setState({ run: { ...run, landscapeJob: { partial, done: 0, total: grid * nets.length + run.nets.length, startedAt: Date.now() } } });
+  useLab.setState({
+    run: { ...run, landscapeJob: { partial, done: 0, total: grid * nets.length + run.nets.length, startedAt: Date.now(), stepAt: Date.now() } },
+  });
   client.send({ type: 'landscape', runId: run.id, nets: nets.map((n) => n.id), grid, span, sample, path: true });
 }
 

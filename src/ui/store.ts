@@ -35,7 +35,7 @@ export interface RunView {
   pending?: 'pausing' | 'stopping';
   /** The run's last loss landscape (saved with it). */
   landscape?: RunLandscape;
-  /** A landscape being computed: the rows so far (`partial`), steps done of all of them, and when it started (Date.now()). */
+  /** A landscape being computed: the rows so far (`partial`), steps done of all of them, when it started and when its last step came (Date.now()). */
   landscapeJob?: LandscapeJob;
 }
 
@@ -44,12 +44,13 @@ interface LandscapeJob {
   done: number;
   total: number;
   startedAt: number;
+  stepAt: number;
 }
 
 /** The time a landscape job has left, at the pace of its steps so far (null before the first one is done). */
-export function landscapeTimeLeft(job: Pick<LandscapeJob, 'done' | 'total' | 'startedAt'>, now: number): number | null {
+export function landscapeTimeLeft(job: Pick<LandscapeJob, 'done' | 'total' | 'startedAt' | 'stepAt'>): number | null {
   if (job.done <= 0) return null;
-  return ((now - job.startedAt) / job.done) * Math.max(0, job.total - job.done);
+  return ((job.stepAt - job.startedAt) / job.done) * Math.max(0, job.total - job.done);
 }
 
 export interface CompareView {

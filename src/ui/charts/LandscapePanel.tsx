@@ -250,8 +250,8 @@ export function LandscapePanel({ run }: { run: RunView }) {
         return n.loss.flatMap((row, r) => row.map((v, c) => `${n.label},${axis[c]},${axis[r]},${v ?? ''},${n.err[r][c]}`));
       }),
     ].join('\n');
-  // re-rendered at each step that streams in, so the estimate follows the job's own pace
-  const left = job ? landscapeTimeLeft(job, Date.now()) : null;
+  // as of the last step that streamed in, at the job's own pace
+  const left = job ? landscapeTimeLeft(job) : null;
   const start = () => depth !== null && computeLandscape(pairAt(run.nets, depth), grid, LANDSCAPE_DEFAULTS.span, LANDSCAPE_DEFAULTS.sample);
   return (
     <div className="landscape-cards">
