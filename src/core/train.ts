@@ -8,6 +8,7 @@
 //   w        = w − lr · v
 //   BN running mean/var ← (1 − BN_MOMENTUM) · running + BN_MOMENTUM · batch (unbiased variance)
 // A loss that is NaN or infinite is reported as a divergence of that net; it is not thrown.
+import type { LayerTap, NetSeries } from './metrics';
 import type { NetSpec, Tensors } from './nets';
 import { initBnStats, initParams } from './nets';
 import type { ScheduleConfig } from './schedule';
@@ -99,8 +100,8 @@ export const RESPONSE_IMAGES = 128;
  * evaluation says (the engines report it: fewer than RESPONSE_IMAGES for a thousand layers on the lab engines), else
  * (a run saved before they did, or none recorded yet) RESPONSE_IMAGES, or all of a smaller test subset.
  */
-export function responseImages(testSize: number, series: Readonly<Record<string, { taps: readonly { it: number; images?: number }[] }>> = {}): number {
-  let latest: { it: number; images?: number } | undefined;
+export function responseImages(testSize: number, series: Readonly<Record<string, Pick<NetSeries, 'taps'>>> = {}): number {
+  let latest: LayerTap | undefined;
   for (const s of Object.values(series)) {
     const tap = s.taps.at(-1);
     if (tap?.images !== undefined && (!latest || tap.it >= latest.it)) latest = tap;

@@ -4,25 +4,14 @@
 // with highway nets.
 import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { NetInfo, NetSeries } from '../../core/metrics';
+import type { NetInfo } from '../../core/metrics';
 import { familyOf } from '../../core/metrics';
 import { ChartCard } from './ChartCard';
 import { linesToCsv, netColor } from './chartData';
-import type { PanelLine } from './TapPanel';
+import type { PanelLine, TapCardProps } from './TapPanel';
 import { TapPanel, sameTaps } from './TapPanel';
 
-function GateChartImpl({
-  nets,
-  series,
-  scrub,
-  images,
-}: {
-  nets: NetInfo[];
-  series: Record<string, NetSeries>;
-  scrub: number | null;
-  taps: number;
-  images: number;
-}) {
+function GateChartImpl({ nets, series, scrub, images }: TapCardProps) {
   const { t } = useTranslation();
   const highway = nets.filter((n) => familyOf(n) === 'highway');
   const taps = (n: NetInfo) => (series[n.id]?.taps ?? []).filter((tap) => tap.gateMeans && (scrub === null || tap.it <= scrub));

@@ -9,6 +9,7 @@ import type { Fig7Variant } from '../../core/fig7';
 import { fig7Summary, fig7Values } from '../../core/fig7';
 import { ChartCard } from './ChartCard';
 import { familyDash, linesToCsv, netColor } from './chartData';
+import type { TapCardProps } from './TapPanel';
 import { sameTaps } from './TapPanel';
 
 function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
@@ -19,21 +20,7 @@ function tapAt(s: NetSeries | undefined, it: number | null): LayerTap | null {
   return best ?? s.taps[0];
 }
 
-function LayerChartImpl({
-  kind,
-  nets,
-  series,
-  scrub,
-  images,
-}: {
-  kind: 'std' | 'grad';
-  nets: NetInfo[];
-  series: Record<string, NetSeries>;
-  scrub: number | null;
-  taps: number;
-  /** Test images the responses are measured on (train.ts responseImages). */
-  images: number;
-}) {
+function LayerChartImpl({ kind, nets, series, scrub, images }: TapCardProps & { kind: 'std' | 'grad' }) {
   const { t } = useTranslation();
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
   const [chosen, setChosen] = useState<number | null>(null);

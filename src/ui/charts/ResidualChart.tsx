@@ -4,26 +4,15 @@
 // Fig. 7); the caption says what these numbers show, from the numbers.
 import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { NetInfo, NetSeries } from '../../core/metrics';
+import type { NetInfo } from '../../core/metrics';
 import { median } from '../../core/fig7';
 import { ChartCard } from './ChartCard';
 import { linesToCsv, netColor } from './chartData';
 import { identityCaption } from './landscapeView';
-import type { PanelLine } from './TapPanel';
+import type { PanelLine, TapCardProps } from './TapPanel';
 import { TapPanel, sameTaps } from './TapPanel';
 
-function ResidualChartImpl({
-  nets,
-  series,
-  scrub,
-  images,
-}: {
-  nets: NetInfo[];
-  series: Record<string, NetSeries>;
-  scrub: number | null;
-  taps: number;
-  images: number;
-}) {
+function ResidualChartImpl({ nets, series, scrub, images }: TapCardProps) {
   const { t } = useTranslation();
   const taps = (n: NetInfo) => (series[n.id]?.taps ?? []).filter((tap) => tap.residualRatios?.length && (scrub === null || tap.it <= scrub));
   const shown = nets.filter((n) => taps(n).length);

@@ -1,6 +1,7 @@
 // One panel of a card that charts what each evaluation taps (highway gates, ‖F(x)‖/‖x‖): lines over blocks or over
 // iterations, with dots while they are few.
 import { CartesianGrid, Line as RLine, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { NetInfo, NetSeries } from '../../core/metrics';
 
 export type PanelLine = { key: string; label: string; color: string; points: { x: number; y: number }[] };
 
@@ -63,6 +64,18 @@ export function TapPanel({
  * `taps` counts them when the props were made: the series' columns grow in place, so comparing their
  * lengths now would compare an array with itself, and the chart would stay at its first evaluation.
  */
+/** What each card of per-evaluation taps (Fig. 7, gradient norms, the gates, ‖F(x)‖/‖x‖) is drawn from. */
+export interface TapCardProps {
+  nets: NetInfo[];
+  series: Record<string, NetSeries>;
+  /** The iteration the charts are scrubbed to, or null for the latest. */
+  scrub: number | null;
+  /** The evaluations recorded so far (the cards redraw when this changes; see sameTaps). */
+  taps: number;
+  /** Test images the responses are measured on (train.ts responseImages). */
+  images: number;
+}
+
 export function sameTaps<P extends { nets: unknown; scrub: number | null; taps: number }>(a: P, b: P): boolean {
   return a.nets === b.nets && a.scrub === b.scrub && a.taps === b.taps;
 }
