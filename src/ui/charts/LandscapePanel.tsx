@@ -240,7 +240,7 @@ export function LandscapePanel({ run }: { run: RunView }) {
   if ((depth === null || classroom) && !shown) return null;
   const domain = lossDomain(shown?.nets ?? []);
   const slice = shown
-    ? gridAxis(shown.grid, shown.span).map((x, i) => ({ x, ...Object.fromEntries(shown.nets.map((n) => [n.id, centreRow(n)[i] ?? null])) }))
+    ? gridAxis(shown.grid, shown.span).map((x, i) => ({ x, ...Object.fromEntries(shown.nets.map((n) => [n.id, centreRow(n, shown.grid)[i] ?? null])) }))
     : [];
   const csv = () =>
     [

@@ -3,6 +3,7 @@ import type { TFunction } from 'i18next';
 import type { NetInfo } from '../../core/metrics';
 import { gridAxis, pathRise, pathShape } from '../../core/landscape';
 import {
+  centreRow,
   contourPaths,
   defaultDepth,
   identityCaption,
@@ -29,6 +30,14 @@ const net = (depth: number, residual: boolean): NetInfo => ({
 const surface = (f: (x: number, y: number) => number, n = 21) => gridAxis(n, 1).map((y) => gridAxis(n, 1).map((x) => f(x, y)));
 
 describe('the loss-landscape panel', () => {
+  it('slices a surface along y = 0, and only once that row is in (rows stream in from y = −1)', () => {
+    const loss = surface((x, y) => x + 10 * y, 5);
+    expect(centreRow({ loss }, 5)).toEqual(loss[2]);
+    expect(loss[2]).toEqual(gridAxis(5, 1));
+    expect(centreRow({ loss: loss.slice(0, 2) }, 5)).toEqual([]);
+    expect(centreRow({ loss: loss.slice(0, 3) }, 5)).toEqual(loss[2]);
+  });
+
   it('shows plain-56 beside ResNet-56 by default, else the deepest pair up to 110 layers; a depth with one family is no pair', () => {
     const classroom = [8, 20, 56].flatMap((d) => [net(d, false), net(d, true)]);
     expect(pairDepths(classroom)).toEqual([8, 20, 56]);

@@ -78,9 +78,12 @@ export function contourPaths(net: Pick<NetLandscape, 'loss'>, levels: readonly n
     }));
 }
 
-/** The centre row of a surface (y = 0): the 1-D slice along the first direction. */
-export function centreRow(net: Pick<NetLandscape, 'loss'>): (number | null)[] {
-  return net.loss[Math.floor(net.loss.length / 2)] ?? [];
+/**
+ * The centre row of a surface of `grid` rows (y = 0): the 1-D slice along the first direction. Empty until that row is
+ * in: while the rows stream in, the middle of those so far is another y.
+ */
+export function centreRow(net: Pick<NetLandscape, 'loss'>, grid: number): (number | null)[] {
+  return net.loss[Math.floor(grid / 2)] ?? [];
 }
 
 /** Whether every row of the surface is in. */
